@@ -1,0 +1,1 @@
+"""The contract: bundled OpenAPI documents, and the harness that checks any implementation."""

@@ -1,0 +1,1 @@
+"""The control plane under /_sandbox: tenants, accounts, tokens, clock, events, journal, reset."""

@@ -1,0 +1,68 @@
+"""create_app(config): builds the services and wires blueprints and gateway hooks. Wiring only."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from simulator import gateway
+from simulator.admin.routes import blueprint as admin_blueprint
+from simulator.clock import VirtualClock
+from simulator.config import Config
+from simulator.contract import load_contract
+from simulator.crypto import Fingerprinter, SecretBox, derive, load_master_key
+from simulator.domains.credentials.repository import CredentialRepository
+from simulator.domains.credentials.routes import blueprint as credentials_blueprint
+from simulator.domains.credentials.service import CredentialService
+from simulator.domains.passport.routes import blueprint as passport_blueprint
+from simulator.domains.passport.service import PassportService
+from simulator.domains.tenancy.repository import TenancyRepository
+from simulator.domains.tenancy.service import TenancyService
+from simulator.errors import register_error_handlers
+from simulator.events import EventLog
+from simulator.gateway.journal import JournalRepository
+from simulator.ids import Ids
+from simulator.services import EXTENSION, Services
+from simulator.settings import SettingsRepository
+from simulator.store import Store
+from simulator.tokens import Tokens
+
+BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint)
+
+
+def build_services(config: Config) -> Services:
+    """Everything the simulator needs, without Flask (usable from the CLI and tests)."""
+    store = Store(config.db_path)
+    store.migrate()
+    master = load_master_key(config.master_key, config.db_path)
+    ids = Ids(config.id_seed)
+    clock = VirtualClock(SettingsRepository(store))
+    tokens = Tokens(derive(master, "tokens", 64), clock, ids, ttl_seconds=config.token_ttl_seconds,
+                    algorithm=config.token_algorithm)
+    fingerprint = Fingerprinter(derive(master, "fingerprints"))
+    box = SecretBox(derive(master, "credentials"))
+    tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint)
+    return Services(
+        config=config, store=store, clock=clock, ids=ids, contract=load_contract(),
+        tokens=tokens, box=box, fingerprint=fingerprint, events=EventLog(store, ids),
+        journal=JournalRepository(store, config.journal_limit), tenancy=tenancy,
+        passport=PassportService(tenancy, tokens),
+        credentials=CredentialService(store, CredentialRepository(store), box, clock),
+    )
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    logging.getLogger("pismo_sandbox").setLevel(config.log_level.upper())
+    app = Flask("pismo_sandbox")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False
+    app.url_map.strict_slashes = False
+    services = build_services(config)
+    app.extensions[EXTENSION] = services
+    register_error_handlers(app)
+    gateway.install(app, services)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    return app

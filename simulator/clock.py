@@ -1,0 +1,100 @@
+"""The sandbox clock: real time shifted by an offset, or frozen; shared by every worker.
+
+Tests and drills set, freeze and advance it through the admin API; lifecycle rules (bank
+slips settling on the next business day, token expiry) read it instead of the wall clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Protocol
+
+from simulator.settings import SettingsRepository
+
+UTC = timezone.utc
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def isoformat(moment: datetime) -> str:
+    """RFC 3339 with milliseconds and a Z, the way Pismo's examples print instants."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an RFC 3339 instant; a naive value is taken as UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class FixedClock:
+    """A clock that says what it is told (for unit tests of pure services)."""
+
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+class VirtualClock:
+    """Wall time plus an offset, or a frozen instant, persisted in the settings table."""
+
+    OFFSET, FROZEN = "clock.offset_seconds", "clock.frozen_at"
+
+    def __init__(self, settings: SettingsRepository, wall: Callable[[], datetime] = utcnow):
+        self.settings = settings
+        self.wall = wall
+        self._listeners: list[Callable[[datetime], None]] = []
+
+    def subscribe(self, listener: Callable[[datetime], None]) -> None:
+        """Call ``listener(now)`` after every explicit change of the clock."""
+        self._listeners.append(listener)
+
+    def now(self) -> datetime:
+        state = self.settings.get_many("clock.")
+        frozen = state.get(self.FROZEN)
+        if frozen:
+            return parse_instant(frozen)
+        return self.wall() + timedelta(seconds=float(state.get(self.OFFSET, "0")))
+
+    @property
+    def frozen(self) -> bool:
+        return bool(self.settings.get(self.FROZEN))
+
+    def set(self, moment: datetime, *, freeze: bool | None = None) -> datetime:
+        """Jump to ``moment``; keep ticking from there unless frozen."""
+        freeze = self.frozen if freeze is None else freeze
+        if freeze:
+            self.settings.put(self.FROZEN, isoformat(moment))
+        else:
+            self.settings.delete_prefix(self.FROZEN)
+            offset = (moment - self.wall()).total_seconds()
+            self.settings.put(self.OFFSET, repr(offset))
+        return self._changed()
+
+    def advance(self, seconds: float) -> datetime:
+        return self.set(self.now() + timedelta(seconds=seconds))
+
+    def freeze(self) -> datetime:
+        return self.set(self.now(), freeze=True)
+
+    def thaw(self) -> datetime:
+        return self.set(self.now(), freeze=False)
+
+    def reset(self) -> datetime:
+        """Back to wall time, ticking."""
+        self.settings.delete_prefix("clock.")
+        return self._changed()
+
+    def _changed(self) -> datetime:
+        now = self.now()
+        for listener in self._listeners:
+            listener(now)
+        return now

@@ -1,0 +1,69 @@
+"""Configuration: defaults, and overrides from the environment (prefix PISMO_SANDBOX_)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+
+ENV_PREFIX = "PISMO_SANDBOX_"
+
+
+def _to_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the simulator can be told. Every field can be set as PISMO_SANDBOX_<NAME>."""
+
+    db_path: str = "sandbox.db"
+    # Master secret (base64, 32 bytes) from which the token-signing and encryption keys derive.
+    # Unset: a random one is created once in "<db_path>.key" (mode 0600) and reused on restart.
+    master_key: str | None = None
+    token_ttl_seconds: int = 600
+    token_algorithm: str = "HS512"
+    # When set, /_sandbox/* requires "Authorization: Bearer <admin_token>".
+    admin_token: str | None = None
+    max_body_bytes: int = 64 * 1024
+    # Bank-account registration checks "bank" against the bundled ISPB list unless relaxed.
+    strict_ispb: bool = True
+    # Seed for generated ids (UUIDs, tokens' subjects); unset means random.
+    id_seed: int | None = None
+    # Per-request fault triggers through the x-sandbox-fault header (off by default).
+    fault_header_enabled: bool = False
+    journal_limit: int = 10_000
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":
+        """Build a config from defaults, then PISMO_SANDBOX_* variables, then ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict = {}
+        for f in dataclasses.fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _coerce(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _coerce(f: dataclasses.Field, raw: str):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind.startswith("bool"):
+            return _to_bool(raw)
+        if kind.startswith("int"):
+            return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: {exc}") from None
+    return raw

@@ -1,0 +1,341 @@
+"""The contract: bundled OpenAPI documents loaded once, requests and responses validated with
+openapi-core, and validation failures mapped to the error each operation documents.
+
+Vendor documents are kept byte-for-byte as Pismo published them; repairs are JSON Patch
+overlays applied at load time (each names its entry in contracts/openapi/ERRATA.md).
+Which error a failed validation becomes is data too: every operation carries an
+``x-sandbox-errors`` map (added by the overlay for vendor documents), so the mapping sits next
+to the responses it must agree with.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Iterable
+
+import jsonpatch
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.contrib.flask import FlaskOpenAPIRequest, FlaskOpenAPIResponse
+from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
+from openapi_core.validation.request.exceptions import (
+    InvalidParameter, InvalidRequestBody, MissingRequestBodyError, MissingRequiredParameter,
+    RequestBodyValidationError, SecurityValidationError)
+
+from simulator.errors import SandboxError
+
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+# Who may call an operation: a Pismo token ("token"), nobody in particular ("none": server
+# login), or the operator of the sandbox ("admin").
+TOKEN, NONE, ADMIN = "token", "none", "admin"
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    name: str
+    filename: str
+    overlay: str | None = None
+    vendor: bool = False
+    auth: str = TOKEN
+
+
+SOURCES: tuple[SpecSource, ...] = (
+    SpecSource("banking-auth", "banking-auth.v1.json", "banking-auth.v1.overlay.yaml", vendor=True),
+    SpecSource("intl-bankaccounts", "intl-bankaccounts.v2.json",
+               "intl-bankaccounts.v2.overlay.yaml", vendor=True),
+    SpecSource("integrated-payments", "integrated-payments.v1.json",
+               "integrated-payments.v1.overlay.yaml", vendor=True),
+    SpecSource("passport", "passport.yaml", auth=NONE),
+    SpecSource("sandbox-admin", "sandbox-admin.yaml", auth=ADMIN),
+)
+
+
+def spec_dir():
+    return resources.files("contracts") / "openapi"
+
+
+def read_text(filename: str) -> str:
+    return (spec_dir() / filename).read_text(encoding="utf-8")
+
+
+def parse_document(filename: str, text: str) -> dict:
+    if filename.endswith(".json"):
+        # ERRATA E-01: seed 003 has a raw newline inside a JSON string; strict=False accepts it.
+        return json.loads(text, strict=False)
+    return yaml.safe_load(text)
+
+
+def load_overlay(filename: str) -> list[dict]:
+    """The overlay's JSON Patch operations, without their bookkeeping keys."""
+    overlay = yaml.safe_load(read_text(filename)) or {}
+    return [{k: v for k, v in patch.items() if k not in {"erratum", "why"}}
+            for patch in overlay.get("patches", [])]
+
+
+def load_document(source: SpecSource) -> dict:
+    """The document as served: published text, parsed, with its overlay applied."""
+    document = parse_document(source.filename, read_text(source.filename))
+    if source.overlay:
+        document = jsonpatch.apply_patch(document, load_overlay(source.overlay))
+    return document
+
+
+# -- error mapping -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    code: str
+    message: str
+
+    def raise_(self, details: str | None = None, **fmt) -> None:
+        message = self.message
+        if fmt:
+            message = message.format_map(_Default(fmt))
+        raise SandboxError(self.code, message, status=self.status, details=details)
+
+
+class _Default(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class ErrorMap:
+    """How each kind of contract failure is answered for one operation."""
+
+    entries: dict[str, Any]
+
+    def get(self, kind: str, fallback: str | None = "invalid") -> ErrorSpec:
+        entry = self.entries.get(kind)
+        if entry is None and fallback:
+            entry = self.entries.get(fallback)
+        if entry is None:
+            entry = {"status": 400, "code": "INVALID_REQUEST", "message": "Invalid request"}
+        return ErrorSpec(int(entry["status"]), entry["code"], entry["message"])
+
+    def header(self, name: str) -> ErrorSpec:
+        headers = self.entries.get("missing_header", {})
+        entry = headers.get(name.lower())
+        if entry is None:
+            return self.get("invalid_parameter")
+        return ErrorSpec(int(entry["status"]), entry["code"], entry["message"])
+
+    @property
+    def unsupported_fields(self) -> tuple[str, ...]:
+        return tuple(self.entries.get("unsupported", {}).get("fields", ()))
+
+
+@dataclass
+class Operation:
+    spec: str
+    operation_id: str
+    method: str
+    path: str          # the spec path, e.g. /v1/bankslips/pay
+    url_path: str      # base path + spec path, e.g. /integrated-payments/v1/bankslips/pay
+    errors: ErrorMap
+    api: OpenAPI = field(repr=False)
+    auth: str = TOKEN
+    declared_statuses: frozenset[str] = frozenset()
+
+    @property
+    def requires_account(self) -> bool:
+        """An operation whose error map documents a missing account needs an account token."""
+        return "missing_account" in self.errors.entries
+
+    @property
+    def flask_rule(self) -> str:
+        return re.sub(r"\{([^}]+)\}", r"<\1>", self.url_path)
+
+
+def _base_path(document: dict) -> str:
+    servers = document.get("servers") or [{"url": "/"}]
+    url = servers[0]["url"]
+    if "://" in url:
+        url = "/" + url.split("://", 1)[1].split("/", 1)[1] if "/" in url.split("://", 1)[1] else "/"
+    return url.rstrip("/")
+
+
+class Contract:
+    """Every bundled operation, indexed by HTTP method and Flask rule."""
+
+    def __init__(self, documents: dict[str, tuple[SpecSource, dict]]):
+        self.documents = {name: document for name, (_, document) in documents.items()}
+        self.operations: dict[tuple[str, str], Operation] = {}
+        self.by_id: dict[str, Operation] = {}
+        for name, (source, document) in documents.items():
+            api = OpenAPI.from_dict(document)
+            base = _base_path(document)
+            doc_errors = document.get("x-sandbox-errors", {})
+            for path, item in document.get("paths", {}).items():
+                for method, spec in item.items():
+                    if method not in METHODS:
+                        continue
+                    op = Operation(
+                        spec=name, operation_id=spec["operationId"], method=method.upper(),
+                        path=path, url_path=base + path,
+                        errors=ErrorMap({**doc_errors, **spec.get("x-sandbox-errors", {})}),
+                        api=api, auth=source.auth,
+                        declared_statuses=frozenset(str(s) for s in spec.get("responses", {})))
+                    self.operations[(op.method, op.flask_rule)] = op
+                    self.by_id[op.operation_id] = op
+
+    def match(self, method: str, rule: str | None) -> Operation | None:
+        if rule is None:
+            return None
+        return self.operations.get((method.upper(), rule))
+
+    # -- requests ----------------------------------------------------------------------------
+    def check_request(self, op: Operation, request) -> "CheckedRequest":
+        """Validate the request; return its unmarshalled parts or raise the documented error.
+
+        Security is the gateway's job (it runs first), so security findings are ignored here.
+        """
+        result = op.api.unmarshal_request(FlaskOpenAPIRequest(request))
+        errors = [e for e in result.errors if not isinstance(e, SecurityValidationError)]
+        if errors:
+            raise_for(op, errors, request)
+        params = result.parameters
+        return CheckedRequest(body=result.body, path=dict(params.path or {}),
+                              query=dict(params.query or {}), header=dict(params.header or {}))
+
+    # -- responses ---------------------------------------------------------------------------
+    def check_response(self, op: Operation, request, response) -> list[str]:
+        """Every way the response breaks the contract (empty when it conforms)."""
+        result = op.api.unmarshal_response(FlaskOpenAPIRequest(request), FlaskOpenAPIResponse(response))
+        return [describe_error(e) for e in result.errors]
+
+
+def raise_for(op: Operation, errors: Iterable[Exception], request) -> None:
+    """Turn openapi-core request errors into the most specific documented error."""
+    errors = list(errors)
+    for error in errors:  # headers first: Pismo rejects a missing header before reading the body
+        if isinstance(error, MissingRequiredParameter) and error.location == "header":
+            op.errors.header(error.name).raise_(details=f"missing required header {error.name}")
+    for error in errors:
+        if isinstance(error, (MissingRequiredParameter, InvalidParameter)):
+            op.errors.get("invalid_parameter").raise_(details=describe_error(error))
+    for error in errors:
+        if isinstance(error, MissingRequestBodyError) or (
+                isinstance(error, RequestBodyValidationError)
+                and not isinstance(error, InvalidRequestBody)):
+            cause = error.__cause__
+            why = ("request body is missing" if isinstance(error, MissingRequestBodyError)
+                   else "request body is not valid JSON" if isinstance(cause, MediaTypeDeserializeError)
+                   else "request body media type is not application/json")
+            op.errors.get("malformed").raise_(details=why)
+    schema_errors = [se for e in errors if isinstance(e, InvalidRequestBody)
+                     for se in _schema_errors(e)]
+    missing = sorted({_dotted(list(se.path) + [_missing_name(se)]) for se in schema_errors
+                      if se.validator == "required"})
+    if missing:
+        spec = op.errors.get("missing_fields")
+        spec.raise_(details="; ".join(f"{m}: is required" for m in missing),
+                    fields=", ".join(missing))
+    body = _json_or_empty(request)
+    for se in schema_errors:
+        path = _dotted(list(se.path))
+        if se.validator == "enum" and path in op.errors.unsupported_fields:
+            values = {name: _short(body.get(name)) for name in op.errors.unsupported_fields}
+            op.errors.get("unsupported").raise_(details=describe_schema_error(se), **values)
+    op.errors.get("invalid").raise_(details="; ".join(describe_schema_error(se) for se in schema_errors)
+                                    or "; ".join(describe_error(e) for e in errors))
+
+
+def _schema_errors(error: Exception) -> list:
+    cause = error.__cause__
+    found = list(getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None) or [])
+    flat = []
+    for se in found:  # oneOf/anyOf failures carry their sub-errors in .context
+        flat.extend(se.context or [se]) if se.validator in {"oneOf", "anyOf"} else flat.append(se)
+    return flat
+
+
+def _missing_name(schema_error) -> str:
+    match = re.match(r"'([^']+)' is a required property", schema_error.message)
+    return match.group(1) if match else "?"
+
+
+def _dotted(path: list) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (("." if out else "") + str(part))
+    return out or "body"
+
+
+def _short(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _json_or_empty(request) -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number",
+               "object": "an object", "array": "an array", "boolean": "a boolean", "null": "null"}
+
+
+def describe_schema_error(se) -> str:
+    """Name the field and the rule it broke, never the value (it may be a secret)."""
+    path = _dotted(list(se.path))
+    v, arg = se.validator, se.validator_value
+    if v == "type":
+        kinds = arg if isinstance(arg, list) else [arg]
+        rule = "must be " + " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
+    elif v == "enum":
+        rule = "must be one of " + ", ".join(json.dumps(x) for x in arg)
+    elif v == "const":
+        rule = f"must be {json.dumps(arg)}"
+    elif v == "minLength":
+        rule = f"must have at least {arg} characters"
+    elif v == "maxLength":
+        rule = f"must have at most {arg} characters"
+    elif v == "pattern":
+        rule = f"must match {arg}"
+    elif v == "format":
+        rule = f"must be a valid {arg}"
+    elif v in {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}:
+        rule = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=",
+                "exclusiveMaximum": "<"}[v] + f" {arg}"
+        rule = f"must be {rule}"
+    elif v == "additionalProperties":
+        extra = re.findall(r"'([^']+)'", se.message.split("(")[-1]) if "(" in se.message else []
+        rule = "unexpected field" + (f"s {', '.join(extra)}" if extra else "")
+    elif v == "required":
+        return f"{_dotted(list(se.path) + [_missing_name(se)])}: is required"
+    else:
+        rule = f"breaks the {v} rule"
+    return f"{path}: {rule}"
+
+
+def describe_error(error: Exception) -> str:
+    schema_errors = _schema_errors(error)
+    if schema_errors:
+        return "; ".join(describe_schema_error(se) for se in schema_errors)
+    name = getattr(error, "name", None)
+    text = type(error).__name__
+    return f"{text}: {name}" if name else str(error) if len(str(error)) < 200 else text
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """The parts of a request that passed validation, unmarshalled (typed) by openapi-core."""
+
+    body: Any = None
+    path: dict = field(default_factory=dict)
+    query: dict = field(default_factory=dict)
+    header: dict = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=1)
+def load_contract() -> Contract:
+    """Build every OpenAPI object once per process."""
+    return Contract({source.name: (source, load_document(source)) for source in SOURCES})

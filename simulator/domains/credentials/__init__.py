@@ -1,0 +1,1 @@
+"""banking-auth: provider credentials (POST /banking-auth/v1/credentials)."""

@@ -1,0 +1,18 @@
+"""HTTP view of POST /banking-auth/v1/credentials (seed 000)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from simulator.domains.credentials.schemas import UpsertCredentialSchema
+from simulator.services import services
+
+blueprint = Blueprint("credentials", __name__, url_prefix="/banking-auth")
+_schema = UpsertCredentialSchema()
+
+
+@blueprint.post("/v1/credentials")
+def post_credentials():
+    command = _schema.load(g.checked.body)
+    services().credentials.upsert(g.principal.tenant_id, command)
+    return "", 201

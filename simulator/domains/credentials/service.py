@@ -1,0 +1,62 @@
+"""Create-or-update provider credentials: support matrix, encryption at rest, token exchange.
+
+Everything happens in one transaction: a failure at any stage (documented trigger, provider
+rejection) leaves the previous credential, if any, exactly as it was.
+"""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidTag
+
+from simulator.clock import Clock, isoformat
+from simulator.crypto import SecretBox
+from simulator.domains.credentials import errors, providers
+from simulator.domains.credentials.repository import CredentialRepository
+from simulator.domains.credentials.schemas import UpsertCredential
+from simulator.store import Store
+
+
+def _context(tenant_id: str, provider: str, type_: str) -> str:
+    """Associated data binding a ciphertext to its tenant and slot."""
+    return f"banking-auth|{tenant_id}|{provider}|{type_}"
+
+
+class CredentialService:
+    def __init__(self, store: Store, repository: CredentialRepository, box: SecretBox, clock: Clock):
+        self.store = store
+        self.repo = repository
+        self.box = box
+        self.clock = clock
+
+    def upsert(self, tenant_id: str, command: UpsertCredential) -> dict:
+        if not providers.is_supported(command.provider, command.type):
+            raise errors.UnsupportedCombination(command.provider, command.type)
+        trigger = providers.Trigger(command.key)
+        now = self.clock.now()
+        context = _context(tenant_id, command.provider, command.type)
+        with self.store.transaction() as db:
+            trigger.fire(providers.READ)
+            existing = self.repo.get(db, tenant_id, command.provider, command.type)
+            blob = self.box.seal(command.key, context)
+            trigger.fire(providers.DECRYPT)
+            try:
+                round_trip = self.box.open(blob, context)
+            except InvalidTag:
+                raise errors.DecryptFailed() from None
+            trigger.fire(providers.VERIFY)
+            if round_trip != command.key:
+                raise errors.EncryptedValueMismatch()
+            token = providers.exchange(command.provider, command.client_id, trigger, now)
+            version = (existing["version"] + 1) if existing else 1
+            trigger.fire(providers.SAVE)
+            self.repo.upsert(db, {
+                "tenant_id": tenant_id, "provider": command.provider, "type": command.type,
+                "client_id": command.client_id, "key_ciphertext": blob,
+                "proxy_value": providers.proxy_value(tenant_id, command.provider, command.type, version),
+                "token_expires_at": isoformat(token.expires_at), "version": version,
+                "now": isoformat(now),
+            })
+        return {"created": existing is None, "version": version}
+
+    def list_public(self, tenant_id: str) -> list[dict]:
+        return self.repo.list_public(tenant_id)

@@ -1,0 +1,1 @@
+"""Passport: server login (server key + secret -> tenant or account token)."""

@@ -1,0 +1,11 @@
+"""Errors of server login (sandbox-authored codes; see contracts/openapi/passport.yaml)."""
+
+from simulator.errors import SandboxError
+
+
+class MissingSecret(SandboxError):
+    status, code, message = 400, "INVALID_PAYLOAD", "Invalid payload. Required fields: [server_secret]"
+
+
+class UnknownAccount(SandboxError):
+    status, code, message = 404, "ACCOUNT_NOT_FOUND", "Account not found"

@@ -1,0 +1,22 @@
+"""HTTP view of POST /passport/v2/s2s/access-token (Server login)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from simulator.domains.passport.schemas import ServerLoginSchema
+from simulator.domains.passport.service import ROLES
+from simulator.services import services
+
+blueprint = Blueprint("passport", __name__, url_prefix="/passport")
+_schema = ServerLoginSchema()
+
+
+@blueprint.post("/v2/s2s/access-token")
+def server_login():
+    tenant, issued = services().passport.server_login(_schema.load(g.checked.body))
+    body = {"server_key": tenant["server_key"], "tenant": tenant["tenant_id"], "program_ids": [],
+            "roles": ROLES, "token": issued.token, "expires_in": issued.ttl_seconds}
+    if g.checked.body.get("account_id") is not None:
+        body["account_id"] = g.checked.body["account_id"]
+    return body, 200

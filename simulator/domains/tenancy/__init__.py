@@ -1,0 +1,1 @@
+"""Tenants (server credentials) and Pismo accounts: the state every other domain hangs off."""

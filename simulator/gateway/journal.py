@@ -1,0 +1,67 @@
+"""The request journal: one row per request (no bodies, no secrets), and the access log."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import g
+
+from simulator.clock import isoformat
+from simulator.store import Store
+
+access_log = logging.getLogger("pismo_sandbox.access")
+PRUNE_EVERY = 500
+
+
+class JournalRepository:
+    def __init__(self, store: Store, limit: int):
+        self.store = store
+        self.limit = limit
+
+    def append(self, entry: dict) -> None:
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
+                " account_id, cid, verdict, detail, fault_rule, duration_ms) VALUES (:timestamp,"
+                " :method, :path, :operation_id, :status, :tenant_id, :account_id, :cid, :verdict,"
+                " :detail, :fault_rule, :duration_ms)", entry)
+            if cursor.lastrowid % PRUNE_EVERY == 0:
+                db.execute("DELETE FROM journal WHERE seq <= ?", [cursor.lastrowid - self.limit])
+
+    def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None) -> list[dict]:
+        where, params = ["1 = 1"], []
+        if tenant_id:
+            where.append("tenant_id = ?")
+            params.append(tenant_id)
+        if cid:
+            where.append("cid = ?")
+            params.append(cid)
+        return list(self.store.db.query(
+            f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
+            params + [limit]))
+
+
+def record(services, request, response) -> None:
+    """Append the journal row and the access-log line for this request."""
+    principal = g.get("principal")
+    op = g.get("operation")
+    duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3)
+    entry = {
+        "timestamp": isoformat(services.clock.now()),
+        "method": request.method,
+        "path": request.path,
+        "operation_id": op.operation_id if op else None,
+        "status": response.status_code,
+        "tenant_id": principal.tenant_id if principal else None,
+        "account_id": principal.account_id if principal else None,
+        "cid": g.get("cid"),
+        "verdict": g.get("verdict", "not_validated"),
+        "detail": g.get("detail"),
+        "fault_rule": g.get("fault_rule"),
+        "duration_ms": duration_ms,
+    }
+    services.journal.append(entry)
+    access_log.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", request.method, request.path,
+                    response.status_code, duration_ms, entry["cid"], entry["operation_id"],
+                    entry["verdict"])

@@ -1,0 +1,49 @@
+"""Serving: gunicorn (threaded workers) running create_app, one app per worker after fork."""
+
+from __future__ import annotations
+
+import sys
+
+from gunicorn.app.base import BaseApplication
+
+from simulator.config import Config
+from simulator.store import Store
+
+
+class SandboxServer(BaseApplication):
+    def __init__(self, config: Config, host: str, port: int, workers: int, threads: int):
+        self.sandbox_config = config
+        self.options = {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": 120,
+            "graceful_timeout": 5,
+            "preload_app": False,  # each worker opens its own database connections
+            "accesslog": None,
+            "loglevel": config.log_level.lower(),
+            "when_ready": lambda _arbiter: print(
+                f"pismo-sandbox listening on http://{host}:{port} (database: {config.db_path})",
+                file=sys.stderr, flush=True),
+        }
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from simulator.app import create_app
+        return create_app(self.sandbox_config)
+
+
+def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
+          threads: int = 8) -> None:
+    """Run until interrupted. ``:memory:`` databases live in one process, so one worker."""
+    if config.db_path == ":memory:":
+        workers = 1
+    store = Store(config.db_path)  # migrate once before forking; the connection is closed again
+    store.migrate()
+    store.close()
+    SandboxServer(config, host, port, workers, threads).run()

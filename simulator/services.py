@@ -1,0 +1,50 @@
+"""The service container: one object holding the store, clock, ids, keys and domain services.
+
+create_app builds it; views reach it through ``services()``; tests can build one without Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+
+if TYPE_CHECKING:
+    from simulator.clock import VirtualClock
+    from simulator.config import Config
+    from simulator.contract import Contract
+    from simulator.crypto import Fingerprinter, SecretBox
+    from simulator.domains.credentials.service import CredentialService
+    from simulator.domains.passport.service import PassportService
+    from simulator.domains.tenancy.service import TenancyService
+    from simulator.events import EventLog
+    from simulator.gateway.journal import JournalRepository
+    from simulator.ids import Ids
+    from simulator.store import Store
+    from simulator.tokens import Tokens
+
+EXTENSION = "pismo_sandbox"
+
+
+@dataclass
+class Services:
+    config: "Config"
+    store: "Store"
+    clock: "VirtualClock"
+    ids: "Ids"
+    contract: "Contract"
+    tokens: "Tokens"
+    box: "SecretBox"
+    fingerprint: "Fingerprinter"
+    events: "EventLog"
+    journal: "JournalRepository"
+    tenancy: "TenancyService"
+    passport: "PassportService"
+    credentials: "CredentialService"
+    domains: dict[str, Any] = field(default_factory=dict)
+
+
+def services() -> Services:
+    """The running app's services (inside a request or app context)."""
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,89 @@
+"""Account tokens: signed JWTs like Pismo Passport's, checked against the sandbox clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from simulator.clock import Clock
+from simulator.errors import Unauthorized
+from simulator.ids import Ids
+
+ISSUER = "Passport"
+ALGORITHMS = ("HS256", "HS512")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the tenant, and the account for an account token."""
+
+    tenant_id: str
+    account_id: int | None
+    subject: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    ttl_seconds: int
+
+
+class Tokens:
+    def __init__(self, secret: bytes, clock: Clock, ids: Ids, *, ttl_seconds: int = 600,
+                 algorithm: str = "HS512"):
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"token algorithm must be one of {ALGORITHMS}")
+        self._secret = secret
+        self.clock = clock
+        self.ids = ids
+        self.ttl_seconds = ttl_seconds
+        self.algorithm = algorithm
+
+    def issue(self, tenant_id: str, account_id: int | None = None,
+              ttl_seconds: int | None = None, roles: list[str] | None = None) -> IssuedToken:
+        ttl = self.ttl_seconds if ttl_seconds is None else ttl_seconds
+        now = self.clock.now().replace(microsecond=0)
+        expires = now + timedelta(seconds=ttl)
+        claims = {
+            "iss": ISSUER,
+            "sub": f"AUTH-{self.ids.uuid()}",
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "tenant_id": tenant_id,
+            "roles": roles or ["account-server"],
+        }
+        if account_id is not None:
+            claims["account_id"] = account_id
+            claims["uid"] = str(account_id)
+        token = jwt.encode(claims, self._secret, algorithm=self.algorithm)
+        return IssuedToken(token, expires, ttl)
+
+    def verify(self, token: str) -> Principal:
+        """Check signature, algorithm, issuer and expiry (on the sandbox clock)."""
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=list(ALGORITHMS), issuer=ISSUER,
+                options={"require": ["iss", "sub", "iat", "exp"], "verify_exp": False,
+                         "verify_iat": False})
+        except jwt.InvalidAlgorithmError:
+            raise Unauthorized(details="token algorithm is not accepted") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthorized(details="token signature is invalid") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthorized(details=f"token lacks the {exc.claim!r} claim") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthorized(details="token issuer is not Passport") from None
+        except jwt.PyJWTError:
+            raise Unauthorized(details="token is malformed") from None
+        if not isinstance(claims.get("exp"), int) or claims["exp"] <= self.clock.now().timestamp():
+            raise Unauthorized(details="token has expired")
+        tenant = claims.get("tenant_id")
+        if not isinstance(tenant, str) or not tenant:
+            raise Unauthorized(details="token carries no tenant")
+        account = claims.get("account_id")
+        if account is not None and (not isinstance(account, int) or isinstance(account, bool)):
+            raise Unauthorized(details="token account_id is not an integer")
+        return Principal(tenant_id=tenant, account_id=account, subject=str(claims["sub"]))

@@ -1,0 +1,173 @@
+"""Shared fixtures: an app on a temporary database, a client, and helpers that set up tenants,
+accounts and tokens through the admin API the way a user would."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from simulator.app import create_app
+from simulator.config import Config
+
+
+@pytest.fixture
+def db_path(tmp_path) -> str:
+    return str(tmp_path / "sandbox.db")
+
+
+@pytest.fixture
+def config(db_path) -> Config:
+    return Config(db_path=db_path)
+
+
+@pytest.fixture
+def app(config):
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class Tenant:
+    tenant_id: str
+    server_key: str
+    server_secret: str
+    account_id: int
+    token: str
+    extra_accounts: list[int] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class Sandbox:
+    """Drives the admin and passport APIs of a test client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def create_tenant(self, tenant_id: str | None = None) -> dict:
+        response = self.client.post("/_sandbox/tenants", json={"tenant_id": tenant_id} if tenant_id else {})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def create_account(self, tenant_id: str, status: str = "NORMAL", account_id: int | None = None) -> int:
+        body = {"status": status} | ({"account_id": account_id} if account_id else {})
+        response = self.client.post(f"/_sandbox/tenants/{tenant_id}/accounts", json=body)
+        assert response.status_code == 201, response.json
+        return response.json["account_id"]
+
+    def login(self, tenant: dict, account_id: int | None = None) -> str:
+        body = {"server_key": tenant["server_key"], "server_secret": tenant["server_secret"]}
+        if account_id is not None:
+            body["account_id"] = account_id
+        response = self.client.post("/passport/v2/s2s/access-token", json=body)
+        assert response.status_code == 200, response.json
+        return response.json["token"]
+
+    def tenant(self, status: str = "NORMAL") -> Tenant:
+        created = self.create_tenant()
+        account_id = self.create_account(created["tenant_id"], status)
+        return Tenant(created["tenant_id"], created["server_key"], created["server_secret"],
+                      account_id, self.login(created, account_id))
+
+    def advance_clock(self, seconds: float) -> None:
+        assert self.client.post("/_sandbox/clock", json={"advance_seconds": seconds}).status_code == 200
+
+    def events(self, **query) -> list[dict]:
+        response = self.client.get("/_sandbox/events", query_string=query)
+        assert response.status_code == 200
+        return response.json["items"]
+
+    def journal(self, **query) -> list[dict]:
+        response = self.client.get("/_sandbox/journal", query_string=query)
+        assert response.status_code == 200
+        return response.json["items"]
+
+
+@pytest.fixture
+def sandbox(client) -> Sandbox:
+    return Sandbox(client)
+
+
+@pytest.fixture
+def tenant(sandbox) -> Tenant:
+    return sandbox.tenant()
+
+
+# -- real servers ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServedSandbox:
+    """`pismo-sandbox serve` in a child process (gunicorn, real sockets)."""
+
+    def __init__(self, db_path: str, workers: int = 2, env: dict | None = None, port: int | None = None):
+        self.db_path = db_path
+        self.workers = workers
+        self.port = port or free_port()
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen | None = None
+        self.output = b""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20) -> "ServedSandbox":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "simulator", "serve", "--port", str(self.port), "--db",
+             self.db_path, "--workers", str(self.workers)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.process.stdout.read().decode()}")
+            try:
+                if requests.get(self.url + "/_sandbox/health", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not become healthy in time")
+
+    def stop(self) -> str:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                out, _ = self.process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                out, _ = self.process.communicate()
+            self.output += out or b""
+        return self.output.decode(errors="replace")
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Factory: serve(db_path=..., workers=...) -> a started ServedSandbox, stopped at teardown."""
+    started: list[ServedSandbox] = []
+
+    def _serve(db_path: str | None = None, **kwargs) -> ServedSandbox:
+        server = ServedSandbox(db_path or str(tmp_path / "served.db"), **kwargs).start()
+        started.append(server)
+        return server
+
+    yield _serve
+    for server in started:
+        server.stop()

@@ -1,0 +1,78 @@
+"""Every route is validated both ways: bad requests get the documented error, and a response
+the contract does not allow is caught and answered 500 (a simulator bug)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from simulator.contract import load_contract
+
+OPERATIONS = sorted(load_contract().operations.values(), key=lambda op: op.operation_id)
+
+
+def _url(op, tenant) -> str:
+    values = {"accountId": tenant.account_id, "tenant_id": tenant.tenant_id,
+              "account_id": tenant.account_id, "schemeName": "BRAZIL"}
+    url = op.url_path
+    for name, value in values.items():
+        url = url.replace("{" + name + "}", str(value))
+    return url
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.operation_id)
+def test_a_response_that_breaks_the_contract_is_answered_500(app, client, tenant, op, caplog):
+    endpoint = next(rule.endpoint for rule in app.url_map.iter_rules()
+                    if rule.rule == op.flask_rule and op.method in rule.methods)
+    app.view_functions[endpoint] = lambda **_: ({"surprise": True}, 299)
+    caplog.set_level(logging.ERROR)
+    headers = {**tenant.headers, "x-idempotency-key": "k-1"}
+    response = client.open(_url(op, tenant), method=op.method, json={}, headers=headers) \
+        if op.method in {"POST", "PATCH", "PUT"} else client.open(_url(op, tenant), method=op.method, headers=headers)
+    if response.status_code != 500:  # the request was refused before the view: still validated
+        assert str(response.status_code) in op.declared_statuses
+        return
+    assert response.json["code"] == "SANDBOX_CONTRACT_VIOLATION"
+    assert op.operation_id in response.json["details"]
+    assert "response breaks the contract" in caplog.text
+
+
+def test_broken_credentials_response_is_journaled_as_response_invalid(app, client, sandbox, tenant):
+    app.view_functions["credentials.post_credentials"] = lambda: ({"unexpected": 1}, 201)
+    response = client.post("/banking-auth/v1/credentials", json={"key": "k", "provider": "BTG", "type": "PIX"},
+                           headers=tenant.headers)
+    assert response.status_code == 500
+    [entry] = sandbox.journal(limit=1)
+    assert entry["verdict"] == "response_invalid" and entry["status"] == 500
+
+
+def test_broken_server_login_response_is_caught(app, client, sandbox):
+    app.view_functions["passport.server_login"] = lambda: ({"tenant": "x"}, 200)  # no token
+    response = client.post("/passport/v2/s2s/access-token", json={"server_key": "a", "server_secret": "b"})
+    assert response.status_code == 500
+    assert "token" in response.json["details"]
+
+
+@pytest.mark.parametrize("op", [op for op in OPERATIONS if op.method in {"POST", "PATCH"}],
+                         ids=lambda op: op.operation_id)
+def test_malformed_json_gets_the_operations_documented_error(client, tenant, op):
+    headers = {**tenant.headers, "x-idempotency-key": "k-1"}
+    response = client.open(_url(op, tenant), method=op.method, data="{oops", content_type="application/json",
+                           headers=headers)
+    assert 400 <= response.status_code < 500
+    assert str(response.status_code) in op.declared_statuses
+    assert response.json["code"] == op.errors.get("malformed").code
+    assert response.headers["x-cid"]
+
+
+def test_details_name_the_field_and_rule_not_the_value(client, tenant):
+    response = client.post("/banking-auth/v1/credentials",
+                           json={"key": ["s3cr3t"], "provider": "BTG", "type": "PIX"}, headers=tenant.headers)
+    assert response.json["details"] == "key: must be a string"
+
+
+def test_nested_missing_fields_are_named_with_their_path(client):
+    response = client.post("/_sandbox/tokens", json={})
+    assert response.status_code == 400
+    assert response.json["details"] == "tenant_id: is required"

@@ -1,0 +1,152 @@
+"""The gateway in front of every Pismo route: tokens, forwarded headers, x-cid, body limits."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import jwt
+import pytest
+
+CREDENTIAL = {"key": "k-123", "provider": "CELCOIN", "type": "PIX"}
+CREDENTIALS = "/banking-auth/v1/credentials"
+
+
+def _forge(claims: dict, key: bytes = b"x" * 64, alg: str = "HS512") -> str:
+    return jwt.encode(claims, key, algorithm=alg)
+
+
+def test_missing_token_is_401_with_a_json_body(client):
+    response = client.post(CREDENTIALS, json=CREDENTIAL)
+    assert response.status_code == 401
+    assert response.json["code"] == "UNAUTHORIZED"
+    assert "missing bearer token" in response.json["details"]
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer not-a-jwt", "Basic abc", "Bearer a.b.c"])
+def test_malformed_token_is_401(client, header):
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.is_json
+
+
+def test_token_signed_with_another_key_is_401(client, tenant):
+    claims = jwt.decode(tenant.token, options={"verify_signature": False})
+    response = client.post(CREDENTIALS, json=CREDENTIAL,
+                           headers={"Authorization": f"Bearer {_forge(claims)}"})
+    assert response.status_code == 401
+    assert response.json["details"] == "token signature is invalid"
+
+
+def test_alg_none_token_is_401(client, tenant):
+    claims = jwt.decode(tenant.token, options={"verify_signature": False})
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=")
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
+    unsigned = f"{header.decode()}.{payload.decode()}."
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers={"Authorization": f"Bearer {unsigned}"})
+    assert response.status_code == 401
+    assert response.json["details"] == "token algorithm is not accepted"
+
+
+def test_token_expires_on_the_sandbox_clock(client, sandbox, tenant):
+    assert client.post(CREDENTIALS, json=CREDENTIAL, headers=tenant.headers).status_code == 201
+    sandbox.advance_clock(601)
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers=tenant.headers)
+    assert response.status_code == 401
+    assert response.json["details"] == "token has expired"
+
+
+def test_token_of_a_tenant_removed_by_reset_is_401(client, tenant):
+    assert client.post("/_sandbox/reset").status_code == 200
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers=tenant.headers)
+    assert response.status_code == 401
+    assert "does not exist" in response.json["details"]
+
+
+def test_banking_auth_accepts_the_token_in_the_account_token_header(client, tenant):
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers={"account_token": tenant.token})
+    assert response.status_code == 201
+
+
+def test_x_tenant_header_that_disagrees_with_the_token_is_refused(client, tenant):
+    headers = {**tenant.headers, "x-tenant": "TN-someone-else"}
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers=headers)
+    assert response.status_code == 401
+    assert "x-tenant" in response.json["details"]
+
+
+def test_x_tenant_header_that_matches_the_token_is_accepted(client, tenant):
+    headers = {**tenant.headers, "x-tenant": tenant.tenant_id, "x-account-id": str(tenant.account_id)}
+    assert client.post(CREDENTIALS, json=CREDENTIAL, headers=headers).status_code == 201
+
+
+def test_every_response_carries_a_generated_x_cid(client, tenant):
+    first = client.post(CREDENTIALS, json=CREDENTIAL, headers=tenant.headers)
+    second = client.post(CREDENTIALS, json={}, headers=tenant.headers)
+    assert first.headers["x-cid"] and second.headers["x-cid"]
+    assert first.headers["x-cid"] != second.headers["x-cid"]
+    assert client.get("/no/such/route").headers["x-cid"]
+
+
+@pytest.mark.parametrize("header", ["x-cid", "tracking_id"])
+def test_the_clients_tracking_id_is_echoed(client, tenant, header):
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers={**tenant.headers, header: "trace-42"})
+    assert response.headers["x-cid"] == "trace-42"
+
+
+def test_body_over_the_limit_is_413_before_parsing(client, tenant):
+    body = json.dumps({**CREDENTIAL, "key": "x" * 70_000})
+    response = client.post(CREDENTIALS, data=body, content_type="application/json", headers=tenant.headers)
+    assert response.status_code == 413
+    assert response.json["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_chunked_body_over_the_limit_is_413(client, tenant):
+    def chunks():
+        yield b'{"key": "'
+        for _ in range(80):
+            yield b"x" * 1024
+        yield b'", "provider": "BTG", "type": "PIX"}'
+
+    response = client.post(CREDENTIALS, input_stream=_Stream(chunks()), content_type="application/json",
+                           headers={**tenant.headers, "Transfer-Encoding": "chunked"})
+    assert response.status_code == 413
+
+
+class _Stream:
+    def __init__(self, chunks):
+        self._data = b"".join(chunks)
+        self._pos = 0
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = len(self._data) - self._pos
+        out = self._data[self._pos:self._pos + size]
+        self._pos += len(out)
+        return out
+
+    def readline(self, size=-1):
+        return self.read(size)
+
+
+def test_unknown_route_is_a_json_404(client):
+    response = client.get("/integrated-payments/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["code"] == "SANDBOX_ROUTE_NOT_FOUND"
+
+
+def test_wrong_method_is_a_json_405(client):
+    response = client.get(CREDENTIALS)
+    assert response.status_code == 405
+    assert response.json["code"] == "SANDBOX_METHOD_NOT_ALLOWED"
+
+
+def test_journal_records_refusals_without_secrets(client, sandbox, tenant):
+    client.post(CREDENTIALS, json={**CREDENTIAL, "key": "canary-journal-secret"}, headers=tenant.headers)
+    client.post(CREDENTIALS, json=CREDENTIAL)
+    entries = sandbox.journal(limit=5)
+    assert [e["status"] for e in entries[:2]] == [401, 201]  # newest first
+    assert entries[0]["verdict"] == "unauthorized"
+    assert entries[1]["verdict"] == "ok" and entries[1]["tenant_id"] == tenant.tenant_id
+    assert "canary-journal-secret" not in json.dumps(entries)
+    assert tenant.token not in json.dumps(entries)
