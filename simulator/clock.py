@@ -23,9 +23,10 @@ def isoformat(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def parse_instant(text: str) -> datetime:
-    """Parse an RFC 3339 instant; a naive value is taken as UTC."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+def parse_instant(text: str | datetime) -> datetime:
+    """Parse an RFC 3339 instant (or take a datetime as is); a naive value is taken as UTC."""
+    moment = text if isinstance(text, datetime) else datetime.fromisoformat(
+        text.replace("Z", "+00:00").replace("z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -8,11 +8,20 @@ from simulator.contract import Operation
 
 
 def check_body_size(request, op: Operation, limit: int) -> None:
-    """413 (in the operation's envelope) when the body is, or turns out to be, over the limit."""
+    """413 (in the operation's envelope) when the body is, or turns out to be, over the limit.
+
+    Operations without a request body ignore whatever body a client sends.
+    """
+    if not op.has_body:
+        return
     too_large = op.errors.get("payload_too_large", fallback=None)
     if request.content_length is not None and request.content_length > limit:
         too_large.raise_(details=f"request body is {request.content_length} bytes; the limit is {limit}")
     try:
-        request.get_data(cache=True)  # chunked bodies: werkzeug stops reading at the limit
+        data = request.get_data(cache=True)  # chunked bodies: werkzeug stops reading at the limit
+        # ...and a chunked body cut exactly at the limit may still have more to come.
+        over = request.content_length is None and len(data) >= limit and request.stream.read(1)
     except RequestEntityTooLarge:
+        over = True
+    if over:
         too_large.raise_(details=f"request body exceeds the limit of {limit} bytes")
