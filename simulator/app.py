@@ -21,6 +21,8 @@ from simulator.domains.tenancy.repository import TenancyRepository
 from simulator.domains.tenancy.service import TenancyService
 from simulator.errors import register_error_handlers
 from simulator.events import EventLog
+from simulator.faults.engine import FaultEngine
+from simulator.faults.repository import FaultRepository
 from simulator.gateway.journal import JournalRepository
 from simulator.ids import Ids
 from simulator.services import EXTENSION, Services
@@ -49,6 +51,7 @@ def build_services(config: Config) -> Services:
         journal=JournalRepository(store, config.journal_limit), tenancy=tenancy,
         passport=PassportService(tenancy, tokens),
         credentials=CredentialService(store, CredentialRepository(store), box, clock),
+        faults=FaultEngine(store, FaultRepository(store), clock, ids),
     )
 
 

@@ -21,11 +21,20 @@ def main() -> None:
 @click.option("--db", "db_path", default=None, help="SQLite file, or :memory: [default: sandbox.db]")
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, db_path: str | None, workers: int, threads: int) -> None:
+@click.option("--faults", "faults_file", default=None, type=click.Path(dir_okay=False),
+              help="YAML/JSON fault rules to load at start-up (replaces the stored ones)")
+def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
+          faults_file: str | None) -> None:
     """Serve the simulator with gunicorn."""
+    from simulator.faults.files import FaultFileError, read_rules
     from simulator.server import serve as run
 
-    config = Config.from_env(db_path=db_path)
+    config = Config.from_env(db_path=db_path, faults_file=faults_file)
+    if config.faults_file:
+        try:
+            read_rules(config.faults_file)
+        except FaultFileError as error:
+            raise click.BadParameter(str(error), param_hint="--faults") from None
     click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)
     run(config, host, port, workers, threads)
 

@@ -37,6 +37,8 @@ class Config:
     id_seed: int | None = None
     # Per-request fault triggers through the x-sandbox-fault header (off by default).
     fault_header_enabled: bool = False
+    # Fault rules (YAML or JSON: a list, or {"rules": [...]}) loaded at start-up, replacing any.
+    faults_file: str | None = None
     journal_limit: int = 10_000
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)

@@ -210,6 +210,18 @@ class Contract:
         return CheckedRequest(body=result.body, path=dict(params.path or {}),
                               query=dict(params.query or {}), header=dict(params.header or {}))
 
+    def documented_example(self, op: Operation, status: int) -> dict | None:
+        """The first example body the operation documents for this status, if any."""
+        document = self.documents[op.spec]
+        op_spec = document["paths"][op.path][op.method.lower()]
+        response = _resolve(document, op_spec.get("responses", {}).get(str(status), {}))
+        media = response.get("content", {}).get("application/json", {})
+        for example in media.get("examples", {}).values():
+            value = _resolve(document, example).get("value")
+            if isinstance(value, dict):
+                return value
+        return media.get("example") if isinstance(media.get("example"), dict) else None
+
     # -- responses ---------------------------------------------------------------------------
     def check_response(self, op: Operation, request, response) -> list[str]:
         """Every way the response breaks the contract (empty when it conforms)."""

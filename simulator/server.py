@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from gunicorn.app.base import BaseApplication
 
 from simulator.config import Config
-from simulator.store import Store
+from simulator.gateway.faults import SocketFaultNoise
 
 
 class SandboxServer(BaseApplication):
@@ -43,7 +44,15 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     """Run until interrupted. ``:memory:`` databases live in one process, so one worker."""
     if config.db_path == ":memory:":
         workers = 1
-    store = Store(config.db_path)  # migrate once before forking; the connection is closed again
-    store.migrate()
-    store.close()
+    from simulator.app import build_services
+    from simulator.faults.files import read_rules
+
+    # Migrate (and load --faults) once before forking; the connection is closed again.
+    sandbox = build_services(config)
+    if config.faults_file:
+        rules = sandbox.faults.replace_all(read_rules(config.faults_file))
+        print(f"pismo-sandbox: {len(rules)} fault rule(s) loaded from {config.faults_file}",
+              file=sys.stderr, flush=True)
+    sandbox.store.close()
+    logging.getLogger("gunicorn.error").addFilter(SocketFaultNoise())
     SandboxServer(config, host, port, workers, threads).run()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from simulator.domains.passport.service import PassportService
     from simulator.domains.tenancy.service import TenancyService
     from simulator.events import EventLog
+    from simulator.faults.engine import FaultEngine
     from simulator.gateway.journal import JournalRepository
     from simulator.ids import Ids
     from simulator.store import Store
@@ -42,6 +43,7 @@ class Services:
     tenancy: "TenancyService"
     passport: "PassportService"
     credentials: "CredentialService"
+    faults: "FaultEngine"
     domains: dict[str, Any] = field(default_factory=dict)
 
 

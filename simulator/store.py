@@ -80,6 +80,32 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (tenant_id, provider, type)
         );
     """),
+    ("0010_fault_rules", """
+        CREATE TABLE fault_rules (
+            position   INTEGER PRIMARY KEY AUTOINCREMENT,
+            id         TEXT NOT NULL UNIQUE,
+            rule       TEXT NOT NULL,
+            matched    INTEGER NOT NULL DEFAULT 0,
+            fired      INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+    """),
+    ("0002_bank_accounts", """
+        CREATE TABLE bank_accounts (
+            id           INTEGER PRIMARY KEY,
+            tenant_id    TEXT NOT NULL REFERENCES tenants(tenant_id) ON DELETE CASCADE,
+            account_id   INTEGER NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+            scheme_name  TEXT NOT NULL,
+            scheme       TEXT NOT NULL,
+            account_type TEXT NOT NULL,
+            metadata     TEXT NOT NULL,
+            status       TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DELETED')),
+            created_at   TEXT NOT NULL,
+            updated_at   TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX bank_accounts_one_active
+            ON bank_accounts (tenant_id, account_id, scheme_name) WHERE status = 'ACTIVE';
+    """),
 ]
 
 # Tables a reset keeps: the schema bookkeeping and settings (clock, generated secrets).

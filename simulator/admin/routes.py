@@ -7,6 +7,7 @@ from flask import Blueprint, g
 from simulator import __version__
 from simulator.admin.schemas import account_schema, journal_schema, tenant_schema
 from simulator.clock import isoformat, parse_instant
+from simulator.errors import NotFound
 from simulator.events import EventFilter
 from simulator.services import services
 
@@ -135,3 +136,34 @@ def list_credentials():
     tenant_id = g.checked.query["tenant_id"]
     sandbox.tenancy.get_tenant(tenant_id)
     return {"items": sandbox.credentials.list_public(tenant_id)}
+
+
+@blueprint.post("/faults")
+def create_fault():
+    return services().faults.add(g.checked.body), 201
+
+
+@blueprint.get("/faults")
+def list_faults():
+    return {"items": services().faults.list()}
+
+
+@blueprint.delete("/faults")
+def clear_faults():
+    services().faults.clear()
+    return "", 204
+
+
+@blueprint.get("/faults/<fault_id>")
+def get_fault(fault_id: str):
+    rule = services().faults.get(fault_id)
+    if rule is None:
+        raise NotFound(details=f"fault rule {fault_id} does not exist")
+    return rule
+
+
+@blueprint.delete("/faults/<fault_id>")
+def delete_fault(fault_id: str):
+    if not services().faults.delete(fault_id):
+        raise NotFound(details=f"fault rule {fault_id} does not exist")
+    return "", 204

@@ -13,7 +13,7 @@ from flask import Flask, g, request
 
 from simulator.contract import Operation
 from simulator.errors import SandboxError, error_response
-from simulator.gateway import auth, journal, limits, tracking
+from simulator.gateway import auth, faults, journal, limits, tracking
 from simulator.services import Services
 
 log = logging.getLogger("pismo_sandbox")
@@ -29,6 +29,7 @@ def install(app: Flask, services: Services) -> None:
         g.principal = None
         g.verdict = "not_validated"
         g.detail = None
+        g.fault = None
         rule = request.url_rule.rule if request.url_rule is not None else None
         op: Operation | None = contract.match(request.method, rule)
         g.operation = op
@@ -37,6 +38,12 @@ def install(app: Flask, services: Services) -> None:
         g.verdict = "request_rejected"
         limits.check_body_size(request, op, services.config.max_body_bytes)
         g.principal = auth.authenticate(request, op, services)
+        g.fault = faults.decide(services, request, op, g.principal)
+        if g.fault is not None:
+            injected = faults.apply(g.fault, "before", contract, op, request)
+            if injected is not None:
+                g.verdict = "fault_injected"
+                return injected
         g.checked = contract.check_request(op, request)
         g.verdict = "ok"
         return None
@@ -44,7 +51,7 @@ def install(app: Flask, services: Services) -> None:
     @app.after_request
     def _on_the_way_out(response):
         op: Operation | None = g.get("operation")
-        if op is not None:
+        if op is not None and not g.get("fault_injected"):
             problems = contract.check_response(op, request, response)
             if problems:
                 detail = "; ".join(problems)
@@ -55,6 +62,8 @@ def install(app: Flask, services: Services) -> None:
                     "SANDBOX_CONTRACT_VIOLATION",
                     "The simulator produced a response its contract does not allow (a simulator bug)",
                     status=500, details=f"{op.operation_id} {response.status_code}: {detail}"))
+        if g.get("fault") is not None and not g.get("fault_injected"):
+            response = faults.apply(g.fault, "after", contract, op, request, response)
         if g.get("verdict") == "request_rejected":
             error = g.get("error")
             g.detail = (error.details or error.message) if error is not None else None

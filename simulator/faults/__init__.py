@@ -1,0 +1,1 @@
+"""Fault injection: rules (what to break, when), their store, and the decision engine."""

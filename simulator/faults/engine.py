@@ -1,0 +1,173 @@
+"""The fault engine: which rule matches a request, and whether its schedule fires now.
+
+Rules are first-match in creation order; a rule whose `times` is used up no longer matches.
+Counting happens in one BEGIN IMMEDIATE transaction, so with several workers the n-th matching
+request is the n-th everywhere. A probability draw depends only on (seed, n): the same seed and
+the same request sequence give the same faults, run after run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import random
+from dataclasses import dataclass
+
+from marshmallow import ValidationError
+
+from simulator.clock import Clock, isoformat
+from simulator.faults.errors import InvalidFaultRule
+from simulator.faults.repository import FaultRepository
+from simulator.faults.rules import Action, FaultRule, Match, dump_rule, load_rule
+from simulator.ids import Ids
+from simulator.store import Store
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a rule can match on."""
+
+    operation_id: str | None
+    method: str
+    path: str
+    tenant_id: str | None
+    account_id: int | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule_id: str
+    rule: FaultRule
+    nth: int            # this request is the rule's n-th match
+    delay_ms: int       # drawn once per decision, for delay and timeout actions
+
+
+def matches(match: Match, facts: RequestFacts) -> bool:
+    if match.operation_id is not None and match.operation_id != facts.operation_id:
+        return False
+    if match.method is not None and match.method != facts.method:
+        return False
+    if match.path is not None and not (match.path == facts.path or fnmatch.fnmatchcase(facts.path, match.path)):
+        return False
+    if match.tenant_id is not None and match.tenant_id != facts.tenant_id:
+        return False
+    if match.account_id is not None and match.account_id != facts.account_id:
+        return False
+    return True
+
+
+def draw(seed: int, n: int, salt: str = "fire") -> float:
+    """A number in [0, 1) that depends only on (seed, n, salt)."""
+    return random.Random(f"{seed}:{n}:{salt}").random()
+
+
+def fires(rule: FaultRule, n: int, fired_so_far: int) -> bool:
+    schedule = rule.schedule
+    if n < schedule.nth:
+        return False
+    if schedule.times is not None and fired_so_far >= schedule.times:
+        return False
+    if schedule.probability is not None:
+        return draw(schedule.seed, n) < schedule.probability
+    return True
+
+
+def delay_for(action: Action, seed: int, n: int) -> int:
+    """Milliseconds to hold, from the action's distribution (deterministic per seed and n)."""
+    if action.type == "timeout":
+        return action.ms or 0
+    if action.type != "delay":
+        return 0
+    if action.distribution == "uniform":
+        return round(action.min_ms + draw(seed, n, "delay") * (action.max_ms - action.min_ms))
+    if action.distribution == "lognormal":
+        u = min(max(draw(seed, n, "delay"), 1e-12), 1 - 1e-12)
+        z = _normal_quantile(u)
+        return min(round(action.median_ms * math.exp(action.sigma * z)), action.cap_ms)
+    return action.ms or 0
+
+
+def _normal_quantile(p: float) -> float:
+    from statistics import NormalDist
+    return NormalDist().inv_cdf(p)
+
+
+class FaultEngine:
+    def __init__(self, store: Store, repository: FaultRepository, clock: Clock, ids: Ids):
+        self.store = store
+        self.repo = repository
+        self.clock = clock
+        self.ids = ids
+
+    # -- management ----------------------------------------------------------------------------
+    def add(self, data: dict) -> dict:
+        try:
+            rule = load_rule(data)
+        except ValidationError as error:
+            raise InvalidFaultRule(details=_flatten(error.messages)) from None
+        rule_id = f"fault-{self.ids.uuid()[:8]}"
+        with self.store.transaction() as db:
+            self.repo.insert(db, rule_id, dump_rule(rule), isoformat(self.clock.now()))
+        return self.get(rule_id)
+
+    def replace_all(self, rules: list[dict]) -> list[dict]:
+        """Validate every rule first, then swap them in at once (used by --faults FILE)."""
+        parsed = [dump_rule(load_rule(r)) for r in rules]
+        ids = []
+        with self.store.transaction() as db:
+            self.repo.delete_all(db)
+            for rule in parsed:
+                rule_id = f"fault-{self.ids.uuid()[:8]}"
+                self.repo.insert(db, rule_id, rule, isoformat(self.clock.now()))
+                ids.append(rule_id)
+        return [self.get(i) for i in ids]
+
+    def list(self) -> list[dict]:
+        return [_public(r) for r in self.repo.all()]
+
+    def get(self, rule_id: str) -> dict | None:
+        row = self.repo.get(rule_id)
+        return _public(row) if row else None
+
+    def delete(self, rule_id: str) -> bool:
+        return self.repo.delete(rule_id)
+
+    def clear(self) -> int:
+        return self.repo.delete_all()
+
+    # -- the hot path ----------------------------------------------------------------------------
+    def decide(self, facts: RequestFacts) -> Decision | None:
+        """Count this request against the first live matching rule; the decision if it fires."""
+        # Cheap unlocked look first: most requests match no rule and take no write lock.
+        if not any(matches(load_rule(row["rule"]).match, facts) for row in self.repo.all()):
+            return None
+        with self.store.transaction() as db:
+            for row in self.repo.all(db):  # re-read under the write lock: counters are exact
+                rule = load_rule(row["rule"])
+                if rule.schedule.times is not None and row["fired"] >= rule.schedule.times:
+                    continue  # spent
+                if not matches(rule.match, facts):
+                    continue
+                n = row["matched"] + 1
+                fire = fires(rule, n, row["fired"])
+                self.repo.count(db, row["id"], fire)
+                if not fire:
+                    return None
+                return Decision(row["id"], rule, n, delay_for(rule.action, rule.schedule.seed, n))
+        return None
+
+
+def _flatten(messages, prefix: str = "") -> str:
+    """marshmallow's nested messages as "action.status: ..." text."""
+    if isinstance(messages, dict):
+        return "; ".join(_flatten(v, f"{prefix}{k}." if k != "_schema" else prefix)
+                         for k, v in messages.items())
+    if isinstance(messages, list):
+        return "; ".join(f"{prefix.rstrip('.') or 'rule'}: {m}" if isinstance(m, str) else _flatten(m, prefix)
+                         for m in messages)
+    return f"{prefix.rstrip('.')}: {messages}"
+
+
+def _public(row: dict) -> dict:
+    return {"id": row["id"], **row["rule"], "matched": row["matched"], "fired": row["fired"],
+            "created_at": row["created_at"]}

@@ -1,0 +1,7 @@
+"""Errors of the fault-rule admin API."""
+
+from simulator.errors import SandboxError
+
+
+class InvalidFaultRule(SandboxError):
+    status, code, message = 400, "SANDBOX_INVALID_FAULT_RULE", "Invalid fault rule"

@@ -1,0 +1,172 @@
+"""Fault rules: the marshmallow schema that validates them (admin API, --faults files) and the
+typed rule the engine reads.
+
+A rule is {match, action, phase, schedule}; see the README's "Fault injection" section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
+                         validates_schema)
+
+PHASES = ("before", "after")
+ACTIONS = ("status", "delay", "timeout", "reset", "empty", "malformed")
+SOCKET_ACTIONS = ("reset", "empty", "malformed")
+DISTRIBUTIONS = ("fixed", "uniform", "lognormal")
+MAX_MS = 600_000
+
+
+@dataclass(frozen=True)
+class Match:
+    operation_id: str | None = None
+    method: str | None = None
+    path: str | None = None          # exact, or a glob with * (fnmatch)
+    tenant_id: str | None = None
+    account_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    type: str
+    status: int | None = None
+    body: dict | None = None
+    ms: int | None = None
+    distribution: str = "fixed"
+    min_ms: int | None = None
+    max_ms: int | None = None
+    median_ms: float | None = None
+    sigma: float | None = None
+    cap_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    nth: int = 1                   # first matching request (1-based) that may fire
+    times: int | None = None       # how many times it fires at most (None: no limit)
+    probability: float | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    match: Match
+    action: Action
+    phase: str = "before"
+    schedule: Schedule = field(default_factory=Schedule)
+    description: str | None = None
+
+
+class MatchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    operation_id = fields.String(load_default=None)
+    method = fields.String(load_default=None, validate=validate.OneOf(
+        ["GET", "POST", "PUT", "PATCH", "DELETE", "get", "post", "put", "patch", "delete"]))
+    path = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
+    tenant_id = fields.String(load_default=None)
+    account_id = fields.Integer(load_default=None, strict=True)
+
+    @post_load
+    def make(self, data, **_):
+        if data.get("method"):
+            data["method"] = data["method"].upper()
+        return Match(**data)
+
+
+class ActionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    status = fields.Integer(load_default=None, strict=True, validate=validate.Range(400, 599))
+    body = fields.Dict(load_default=None)
+    ms = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, MAX_MS))
+    distribution = fields.String(load_default="fixed", validate=validate.OneOf(DISTRIBUTIONS))
+    min_ms = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, MAX_MS))
+    max_ms = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, MAX_MS))
+    median_ms = fields.Float(load_default=None, validate=validate.Range(min=0, max=MAX_MS))
+    sigma = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
+    cap_ms = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, MAX_MS))
+
+    @validates_schema
+    def check(self, data, **_):
+        kind = data["type"]
+        if kind == "status" and data.get("status") is None:
+            raise ValidationError("a status action needs status (400-599)", "status")
+        if kind != "status" and (data.get("status") is not None or data.get("body") is not None):
+            raise ValidationError("only a status action takes status and body", "status")
+        if kind == "timeout" and data.get("ms") is None:
+            raise ValidationError("a timeout action needs ms", "ms")
+        if kind == "delay":
+            dist = data.get("distribution", "fixed")
+            needs = {"fixed": ["ms"], "uniform": ["min_ms", "max_ms"],
+                     "lognormal": ["median_ms", "sigma", "cap_ms"]}[dist]
+            missing = [name for name in needs if data.get(name) is None]
+            if missing:
+                raise ValidationError(f"a {dist} delay needs {', '.join(missing)}", missing[0])
+            if dist == "uniform" and data["min_ms"] > data["max_ms"]:
+                raise ValidationError("min_ms must not exceed max_ms", "min_ms")
+
+    @post_load
+    def make(self, data, **_):
+        return Action(**data)
+
+
+class ScheduleSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    nth = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
+    times = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    probability = fields.Float(load_default=None, validate=validate.Range(min=0, max=1))
+    seed = fields.Integer(load_default=0, strict=True)
+
+    @post_load
+    def make(self, data, **_):
+        return Schedule(**data)
+
+
+class FaultRuleSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # id and counters, when a listed rule is posted back
+
+    match = fields.Nested(MatchSchema, load_default=lambda: {})
+    action = fields.Nested(ActionSchema, required=True)
+    phase = fields.String(load_default="before", validate=validate.OneOf(PHASES))
+    schedule = fields.Nested(ScheduleSchema, load_default=lambda: {})
+    description = fields.String(load_default=None, validate=validate.Length(max=500))
+
+    @post_load
+    def make(self, data, **_):
+        match = data["match"] if isinstance(data["match"], Match) else Match()
+        schedule = data["schedule"] if isinstance(data["schedule"], Schedule) else Schedule()
+        return FaultRule(match=match, action=data["action"], phase=data["phase"], schedule=schedule,
+                         description=data.get("description"))
+
+
+def dump_rule(rule: FaultRule) -> dict:
+    """The rule as JSON, without unset optional fields."""
+    def compact(obj) -> dict:
+        return {k: v for k, v in obj.__dict__.items() if v is not None}
+
+    action = compact(rule.action)
+    if action.get("distribution") == "fixed" and rule.action.type != "delay":
+        action.pop("distribution")
+    out = {"match": compact(rule.match), "action": action, "phase": rule.phase,
+           "schedule": compact(rule.schedule)}
+    if rule.description:
+        out["description"] = rule.description
+    return out
+
+
+_schema = FaultRuleSchema()
+
+
+def load_rule(data) -> FaultRule:
+    """Validate one rule; raises marshmallow.ValidationError naming the field."""
+    if not isinstance(data, dict):
+        raise ValidationError("a fault rule must be an object")
+    return _schema.load(data)

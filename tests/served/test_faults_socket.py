@@ -1,0 +1,168 @@
+"""Fault injection seen from a real client over a real socket (gunicorn)."""
+
+from __future__ import annotations
+
+import http.client
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.slow
+
+URL = "/banking-auth/v1/credentials"
+BODY = {"key": "k", "provider": "CELCOIN", "type": "PIX"}
+
+
+@pytest.fixture
+def served(serve):
+    server = serve()
+    base = server.url
+    tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
+    account = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()
+    token = requests.post(f"{base}/_sandbox/tokens", json={"tenant_id": tenant["tenant_id"],
+                                                           "account_id": account["account_id"]}, timeout=10).json()["token"]
+    return server, {"Authorization": f"Bearer {token}"}, tenant["tenant_id"]
+
+
+def _fault(base: str, **rule) -> dict:
+    response = requests.post(f"{base}/_sandbox/faults", json=rule, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _raw_post(base: str, headers: dict) -> tuple[str, bytes]:
+    """Send one request over a raw socket; say how the connection ended."""
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    import json
+    try:
+        conn.request("POST", URL, body=json.dumps(BODY), headers={**headers, "Content-Type": "application/json"})
+        response = conn.getresponse()
+        return f"status {response.status}", response.read()
+    except http.client.RemoteDisconnected:  # a subclass of ConnectionResetError: test it first
+        return "closed without response", b""
+    except ConnectionResetError:
+        return "reset", b""
+    except http.client.BadStatusLine as error:
+        return "not http", str(error).encode()
+    finally:
+        conn.close()
+
+
+def test_reset_closes_the_connection_with_a_tcp_reset(served):
+    server, headers, _ = served
+    _fault(server.url, action={"type": "reset"}, schedule={"times": 1})
+    assert _raw_post(server.url, headers)[0] == "reset"
+    assert _raw_post(server.url, headers)[0] == "status 201"
+    assert "Socket error processing request" not in server.stop()
+
+
+def test_empty_closes_the_connection_without_a_byte(served):
+    server, headers, _ = served
+    _fault(server.url, action={"type": "empty"}, schedule={"times": 1})
+    assert _raw_post(server.url, headers)[0] == "closed without response"
+    assert _raw_post(server.url, headers)[0] == "status 201"
+
+
+def test_malformed_sends_bytes_that_are_not_http(served):
+    server, headers, _ = served
+    _fault(server.url, action={"type": "malformed"}, schedule={"times": 1})
+    outcome, detail = _raw_post(server.url, headers)
+    assert outcome == "not http" and b"2OO" in detail
+    assert _raw_post(server.url, headers)[0] == "status 201"
+
+
+def test_reset_after_commit_keeps_the_change(served):
+    server, headers, tenant_id = served
+    _fault(server.url, action={"type": "reset"}, phase="after", schedule={"times": 1})
+    assert _raw_post(server.url, headers)[0] == "reset"
+    stored = requests.get(f"{server.url}/_sandbox/credentials", params={"tenant_id": tenant_id}, timeout=10).json()
+    assert [c["version"] for c in stored["items"]] == [1]
+
+
+def test_timeout_holds_then_answers_504_over_http(served):
+    server, headers, _ = served
+    _fault(server.url, action={"type": "timeout", "ms": 400}, schedule={"times": 1})
+    started = time.perf_counter()
+    response = requests.post(server.url + URL, json=BODY, headers=headers, timeout=10)
+    assert response.status_code == 504 and response.json()["code"] == "EBAA0003"
+    assert time.perf_counter() - started >= 0.4
+
+
+def test_a_client_timeout_shorter_than_the_hold_times_out(served):
+    server, headers, _ = served
+    _fault(server.url, action={"type": "timeout", "ms": 2000}, schedule={"times": 1})
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(server.url + URL, json=BODY, headers=headers, timeout=0.5)
+
+
+def test_a_long_delay_does_not_slow_other_requests(served):
+    server, headers, _ = served
+    _fault(server.url, match={"operation_id": "post-credentials"}, action={"type": "delay", "ms": 5000},
+           schedule={"times": 1})
+    slow = threading.Thread(target=lambda: requests.post(server.url + URL, json=BODY, headers=headers, timeout=30))
+    slow.start()
+    time.sleep(0.2)  # the slow request is now being held
+    latencies = []
+    session = requests.Session()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and len(latencies) < 200:
+        started = time.perf_counter()
+        assert session.post(server.url + URL, json=BODY, headers=headers, timeout=10).status_code == 201
+        latencies.append((time.perf_counter() - started) * 1000)
+    assert slow.is_alive(), "the delayed request should still be held"
+    slow.join()
+    p99 = statistics.quantiles(latencies, n=100)[98]
+    assert len(latencies) >= 50 and p99 < 100, (len(latencies), p99)
+
+
+def test_same_seed_gives_the_same_fault_sequence_over_http(served):
+    server, headers, _ = served
+    session = requests.Session()
+
+    def run() -> list[int]:
+        requests.delete(f"{server.url}/_sandbox/faults", timeout=10)
+        _fault(server.url, action={"type": "status", "status": 504}, schedule={"probability": 0.3, "seed": 99})
+        return [session.post(server.url + URL, json=BODY, headers=headers, timeout=10).status_code
+                for _ in range(1000)]
+
+    first, second, third = run(), run(), run()
+    assert first == second == third
+    assert 200 < first.count(504) < 400
+
+
+def test_faults_file_is_loaded_at_start_up(serve, tmp_path):
+    rules = tmp_path / "faults.yaml"
+    rules.write_text("rules:\n  - match: {operation_id: post-credentials}\n"
+                     "    action: {type: status, status: 502}\n    schedule: {nth: 2, times: 1}\n")
+    server = serve(env={"PISMO_SANDBOX_FAULTS_FILE": str(rules)})
+    listed = requests.get(f"{server.url}/_sandbox/faults", timeout=10).json()["items"]
+    assert [(r["action"]["status"], r["schedule"]["nth"]) for r in listed] == [(502, 2)]
+    assert "1 fault rule(s) loaded" in server.stop()
+
+
+def test_a_bad_faults_file_stops_the_server_with_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+    rules = tmp_path / "faults.yaml"
+    rules.write_text("- action: {type: status}\n")
+    out = subprocess.run([sys.executable, "-m", "simulator", "serve", "--db", str(tmp_path / "x.db"),
+                          "--faults", str(rules)], capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "rule 1" in out.stderr and "status" in out.stderr
+
+
+def test_concurrent_requests_count_exactly_across_workers(served):
+    server, headers, _ = served
+    _fault(server.url, action={"type": "status", "status": 502}, schedule={"nth": 11, "times": 25})
+
+    def call(_):
+        return requests.post(server.url + URL, json=BODY, headers=headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(call, range(100)))
+    assert statuses.count(502) == 25 and statuses.count(201) == 75
