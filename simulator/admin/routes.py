@@ -126,7 +126,8 @@ def list_events():
 @blueprint.get("/journal")
 def list_journal():
     q = g.checked.query
-    rows = services().journal.recent(q.get("limit", 50), q.get("tenant_id"), q.get("cid"))
+    rows = services().journal.recent(q.get("limit", 50), q.get("tenant_id"), q.get("cid"),
+                                     q.get("operation_id"))
     return {"items": journal_schema.dump(rows, many=True)}
 
 

@@ -34,6 +34,8 @@ class JournalEntrySchema(Schema):
     detail = fields.String(allow_none=True)
     fault_rule = fields.String(allow_none=True)
     duration_ms = fields.Float()
+    idempotency_key = fields.String(allow_none=True)
+    body_fingerprint = fields.String(allow_none=True)
 
 
 tenant_schema = TenantSchema()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -23,14 +24,19 @@ class JournalRepository:
         with self.store.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
-                " account_id, cid, verdict, detail, fault_rule, duration_ms) VALUES (:timestamp,"
-                " :method, :path, :operation_id, :status, :tenant_id, :account_id, :cid, :verdict,"
-                " :detail, :fault_rule, :duration_ms)", entry)
+                " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
+                " body_fingerprint) VALUES (:timestamp, :method, :path, :operation_id, :status,"
+                " :tenant_id, :account_id, :cid, :verdict, :detail, :fault_rule, :duration_ms,"
+                " :idempotency_key, :body_fingerprint)", entry)
             if cursor.lastrowid % PRUNE_EVERY == 0:
                 db.execute("DELETE FROM journal WHERE seq <= ?", [cursor.lastrowid - self.limit])
 
-    def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None) -> list[dict]:
+    def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None,
+               operation_id: str | None = None) -> list[dict]:
         where, params = ["1 = 1"], []
+        if operation_id:
+            where.append("operation_id = ?")
+            params.append(operation_id)
         if tenant_id:
             where.append("tenant_id = ?")
             params.append(tenant_id)
@@ -40,6 +46,13 @@ class JournalRepository:
         return list(self.store.db.query(
             f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
             params + [limit]))
+
+
+def _fingerprint(services, request) -> str | None:
+    body = request.get_json(silent=True)
+    if body is None:
+        return None
+    return services.fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")))[:32]
 
 
 def record(services, request, response) -> None:
@@ -60,6 +73,10 @@ def record(services, request, response) -> None:
         "detail": g.get("detail"),
         "fault_rule": g.get("fault_rule"),
         "duration_ms": duration_ms,
+        "idempotency_key": request.headers.get("x-idempotency-key"),
+        # A keyed fingerprint, never the body: drills spot retries of one request under new keys.
+        "body_fingerprint": (_fingerprint(services, request)
+                             if op is not None and op.has_body and g.get("checked") is not None else None),
     }
     services.journal.append(entry)
     access_log.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", request.method, request.path,

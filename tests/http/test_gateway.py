@@ -132,3 +132,13 @@ def test_journal_records_refusals_without_secrets(client, sandbox, tenant):
     assert entries[1]["verdict"] == "ok" and entries[1]["tenant_id"] == tenant.tenant_id
     assert "canary-journal-secret" not in json.dumps(entries)
     assert tenant.token not in json.dumps(entries)
+
+
+def test_journal_fingerprints_bodies_so_retries_under_new_keys_are_visible(client, sandbox, tenant):
+    for key in ("k-1", "k-2"):
+        client.post(CREDENTIALS, json=CREDENTIAL, headers={**tenant.headers, "x-idempotency-key": key})
+    client.post(CREDENTIALS, json={**CREDENTIAL, "type": "BAAS"}, headers=tenant.headers)
+    third, second, first = sandbox.journal(limit=3)
+    assert (first["idempotency_key"], second["idempotency_key"], third["idempotency_key"]) == ("k-1", "k-2", None)
+    assert first["body_fingerprint"] == second["body_fingerprint"] != third["body_fingerprint"]
+    assert CREDENTIAL["key"] not in json.dumps([first, second, third])
