@@ -106,6 +106,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE UNIQUE INDEX bank_accounts_one_active
             ON bank_accounts (tenant_id, account_id, scheme_name) WHERE status = 'ACTIVE';
     """),
+    ("0011_journal_retries", """
+        ALTER TABLE journal ADD COLUMN idempotency_key TEXT;
+        ALTER TABLE journal ADD COLUMN body_fingerprint TEXT;
+        CREATE INDEX journal_tenant_seq ON journal(tenant_id, seq);
+    """),
 ]
 
 # Tables a reset keeps: the schema bookkeeping and settings (clock, generated secrets).
