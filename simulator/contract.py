@@ -27,6 +27,7 @@ from openapi_core.validation.request.exceptions import (
     RequestBodyValidationError)
 
 from simulator.errors import SandboxError
+from simulator.validation import CompiledOperation
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -146,6 +147,7 @@ class Operation:
     declared_statuses: frozenset[str] = frozenset()
     has_body: bool = False
     bodiless_statuses: frozenset[str] = frozenset()
+    compiled: CompiledOperation | None = field(default=None, repr=False)
 
     @property
     def requires_account(self) -> bool:
@@ -168,7 +170,7 @@ def _base_path(document: dict) -> str:
 class Contract:
     """Every bundled operation, indexed by HTTP method and Flask rule."""
 
-    def __init__(self, documents: dict[str, tuple[SpecSource, dict]]):
+    def __init__(self, documents: dict[str, tuple[SpecSource, dict]], compiled: bool = True):
         self.documents = {name: document for name, (_, document) in documents.items()}
         self.operations: dict[tuple[str, str], Operation] = {}
         self.by_id: dict[str, Operation] = {}
@@ -188,6 +190,7 @@ class Contract:
                         bodiless_statuses=frozenset(
                             str(status) for status, response in spec.get("responses", {}).items()
                             if "content" not in _resolve(document, response)),
+                        compiled=CompiledOperation(document, path, method) if compiled else None,
                         declared_statuses=frozenset(str(s) for s in spec.get("responses", {})))
                     self.operations[(op.method, op.flask_rule)] = op
                     self.by_id[op.operation_id] = op
@@ -201,8 +204,13 @@ class Contract:
     def check_request(self, op: Operation, request) -> "CheckedRequest":
         """Validate the request; return its unmarshalled parts or raise the documented error.
 
-        Security is the gateway's job (it runs first), so security findings are ignored here.
+        Security is the gateway's job (it runs first), so the validators skip it.
         """
+        if op.compiled is not None:
+            fast = op.compiled.check_request(request)
+            if fast is not None:
+                path, query, header, body = fast
+                return CheckedRequest(body=body, path=path, query=query, header=header)
         result = op.api.unmarshal_request(FlaskOpenAPIRequest(request))
         errors = list(result.errors)
         if errors:
@@ -229,6 +237,12 @@ class Contract:
     # -- responses ---------------------------------------------------------------------------
     def check_response(self, op: Operation, request, response) -> list[str]:
         """Every way the response breaks the contract (empty when it conforms)."""
+        if op.compiled is not None and op.compiled.response_conforms(response):
+            return []
+        return self.core_response_problems(op, request, response)
+
+    def core_response_problems(self, op: Operation, request, response) -> list[str]:
+        """The response as openapi-core alone judges it (plus the no-content rule)."""
         result = op.api.unmarshal_response(_RequestLine(request), FlaskOpenAPIResponse(response))
         problems = [describe_error(e) for e in result.errors]
         if str(response.status_code) in op.bodiless_statuses and response.get_data():
@@ -392,7 +406,10 @@ class CheckedRequest:
     header: dict = field(default_factory=dict)
 
 
-@functools.lru_cache(maxsize=1)
-def load_contract() -> Contract:
-    """Build every OpenAPI object once per process."""
-    return Contract({source.name: (source, load_document(source)) for source in SOURCES})
+@functools.lru_cache(maxsize=2)
+def load_contract(compiled: bool = True) -> Contract:
+    """Build every OpenAPI object (and compiled validator) once per process.
+
+    ``compiled=False`` validates everything with openapi-core alone (tests compare the two).
+    """
+    return Contract({source.name: (source, load_document(source)) for source in SOURCES}, compiled)
