@@ -8,8 +8,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 DB     ?= sandbox.db
 PYTEST_ARGS ?=
+CONTRACT_ARGS ?=
+DRILL_ARGS ?=
 
-.PHONY: run test install clean
+.PHONY: run test install clean bench contract drill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +28,22 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The contract harness against an in-process simulator; CONTRACT_ARGS='--base-url URL ...' for
+# another target, '--junit report.xml' for CI (see contracts/README.md).
+contract: $(STAMP)
+	$(BIN)/pismo-sandbox contract $(CONTRACT_ARGS)
+
+# Every shipped fault-injection drill against a fresh sandbox (scenarios/README.md);
+# DRILL_ARGS='--junit drills.xml' for CI, '--client "python my_client.py"' to try another client.
+drill: $(STAMP)
+	$(BIN)/pismo-sandbox drill scenarios/*.yaml $(DRILL_ARGS)
+
+# The load generator is wrk, from Debian's packages; installed here when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	$(BIN)/python -m bench.run $(if $(SCALE),--scale) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

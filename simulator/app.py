@@ -12,6 +12,10 @@ from simulator.clock import VirtualClock
 from simulator.config import Config
 from simulator.contract import load_contract
 from simulator.crypto import Fingerprinter, SecretBox, derive, load_master_key
+from simulator.domains.bank_accounts.repository import BankAccountRepository
+from simulator.domains.bank_accounts.routes import blueprint as bank_accounts_blueprint
+from simulator.domains.bank_accounts.service import BankAccountService
+from simulator.domains.bankslips import wiring as bankslips
 from simulator.domains.credentials.repository import CredentialRepository
 from simulator.domains.credentials.routes import blueprint as credentials_blueprint
 from simulator.domains.credentials.service import CredentialService
@@ -30,7 +34,8 @@ from simulator.settings import SettingsRepository
 from simulator.store import Store
 from simulator.tokens import Tokens
 
-BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint)
+BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint, bank_accounts_blueprint,
+              *bankslips.BLUEPRINTS)
 
 
 def build_services(config: Config) -> Services:
@@ -39,20 +44,26 @@ def build_services(config: Config) -> Services:
     store.migrate()
     master = load_master_key(config.master_key, config.db_path)
     ids = Ids(config.id_seed)
-    clock = VirtualClock(SettingsRepository(store))
+    settings = SettingsRepository(store)
+    clock = VirtualClock(settings)
     tokens = Tokens(derive(master, "tokens", 64), clock, ids, ttl_seconds=config.token_ttl_seconds,
                     algorithm=config.token_algorithm)
     fingerprint = Fingerprinter(derive(master, "fingerprints"))
     box = SecretBox(derive(master, "credentials"))
-    tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint)
-    return Services(
-        config=config, store=store, clock=clock, ids=ids, contract=load_contract(),
+    tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint, settings)
+    services = Services(
+        config=config, store=store, settings=settings, clock=clock, ids=ids, contract=load_contract(),
         tokens=tokens, box=box, fingerprint=fingerprint, events=EventLog(store, ids),
         journal=JournalRepository(store, config.journal_limit), tenancy=tenancy,
         passport=PassportService(tenancy, tokens),
         credentials=CredentialService(store, CredentialRepository(store), box, clock),
-        faults=FaultEngine(store, FaultRepository(store), clock, ids),
+        faults=FaultEngine(store, FaultRepository(store), clock, ids, settings),
     )
+    services.bank_accounts = BankAccountService(
+        store, BankAccountRepository(store), tenancy, services.events, clock,
+        strict_ispb=config.strict_ispb)
+    bankslips.build(services)  # also subscribes the bank-slip lifecycle to clock changes
+    return services
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -68,4 +79,5 @@ def create_app(config: Config | None = None) -> Flask:
     gateway.install(app, services)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.before_request(bankslips.progress_before_event_reads)
     return app

@@ -70,3 +70,94 @@ def reset(db_path: str | None) -> None:
     sandbox.store.wipe()
     sandbox.clock.reset()
     click.echo(f"reset {sandbox.store.path}")
+
+
+@main.command()
+@click.option("--base-url", envvar="PISMO_BASE_URL", default=None,
+              help="host to test, e.g. https://sandbox.pismolabs.io (each spec keeps its base path);"
+                   " default: an in-process simulator  [env PISMO_BASE_URL]")
+@click.option("--token", envvar="PISMO_TOKEN", default=None,
+              help="account token to use as is  [env PISMO_TOKEN]")
+@click.option("--server-key", envvar="PISMO_SERVER_KEY", default=None,
+              help="server login key (tokens are refreshed before they expire)  [env PISMO_SERVER_KEY]")
+@click.option("--server-secret", envvar="PISMO_SERVER_SECRET", default=None,
+              help="server login secret  [env PISMO_SERVER_SECRET]")
+@click.option("--account", "account_id", envvar="PISMO_ACCOUNT_ID", type=int, default=None,
+              help="Pismo account to log in as (an account token)  [env PISMO_ACCOUNT_ID]")
+@click.option("--admin-token", envvar="PISMO_SANDBOX_ADMIN_TOKEN", default=None,
+              help="admin token of a served simulator, for --spec sandbox-admin  [env PISMO_SANDBOX_ADMIN_TOKEN]")
+@click.option("--spec", "specs", multiple=True,
+              help="bundled spec to test (repeatable or comma-separated); default: all of them on"
+                   " the simulator, every Pismo API against --base-url")
+@click.option("--examples", default=100, show_default=True, type=click.IntRange(1),
+              help="generated examples per operation and phase")
+@click.option("--seed", default=None, type=int, help="generation seed  [default: a fixed one]")
+@click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False),
+              help="write a JUnit XML report here")
+@click.option("-v", "--verbose", is_flag=True, help="print every finished scenario to stderr")
+def contract(base_url, token, server_key, server_secret, account_id, admin_token, specs, examples,
+             seed, junit_path, verbose) -> None:
+    """Check an implementation against the bundled contract with Schemathesis.
+
+    Without --base-url: a fresh in-process simulator (tenant, account and token made for the
+    run). With it: that host, logging in with --token or --server-key/--server-secret/--account.
+    Exit status: 0 when every check passed, 1 on failures, 2 when the run could not start.
+    """
+    try:
+        from contracts import harness
+    except ImportError as error:  # schemathesis is an optional dependency
+        click.echo(f"error: {error}; install the contract extra: pip install 'pismo-sandbox[test]'", err=True)
+        sys.exit(2)
+    if token and (server_key or server_secret):
+        raise click.UsageError("give --token or --server-key/--server-secret, not both")
+    names = [name.strip() for item in specs for name in item.split(",") if name.strip()]
+    credentials = harness.Credentials(token=token, server_key=server_key, server_secret=server_secret,
+                                      account_id=account_id, admin_token=admin_token)
+    progress = (lambda line: click.echo(line, err=True)) if verbose else None
+    result = harness.run(base_url=base_url, specs=names or None, examples=examples,
+                         seed=harness.DEFAULT_SEED if seed is None else seed, credentials=credentials,
+                         junit=junit_path, progress=progress)
+    click.echo(result.summary())
+    if junit_path:
+        click.echo(f"JUnit report: {junit_path}")
+    sys.exit(0 if result.ok else (2 if result.errors and not result.operations else 1))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False),
+              help="also write a JUnit XML report to this file")
+@click.option("--client", "client_command", default=None,
+              help="run this command as the client of every scenario that has one (${...} references allowed)")
+@click.option("--base-url", default=None,
+              help="use this running sandbox instead of starting one; it is RESET before every scenario")
+@click.option("--isolation", type=click.Choice(["reset", "fresh"]), default="reset", show_default=True,
+              help="reset: one sandbox, POST /_sandbox/reset before each scenario; fresh: one sandbox per scenario")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers of the drill sandbox")
+@click.option("-v", "--verbose", is_flag=True, help="show every request, check and client output")
+def drill(files: tuple[str, ...], junit_path: str | None, client_command: str | None, base_url: str | None,
+          isolation: str, workers: int, verbose: bool) -> None:
+    """Run fault-injection drills (scenario FILEs) against a fresh sandbox; exit 1 if one fails.
+
+    Every file is checked before anything runs: a mistake stops the run (exit 2) naming the file,
+    the line and the field. The format is described in scenarios/README.md."""
+    from simulator.drills.report import summary_line, text_report, write_junit
+    from simulator.drills.runner import run_drills
+    from simulator.drills.scenario import ScenarioError, load_scenarios
+
+    try:
+        scenarios = load_scenarios(files)
+    except ScenarioError as error:
+        click.echo(f"error: invalid drill scenario:\n{error}", err=True)
+        sys.exit(2)
+
+    def show(result) -> None:
+        click.echo(text_report(result, verbose=verbose) + "\n")
+
+    results = run_drills(scenarios, base_url=base_url, isolation=isolation, client_command=client_command,
+                         workers=workers, on_result=show,
+                         echo=(lambda line: click.echo(line, err=True)) if verbose else None)
+    if junit_path:
+        write_junit(results, junit_path)
+    click.echo(summary_line(results))
+    sys.exit(0 if all(r.passed for r in results) else 1)

@@ -54,12 +54,15 @@ class VirtualClock:
         self.wall = wall
         self._listeners: list[Callable[[datetime], None]] = []
 
+    def _state(self) -> dict[str, str]:
+        return self.settings.get_many("clock.")
+
     def subscribe(self, listener: Callable[[datetime], None]) -> None:
         """Call ``listener(now)`` after every explicit change of the clock."""
         self._listeners.append(listener)
 
     def now(self) -> datetime:
-        state = self.settings.get_many("clock.")
+        state = self._state()
         frozen = state.get(self.FROZEN)
         if frozen:
             return parse_instant(frozen)
@@ -67,7 +70,7 @@ class VirtualClock:
 
     @property
     def frozen(self) -> bool:
-        return bool(self.settings.get(self.FROZEN))
+        return bool(self._state().get(self.FROZEN))
 
     def set(self, moment: datetime, *, freeze: bool | None = None) -> datetime:
         """Jump to ``moment``; keep ticking from there unless frozen."""

@@ -41,6 +41,14 @@ class Config:
     faults_file: str | None = None
     journal_limit: int = 10_000
     log_level: str = "INFO"
+    # Bank slips: business days from payment to clearing (PAID -> SETTLED, 00:00 Brasilia).
+    bankslip_clearing_days: int = 1
+    # Seconds every provider keeps a payment PROCESSING; unset: each provider's own delay.
+    bankslip_processing_seconds: int | None = None
+    # Brazilian national holidays are not business days for clearing.
+    bankslip_holidays: bool = True
+    # Sandbox seconds a Validate bank slip result stays usable by Pay bank slip.
+    bankslip_validation_ttl_seconds: int = 86_400
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -27,7 +27,7 @@ from openapi_core.validation.request.exceptions import (
     RequestBodyValidationError)
 
 from simulator.errors import SandboxError
-from simulator.validation import CompiledOperation
+from simulator.validation import CompiledOperation, resolve_ref as _resolve
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -55,6 +55,9 @@ SOURCES: tuple[SpecSource, ...] = (
     SpecSource("passport", "passport.yaml", auth=NONE),
     SpecSource("sandbox-admin", "sandbox-admin.yaml", auth=ADMIN),
     SpecSource("intl-bankaccounts-read", "intl-bankaccounts-read.yaml"),
+    SpecSource("integrated-payments-validate", "integrated-payments-validate.yaml"),
+    SpecSource("integrated-payments-receipts", "integrated-payments-receipts.yaml"),
+    SpecSource("sandbox-admin-bankslips", "sandbox-admin-bankslips.yaml", auth=ADMIN),
 )
 
 
@@ -260,16 +263,6 @@ class _RequestLine(FlaskOpenAPIRequest):
         return None
 
 
-def _resolve(document: dict, node: dict) -> dict:
-    """Follow a local $ref (responses may be shared components)."""
-    while isinstance(node, dict) and "$ref" in node:
-        target = document
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
 def _without_security(document: dict) -> dict:
     """The gateway authenticates before validation runs, so the validators skip security
     (openapi-core would otherwise refuse a token sent in seed 000's account_token header and
@@ -388,6 +381,11 @@ def describe_schema_error(se) -> str:
 
 def describe_error(error: Exception) -> str:
     schema_errors = _schema_errors(error)
+    if schema_errors and isinstance(error, (InvalidParameter, MissingRequiredParameter)):
+        # A parameter's schema errors have an empty path: name the parameter instead of "body".
+        return "; ".join(f"{error.location} parameter {error.name}{describe_schema_error(se)[4:]}"
+                         if describe_schema_error(se).startswith("body:") else describe_schema_error(se)
+                         for se in schema_errors)
     if schema_errors:
         return "; ".join(describe_schema_error(se) for se in schema_errors)
     name = getattr(error, "name", None)

@@ -73,8 +73,10 @@ def register_error_handlers(app: Flask) -> None:
             405: "SANDBOX_METHOD_NOT_ALLOWED",
             413: "PAYLOAD_TOO_LARGE",
         }.get(error.code or 500, f"HTTP_{error.code}")
+        # RFC 9110: a 405 names the methods the resource allows (werkzeug computes the header).
+        allow = {name: value for name, value in error.get_headers() if name.lower() == "allow"}
         return error_response(SandboxError(code, error.name, status=error.code or 500,
-                                           details=error.description))
+                                           details=error.description, headers=allow))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -15,13 +15,17 @@ if TYPE_CHECKING:
     from simulator.config import Config
     from simulator.contract import Contract
     from simulator.crypto import Fingerprinter, SecretBox
+    from simulator.domains.bank_accounts.service import BankAccountService
+    from simulator.domains.bankslips.service import BankSlipService
     from simulator.domains.credentials.service import CredentialService
     from simulator.domains.passport.service import PassportService
     from simulator.domains.tenancy.service import TenancyService
     from simulator.events import EventLog
     from simulator.faults.engine import FaultEngine
     from simulator.gateway.journal import JournalRepository
+    from simulator.idempotency import IdempotencyKeys
     from simulator.ids import Ids
+    from simulator.settings import SettingsRepository
     from simulator.store import Store
     from simulator.tokens import Tokens
 
@@ -32,6 +36,7 @@ EXTENSION = "pismo_sandbox"
 class Services:
     config: "Config"
     store: "Store"
+    settings: "SettingsRepository"
     clock: "VirtualClock"
     ids: "Ids"
     contract: "Contract"
@@ -45,6 +50,9 @@ class Services:
     credentials: "CredentialService"
     faults: "FaultEngine"
     domains: dict[str, Any] = field(default_factory=dict)
+    bank_accounts: "BankAccountService" = None  # type: ignore[assignment]  # set by build_services
+    idempotency: "IdempotencyKeys" = None  # type: ignore[assignment]  # set by build_services
+    bankslips: "BankSlipService" = None  # type: ignore[assignment]  # set by build_services
 
 
 def services() -> Services:

@@ -1,27 +1,67 @@
-"""Repository for the key/value settings table (virtual clock state and similar)."""
+"""Repository for the key/value settings table: the virtual clock's state, and version
+counters that let workers cache derived state (fault rules, known tenants) safely.
+
+A request reads the whole (small) table once (`pin`) and every lookup during that request is
+answered from the snapshot; a write through this repository refreshes it.
+"""
 
 from __future__ import annotations
 
-from simulator.store import Store
+import threading
+
+import sqlite_utils
+
+from simulator.store import GENERATION, Store
 
 
 class SettingsRepository:
     def __init__(self, store: Store):
         self.store = store
+        self._pinned = threading.local()
 
+    # -- per-request snapshot --------------------------------------------------------------------
+    def pin(self) -> None:
+        self._pinned.values = self._read_all()
+
+    def unpin(self) -> None:
+        self._pinned.values = None
+
+    def _values(self) -> dict[str, str]:
+        values = getattr(self._pinned, "values", None)
+        return values if values is not None else self._read_all()
+
+    def _read_all(self) -> dict[str, str]:
+        return {key: value for key, value in self.store.db.conn.execute("SELECT key, value FROM settings")}
+
+    def _refresh(self) -> None:
+        if getattr(self._pinned, "values", None) is not None:
+            self.pin()
+
+    # -- reads -----------------------------------------------------------------------------------
     def get(self, key: str) -> str | None:
-        rows = list(self.store.db.query("SELECT value FROM settings WHERE key = ?", [key]))
-        return rows[0]["value"] if rows else None
+        return self._values().get(key)
 
     def get_many(self, prefix: str) -> dict[str, str]:
-        rows = self.store.db.query("SELECT key, value FROM settings WHERE key LIKE ?", [prefix + "%"])
-        return {row["key"]: row["value"] for row in rows}
+        return {k: v for k, v in self._values().items() if k.startswith(prefix)}
 
+    def version(self, key: str) -> tuple[str, str]:
+        """A counter together with the state generation (bumped by every reset)."""
+        values = self._values()
+        return values.get(GENERATION, "0"), values.get(key, "0")
+
+    # -- writes ----------------------------------------------------------------------------------
     def put(self, key: str, value: str) -> None:
         with self.store.transaction() as db:
             db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+        self._refresh()
 
     def delete_prefix(self, prefix: str) -> None:
         with self.store.transaction() as db:
             db.execute("DELETE FROM settings WHERE key LIKE ?", [prefix + "%"])
+        self._refresh()
+
+    def bump(self, db: sqlite_utils.Database, key: str) -> None:
+        """Increment a counter inside the caller's transaction."""
+        db.execute("INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE"
+                   " SET value = CAST(value AS INTEGER) + 1", [key])

@@ -9,6 +9,8 @@ workers never interleave a read and a write of the same rows.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
 import uuid
@@ -111,10 +113,103 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE journal ADD COLUMN body_fingerprint TEXT;
         CREATE INDEX journal_tenant_seq ON journal(tenant_id, seq);
     """),
+    ("0003_idempotency", """
+        CREATE TABLE idempotency_keys (
+            tenant_id        TEXT NOT NULL,
+            account_scope    TEXT NOT NULL,
+            idempotency_key  TEXT NOT NULL,
+            operation_id     TEXT NOT NULL,
+            fingerprint      TEXT NOT NULL,
+            state            TEXT NOT NULL CHECK (state IN ('in_flight', 'completed')),
+            lease_token      TEXT,
+            lease_expires_at REAL,
+            response_status  INTEGER,
+            response_body    TEXT,
+            created_at       TEXT NOT NULL,
+            completed_at     TEXT,
+            PRIMARY KEY (tenant_id, account_scope, idempotency_key)
+        );
+    """),
+    ("0004_bankslips", """
+        CREATE TABLE bankslip_providers (
+            tenant_id  TEXT PRIMARY KEY REFERENCES tenants(tenant_id) ON DELETE CASCADE,
+            provider   TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE bankslip_scenarios (
+            bar_code   TEXT PRIMARY KEY,
+            fine       TEXT,
+            interest   TEXT,
+            discount   TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE bankslip_validations (
+            tenant_id              TEXT NOT NULL REFERENCES tenants(tenant_id) ON DELETE CASCADE,
+            account_id             INTEGER NOT NULL,
+            bar_code               TEXT NOT NULL,
+            provider               TEXT NOT NULL,
+            external_authorization TEXT,
+            amount                 TEXT,
+            original_amount        TEXT,
+            fine                   TEXT,
+            interest               TEXT,
+            discount               TEXT,
+            validated_at           TEXT NOT NULL,
+            expires_at             TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, account_id, bar_code)
+        );
+        CREATE TABLE bankslip_payments (
+            authorization_id          INTEGER PRIMARY KEY,
+            tenant_id                 TEXT NOT NULL REFERENCES tenants(tenant_id) ON DELETE CASCADE,
+            account_id                INTEGER NOT NULL,
+            provider                  TEXT NOT NULL,
+            provider_id               TEXT NOT NULL,
+            authorization_code        TEXT NOT NULL,
+            external_authorization    TEXT,
+            type                      INTEGER NOT NULL,
+            bar_code                  TEXT NOT NULL,
+            digitable_line            TEXT NOT NULL,
+            amount                    TEXT NOT NULL,
+            original_amount           TEXT,
+            fine                      TEXT,
+            interest                  TEXT,
+            discount                  TEXT,
+            due_date                  TEXT,
+            beneficiary_name          TEXT NOT NULL,
+            beneficiary_document      TEXT NOT NULL,
+            beneficiary_document_type TEXT NOT NULL,
+            status                    TEXT NOT NULL CHECK (status IN
+                ('PROCESSING', 'PAID', 'SETTLED', 'ERROR', 'TIMEOUT', 'CANCELLED')),
+            outcome                   TEXT NOT NULL,
+            next_at                   TEXT,
+            skip_reconciliation       INTEGER NOT NULL,
+            idempotency_key           TEXT,
+            cid                       TEXT,
+            payment_at                TEXT NOT NULL,
+            updated_at                TEXT NOT NULL
+        );
+        CREATE INDEX bankslip_payments_receipts
+            ON bankslip_payments (tenant_id, account_id, payment_at, authorization_id);
+        CREATE INDEX bankslip_payments_tenant ON bankslip_payments (tenant_id, authorization_id);
+        CREATE INDEX bankslip_payments_due ON bankslip_payments (next_at) WHERE next_at IS NOT NULL;
+        CREATE UNIQUE INDEX bankslip_payments_one_active ON bankslip_payments (tenant_id, bar_code)
+            WHERE status IN ('PROCESSING', 'PAID', 'SETTLED');
+        CREATE TABLE bankslip_status_history (
+            authorization_id INTEGER NOT NULL
+                REFERENCES bankslip_payments(authorization_id) ON DELETE CASCADE,
+            seq              INTEGER NOT NULL,
+            old_status       TEXT,
+            new_status       TEXT NOT NULL,
+            at               TEXT NOT NULL,
+            PRIMARY KEY (authorization_id, seq)
+        );
+    """),
 ]
 
 # Tables a reset keeps: the schema bookkeeping and settings (clock, generated secrets).
 KEPT_BY_RESET = {"_migrations", "settings", "sqlite_sequence"}
+# Settings key counting resets: caches of simulated state are valid for one generation.
+GENERATION = "state.generation"
 
 
 class Store:
@@ -128,6 +223,8 @@ class Store:
         self._local = threading.local()
         self._anchor: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._thread_writer = threading.Lock()
+        self._lock_fd: int | None = None  # opened lazily: never inherited across a fork
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -158,6 +255,9 @@ class Store:
         if db is not None:
             db.conn.close()
             self._local.db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     # -- transactions ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -167,14 +267,36 @@ class Store:
         if db.conn.in_transaction:  # nested: join the outer transaction
             yield db
             return
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            raise
-        else:
-            db.conn.execute("COMMIT")
+        with self._writer():
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.conn.execute("ROLLBACK")
+                raise
+            else:
+                db.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """Queue writers on a lock before SQLite sees them.
+
+        SQLite's busy handler waits for a locked database by sleeping in growing steps (up to
+        100 ms), which turns contention between workers into long tails. Writers here wait on a
+        thread lock and an flock on "<db>.lock" instead, and wake as soon as it is free; the
+        busy timeout remains for anything else that writes to the file.
+        """
+        with self._thread_writer:
+            if self.memory:
+                yield
+                return
+            if self._lock_fd is None:
+                self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     # -- schema ------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
@@ -199,6 +321,8 @@ class Store:
             for table in db.table_names():
                 if table not in KEPT_BY_RESET:
                     db.execute(f'DELETE FROM "{table}"')
+            db.execute("INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE"
+                       " SET value = CAST(value AS INTEGER) + 1", [GENERATION])
 
 
 def _split_sql(script: str) -> list[str]:

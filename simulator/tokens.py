@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +34,8 @@ class IssuedToken:
 
 
 class Tokens:
+    CACHE_SIZE = 10_000
+
     def __init__(self, secret: bytes, clock: Clock, ids: Ids, *, ttl_seconds: int = 600,
                  algorithm: str = "HS512"):
         if algorithm not in ALGORITHMS:
@@ -41,6 +45,8 @@ class Tokens:
         self.ids = ids
         self.ttl_seconds = ttl_seconds
         self.algorithm = algorithm
+        self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def issue(self, tenant_id: str, account_id: int | None = None,
               ttl_seconds: int | None = None, roles: list[str] | None = None) -> IssuedToken:
@@ -62,7 +68,29 @@ class Tokens:
         return IssuedToken(token, expires, ttl)
 
     def verify(self, token: str) -> Principal:
-        """Check signature, algorithm, issuer and expiry (on the sandbox clock)."""
+        """Check signature, algorithm, issuer and expiry (on the sandbox clock).
+
+        A token whose signature was checked once is remembered (bounded LRU); only its expiry is
+        re-checked, because the sandbox clock moves.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires = cached
+            self._check_expiry(expires)
+            return principal
+        principal, expires = self._verify_signed(token)
+        self._check_expiry(expires)
+        with self._cache_lock:
+            self._verified[token] = (principal, expires)
+            if len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _check_expiry(self, expires: int) -> None:
+        if expires <= self.clock.now().timestamp():
+            raise Unauthorized(details="token has expired")
+
+    def _verify_signed(self, token: str) -> tuple[Principal, int]:
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=list(ALGORITHMS), issuer=ISSUER,
@@ -78,12 +106,12 @@ class Tokens:
             raise Unauthorized(details="token issuer is not Passport") from None
         except jwt.PyJWTError:
             raise Unauthorized(details="token is malformed") from None
-        if not isinstance(claims.get("exp"), int) or claims["exp"] <= self.clock.now().timestamp():
-            raise Unauthorized(details="token has expired")
+        if not isinstance(claims.get("exp"), int):
+            raise Unauthorized(details="token has no integer expiry")
         tenant = claims.get("tenant_id")
         if not isinstance(tenant, str) or not tenant:
             raise Unauthorized(details="token carries no tenant")
         account = claims.get("account_id")
         if account is not None and (not isinstance(account, int) or isinstance(account, bool)):
             raise Unauthorized(details="token account_id is not an integer")
-        return Principal(tenant_id=tenant, account_id=account, subject=str(claims["sub"]))
+        return Principal(tenant_id=tenant, account_id=account, subject=str(claims["sub"])), claims["exp"]

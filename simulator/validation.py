@@ -20,7 +20,8 @@ JSON_MEDIA = "application/json"
 _NOT_SURE = object()
 
 
-def _resolve(document: dict, node: Any) -> Any:
+def resolve_ref(document: dict, node: Any) -> Any:
+    """Follow local $refs ("#/components/...") until a real node."""
     while isinstance(node, dict) and "$ref" in node:
         target = document
         for part in node["$ref"].lstrip("#/").split("/"):
@@ -96,19 +97,19 @@ class CompiledOperation:
         self.parameters: list[_Parameter] = []
         seen = set()
         for raw in list(spec.get("parameters", [])) + list(item.get("parameters", [])):
-            param = _resolve(document, raw)
+            param = resolve_ref(document, raw)
             key = (param["in"], param["name"].lower() if param["in"] == "header" else param["name"])
             if key in seen:
                 continue  # operation-level parameters override path-level ones
             seen.add(key)
-            schema = _resolve(document, param.get("schema", {}))
+            schema = resolve_ref(document, param.get("schema", {}))
             cast = _scalar_caster(schema)
             if cast is None or param["in"] not in {"path", "query", "header"}:
                 self.modelled = False
                 continue
             self.parameters.append(_Parameter(param["in"], param["name"], bool(param.get("required")),
                                               cast, self._compile(param.get("schema", {}))))
-        body = _resolve(document, spec.get("requestBody")) if "requestBody" in spec else None
+        body = resolve_ref(document, spec.get("requestBody")) if "requestBody" in spec else None
         self.has_body = body is not None
         self.body_required = bool(body and body.get("required"))
         self.body_validator = None
@@ -122,7 +123,7 @@ class CompiledOperation:
         for status, raw in spec.get("responses", {}).items():
             if not str(status).isdigit():
                 continue
-            response = _resolve(document, raw)
+            response = resolve_ref(document, raw)
             content = response.get("content", {})
             if set(content) - {JSON_MEDIA}:
                 continue  # not modelled: openapi-core checks it

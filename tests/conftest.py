@@ -4,9 +4,11 @@ accounts and tokens through the admin API the way a user would."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -123,7 +125,8 @@ class ServedSandbox:
         self.port = port or free_port()
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None
-        self.output = b""
+        # A file, not a pipe: nothing drains a pipe while the server runs, and a full one blocks it.
+        self._log = tempfile.TemporaryFile()
 
     @property
     def url(self) -> str:
@@ -133,11 +136,11 @@ class ServedSandbox:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "simulator", "serve", "--port", str(self.port), "--db",
              self.db_path, "--workers", str(self.workers)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env)
+            stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stdout.read().decode()}")
+                raise RuntimeError(f"server exited: {self._read_log()}")
             try:
                 if requests.get(self.url + "/_sandbox/health", timeout=1).status_code == 200:
                     return self
@@ -146,16 +149,19 @@ class ServedSandbox:
         self.stop()
         raise RuntimeError("server did not become healthy in time")
 
+    def _read_log(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
+
     def stop(self) -> str:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
             try:
-                out, _ = self.process.communicate(timeout=15)
+                self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                out, _ = self.process.communicate()
-            self.output += out or b""
-        return self.output.decode(errors="replace")
+                self.process.wait()
+        return self._read_log()
 
 
 @pytest.fixture

@@ -74,6 +74,12 @@ def update_account(tenant_id: str, account_id: str):
     return account_schema.dump(account)
 
 
+@blueprint.delete("/tenants/<tenant_id>/accounts/<account_id>")
+def delete_account(tenant_id: str, account_id: str):
+    services().tenancy.delete_account(tenant_id, g.checked.path["account_id"])
+    return "", 204
+
+
 @blueprint.post("/tokens")
 def create_token():
     sandbox = services()

@@ -20,6 +20,7 @@ from simulator.faults.errors import InvalidFaultRule
 from simulator.faults.repository import FaultRepository
 from simulator.faults.rules import Action, FaultRule, Match, dump_rule, load_rule
 from simulator.ids import Ids
+from simulator.settings import SettingsRepository
 from simulator.store import Store
 
 
@@ -93,11 +94,31 @@ def _normal_quantile(p: float) -> float:
 
 
 class FaultEngine:
-    def __init__(self, store: Store, repository: FaultRepository, clock: Clock, ids: Ids):
+    VERSION = "faults.version"
+
+    def __init__(self, store: Store, repository: FaultRepository, clock: Clock, ids: Ids,
+                 settings: SettingsRepository):
         self.store = store
         self.repo = repository
         self.clock = clock
         self.ids = ids
+        self.settings = settings
+        self._cache: tuple[tuple[str, str], list[tuple[str, FaultRule]]] | None = None
+        self._parsed: dict[str, FaultRule] = {}  # rules never change once stored
+
+    def _live_rules(self) -> list[tuple[str, FaultRule]]:
+        """(id, rule) of every rule not yet spent, in order; cached until a rule is added,
+        removed or spent, or the sandbox is reset."""
+        version = self.settings.version(self.VERSION)
+        if self._cache is None or self._cache[0] != version:
+            live = []
+            for row in self.repo.live():
+                rule = self._parsed.get(row["id"])
+                if rule is None:
+                    rule = self._parsed[row["id"]] = load_rule(row["rule"])
+                live.append((row["id"], rule))
+            self._cache = (version, live)
+        return self._cache[1]
 
     # -- management ----------------------------------------------------------------------------
     def add(self, data: dict) -> dict:
@@ -108,6 +129,7 @@ class FaultEngine:
         rule_id = f"fault-{self.ids.uuid()[:8]}"
         with self.store.transaction() as db:
             self.repo.insert(db, rule_id, dump_rule(rule), isoformat(self.clock.now()))
+            self.settings.bump(db, self.VERSION)
         return self.get(rule_id)
 
     def replace_all(self, rules: list[dict]) -> list[dict]:
@@ -116,6 +138,7 @@ class FaultEngine:
         ids = []
         with self.store.transaction() as db:
             self.repo.delete_all(db)
+            self.settings.bump(db, self.VERSION)
             for rule in parsed:
                 rule_id = f"fault-{self.ids.uuid()[:8]}"
                 self.repo.insert(db, rule_id, rule, isoformat(self.clock.now()))
@@ -130,30 +153,35 @@ class FaultEngine:
         return _public(row) if row else None
 
     def delete(self, rule_id: str) -> bool:
-        return self.repo.delete(rule_id)
+        with self.store.transaction() as db:
+            self.settings.bump(db, self.VERSION)
+            return self.repo.delete(rule_id, db)
 
     def clear(self) -> int:
-        return self.repo.delete_all()
+        with self.store.transaction() as db:
+            self.settings.bump(db, self.VERSION)
+            return self.repo.delete_all(db)
 
     # -- the hot path ----------------------------------------------------------------------------
     def decide(self, facts: RequestFacts) -> Decision | None:
         """Count this request against the first live matching rule; the decision if it fires."""
-        # Cheap unlocked look first: most requests match no rule and take no write lock.
-        if not any(matches(load_rule(row["rule"]).match, facts) for row in self.repo.all()):
+        # The cached rules first: most requests match none and take no write lock.
+        candidates = [(rule_id, rule) for rule_id, rule in self._live_rules() if matches(rule.match, facts)]
+        if not candidates:
             return None
         with self.store.transaction() as db:
-            for row in self.repo.all(db):  # re-read under the write lock: counters are exact
-                rule = load_rule(row["rule"])
-                if rule.schedule.times is not None and row["fired"] >= rule.schedule.times:
-                    continue  # spent
-                if not matches(rule.match, facts):
-                    continue
+            for rule_id, rule in candidates:
+                row = self.repo.get(rule_id, db)  # counters re-read under the write lock: exact
+                if row is None or (rule.schedule.times is not None and row["fired"] >= rule.schedule.times):
+                    continue  # removed or spent meanwhile (by another worker)
                 n = row["matched"] + 1
                 fire = fires(rule, n, row["fired"])
-                self.repo.count(db, row["id"], fire)
+                self.repo.count(db, rule_id, fire)
+                if fire and rule.schedule.times is not None and row["fired"] + 1 >= rule.schedule.times:
+                    self.settings.bump(db, self.VERSION)  # now spent: every worker drops it
                 if not fire:
                     return None
-                return Decision(row["id"], rule, n, delay_for(rule.action, rule.schedule.seed, n))
+                return Decision(rule_id, rule, n, delay_for(rule.action, rule.schedule.seed, n))
         return None
 
 

@@ -21,6 +21,12 @@ class FaultRepository:
         db = db or self.store.db
         return [_row(r) for r in db.query("SELECT * FROM fault_rules ORDER BY position")]
 
+    def live(self) -> list[dict]:
+        """Rules that can still fire (their `times`, if any, not used up), in order."""
+        return [_row(r) for r in self.store.db.query(
+            "SELECT * FROM fault_rules WHERE json_extract(rule, '$.schedule.times') IS NULL"
+            " OR fired < json_extract(rule, '$.schedule.times') ORDER BY position")]
+
     def get(self, rule_id: str, db: sqlite_utils.Database | None = None) -> dict | None:
         db = db or self.store.db
         rows = [_row(r) for r in db.query("SELECT * FROM fault_rules WHERE id = ?", [rule_id])]
@@ -30,15 +36,11 @@ class FaultRepository:
         db.execute("UPDATE fault_rules SET matched = matched + 1, fired = fired + ? WHERE id = ?",
                    [1 if fired else 0, rule_id])
 
-    def delete(self, rule_id: str) -> bool:
-        with self.store.transaction() as db:
-            return db.execute("DELETE FROM fault_rules WHERE id = ?", [rule_id]).rowcount > 0
+    def delete(self, rule_id: str, db: sqlite_utils.Database) -> bool:
+        return db.execute("DELETE FROM fault_rules WHERE id = ?", [rule_id]).rowcount > 0
 
-    def delete_all(self, db: sqlite_utils.Database | None = None) -> int:
-        if db is not None:
-            return db.execute("DELETE FROM fault_rules").rowcount
-        with self.store.transaction() as tx:
-            return tx.execute("DELETE FROM fault_rules").rowcount
+    def delete_all(self, db: sqlite_utils.Database) -> int:
+        return db.execute("DELETE FROM fault_rules").rowcount
 
 
 def _row(row: dict) -> dict:

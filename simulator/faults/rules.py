@@ -18,6 +18,19 @@ DISTRIBUTIONS = ("fixed", "uniform", "lognormal")
 MAX_MS = 600_000
 
 
+class _WholeNumber(fields.Integer):
+    """An integer as sandbox-admin.yaml (JSON Schema) counts them: 5 and 5.0, never 5.5 or "5".
+    (Found by the contract harness: a rule with "ms": 5.0 was schema-valid, yet refused.)"""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
 @dataclass(frozen=True)
 class Match:
     operation_id: str | None = None
@@ -67,7 +80,7 @@ class MatchSchema(Schema):
         ["GET", "POST", "PUT", "PATCH", "DELETE", "get", "post", "put", "patch", "delete"]))
     path = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
     tenant_id = fields.String(load_default=None)
-    account_id = fields.Integer(load_default=None, strict=True)
+    account_id = _WholeNumber(load_default=None)
 
     @post_load
     def make(self, data, **_):
@@ -81,15 +94,15 @@ class ActionSchema(Schema):
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    status = fields.Integer(load_default=None, strict=True, validate=validate.Range(400, 599))
+    status = _WholeNumber(load_default=None, validate=validate.Range(400, 599))
     body = fields.Dict(load_default=None)
-    ms = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, MAX_MS))
+    ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
     distribution = fields.String(load_default="fixed", validate=validate.OneOf(DISTRIBUTIONS))
-    min_ms = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, MAX_MS))
-    max_ms = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, MAX_MS))
+    min_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
+    max_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
     median_ms = fields.Float(load_default=None, validate=validate.Range(min=0, max=MAX_MS))
     sigma = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
-    cap_ms = fields.Integer(load_default=None, strict=True, validate=validate.Range(0, MAX_MS))
+    cap_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
 
     @validates_schema
     def check(self, data, **_):
@@ -119,10 +132,10 @@ class ScheduleSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    nth = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
-    times = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    nth = _WholeNumber(load_default=1, validate=validate.Range(min=1))
+    times = _WholeNumber(load_default=None, validate=validate.Range(min=1))
     probability = fields.Float(load_default=None, validate=validate.Range(min=0, max=1))
-    seed = fields.Integer(load_default=0, strict=True)
+    seed = _WholeNumber(load_default=0)
 
     @post_load
     def make(self, data, **_):

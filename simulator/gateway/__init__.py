@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 from simulator.contract import Operation
 from simulator.errors import SandboxError, error_response
@@ -25,6 +25,7 @@ def install(app: Flask, services: Services) -> None:
     @app.before_request
     def _on_the_way_in():
         g.started = time.perf_counter()
+        services.settings.pin()  # one read of clock state and cache versions per request
         g.cid = tracking.cid_for(request, services.ids)
         g.principal = None
         g.verdict = "not_validated"
@@ -34,7 +35,7 @@ def install(app: Flask, services: Services) -> None:
         op: Operation | None = contract.match(request.method, rule)
         g.operation = op
         if op is None:
-            return None
+            return _options(contract, rule) if request.method == "OPTIONS" and rule else None
         g.verdict = "request_rejected"
         limits.check_body_size(request, op, services.config.max_body_bytes)
         g.principal = auth.authenticate(request, op, services)
@@ -72,3 +73,18 @@ def install(app: Flask, services: Services) -> None:
         response.headers["x-cid"] = g.get("cid") or ""
         journal.record(services, request, response)
         return response
+
+    @app.teardown_request
+    def _forget_the_snapshot(_error):
+        services.settings.unpin()
+
+
+def _options(contract, rule: str):
+    """OPTIONS on a documented path: Allow names the methods its contract documents there.
+    (Werkzeug's automatic answer also lists the methods of other routes the URL happens to
+    match: .../bank-accounts/brazil is also .../bank-accounts/{schemeName}.)"""
+    methods = {method for method, documented in contract.operations if documented == rule}
+    if not methods:
+        return None
+    methods |= {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+    return Response(status=200, headers={"Allow": ", ".join(sorted(methods))})

@@ -43,7 +43,7 @@ def authenticate(request, op: Operation, services: Services) -> Principal | None
         principal = services.tokens.verify(token)
     except SandboxError as error:
         unauthorized.raise_(details=error.details)
-    if services.tenancy.repo.get_tenant(principal.tenant_id) is None:
+    if not services.tenancy.tenant_exists(principal.tenant_id):
         unauthorized.raise_(details="the token's tenant does not exist (was the sandbox reset?)")
     _check_forwarded_headers(request, op, principal)
     return principal

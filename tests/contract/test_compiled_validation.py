@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
 
-from simulator.contract import _resolve, load_contract
+from simulator.contract import load_contract
+from simulator.validation import resolve_ref as _resolve
 
 CONTRACT = load_contract()
 OPERATIONS = sorted(CONTRACT.operations.values(), key=lambda op: op.operation_id)

@@ -160,3 +160,13 @@ def test_account_tokens_never_open_the_control_plane(locked_client):
     response = locked_client.get("/_sandbox/tenants", headers={"Authorization": f"Bearer {login.json['token']}"})
     assert response.status_code == 401
     assert response.json["code"] == "SANDBOX_UNAUTHORIZED"
+
+
+def test_a_removed_account_is_gone_but_its_token_still_authenticates(client, sandbox, tenant):
+    response = client.delete(f"/_sandbox/tenants/{tenant.tenant_id}/accounts/{tenant.account_id}")
+    assert response.status_code == 204
+    assert client.get(f"/_sandbox/tenants/{tenant.tenant_id}/accounts").json["items"] == []
+    assert client.delete(f"/_sandbox/tenants/{tenant.tenant_id}/accounts/{tenant.account_id}").status_code == 404
+    # the tenant-level credentials API still accepts the (validly signed) token
+    assert client.post("/banking-auth/v1/credentials", headers=tenant.headers,
+                       json={"key": "k", "provider": "JDPI", "type": "PIX"}).status_code == 201

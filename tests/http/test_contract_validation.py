@@ -76,3 +76,9 @@ def test_nested_missing_fields_are_named_with_their_path(client):
     response = client.post("/_sandbox/tokens", json={})
     assert response.status_code == 400
     assert response.json["details"] == "tenant_id: is required"
+
+
+def test_an_invalid_path_parameter_is_named_in_details(client, sandbox):
+    response = client.get("/_sandbox/tenants/has space")
+    assert response.status_code == 400
+    assert response.json["details"].startswith("path parameter tenant_id: must match")

@@ -57,6 +57,9 @@ class TenancyRepository:
         return list(self.store.db.query(
             "SELECT * FROM accounts WHERE tenant_id = ? ORDER BY account_id", [tenant_id]))
 
+    def delete_account(self, db: sqlite_utils.Database, account_id: int) -> None:
+        db.execute("DELETE FROM accounts WHERE account_id = ?", [account_id])
+
     def set_account_status(self, db: sqlite_utils.Database, account_id: int, status: str,
                            updated_at: str) -> None:
         db.execute("UPDATE accounts SET status = ?, updated_at = ? WHERE account_id = ?",

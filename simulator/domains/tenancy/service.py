@@ -9,7 +9,8 @@ from simulator.crypto import Fingerprinter
 from simulator.domains.tenancy import errors
 from simulator.domains.tenancy.repository import TenancyRepository
 from simulator.ids import Ids
-from simulator.store import Store
+from simulator.settings import SettingsRepository
+from simulator.store import GENERATION, Store
 
 # Pismo account statuses seen in the docs; only NORMAL may move money or register accounts.
 ACCOUNT_STATUSES = ("NORMAL", "BLOCKED", "CANCELLED", "PENDING", "CREATED")
@@ -25,12 +26,27 @@ class NewTenant:
 
 class TenancyService:
     def __init__(self, store: Store, repository: TenancyRepository, clock: Clock, ids: Ids,
-                 fingerprint: Fingerprinter):
+                 fingerprint: Fingerprinter, settings: SettingsRepository):
         self.store = store
         self.repo = repository
         self.clock = clock
         self.ids = ids
         self.fingerprint = fingerprint
+        self.settings = settings
+        self._known: tuple[str, set[str]] = ("", set())
+
+    def tenant_exists(self, tenant_id: str) -> bool:
+        """Tenants are only ever removed by a reset, so a tenant seen once in this generation
+        is remembered (the gateway asks on every request)."""
+        generation, _ = self.settings.version(GENERATION)
+        if self._known[0] != generation:
+            self._known = (generation, set())
+        if tenant_id in self._known[1]:
+            return True
+        if self.repo.get_tenant(tenant_id) is None:
+            return False
+        self._known[1].add(tenant_id)
+        return True
 
     def create_tenant(self, tenant_id: str | None = None) -> NewTenant:
         tenant = NewTenant(
@@ -88,6 +104,16 @@ class TenancyService:
                     details=f"account {account_id} does not exist in tenant {tenant_id}")
             self.repo.set_account_status(db, account_id, status, isoformat(self.clock.now()))
         return self.repo.get_account(account_id)
+
+    def delete_account(self, tenant_id: str, account_id: int) -> None:
+        """Remove a Pismo account (its bank accounts go with it); tokens already issued for it
+        keep their signature, so the APIs answer "account not found" to them."""
+        with self.store.transaction() as db:
+            account = self.repo.get_account(account_id, db)
+            if account is None or account["tenant_id"] != tenant_id:
+                raise errors.AccountNotFound(
+                    details=f"account {account_id} does not exist in tenant {tenant_id}")
+            self.repo.delete_account(db, account_id)
 
     def find_account(self, tenant_id: str, account_id: int) -> dict | None:
         """The account if it exists in this tenant; another tenant's account is invisible."""

@@ -1,0 +1,1 @@
+"""`make bench`: load generation against the simulator and a bare Flask baseline."""

@@ -1,0 +1,314 @@
+"""`make bench`: the simulator served as `make run` serves it, and a bare Flask baseline served
+the same way, loaded by wrk in one run on one machine.
+
+Prints, per scenario, requests/s, p50/p99 latency, server CPU per request and the ratio to the
+baseline, plus start-up time and memory per worker; writes bench-results.json at the repository
+root. `--scale` also preloads 1,000,000 bank slips and 100,000 accounts and compares pay and
+receipts latency with the empty database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+LUA = ROOT / "bench" / "wrk.lua"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+WORKERS, THREADS = 2, 8
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a gunicorn master and its workers."""
+    total = 0.0
+    for p in [pid] + _children(pid):
+        try:
+            fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+def worker_rss_mb(pid: int) -> list[float]:
+    sizes = []
+    for child in _children(pid):
+        status = pathlib.Path(f"/proc/{child}/status").read_text()
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if match:
+            sizes.append(int(match.group(1)) / 1024)
+    return sizes
+
+
+class Server:
+    def __init__(self, argv: list[str], port: int, env: dict | None = None):
+        self.argv, self.port = argv, port
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen | None = None
+        self.startup_s = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, health: str) -> "Server":
+        started = time.perf_counter()
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, cwd=ROOT)
+        while time.perf_counter() - started < 30:
+            try:
+                if requests.get(self.url + health, timeout=0.5).status_code == 200:
+                    self.startup_s = time.perf_counter() - started
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.02)
+        raise RuntimeError(f"{self.argv} did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=20)
+
+
+# -- wrk ---------------------------------------------------------------------------------------
+
+@dataclass
+class Measure:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    cpu_us_per_request: float
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(server: Server, lines: list[str], duration: int, connections: int, threads: int) -> Measure:
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
+        handle.write("\n".join(lines) + "\n")
+        path = handle.name
+    cpu_before = cpu_seconds(server.process.pid)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
+                          "-s", str(LUA), server.url, "--", path, str(threads)],
+                         capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server.process.pid) - cpu_before
+    os.unlink(path)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Measure(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+                   p50_ms=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
+                   p99_ms=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+                   requests=total, errors=errors, cpu_us_per_request=cpu / max(total, 1) * 1e6)
+
+
+def line(method: str, path: str, headers: dict, body: dict | None = None) -> str:
+    head = "||".join(f"{k}: {v}" for k, v in headers.items())
+    return "\t".join([method, path, head, json.dumps(body, separators=(",", ":")) if body is not None else ""])
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+class Fixture:
+    """Tenants, accounts and tokens prepared through the admin API before measuring."""
+
+    def __init__(self, base: str, db_path: str):
+        self.base = base
+        self.db_path = db_path
+        self.tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
+        self.tenant_id = self.tenant["tenant_id"]
+        self.account_id = self.account()
+        self.token = self.token_for(self.account_id)
+
+    def account(self) -> int:
+        return requests.post(f"{self.base}/_sandbox/tenants/{self.tenant_id}/accounts", json={},
+                             timeout=10).json()["account_id"]
+
+    def token_for(self, account_id: int) -> str:
+        return requests.post(f"{self.base}/_sandbox/tokens", json={
+            "tenant_id": self.tenant_id, "account_id": account_id, "ttl_seconds": 86400}, timeout=10).json()["token"]
+
+    def headers(self, token: str | None = None, **extra) -> dict:
+        return {"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json", **extra}
+
+
+def scenario_credentials(fx: Fixture, size: int) -> list[str]:
+    body = {"key": "bench-provider-key", "provider": "CELCOIN", "type": "BAAS"}
+    return [line("POST", "/banking-auth/v1/credentials", fx.headers(), body)]
+
+
+def scenario_register(fx: Fixture, size: int) -> list[str]:
+    """One registration per Pismo account (a second one is a 409), so a pool of accounts and
+    their tokens, made directly with the simulator's services (same database and key file)."""
+    from simulator.app import build_services
+    from simulator.config import Config
+
+    sandbox = build_services(Config(db_path=fx.db_path))
+    scheme = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
+              "supplementary_data": {"account_type": "CACC"}}
+    out = []
+    for _ in range(size):
+        account = sandbox.tenancy.create_account(fx.tenant_id)["account_id"]
+        token = sandbox.tokens.issue(fx.tenant_id, account, 86400).token
+        out.append(line("POST", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil",
+                        fx.headers(token), {"scheme": scheme, "metadata": {"bench": True}}))
+    sandbox.store.close()
+    return out
+
+
+def _slips(fx: Fixture, count: int) -> list[dict]:
+    slips = []
+    for i in range(count):
+        amount = f"{100 + (i % 9000)}.{(i * 7) % 90 + 10:02d}"
+        slips.append(requests.post(f"{fx.base}/_sandbox/boletos", json={"kind": "bank", "amount": amount},
+                                   timeout=10).json())
+    return slips
+
+
+def _validate(fx: Fixture, slip: dict) -> dict:
+    response = requests.post(f"{fx.base}/integrated-payments/v1/bankslips/validate", headers=fx.headers(),
+                             json={"type": 1, "digitable_line": slip["digitable_line"]}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def _pay_body(fx: Fixture, slip: dict, validated: dict) -> dict:
+    body = {"account_id": fx.account_id, "amount": validated["amount"],
+            "bankslip": {"type": 1, "digitable_line": slip["digitable_line"]}}
+    if validated.get("external_authorization"):
+        body["external_authorization"] = validated["external_authorization"]
+    return body
+
+
+def scenario_pay(fx: Fixture, size: int) -> list[str]:
+    """Validate one slip, pay another (validated beforehand), each pay under a fresh key."""
+    slips = _slips(fx, size)
+    out = []
+    for slip in slips:
+        validated = _validate(fx, slip)
+        out.append(line("POST", "/integrated-payments/v1/bankslips/validate", fx.headers(),
+                        {"type": 1, "digitable_line": slip["digitable_line"]}))
+        out.append(line("POST", "/integrated-payments/v1/bankslips/pay",
+                        fx.headers(**{"x-idempotency-key": "bench-{{n}}"}), _pay_body(fx, slip, validated)))
+    return out
+
+
+def scenario_receipts(fx: Fixture, size: int) -> list[str]:
+    for slip in _slips(fx, 40):
+        validated = _validate(fx, slip)
+        requests.post(f"{fx.base}/integrated-payments/v1/bankslips/pay", json=_pay_body(fx, slip, validated),
+                      headers=fx.headers(**{"x-idempotency-key": f"seed-{slip['digitable_line']}"}), timeout=10)
+    return [line("GET", "/integrated-payments/v1/bankslips/receipts?perPage=20", fx.headers())]
+
+
+SCENARIOS = {"pay": scenario_pay, "register": scenario_register, "credentials": scenario_credentials,
+             "receipts": scenario_receipts}
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario and target")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pool", type=int, default=20000, help="one-shot requests prepared per scenario")
+    parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
+    parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        print("wrk is not installed (Debian: apt-get install wrk); `make bench` installs it", file=sys.stderr)
+        return 2
+    names = args.scenario or list(SCENARIOS)
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="pismo-bench-"))
+    python = sys.executable
+    baseline = Server([python, "-m", "bench.serve_baseline", str(free_port()), str(WORKERS), str(THREADS)],
+                      0)
+    baseline.port = int(baseline.argv[3])
+    sim_port = free_port()
+    simulator = Server([python, "-m", "simulator", "serve", "--port", str(sim_port), "--db",
+                        str(workdir / "bench.db"), "--workers", str(WORKERS), "--threads", str(THREADS)],
+                       sim_port, env={"PISMO_SANDBOX_LOG_LEVEL": "WARNING"})
+    results: dict = {}
+    try:
+        baseline.start("/health")
+        simulator.start("/_sandbox/health")
+        fixture = Fixture(simulator.url, str(workdir / "bench.db"))
+        for name in names:
+            lines = SCENARIOS[name](fixture, args.pool)
+            sim = run_wrk(simulator, lines, args.duration, args.connections, args.threads)
+            base = run_wrk(baseline, lines, args.duration, args.connections, args.threads)
+            results[name] = {**asdict(sim), "baseline_rps": base.rps,
+                             "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
+                             "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None}
+        meta = {"startup_s": round(simulator.startup_s, 3),
+                "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
+                "workers": WORKERS, "threads": THREADS, "connections": args.connections,
+                "duration_s": args.duration, "cpus": os.cpu_count()}
+    finally:
+        simulator.stop()
+        baseline.stop()
+    if args.scale:
+        from bench.scale import compare_scale
+        meta["scale"] = compare_scale(workdir, python, args)
+    pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
+    print_table(results, meta)
+    return 0
+
+
+def print_table(results: dict, meta: dict) -> None:
+    print(f"\n{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} "
+          f"{'baseline':>9} {'ratio':>6} {'errors':>7}")
+    for name, r in results.items():
+        print(f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+              f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
+              f"{r['errors']:>7}")
+    print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s; "
+          f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}")
+    if "scale" in meta:
+        for name, s in meta["scale"].items():
+            print(f"{name}: p50 {s['empty_p50_ms']:.2f} ms empty vs {s['loaded_p50_ms']:.2f} ms loaded "
+                  f"({s['ratio']:.2f}x)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""`make bench SCALE=1`: does cost grow with state? Pay and receipts latency on a database
+preloaded with 1,000,000 bank-slip payments and 100,000 accounts, against an empty one."""
+
+from __future__ import annotations
+
+import pathlib
+import sqlite3
+import time
+
+from bench import run as bench
+
+PAYMENTS, ACCOUNTS = 1_000_000, 100_000
+CHUNK = 50_000
+
+
+def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) -> float:
+    """Fill the database directly (the schema comes from the simulator's own migrations)."""
+    from simulator.app import build_services
+    from simulator.clock import isoformat
+    from simulator.config import Config
+
+    sandbox = build_services(Config(db_path=db_path))
+    tenant = sandbox.tenancy.create_tenant("TN-scale").tenant_id
+    now = isoformat(sandbox.clock.now())
+    sandbox.store.close()
+    started = time.perf_counter()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")
+    first = 200_000_001
+    conn.executemany("INSERT INTO accounts (account_id, tenant_id, status, created_at, updated_at)"
+                     " VALUES (?, ?, 'NORMAL', ?, ?)",
+                     ((first + i, tenant, now, now) for i in range(accounts)))
+    columns = ("authorization_id, tenant_id, account_id, provider, provider_id, authorization_code,"
+               " type, bar_code, digitable_line, amount, due_date, beneficiary_name, beneficiary_document,"
+               " beneficiary_document_type, status, outcome, skip_reconciliation, payment_at, updated_at")
+    for start in range(0, payments, CHUNK):
+        rows = []
+        for n in range(start, min(start + CHUNK, payments)):
+            day = 1 + n % 28
+            stamp = f"2026-{1 + n % 10:02d}-{day:02d}T12:{n % 60:02d}:{(n // 60) % 60:02d}.000Z"
+            code = f"{n:044d}"
+            rows.append((900_000_000 + n, tenant, first + n % accounts, "CELCOIN", f"prov-{n}", f"{n % 999999:06d}",
+                         1, code, f"{n:047d}", "100.00", "2026-12-01", "Scale Beneficiary", "12345678909",
+                         "CPF", "SETTLED", "SETTLED", 0, stamp, stamp))
+        conn.executemany(f"INSERT INTO bankslip_payments ({columns}) VALUES ({', '.join('?' * 19)})", rows)
+        conn.commit()
+    conn.execute("ANALYZE")
+    conn.commit()
+    conn.close()
+    return time.perf_counter() - started
+
+
+def _measure(db_path: str, python: str, args) -> dict:
+    port = bench.free_port()
+    server = bench.Server([python, "-m", "simulator", "serve", "--port", str(port), "--db", db_path,
+                           "--workers", str(bench.WORKERS), "--threads", str(bench.THREADS)], port,
+                          env={"PISMO_SANDBOX_LOG_LEVEL": "WARNING"})
+    server.start("/_sandbox/health")
+    try:
+        fixture = bench.Fixture(server.url, db_path)
+        out = {}
+        for name in ("pay", "receipts"):
+            lines = bench.SCENARIOS[name](fixture, min(args.pool, 4000))
+            out[name] = bench.run_wrk(server, lines, max(3, args.duration // 2), args.connections, args.threads)
+        return out
+    finally:
+        server.stop()
+
+
+def compare_scale(workdir: pathlib.Path, python: str, args) -> dict:
+    empty_db, loaded_db = str(workdir / "empty.db"), str(workdir / "loaded.db")
+    seconds = preload(loaded_db)
+    print(f"preloaded {PAYMENTS:,} payments and {ACCOUNTS:,} accounts in {seconds:.0f} s")
+    empty = _measure(empty_db, python, args)
+    loaded = _measure(loaded_db, python, args)
+    return {name: {"empty_p50_ms": empty[name].p50_ms, "loaded_p50_ms": loaded[name].p50_ms,
+                   "empty_p99_ms": empty[name].p99_ms, "loaded_p99_ms": loaded[name].p99_ms,
+                   "ratio": round(loaded[name].p50_ms / empty[name].p50_ms, 2) if empty[name].p50_ms else None}
+            for name in empty}

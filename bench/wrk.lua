@@ -1,0 +1,69 @@
+-- Replays a prepared list of requests (one per line: METHOD \t PATH \t HEADERS \t BODY, headers
+-- as "name: value" joined by "||"). Each wrk thread walks its own contiguous slice, so pools of
+-- one-shot requests (a bank account per Pismo account) are never reused across threads.
+-- "{{n}}" in a header or body becomes a per-thread counter: unique idempotency keys.
+
+local lines = {}
+local position = 0
+local first, last = 1, 0
+local threads = 1
+local thread_counter = 0
+me = 0
+
+function setup(thread)
+  thread:set("id", thread_counter)
+  thread_counter = thread_counter + 1
+end
+
+local function split(text, sep)
+  local out, start = {}, 1
+  while true do
+    local i, j = string.find(text, sep, start, true)
+    if not i then
+      table.insert(out, string.sub(text, start))
+      return out
+    end
+    table.insert(out, string.sub(text, start, i - 1))
+    start = j + 1
+  end
+end
+
+function init(args)
+  local file = assert(io.open(args[1], "r"))
+  for line in file:lines() do
+    if #line > 0 then
+      local parts = split(line, "\t")
+      local headers = {}
+      if parts[3] and #parts[3] > 0 then
+        for _, header in ipairs(split(parts[3], "||")) do
+          local name, value = string.match(header, "^([^:]+):%s*(.*)$")
+          headers[name] = value
+        end
+      end
+      table.insert(lines, {method = parts[1], path = parts[2], headers = headers, body = parts[4] or ""})
+    end
+  end
+  file:close()
+  threads = tonumber(args[2] or "1")
+  me = tonumber(id) or 0  -- "id" is set by setup() in this thread's state
+  math.randomseed(os.time() + me)
+  local block = math.floor(#lines / threads)
+  if block < 1 then block = #lines; me = 0 end
+  first = me * block + 1
+  last = first + block - 1
+  position = first - 1
+end
+
+function request()
+  position = position + 1
+  if position > last then position = first end
+  local item = lines[position]
+  local n = tostring(me) .. "-" .. tostring(position) .. "-" .. tostring(math.random(1, 1000000000))
+  local headers = {}
+  for name, value in pairs(item.headers) do
+    headers[name] = string.gsub(value, "{{n}}", n)
+  end
+  local body = string.gsub(item.body, "{{n}}", n)
+  if #body == 0 then body = nil end
+  return wrk.format(item.method, item.path, headers, body)
+end

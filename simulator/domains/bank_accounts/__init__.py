@@ -1,0 +1,1 @@
+"""intl-bankaccounts: Brazilian bank accounts of Pismo accounts (register, read back, remove)."""

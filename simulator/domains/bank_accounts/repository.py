@@ -1,0 +1,54 @@
+"""SQL for bank accounts. One row per registration; removal keeps the row (status DELETED),
+and the partial unique index ``bank_accounts_one_active`` allows one ACTIVE row per tenant,
+Pismo account and scheme."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import sqlite_utils
+
+from simulator.store import Store
+
+ACTIVE, DELETED = "ACTIVE", "DELETED"
+
+
+class BankAccountRepository:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def insert(self, db: sqlite_utils.Database, row: dict) -> int | None:
+        """Insert an ACTIVE bank account; its id, or None when one is already active."""
+        try:
+            cursor = db.execute(
+                "INSERT INTO bank_accounts (tenant_id, account_id, scheme_name, scheme, account_type,"
+                " metadata, status, created_at, updated_at) VALUES (:tenant_id, :account_id,"
+                " :scheme_name, :scheme, :account_type, :metadata, :status, :now, :now)",
+                {**row, "scheme": _json(row["scheme"]), "metadata": _json(row["metadata"]),
+                 "status": ACTIVE})
+        except sqlite3.IntegrityError as error:
+            if "UNIQUE constraint failed: bank_accounts." in str(error):
+                return None
+            raise
+        return cursor.lastrowid
+
+    def find_active(self, db: sqlite_utils.Database | None, tenant_id: str, account_id: int,
+                    scheme_name: str) -> dict | None:
+        db = db or self.store.db
+        rows = list(db.query(
+            "SELECT * FROM bank_accounts WHERE tenant_id = ? AND account_id = ? AND scheme_name = ?"
+            " AND status = ?", [tenant_id, account_id, scheme_name, ACTIVE]))
+        return _decoded(rows[0]) if rows else None
+
+    def mark_deleted(self, db: sqlite_utils.Database, bank_account_id: int, now: str) -> None:
+        db.execute("UPDATE bank_accounts SET status = ?, updated_at = ? WHERE id = ?",
+                   [DELETED, now, bank_account_id])
+
+
+def _json(value: dict) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _decoded(row: dict) -> dict:
+    return {**row, "scheme": json.loads(row["scheme"]), "metadata": json.loads(row["metadata"])}

@@ -1,0 +1,41 @@
+"""HTTP views of the bank-slip control plane (contracts/openapi/sandbox-admin-bankslips.yaml):
+the boleto generator, the tenant's bank-slip provider, and payments with their history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from simulator.domains.bankslips.schemas import GenerateBoletoSchema
+from simulator.services import services
+
+blueprint = Blueprint("sandbox_bankslips", __name__, url_prefix="/_sandbox")
+_generate_schema = GenerateBoletoSchema()
+
+
+@blueprint.post("/boletos")
+def generate_boleto():
+    return services().bankslips.generate_boleto(_generate_schema.load(g.checked.body)), 201
+
+
+@blueprint.get("/bankslips")
+def list_bankslips():
+    q = g.checked.query
+    items = services().bankslips.list_payments(q["tenant_id"], q.get("account_id"), q.get("status"),
+                                               q.get("limit", 100))
+    return {"items": items}
+
+
+@blueprint.get("/tenants/<tenant_id>/bankslip-provider")
+def get_bankslip_provider(tenant_id: str):
+    return services().bankslips.provider_setting(tenant_id)
+
+
+@blueprint.put("/tenants/<tenant_id>/bankslip-provider")
+def put_bankslip_provider(tenant_id: str):
+    return services().bankslips.set_provider(tenant_id, g.checked.body["provider"])
+
+
+@blueprint.delete("/tenants/<tenant_id>/bankslip-provider")
+def delete_bankslip_provider(tenant_id: str):
+    services().bankslips.clear_provider(tenant_id)
+    return "", 204
