@@ -133,10 +133,12 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
               help="use this running sandbox instead of starting one; it is RESET before every scenario")
 @click.option("--isolation", type=click.Choice(["reset", "fresh"]), default="reset", show_default=True,
               help="reset: one sandbox, POST /_sandbox/reset before each scenario; fresh: one sandbox per scenario")
+@click.option("--admin-token", envvar="PISMO_SANDBOX_ADMIN_TOKEN", default=None,
+              help="admin token of the --base-url sandbox, if it requires one")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers of the drill sandbox")
 @click.option("-v", "--verbose", is_flag=True, help="show every request, check and client output")
 def drill(files: tuple[str, ...], junit_path: str | None, client_command: str | None, base_url: str | None,
-          isolation: str, workers: int, verbose: bool) -> None:
+          isolation: str, admin_token: str | None, workers: int, verbose: bool) -> None:
     """Run fault-injection drills (scenario FILEs) against a fresh sandbox; exit 1 if one fails.
 
     Every file is checked before anything runs: a mistake stops the run (exit 2) naming the file,
@@ -155,7 +157,7 @@ def drill(files: tuple[str, ...], junit_path: str | None, client_command: str | 
         click.echo(text_report(result, verbose=verbose) + "\n")
 
     results = run_drills(scenarios, base_url=base_url, isolation=isolation, client_command=client_command,
-                         workers=workers, on_result=show,
+                         workers=workers, on_result=show, admin_token=admin_token,
                          echo=(lambda line: click.echo(line, err=True)) if verbose else None)
     if junit_path:
         write_junit(results, junit_path)

@@ -41,8 +41,10 @@ class SandboxServer(BaseApplication):
 
 def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
           threads: int = 8) -> None:
-    """Run until interrupted. ``:memory:`` databases live in one process, so one worker."""
-    if config.db_path == ":memory:":
+    """Run until interrupted (one worker for ``:memory:`` or seeded ids)."""
+    if config.db_path == ":memory:" or config.id_seed is not None:
+        # An in-memory database lives in one process; seeded ids repeat only in one process
+        # (two workers with one seed would draw the same ids).
         workers = 1
     from simulator.app import build_services
     from simulator.faults.files import read_rules

@@ -18,6 +18,8 @@ from typing import Callable
 from simulator.drills.model import Check, Observation
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
+# The journal records these as 502; the client saw no HTTP answer at all.
+SOCKET_FAULTS = {"reset": "connection reset", "empty": "closed without a byte", "malformed": "not HTTP"}
 NAMES = ("no_slip_paid_twice", "retries_reuse_idempotency_key", "payments_reach_status",
          "retries_bounded", "faults_fired", "contract_clean")
 
@@ -65,7 +67,10 @@ def fault_text(rule: dict | None) -> str:
 
 def describe_row(row: dict, faults_by_id: dict[str, dict] | None = None) -> str:
     """One journal row as a report line."""
-    parts = [f"#{row['seq']}", row["method"], row["path"], "->", str(row["status"])]
+    rule = (faults_by_id or {}).get(row.get("fault_rule") or "")
+    socket = SOCKET_FAULTS.get((rule or {}).get("action", {}).get("type"))
+    answer = f"no answer ({socket})" if socket else str(row["status"])
+    parts = [f"#{row['seq']}", row["method"], row["path"], "->", answer]
     if row.get("idempotency_key"):
         parts.append(f"key={row['idempotency_key']}")
     if row.get("body_fingerprint"):

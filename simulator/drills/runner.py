@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from typing import Callable, Iterable
 
 import requests
@@ -172,15 +173,18 @@ class DrillRunner:
     """Plays scenarios against the sandbox at ``base_url`` (which it resets before each one)."""
 
     def __init__(self, base_url: str, client_command: str | list[str] | None = None,
-                 echo: Callable[[str], None] | None = None):
+                 echo: Callable[[str], None] | None = None, admin_token: str | None = None):
         self.base = base_url.rstrip("/")
         self.http = requests.Session()
         self.client_override = client_command
         self.echo = echo or (lambda _line: None)
+        self.admin_headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
 
     # -- admin API ---------------------------------------------------------------------------------
     def admin(self, method: str, path: str, what: str, expected: Iterable[int] = (200, 201, 204),
               **kwargs):
+        if path.startswith("/_sandbox"):
+            kwargs["headers"] = {**self.admin_headers, **kwargs.get("headers", {})}
         try:
             response = self.http.request(method, self.base + path, timeout=ADMIN_TIMEOUT, **kwargs)
         except requests.RequestException as error:
@@ -215,10 +219,12 @@ class DrillRunner:
             self._run(scenario, result)
         except DrillError as error:
             result.error = str(error)
+        except Exception as error:  # a runner bug must not stop the other drills
+            result.error = f"the drill runner failed: {type(error).__name__}: {error}\n{traceback.format_exc()}"
         finally:
             result.duration = time.monotonic() - started
             try:
-                self.http.delete(self.base + "/_sandbox/faults", timeout=ADMIN_TIMEOUT)
+                self.http.delete(self.base + "/_sandbox/faults", headers=self.admin_headers, timeout=ADMIN_TIMEOUT)
             except requests.RequestException:
                 pass
         return result
@@ -324,7 +330,9 @@ class DrillRunner:
         path = str(interpolate(request["path"], context))
         headers = {k: str(v) for k, v in interpolate(request["headers"], context).items()}
         auth = request.get("auth")
-        if auth is None and not path.startswith("/_sandbox"):
+        if auth is None and path.startswith("/_sandbox"):
+            headers = {**self.admin_headers, **headers}
+        elif auth is None:
             headers.setdefault("Authorization", f"Bearer {context['token']}")
         elif auth not in (None, "none"):
             headers.setdefault("Authorization", f"Bearer {context['accounts'][auth]['token']}")
@@ -554,8 +562,9 @@ class DrillRunner:
 def run_drills(scenarios: list[Scenario], *, base_url: str | None = None, isolation: str = "reset",
                client_command: str | None = None, workers: int = 2,
                on_result: Callable[[DrillResult], None] | None = None,
-               echo: Callable[[str], None] | None = None) -> list[DrillResult]:
-    """Run every scenario; a fresh sandbox unless ``base_url`` names one to use (and reset)."""
+               echo: Callable[[str], None] | None = None, admin_token: str | None = None) -> list[DrillResult]:
+    """Run every scenario; a fresh sandbox unless ``base_url`` names one to use (and reset,
+    with ``admin_token`` if it requires one)."""
     results: list[DrillResult] = []
 
     def play(runner: DrillRunner, scenario: Scenario) -> None:
@@ -571,7 +580,7 @@ def run_drills(scenarios: list[Scenario], *, base_url: str | None = None, isolat
             on_result(result)
 
     if base_url:
-        runner = DrillRunner(base_url, client_command, echo)
+        runner = DrillRunner(base_url, client_command, echo, admin_token)
         for scenario in scenarios:
             play(runner, scenario)
         return results

@@ -110,3 +110,17 @@ def test_in_memory_database_is_served(serve):
     server = serve(db_path=":memory:")
     assert requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=10).status_code == 201
     assert len(requests.get(f"{server.url}/_sandbox/tenants", timeout=10).json()["items"]) == 1
+
+
+def test_seeded_ids_are_served_by_one_worker_so_they_never_collide(serve):
+    server = serve(workers=2, env={"PISMO_SANDBOX_ID_SEED": "5"})
+
+    def create(_):
+        return requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(create, range(60)))
+    assert statuses == [201] * 60
+    ids = [t["tenant_id"] for t in requests.get(f"{server.url}/_sandbox/tenants", timeout=10).json()["items"]]
+    assert len(set(ids)) == 60
+    assert server.stop().count("Booting worker") == 1
