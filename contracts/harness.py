@@ -62,15 +62,18 @@ BUILTIN_CHECKS = (
 # assumes (narrowed as little as possible, naming the recorded decision that makes it so), or
 # where generation needs a nudge. Everything else runs every check with the run's settings
 # (contracts/README.md, "Per-operation settings").
-_RANDOM_IDS = {"phases": {"fuzzing": {"extra-data-sources": {"responses": False}}}}
-_RANDOM_IDS_WHY = ("Schemathesis fuzzes this DELETE only with ids earlier responses returned and stops once "
-                   "it has deleted them all (about 20 cases); random ids keep fuzzing at the full example "
-                   "count, while the stateful phase still deletes real resources through its links")
 OPERATION_SETTINGS: tuple[dict, ...] = (
-    {"operation": "sandbox-delete-fault", "config": _RANDOM_IDS, "why": _RANDOM_IDS_WHY},
-    {"operation": "sandbox-clear-bankslip-provider", "config": _RANDOM_IDS, "why": _RANDOM_IDS_WHY},
     {
-        "operation": "post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil",
+        "match": {"include-method": "DELETE"},
+        "label": "DELETE fuzzing uses random ids",
+        "config": {"phases": {"fuzzing": {"extra-data-sources": {"responses": False}}}},
+        "why": "Schemathesis fuzzes a DELETE only with ids earlier responses returned and stops once it "
+               "has deleted them all (20-40 cases); random ids keep fuzzing at the full example count, "
+               "while the stateful phase still deletes real resources through its links",
+    },
+    {
+        "match": {"include-operation-id": "post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil"},
+        "label": "unsupported_method skips GET/DELETE on .../bank-accounts/brazil (ERRATA S-03)",
         "config": {"phases": {"coverage": {"unexpected-methods": ["put", "patch", "trace", "options", "query"]}}},
         "why": "ERRATA S-03: GET and DELETE on .../bank-accounts/brazil are Get/Delete bank account "
                "with schemeName 'brazil', which is outside the enum (400 EIBA0009), so they are not "
@@ -218,6 +221,7 @@ class SpecGroup:
     links: list[str] = field(default_factory=list)
     links_skipped: list[str] = field(default_factory=list)
     duration: float = 0.0
+    settings: list[str] = field(default_factory=list)  # labels of OPERATION_SETTINGS applied
 
     @property
     def auth(self) -> str:
@@ -458,7 +462,8 @@ class HarnessResult:
             merged = ", ".join(s.name for s in group.sources)
             links = f"; links: {', '.join(group.links)}" if group.links else ""
             skipped = f"; links skipped: {', '.join(group.links_skipped)}" if group.links_skipped else ""
-            lines.append(f"  {group.base_path or '/'}: {merged} ({group.duration:.1f} s){links}{skipped}")
+            settings = f"; settings: {', '.join(group.settings)}" if group.settings else ""
+            lines.append(f"  {group.base_path or '/'}: {merged} ({group.duration:.1f} s){links}{skipped}{settings}")
         width = max([len(label) for label in self.operations] + [20])
         lines.append("")
         lines.append(f"  {'operation':<{width}}  {'cases':>6}  {'checks':>7}  failures")
@@ -570,8 +575,7 @@ def schemathesis_config(*, seed: int, examples: int, base_url: str | None, heade
         "request-timeout": 30,
     }
     if scopes:
-        data["operations"] = [{"include-operation-id": scope["operation"], **scope["config"]}
-                              for scope in scopes]
+        data["operations"] = [{**scope["match"], **scope["config"]} for scope in scopes]
     if base_url:
         data["base-url"] = base_url
     if headers:
@@ -712,7 +716,8 @@ def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, sta
     headers = None
     if group.auth == ADMIN and credentials.admin_token:
         headers = {"Authorization": f"Bearer {credentials.admin_token}"}
-    scopes = [scope for scope in OPERATION_SETTINGS if scope["operation"] in group.operation_ids]
+    scopes = [scope for scope in OPERATION_SETTINGS if _applies(scope["match"], group)]
+    group.settings = [scope["label"] for scope in scopes]
     config = schemathesis_config(seed=seed, examples=examples, headers=headers, phases=phases, checks=checks,
                                  scopes=scopes,
                                  base_url=(target.base_url + group.base_path) if target.base_url else None)
@@ -751,6 +756,15 @@ def _execute(engine, group: SpecGroup, result: HarnessResult, spec_of: dict, pro
         elif isinstance(event, events.EngineFinished):
             for failure in event.failures or []:
                 result.errors.append(f"{group.name}: {failure.title}: {failure.message}")
+
+
+def _applies(match: dict, group: SpecGroup) -> bool:
+    """Whether a setting's operation filter (Schemathesis' include-* keys) selects anything here."""
+    operations = [(method.upper(), op.get("operationId")) for item in group.document.get("paths", {}).values()
+                  for method, op in item.items() if method in _METHODS and isinstance(op, dict)]
+    return any(match.get("include-method", method).upper() == method
+               and match.get("include-operation-id", operation_id) == operation_id
+               for method, operation_id in operations)
 
 
 def _operation_ids(document: dict) -> list[str]:

@@ -1,4 +1,4 @@
-"""The pismo-sandbox command: serve, token, reset."""
+"""The pismo-sandbox command: serve, token, reset, contract, drill."""
 
 from __future__ import annotations
 

@@ -204,6 +204,10 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (authorization_id, seq)
         );
     """),
+    ("0012_journal_outcome", """
+        ALTER TABLE journal ADD COLUMN code TEXT;
+        ALTER TABLE journal ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
+    """),
 ]
 
 # Tables a reset keeps: the schema bookkeeping and settings (clock, generated secrets).

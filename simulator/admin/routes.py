@@ -133,7 +133,7 @@ def list_events():
 def list_journal():
     q = g.checked.query
     rows = services().journal.recent(q.get("limit", 50), q.get("tenant_id"), q.get("cid"),
-                                     q.get("operation_id"))
+                                     q.get("operation_id"), q.get("after"))
     return {"items": journal_schema.dump(rows, many=True)}
 
 

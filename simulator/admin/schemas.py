@@ -36,6 +36,8 @@ class JournalEntrySchema(Schema):
     duration_ms = fields.Float()
     idempotency_key = fields.String(allow_none=True)
     body_fingerprint = fields.String(allow_none=True)
+    code = fields.String(allow_none=True)
+    replayed = fields.Boolean()
 
 
 tenant_schema = TenantSchema()

@@ -7,6 +7,7 @@ import logging
 import time
 
 from flask import g
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from simulator.clock import isoformat
 from simulator.store import Store
@@ -25,15 +26,19 @@ class JournalRepository:
             cursor = db.execute(
                 "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
                 " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
-                " body_fingerprint) VALUES (:timestamp, :method, :path, :operation_id, :status,"
-                " :tenant_id, :account_id, :cid, :verdict, :detail, :fault_rule, :duration_ms,"
-                " :idempotency_key, :body_fingerprint)", entry)
+                " body_fingerprint, code, replayed) VALUES (:timestamp, :method, :path,"
+                " :operation_id, :status, :tenant_id, :account_id, :cid, :verdict, :detail,"
+                " :fault_rule, :duration_ms, :idempotency_key, :body_fingerprint, :code, :replayed)",
+                entry)
             if cursor.lastrowid % PRUNE_EVERY == 0:
                 db.execute("DELETE FROM journal WHERE seq <= ?", [cursor.lastrowid - self.limit])
 
     def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None,
-               operation_id: str | None = None) -> list[dict]:
+               operation_id: str | None = None, after: int | None = None) -> list[dict]:
         where, params = ["1 = 1"], []
+        if after is not None:
+            where.append("seq > ?")
+            params.append(after)
         if operation_id:
             where.append("operation_id = ?")
             params.append(operation_id)
@@ -43,16 +48,28 @@ class JournalRepository:
         if cid:
             where.append("cid = ?")
             params.append(cid)
-        return list(self.store.db.query(
+        rows = self.store.db.query(
             f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
-            params + [limit]))
+            params + [limit])
+        return [{**row, "replayed": bool(row["replayed"])} for row in rows]
 
 
 def _fingerprint(services, request) -> str | None:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RequestEntityTooLarge:
+        return None
     if body is None:
         return None
     return services.fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")))[:32]
+
+
+def _error_code(response) -> str | None:
+    """The documented code of an error answer (the envelope's `code`), for the journal."""
+    if response.status_code < 400 or response.mimetype != "application/json":
+        return None
+    body = response.get_json(silent=True)
+    return body.get("code") if isinstance(body, dict) and isinstance(body.get("code"), str) else None
 
 
 def record(services, request, response) -> None:
@@ -75,8 +92,9 @@ def record(services, request, response) -> None:
         "duration_ms": duration_ms,
         "idempotency_key": request.headers.get("x-idempotency-key"),
         # A keyed fingerprint, never the body: drills spot retries of one request under new keys.
-        "body_fingerprint": (_fingerprint(services, request)
-                             if op is not None and op.has_body and g.get("checked") is not None else None),
+        "body_fingerprint": _fingerprint(services, request) if op is not None and op.has_body else None,
+        "code": _error_code(response),
+        "replayed": 1 if response.headers.get("x-idempotency-replayed") == "true" else 0,
     }
     services.journal.append(entry)
     access_log.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", request.method, request.path,

@@ -142,3 +142,15 @@ def test_journal_fingerprints_bodies_so_retries_under_new_keys_are_visible(clien
     assert (first["idempotency_key"], second["idempotency_key"], third["idempotency_key"]) == ("k-1", "k-2", None)
     assert first["body_fingerprint"] == second["body_fingerprint"] != third["body_fingerprint"]
     assert CREDENTIAL["key"] not in json.dumps([first, second, third])
+
+
+def test_journal_names_error_codes_replays_and_fingerprints_faulted_requests(client, sandbox, tenant):
+    client.post("/_sandbox/faults", json={"action": {"type": "status", "status": 502}, "schedule": {"times": 1}})
+    client.post(CREDENTIALS, json=CREDENTIAL, headers=tenant.headers)
+    client.post(CREDENTIALS, json=CREDENTIAL, headers=tenant.headers)
+    ok, faulted = [e for e in sandbox.journal(limit=10) if e["path"] == CREDENTIALS]
+    assert (faulted["status"], faulted["code"], ok["code"]) == (502, "EBAA0002", None)
+    assert faulted["body_fingerprint"] and faulted["body_fingerprint"] == ok["body_fingerprint"]
+    assert ok["replayed"] is False
+    newer = sandbox.journal(after=faulted["seq"])
+    assert faulted["seq"] not in [e["seq"] for e in newer] and ok["seq"] in [e["seq"] for e in newer]
