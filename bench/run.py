@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     sim_port = free_port()
     simulator = Server([python, "-m", "simulator", "serve", "--port", str(sim_port), "--db",
                         str(workdir / "bench.db"), "--workers", str(WORKERS), "--threads", str(THREADS)],
-                       sim_port, env={"PISMO_SANDBOX_LOG_LEVEL": "WARNING"})
+                       sim_port)
     results: dict = {}
     try:
         baseline.start("/health")

@@ -54,8 +54,7 @@ def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) ->
 def _measure(db_path: str, python: str, args) -> dict:
     port = bench.free_port()
     server = bench.Server([python, "-m", "simulator", "serve", "--port", str(port), "--db", db_path,
-                           "--workers", str(bench.WORKERS), "--threads", str(bench.THREADS)], port,
-                          env={"PISMO_SANDBOX_LOG_LEVEL": "WARNING"})
+                           "--workers", str(bench.WORKERS), "--threads", str(bench.THREADS)], port)
     server.start("/_sandbox/health")
     try:
         fixture = bench.Fixture(server.url, db_path)

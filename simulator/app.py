@@ -66,9 +66,19 @@ def build_services(config: Config) -> Services:
     return services
 
 
+def _configure_logging(level: str) -> None:
+    """The simulator's log (one access line per request, contract violations, bugs) on stderr."""
+    logger = logging.getLogger("pismo_sandbox")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
-    logging.getLogger("pismo_sandbox").setLevel(config.log_level.upper())
+    _configure_logging(config.log_level)
     app = Flask("pismo_sandbox")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False

@@ -32,7 +32,10 @@ def test_quick_start_flow_over_real_http(serve):
                              json={"key": "celcoin-key", "provider": "CELCOIN", "type": "BAAS"})
     assert response.status_code == 201
     assert response.headers["x-cid"]
-    assert "listening on " + base in server.stop()
+    log = server.stop()
+    assert "listening on " + base in log
+    assert "pismo_sandbox.access: POST /banking-auth/v1/credentials 201" in log
+    assert "celcoin-key" not in log and token not in log
 
 
 def test_state_survives_a_restart(serve, tmp_path):
