@@ -82,3 +82,22 @@ def test_an_invalid_path_parameter_is_named_in_details(client, sandbox):
     response = client.get("/_sandbox/tenants/has space")
     assert response.status_code == 400
     assert response.json["details"].startswith("path parameter tenant_id: must match")
+
+
+@pytest.mark.parametrize("url", [
+    "/_sandbox/events?after=10182253438594552945837080576",
+    "/_sandbox/journal?after=99999999999999999999",
+])
+def test_integers_beyond_64_bits_are_a_client_mistake_not_a_500(client, url):
+    assert client.get(url).status_code == 400
+
+
+def test_a_64_bit_overflow_the_schema_allows_is_still_invalid(client, tenant):
+    response = client.get("/integrated-payments/v1/bankslips/receipts?authorizationId=99999999999999999999",
+                          headers=tenant.headers)
+    assert response.status_code == 400 and response.json["code"] == "EIP0008"
+    assert response.json["details"] == "query parameter authorizationId: must fit in a 64-bit integer"
+    body = {"account_id": 10 ** 30, "amount": 1, "bankslip": {"type": 1, "bar_code": "1" * 44}}
+    response = client.post("/integrated-payments/v1/bankslips/pay", json=body,
+                           headers={**tenant.headers, "x-idempotency-key": "k"})
+    assert response.status_code == 400 and response.json["details"] == "account_id: must fit in a 64-bit integer"
