@@ -88,7 +88,22 @@ def load_document(source: SpecSource) -> dict:
     document = parse_document(source.filename, read_text(source.filename))
     if source.overlay:
         document = jsonpatch.apply_patch(document, load_overlay(source.overlay))
-    return document
+    return with_int64_integers(document)
+
+
+def with_int64_integers(node):
+    """ERRATA E-14: every integer the documents leave unbounded is a 64-bit one (``format: int64``,
+    as Pismo's ids and SQLite's integers are), so that clients, validators and the contract
+    harness all know that 10**30 is not a valid account id."""
+    if isinstance(node, list):
+        return [with_int64_integers(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: with_int64_integers(value) for key, value in node.items()}
+    kinds = out.get("type")
+    if (kinds == "integer" or (isinstance(kinds, list) and "integer" in kinds)) and "format" not in out:
+        out["format"] = "int64"
+    return out
 
 
 # -- error mapping -----------------------------------------------------------------------------
@@ -226,7 +241,7 @@ class Contract:
             checked = CheckedRequest(body=request.get_json(silent=True) if op.has_body else None,
                                      path=dict(params.path or {}), query=dict(params.query or {}),
                                      header=dict(params.header or {}))
-        _check_integer_range(op, checked)
+        _check_integer_range(op, checked, self.documents[op.spec])
         return checked
 
     def documented_example(self, op: Operation, status: int) -> dict | None:
@@ -400,25 +415,44 @@ def describe_error(error: Exception) -> str:
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
 
-def _check_integer_range(op: Operation, checked: "CheckedRequest") -> None:
+def _check_integer_range(op: Operation, checked: "CheckedRequest", document: dict) -> None:
     """Integers must fit in 64 bits, as every id and amount does in Pismo's services (and in
-    SQLite): a schema-valid 10**30 is still a client mistake, answered as invalid, never a 500."""
-    def walk(value, path: str):
-        if isinstance(value, bool):
+    SQLite): a schema-valid 10**30 is still a client mistake, answered as invalid, never a 500.
+    Only where the contract declares an integer (ERRATA E-14: ``format: int64``): a field it
+    does not declare is ignored whatever it holds (found by the contract harness)."""
+    def walk(value, schema, path: str):
+        if isinstance(value, bool) or not isinstance(schema, dict):
             return
-        if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
-            op.errors.get("invalid").raise_(details=f"{path}: must fit in a 64-bit integer")
-        if isinstance(value, dict):
+        schema = _resolve(document, schema)
+        branches = [schema] + [_resolve(document, sub) for key in ("allOf", "anyOf", "oneOf")
+                               for sub in schema.get(key) or [] if isinstance(sub, dict)]
+        if isinstance(value, int):
+            if any(_declares_integer(branch) for branch in branches) and not INT64[0] <= value <= INT64[1]:
+                op.errors.get("invalid").raise_(details=f"{path}: must fit in a 64-bit integer")
+        elif isinstance(value, dict):
             for key, item in value.items():
-                walk(item, f"{path}.{key}" if path != "body" else str(key))
+                for branch in branches:
+                    declared = (branch.get("properties") or {}).get(key, branch.get("additionalProperties"))
+                    walk(item, declared, f"{path}.{key}" if path != "body" else str(key))
         elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{path}[{index}]")
+            for branch in branches:
+                for index, item in enumerate(value):
+                    walk(item, branch.get("items"), f"{path}[{index}]")
 
-    walk(checked.body, "body")
-    for location in ("path", "query", "header"):
+    if checked.body is not None:
+        operation = document["paths"][op.path][op.method.lower()]
+        body = _resolve(document, operation.get("requestBody") or {})
+        walk(checked.body, ((body.get("content") or {}).get("application/json") or {}).get("schema"), "body")
+    for location in ("path", "query", "header"):  # parameters hold integers only where declared
         for name, value in getattr(checked, location).items():
-            walk(value, f"{location} parameter {name}")
+            if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+                op.errors.get("invalid").raise_(
+                    details=f"{location} parameter {name}: must fit in a 64-bit integer")
+
+
+def _declares_integer(schema: dict) -> bool:
+    kinds = schema.get("type")
+    return kinds == "integer" or (isinstance(kinds, list) and "integer" in kinds)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ _schema = ServerLoginSchema()
 
 @blueprint.post("/v2/s2s/access-token")
 def server_login():
-    tenant, issued = services().passport.server_login(_schema.load(g.checked.body))
+    login = _schema.load(g.checked.body)
+    tenant, issued = services().passport.server_login(login)
     body = {"server_key": tenant["server_key"], "tenant": tenant["tenant_id"], "program_ids": [],
             "roles": ROLES, "token": issued.token, "expires_in": issued.ttl_seconds}
-    if g.checked.body.get("account_id") is not None:
-        body["account_id"] = g.checked.body["account_id"]
+    if login.account_id is not None:
+        body["account_id"] = login.account_id
     return body, 200

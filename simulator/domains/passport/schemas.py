@@ -24,7 +24,8 @@ class ServerLoginSchema(Schema):
     server_key = fields.String(required=True)
     server_secret = fields.String(load_default=None)
     secret_key = fields.String(load_default=None)  # older guides' name for server_secret
-    account_id = fields.Integer(load_default=None, strict=True)
+    # Not strict: JSON Schema's integer admits 5.0 (the contract already refused 5.5 and "5").
+    account_id = fields.Integer(load_default=None)
 
     @post_load
     def make(self, data: dict, **_) -> ServerLogin:
