@@ -1,0 +1,1 @@
+"""The test suite: unit, HTTP, property, contract, drill and served tests."""

@@ -1,0 +1,1 @@
+"""Tests of the bundled contract, the compiled validators and the contract harness."""

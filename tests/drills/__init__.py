@@ -1,0 +1,1 @@
+"""Tests of the drill format, runner, invariants and reports."""

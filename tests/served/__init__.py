@@ -1,0 +1,1 @@
+"""Tests against real served instances (gunicorn workers, real sockets)."""

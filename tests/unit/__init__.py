@@ -1,0 +1,1 @@
+"""Pure functions and rules, without HTTP."""
