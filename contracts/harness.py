@@ -460,12 +460,6 @@ class HarnessResult:
     def ok(self) -> bool:
         return not self.findings and not self.errors
 
-    def failures_by_check(self) -> dict[str, list[Finding]]:
-        out: dict[str, list[Finding]] = defaultdict(list)
-        for finding in self.findings:
-            out[finding.check].append(finding)
-        return dict(out)
-
     def summary(self, verbose: bool = True) -> str:
         lines = [f"pismo-sandbox contract: {self.target}; seed {self.seed}; "
                  f"{self.examples} examples per operation and phase"]

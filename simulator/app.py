@@ -51,19 +51,21 @@ def build_services(config: Config) -> Services:
     fingerprint = Fingerprinter(derive(master, "fingerprints"))
     box = SecretBox(derive(master, "credentials"))
     tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint, settings)
-    services = Services(
+    events = EventLog(store, ids)
+    credentials = CredentialService(store, CredentialRepository(store), box, clock)
+    idempotency, bankslip_service = bankslips.build(  # also subscribes the lifecycle to the clock
+        config=config, store=store, clock=clock, ids=ids, events=events, tenancy=tenancy,
+        credentials=credentials, fingerprint=fingerprint)
+    return Services(
         config=config, store=store, settings=settings, clock=clock, ids=ids, contract=load_contract(),
-        tokens=tokens, box=box, fingerprint=fingerprint, events=EventLog(store, ids),
+        tokens=tokens, box=box, fingerprint=fingerprint, events=events,
         journal=JournalRepository(store, config.journal_limit), tenancy=tenancy,
-        passport=PassportService(tenancy, tokens),
-        credentials=CredentialService(store, CredentialRepository(store), box, clock),
+        passport=PassportService(tenancy, tokens), credentials=credentials,
         faults=FaultEngine(store, FaultRepository(store), clock, ids, settings),
+        bank_accounts=BankAccountService(store, BankAccountRepository(store), tenancy, events, clock,
+                                         strict_ispb=config.strict_ispb),
+        idempotency=idempotency, bankslips=bankslip_service,
     )
-    services.bank_accounts = BankAccountService(
-        store, BankAccountRepository(store), tenancy, services.events, clock,
-        strict_ispb=config.strict_ispb)
-    bankslips.build(services)  # also subscribes the bank-slip lifecycle to clock changes
-    return services
 
 
 def _configure_logging(level: str) -> None:

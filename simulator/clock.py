@@ -34,16 +34,6 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class FixedClock:
-    """A clock that says what it is told (for unit tests of pure services)."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 class VirtualClock:
     """Wall time plus an offset, or a frozen instant, persisted in the settings table."""
 

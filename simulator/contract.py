@@ -365,9 +365,12 @@ _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a numbe
                "object": "an object", "array": "an array", "boolean": "a boolean", "null": "null"}
 
 
-def describe_schema_error(se) -> str:
-    """Name the field and the rule it broke, never the value (it may be a secret)."""
-    path = _dotted(list(se.path))
+def describe_schema_error(se, root: str = "body") -> str:
+    """Name the field and the rule it broke, never the value (it may be a secret).
+
+    ``root`` names what an empty path points at: the body, or a parameter.
+    """
+    path = _dotted(list(se.path)) if se.path else root
     v, arg = se.validator, se.validator_value
     if v == "type":
         kinds = arg if isinstance(arg, list) else [arg]
@@ -400,13 +403,10 @@ def describe_schema_error(se) -> str:
 
 def describe_error(error: Exception) -> str:
     schema_errors = _schema_errors(error)
-    if schema_errors and isinstance(error, (InvalidParameter, MissingRequiredParameter)):
-        # A parameter's schema errors have an empty path: name the parameter instead of "body".
-        return "; ".join(f"{error.location} parameter {error.name}{describe_schema_error(se)[4:]}"
-                         if describe_schema_error(se).startswith("body:") else describe_schema_error(se)
-                         for se in schema_errors)
     if schema_errors:
-        return "; ".join(describe_schema_error(se) for se in schema_errors)
+        root = (f"{error.location} parameter {error.name}"
+                if isinstance(error, (InvalidParameter, MissingRequiredParameter)) else "body")
+        return "; ".join(describe_schema_error(se, root) for se in schema_errors)
     name = getattr(error, "name", None)
     text = type(error).__name__
     return f"{text}: {name}" if name else str(error) if len(str(error)) < 200 else text

@@ -12,18 +12,8 @@ class Ids:
     """Generates UUIDs and hex tokens; a seed makes the sequence repeat run after run."""
 
     def __init__(self, seed: int | None = None):
-        self._seed = seed
         self._lock = threading.Lock()
         self._random = random.Random(seed) if seed is not None else None
-
-    @property
-    def seeded(self) -> bool:
-        return self._random is not None
-
-    def reseed(self, seed: int | None) -> None:
-        with self._lock:
-            self._seed = seed
-            self._random = random.Random(seed) if seed is not None else None
 
     def uuid(self) -> str:
         if self._random is None:

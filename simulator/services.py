@@ -5,8 +5,8 @@ create_app builds it; views reach it through ``services()``; tests can build one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
@@ -49,10 +49,9 @@ class Services:
     passport: "PassportService"
     credentials: "CredentialService"
     faults: "FaultEngine"
-    domains: dict[str, Any] = field(default_factory=dict)
-    bank_accounts: "BankAccountService" = None  # type: ignore[assignment]  # set by build_services
-    idempotency: "IdempotencyKeys" = None  # type: ignore[assignment]  # set by build_services
-    bankslips: "BankSlipService" = None  # type: ignore[assignment]  # set by build_services
+    bank_accounts: "BankAccountService"
+    idempotency: "IdempotencyKeys"
+    bankslips: "BankSlipService"
 
 
 def services() -> Services:

@@ -68,11 +68,6 @@ class Observation:
                 return name
         return None
 
-    def tenant_named(self, tenant_id: str | None) -> str | None:
-        for name, tenant in self.tenants.items():
-            if tenant["tenant_id"] == tenant_id:
-                return name
-        return None
 
 
 @dataclass

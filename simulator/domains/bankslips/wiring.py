@@ -1,5 +1,5 @@
-"""Wiring of the bank-slip domain, called from simulator/app.py: builds its services into the
-container, subscribes the lifecycle to sandbox-clock changes, and names its blueprints."""
+"""Wiring of the bank-slip domain, called from simulator/app.py: builds its services,
+subscribes the lifecycle to sandbox-clock changes, and names its blueprints."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from simulator.domains.bankslips.providers import PROVIDERS, with_processing_sec
 from simulator.domains.bankslips.repository import BankSlipRepository
 from simulator.domains.bankslips.service import BankSlipService
 from simulator.idempotency import IdempotencyKeys
-from simulator.services import Services, services
+from simulator.clock import VirtualClock
+from simulator.config import Config
+from simulator.crypto import Fingerprinter
+from simulator.domains.credentials.service import CredentialService
+from simulator.domains.tenancy.service import TenancyService
+from simulator.events import EventLog
+from simulator.ids import Ids
+from simulator.services import services
+from simulator.store import Store
 
 BLUEPRINTS = (routes.blueprint, admin_routes.blueprint)
 
@@ -19,22 +27,24 @@ BLUEPRINTS = (routes.blueprint, admin_routes.blueprint)
 _EVENT_READS = frozenset({"admin.list_events"})
 
 
-def build(container: Services) -> None:
-    config = container.config
-    repo = BankSlipRepository(container.store)
+def build(*, config: Config, store: Store, clock: VirtualClock, ids: Ids, events: EventLog,
+          tenancy: TenancyService, credentials: CredentialService,
+          fingerprint: Fingerprinter) -> tuple[IdempotencyKeys, BankSlipService]:
+    """The idempotency keys and the bank-slip service, with the lifecycle listening to the clock."""
+    repo = BankSlipRepository(store)
     lifecycle = Lifecycle(
-        container.store, repo, container.events, container.clock,
+        store, repo, events, clock,
         Calendar(config.bankslip_clearing_days, config.bankslip_holidays),
         provider_for=lambda name: with_processing_seconds(PROVIDERS[name],
                                                           config.bankslip_processing_seconds))
-    container.idempotency = IdempotencyKeys(container.store)
-    container.bankslips = BankSlipService(
-        store=container.store, repo=repo, lifecycle=lifecycle, clock=container.clock,
-        ids=container.ids, events=container.events, tenancy=container.tenancy,
-        credentials=container.credentials, idempotency=container.idempotency,
-        fingerprint=container.fingerprint, config=config)
+    idempotency = IdempotencyKeys(store)
+    service = BankSlipService(
+        store=store, repo=repo, lifecycle=lifecycle, clock=clock, ids=ids, events=events,
+        tenancy=tenancy, credentials=credentials, idempotency=idempotency,
+        fingerprint=fingerprint, config=config)
     # An admin clock move settles what it passes; real time passing is noticed on reads.
-    container.clock.subscribe(lifecycle.on_clock_change)
+    clock.subscribe(lifecycle.on_clock_change)
+    return idempotency, service
 
 
 def progress_before_event_reads() -> None:
