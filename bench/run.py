@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,7 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LUA = ROOT / "bench" / "wrk.lua"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-WORKERS, THREADS = 2, 8
+WORKERS, THREADS = int(os.environ.get("XW", 2)), int(os.environ.get("XT", 8))
 
 
 def free_port() -> int:
@@ -138,6 +139,15 @@ def run_wrk(server: Server, lines: list[str], duration: int, connections: int, t
                    p50_ms=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
                    p99_ms=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
                    requests=total, errors=errors, cpu_us_per_request=cpu / max(total, 1) * 1e6)
+
+
+def median_measure(measures: list[Measure]) -> Measure:
+    """Each figure's median over the rounds (a rounds' worth of requests and errors in total)."""
+    mid = statistics.median
+    return Measure(rps=mid([m.rps for m in measures]), p50_ms=mid([m.p50_ms for m in measures]),
+                   p99_ms=mid([m.p99_ms for m in measures]), requests=sum(m.requests for m in measures),
+                   errors=sum(m.errors for m in measures),
+                   cpu_us_per_request=mid([m.cpu_us_per_request for m in measures]))
 
 
 def line(method: str, path: str, headers: dict, body: dict | None = None) -> str:
@@ -256,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pool", type=int, default=20000, help="one-shot requests prepared per scenario")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="simulator/baseline pairs per scenario, alternating; the median is reported")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
@@ -279,16 +291,20 @@ def main(argv: list[str] | None = None) -> int:
         simulator.start("/_sandbox/health")
         fixture = Fixture(simulator.url, str(workdir / "bench.db"))
         for name in names:
-            lines = SCENARIOS[name](fixture, args.pool)
-            sim = run_wrk(simulator, lines, args.duration, args.connections, args.threads)
-            base = run_wrk(baseline, lines, args.duration, args.connections, args.threads)
+            sims, bases = [], []
+            for _ in range(args.rounds):  # alternate, so a slow spell of the machine hits both
+                lines = SCENARIOS[name](fixture, args.pool)  # one-shot requests: a fresh pool per round
+                sims.append(run_wrk(simulator, lines, args.duration, args.connections, args.threads))
+                bases.append(run_wrk(baseline, lines, args.duration, args.connections, args.threads))
+            sim, base = median_measure(sims), median_measure(bases)
             results[name] = {**asdict(sim), "baseline_rps": base.rps,
+                             "baseline_cpu_us_per_request": base.cpu_us_per_request,
                              "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
                              "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None}
         meta = {"startup_s": round(simulator.startup_s, 3),
                 "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
                 "workers": WORKERS, "threads": THREADS, "connections": args.connections,
-                "duration_s": args.duration, "cpus": os.cpu_count()}
+                "duration_s": args.duration, "rounds": args.rounds, "cpus": os.cpu_count()}
     finally:
         simulator.stop()
         baseline.stop()

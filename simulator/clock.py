@@ -44,23 +44,20 @@ class VirtualClock:
         self.wall = wall
         self._listeners: list[Callable[[datetime], None]] = []
 
-    def _state(self) -> dict[str, str]:
-        return self.settings.get_many("clock.")
-
     def subscribe(self, listener: Callable[[datetime], None]) -> None:
         """Call ``listener(now)`` after every explicit change of the clock."""
         self._listeners.append(listener)
 
     def now(self) -> datetime:
-        state = self._state()
-        frozen = state.get(self.FROZEN)
+        frozen = self.settings.get(self.FROZEN)
         if frozen:
             return parse_instant(frozen)
-        return self.wall() + timedelta(seconds=float(state.get(self.OFFSET, "0")))
+        offset = self.settings.get(self.OFFSET)
+        return self.wall() + timedelta(seconds=float(offset)) if offset else self.wall()
 
     @property
     def frozen(self) -> bool:
-        return bool(self._state().get(self.FROZEN))
+        return bool(self.settings.get(self.FROZEN))
 
     def set(self, moment: datetime, *, freeze: bool | None = None) -> datetime:
         """Jump to ``moment``; keep ticking from there unless frozen."""

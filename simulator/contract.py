@@ -439,7 +439,7 @@ def _check_integer_range(op: Operation, checked: "CheckedRequest", document: dic
                 for index, item in enumerate(value):
                     walk(item, branch.get("items"), f"{path}[{index}]")
 
-    if checked.body is not None:
+    if checked.body is not None and _has_wide_integer(checked.body):
         operation = document["paths"][op.path][op.method.lower()]
         body = _resolve(document, operation.get("requestBody") or {})
         walk(checked.body, ((body.get("content") or {}).get("application/json") or {}).get("schema"), "body")
@@ -448,6 +448,23 @@ def _check_integer_range(op: Operation, checked: "CheckedRequest", document: dic
             if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
                 op.errors.get("invalid").raise_(
                     details=f"{location} parameter {name}: must fit in a 64-bit integer")
+
+
+def _has_wide_integer(value) -> bool:
+    """Whether any integer in a parsed JSON value falls outside int64 (the usual answer, no,
+    costs one pass over the values and no schema lookups)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is int:
+            if not INT64[0] <= item <= INT64[1]:
+                return True
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return False
 
 
 def _declares_integer(schema: dict) -> bool:

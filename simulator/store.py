@@ -17,6 +17,7 @@ import uuid
 from typing import Iterator
 
 import sqlite_utils
+from sqlite_utils.utils import dedupe_keys
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -216,6 +217,23 @@ KEPT_BY_RESET = {"_migrations", "settings", "sqlite_sequence"}
 GENERATION = "state.generation"
 
 
+class Database(sqlite_utils.Database):
+    """sqlite-utils' handle, with plain reads.
+
+    ``sqlite_utils.Database.query`` wraps every statement in a savepoint so that a statement
+    which turns out not to return rows can be undone; outside a transaction that makes each
+    read a begin/commit pair. A SELECT changes nothing, so it runs bare here; anything else
+    keeps the library's guard.
+    """
+
+    def query(self, sql: str, params=None):
+        if not sql.lstrip()[:6].upper() == "SELECT":
+            return super().query(sql, params)
+        cursor = self.conn.execute(sql, params if params is not None else ())
+        keys = dedupe_keys(d[0] for d in cursor.description)
+        return (dict(zip(keys, row)) for row in cursor)
+
+
 class Store:
     """Owns the SQLite file (or a shared in-memory database for ``:memory:``)."""
 
@@ -242,7 +260,7 @@ class Store:
         return conn
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> Database:
         """This thread's database handle, opened on first use."""
         db = getattr(self._local, "db", None)
         if db is None:
@@ -250,7 +268,7 @@ class Store:
                 with self._lock:  # a shared-cache memory DB lives while one connection is open
                     if self._anchor is None:
                         self._anchor = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
-            db = sqlite_utils.Database(self._connect())
+            db = Database(self._connect())
             self._local.db = db
         return db
 
@@ -265,7 +283,7 @@ class Store:
 
     # -- transactions ------------------------------------------------------------------------
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
+    def transaction(self) -> Iterator[Database]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
         db = self.db
         if db.conn.in_transaction:  # nested: join the outer transaction

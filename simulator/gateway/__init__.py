@@ -24,54 +24,58 @@ def install(app: Flask, services: Services) -> None:
 
     @app.before_request
     def _on_the_way_in():
-        g.started = time.perf_counter()
+        # The real objects behind Flask's context proxies, looked up once per hook.
+        state, req = g._get_current_object(), request._get_current_object()
+        state.started = time.perf_counter()
         services.settings.pin()  # one read of clock state and cache versions per request
-        g.cid = tracking.cid_for(request, services.ids)
-        g.principal = None
-        g.verdict = "not_validated"
-        g.detail = None
-        g.fault = None
-        rule = request.url_rule.rule if request.url_rule is not None else None
-        op: Operation | None = contract.match(request.method, rule)
-        g.operation = op
+        state.cid = tracking.cid_for(req, services.ids)
+        state.principal = None
+        state.verdict = "not_validated"
+        state.detail = None
+        state.fault = None
+        rule = req.url_rule.rule if req.url_rule is not None else None
+        op: Operation | None = contract.match(req.method, rule)
+        state.operation = op
         if op is None:
-            return _options(contract, rule) if request.method == "OPTIONS" and rule else None
-        g.verdict = "request_rejected"
-        limits.check_body_size(request, op, services.config.max_body_bytes)
-        g.principal = auth.authenticate(request, op, services)
-        g.fault = faults.decide(services, request, op, g.principal)
-        if g.fault is not None:
-            injected = faults.apply(g.fault, "before", contract, op, request)
+            return _options(contract, rule) if req.method == "OPTIONS" and rule else None
+        state.verdict = "request_rejected"
+        limits.check_body_size(req, op, services.config.max_body_bytes)
+        state.principal = auth.authenticate(req, op, services)
+        state.fault = faults.decide(services, req, op, state.principal)
+        if state.fault is not None:
+            injected = faults.apply(state.fault, "before", contract, op, req)
             if injected is not None:
-                g.verdict = "fault_injected"
+                state.verdict = "fault_injected"
                 return injected
-        g.checked = contract.check_request(op, request)
-        g.verdict = "ok"
+        state.checked = contract.check_request(op, req)
+        state.verdict = "ok"
         return None
 
     @app.after_request
     def _on_the_way_out(response):
-        op: Operation | None = g.get("operation")
-        if op is not None and not g.get("fault_injected"):
-            problems = contract.check_response(op, request, response)
+        state, req = g._get_current_object(), request._get_current_object()
+        op: Operation | None = state.get("operation")
+        injected = state.get("fault_injected")
+        if op is not None and not injected:
+            problems = contract.check_response(op, req, response)
             if problems:
                 detail = "; ".join(problems)
                 log.error("response breaks the contract of %s (%s %s -> %s): %s",
-                          op.operation_id, request.method, request.path, response.status_code, detail)
-                g.verdict, g.detail = "response_invalid", detail
+                          op.operation_id, req.method, req.path, response.status_code, detail)
+                state.verdict, state.detail = "response_invalid", detail
                 response = error_response(SandboxError(
                     "SANDBOX_CONTRACT_VIOLATION",
                     "The simulator produced a response its contract does not allow (a simulator bug)",
                     status=500, details=f"{op.operation_id} {response.status_code}: {detail}"))
-        if g.get("fault") is not None and not g.get("fault_injected"):
-            response = faults.apply(g.fault, "after", contract, op, request, response)
-        if g.get("verdict") == "request_rejected":
-            error = g.get("error")
-            g.detail = (error.details or error.message) if error is not None else None
+        if state.get("fault") is not None and not injected:
+            response = faults.apply(state.fault, "after", contract, op, req, response)
+        if state.get("verdict") == "request_rejected":
+            error = state.get("error")
+            state.detail = (error.details or error.message) if error is not None else None
             if response.status_code == 401:
-                g.verdict = "unauthorized"
-        response.headers["x-cid"] = g.get("cid") or ""
-        journal.record(services, request, response)
+                state.verdict = "unauthorized"
+        response.headers["x-cid"] = state.get("cid") or ""
+        journal.record(services, state, req, response)
         return response
 
     @app.teardown_request

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 
-from flask import g
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from simulator.clock import isoformat
@@ -17,21 +17,38 @@ PRUNE_EVERY = 500
 
 
 class JournalRepository:
+    """Journal rows are committed before the response leaves (a client that reads the journal
+    right after an answer finds its row). Threads of one worker commit together: each queues
+    its row, and whoever holds the flush lock writes everything queued in one transaction."""
+
+    INSERT = ("INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
+              " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
+              " body_fingerprint, code, replayed) VALUES (:timestamp, :method, :path,"
+              " :operation_id, :status, :tenant_id, :account_id, :cid, :verdict, :detail,"
+              " :fault_rule, :duration_ms, :idempotency_key, :body_fingerprint, :code, :replayed)")
+
     def __init__(self, store: Store, limit: int):
         self.store = store
         self.limit = limit
+        self._queued: list[dict] = []
+        self._queue_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
 
     def append(self, entry: dict) -> None:
+        with self._queue_lock:
+            self._queued.append(entry)
+        with self._flush_lock:  # on release, every row queued before it was taken is committed
+            with self._queue_lock:
+                batch, self._queued = self._queued, []
+            if batch:
+                self._write(batch)
+
+    def _write(self, batch: list[dict]) -> None:
         with self.store.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
-                " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
-                " body_fingerprint, code, replayed) VALUES (:timestamp, :method, :path,"
-                " :operation_id, :status, :tenant_id, :account_id, :cid, :verdict, :detail,"
-                " :fault_rule, :duration_ms, :idempotency_key, :body_fingerprint, :code, :replayed)",
-                entry)
-            if cursor.lastrowid % PRUNE_EVERY == 0:
-                db.execute("DELETE FROM journal WHERE seq <= ?", [cursor.lastrowid - self.limit])
+            for entry in batch:
+                seq = db.execute(self.INSERT, entry).lastrowid
+                if seq % PRUNE_EVERY == 0:
+                    db.execute("DELETE FROM journal WHERE seq <= ?", [seq - self.limit])
 
     def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None,
                operation_id: str | None = None, after: int | None = None) -> list[dict]:
@@ -54,11 +71,15 @@ class JournalRepository:
         return [{**row, "replayed": bool(row["replayed"])} for row in rows]
 
 
-def _fingerprint(services, request) -> str | None:
-    try:
-        body = request.get_json(silent=True)
-    except RequestEntityTooLarge:
-        return None
+def _fingerprint(services, state, request) -> str | None:
+    checked = state.get("checked")
+    if checked is not None:  # validated: the body is already parsed
+        body = checked.body
+    else:
+        try:
+            body = request.get_json(silent=True)
+        except RequestEntityTooLarge:
+            return None
     if body is None:
         return None
     return services.fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")))[:32]
@@ -72,11 +93,13 @@ def _error_code(response) -> str | None:
     return body.get("code") if isinstance(body, dict) and isinstance(body.get("code"), str) else None
 
 
-def record(services, request, response) -> None:
-    """Append the journal row and the access-log line for this request."""
-    principal = g.get("principal")
-    op = g.get("operation")
-    duration_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3)
+def record(services, state, request, response) -> None:
+    """Append the journal row and the access-log line for this request (``state`` is the
+    request's ``flask.g``)."""
+    principal = state.get("principal")
+    op = state.get("operation")
+    duration_ms = round((time.perf_counter() - state.get("started", time.perf_counter())) * 1000, 3)
+    headers = request.headers
     entry = {
         "timestamp": isoformat(services.clock.now()),
         "method": request.method,
@@ -85,14 +108,14 @@ def record(services, request, response) -> None:
         "status": response.status_code,
         "tenant_id": principal.tenant_id if principal else None,
         "account_id": principal.account_id if principal else None,
-        "cid": g.get("cid"),
-        "verdict": g.get("verdict", "not_validated"),
-        "detail": g.get("detail"),
-        "fault_rule": g.get("fault_rule"),
+        "cid": state.get("cid"),
+        "verdict": state.get("verdict", "not_validated"),
+        "detail": state.get("detail"),
+        "fault_rule": state.get("fault_rule"),
         "duration_ms": duration_ms,
-        "idempotency_key": request.headers.get("x-idempotency-key"),
+        "idempotency_key": headers.get("x-idempotency-key"),
         # A keyed fingerprint, never the body: drills spot retries of one request under new keys.
-        "body_fingerprint": _fingerprint(services, request) if op is not None and op.has_body else None,
+        "body_fingerprint": _fingerprint(services, state, request) if op is not None and op.has_body else None,
         "code": _error_code(response),
         "replayed": 1 if response.headers.get("x-idempotency-replayed") == "true" else 0,
     }

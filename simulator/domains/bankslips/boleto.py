@@ -15,6 +15,7 @@ Everything here is pure: no I/O, no clock.  Functions that need "today"
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -457,6 +458,9 @@ def _decode(bar_code: str, line: str, today: date, field: str) -> Slip:
     return _decode_bank(bar_code, line, today, field)
 
 
+# Parsing is pure (digits, business date, field name -> Slip or InvalidSlip), and clients send
+# the same slip to validate and then to pay: remember recent answers (errors are not cached).
+@functools.lru_cache(maxsize=4096)
 def _parse_bar_code_digits(digits: str, today: date, field: str) -> Slip:
     _check_bar_code(digits, field)
     if digits[0] == "8":
@@ -466,6 +470,7 @@ def _parse_bar_code_digits(digits: str, today: date, field: str) -> Slip:
     return _decode(digits, line, today, field)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_line_digits(digits: str, today: date, field: str) -> Slip:
     bar_code = _line_to_bar_code(digits, field)
     return _decode(bar_code, digits, today, field)

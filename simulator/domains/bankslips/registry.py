@@ -87,6 +87,7 @@ def _pick(options: tuple[str, ...], byte: int) -> str:
     return options[byte % len(options)]
 
 
+@functools.lru_cache(maxsize=4096)
 def beneficiary(slip: Slip) -> Beneficiary:
     """The beneficiary the registry holds for this slip (a pure function of the bar code)."""
     seed = hashlib.sha256(f"pismo-sandbox/beneficiary/{slip.bar_code}".encode()).digest()

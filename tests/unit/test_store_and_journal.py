@@ -1,0 +1,102 @@
+"""The store's plain reads and the journal's shared commits.
+
+Reads run as bare SELECTs (no savepoint, no transaction left open); anything else keeps
+sqlite-utils' guard. A journal row is committed by the time ``append`` returns, whichever
+thread's transaction carried it, and none is lost or written twice when many threads append
+at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from simulator.gateway.journal import JournalRepository
+from simulator.store import Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(str(tmp_path / "sandbox.db"))
+    store.migrate()
+    yield store
+    store.close()
+
+
+def _statements(store: Store) -> list[str]:
+    seen: list[str] = []
+    store.db.conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_select_runs_bare_and_leaves_no_transaction_open(store):
+    store.db.execute("INSERT INTO settings (key, value) VALUES ('a', '1'), ('b', '2')")
+    seen = _statements(store)
+    rows = list(store.db.query("SELECT key, value FROM settings WHERE key IN (?, ?) ORDER BY key",
+                               ["a", "b"]))
+    assert rows == [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
+    assert not any("SAVEPOINT" in s or "RELEASE" in s for s in seen), seen
+    assert not store.db.conn.in_transaction
+
+
+def test_a_select_inside_a_transaction_sees_its_uncommitted_writes(store):
+    with store.transaction() as db:
+        db.execute("INSERT INTO settings (key, value) VALUES ('pending', 'yes')")
+        assert list(db.query("SELECT value FROM settings WHERE key = 'pending'")) == [{"value": "yes"}]
+        assert db.conn.in_transaction
+
+
+def test_a_statement_that_is_not_a_select_keeps_the_library_guard(store):
+    seen = _statements(store)
+    with pytest.raises(ValueError):
+        store.db.query("UPDATE settings SET value = 'x'")  # returns no rows: refused, undone
+    rows = list(store.db.query("INSERT INTO settings (key, value) VALUES ('r', '1') RETURNING key"))
+    assert rows == [{"key": "r"}]
+    assert any("SAVEPOINT" in s for s in seen)
+
+
+def _entry(thread: int, n: int) -> dict:
+    return {"timestamp": "2026-01-01T00:00:00.000Z", "method": "GET", "path": "/x",
+            "operation_id": None, "status": 200, "tenant_id": None, "account_id": None,
+            "cid": f"t{thread}-{n}", "verdict": "ok", "detail": None, "fault_rule": None,
+            "duration_ms": 0.1, "idempotency_key": None, "body_fingerprint": None, "code": None,
+            "replayed": 0}
+
+
+def test_every_journal_row_is_committed_when_append_returns_even_under_concurrency(store):
+    journal = JournalRepository(store, limit=100_000)
+    threads, per_thread = 16, 60
+    missing: list[str] = []
+    start = threading.Barrier(threads)
+
+    def worker(index: int) -> None:
+        # An outside reader (another process would use its own connection) checks each row
+        # right after append returns.
+        reader = sqlite3.connect(store.path)
+        start.wait()
+        for n in range(per_thread):
+            entry = _entry(index, n)
+            journal.append(entry)
+            if reader.execute("SELECT 1 FROM journal WHERE cid = ?", [entry["cid"]]).fetchone() is None:
+                missing.append(entry["cid"])
+        reader.close()
+
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert missing == []
+    counts = list(store.db.query("SELECT COUNT(*) AS n, COUNT(DISTINCT cid) AS d FROM journal"))[0]
+    assert counts == {"n": threads * per_thread, "d": threads * per_thread}
+
+
+def test_the_journal_keeps_only_its_limit_of_recent_rows(store):
+    journal = JournalRepository(store, limit=300)
+    for n in range(1_000):
+        journal.append(_entry(0, n))
+    rows = list(store.db.query("SELECT MIN(seq) AS low, MAX(seq) AS high FROM journal"))[0]
+    assert rows["high"] == 1_000
+    assert 300 <= rows["high"] - rows["low"] + 1 < 300 + 500  # pruned every 500 rows, to the limit
