@@ -29,7 +29,7 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LUA = ROOT / "bench" / "wrk.lua"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-WORKERS, THREADS = int(os.environ.get("XW", 2)), int(os.environ.get("XT", 8))
+WORKERS, THREADS = 2, 8  # as `make run` serves
 
 
 def free_port() -> int:
@@ -132,13 +132,18 @@ def run_wrk(server: Server, lines: list[str], duration: int, connections: int, t
                          capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(server.process.pid) - cpu_before
     os.unlink(path)
+    return parse_wrk(out, cpu)
+
+
+def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:
+    """The figures of one `wrk --latency` report (plus the server CPU it cost)."""
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return Measure(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
                    p50_ms=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
                    p99_ms=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
-                   requests=total, errors=errors, cpu_us_per_request=cpu / max(total, 1) * 1e6)
+                   requests=total, errors=errors, cpu_us_per_request=cpu_seconds_used / max(total, 1) * 1e6)
 
 
 def median_measure(measures: list[Measure]) -> Measure:

@@ -51,29 +51,41 @@ def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) ->
     return time.perf_counter() - started
 
 
-def _measure(db_path: str, python: str, args) -> dict:
+def _serve(db_path: str, python: str) -> bench.Server:
     port = bench.free_port()
-    server = bench.Server([python, "-m", "simulator", "serve", "--port", str(port), "--db", db_path,
-                           "--workers", str(bench.WORKERS), "--threads", str(bench.THREADS)], port)
-    server.start("/_sandbox/health")
-    try:
-        fixture = bench.Fixture(server.url, db_path)
-        out = {}
-        for name in ("pay", "receipts"):
-            lines = bench.SCENARIOS[name](fixture, min(args.pool, 4000))
-            out[name] = bench.run_wrk(server, lines, max(3, args.duration // 2), args.connections, args.threads)
-        return out
-    finally:
-        server.stop()
+    return bench.Server([python, "-m", "simulator", "serve", "--port", str(port), "--db", db_path,
+                         "--workers", str(bench.WORKERS), "--threads", str(bench.THREADS)], port)
 
 
 def compare_scale(workdir: pathlib.Path, python: str, args) -> dict:
+    """Both databases served side by side and measured in alternation (after a short unmeasured
+    warm-up each time), so a slow spell of the machine hits both; medians over the rounds."""
     empty_db, loaded_db = str(workdir / "empty.db"), str(workdir / "loaded.db")
     seconds = preload(loaded_db)
     print(f"preloaded {PAYMENTS:,} payments and {ACCOUNTS:,} accounts in {seconds:.0f} s")
-    empty = _measure(empty_db, python, args)
-    loaded = _measure(loaded_db, python, args)
-    return {name: {"empty_p50_ms": empty[name].p50_ms, "loaded_p50_ms": loaded[name].p50_ms,
-                   "empty_p99_ms": empty[name].p99_ms, "loaded_p99_ms": loaded[name].p99_ms,
-                   "ratio": round(loaded[name].p50_ms / empty[name].p50_ms, 2) if empty[name].p50_ms else None}
-            for name in empty}
+    servers = {"empty": _serve(empty_db, python), "loaded": _serve(loaded_db, python)}
+    measured: dict = {(state, name): [] for state in servers for name in ("pay", "receipts")}
+    duration = max(3, args.duration // 2)
+    try:
+        fixtures = {}
+        for state, server in servers.items():
+            server.start("/_sandbox/health")
+            fixtures[state] = bench.Fixture(server.url, server.argv[server.argv.index("--db") + 1])
+        for _ in range(args.rounds):
+            for name in ("pay", "receipts"):
+                for state, server in servers.items():
+                    lines = bench.SCENARIOS[name](fixtures[state], min(args.pool, 4000))
+                    bench.run_wrk(server, lines, 1, args.connections, args.threads)  # warm-up
+                    lines = bench.SCENARIOS[name](fixtures[state], min(args.pool, 4000))
+                    measured[(state, name)].append(
+                        bench.run_wrk(server, lines, duration, args.connections, args.threads))
+    finally:
+        for server in servers.values():
+            server.stop()
+    out = {}
+    for name in ("pay", "receipts"):
+        empty, loaded = (bench.median_measure(measured[(state, name)]) for state in ("empty", "loaded"))
+        out[name] = {"empty_p50_ms": empty.p50_ms, "loaded_p50_ms": loaded.p50_ms,
+                     "empty_p99_ms": empty.p99_ms, "loaded_p99_ms": loaded.p99_ms,
+                     "ratio": round(loaded.p50_ms / empty.p50_ms, 2) if empty.p50_ms else None}
+    return out

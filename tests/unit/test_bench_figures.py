@@ -1,0 +1,44 @@
+"""How `make bench` reads wrk's report and combines rounds (the load itself needs wrk and is
+run by `make bench`, not by the suite)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.run import Measure, median_measure, parse_wrk
+
+REPORT = """Running 5s test @ http://127.0.0.1:41000
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    12.20ms    4.11ms  88.10ms   80.00%
+    Req/Sec   600.00     50.00   700.00     70.00%
+  Latency Distribution
+     50%  950.00us
+     75%   14.00ms
+     90%   18.00ms
+     99%    1.20s
+  6000 requests in 5.00s, 1.20MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:   1200.50
+Transfer/sec:    245.00KB
+"""
+
+
+def test_a_wrk_report_becomes_figures_in_milliseconds_with_every_error_counted():
+    measure = parse_wrk(REPORT, cpu_seconds_used=3.0)
+    assert measure.rps == 1200.5
+    assert measure.p50_ms == pytest.approx(0.95)
+    assert measure.p99_ms == pytest.approx(1200.0)
+    assert measure.requests == 6000
+    assert measure.errors == 7 + 2 + 3
+    assert measure.cpu_us_per_request == pytest.approx(500.0)
+
+
+def test_rounds_combine_into_each_figures_median_and_the_totals():
+    rounds = [Measure(rps=r, p50_ms=p, p99_ms=q, requests=n, errors=e, cpu_us_per_request=c)
+              for r, p, q, n, e, c in [(900, 10, 40, 4500, 0, 1500), (1200, 8, 90, 6000, 1, 1100),
+                                       (1000, 12, 30, 5000, 2, 1300)]]
+    combined = median_measure(rounds)
+    assert (combined.rps, combined.p50_ms, combined.p99_ms, combined.cpu_us_per_request) == (1000, 10, 40, 1300)
+    assert (combined.requests, combined.errors) == (15500, 3)
