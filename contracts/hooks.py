@@ -458,6 +458,17 @@ def positive(case, location: str) -> bool:
     return meta.generation.mode == GenerationMode.POSITIVE
 
 
+def _canonical_integers(case) -> None:
+    """ERRATA E-15: a valid integer parameter is sent as clients write it ("47009", never the
+    "47009.0" JSON Schema would also call an integer); the simulator refuses the latter."""
+    for attribute, location in (("query", "query"), ("path_parameters", "path")):
+        values = getattr(case, attribute, None)
+        if values and positive(case, location):
+            for name, value in list(values.items()):
+                if isinstance(value, float) and value.is_integer():
+                    values[name] = int(value)
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs) -> None:
     """Prepare a positive case's state just before it is sent (once per case: a replay made by
@@ -470,6 +481,7 @@ def before_call(context, case, kwargs) -> None:
         if key in state._prepared:
             return
         state._prepared.add(key)
+    _canonical_integers(case)
     prepare = PREPARERS.get(case.operation.definition.raw.get("operationId", ""))
     if prepare is None or case.method.upper() != case.operation.method.upper():
         return
