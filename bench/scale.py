@@ -63,14 +63,15 @@ def compare_scale(workdir: pathlib.Path, python: str, args) -> dict:
     empty_db, loaded_db = str(workdir / "empty.db"), str(workdir / "loaded.db")
     seconds = preload(loaded_db)
     print(f"preloaded {PAYMENTS:,} payments and {ACCOUNTS:,} accounts in {seconds:.0f} s")
-    servers = {"empty": _serve(empty_db, python), "loaded": _serve(loaded_db, python)}
+    databases = {"empty": empty_db, "loaded": loaded_db}
+    servers = {state: _serve(path, python) for state, path in databases.items()}
     measured: dict = {(state, name): [] for state in servers for name in ("pay", "receipts")}
     duration = max(3, args.duration // 2)
     try:
         fixtures = {}
         for state, server in servers.items():
             server.start("/_sandbox/health")
-            fixtures[state] = bench.Fixture(server.url, server.argv[server.argv.index("--db") + 1])
+            fixtures[state] = bench.Fixture(server.url, databases[state])
         for _ in range(args.rounds):
             for name in ("pay", "receipts"):
                 for state, server in servers.items():

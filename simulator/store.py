@@ -227,7 +227,7 @@ class Database(sqlite_utils.Database):
     """
 
     def query(self, sql: str, params=None):
-        if not sql.lstrip()[:6].upper() == "SELECT":
+        if sql.lstrip()[:6].upper() != "SELECT":
             return super().query(sql, params)
         cursor = self.conn.execute(sql, params if params is not None else ())
         keys = dedupe_keys(d[0] for d in cursor.description)

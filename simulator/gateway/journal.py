@@ -40,8 +40,16 @@ class JournalRepository:
         with self._flush_lock:  # on release, every row queued before it was taken is committed
             with self._queue_lock:
                 batch, self._queued = self._queued, []
-            if batch:
+            if not batch:
+                return
+            try:
                 self._write(batch)
+            except BaseException:
+                # This request fails; the other rows go back in line for the next flusher
+                # (their threads are still waiting on the flush lock).
+                with self._queue_lock:
+                    self._queued[:0] = [row for row in batch if row is not entry]
+                raise
 
     def _write(self, batch: list[dict]) -> None:
         with self.store.transaction() as db:

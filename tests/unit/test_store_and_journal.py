@@ -100,3 +100,40 @@ def test_the_journal_keeps_only_its_limit_of_recent_rows(store):
     rows = list(store.db.query("SELECT MIN(seq) AS low, MAX(seq) AS high FROM journal"))[0]
     assert rows["high"] == 1_000
     assert 300 <= rows["high"] - rows["low"] + 1 < 300 + 500  # pruned every 500 rows, to the limit
+
+
+def test_a_failed_journal_write_fails_its_own_request_and_loses_no_other_row(store, monkeypatch):
+    journal = JournalRepository(store, limit=100_000)
+    real_write, calls = journal._write, []
+
+    def fail_first(batch):
+        calls.append(len(batch))
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        real_write(batch)
+
+    monkeypatch.setattr(journal, "_write", fail_first)
+    outcomes: dict[str, str] = {}
+
+    def request(cid: str) -> None:
+        try:
+            journal.append(_entry(0, 0) | {"cid": cid})
+            outcomes[cid] = "ok"
+        except RuntimeError:
+            outcomes[cid] = "failed"
+
+    journal._flush_lock.acquire()  # a flush in progress: both rows queue behind it
+    pool = [threading.Thread(target=request, args=(cid,)) for cid in ("a", "b")]
+    for t in pool:
+        t.start()
+    while len(journal._queued) < 2:
+        threading.Event().wait(0.001)
+    journal._flush_lock.release()
+    for t in pool:
+        t.join()
+
+    assert calls[0] == 2  # the first flusher took both rows, and its write failed
+    assert sorted(outcomes.values()) == ["failed", "ok"]
+    survivor = next(cid for cid, outcome in outcomes.items() if outcome == "ok")
+    cids = [row["cid"] for row in store.db.query("SELECT cid FROM journal")]
+    assert cids == [survivor]
