@@ -10,6 +10,7 @@ from simulator.clock import isoformat, parse_instant
 from simulator.errors import NotFound
 from simulator.events import EventFilter
 from simulator.services import services
+from simulator.responses import bodiless
 
 blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
 
@@ -77,7 +78,7 @@ def update_account(tenant_id: str, account_id: str):
 @blueprint.delete("/tenants/<tenant_id>/accounts/<account_id>")
 def delete_account(tenant_id: str, account_id: str):
     services().tenancy.delete_account(tenant_id, g.checked.path["account_id"])
-    return "", 204
+    return bodiless(204)
 
 
 @blueprint.post("/tokens")
@@ -164,7 +165,7 @@ def list_faults():
 @blueprint.delete("/faults")
 def clear_faults():
     services().faults.clear()
-    return "", 204
+    return bodiless(204)
 
 
 @blueprint.get("/faults/<fault_id>")
@@ -179,4 +180,4 @@ def get_fault(fault_id: str):
 def delete_fault(fault_id: str):
     if not services().faults.delete(fault_id):
         raise NotFound(details=f"fault rule {fault_id} does not exist")
-    return "", 204
+    return bodiless(204)

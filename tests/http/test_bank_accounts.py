@@ -219,7 +219,7 @@ def test_delete_answers_204_and_emits_bank_account_updated_with_status_deleted(c
     sandbox.advance_clock(90)
     response = client.delete(_url(tenant.account_id), headers={**tenant.headers, "x-cid": "drill-del"})
     assert response.status_code == 204
-    assert response.data == b""
+    assert response.data == b"" and "Content-Type" not in response.headers
     assert client.get(_url(tenant.account_id), headers=tenant.headers).status_code == 404
     registered, updated = _events(sandbox, tenant)
     assert updated["event_type"] == "intl_bankaccount_update-1"

@@ -35,6 +35,7 @@ def test_create_answers_201_with_no_body_and_stores_the_credential(client, tenan
     response = client.post(URL, json=_body(), headers=tenant.headers)
     assert response.status_code == 201
     assert response.data == b""
+    assert "Content-Type" not in response.headers  # nothing to describe
     [stored] = _stored(client, tenant)
     assert stored["provider"] == "CELCOIN" and stored["type"] == "PIX" and stored["version"] == 1
     assert stored["client_id"] == "client-1"

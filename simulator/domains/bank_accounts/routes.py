@@ -8,6 +8,7 @@ from flask import Blueprint, g
 from simulator.domains.bank_accounts.schemas import (BankAccountSchema, BankAccountWithStatusSchema,
                                                      RegisterBrazilAccountSchema)
 from simulator.services import services
+from simulator.responses import bodiless
 
 blueprint = Blueprint("bank_accounts", __name__, url_prefix="/intl-bankaccounts")
 _register = RegisterBrazilAccountSchema()
@@ -34,4 +35,4 @@ def get_bank_account(accountId: str, schemeName: str):
 def delete_bank_account(accountId: str, schemeName: str):
     services().bank_accounts.delete(g.principal, g.checked.path["accountId"],
                                     g.checked.path["schemeName"], cid=g.cid)
-    return "", 204
+    return bodiless(204)

@@ -7,6 +7,7 @@ from flask import Blueprint, g
 
 from simulator.domains.bankslips.schemas import GenerateBoletoSchema
 from simulator.services import services
+from simulator.responses import bodiless
 
 blueprint = Blueprint("sandbox_bankslips", __name__, url_prefix="/_sandbox")
 _generate_schema = GenerateBoletoSchema()
@@ -38,4 +39,4 @@ def put_bankslip_provider(tenant_id: str):
 @blueprint.delete("/tenants/<tenant_id>/bankslip-provider")
 def delete_bankslip_provider(tenant_id: str):
     services().bankslips.clear_provider(tenant_id)
-    return "", 204
+    return bodiless(204)

@@ -6,6 +6,7 @@ from flask import Blueprint, g
 
 from simulator.domains.credentials.schemas import UpsertCredentialSchema
 from simulator.services import services
+from simulator.responses import bodiless
 
 blueprint = Blueprint("credentials", __name__, url_prefix="/banking-auth")
 _schema = UpsertCredentialSchema()
@@ -15,4 +16,4 @@ _schema = UpsertCredentialSchema()
 def post_credentials():
     command = _schema.load(g.checked.body)
     services().credentials.upsert(g.principal.tenant_id, command)
-    return "", 201
+    return bodiless(201)  # the spec documents no body
