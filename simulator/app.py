@@ -91,5 +91,4 @@ def create_app(config: Config | None = None) -> Flask:
     gateway.install(app, services)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    app.before_request(bankslips.progress_before_event_reads)
     return app

@@ -1,9 +1,7 @@
 """Wiring of the bank-slip domain, called from simulator/app.py: builds its services,
-subscribes the lifecycle to sandbox-clock changes, and names its blueprints."""
+subscribes the lifecycle to sandbox-clock changes and event reads, and names its blueprints."""
 
 from __future__ import annotations
-
-from flask import request
 
 from simulator.domains.bankslips import admin_routes, routes
 from simulator.domains.bankslips.lifecycle import Calendar, Lifecycle
@@ -18,14 +16,9 @@ from simulator.domains.credentials.service import CredentialService
 from simulator.domains.tenancy.service import TenancyService
 from simulator.events import EventLog
 from simulator.ids import Ids
-from simulator.services import services
 from simulator.store import Store
 
 BLUEPRINTS = (routes.blueprint, admin_routes.blueprint)
-
-# Reads that show lifecycle effects without going through the bank-slip service.
-_EVENT_READS = frozenset({"admin.list_events"})
-
 
 def build(*, config: Config, store: Store, clock: VirtualClock, ids: Ids, events: EventLog,
           tenancy: TenancyService, credentials: CredentialService,
@@ -42,12 +35,9 @@ def build(*, config: Config, store: Store, clock: VirtualClock, ids: Ids, events
         store=store, repo=repo, lifecycle=lifecycle, clock=clock, ids=ids, events=events,
         tenancy=tenancy, credentials=credentials, idempotency=idempotency,
         fingerprint=fingerprint, config=config)
-    # An admin clock move settles what it passes; real time passing is noticed on reads.
+    # An admin clock move settles what it passes; real time passing is noticed on reads, the
+    # bank-slip service's own and the event log's.
     clock.subscribe(lifecycle.on_clock_change)
+    events.catch_up_with(lifecycle.progress)
     return idempotency, service
 
-
-def progress_before_event_reads() -> None:
-    """Before GET /_sandbox/events: apply transitions real time has made due since the last read."""
-    if request.endpoint in _EVENT_READS:
-        services().bankslips.lifecycle.progress()
