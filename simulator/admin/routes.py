@@ -9,8 +9,8 @@ from simulator.admin.schemas import account_schema, journal_schema, tenant_schem
 from simulator.clock import isoformat, parse_instant
 from simulator.errors import NotFound
 from simulator.events import EventFilter
-from simulator.services import services
 from simulator.responses import bodiless
+from simulator.services import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
 

@@ -7,8 +7,8 @@ from flask import Blueprint, g
 
 from simulator.domains.bank_accounts.schemas import (BankAccountSchema, BankAccountWithStatusSchema,
                                                      RegisterBrazilAccountSchema)
-from simulator.services import services
 from simulator.responses import bodiless
+from simulator.services import services
 
 blueprint = Blueprint("bank_accounts", __name__, url_prefix="/intl-bankaccounts")
 _register = RegisterBrazilAccountSchema()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from simulator.domains.bankslips.schemas import GenerateBoletoSchema
-from simulator.services import services
 from simulator.responses import bodiless
+from simulator.services import services
 
 blueprint = Blueprint("sandbox_bankslips", __name__, url_prefix="/_sandbox")
 _generate_schema = GenerateBoletoSchema()

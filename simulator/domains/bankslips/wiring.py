@@ -20,6 +20,7 @@ from simulator.store import Store
 
 BLUEPRINTS = (routes.blueprint, admin_routes.blueprint)
 
+
 def build(*, config: Config, store: Store, clock: VirtualClock, ids: Ids, events: EventLog,
           tenancy: TenancyService, credentials: CredentialService,
           fingerprint: Fingerprinter) -> tuple[IdempotencyKeys, BankSlipService]:
@@ -40,4 +41,3 @@ def build(*, config: Config, store: Store, clock: VirtualClock, ids: Ids, events
     clock.subscribe(lifecycle.on_clock_change)
     events.catch_up_with(lifecycle.progress)
     return idempotency, service
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from simulator.domains.credentials.schemas import UpsertCredentialSchema
-from simulator.services import services
 from simulator.responses import bodiless
+from simulator.services import services
 
 blueprint = Blueprint("credentials", __name__, url_prefix="/banking-auth")
 _schema = UpsertCredentialSchema()
