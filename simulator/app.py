@@ -29,6 +29,7 @@ from simulator.faults.engine import FaultEngine
 from simulator.faults.repository import FaultRepository
 from simulator.gateway.journal import JournalRepository
 from simulator.ids import Ids
+from simulator.jsonio import OrjsonProvider
 from simulator.services import EXTENSION, Services
 from simulator.settings import SettingsRepository
 from simulator.store import Store
@@ -83,6 +84,7 @@ def create_app(config: Config | None = None) -> Flask:
     _configure_logging(config.log_level)
     app = Flask("pismo_sandbox")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.url_map.strict_slashes = False
     services = build_services(config)

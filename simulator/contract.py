@@ -233,8 +233,10 @@ class Contract:
         if checked is None:
             result = op.api.unmarshal_request(FlaskOpenAPIRequest(request))
             errors = list(result.errors)
-            if errors:
-                raise_for(op, errors, request)
+            # openapi-core's own reader takes NaN, Infinity and lone surrogates; ours does not.
+            unreadable = op.has_body and not _reads_as_json(request)
+            if errors or unreadable:
+                raise_for(op, errors, request, unreadable_body=unreadable)
             params = result.parameters
             # The body stays plain JSON (strings stay strings, e.g. date-times): services parse
             # what they need, and a faster validator can stand in without changing what views get.
@@ -294,7 +296,7 @@ def _without_security(document: dict) -> dict:
     return stripped
 
 
-def raise_for(op: Operation, errors: Iterable[Exception], request) -> None:
+def raise_for(op: Operation, errors: Iterable[Exception], request, unreadable_body: bool = False) -> None:
     """Turn openapi-core request errors into the most specific documented error."""
     errors = list(errors)
     for error in errors:  # headers first: Pismo rejects a missing header before reading the body
@@ -303,6 +305,8 @@ def raise_for(op: Operation, errors: Iterable[Exception], request) -> None:
     for error in errors:
         if isinstance(error, (MissingRequiredParameter, InvalidParameter)):
             op.errors.get("invalid_parameter").raise_(details=describe_error(error))
+    if unreadable_body:
+        op.errors.get("malformed").raise_(details="request body is not valid JSON")
     for error in errors:
         if isinstance(error, MissingRequestBodyError) or (
                 isinstance(error, RequestBodyValidationError)
@@ -354,6 +358,18 @@ def _dotted(path: list) -> str:
 def _short(value) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _reads_as_json(request) -> bool:
+    """A JSON body the app's reader accepts (or no JSON body at all: openapi-core judges that)."""
+    data = request.get_data(cache=True)
+    if not data or request.mimetype != "application/json":
+        return True
+    try:
+        request.json_module.loads(data)
+    except ValueError:
+        return False
+    return True
 
 
 def _json_or_empty(request) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -10,6 +9,7 @@ import time
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from simulator.clock import isoformat
+from simulator.jsonio import sorted_compact
 from simulator.store import Store
 
 access_log = logging.getLogger("pismo_sandbox.access")
@@ -90,7 +90,7 @@ def _fingerprint(services, state, request) -> str | None:
             return None
     if body is None:
         return None
-    return services.fingerprint(json.dumps(body, sort_keys=True, separators=(",", ":")))[:32]
+    return services.fingerprint(sorted_compact(body))[:32]
 
 
 def _error_code(response) -> str | None:

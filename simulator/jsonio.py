@@ -1,0 +1,99 @@
+"""Flask's JSON: orjson on the hot path, the standard library where orjson would differ, and
+strict RFC 8259 either way.
+
+Every request body, response body and response check goes through Flask's JSON provider, and
+the standard library is several times slower. orjson reads integers past 64 bits as floats
+(10**30 would pass as a whole number and reach SQLite), so a document with a number of 19 or
+more digits is read by the standard library, which keeps them exact for the range checks.
+NaN and Infinity are not JSON, and a lone UTF-16 surrogate ("\\ud800") is not text: this
+reader refuses all three as invalid JSON (they would otherwise reach the services as values
+that no JSON number or SQLite text can hold).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import typing as t
+
+import orjson
+from flask.json.provider import DefaultJSONProvider
+
+# Dates and dataclasses go through Flask's own `default` (HTTP dates, asdict), as before.
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# A number token (after "[", ":", "," or at the start) of 19+ digits may not fit in 64 bits.
+# A string that merely looks like one only costs the slower reader.
+_WIDE_NUMBER = re.compile(rb"(?:^|[\[:,])\s*-?\d{19}")
+
+
+def _not_json(constant: str) -> t.NoReturn:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
+
+
+def _require_text(value: t.Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def strict_loads(data: str | bytes) -> t.Any:
+    """The standard library's reader, without NaN, Infinity and lone surrogates."""
+    value = json.loads(data, parse_constant=_not_json, parse_float=_finite)
+    _require_text(value)
+    return value
+
+
+class OrjsonProvider(DefaultJSONProvider):
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        if kwargs:  # an explicit formatting request (indent, sort_keys...): the standard library
+            return super().dumps(obj, **kwargs)
+        return self._encode(obj).decode()
+
+    def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        if kwargs:
+            return json.loads(s, **kwargs)
+        data = s.encode() if isinstance(s, str) else s
+        if not _WIDE_NUMBER.search(data):
+            try:
+                return orjson.loads(data)
+            except orjson.JSONDecodeError:
+                pass  # not UTF-8, say: the standard library decides
+        return strict_loads(s)
+
+    def response(self, *args: t.Any, **kwargs: t.Any):
+        obj = self._prepare_response_obj(args, kwargs)
+        if self._app.debug or self.sort_keys:
+            return super().response(obj)
+        return self._app.response_class(self._encode(obj) + b"\n", mimetype=self.mimetype)
+
+    def _encode(self, obj: t.Any) -> bytes:
+        if self.sort_keys:
+            return super().dumps(obj).encode()
+        try:
+            return orjson.dumps(obj, default=self.default, option=_OPTIONS)
+        except TypeError:
+            return json.dumps(obj, default=self.default, ensure_ascii=self.ensure_ascii,
+                              separators=(",", ":")).encode()
+
+
+def sorted_compact(obj: t.Any) -> bytes:
+    """``obj`` as compact JSON with sorted keys: one text per document, for fingerprints."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
