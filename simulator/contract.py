@@ -27,6 +27,7 @@ from openapi_core.validation.request.exceptions import (
     RequestBodyValidationError)
 
 from simulator.errors import SandboxError
+from simulator.jsonio import TooDeep
 from simulator.validation import CompiledOperation, resolve_ref as _resolve
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -231,10 +232,15 @@ class Contract:
                 path, query, header, body = fast
                 checked = CheckedRequest(body=body, path=path, query=query, header=header)
         if checked is None:
-            result = op.api.unmarshal_request(FlaskOpenAPIRequest(request))
-            errors = list(result.errors)
             # openapi-core's own reader takes NaN, Infinity and lone surrogates; ours does not.
-            unreadable = op.has_body and not _reads_as_json(request)
+            unreadable = _unreadable_body(request) if op.has_body else None
+            try:
+                result = op.api.unmarshal_request(FlaskOpenAPIRequest(request))
+            except RecursionError:  # it also reads bodies recursively: too deep for it, too
+                if not unreadable:
+                    raise
+                op.errors.get("malformed").raise_(details=unreadable)
+            errors = list(result.errors)
             if errors or unreadable:
                 raise_for(op, errors, request, unreadable_body=unreadable)
             params = result.parameters
@@ -296,7 +302,7 @@ def _without_security(document: dict) -> dict:
     return stripped
 
 
-def raise_for(op: Operation, errors: Iterable[Exception], request, unreadable_body: bool = False) -> None:
+def raise_for(op: Operation, errors: Iterable[Exception], request, unreadable_body: str | None = None) -> None:
     """Turn openapi-core request errors into the most specific documented error."""
     errors = list(errors)
     for error in errors:  # headers first: Pismo rejects a missing header before reading the body
@@ -306,7 +312,7 @@ def raise_for(op: Operation, errors: Iterable[Exception], request, unreadable_bo
         if isinstance(error, (MissingRequiredParameter, InvalidParameter)):
             op.errors.get("invalid_parameter").raise_(details=describe_error(error))
     if unreadable_body:
-        op.errors.get("malformed").raise_(details="request body is not valid JSON")
+        op.errors.get("malformed").raise_(details=unreadable_body)
     for error in errors:
         if isinstance(error, MissingRequestBodyError) or (
                 isinstance(error, RequestBodyValidationError)
@@ -360,16 +366,19 @@ def _short(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _reads_as_json(request) -> bool:
-    """A JSON body the app's reader accepts (or no JSON body at all: openapi-core judges that)."""
+def _unreadable_body(request) -> str | None:
+    """Why the app's JSON reader refuses the body (None: it reads it, or there is no JSON body
+    for it to read, which openapi-core judges)."""
     data = request.get_data(cache=True)
     if not data or request.mimetype != "application/json":
-        return True
+        return None
     try:
         request.json_module.loads(data)
+    except TooDeep as error:
+        return str(error)
     except ValueError:
-        return False
-    return True
+        return "request body is not valid JSON"
+    return None
 
 
 def _json_or_empty(request) -> dict:

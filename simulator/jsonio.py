@@ -7,7 +7,8 @@ the standard library is several times slower. orjson reads integers past 64 bits
 more digits is read by the standard library, which keeps them exact for the range checks.
 NaN and Infinity are not JSON, and a lone UTF-16 surrogate ("\\ud800") is not text: this
 reader refuses all three as invalid JSON (they would otherwise reach the services as values
-that no JSON number or SQLite text can hold).
+that no JSON number or SQLite text can hold). So is a document nested deeper than MAX_DEPTH
+(ERRATA E-16): validators and services walk bodies recursively.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 # A number token (after "[", ":", "," or at the start) of 19+ digits may not fit in 64 bits.
 # A string that merely looks like one only costs the slower reader.
 _WIDE_NUMBER = re.compile(rb"(?:^|[\[:,])\s*-?\d{19}")
+MAX_DEPTH = 64
+
+
+class TooDeep(ValueError):
+    """A document nested deeper than MAX_DEPTH."""
+
+    def __init__(self):
+        super().__init__(f"request body is nested deeper than {MAX_DEPTH} levels")
 
 
 def _not_json(constant: str) -> t.NoReturn:
@@ -51,11 +60,32 @@ def _require_text(value: t.Any) -> None:
             stack.extend(item)
 
 
-def strict_loads(data: str | bytes) -> t.Any:
-    """The standard library's reader, without NaN, Infinity and lone surrogates."""
-    value = json.loads(data, parse_constant=_not_json, parse_float=_finite)
-    _require_text(value)
+def _require_depth(value: t.Any) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise TooDeep()
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+
+
+def _check_depth(data: str | bytes, value: t.Any) -> t.Any:
+    """Walk the document only when it has more brackets than the limit (strings included)."""
+    opened = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) else data.count("[") + data.count("{")
+    if opened > MAX_DEPTH:
+        _require_depth(value)
     return value
+
+
+def strict_loads(data: str | bytes) -> t.Any:
+    """The standard library's reader, without NaN, Infinity, lone surrogates or deep nesting."""
+    try:
+        value = json.loads(data, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise TooDeep() from None
+    _require_text(value)
+    return _check_depth(data, value)
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -70,7 +100,7 @@ class OrjsonProvider(DefaultJSONProvider):
         data = s.encode() if isinstance(s, str) else s
         if not _WIDE_NUMBER.search(data):
             try:
-                return orjson.loads(data)
+                return _check_depth(data, orjson.loads(data))
             except orjson.JSONDecodeError:
                 pass  # not UTF-8, say: the standard library decides
         return strict_loads(s)

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.jsonio import MAX_DEPTH
+
 CREDENTIALS = "/banking-auth/v1/credentials"
 PAY = "/integrated-payments/v1/bankslips/pay"
 VALIDATE = "/integrated-payments/v1/bankslips/validate"
@@ -107,6 +109,32 @@ def test_metadata_comes_back_equal_however_the_json_was_written(sandbox, client,
     text = json.dumps({"scheme": SCHEME, "metadata": metadata}, ensure_ascii=ensure_ascii, indent=indent)
     created = client.post(_register_url(tenant), data=text.encode(),
                           headers={**tenant.headers, "Content-Type": "application/json"})
+    assert created.status_code == 201, created.json
+    fetched = client.get(f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/BRAZIL",
+                         headers=tenant.headers)
+    assert fetched.json["metadata"] == metadata
+
+
+@pytest.mark.parametrize("operation", sorted(TEMPLATES))
+@pytest.mark.parametrize("depth", [MAX_DEPTH, 1000, 30000])  # the hole is one level down already
+def test_bodies_nested_deeper_than_the_limit_are_refused_and_change_nothing(
+        client, tenant, db_path, operation, depth):
+    malformed = _post(client, tenant, operation, "{")
+    before = _rows(db_path)
+    response = _post(client, tenant, operation,
+                     TEMPLATES[operation][1].replace("@", "[" * depth + "]" * depth))
+    assert (response.status_code, response.json["code"]) == (400, malformed.json["code"])
+    assert response.json["details"] == f"request body is nested deeper than {MAX_DEPTH} levels"
+    assert _rows(db_path) == before
+
+
+def test_a_body_nested_to_the_limit_is_registered_and_read_back(client, tenant):
+    deepest: list | dict = []
+    for _ in range(MAX_DEPTH - 3):  # body -> metadata -> "note" list -> ... (MAX_DEPTH levels in all)
+        deepest = [deepest]
+    metadata = {"note": deepest}
+    created = client.post(_register_url(tenant), json={"scheme": SCHEME, "metadata": metadata},
+                          headers=tenant.headers)
     assert created.status_code == 201, created.json
     fetched = client.get(f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/BRAZIL",
                          headers=tenant.headers)
