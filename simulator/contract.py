@@ -28,7 +28,7 @@ from openapi_core.validation.request.exceptions import (
 
 from simulator.errors import SandboxError
 from simulator.jsonio import TooDeep
-from simulator.validation import CompiledOperation, resolve_ref as _resolve
+from simulator.validation import INTEGER_TEXT as _INTEGER_TEXT, CompiledOperation, resolve_ref as _resolve
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -249,6 +249,7 @@ class Contract:
             checked = CheckedRequest(body=request.get_json(silent=True) if op.has_body else None,
                                      path=dict(params.path or {}), query=dict(params.query or {}),
                                      header=dict(params.header or {}))
+            _check_integer_spelling(op, checked, request)
         _check_integer_range(op, checked, self.documents[op.spec])
         return checked
 
@@ -473,6 +474,19 @@ def _check_integer_range(op: Operation, checked: "CheckedRequest", document: dic
             if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
                 op.errors.get("invalid").raise_(
                     details=f"{location} parameter {name}: must fit in a 64-bit integer")
+
+
+def _check_integer_spelling(op: Operation, checked: "CheckedRequest", request) -> None:
+    """Integer parameters in plain ASCII digits (E-15): Python's int(), which openapi-core casts
+    with, also reads " 5", "1_0" and "١"."""
+    sources = {"path": request.view_args or {}, "query": request.args, "header": request.headers}
+    for location in ("path", "query", "header"):
+        for name, value in getattr(checked, location).items():
+            raw = sources[location].get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and isinstance(raw, str) \
+                    and not _INTEGER_TEXT.fullmatch(raw):
+                op.errors.get("invalid_parameter").raise_(
+                    details=f"{location} parameter {name}: must be an integer in digits")
 
 
 def _has_wide_integer(value) -> bool:

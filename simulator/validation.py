@@ -11,6 +11,8 @@ microseconds instead of milliseconds.
 from __future__ import annotations
 
 import copy
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -51,21 +53,34 @@ def to_json_schema(node: Any, openapi_30: bool) -> Any:
     return out
 
 
+# Parameters in canonical JSON spelling only (ASCII digits: "²" and "--1" are not numbers);
+# anything else is left to openapi-core, which answers with the documented error.
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _integer(text: str):
+    return int(text) if INTEGER_TEXT.fullmatch(text) else _NOT_SURE
+
+
+def _number(text: str):
+    if not _NUMBER.fullmatch(text):
+        return _NOT_SURE
+    value = float(text)
+    if not math.isfinite(value):
+        return _NOT_SURE
+    return int(text) if INTEGER_TEXT.fullmatch(text) else value
+
+
 def _scalar_caster(schema: dict) -> Callable[[str], Any] | None:
     """How a path, query or header string becomes its schema type (None: not modelled here)."""
     kind = schema.get("type", "string")
     if kind == "string":
         return str
     if kind == "integer":
-        return lambda text: int(text) if text.lstrip("-").isdigit() else _NOT_SURE
+        return _integer
     if kind == "number":
-        def number(text):
-            try:
-                value = float(text)
-            except ValueError:
-                return _NOT_SURE
-            return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
-        return number
+        return _number
     if kind == "boolean":
         return lambda text: {"true": True, "false": False}.get(text, _NOT_SURE)
     return None
