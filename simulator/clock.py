@@ -9,9 +9,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
+from simulator.errors import Conflict
 from simulator.settings import SettingsRepository
 
 UTC = timezone.utc
+# The sandbox clock stays where tokens (Unix time), TTLs and clearing days can still be added.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class ClockOutOfRange(Conflict):
+    """A move that would take the clock out of its range (the admin document allows only
+    instants well inside it, so what is refused is an advance from where the clock is)."""
+
+    def __init__(self):
+        super().__init__(details=f"the sandbox clock stays from {isoformat(EARLIEST)} to before"
+                                 f" {isoformat(LATEST)}")
 
 
 def utcnow() -> datetime:
@@ -61,6 +74,8 @@ class VirtualClock:
 
     def set(self, moment: datetime, *, freeze: bool | None = None) -> datetime:
         """Jump to ``moment``; keep ticking from there unless frozen."""
+        if not EARLIEST <= moment < LATEST:
+            raise ClockOutOfRange()
         freeze = self.frozen if freeze is None else freeze
         if freeze:
             self.settings.put(self.FROZEN, isoformat(moment))
@@ -71,7 +86,32 @@ class VirtualClock:
         return self._changed()
 
     def advance(self, seconds: float) -> datetime:
-        return self.set(self.now() + timedelta(seconds=seconds))
+        try:
+            target = self.now() + timedelta(seconds=seconds)
+        except OverflowError:
+            raise ClockOutOfRange() from None
+        return self.set(target)
+
+    def change(self, *, reset: bool = False, now: datetime | None = None, freeze: bool | None = None,
+               advance_seconds: float = 0) -> datetime:
+        """One admin request's changes, in order: reset, jump (or freeze/thaw), advance. The
+        instants they lead to are checked first, so a refused request moves nothing."""
+        start = now if now is not None else (self.wall() if reset else self.now())
+        try:
+            end = start + timedelta(seconds=advance_seconds)
+        except OverflowError:
+            raise ClockOutOfRange() from None
+        if not (EARLIEST <= start < LATEST and EARLIEST <= end < LATEST):
+            raise ClockOutOfRange()
+        if reset:
+            self.reset()
+        if now is not None:
+            self.set(now, freeze=freeze)
+        elif freeze is not None:
+            self.freeze() if freeze else self.thaw()
+        if advance_seconds:
+            self.advance(advance_seconds)
+        return self.now()
 
     def freeze(self) -> datetime:
         return self.set(self.now(), freeze=True)

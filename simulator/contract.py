@@ -235,7 +235,7 @@ class Contract:
             # openapi-core's own reader takes NaN, Infinity and lone surrogates; ours does not.
             unreadable = _unreadable_body(request) if op.has_body else None
             try:
-                result = op.api.unmarshal_request(FlaskOpenAPIRequest(request))
+                result = op.api.unmarshal_request(_Request(request))
             except RecursionError:  # it also reads bodies recursively: too deep for it, too
                 if not unreadable:
                     raise
@@ -282,7 +282,16 @@ class Contract:
         return problems
 
 
-class _RequestLine(FlaskOpenAPIRequest):
+class _Request(FlaskOpenAPIRequest):
+    """The request as openapi-core sees it: HEAD is the documented GET without a body."""
+
+    @property
+    def method(self) -> str:
+        method = self.request.method.lower()
+        return "get" if method == "head" else method
+
+
+class _RequestLine(_Request):
     """The request as response validation needs it: method, path and parameters, no body
     (the body may be over the size limit, and it plays no part in checking a response)."""
 
@@ -452,7 +461,7 @@ def _check_integer_range(op: Operation, checked: "CheckedRequest", document: dic
         schema = _resolve(document, schema)
         branches = [schema] + [_resolve(document, sub) for key in ("allOf", "anyOf", "oneOf")
                                for sub in schema.get(key) or [] if isinstance(sub, dict)]
-        if isinstance(value, int):
+        if isinstance(value, (int, float)):  # 1e30 is a JSON Schema integer too
             if any(_declares_integer(branch) for branch in branches) and not INT64[0] <= value <= INT64[1]:
                 op.errors.get("invalid").raise_(details=f"{path}: must fit in a 64-bit integer")
         elif isinstance(value, dict):
@@ -490,13 +499,13 @@ def _check_integer_spelling(op: Operation, checked: "CheckedRequest", request) -
 
 
 def _has_wide_integer(value) -> bool:
-    """Whether any integer in a parsed JSON value falls outside int64 (the usual answer, no,
+    """Whether any number in a parsed JSON value falls outside int64 (the usual answer, no,
     costs one pass over the values and no schema lookups)."""
     stack = [value]
     while stack:
         item = stack.pop()
         kind = type(item)
-        if kind is int:
+        if kind is int or kind is float:
             if not INT64[0] <= item <= INT64[1]:
                 return True
         elif kind is dict:

@@ -114,16 +114,10 @@ def get_clock():
 
 @blueprint.post("/clock")
 def set_clock():
-    clock = services().clock
     body = _body()
-    if body.get("reset"):
-        clock.reset()
-    if "now" in body:
-        clock.set(parse_instant(body["now"]), freeze=body.get("freeze"))
-    elif "freeze" in body:
-        clock.freeze() if body["freeze"] else clock.thaw()
-    if body.get("advance_seconds"):
-        clock.advance(body["advance_seconds"])
+    services().clock.change(reset=bool(body.get("reset")),
+                            now=parse_instant(body["now"]) if "now" in body else None,
+                            freeze=body.get("freeze"), advance_seconds=body.get("advance_seconds") or 0)
     return _clock_body()
 
 

@@ -34,7 +34,7 @@ def install(app: Flask, services: Services) -> None:
         state.detail = None
         state.fault = None
         rule = req.url_rule.rule if req.url_rule is not None else None
-        op: Operation | None = contract.match(req.method, rule)
+        op: Operation | None = contract.match("GET" if req.method == "HEAD" else req.method, rule)
         state.operation = op
         if op is None:
             return _options(contract, rule) if req.method == "OPTIONS" and rule else None

@@ -133,6 +133,38 @@ def test_reset_wipes_state_but_the_sandbox_keeps_serving(client, sandbox, tenant
     assert sandbox.tenant().tenant_id
 
 
+@pytest.mark.parametrize("now", ["1969-12-31T23:59:59Z", "1970-06-01T00:00:00Z", "8900-01-01T00:00:00Z",
+                                 "9999-12-31T23:59:59Z", "0903-05-14T10:45:15-21:51"])
+def test_a_jump_outside_1971_to_8899_is_a_400_and_moves_nothing(client, now):
+    client.post("/_sandbox/clock", json={"now": "2030-01-02T03:04:05Z", "freeze": True})
+    response = client.post("/_sandbox/clock", json={"now": now, "advance_seconds": 1})
+    assert (response.status_code, response.json["code"]) == (400, "SANDBOX_INVALID_REQUEST")
+    assert client.get("/_sandbox/clock").json["now"] == "2030-01-02T03:04:05.000Z"
+
+
+def test_an_advance_past_9000_is_a_409_and_moves_nothing(client):
+    client.post("/_sandbox/clock", json={"now": "8899-06-01T00:00:00Z", "freeze": True})
+    century = 3153600000
+    assert client.post("/_sandbox/clock", json={"advance_seconds": century}).status_code == 200
+    moved = client.get("/_sandbox/clock").json["now"]
+    response = client.post("/_sandbox/clock", json={"advance_seconds": century})
+    assert (response.status_code, response.json["code"]) == (409, "SANDBOX_CONFLICT")
+    assert "1970-01-01" in response.json["details"] and "9000-01-01" in response.json["details"]
+    assert client.get("/_sandbox/clock").json["now"] == moved
+    reset_then_jump = client.post("/_sandbox/clock", json={"now": "8899-06-01T00:00:00Z", "reset": True,
+                                                           "advance_seconds": century})
+    assert reset_then_jump.status_code == 200  # checked as a whole: from the jump, not from 8999
+
+
+def test_at_the_edge_of_the_range_tokens_and_ttls_still_work(client, sandbox):
+    client.post("/_sandbox/clock", json={"now": "8899-12-31T23:59:59Z", "freeze": True})
+    assert client.post("/_sandbox/clock", json={"advance_seconds": 3153600000}).status_code == 200
+    tenant = sandbox.tenant()
+    response = client.post("/banking-auth/v1/credentials", headers=tenant.headers,
+                           json={"key": "k", "provider": "CELCOIN", "type": "BAAS"})
+    assert response.status_code == 201
+
+
 def test_health_reports_version_database_and_clock(client, db_path):
     body = client.get("/_sandbox/health").json
     assert body["status"] == "ok" and body["database"] == db_path and body["now"]

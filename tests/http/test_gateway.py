@@ -154,3 +154,22 @@ def test_journal_names_error_codes_replays_and_fingerprints_faulted_requests(cli
     assert ok["replayed"] is False
     newer = sandbox.journal(after=faulted["seq"])
     assert faulted["seq"] not in [e["seq"] for e in newer] and ok["seq"] in [e["seq"] for e in newer]
+
+
+@pytest.mark.parametrize("path", [
+    "/integrated-payments/v1/bankslips/receipts", "/integrated-payments/v1/bankslips/receipts?perPage=abc",
+    "/intl-bankaccounts/v2/accounts/{account}/bank-accounts/BRAZIL",
+    "/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil", "/_sandbox/health", "/no/such/route"])
+def test_head_answers_like_get_without_a_body(client, tenant, path):
+    """HEAD of a documented GET is that GET, validated the same way (it was a 500)."""
+    path = path.format(account=tenant.account_id)
+    got, head = client.get(path, headers=tenant.headers), client.head(path, headers=tenant.headers)
+    assert head.status_code == got.status_code < 500
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert head.headers["Content-Length"] == got.headers["Content-Length"]
+    assert head.get_data() == b""
+
+
+def test_head_without_a_token_is_the_documented_401(client, tenant):
+    response = client.head(f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/BRAZIL")
+    assert response.status_code == 401

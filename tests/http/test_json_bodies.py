@@ -139,3 +139,18 @@ def test_a_body_nested_to_the_limit_is_registered_and_read_back(client, tenant):
     fetched = client.get(f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/BRAZIL",
                          headers=tenant.headers)
     assert fetched.json["metadata"] == metadata
+
+
+@pytest.mark.parametrize("written", ["1e19", "-1e19", "1e308", "9.3e18"])
+def test_whole_numbers_written_as_floats_are_range_checked_too(client, tenant, db_path, written):
+    """JSON Schema counts 1e19 as an integer: past 64 bits it is refused, not sent to SQLite."""
+    tenant_row = client.post("/_sandbox/tenants", json={}).json
+    login = client.post("/passport/v2/s2s/access-token", data=(
+        f'{{"server_key": "{tenant_row["server_key"]}", "server_secret": "{tenant_row["server_secret"]}",'
+        f' "account_id": {written}}}'), headers={"Content-Type": "application/json"})
+    assert login.status_code == 400 and login.json["details"] == "account_id: must fit in a 64-bit integer"
+    text = TEMPLATES["pay"][1].replace('"account_id": 1', f'"account_id": {written}').replace("@", "10.5")
+    before = _rows(db_path)
+    response = _post(client, tenant, "pay", text)
+    assert (response.status_code, response.json["code"]) == (400, "EIP0008")
+    assert _rows(db_path) == before
