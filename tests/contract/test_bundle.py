@@ -27,6 +27,20 @@ def test_every_bundled_document_loads_and_builds_an_openapi_object():
     assert len(contract.operations) >= 5
 
 
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.name)
+def test_every_served_document_is_valid_openapi(source):
+    # The simulator skips this check at start-up; here it runs on each document as served
+    # (overlays applied), so a broken edit fails the suite instead of slowing every start.
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    validate(load_document(source))
+    broken = json.loads(json.dumps(load_document(source)))
+    del broken["info"]  # the check can fail: a document without its required info object
+    with pytest.raises(OpenAPIValidationError):
+        validate(broken)
+
+
 def test_vendor_documents_are_kept_byte_for_byte(vendor_hashes):
     for source in SOURCES:
         if source.vendor:
