@@ -41,7 +41,7 @@ BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint, bank_a
 
 def build_services(config: Config) -> Services:
     """Everything the simulator needs, without Flask (usable from the CLI and tests)."""
-    store = Store(config.db_path)
+    store = Store(config.db_path, config.synchronous)
     store.migrate()
     master = load_master_key(config.master_key, config.db_path)
     ids = Ids(config.id_seed)

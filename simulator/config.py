@@ -40,6 +40,11 @@ class Config:
     # Fault rules (YAML or JSON: a list, or {"rules": [...]}) loaded at start-up, replacing any.
     faults_file: str | None = None
     journal_limit: int = 10_000
+    # SQLite's PRAGMA synchronous. OFF: a crash of the simulator loses nothing (every commit is in
+    # the operating system's hands before the answer leaves), but an operating-system crash or a
+    # power cut may lose or damage the file; NORMAL or FULL also survive those, at a cost per
+    # write (an fsync at every checkpoint or commit).
+    synchronous: str = "OFF"
     log_level: str = "INFO"
     # Bank slips: business days from payment to clearing (PAID -> SETTLED, 00:00 Brasilia).
     bankslip_clearing_days: int = 1

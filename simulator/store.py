@@ -1,7 +1,9 @@
 """The only module that opens the database: connections, schema migrations, transactions.
 
-SQLite in WAL mode with a busy timeout; one connection per thread, opened lazily so that no
-connection exists before a server worker forks. Read-modify-write paths use
+SQLite in WAL mode with a busy timeout and no fsync by default (``synchronous``: a crashed
+simulator loses nothing committed; an operating-system crash may); one connection per thread,
+opened lazily so that no connection exists before a server worker forks. Read-modify-write
+paths use
 ``transaction()``, which is ``BEGIN IMMEDIATE``: the write lock is taken up front, so two
 workers never interleave a read and a write of the same rows.
 """
@@ -211,6 +213,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     """),
 ]
 
+SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 # Tables a reset keeps: the schema bookkeeping and settings (clock, generated secrets).
 KEPT_BY_RESET = {"_migrations", "settings", "sqlite_sequence"}
 # Settings key counting resets: caches of simulated state are valid for one generation.
@@ -237,8 +240,11 @@ class Database(sqlite_utils.Database):
 class Store:
     """Owns the SQLite file (or a shared in-memory database for ``:memory:``)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, synchronous: str = "OFF"):
+        if synchronous.upper() not in SYNCHRONOUS_LEVELS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}, not {synchronous!r}")
         self.path = path
+        self.synchronous = synchronous.upper()
         self.memory = path == ":memory:"
         self._uri = (f"file:pismo-sandbox-{uuid.uuid4().hex}?mode=memory&cache=shared"
                      if self.memory else path)
@@ -256,7 +262,7 @@ class Store:
         conn.execute("PRAGMA foreign_keys = ON")
         if not self.memory:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
         return conn
 
     @property

@@ -1,4 +1,4 @@
-"""The store's plain reads and the journal's shared commits.
+"""The store's plain reads, its sync level, and the journal's shared commits.
 
 Reads run as bare SELECTs (no savepoint, no transaction left open); anything else keeps
 sqlite-utils' guard. A journal row is committed by the time ``append`` returns, whichever
@@ -9,11 +9,16 @@ at once.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 
 import pytest
 
 from simulator.gateway.journal import JournalRepository
+from simulator.app import build_services
+from simulator.config import Config
 from simulator.store import Store
 
 
@@ -55,6 +60,39 @@ def test_a_statement_that_is_not_a_select_keeps_the_library_guard(store):
     rows = list(store.db.query("INSERT INTO settings (key, value) VALUES ('r', '1') RETURNING key"))
     assert rows == [{"key": "r"}]
     assert any("SAVEPOINT" in s for s in seen)
+
+
+def _synchronous(store: Store) -> int:
+    return store.db.conn.execute("PRAGMA synchronous").fetchone()[0]
+
+
+def test_commits_are_not_synced_unless_configured(tmp_path):
+    assert _synchronous(Store(str(tmp_path / "a.db"))) == 0  # OFF
+    assert _synchronous(Store(str(tmp_path / "b.db"), "full")) == 2
+    configured = build_services(Config.from_env({"PISMO_SANDBOX_SYNCHRONOUS": "NORMAL"},
+                                                db_path=str(tmp_path / "c.db")))
+    assert _synchronous(configured.store) == 1
+
+
+def test_an_unknown_sync_level_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="synchronous must be one of"):
+        Store(str(tmp_path / "a.db"), "SOMETIMES")
+
+
+def test_a_commit_survives_the_process_dying_right_after_it(tmp_path):
+    path = str(tmp_path / "sandbox.db")
+    Store(path).migrate()
+    child = textwrap.dedent(f"""
+        import os
+        from simulator.store import Store
+        store = Store({path!r})
+        with store.transaction() as db:
+            db.execute("INSERT INTO settings (key, value) VALUES ('survivor', 'yes')")
+        os._exit(9)  # no close, no checkpoint, no clean shutdown
+    """)
+    assert subprocess.run([sys.executable, "-c", child]).returncode == 9
+    reopened = Store(path)
+    assert list(reopened.db.query("SELECT value FROM settings WHERE key = 'survivor'")) == [{"value": "yes"}]
 
 
 def _entry(thread: int, n: int) -> dict:
