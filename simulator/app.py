@@ -71,6 +71,11 @@ def build_services(config: Config) -> Services:
 
 def _configure_logging(level: str) -> None:
     """The simulator's log (one access line per request, contract violations, bugs) on stderr."""
+    # What no format here prints is not collected per record (the logging HOWTO's "Optimization"
+    # settings): the caller's frame and the multiprocessing name. Thread and process ids stay
+    # (gunicorn's own format prints the pid).
+    logging._srcfile = None
+    logging.logMultiprocessing = False
     logger = logging.getLogger("pismo_sandbox")
     logger.setLevel(level.upper())
     if not logger.handlers:
