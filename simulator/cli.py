@@ -9,6 +9,14 @@ import click
 from simulator.config import Config
 
 
+def _config(**overrides) -> Config:
+    """The settings from PISMO_SANDBOX_* and the options; a bad value is a one-line error."""
+    try:
+        return Config.from_env(**overrides)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @click.group()
 @click.version_option(package_name="pismo-sandbox")
 def main() -> None:
@@ -29,7 +37,7 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
     from simulator.faults.files import FaultFileError, read_rules
     from simulator.server import serve as run
 
-    config = Config.from_env(db_path=db_path, faults_file=faults_file)
+    config = _config(db_path=db_path, faults_file=faults_file)
     if config.faults_file:
         try:
             read_rules(config.faults_file)
@@ -49,7 +57,7 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
     from simulator.app import build_services
     from simulator.errors import SandboxError
 
-    sandbox = build_services(Config.from_env(db_path=db_path))
+    sandbox = build_services(_config(db_path=db_path))
     try:
         sandbox.tenancy.get_tenant(tenant_id)
         if account_id is not None:
@@ -66,7 +74,7 @@ def reset(db_path: str | None) -> None:
     """Delete all simulated state in the database (tenants, accounts, events, ...)."""
     from simulator.app import build_services
 
-    sandbox = build_services(Config.from_env(db_path=db_path))
+    sandbox = build_services(_config(db_path=db_path))
     sandbox.store.wipe()
     sandbox.clock.reset()
     click.echo(f"reset {sandbox.store.path}")

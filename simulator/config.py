@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 
 ENV_PREFIX = "PISMO_SANDBOX_"
+SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")  # SQLite's PRAGMA synchronous
 
 
 def _to_bool(value: str) -> bool:
@@ -55,6 +56,13 @@ class Config:
     # Sandbox seconds a Validate bank slip result stays usable by Pay bank slip.
     bankslip_validation_ttl_seconds: int = 86_400
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        level = self.synchronous.upper()
+        if level not in SYNCHRONOUS_LEVELS:
+            raise ValueError(f"{ENV_PREFIX}SYNCHRONOUS: must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
+                             f" not {self.synchronous!r}")
+        object.__setattr__(self, "synchronous", level)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":

@@ -3,9 +3,8 @@
 SQLite in WAL mode with a busy timeout and no fsync by default (``synchronous``: a crashed
 simulator loses nothing committed; an operating-system crash may); one connection per thread,
 opened lazily so that no connection exists before a server worker forks. Read-modify-write
-paths use
-``transaction()``, which is ``BEGIN IMMEDIATE``: the write lock is taken up front, so two
-workers never interleave a read and a write of the same rows.
+paths use ``transaction()``, which is ``BEGIN IMMEDIATE``: the write lock is taken up front,
+so two workers never interleave a read and a write of the same rows.
 """
 
 from __future__ import annotations
@@ -20,6 +19,8 @@ from typing import Iterator
 
 import sqlite_utils
 from sqlite_utils.utils import dedupe_keys
+
+from simulator.config import SYNCHRONOUS_LEVELS
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -213,7 +214,6 @@ MIGRATIONS: list[tuple[str, str]] = [
     """),
 ]
 
-SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 # Tables a reset keeps: the schema bookkeeping and settings (clock, generated secrets).
 KEPT_BY_RESET = {"_migrations", "settings", "sqlite_sequence"}
 # Settings key counting resets: caches of simulated state are valid for one generation.
@@ -242,7 +242,8 @@ class Store:
 
     def __init__(self, path: str, synchronous: str = "OFF"):
         if synchronous.upper() not in SYNCHRONOUS_LEVELS:
-            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}, not {synchronous!r}")
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
+                             f" not {synchronous!r}")
         self.path = path
         self.synchronous = synchronous.upper()
         self.memory = path == ":memory:"

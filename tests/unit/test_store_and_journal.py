@@ -77,6 +77,20 @@ def test_commits_are_not_synced_unless_configured(tmp_path):
 def test_an_unknown_sync_level_is_refused(tmp_path):
     with pytest.raises(ValueError, match="synchronous must be one of"):
         Store(str(tmp_path / "a.db"), "SOMETIMES")
+    with pytest.raises(ValueError, match="PISMO_SANDBOX_SYNCHRONOUS: must be one of"):
+        Config.from_env({"PISMO_SANDBOX_SYNCHRONOUS": "sometimes"})
+
+
+def test_the_command_line_names_a_bad_setting_without_a_traceback(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+
+    monkeypatch.setenv("PISMO_SANDBOX_SYNCHRONOUS", "SOMETIMES")
+    result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 1
+    assert "PISMO_SANDBOX_SYNCHRONOUS: must be one of OFF, NORMAL, FULL, EXTRA" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "x.db").exists()
 
 
 def test_a_commit_survives_the_process_dying_right_after_it(tmp_path):
