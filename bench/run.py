@@ -2,8 +2,8 @@
 the same way, loaded by wrk in one run on one machine.
 
 Prints, per scenario, requests/s, p50/p99 latency, server CPU per request and the ratio to the
-baseline, plus start-up time and memory per worker; writes bench-results.json at the repository
-root. `--scale` also preloads 1,000,000 bank slips and 100,000 accounts and compares pay and
+baseline, the same requests' CPU in-process (no server) for both, plus start-up time and memory
+per worker; writes bench-results.json at the repository root. `--scale` also preloads 1,000,000 bank slips and 100,000 accounts and compares pay and
 receipts latency with the empty database.
 """
 
@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass
 
 import requests
+
+from bench import inprocess
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LUA = ROOT / "bench" / "wrk.lua"
@@ -273,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=20000, help="one-shot requests prepared per scenario")
     parser.add_argument("--rounds", type=int, default=3,
                         help="simulator/baseline pairs per scenario, alternating; the median is reported")
+    parser.add_argument("--inprocess-pool", type=int, default=1500,
+                        help="requests replayed in-process (no server) per scenario")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
@@ -295,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         baseline.start("/health")
         simulator.start("/_sandbox/health")
         fixture = Fixture(simulator.url, str(workdir / "bench.db"))
+        sim_app = _inprocess_app(str(workdir / "bench.db"))
+        from bench.baseline import app as baseline_app
         for name in names:
             sims, bases = [], []
             for _ in range(args.rounds):  # alternate, so a slow spell of the machine hits both
@@ -306,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
                              "baseline_cpu_us_per_request": base.cpu_us_per_request,
                              "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
                              "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None}
+            lines = SCENARIOS[name](fixture, args.inprocess_pool + inprocess.WARM_UP)
+            app_us, failures = inprocess.cpu_us_per_request(sim_app, lines, args.inprocess_pool)
+            base_us, _ = inprocess.cpu_us_per_request(baseline_app, lines, args.inprocess_pool)
+            results[name].update({"inprocess_cpu_us_per_request": round(app_us, 1),
+                                  "inprocess_failures": failures,
+                                  "baseline_inprocess_cpu_us_per_request": round(base_us, 1)})
         meta = {"startup_s": round(simulator.startup_s, 3),
                 "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
                 "workers": WORKERS, "threads": THREADS, "connections": args.connections,
@@ -321,6 +333,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _inprocess_app(db_path: str):
+    """The simulator's app in this process, on the served database, logging as served (the
+    access log formatted and written, to nowhere)."""
+    import logging
+
+    from simulator.app import create_app
+    from simulator.config import Config
+
+    logger = logging.getLogger("pismo_sandbox")
+    if not logger.handlers:
+        logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
+    return create_app(Config(db_path=db_path))
+
+
 def print_table(results: dict, meta: dict) -> None:
     print(f"\n{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} "
           f"{'baseline':>9} {'ratio':>6} {'errors':>7}")
@@ -328,6 +354,13 @@ def print_table(results: dict, meta: dict) -> None:
         print(f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
               f"{r['errors']:>7}")
+    print(f"\n{'CPU us/req':<12} {'served':>9} {'in-process':>11} {'serving':>8}"
+          f" {'baseline served':>16} {'baseline in-process':>20}")
+    for name, r in results.items():
+        print(f"{name:<12} {r['cpu_us_per_request']:>9.0f} {r['inprocess_cpu_us_per_request']:>11.0f}"
+              f" {r['cpu_us_per_request'] - r['inprocess_cpu_us_per_request']:>8.0f}"
+              f" {r['baseline_cpu_us_per_request']:>16.0f} {r['baseline_inprocess_cpu_us_per_request']:>20.0f}"
+              + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else ""))
     print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s; "
           f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}")
     if "scale" in meta:

@@ -1,5 +1,5 @@
-"""How `make bench` reads wrk's report and combines rounds (the load itself needs wrk and is
-run by `make bench`, not by the suite)."""
+"""How `make bench` reads wrk's report, combines rounds and replays a scenario in-process (the
+load itself needs wrk and is run by `make bench`, not by the suite)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,48 @@ def test_rounds_combine_into_each_figures_median_and_the_totals():
     combined = median_measure(rounds)
     assert (combined.rps, combined.p50_ms, combined.p99_ms, combined.cpu_us_per_request) == (1000, 10, 40, 1300)
     assert (combined.requests, combined.errors) == (15500, 3)
+
+
+# -- the in-process replay -------------------------------------------------------------------------
+
+def _echo_app():
+    from flask import Flask, request
+
+    app = Flask("echo")
+    seen: list[dict] = []
+
+    @app.route("/<path:anything>", methods=["GET", "POST"])
+    def anything(anything: str):
+        seen.append({"path": request.path, "query": request.args.to_dict(), "key": request.headers.get("x-key"),
+                     "body": request.get_json(silent=True)})
+        return ({"ok": True}, 200) if request.args.get("fail") is None else ({"ok": False}, 409)
+
+    app.config["seen"] = seen
+    return app
+
+
+def test_a_prepared_line_replays_in_process_with_its_query_headers_body_and_a_fresh_key_each_time():
+    from bench.inprocess import call, environ_for
+    from bench.run import line
+
+    app = _echo_app()
+    prepared = line("POST", "/pay?perPage=20", {"x-key": "bench-{{n}}", "Content-Type": "application/json"},
+                    {"id": "{{n}}", "amount": 10})
+    assert call(app, environ_for(prepared)) == 200
+    assert call(app, environ_for(prepared)) == 200
+    first, second = app.config["seen"]
+    assert first["path"] == "/pay" and first["query"] == {"perPage": "20"}
+    assert first["key"] != second["key"] and first["key"].startswith("bench-")
+    assert first["body"] == {"id": first["key"][len("bench-"):], "amount": 10}
+
+
+def test_the_in_process_cost_is_positive_and_counts_answers_that_are_not_2xx():
+    from bench.inprocess import WARM_UP, cpu_us_per_request
+    from bench.run import line
+
+    app = _echo_app()
+    lines = [line("GET", "/ok", {}), line("GET", "/no?fail=1", {})]
+    cost, failures = cpu_us_per_request(app, lines, count=60, rounds=3)
+    assert cost > 0
+    assert failures == 30  # every other measured request (the warm-up is not counted)
+    assert len(app.config["seen"]) == 60 + WARM_UP
