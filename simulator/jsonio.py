@@ -3,8 +3,9 @@ strict RFC 8259 either way.
 
 Every request body, response body and response check goes through Flask's JSON provider, and
 the standard library is several times slower. orjson reads integers past 64 bits as floats
-(10**30 would pass as a whole number and reach SQLite), so a document with a number of 19 or
-more digits is read by the standard library, which keeps them exact for the range checks.
+(10**30 would pass as a whole number and reach SQLite), so a document in which orjson found a
+float of 2**63 or more is read again by the standard library, which keeps integers exact for
+the range checks.
 NaN and Infinity are not JSON, and a lone UTF-16 surrogate ("\\ud800") is not text: this
 reader refuses all three as invalid JSON (they would otherwise reach the services as values
 that no JSON number or SQLite text can hold). So is a document nested deeper than MAX_DEPTH
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import typing as t
 
 import orjson
@@ -23,9 +23,9 @@ from flask.json.provider import DefaultJSONProvider
 
 # Dates and dataclasses go through Flask's own `default` (HTTP dates, asdict), as before.
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-# A number token (after "[", ":", "," or at the start) of 19+ digits may not fit in 64 bits.
-# A string that merely looks like one only costs the slower reader.
-_WIDE_NUMBER = re.compile(rb"(?:^|[\[:,])\s*-?\d{19}")
+# orjson keeps integers that fit in 64 bits exact and reads wider ones as floats; a float this
+# large may have been such an integer, so its document is read again by the exact reader.
+_INTEGRAL_RANGE = 2.0 ** 63
 MAX_DEPTH = 64
 
 
@@ -70,6 +70,23 @@ def _require_depth(value: t.Any) -> None:
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
 
 
+def _may_hide_a_wide_integer(value: t.Any) -> bool:
+    """Whether orjson's reading holds a float at or beyond 2**63 (a scan of the parsed value:
+    several times cheaper than a search of the text, which a large response body made slow)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is float:
+            if not -_INTEGRAL_RANGE < item < _INTEGRAL_RANGE:
+                return True
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return False
+
+
 def _check_depth(data: str | bytes, value: t.Any) -> t.Any:
     """Walk the document only when it has more brackets than the limit (strings included)."""
     opened = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) else data.count("[") + data.count("{")
@@ -98,12 +115,13 @@ class OrjsonProvider(DefaultJSONProvider):
         if kwargs:
             return json.loads(s, **kwargs)
         data = s.encode() if isinstance(s, str) else s
-        if not _WIDE_NUMBER.search(data):
-            try:
-                return _check_depth(data, orjson.loads(data))
-            except orjson.JSONDecodeError:
-                pass  # not UTF-8, say: the standard library decides
-        return strict_loads(s)
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return strict_loads(s)  # not UTF-8, say: the standard library decides
+        if _may_hide_a_wide_integer(value):
+            return strict_loads(s)
+        return _check_depth(data, value)
 
     def response(self, *args: t.Any, **kwargs: t.Any):
         obj = self._prepare_response_obj(args, kwargs)
