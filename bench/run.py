@@ -3,8 +3,8 @@ the same way, loaded by wrk in one run on one machine.
 
 Prints, per scenario, requests/s, p50/p99 latency, server CPU per request and the ratio to the
 baseline, the same requests' CPU in-process (no server) for both, plus start-up time and memory
-per worker; writes bench-results.json at the repository root. `--scale` also preloads 1,000,000 bank slips and 100,000 accounts and compares pay and
-receipts latency with the empty database.
+per worker; writes bench-results.json at the repository root. `--scale` also preloads 1,000,000
+bank slips and 100,000 accounts and compares pay and receipts latency with the empty database.
 """
 
 from __future__ import annotations

@@ -70,21 +70,24 @@ def _require_depth(value: t.Any) -> None:
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
 
 
-def _may_hide_a_wide_integer(value: t.Any) -> bool:
-    """Whether orjson's reading holds a float at or beyond 2**63 (a scan of the parsed value:
-    several times cheaper than a search of the text, which a large response body made slow)."""
+def numbers(value: t.Any) -> t.Iterator[int | float]:
+    """Every number in a parsed JSON value (booleans are not numbers), in no particular order."""
     stack = [value]
     while stack:
         item = stack.pop()
         kind = type(item)
-        if kind is float:
-            if not -_INTEGRAL_RANGE < item < _INTEGRAL_RANGE:
-                return True
+        if kind is int or kind is float:
+            yield item
         elif kind is dict:
             stack.extend(item.values())
         elif kind is list:
             stack.extend(item)
-    return False
+
+
+def _may_hide_a_wide_integer(value: t.Any) -> bool:
+    """Whether orjson's reading holds a float at or beyond 2**63 (a scan of the parsed value:
+    several times cheaper than a search of the text, which a large response body made slow)."""
+    return any(type(n) is float and not -_INTEGRAL_RANGE < n < _INTEGRAL_RANGE for n in numbers(value))
 
 
 def _check_depth(data: str | bytes, value: t.Any) -> t.Any:
