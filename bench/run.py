@@ -335,16 +335,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def _inprocess_app(db_path: str):
     """The simulator's app in this process, on the served database, logging as served (the
-    access log formatted and written, to nowhere)."""
+    access log formatted and written, to nowhere) and with start-up objects frozen as served."""
     import logging
 
     from simulator.app import create_app
     from simulator.config import Config
 
+    from simulator.server import freeze_start_up_objects
+
     logger = logging.getLogger("pismo_sandbox")
     if not logger.handlers:
         logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
-    return create_app(Config(db_path=db_path))
+    app = create_app(Config(db_path=db_path))
+    freeze_start_up_objects()  # as a served worker does once its app is built
+    return app
 
 
 def print_table(results: dict, meta: dict) -> None:
