@@ -340,7 +340,6 @@ def _inprocess_app(db_path: str):
 
     from simulator.app import create_app
     from simulator.config import Config
-
     from simulator.server import freeze_start_up_objects
 
     logger = logging.getLogger("pismo_sandbox")
