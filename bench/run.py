@@ -210,7 +210,7 @@ def scenario_register(fx: Fixture, size: int) -> list[str]:
         token = sandbox.tokens.issue(fx.tenant_id, account, 86400).token
         out.append(line("POST", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil",
                         fx.headers(token), {"scheme": scheme, "metadata": {"bench": True}}))
-    sandbox.store.close()
+    sandbox.close()
     return out
 
 

@@ -22,7 +22,7 @@ def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) ->
     sandbox = build_services(Config(db_path=db_path))
     tenant = sandbox.tenancy.create_tenant("TN-scale").tenant_id
     now = isoformat(sandbox.clock.now())
-    sandbox.store.close()
+    sandbox.close()
     started = time.perf_counter()
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA journal_mode = WAL")

@@ -32,7 +32,7 @@ from simulator.ids import Ids
 from simulator.jsonio import OrjsonProvider
 from simulator.services import EXTENSION, Services
 from simulator.settings import SettingsRepository
-from simulator.store import Store
+from simulator.store import JOURNAL_MIGRATIONS, Store, journal_path
 from simulator.tokens import Tokens
 
 BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint, bank_accounts_blueprint,
@@ -43,6 +43,8 @@ def build_services(config: Config) -> Services:
     """Everything the simulator needs, without Flask (usable from the CLI and tests)."""
     store = Store(config.db_path, config.synchronous)
     store.migrate()
+    journal_store = Store(journal_path(config.db_path), config.synchronous, JOURNAL_MIGRATIONS)
+    journal_store.migrate()
     master = load_master_key(config.master_key, config.db_path)
     ids = Ids(config.id_seed)
     settings = SettingsRepository(store)
@@ -60,7 +62,7 @@ def build_services(config: Config) -> Services:
     return Services(
         config=config, store=store, settings=settings, clock=clock, ids=ids, contract=load_contract(),
         tokens=tokens, box=box, fingerprint=fingerprint, events=events,
-        journal=JournalRepository(store, config.journal_limit), tenancy=tenancy,
+        journal=JournalRepository(journal_store, config.journal_limit), tenancy=tenancy,
         passport=PassportService(tenancy, tokens), credentials=credentials,
         faults=FaultEngine(store, FaultRepository(store), clock, ids, settings),
         bank_accounts=BankAccountService(store, BankAccountRepository(store), tenancy, events, clock,

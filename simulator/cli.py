@@ -71,11 +71,11 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
 @main.command()
 @click.option("--db", "db_path", default=None)
 def reset(db_path: str | None) -> None:
-    """Delete all simulated state in the database (tenants, accounts, events, ...)."""
+    """Delete all simulated state in the database (tenants, accounts, events, the journal, ...)."""
     from simulator.app import build_services
 
     sandbox = build_services(_config(db_path=db_path))
-    sandbox.store.wipe()
+    sandbox.reset()
     sandbox.clock.reset()
     click.echo(f"reset {sandbox.store.path}")
 

@@ -66,6 +66,6 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
         rules = sandbox.faults.replace_all(read_rules(config.faults_file))
         print(f"pismo-sandbox: {len(rules)} fault rule(s) loaded from {config.faults_file}",
               file=sys.stderr, flush=True)
-    sandbox.store.close()
+    sandbox.close()
     logging.getLogger("gunicorn.error").addFilter(SocketFaultNoise())
     SandboxServer(config, host, port, workers, threads).run()

@@ -53,6 +53,16 @@ class Services:
     idempotency: "IdempotencyKeys"
     bankslips: "BankSlipService"
 
+    def close(self) -> None:
+        """Close this thread's connections (the state's and the journal's)."""
+        self.store.close()
+        self.journal.store.close()
+
+    def reset(self) -> None:
+        """Wipe the simulated state and the request journal (settings and secrets stay)."""
+        self.store.wipe()
+        self.journal.clear()
+
 
 def services() -> Services:
     """The running app's services (inside a request or app context)."""

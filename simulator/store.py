@@ -212,7 +212,47 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE journal ADD COLUMN code TEXT;
         ALTER TABLE journal ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
     """),
+    # The request journal moved to a file of its own (JOURNAL_MIGRATIONS): its commits, one per
+    # request, no longer take the state's write lock nor discard other connections' page caches.
+    ("0013_journal_in_its_own_file", """
+        DROP TABLE journal;
+    """),
 ]
+
+# The request journal's file (journal_path): its one table, as the main file's stood after 0012.
+JOURNAL_MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_journal", """
+        CREATE TABLE journal (
+            seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+            timestamp        TEXT NOT NULL,
+            method           TEXT NOT NULL,
+            path             TEXT NOT NULL,
+            operation_id     TEXT,
+            status           INTEGER NOT NULL,
+            tenant_id        TEXT,
+            account_id       INTEGER,
+            cid              TEXT,
+            verdict          TEXT NOT NULL,
+            detail           TEXT,
+            fault_rule       TEXT,
+            duration_ms      REAL NOT NULL,
+            idempotency_key  TEXT,
+            body_fingerprint TEXT,
+            code             TEXT,
+            replayed         INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX journal_tenant_seq ON journal(tenant_id, seq);
+    """),
+]
+
+
+def journal_path(db_path: str) -> str:
+    """Where the request journal of the database at ``db_path`` lives: sandbox.db ->
+    sandbox.journal.db, next to it (``:memory:`` stays in memory)."""
+    if db_path == ":memory:":
+        return db_path
+    root, ext = os.path.splitext(db_path)
+    return f"{root}.journal{ext}" if ext else f"{db_path}.journal.db"
 
 # Tables a reset keeps: the schema bookkeeping and settings (clock, generated secrets).
 KEPT_BY_RESET = {"_migrations", "settings", "sqlite_sequence"}
@@ -240,12 +280,14 @@ class Database(sqlite_utils.Database):
 class Store:
     """Owns the SQLite file (or a shared in-memory database for ``:memory:``)."""
 
-    def __init__(self, path: str, synchronous: str = "OFF"):
+    def __init__(self, path: str, synchronous: str = "OFF",
+                 migrations: list[tuple[str, str]] | None = None):
         if synchronous.upper() not in SYNCHRONOUS_LEVELS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
                              f" not {synchronous!r}")
         self.path = path
         self.synchronous = synchronous.upper()
+        self.migrations = MIGRATIONS if migrations is None else migrations
         self.memory = path == ":memory:"
         self._uri = (f"file:pismo-sandbox-{uuid.uuid4().hex}?mode=memory&cache=shared"
                      if self.memory else path)
@@ -334,7 +376,7 @@ class Store:
         with self.transaction() as db:
             db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
             done = {row["name"] for row in db.query("SELECT name FROM _migrations")}
-            for name, sql in MIGRATIONS:
+            for name, sql in self.migrations:
                 if name in done:
                     continue
                 for statement in _split_sql(sql):

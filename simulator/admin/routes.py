@@ -29,7 +29,7 @@ def health():
 @blueprint.post("/reset")
 def reset():
     sandbox = services()
-    sandbox.store.wipe()
+    sandbox.reset()
     return {"reset": True, "now": isoformat(sandbox.clock.reset())}
 
 

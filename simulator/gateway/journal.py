@@ -19,7 +19,10 @@ PRUNE_EVERY = 500
 class JournalRepository:
     """Journal rows are committed before the response leaves (a client that reads the journal
     right after an answer finds its row). Threads of one worker commit together: each queues
-    its row, and whoever holds the flush lock writes everything queued in one transaction."""
+    its row, and whoever holds the flush lock writes everything queued in one transaction.
+
+    ``store`` is the journal's own file (store.journal_path), not the state's: a journal commit
+    never waits for the state's write lock, nor makes the state's connections re-read pages."""
 
     INSERT = ("INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
               " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
@@ -57,6 +60,11 @@ class JournalRepository:
                 seq = db.execute(self.INSERT, entry).lastrowid
                 if seq % PRUNE_EVERY == 0:
                     db.execute("DELETE FROM journal WHERE seq <= ?", [seq - self.limit])
+
+    def clear(self) -> None:
+        """Forget every row (a sandbox reset)."""
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM journal")
 
     def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None,
                operation_id: str | None = None, after: int | None = None) -> list[dict]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from simulator.crypto import SecretBox, derive, load_master_key
 from simulator.domains.credentials.providers import SUPPORTED
+from simulator.store import journal_path
 
 URL = "/banking-auth/v1/credentials"
 PROVIDERS, TYPES = ["BTG", "CELCOIN", "JDPI"], ["PIX", "BAAS"]
@@ -166,9 +167,9 @@ def test_the_key_is_encrypted_at_rest_and_never_leaks(app, client, tenant, db_pa
     for text in responses + [caplog.text]:
         assert canary not in text
     for suffix in ("", "-wal", "-shm"):
-        path = pathlib.Path(db_path + suffix)
-        if path.exists():
-            assert canary.encode() not in path.read_bytes(), path.name
+        for path in (pathlib.Path(db_path + suffix), pathlib.Path(journal_path(db_path) + suffix)):
+            if path.exists():
+                assert canary.encode() not in path.read_bytes(), path.name
     # ...yet it is really stored: the ciphertext opens with the tenant-bound context.
     row = sqlite3.connect(db_path).execute(
         "SELECT key_ciphertext FROM credentials WHERE tenant_id = ?", [tenant.tenant_id]).fetchone()

@@ -1,4 +1,4 @@
-"""The store's plain reads, its sync level, and the journal's shared commits.
+"""The store's plain reads, its sync level, and the journal's shared commits in a file of its own.
 
 Reads run as bare SELECTs (no savepoint, no transaction left open); anything else keeps
 sqlite-utils' guard. A journal row is committed by the time ``append`` returns, whichever
@@ -19,12 +19,20 @@ import pytest
 from simulator.gateway.journal import JournalRepository
 from simulator.app import build_services
 from simulator.config import Config
-from simulator.store import Store
+from simulator.store import JOURNAL_MIGRATIONS, MIGRATIONS, Store, journal_path
 
 
 @pytest.fixture
 def store(tmp_path):
     store = Store(str(tmp_path / "sandbox.db"))
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def journal_store(tmp_path):
+    store = Store(journal_path(str(tmp_path / "sandbox.db")), migrations=JOURNAL_MIGRATIONS)
     store.migrate()
     yield store
     store.close()
@@ -72,6 +80,7 @@ def test_commits_are_not_synced_unless_configured(tmp_path):
     configured = build_services(Config.from_env({"PISMO_SANDBOX_SYNCHRONOUS": "NORMAL"},
                                                 db_path=str(tmp_path / "c.db")))
     assert _synchronous(configured.store) == 1
+    assert _synchronous(configured.journal.store) == 1
 
 
 def test_an_unknown_sync_level_is_refused(tmp_path):
@@ -117,8 +126,8 @@ def _entry(thread: int, n: int) -> dict:
             "replayed": 0}
 
 
-def test_every_journal_row_is_committed_when_append_returns_even_under_concurrency(store):
-    journal = JournalRepository(store, limit=100_000)
+def test_every_journal_row_is_committed_when_append_returns_even_under_concurrency(journal_store):
+    journal = JournalRepository(journal_store, limit=100_000)
     threads, per_thread = 16, 60
     missing: list[str] = []
     start = threading.Barrier(threads)
@@ -126,7 +135,7 @@ def test_every_journal_row_is_committed_when_append_returns_even_under_concurren
     def worker(index: int) -> None:
         # An outside reader (another process would use its own connection) checks each row
         # right after append returns.
-        reader = sqlite3.connect(store.path)
+        reader = sqlite3.connect(journal_store.path)
         start.wait()
         for n in range(per_thread):
             entry = _entry(index, n)
@@ -141,21 +150,21 @@ def test_every_journal_row_is_committed_when_append_returns_even_under_concurren
     for t in pool:
         t.join()
     assert missing == []
-    counts = list(store.db.query("SELECT COUNT(*) AS n, COUNT(DISTINCT cid) AS d FROM journal"))[0]
+    counts = list(journal_store.db.query("SELECT COUNT(*) AS n, COUNT(DISTINCT cid) AS d FROM journal"))[0]
     assert counts == {"n": threads * per_thread, "d": threads * per_thread}
 
 
-def test_the_journal_keeps_only_its_limit_of_recent_rows(store):
-    journal = JournalRepository(store, limit=300)
+def test_the_journal_keeps_only_its_limit_of_recent_rows(journal_store):
+    journal = JournalRepository(journal_store, limit=300)
     for n in range(1_000):
         journal.append(_entry(0, n))
-    rows = list(store.db.query("SELECT MIN(seq) AS low, MAX(seq) AS high FROM journal"))[0]
+    rows = list(journal_store.db.query("SELECT MIN(seq) AS low, MAX(seq) AS high FROM journal"))[0]
     assert rows["high"] == 1_000
     assert 300 <= rows["high"] - rows["low"] + 1 < 300 + 500  # pruned every 500 rows, to the limit
 
 
-def test_a_failed_journal_write_fails_its_own_request_and_loses_no_other_row(store, monkeypatch):
-    journal = JournalRepository(store, limit=100_000)
+def test_a_failed_journal_write_fails_its_own_request_and_loses_no_other_row(journal_store, monkeypatch):
+    journal = JournalRepository(journal_store, limit=100_000)
     real_write, calls = journal._write, []
 
     def fail_first(batch):
@@ -187,5 +196,33 @@ def test_a_failed_journal_write_fails_its_own_request_and_loses_no_other_row(sto
     assert calls[0] == 2  # the first flusher took both rows, and its write failed
     assert sorted(outcomes.values()) == ["failed", "ok"]
     survivor = next(cid for cid, outcome in outcomes.items() if outcome == "ok")
-    cids = [row["cid"] for row in store.db.query("SELECT cid FROM journal")]
+    cids = [row["cid"] for row in journal_store.db.query("SELECT cid FROM journal")]
     assert cids == [survivor]
+
+
+def test_journal_commits_do_not_wait_for_the_state_write_lock(tmp_path):
+    sandbox = build_services(Config(db_path=str(tmp_path / "sandbox.db")))
+    done = threading.Event()
+
+    def request_finishing() -> None:
+        sandbox.journal.append(_entry(0, 0))
+        done.set()
+
+    with sandbox.store.transaction():  # a long state write holds the lock (thread and file)
+        threading.Thread(target=request_finishing).start()
+        assert done.wait(10), "the journal row waited for the state's write lock"
+    assert [row["cid"] for row in sandbox.journal.recent()] == ["t0-0"]
+    assert sandbox.journal.store.path == str(tmp_path / "sandbox.journal.db")
+
+
+def test_an_existing_database_moves_to_a_journal_file_of_its_own(tmp_path):
+    path = str(tmp_path / "old.db")
+    before = Store(path, migrations=MIGRATIONS[:-1])  # a database from before the move
+    before.migrate()
+    assert "journal" in before.db.table_names()
+    before.close()
+    upgraded = build_services(Config(db_path=path))
+    assert "journal" not in upgraded.store.db.table_names()
+    assert set(upgraded.journal.store.db.table_names()) - {"sqlite_sequence"} == {"_migrations", "journal"}
+    upgraded.journal.append(_entry(0, 1))
+    assert [row["cid"] for row in upgraded.journal.recent()] == ["t0-1"]
