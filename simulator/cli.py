@@ -76,7 +76,6 @@ def reset(db_path: str | None) -> None:
 
     sandbox = build_services(_config(db_path=db_path))
     sandbox.reset()
-    sandbox.clock.reset()
     click.echo(f"reset {sandbox.store.path}")
 
 

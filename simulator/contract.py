@@ -27,7 +27,7 @@ from openapi_core.validation.request.exceptions import (
     RequestBodyValidationError)
 
 from simulator.errors import SandboxError
-from simulator.jsonio import TooDeep, numbers
+from simulator.jsonio import TooDeep, number_outside
 from simulator.validation import INTEGER_TEXT as _INTEGER_TEXT, CompiledOperation, resolve_ref as _resolve
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -507,8 +507,7 @@ def _check_integer_spelling(op: Operation, checked: "CheckedRequest", request) -
 def _has_wide_integer(value) -> bool:
     """Whether any number in a parsed JSON value falls outside int64 (the usual answer, no,
     costs one pass over the values and no schema lookups)."""
-    low, high = INT64
-    return any(not low <= n <= high for n in numbers(value))
+    return number_outside(value, *INT64)
 
 
 def _declares_integer(schema: dict) -> bool:

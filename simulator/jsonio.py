@@ -70,24 +70,31 @@ def _require_depth(value: t.Any) -> None:
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
 
 
-def numbers(value: t.Any) -> t.Iterator[int | float]:
-    """Every number in a parsed JSON value (booleans are not numbers), in no particular order."""
+def number_outside(value: t.Any, low: float, high: float, kinds: tuple[type, ...] = (int, float)) -> bool:
+    """Whether a parsed JSON value holds a number of one of ``kinds`` outside [low, high]
+    (booleans are not numbers). One pass, no generator: it runs on every body read."""
     stack = [value]
     while stack:
         item = stack.pop()
         kind = type(item)
-        if kind is int or kind is float:
-            yield item
+        if kind in kinds:
+            if not low <= item <= high:
+                return True
         elif kind is dict:
             stack.extend(item.values())
         elif kind is list:
             stack.extend(item)
+    return False
+
+
+# The floats strictly between -2**63 and 2**63, as closed bounds.
+_INTEGRAL_FLOATS = (math.nextafter(-_INTEGRAL_RANGE, 0.0), math.nextafter(_INTEGRAL_RANGE, 0.0))
 
 
 def _may_hide_a_wide_integer(value: t.Any) -> bool:
     """Whether orjson's reading holds a float at or beyond 2**63 (a scan of the parsed value:
     several times cheaper than a search of the text, which a large response body made slow)."""
-    return any(type(n) is float and not -_INTEGRAL_RANGE < n < _INTEGRAL_RANGE for n in numbers(value))
+    return number_outside(value, *_INTEGRAL_FLOATS, kinds=(float,))
 
 
 def _check_depth(data: str | bytes, value: t.Any) -> t.Any:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from flask import current_app
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from simulator.clock import VirtualClock
     from simulator.config import Config
     from simulator.contract import Contract
@@ -58,10 +60,12 @@ class Services:
         self.store.close()
         self.journal.store.close()
 
-    def reset(self) -> None:
-        """Wipe the simulated state and the request journal (settings and secrets stay)."""
+    def reset(self) -> "datetime":
+        """Wipe the simulated state and the request journal and put the clock back on wall time
+        (generated secrets stay); the clock's time after it."""
         self.store.wipe()
         self.journal.clear()
+        return self.clock.reset()
 
 
 def services() -> Services:

@@ -28,9 +28,7 @@ def health():
 
 @blueprint.post("/reset")
 def reset():
-    sandbox = services()
-    sandbox.reset()
-    return {"reset": True, "now": isoformat(sandbox.clock.reset())}
+    return {"reset": True, "now": isoformat(services().reset())}
 
 
 @blueprint.post("/tenants")
