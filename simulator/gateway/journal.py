@@ -55,11 +55,16 @@ class JournalRepository:
                 raise
 
     def _write(self, batch: list[dict]) -> None:
+        if len(batch) == 1:  # the usual case: one statement, no BEGIN/COMMIT round trips
+            self._prune_after(self.store.write_one(self.INSERT, batch[0]).lastrowid)
+            return
         with self.store.transaction() as db:
             for entry in batch:
-                seq = db.execute(self.INSERT, entry).lastrowid
-                if seq % PRUNE_EVERY == 0:
-                    db.execute("DELETE FROM journal WHERE seq <= ?", [seq - self.limit])
+                self._prune_after(db.execute(self.INSERT, entry).lastrowid)
+
+    def _prune_after(self, seq: int) -> None:
+        if seq % PRUNE_EVERY == 0:
+            self.store.write_one("DELETE FROM journal WHERE seq <= ?", [seq - self.limit])
 
     def clear(self) -> None:
         """Forget every row (a sandbox reset)."""

@@ -70,6 +70,31 @@ def test_a_statement_that_is_not_a_select_keeps_the_library_guard(store):
     assert any("SAVEPOINT" in s for s in seen)
 
 
+def test_a_single_write_commits_by_itself_without_begin_and_commit(store, tmp_path):
+    seen = _statements(store)
+    store.write_one("INSERT INTO settings (key, value) VALUES (?, ?)", ["single", "1"])
+    assert seen == ["INSERT INTO settings (key, value) VALUES ('single', '1')"]
+    outside = sqlite3.connect(str(tmp_path / "sandbox.db"))  # another connection sees it at once
+    assert outside.execute("SELECT value FROM settings WHERE key = 'single'").fetchone() == ("1",)
+    outside.close()
+
+
+def test_a_single_write_inside_a_transaction_is_undone_with_it(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.write_one("INSERT INTO settings (key, value) VALUES (?, ?)", ["doomed", "1"])
+            raise RuntimeError("the rest of the transaction failed")
+    assert list(store.db.query("SELECT key FROM settings WHERE key = 'doomed'")) == []
+
+
+def test_the_active_bank_account_lookup_is_planned_on_its_partial_index_before_binding(store):
+    from simulator.domains.bank_accounts.repository import BankAccountRepository
+
+    sql = BankAccountRepository.FIND_ACTIVE
+    plan = store.db.conn.execute(f"EXPLAIN QUERY PLAN {sql}", [None] * sql.count("?")).fetchall()
+    assert "USING INDEX bank_accounts_one_active" in " ".join(str(row[-1]) for row in plan)
+
+
 def _synchronous(store: Store) -> int:
     return store.db.conn.execute("PRAGMA synchronous").fetchone()[0]
 

@@ -69,17 +69,16 @@ class BankSlipRepository:
 
     # -- validations -----------------------------------------------------------------------------
     def save_validation(self, row: dict) -> None:
-        with self.store.transaction() as db:
-            db.execute(
-                "INSERT INTO bankslip_validations (tenant_id, account_id, bar_code, provider,"
-                " external_authorization, amount, original_amount, fine, interest, discount,"
-                " validated_at, expires_at) VALUES (:tenant_id, :account_id, :bar_code, :provider,"
-                " :external_authorization, :amount, :original_amount, :fine, :interest, :discount,"
-                " :validated_at, :expires_at) ON CONFLICT (tenant_id, account_id, bar_code) DO UPDATE"
-                " SET provider = excluded.provider, external_authorization = excluded.external_authorization,"
-                " amount = excluded.amount, original_amount = excluded.original_amount,"
-                " fine = excluded.fine, interest = excluded.interest, discount = excluded.discount,"
-                " validated_at = excluded.validated_at, expires_at = excluded.expires_at", row)
+        self.store.write_one(
+            "INSERT INTO bankslip_validations (tenant_id, account_id, bar_code, provider,"
+            " external_authorization, amount, original_amount, fine, interest, discount,"
+            " validated_at, expires_at) VALUES (:tenant_id, :account_id, :bar_code, :provider,"
+            " :external_authorization, :amount, :original_amount, :fine, :interest, :discount,"
+            " :validated_at, :expires_at) ON CONFLICT (tenant_id, account_id, bar_code) DO UPDATE"
+            " SET provider = excluded.provider, external_authorization = excluded.external_authorization,"
+            " amount = excluded.amount, original_amount = excluded.original_amount,"
+            " fine = excluded.fine, interest = excluded.interest, discount = excluded.discount,"
+            " validated_at = excluded.validated_at, expires_at = excluded.expires_at", row)
 
     def validation(self, tenant_id: str, account_id: int, bar_code: str) -> dict | None:
         rows = list(self.store.db.query(
