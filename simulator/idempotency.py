@@ -6,7 +6,9 @@ Rules (README, "Idempotency rules"):
 * The request is remembered as a keyed fingerprint (HMAC) of its canonical JSON (the validated
   body, the operation, and the headers that change its meaning), never as the request itself.
 * ``claim`` runs in its own committed BEGIN IMMEDIATE transaction, so a concurrent request with
-  the same key sees the row at once: a different fingerprint is a conflict (409
+  the same key sees the row at once (a request that does all its work in one transaction may
+  ``claim_in`` that transaction instead: the key is then never seen in flight, and a concurrent
+  request waits for the write lock and replays): a different fingerprint is a conflict (409
   IDEMPOTENCY_CONFLICT), the same one while the first is still running is in flight (409
   IDEMPOTENCY_IN_FLIGHT), the same one after it completed is a replay of the stored status and
   body, marked by the ``x-idempotency-replayed: true`` header.
@@ -69,6 +71,15 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Unclaimed:
+    """A key nobody had used when last looked at (unlocked): to be claimed with ``claim_in``
+    inside the transaction that does the request's work."""
+
+    scope: Scope
+    fingerprint: str
+
+
+@dataclass(frozen=True)
 class StoredResponse:
     status: int
     body: str           # the JSON text exactly as first sent
@@ -106,34 +117,41 @@ class IdempotencyKeys:
         self.lease_seconds = lease_seconds
 
     def claim(self, scope: Scope, fingerprint: str, now: str) -> Claim | StoredResponse:
-        """Take the key, or replay its stored response, or raise a 409."""
+        """Take the key in a transaction of its own (committed: a concurrent request with the
+        same key sees it in flight), or replay its stored response, or raise a 409."""
         with self.store.transaction() as db:
-            row = self._get(db, scope)
-            lease = secrets.token_hex(16)
-            expires = self.wall() + self.lease_seconds
-            if row is None:
-                db.execute(
-                    "INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key,"
-                    " operation_id, fingerprint, state, lease_token, lease_expires_at, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [scope.tenant_id, scope.account_scope, scope.key, scope.operation_id, fingerprint,
-                     IN_FLIGHT, lease, expires, now])
-                return Claim(scope, fingerprint, lease)
-            if not secrets.compare_digest(row["fingerprint"], fingerprint):
-                raise IdempotencyConflict(
-                    details="this x-idempotency-key was first used with a different request;"
-                            " use a new key for a new request")
-            if row["state"] == COMPLETED:
-                return StoredResponse(row["response_status"], row["response_body"], replayed=True)
-            if row["lease_expires_at"] > self.wall():
-                raise IdempotencyInFlight(
-                    details="the first request with this x-idempotency-key has not finished;"
-                            " retry after it has")
-            # The request holding the key died without an answer (and committed nothing).
-            db.execute("UPDATE idempotency_keys SET lease_token = ?, lease_expires_at = ?"
-                       " WHERE tenant_id = ? AND account_scope = ? AND idempotency_key = ?",
-                       [lease, expires, *self._pk(scope)])
+            return self.claim_in(db, scope, fingerprint, now)
+
+    def claim_in(self, db, scope: Scope, fingerprint: str, now: str) -> Claim | StoredResponse:
+        """``claim`` inside the caller's transaction: for a request that claims the key, does
+        its work and ``complete``s in one transaction, so nobody ever sees the key in flight
+        (a concurrent request with the same key waits for the write lock, then replays)."""
+        row = self._get(db, scope)
+        lease = secrets.token_hex(16)
+        expires = self.wall() + self.lease_seconds
+        if row is None:
+            db.execute(
+                "INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key,"
+                " operation_id, fingerprint, state, lease_token, lease_expires_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [scope.tenant_id, scope.account_scope, scope.key, scope.operation_id, fingerprint,
+                 IN_FLIGHT, lease, expires, now])
             return Claim(scope, fingerprint, lease)
+        if not secrets.compare_digest(row["fingerprint"], fingerprint):
+            raise IdempotencyConflict(
+                details="this x-idempotency-key was first used with a different request;"
+                        " use a new key for a new request")
+        if row["state"] == COMPLETED:
+            return StoredResponse(row["response_status"], row["response_body"], replayed=True)
+        if row["lease_expires_at"] > self.wall():
+            raise IdempotencyInFlight(
+                details="the first request with this x-idempotency-key has not finished;"
+                        " retry after it has")
+        # The request holding the key died without an answer (and committed nothing).
+        db.execute("UPDATE idempotency_keys SET lease_token = ?, lease_expires_at = ?"
+                   " WHERE tenant_id = ? AND account_scope = ? AND idempotency_key = ?",
+                   [lease, expires, *self._pk(scope)])
+        return Claim(scope, fingerprint, lease)
 
     def complete(self, db, claim: Claim, status: int, body: str, now: str) -> None:
         """Record the response, inside the transaction that commits the request's effect."""

@@ -13,6 +13,7 @@ import pytest
 
 from simulator.contract import SOURCES, load_contract, parse_document, read_text
 from simulator.domains.bankslips.triggers import PAY as PAY_STAGE, TRIGGERS
+from simulator.domains.bankslips.service import BankSlipService
 from tests.http._bankslips import PAY, payer, slips  # noqa: F401 (fixtures)
 
 PAY_OP = "post-integrated-payments-api-v1-bankslips-pay"
@@ -142,6 +143,38 @@ def test_a_request_while_the_first_with_its_key_is_in_flight_is_a_409(app, slips
     after = slips.pay(payer, body, key="slow")
     assert after.status_code == 202 and after.get_data() == results["first"].get_data()
     assert len(slips.payments(payer)) == 1
+
+
+def test_simultaneous_twins_of_a_payment_pay_once_and_all_answer_the_same_202(app, slips, payer,
+                                                                            monkeypatch):
+    # A new key is claimed inside the payment's own transaction: a twin that arrives while
+    # the first is being paid waits for the write lock and replays, never a 409 in flight.
+    check = BankSlipService._check_validation
+
+    def slow_check(self, *args):  # the checks before the payment's transaction take a while
+        time.sleep(0.2)
+        return check(self, *args)
+
+    monkeypatch.setattr(BankSlipService, "_check_validation", slow_check)
+    _, body = _ready(slips, payer)
+    twins, start, answers = 6, threading.Barrier(6), []
+
+    def twin():
+        client = app.test_client()
+        start.wait()
+        answers.append(client.post(PAY, json=body, headers={**payer.headers, "x-idempotency-key": "twins"}))
+
+    pool = [threading.Thread(target=twin) for _ in range(twins)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert [a.status_code for a in answers] == [202] * twins
+    assert len({a.get_data() for a in answers}) == 1
+    replayed = [a.headers.get("x-idempotency-replayed") for a in answers]
+    assert replayed.count(None) == 1 and replayed.count("true") == twins - 1
+    assert len(slips.payments(payer)) == 1
+    assert len(slips.events(payer, "authorization-event")) == 1
 
 
 def test_a_different_request_in_flight_under_the_same_key_is_a_conflict(app, slips, payer):

@@ -2,11 +2,15 @@
 idempotency key, list receipts; and the admin helpers (boleto generator, provider setting,
 payment listing). No Flask here.
 
-Order of checks on Pay bank slip (each failure commits nothing and releases the key):
+Order of checks on Pay bank slip (each failure commits nothing and leaves the key unspent):
 idempotency key -> account (EIP0012, EIP0030, EIP0013 when not NORMAL) -> amount and slip
 (EIP0008) -> provider (EIP0023) -> already paid (EIP0065) -> prior validation and its
 external_authorization (EIP0008) -> upstream triggers -> one transaction that creates the
 payment, emits "Authorization created" and stores the response under the key.
+
+A key already known is claimed first, in a transaction of its own (replay, 409, or a lease
+held while the request runs); a new key, the usual case, is claimed inside that last
+transaction, so the payment costs one transaction, not two.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from simulator.domains.bankslips.repository import BankSlipRepository, ReceiptsF
 from simulator.domains.bankslips.schemas import GenerateBoleto, PayCommand, ReceiptsQuery, ValidateCommand
 from simulator.domains.credentials.service import CredentialService
 from simulator.domains.tenancy.service import NORMAL, TenancyService
+from simulator.errors import SandboxError
 from simulator.events import EventLog
-from simulator.idempotency import IdempotencyKeys, Scope, StoredResponse, request_fingerprint
+from simulator.idempotency import (Claim, IdempotencyKeys, Scope, StoredResponse, Unclaimed,
+                                  request_fingerprint)
 from simulator.ids import Ids
 from simulator.store import Store
 from simulator.tokens import Principal
@@ -218,13 +224,31 @@ class BankSlipService:
         scope = Scope(principal.tenant_id, principal.account_id, key, operation_id)
         fingerprint = request_fingerprint(self.fingerprint, operation_id, body,
                                           {"x-skip-reconciliation": skip_reconciliation})
+        if self.idempotency.get(scope) is None:
+            # A new key (the usual case): claimed, used and completed in the payment's own
+            # transaction; a failure before it commits leaves nothing to release.
+            try:
+                return self._pay(Unclaimed(scope, fingerprint), principal, command,
+                                 skip_reconciliation, cid)
+            except SandboxError:
+                if self.idempotency.get(scope) is None:
+                    raise
+                # A twin request took the key meanwhile (and may have paid the slip): the key
+                # answers (replay, in flight, conflict), as if this request had come second.
+        return self._holding_key(scope, fingerprint, lambda claim: self._pay(
+            claim, principal, command, skip_reconciliation, cid))
+
+    def _holding_key(self, scope: Scope, fingerprint: str, work) -> PayResult:
+        """Claim the key in a committed transaction of its own (a concurrent request with it
+        sees it in flight), then ``work(claim)``; replay a stored answer instead; give the key
+        back if the work fails (it committed nothing)."""
         claimed = self.idempotency.claim(scope, fingerprint, isoformat(self.clock.now()))
         if isinstance(claimed, StoredResponse):
             return PayResult(claimed.status, claimed.body, replayed=True)
         try:
-            return self._pay(claimed, principal, command, skip_reconciliation, cid)
+            return work(claimed)
         except BaseException:
-            self.idempotency.release(claimed)  # nothing was committed: the key is not spent
+            self.idempotency.release(claimed)
             raise
 
     def _pay(self, claim, principal: Principal, command: PayCommand, skip_reconciliation: bool,
@@ -255,11 +279,31 @@ class BankSlipService:
         provider = self.require_provider(tenant_id)
         self.refuse_if_paid(tenant_id, slip)
         validation = self._check_validation(principal, slip, provider, command, amount, now)
-        trigger = triggers.fire(slip, triggers.PAY)
-        if trigger is not None:  # the slow provider: hold the key in flight, outside any lock
-            time.sleep(triggers.SLOW_SECONDS)
+        payment = (principal, slip, validation, provider, amount, skip_reconciliation, cid)
+        if triggers.fire(slip, triggers.PAY) is not None:
+            # The slow provider: the key is held in flight while it answers, outside any lock.
+            if isinstance(claim, Unclaimed):
+                return self._holding_key(claim.scope, claim.fingerprint,
+                                         lambda held: self._pay_slowly(held, *payment))
+            return self._pay_slowly(claim, *payment)
+        return self._commit_payment(claim, *payment)
+
+    def _pay_slowly(self, claim: Claim, *payment) -> PayResult:
+        time.sleep(triggers.SLOW_SECONDS)
+        return self._commit_payment(claim, *payment)
+
+    def _commit_payment(self, claim: Claim | Unclaimed, principal: Principal, slip: Slip,
+                        validation: dict, provider: providers.Provider, amount: Decimal,
+                        skip_reconciliation: bool, cid: str | None) -> PayResult:
+        """The one transaction: payment, "Authorization created", and the answer under the key."""
+        tenant_id = principal.tenant_id
         outcome = triggers.outcome_for(amount)
         with self.store.transaction() as db:
+            if isinstance(claim, Unclaimed):
+                claim = self.idempotency.claim_in(db, claim.scope, claim.fingerprint,
+                                                  isoformat(self.clock.now()))
+                if isinstance(claim, StoredResponse):  # a twin request committed first
+                    return PayResult(claim.status, claim.body, replayed=True)
             self.refuse_if_paid(tenant_id, slip, db)  # a payment under another key may have won
             paid_at = self.clock.now()
             row = self._payment_row(db, principal, slip, validation, provider, amount, outcome,
