@@ -67,6 +67,15 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def cpu_ticks(stat: str | None = None) -> tuple[int, int]:
+    """(steal, total) jiffies of the whole machine so far, from /proc/stat's first line: steal
+    is the time a virtual machine's host gave its cores to someone else (no process is charged
+    for it; a run with much of it measured a slower machine)."""
+    text = stat if stat is not None else pathlib.Path("/proc/stat").read_text()
+    fields = [int(x) for x in text.split("\n", 1)[0].split()[1:9]]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
 def worker_rss_mb(pid: int) -> list[float]:
     sizes = []
     for child in _children(pid):
@@ -117,6 +126,7 @@ class Measure:
     requests: int
     errors: int
     cpu_us_per_request: float
+    steal_pct: float = 0.0
 
 
 def _ms(text: str) -> float:
@@ -128,13 +138,16 @@ def run_wrk(server: Server, lines: list[str], duration: int, connections: int, t
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
         handle.write("\n".join(lines) + "\n")
         path = handle.name
-    cpu_before = cpu_seconds(server.process.pid)
+    cpu_before, (steal_before, ticks_before) = cpu_seconds(server.process.pid), cpu_ticks()
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
                           "-s", str(LUA), server.url, "--", path, str(threads)],
                          capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(server.process.pid) - cpu_before
+    steal, ticks = (after - before for after, before in zip(cpu_ticks(), (steal_before, ticks_before)))
     os.unlink(path)
-    return parse_wrk(out, cpu)
+    measure = parse_wrk(out, cpu)
+    measure.steal_pct = round(100 * steal / ticks, 1) if ticks else 0.0
+    return measure
 
 
 def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:
@@ -154,7 +167,8 @@ def median_measure(measures: list[Measure]) -> Measure:
     return Measure(rps=mid([m.rps for m in measures]), p50_ms=mid([m.p50_ms for m in measures]),
                    p99_ms=mid([m.p99_ms for m in measures]), requests=sum(m.requests for m in measures),
                    errors=sum(m.errors for m in measures),
-                   cpu_us_per_request=mid([m.cpu_us_per_request for m in measures]))
+                   cpu_us_per_request=mid([m.cpu_us_per_request for m in measures]),
+                   steal_pct=mid([m.steal_pct for m in measures]))
 
 
 def line(method: str, path: str, headers: dict, body: dict | None = None) -> str:
@@ -352,11 +366,11 @@ def _inprocess_app(db_path: str):
 
 def print_table(results: dict, meta: dict) -> None:
     print(f"\n{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} "
-          f"{'baseline':>9} {'ratio':>6} {'errors':>7}")
+          f"{'baseline':>9} {'ratio':>6} {'errors':>7} {'steal %':>8}")
     for name, r in results.items():
         print(f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
-              f"{r['errors']:>7}")
+              f"{r['errors']:>7} {r['steal_pct']:>8.1f}")
     print(f"\n{'CPU us/req':<12} {'served':>9} {'in-process':>11} {'serving':>8}"
           f" {'baseline served':>16} {'baseline in-process':>20}")
     for name, r in results.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.run import Measure, median_measure, parse_wrk
+from bench.run import Measure, cpu_ticks, median_measure, parse_wrk
 
 REPORT = """Running 5s test @ http://127.0.0.1:41000
   2 threads and 16 connections
@@ -35,12 +35,25 @@ def test_a_wrk_report_becomes_figures_in_milliseconds_with_every_error_counted()
     assert measure.cpu_us_per_request == pytest.approx(500.0)
 
 
+def test_steal_is_read_from_the_machine_wide_cpu_line_and_counted_in_the_total():
+    # user nice system idle iowait irq softirq steal guest guest_nice (guest time is already
+    # inside user, so it is not added again)
+    stat = "cpu  100 5 40 800 10 1 4 40 7 0\ncpu0 50 2 20 400 5 0 2 20 3 0\n"
+    assert cpu_ticks(stat) == (40, 100 + 5 + 40 + 800 + 10 + 1 + 4 + 40)
+    assert cpu_ticks("cpu  100 5 40 800\n") == (0, 945)  # a kernel that reports no steal
+    steal, total = cpu_ticks()  # this machine
+    assert 0 <= steal <= total
+
+
 def test_rounds_combine_into_each_figures_median_and_the_totals():
     rounds = [Measure(rps=r, p50_ms=p, p99_ms=q, requests=n, errors=e, cpu_us_per_request=c)
               for r, p, q, n, e, c in [(900, 10, 40, 4500, 0, 1500), (1200, 8, 90, 6000, 1, 1100),
                                        (1000, 12, 30, 5000, 2, 1300)]]
+    for measure, steal in zip(rounds, (30.0, 2.0, 5.0)):
+        measure.steal_pct = steal
     combined = median_measure(rounds)
     assert (combined.rps, combined.p50_ms, combined.p99_ms, combined.cpu_us_per_request) == (1000, 10, 40, 1300)
+    assert combined.steal_pct == 5.0
     assert (combined.requests, combined.errors) == (15500, 3)
 
 
