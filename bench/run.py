@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import requests
 
@@ -143,11 +143,11 @@ def run_wrk(server: Server, lines: list[str], duration: int, connections: int, t
                           "-s", str(LUA), server.url, "--", path, str(threads)],
                          capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(server.process.pid) - cpu_before
-    steal, ticks = (after - before for after, before in zip(cpu_ticks(), (steal_before, ticks_before)))
+    steal_after, ticks_after = cpu_ticks()
     os.unlink(path)
-    measure = parse_wrk(out, cpu)
-    measure.steal_pct = round(100 * steal / ticks, 1) if ticks else 0.0
-    return measure
+    ticks = ticks_after - ticks_before
+    return replace(parse_wrk(out, cpu),
+                   steal_pct=round(100 * (steal_after - steal_before) / ticks, 1) if ticks else 0.0)
 
 
 def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:

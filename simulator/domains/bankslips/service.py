@@ -280,17 +280,16 @@ class BankSlipService:
         self.refuse_if_paid(tenant_id, slip)
         validation = self._check_validation(principal, slip, provider, command, amount, now)
         payment = (principal, slip, validation, provider, amount, skip_reconciliation, cid)
-        if triggers.fire(slip, triggers.PAY) is not None:
-            # The slow provider: the key is held in flight while it answers, outside any lock.
-            if isinstance(claim, Unclaimed):
-                return self._holding_key(claim.scope, claim.fingerprint,
-                                         lambda held: self._pay_slowly(held, *payment))
-            return self._pay_slowly(claim, *payment)
-        return self._commit_payment(claim, *payment)
+        if triggers.fire(slip, triggers.PAY) is None:
+            return self._commit_payment(claim, *payment)
 
-    def _pay_slowly(self, claim: Claim, *payment) -> PayResult:
-        time.sleep(triggers.SLOW_SECONDS)
-        return self._commit_payment(claim, *payment)
+        def slowly(held: Claim) -> PayResult:  # the slow provider: the key is in flight meanwhile
+            time.sleep(triggers.SLOW_SECONDS)  # outside any lock
+            return self._commit_payment(held, *payment)
+
+        if isinstance(claim, Unclaimed):
+            return self._holding_key(claim.scope, claim.fingerprint, slowly)
+        return slowly(claim)
 
     def _commit_payment(self, claim: Claim | Unclaimed, principal: Principal, slip: Slip,
                         validation: dict, provider: providers.Provider, amount: Decimal,
