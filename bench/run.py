@@ -2,8 +2,8 @@
 the same way, loaded by wrk in one run on one machine.
 
 Prints, per scenario, requests/s, p50/p99 latency, server CPU per request and the ratio to the
-baseline, the same requests' CPU in-process (no server) for both, plus start-up time and memory
-per worker; writes bench-results.json at the repository root. `--scale` also preloads 1,000,000
+baseline, the same requests' CPU in-process (no server) for both, back to back and with a pause
+before each (caches as a served request finds them), plus start-up time and memory per worker; writes bench-results.json at the repository root. `--scale` also preloads 1,000,000
 bank slips and 100,000 accounts and compares pay and receipts latency with the empty database.
 """
 
@@ -291,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="simulator/baseline pairs per scenario, alternating; the median is reported")
     parser.add_argument("--inprocess-pool", type=int, default=1500,
                         help="requests replayed in-process (no server) per scenario")
+    parser.add_argument("--spaced-pool", type=int, default=600,
+                        help="requests replayed in-process with a pause before each (0: skip)")
+    parser.add_argument("--gap-ms", type=float, default=2.0,
+                        help="the pause before each spaced in-process request")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
@@ -332,10 +336,19 @@ def main(argv: list[str] | None = None) -> int:
             results[name].update({"inprocess_cpu_us_per_request": round(app_us, 1),
                                   "inprocess_failures": failures,
                                   "baseline_inprocess_cpu_us_per_request": round(base_us, 1)})
+            if args.spaced_pool:
+                lines = SCENARIOS[name](fixture, args.spaced_pool + inprocess.WARM_UP)
+                gap = args.gap_ms / 1000
+                app_us, failures = inprocess.cpu_us_per_request(sim_app, lines, args.spaced_pool, gap_s=gap)
+                base_us, _ = inprocess.cpu_us_per_request(baseline_app, lines, args.spaced_pool, gap_s=gap)
+                results[name].update({"inprocess_spaced_cpu_us_per_request": round(app_us, 1),
+                                      "inprocess_failures": results[name]["inprocess_failures"] + failures,
+                                      "baseline_inprocess_spaced_cpu_us_per_request": round(base_us, 1)})
         meta = {"startup_s": round(simulator.startup_s, 3),
                 "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
                 "workers": WORKERS, "threads": THREADS, "connections": args.connections,
-                "duration_s": args.duration, "rounds": args.rounds, "cpus": os.cpu_count()}
+                "duration_s": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
+                "spaced_gap_ms": args.gap_ms if args.spaced_pool else None}
     finally:
         simulator.stop()
         baseline.stop()
@@ -371,12 +384,17 @@ def print_table(results: dict, meta: dict) -> None:
         print(f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
               f"{r['errors']:>7} {r['steal_pct']:>8.1f}")
-    print(f"\n{'CPU us/req':<12} {'served':>9} {'in-process':>11} {'serving':>8}"
-          f" {'baseline served':>16} {'baseline in-process':>20}")
+    spaced = all("inprocess_spaced_cpu_us_per_request" in r for r in results.values())
+    gap = f"{meta.get('spaced_gap_ms') or 0:g} ms apart"
+    print(f"\n{'CPU us/req':<12} {'served':>9} {'in-process':>11}" + (f" {gap:>15}" if spaced else "")
+          + f" {'serving':>8} {'baseline served':>16} {'baseline in-process':>20}"
+          + (f" {'baseline ' + gap:>24}" if spaced else ""))
     for name, r in results.items():
         print(f"{name:<12} {r['cpu_us_per_request']:>9.0f} {r['inprocess_cpu_us_per_request']:>11.0f}"
-              f" {r['cpu_us_per_request'] - r['inprocess_cpu_us_per_request']:>8.0f}"
+              + (f" {r['inprocess_spaced_cpu_us_per_request']:>15.0f}" if spaced else "")
+              + f" {r['cpu_us_per_request'] - r['inprocess_cpu_us_per_request']:>8.0f}"
               f" {r['baseline_cpu_us_per_request']:>16.0f} {r['baseline_inprocess_cpu_us_per_request']:>20.0f}"
+              + (f" {r['baseline_inprocess_spaced_cpu_us_per_request']:>24.0f}" if spaced else "")
               + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else ""))
     print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s; "
           f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}")

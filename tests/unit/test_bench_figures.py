@@ -3,6 +3,8 @@ load itself needs wrk and is run by `make bench`, not by the suite)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bench.run import Measure, cpu_ticks, median_measure, parse_wrk
@@ -100,3 +102,18 @@ def test_the_in_process_cost_is_positive_and_counts_answers_that_are_not_2xx():
     assert cost > 0
     assert failures == 30  # every other measured request (the warm-up is not counted)
     assert len(app.config["seen"]) == 60 + WARM_UP
+
+
+def test_spaced_in_process_cost_leaves_the_pauses_out_and_still_runs_every_request():
+    from bench.inprocess import WARM_UP, cpu_us_per_request
+    from bench.run import line
+
+    app = _echo_app()
+    lines = [line("GET", "/ok", {}), line("GET", "/no?fail=1", {})]
+    gap_s = 0.02
+    began = time.perf_counter()
+    cost, failures = cpu_us_per_request(app, lines, count=30, rounds=3, gap_s=gap_s)
+    assert time.perf_counter() - began >= 30 * gap_s  # every measured request waited first
+    assert 0 < cost < gap_s * 1e6  # ...but the wait is not charged to it
+    assert failures == 15
+    assert len(app.config["seen"]) == 30 + WARM_UP
