@@ -3,8 +3,9 @@ the same way, loaded by wrk in one run on one machine.
 
 Prints, per scenario, requests/s, p50/p99 latency, server CPU per request and the ratio to the
 baseline, the same requests' CPU in-process (no server) for both, back to back and with a pause
-before each (caches as a served request finds them), plus start-up time and memory per worker; writes bench-results.json at the repository root. `--scale` also preloads 1,000,000
-bank slips and 100,000 accounts and compares pay and receipts latency with the empty database.
+before each (caches as a served request finds them), plus start-up time and memory per worker;
+writes bench-results.json at the repository root. `--scale` also preloads 1,000,000 bank slips
+and 100,000 accounts and compares pay and receipts latency with the empty database.
 """
 
 from __future__ import annotations
@@ -384,17 +385,19 @@ def print_table(results: dict, meta: dict) -> None:
         print(f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
               f"{r['errors']:>7} {r['steal_pct']:>8.1f}")
-    spaced = all("inprocess_spaced_cpu_us_per_request" in r for r in results.values())
     gap = f"{meta.get('spaced_gap_ms') or 0:g} ms apart"
-    print(f"\n{'CPU us/req':<12} {'served':>9} {'in-process':>11}" + (f" {gap:>15}" if spaced else "")
-          + f" {'serving':>8} {'baseline served':>16} {'baseline in-process':>20}"
-          + (f" {'baseline ' + gap:>24}" if spaced else ""))
+    columns = [("served", lambda r: r["cpu_us_per_request"]),
+               ("in-process", lambda r: r["inprocess_cpu_us_per_request"]),
+               (gap, lambda r: r.get("inprocess_spaced_cpu_us_per_request")),
+               ("serving", lambda r: r["cpu_us_per_request"] - r["inprocess_cpu_us_per_request"]),
+               ("baseline served", lambda r: r["baseline_cpu_us_per_request"]),
+               ("baseline in-process", lambda r: r["baseline_inprocess_cpu_us_per_request"]),
+               (f"baseline {gap}", lambda r: r.get("baseline_inprocess_spaced_cpu_us_per_request"))]
+    columns = [(title, figure) for title, figure in columns  # spaced columns only when measured
+               if all(figure(r) is not None for r in results.values())]
+    print(f"\n{'CPU us/req':<12}" + "".join(f" {title:>{len(title) + 2}}" for title, _ in columns))
     for name, r in results.items():
-        print(f"{name:<12} {r['cpu_us_per_request']:>9.0f} {r['inprocess_cpu_us_per_request']:>11.0f}"
-              + (f" {r['inprocess_spaced_cpu_us_per_request']:>15.0f}" if spaced else "")
-              + f" {r['cpu_us_per_request'] - r['inprocess_cpu_us_per_request']:>8.0f}"
-              f" {r['baseline_cpu_us_per_request']:>16.0f} {r['baseline_inprocess_cpu_us_per_request']:>20.0f}"
-              + (f" {r['baseline_inprocess_spaced_cpu_us_per_request']:>24.0f}" if spaced else "")
+        print(f"{name:<12}" + "".join(f" {figure(r):>{len(title) + 2}.0f}" for title, figure in columns)
               + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else ""))
     print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s; "
           f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}")

@@ -117,3 +117,27 @@ def test_spaced_in_process_cost_leaves_the_pauses_out_and_still_runs_every_reque
     assert 0 < cost < gap_s * 1e6  # ...but the wait is not charged to it
     assert failures == 15
     assert len(app.config["seen"]) == 30 + WARM_UP
+
+
+def _scenario_figures(**extra) -> dict:
+    return {"rps": 600.0, "p50_ms": 20.0, "p99_ms": 60.0, "cpu_us_per_request": 2800.0, "errors": 0,
+            "steal_pct": 1.0, "baseline_rps": 3900.0, "ratio_to_baseline": 0.154,
+            "baseline_cpu_us_per_request": 440.0, "inprocess_cpu_us_per_request": 1400.0,
+            "baseline_inprocess_cpu_us_per_request": 61.0, "inprocess_failures": 0, **extra}
+
+
+def test_the_cost_table_shows_the_spaced_columns_only_when_they_were_measured(capsys):
+    from bench.run import print_table
+
+    meta = {"startup_s": 1.1, "worker_rss_mb": [100.0, 110.0], "spaced_gap_ms": 2.0}
+    print_table({"pay": _scenario_figures(inprocess_spaced_cpu_us_per_request=2026.0,
+                                          baseline_inprocess_spaced_cpu_us_per_request=209.0)}, meta)
+    header, row = capsys.readouterr().out.split("CPU us/req", 2)[2].splitlines()[:2]
+    assert header.split() == ["served", "in-process", "2", "ms", "apart", "serving", "baseline", "served",
+                              "baseline", "in-process", "baseline", "2", "ms", "apart"]
+    assert row.split() == ["pay", "2800", "1400", "2026", "1400", "440", "61", "209"]
+
+    print_table({"pay": _scenario_figures()}, dict(meta, spaced_gap_ms=None))
+    header, row = capsys.readouterr().out.split("CPU us/req", 2)[2].splitlines()[:2]
+    assert "apart" not in header
+    assert row.split() == ["pay", "2800", "1400", "1400", "440", "61"]
