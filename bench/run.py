@@ -331,20 +331,15 @@ def main(argv: list[str] | None = None) -> int:
                              "baseline_cpu_us_per_request": base.cpu_us_per_request,
                              "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
                              "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None}
-            lines = SCENARIOS[name](fixture, args.inprocess_pool + inprocess.WARM_UP)
-            app_us, failures = inprocess.cpu_us_per_request(sim_app, lines, args.inprocess_pool)
-            base_us, _ = inprocess.cpu_us_per_request(baseline_app, lines, args.inprocess_pool)
-            results[name].update({"inprocess_cpu_us_per_request": round(app_us, 1),
-                                  "inprocess_failures": failures,
-                                  "baseline_inprocess_cpu_us_per_request": round(base_us, 1)})
+            apps = (fixture, name, sim_app, baseline_app)
+            app_us, base_us, failures = _replayed(*apps, args.inprocess_pool)
+            results[name].update({"inprocess_cpu_us_per_request": app_us, "inprocess_failures": failures,
+                                  "baseline_inprocess_cpu_us_per_request": base_us})
             if args.spaced_pool:
-                lines = SCENARIOS[name](fixture, args.spaced_pool + inprocess.WARM_UP)
-                gap = args.gap_ms / 1000
-                app_us, failures = inprocess.cpu_us_per_request(sim_app, lines, args.spaced_pool, gap_s=gap)
-                base_us, _ = inprocess.cpu_us_per_request(baseline_app, lines, args.spaced_pool, gap_s=gap)
-                results[name].update({"inprocess_spaced_cpu_us_per_request": round(app_us, 1),
-                                      "inprocess_failures": results[name]["inprocess_failures"] + failures,
-                                      "baseline_inprocess_spaced_cpu_us_per_request": round(base_us, 1)})
+                app_us, base_us, more = _replayed(*apps, args.spaced_pool, args.gap_ms / 1000)
+                results[name].update({"inprocess_spaced_cpu_us_per_request": app_us,
+                                      "inprocess_failures": failures + more,
+                                      "baseline_inprocess_spaced_cpu_us_per_request": base_us})
         meta = {"startup_s": round(simulator.startup_s, 3),
                 "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
                 "workers": WORKERS, "threads": THREADS, "connections": args.connections,
@@ -359,6 +354,16 @@ def main(argv: list[str] | None = None) -> int:
     pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
     print_table(results, meta)
     return 0
+
+
+def _replayed(fixture: Fixture, name: str, sim_app, baseline_app, pool: int,
+              gap_s: float = 0.0) -> tuple[float, float, int]:
+    """A fresh pool of the scenario's requests replayed in-process: the simulator's and the
+    baseline's CPU us per request, and how many of the simulator's answers were not 2xx."""
+    lines = SCENARIOS[name](fixture, pool + inprocess.WARM_UP)
+    app_us, failures = inprocess.cpu_us_per_request(sim_app, lines, pool, gap_s=gap_s)
+    base_us, _ = inprocess.cpu_us_per_request(baseline_app, lines, pool, gap_s=gap_s)
+    return round(app_us, 1), round(base_us, 1), failures
 
 
 def _inprocess_app(db_path: str):
