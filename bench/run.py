@@ -4,8 +4,11 @@ the same way, loaded by wrk in one run on one machine.
 Prints, per scenario, requests/s, p50/p99 latency, server CPU per request and the ratio to the
 baseline, the same requests' CPU in-process (no server) for both, back to back and with a pause
 before each (caches as a served request finds them), plus start-up time and memory per worker;
-writes bench-results.json at the repository root. `--scale` also preloads 1,000,000 bank slips
-and 100,000 accounts and compares pay and receipts latency with the empty database.
+writes bench-results.json at the repository root. The credentials scenario also loads the floor
+(bench/floor.py: the least a credential upsert can do on this stack), served the same way, to
+show how close to the baseline any implementation on this stack can come. `--scale` also
+preloads 1,000,000 bank slips and 100,000 accounts and compares pay and receipts latency with
+the empty database.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import os
 import pathlib
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -25,6 +29,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
 
+import jwt
 import requests
 
 from bench import inprocess
@@ -205,9 +210,11 @@ class Fixture:
         return {"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json", **extra}
 
 
+CREDENTIAL_BODY = {"key": "bench-provider-key", "provider": "CELCOIN", "type": "BAAS"}
+
+
 def scenario_credentials(fx: Fixture, size: int) -> list[str]:
-    body = {"key": "bench-provider-key", "provider": "CELCOIN", "type": "BAAS"}
-    return [line("POST", "/banking-auth/v1/credentials", fx.headers(), body)]
+    return [line("POST", "/banking-auth/v1/credentials", fx.headers(), CREDENTIAL_BODY)]
 
 
 def scenario_register(fx: Fixture, size: int) -> list[str]:
@@ -306,9 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     names = args.scenario or list(SCENARIOS)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="pismo-bench-"))
     python = sys.executable
-    baseline = Server([python, "-m", "bench.serve_baseline", str(free_port()), str(WORKERS), str(THREADS)],
-                      0)
-    baseline.port = int(baseline.argv[3])
+    baseline = reference_server("baseline")
+    floor = reference_server("floor", {"BENCH_FLOOR_DB": str(workdir / "floor.db"),
+                                       "BENCH_FLOOR_SECRET": secrets.token_hex(32)})
     sim_port = free_port()
     simulator = Server([python, "-m", "simulator", "serve", "--port", str(sim_port), "--db",
                         str(workdir / "bench.db"), "--workers", str(WORKERS), "--threads", str(THREADS)],
@@ -316,21 +323,32 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     try:
         baseline.start("/health")
+        if "credentials" in names:
+            floor_lines = prepare_floor(floor)
+            floor.start("/health")
         simulator.start("/_sandbox/health")
         fixture = Fixture(simulator.url, str(workdir / "bench.db"))
         sim_app = _inprocess_app(str(workdir / "bench.db"))
         from bench.baseline import app as baseline_app
         for name in names:
-            sims, bases = [], []
+            sims, bases, floors = [], [], []
+            load = (args.duration, args.connections, args.threads)
             for _ in range(args.rounds):  # alternate, so a slow spell of the machine hits both
                 lines = SCENARIOS[name](fixture, args.pool)  # one-shot requests: a fresh pool per round
-                sims.append(run_wrk(simulator, lines, args.duration, args.connections, args.threads))
-                bases.append(run_wrk(baseline, lines, args.duration, args.connections, args.threads))
+                sims.append(run_wrk(simulator, lines, *load))
+                bases.append(run_wrk(baseline, lines, *load))
+                if name == "credentials":
+                    floors.append(run_wrk(floor, floor_lines, *load))
             sim, base = median_measure(sims), median_measure(bases)
             results[name] = {**asdict(sim), "baseline_rps": base.rps,
                              "baseline_cpu_us_per_request": base.cpu_us_per_request,
                              "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
                              "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None}
+            if floors:
+                least = median_measure(floors)
+                results[name].update({"floor_rps": least.rps, "floor_cpu_us_per_request": least.cpu_us_per_request,
+                                      "floor_errors": least.errors,
+                                      "floor_ratio_to_baseline": round(least.rps / base.rps, 3) if base.rps else None})
             apps = (fixture, name, sim_app, baseline_app)
             app_us, base_us, failures = _replayed(*apps, args.inprocess_pool)
             results[name].update({"inprocess_cpu_us_per_request": app_us, "inprocess_failures": failures,
@@ -348,12 +366,33 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         simulator.stop()
         baseline.stop()
+        floor.stop()
     if args.scale:
         from bench.scale import compare_scale
         meta["scale"] = compare_scale(workdir, python, args)
     pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
     print_table(results, meta)
     return 0
+
+
+def reference_server(name: str, env: dict | None = None) -> Server:
+    """One of the bench's reference apps (bench/serve_app.py), not started yet."""
+    port = free_port()
+    return Server([sys.executable, "-m", "bench.serve_app", str(port), str(WORKERS), str(THREADS), name],
+                  port, env)
+
+
+def prepare_floor(floor: Server) -> list[str]:
+    """The floor's tables and tenant, and the credentials scenario's request with a token the
+    floor accepts (same body as the simulator's)."""
+    from bench.floor import prepare
+
+    tenant_id = "bench-floor-tenant"
+    prepare(floor.env["BENCH_FLOOR_DB"], tenant_id)
+    token = jwt.encode({"tenant_id": tenant_id, "exp": int(time.time()) + 86400},
+                       floor.env["BENCH_FLOOR_SECRET"], algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return [line("POST", "/banking-auth/v1/credentials", headers, CREDENTIAL_BODY)]
 
 
 def _replayed(fixture: Fixture, name: str, sim_app, baseline_app, pool: int,
@@ -404,6 +443,11 @@ def print_table(results: dict, meta: dict) -> None:
     for name, r in results.items():
         print(f"{name:<12}" + "".join(f" {figure(r):>{len(title) + 2}.0f}" for title, figure in columns)
               + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else ""))
+    for name, r in results.items():
+        if "floor_rps" in r:
+            print(f"\nfloor ({name}, the least this stack can do; bench/floor.py): {r['floor_rps']:.0f} req/s, "
+                  f"{r['floor_cpu_us_per_request']:.0f} us CPU/req, ratio {r['floor_ratio_to_baseline']:.2f}"
+                  + (f", {r['floor_errors']} errors" if r["floor_errors"] else ""))
     print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s; "
           f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}")
     if "scale" in meta:
