@@ -7,9 +7,10 @@ Per request, as the simulator does but with nothing around it: the bearer token 
 its tenant looked up; the body checked against the bundled document's request schema
 (jsonschema-rs) and loaded by the simulator's marshmallow schema; the key sealed with AES-GCM;
 one ``BEGIN IMMEDIATE`` transaction that reads the credential and upserts it; a journal row
-committed in a file of its own before the answer; an access-log line. Left out, and all cheaper for it: path
-matching against the contract, response validation, error envelopes, fault rules, correlation
-ids, the key's round-trip check, the token exchange, the virtual clock, sqlite-utils.
+committed in a file of its own before the answer; an access-log line. Left out, and all cheaper
+for it: path matching against the contract, response validation, error envelopes, fault rules,
+correlation ids, the key's round-trip check, the token exchange, the virtual clock,
+sqlite-utils.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import closing
 from datetime import datetime, timezone
 from importlib import resources
 
@@ -70,7 +72,7 @@ class Files:
 
 def prepare(db_path: str, tenant_id: str) -> None:
     """Create the tables and the tenant the bench's token names."""
-    with sqlite3.connect(db_path) as conn:
+    with closing(sqlite3.connect(db_path)) as conn, conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.executescript("""
             CREATE TABLE IF NOT EXISTS tenants (tenant_id TEXT PRIMARY KEY, created_at TEXT NOT NULL);
@@ -80,7 +82,7 @@ def prepare(db_path: str, tenant_id: str) -> None:
                 PRIMARY KEY (tenant_id, provider, type));
         """)
         conn.execute("INSERT OR IGNORE INTO tenants VALUES (?, ?)", (tenant_id, "2026-01-01T00:00:00Z"))
-    with sqlite3.connect(db_path + ".journal") as conn:
+    with closing(sqlite3.connect(db_path + ".journal")) as conn, conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("""CREATE TABLE IF NOT EXISTS journal (
             seq INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT NOT NULL, method TEXT NOT NULL,

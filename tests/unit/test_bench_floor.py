@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import closing
 
 import jwt
 import pytest
@@ -30,7 +31,7 @@ def _headers(tenant: str = TENANT, secret: str = SECRET) -> dict:
 
 
 def _rows(path: str, sql: str) -> list[tuple]:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return conn.execute(sql).fetchall()
 
 
