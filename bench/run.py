@@ -304,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gap-ms", type=float, default=2.0,
                         help="the pause before each spaced in-process request")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
+    parser.add_argument("--startups", type=int, default=5,
+                        help="fresh starts of the simulator timed to the first served request (median reported)")
     parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
     args = parser.parse_args(argv)
@@ -312,15 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     names = args.scenario or list(SCENARIOS)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="pismo-bench-"))
-    python = sys.executable
     baseline = reference_server("baseline")
     floor = reference_server("floor", {"BENCH_FLOOR_DB": str(workdir / "floor.db"),
                                        "BENCH_FLOOR_SECRET": secrets.token_hex(32)})
-    sim_port = free_port()
-    simulator = Server([python, "-m", "simulator", "serve", "--port", str(sim_port), "--db",
-                        str(workdir / "bench.db"), "--workers", str(WORKERS), "--threads", str(THREADS)],
-                       sim_port)
+    simulator = simulator_server(workdir / "bench.db")
     results: dict = {}
+    startups = startup_times(workdir, args.startups)  # before any load, each on a fresh database
     try:
         baseline.start("/health")
         if "credentials" in names:
@@ -358,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].update({"inprocess_spaced_cpu_us_per_request": app_us,
                                       "inprocess_failures": failures + more,
                                       "baseline_inprocess_spaced_cpu_us_per_request": base_us})
-        meta = {"startup_s": round(simulator.startup_s, 3),
+        meta = {"startup_s": round(statistics.median(startups or [simulator.startup_s]), 3),
+                "startup_s_runs": [round(s, 3) for s in startups],
                 "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
                 "workers": WORKERS, "threads": THREADS, "connections": args.connections,
                 "duration_s": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
@@ -369,10 +369,30 @@ def main(argv: list[str] | None = None) -> int:
         floor.stop()
     if args.scale:
         from bench.scale import compare_scale
-        meta["scale"] = compare_scale(workdir, python, args)
+        meta["scale"] = compare_scale(workdir, args)
     pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
     print_table(results, meta)
     return 0
+
+
+def simulator_server(db: pathlib.Path) -> Server:
+    """The simulator served as `make run` serves it, on ``db``, not started yet."""
+    port = free_port()
+    return Server([sys.executable, "-m", "simulator", "serve", "--port", str(port), "--db", str(db),
+                   "--workers", str(WORKERS), "--threads", str(THREADS)], port)
+
+
+def startup_times(workdir: pathlib.Path, count: int) -> list[float]:
+    """Seconds from launching `pismo-sandbox serve` (as `make run` does) to its first answered
+    request, for ``count`` starts, each on a database of its own, one at a time."""
+    times = []
+    for n in range(count):
+        server = simulator_server(workdir / f"startup-{n}.db")
+        try:
+            times.append(server.start("/_sandbox/health").startup_s)
+        finally:
+            server.stop()
+    return times
 
 
 def reference_server(name: str, env: dict | None = None) -> Server:
@@ -448,7 +468,9 @@ def print_table(results: dict, meta: dict) -> None:
             print(f"\nfloor ({name}, the least this stack can do; bench/floor.py): {r['floor_rps']:.0f} req/s, "
                   f"{r['floor_cpu_us_per_request']:.0f} us CPU/req, ratio {r['floor_ratio_to_baseline']:.2f}"
                   + (f", {r['floor_errors']} errors" if r["floor_errors"] else ""))
-    print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s; "
+    runs = meta.get("startup_s_runs") or []
+    spread = f" (median of {len(runs)} starts, {min(runs):.2f} to {max(runs):.2f} s)" if len(runs) > 1 else ""
+    print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s{spread}; "
           f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}")
     if "scale" in meta:
         for name, s in meta["scale"].items():

@@ -51,20 +51,14 @@ def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) ->
     return time.perf_counter() - started
 
 
-def _serve(db_path: str, python: str) -> bench.Server:
-    port = bench.free_port()
-    return bench.Server([python, "-m", "simulator", "serve", "--port", str(port), "--db", db_path,
-                         "--workers", str(bench.WORKERS), "--threads", str(bench.THREADS)], port)
-
-
-def compare_scale(workdir: pathlib.Path, python: str, args) -> dict:
+def compare_scale(workdir: pathlib.Path, args) -> dict:
     """Both databases served side by side and measured in alternation (after a short unmeasured
     warm-up each time), so a slow spell of the machine hits both; medians over the rounds."""
     empty_db, loaded_db = str(workdir / "empty.db"), str(workdir / "loaded.db")
     seconds = preload(loaded_db)
     print(f"preloaded {PAYMENTS:,} payments and {ACCOUNTS:,} accounts in {seconds:.0f} s")
     databases = {"empty": empty_db, "loaded": loaded_db}
-    servers = {state: _serve(path, python) for state, path in databases.items()}
+    servers = {state: bench.simulator_server(pathlib.Path(path)) for state, path in databases.items()}
     measured: dict = {(state, name): [] for state in servers for name in ("pay", "receipts")}
     duration = max(3, args.duration // 2)
     try:

@@ -141,3 +141,16 @@ def test_the_cost_table_shows_the_spaced_columns_only_when_they_were_measured(ca
     header, row = capsys.readouterr().out.split("CPU us/req", 2)[2].splitlines()[:2]
     assert "apart" not in header
     assert row.split() == ["pay", "2800", "1400", "1400", "440", "61"]
+
+
+def test_start_up_is_printed_as_the_median_of_its_starts_with_their_range(capsys):
+    from bench.run import print_table
+
+    meta = {"startup_s": 1.31, "startup_s_runs": [1.45, 1.2, 1.31, 1.62, 1.28], "worker_rss_mb": [100.0, 110.0],
+            "spaced_gap_ms": None}
+    print_table({"pay": _scenario_figures()}, meta)
+    [line] = [text for text in capsys.readouterr().out.splitlines() if text.startswith("start-up")]
+    assert "1.31 s (median of 5 starts, 1.20 to 1.62 s)" in line
+    print_table({"pay": _scenario_figures()}, dict(meta, startup_s_runs=[1.31]))
+    [line] = [text for text in capsys.readouterr().out.splitlines() if text.startswith("start-up")]
+    assert "1.31 s;" in line and "median" not in line
