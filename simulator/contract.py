@@ -13,18 +13,13 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Iterable
 
 import jsonpatch
 import yaml
-from openapi_core import Config, OpenAPI
-from openapi_core.contrib.flask import FlaskOpenAPIRequest, FlaskOpenAPIResponse
-from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
-from openapi_core.validation.request.exceptions import (
-    InvalidParameter, InvalidRequestBody, MissingRequestBodyError, MissingRequiredParameter,
-    RequestBodyValidationError)
 
 from simulator.errors import SandboxError
 from simulator.jsonio import TooDeep, number_outside
@@ -34,9 +29,6 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # libyaml's parser where PyYAML was built with it (its wheels are): the same safe constructor,
 # several times faster at start-up.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# The bundled documents are checked against the OpenAPI meta-schema by the test suite
-# (tests/contract/test_bundle.py), not again at every start-up.
-UNCHECKED = Config(spec_validator_cls=None)
 
 
 # Who may call an operation: a Pismo token ("token"), nobody in particular ("none": server
@@ -167,12 +159,17 @@ class Operation:
     path: str          # the spec path, e.g. /v1/bankslips/pay
     url_path: str      # base path + spec path, e.g. /integrated-payments/v1/bankslips/pay
     errors: ErrorMap
-    api: OpenAPI = field(repr=False)
+    core: "CoreApi" = field(repr=False)
     auth: str = TOKEN
     declared_statuses: frozenset[str] = frozenset()
     has_body: bool = False
     bodiless_statuses: frozenset[str] = frozenset()
     compiled: CompiledOperation | None = field(default=None, repr=False)
+
+    @property
+    def api(self):
+        """openapi-core's object for this operation's document (built on first use)."""
+        return self.core.get()
 
     @property
     def requires_account(self) -> bool:
@@ -192,6 +189,35 @@ def _base_path(document: dict) -> str:
     return url.rstrip("/")
 
 
+def _core():
+    """simulator.openapi_bridge, imported on first use (see CoreApi)."""
+    from simulator import openapi_bridge
+    return openapi_bridge
+
+
+class CoreApi:
+    """One document's openapi-core object, built (and openapi-core imported) on first use:
+    openapi-core re-checks only what the compiled validators are unsure about, and importing it
+    is about half of start-up."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, document: dict):
+        self._document = document
+        self._api = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._api is not None
+
+    def get(self):
+        if self._api is None:
+            with self._lock:
+                if self._api is None:
+                    self._api = _core().build_api(_without_security(self._document))
+        return self._api
+
+
 class Contract:
     """Every bundled operation, indexed by HTTP method and Flask rule."""
 
@@ -200,7 +226,7 @@ class Contract:
         self.operations: dict[tuple[str, str], Operation] = {}
         self.by_id: dict[str, Operation] = {}
         for name, (source, document) in documents.items():
-            api = OpenAPI.from_dict(_without_security(document), config=UNCHECKED)
+            core = CoreApi(document)
             base = _base_path(document)
             doc_errors = document.get("x-sandbox-errors", {})
             for path, item in document.get("paths", {}).items():
@@ -211,7 +237,7 @@ class Contract:
                         spec=name, operation_id=spec["operationId"], method=method.upper(),
                         path=path, url_path=base + path,
                         errors=ErrorMap({**doc_errors, **spec.get("x-sandbox-errors", {})}),
-                        api=api, auth=source.auth, has_body="requestBody" in spec,
+                        core=core, auth=source.auth, has_body="requestBody" in spec,
                         bodiless_statuses=frozenset(
                             str(status) for status, response in spec.get("responses", {}).items()
                             if "content" not in _resolve(document, response)),
@@ -219,6 +245,11 @@ class Contract:
                         declared_statuses=frozenset(str(s) for s in spec.get("responses", {})))
                     self.operations[(op.method, op.flask_rule)] = op
                     self.by_id[op.operation_id] = op
+
+    def warm(self) -> None:
+        """Import openapi-core and build every document's object now, ahead of need."""
+        for op in self.by_id.values():
+            op.core.get()
 
     def match(self, method: str, rule: str | None) -> Operation | None:
         if rule is None:
@@ -241,7 +272,7 @@ class Contract:
             # openapi-core's own reader takes NaN, Infinity and lone surrogates; ours does not.
             unreadable = _unreadable_body(request) if op.has_body else None
             try:
-                result = op.api.unmarshal_request(_Request(request))
+                result = op.api.unmarshal_request(_core().Request(request))
             except RecursionError:  # it also reads bodies recursively: too deep for it, too
                 if not unreadable:
                     raise
@@ -280,30 +311,14 @@ class Contract:
 
     def core_response_problems(self, op: Operation, request, response) -> list[str]:
         """The response as openapi-core alone judges it (plus the no-content rule)."""
-        result = op.api.unmarshal_response(_RequestLine(request), FlaskOpenAPIResponse(response))
+        core = _core()
+        result = op.api.unmarshal_response(core.RequestLine(request),
+                                           core.FlaskOpenAPIResponse(response))
         problems = [describe_error(e) for e in result.errors]
         if str(response.status_code) in op.bodiless_statuses and response.get_data():
             # openapi-core does not object to a body where none is declared; the contract does.
             problems.append(f"status {response.status_code} declares no content, yet the response has a body")
         return problems
-
-
-class _Request(FlaskOpenAPIRequest):
-    """The request as openapi-core sees it: HEAD is the documented GET without a body."""
-
-    @property
-    def method(self) -> str:
-        method = self.request.method.lower()
-        return "get" if method == "head" else method
-
-
-class _RequestLine(_Request):
-    """The request as response validation needs it: method, path and parameters, no body
-    (the body may be over the size limit, and it plays no part in checking a response)."""
-
-    @property
-    def body(self):
-        return None
 
 
 def _without_security(document: dict) -> dict:
@@ -320,25 +335,26 @@ def _without_security(document: dict) -> dict:
 
 def raise_for(op: Operation, errors: Iterable[Exception], request, unreadable_body: str | None = None) -> None:
     """Turn openapi-core request errors into the most specific documented error."""
+    core = _core()
     errors = list(errors)
     for error in errors:  # headers first: Pismo rejects a missing header before reading the body
-        if isinstance(error, MissingRequiredParameter) and error.location == "header":
+        if isinstance(error, core.MissingRequiredParameter) and error.location == "header":
             op.errors.header(error.name).raise_(details=f"missing required header {error.name}")
     for error in errors:
-        if isinstance(error, (MissingRequiredParameter, InvalidParameter)):
+        if isinstance(error, (core.MissingRequiredParameter, core.InvalidParameter)):
             op.errors.get("invalid_parameter").raise_(details=describe_error(error))
     if unreadable_body:
         op.errors.get("malformed").raise_(details=unreadable_body)
     for error in errors:
-        if isinstance(error, MissingRequestBodyError) or (
-                isinstance(error, RequestBodyValidationError)
-                and not isinstance(error, InvalidRequestBody)):
+        if isinstance(error, core.MissingRequestBodyError) or (
+                isinstance(error, core.RequestBodyValidationError)
+                and not isinstance(error, core.InvalidRequestBody)):
             cause = error.__cause__
-            why = ("request body is missing" if isinstance(error, MissingRequestBodyError)
-                   else "request body is not valid JSON" if isinstance(cause, MediaTypeDeserializeError)
+            why = ("request body is missing" if isinstance(error, core.MissingRequestBodyError)
+                   else "request body is not valid JSON" if isinstance(cause, core.MediaTypeDeserializeError)
                    else "request body media type is not application/json")
             op.errors.get("malformed").raise_(details=why)
-    schema_errors = [se for e in errors if isinstance(e, InvalidRequestBody)
+    schema_errors = [se for e in errors if isinstance(e, core.InvalidRequestBody)
                      for se in _schema_errors(e)]
     missing = sorted({_dotted(list(se.path) + [_missing_name(se)]) for se in schema_errors
                       if se.validator == "required"})
@@ -445,8 +461,9 @@ def describe_schema_error(se, root: str = "body") -> str:
 def describe_error(error: Exception) -> str:
     schema_errors = _schema_errors(error)
     if schema_errors:
+        core = _core()
         root = (f"{error.location} parameter {error.name}"
-                if isinstance(error, (InvalidParameter, MissingRequiredParameter)) else "body")
+                if isinstance(error, (core.InvalidParameter, core.MissingRequiredParameter)) else "body")
         return "; ".join(describe_schema_error(se, root) for se in schema_errors)
     name = getattr(error, "name", None)
     text = type(error).__name__

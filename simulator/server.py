@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+import threading
 
 from gunicorn.app.base import BaseApplication
 
@@ -21,6 +22,20 @@ def freeze_start_up_objects(_worker=None) -> None:
     gc.freeze()
 
 
+def ready_worker(_worker=None) -> None:
+    """Once a worker has built its app: freeze what start-up made, then load openapi-core in the
+    background while the worker already serves (a request that needs it first waits for it)."""
+    freeze_start_up_objects()
+    threading.Thread(target=_warm_contract, name="contract-warm-up", daemon=True).start()
+
+
+def _warm_contract() -> None:
+    from simulator.contract import load_contract
+
+    load_contract().warm()
+    freeze_start_up_objects()  # openapi-core's objects live as long as the worker too
+
+
 class SandboxServer(BaseApplication):
     def __init__(self, config: Config, host: str, port: int, workers: int, threads: int):
         self.sandbox_config = config
@@ -33,7 +48,7 @@ class SandboxServer(BaseApplication):
             "graceful_timeout": 5,
             "preload_app": False,  # each worker opens its own database connections
             "accesslog": None,
-            "post_worker_init": freeze_start_up_objects,
+            "post_worker_init": ready_worker,
             "loglevel": config.log_level.lower(),
             "when_ready": lambda _arbiter: print(
                 f"pismo-sandbox listening on http://{host}:{port} (database: {config.db_path})",

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import gc
+import threading
 
 from simulator.app import create_app
 from simulator.config import Config
+from simulator.contract import load_contract
 from simulator.server import SandboxServer
 
 
-def test_a_worker_freezes_what_start_up_built_so_full_collections_skip_it(tmp_path):
+def test_a_worker_freezes_what_start_up_built_then_loads_openapi_core_in_the_background(tmp_path):
+    load_contract.cache_clear()  # a contract of its own, nothing loaded by earlier tests
     server = SandboxServer(Config(db_path=str(tmp_path / "w.db")), "127.0.0.1", 0, workers=1, threads=1)
     app = create_app(Config(db_path=str(tmp_path / "w.db")))  # what a worker builds before the hook
+    operations = list(load_contract().by_id.values())
+    assert not any(op.core.loaded for op in operations)
     assert any(obj is app for obj in gc.get_objects())
     try:
         server.cfg.post_worker_init(None)
         assert gc.get_freeze_count() > 0
         assert not any(obj is app for obj in gc.get_objects())  # no generation the collector scans holds it
+        [warm_up] = [t for t in threading.enumerate() if t.name == "contract-warm-up"]
+        warm_up.join(timeout=60)
+        assert all(op.core.loaded for op in operations)
     finally:
         gc.unfreeze()
     assert any(obj is app for obj in gc.get_objects())
