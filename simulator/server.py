@@ -22,11 +22,14 @@ def freeze_start_up_objects(_worker=None) -> None:
     gc.freeze()
 
 
-def ready_worker(_worker=None) -> None:
+def ready_worker(_worker=None) -> threading.Thread:
     """Once a worker has built its app: freeze what start-up made, then load openapi-core in the
-    background while the worker already serves (a request that needs it first waits for it)."""
+    background while the worker already serves (a request that needs it first waits for it).
+    Returns the loading thread."""
     freeze_start_up_objects()
-    threading.Thread(target=_warm_contract, name="contract-warm-up", daemon=True).start()
+    warm_up = threading.Thread(target=_warm_contract, name="contract-warm-up", daemon=True)
+    warm_up.start()
+    return warm_up
 
 
 def _warm_contract() -> None:

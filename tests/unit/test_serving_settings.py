@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 
 from simulator.app import create_app
 from simulator.config import Config
@@ -19,11 +18,11 @@ def test_a_worker_freezes_what_start_up_built_then_loads_openapi_core_in_the_bac
     assert not any(op.core.loaded for op in operations)
     assert any(obj is app for obj in gc.get_objects())
     try:
-        server.cfg.post_worker_init(None)
+        warm_up = server.cfg.post_worker_init(None)
         assert gc.get_freeze_count() > 0
         assert not any(obj is app for obj in gc.get_objects())  # no generation the collector scans holds it
-        [warm_up] = [t for t in threading.enumerate() if t.name == "contract-warm-up"]
         warm_up.join(timeout=60)
+        assert not warm_up.is_alive()
         assert all(op.core.loaded for op in operations)
     finally:
         gc.unfreeze()
