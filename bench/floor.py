@@ -59,15 +59,17 @@ class Files:
 
     @property
     def state(self) -> sqlite3.Connection:
-        if getattr(self.local, "state", None) is None:
-            self.local.state = self._open(self.db_path)
-        return self.local.state
+        return self._connection(self.db_path)
 
     @property
     def journal(self) -> sqlite3.Connection:
-        if getattr(self.local, "journal", None) is None:
-            self.local.journal = self._open(self.db_path + ".journal")
-        return self.local.journal
+        return self._connection(self.db_path + ".journal")
+
+    def _connection(self, path: str) -> sqlite3.Connection:
+        opened = self.local.__dict__.setdefault("connections", {})
+        if path not in opened:
+            opened[path] = self._open(path)
+        return opened[path]
 
 
 def prepare(db_path: str, tenant_id: str) -> None:

@@ -213,8 +213,12 @@ class Fixture:
 CREDENTIAL_BODY = {"key": "bench-provider-key", "provider": "CELCOIN", "type": "BAAS"}
 
 
+def credentials_line(headers: dict) -> str:
+    return line("POST", "/banking-auth/v1/credentials", headers, CREDENTIAL_BODY)
+
+
 def scenario_credentials(fx: Fixture, size: int) -> list[str]:
-    return [line("POST", "/banking-auth/v1/credentials", fx.headers(), CREDENTIAL_BODY)]
+    return [credentials_line(fx.headers())]
 
 
 def scenario_register(fx: Fixture, size: int) -> list[str]:
@@ -411,8 +415,7 @@ def prepare_floor(floor: Server) -> list[str]:
     prepare(floor.env["BENCH_FLOOR_DB"], tenant_id)
     token = jwt.encode({"tenant_id": tenant_id, "exp": int(time.time()) + 86400},
                        floor.env["BENCH_FLOOR_SECRET"], algorithm="HS256")
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    return [line("POST", "/banking-auth/v1/credentials", headers, CREDENTIAL_BODY)]
+    return [credentials_line({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})]
 
 
 def _replayed(fixture: Fixture, name: str, sim_app, baseline_app, pool: int,

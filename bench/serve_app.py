@@ -3,7 +3,7 @@ simulator's own server settings: `python -m bench.serve_app PORT WORKERS THREADS
 
 import sys
 
-from gunicorn.app.base import BaseApplication
+from simulator.gunicorn_app import GunicornApp, served_options
 
 
 def load_reference(name: str):
@@ -14,21 +14,8 @@ def load_reference(name: str):
     return app
 
 
-class ReferenceServer(BaseApplication):
-    def __init__(self, port: int, workers: int, threads: int, name: str):
-        self.name = name
-        self.options = {"bind": f"127.0.0.1:{port}", "workers": workers, "worker_class": "gthread",
-                        "threads": threads, "accesslog": None, "loglevel": "warning"}
-        super().__init__()
-
-    def load_config(self):
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        return load_reference(self.name)
-
-
 if __name__ == "__main__":
-    ReferenceServer(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]),
-                    sys.argv[4] if len(sys.argv) > 4 else "baseline").run()
+    port, workers, threads = (int(arg) for arg in sys.argv[1:4])
+    name = sys.argv[4] if len(sys.argv) > 4 else "baseline"
+    GunicornApp({**served_options("127.0.0.1", port, workers, threads), "loglevel": "warning"},
+                lambda: load_reference(name)).run()

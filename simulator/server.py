@@ -7,10 +7,9 @@ import logging
 import sys
 import threading
 
-from gunicorn.app.base import BaseApplication
-
 from simulator.config import Config
 from simulator.gateway.faults import SocketFaultNoise
+from simulator.gunicorn_app import GunicornApp, served_options
 
 
 def freeze_start_up_objects(_worker=None) -> None:
@@ -23,10 +22,9 @@ def freeze_start_up_objects(_worker=None) -> None:
 
 
 def ready_worker(_worker=None) -> threading.Thread:
-    """Once a worker has built its app: freeze what start-up made, then load openapi-core in the
-    background while the worker already serves (a request that needs it first waits for it).
-    Returns the loading thread."""
-    freeze_start_up_objects()
+    """Once a worker has built its app: load openapi-core in the background while the worker
+    already serves (a request that needs it first waits for it), then freeze what start-up and
+    the loading made, in one collection. Returns the loading thread."""
     warm_up = threading.Thread(target=_warm_contract, name="contract-warm-up", daemon=True)
     warm_up.start()
     return warm_up
@@ -35,35 +33,25 @@ def ready_worker(_worker=None) -> threading.Thread:
 def _warm_contract() -> None:
     from simulator.contract import load_contract
 
-    load_contract().warm()
-    freeze_start_up_objects()  # openapi-core's objects live as long as the worker too
+    try:
+        load_contract().warm()
+    finally:
+        freeze_start_up_objects()
 
 
-class SandboxServer(BaseApplication):
+class SandboxServer(GunicornApp):
     def __init__(self, config: Config, host: str, port: int, workers: int, threads: int):
         self.sandbox_config = config
-        self.options = {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "worker_class": "gthread",
-            "threads": threads,
-            "timeout": 120,
-            "graceful_timeout": 5,
-            "preload_app": False,  # each worker opens its own database connections
-            "accesslog": None,
+        super().__init__({
+            **served_options(host, port, workers, threads),
             "post_worker_init": ready_worker,
             "loglevel": config.log_level.lower(),
             "when_ready": lambda _arbiter: print(
                 f"pismo-sandbox listening on http://{host}:{port} (database: {config.db_path})",
                 file=sys.stderr, flush=True),
-        }
-        super().__init__()
+        }, self._create_app)
 
-    def load_config(self):
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
+    def _create_app(self):
         from simulator.app import create_app
         return create_app(self.sandbox_config)
 
