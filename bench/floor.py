@@ -30,7 +30,7 @@ import jwt
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, Response, g, request
 
-from simulator.domains.credentials.schemas import UpsertCredentialSchema
+from pismo_sandbox.domains.credentials.schemas import UpsertCredentialSchema
 
 PATH = "/banking-auth/v1/credentials"
 access_log = logging.getLogger("bench.floor")
@@ -38,7 +38,7 @@ access_log = logging.getLogger("bench.floor")
 
 def request_validator():
     """The compiled validator of the credential request schema in the bundled document."""
-    document = json.loads((resources.files("contracts") / "openapi" / "banking-auth.v1.json").read_text())
+    document = json.loads((resources.files("pismo_sandbox.contracts") / "openapi" / "banking-auth.v1.json").read_text())
     return jsonschema_rs.validator_for({"$ref": "#/components/schemas/PostCreateRequest",
                                         "components": document["components"]})
 

@@ -224,8 +224,8 @@ def scenario_credentials(fx: Fixture, size: int) -> list[str]:
 def scenario_register(fx: Fixture, size: int) -> list[str]:
     """One registration per Pismo account (a second one is a 409), so a pool of accounts and
     their tokens, made directly with the simulator's services (same database and key file)."""
-    from simulator.app import build_services
-    from simulator.config import Config
+    from pismo_sandbox.app import build_services
+    from pismo_sandbox.config import Config
 
     sandbox = build_services(Config(db_path=fx.db_path))
     scheme = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
 def simulator_server(db: pathlib.Path) -> Server:
     """The simulator served as `make run` serves it, on ``db``, not started yet."""
     port = free_port()
-    return Server([sys.executable, "-m", "simulator", "serve", "--port", str(port), "--db", str(db),
+    return Server([sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(port), "--db", str(db),
                    "--workers", str(WORKERS), "--threads", str(THREADS)], port)
 
 
@@ -433,9 +433,9 @@ def _inprocess_app(db_path: str):
     access log formatted and written, to nowhere) and with start-up objects frozen as served."""
     import logging
 
-    from simulator.app import create_app
-    from simulator.config import Config
-    from simulator.server import freeze_start_up_objects
+    from pismo_sandbox.app import create_app
+    from pismo_sandbox.config import Config
+    from pismo_sandbox.server import freeze_start_up_objects
 
     logger = logging.getLogger("pismo_sandbox")
     if not logger.handlers:

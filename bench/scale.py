@@ -15,9 +15,9 @@ CHUNK = 50_000
 
 def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) -> float:
     """Fill the database directly (the schema comes from the simulator's own migrations)."""
-    from simulator.app import build_services
-    from simulator.clock import isoformat
-    from simulator.config import Config
+    from pismo_sandbox.app import build_services
+    from pismo_sandbox.clock import isoformat
+    from pismo_sandbox.config import Config
 
     sandbox = build_services(Config(db_path=db_path))
     tenant = sandbox.tenancy.create_tenant("TN-scale").tenant_id

@@ -3,7 +3,7 @@ simulator's own server settings: `python -m bench.serve_app PORT WORKERS THREADS
 
 import sys
 
-from simulator.gunicorn_app import GunicornApp, served_options
+from pismo_sandbox.gunicorn_app import GunicornApp, served_options
 
 
 def load_reference(name: str):

@@ -44,8 +44,8 @@ from xml.etree import ElementTree as ET
 
 import yaml
 
-from contracts import hooks
-from simulator.contract import ADMIN, SOURCES, TOKEN, SpecSource, load_document, read_text
+from pismo_sandbox.contracts import hooks
+from pismo_sandbox.contract import ADMIN, SOURCES, TOKEN, SpecSource, load_document, read_text
 
 DEFAULT_SEED = 20240611
 DEFAULT_EXAMPLES = 100
@@ -652,8 +652,8 @@ def _fresh_app(cleanup: list[str], seed: int):
     """A simulator of the harness's own: a temporary database, ids seeded and the clock frozen at
     FROZEN_AT, so that every response (ids, timestamps) and therefore every request derived from
     one (links, values reused from responses) is the same on every run with the same seed."""
-    from simulator.app import create_app
-    from simulator.config import Config
+    from pismo_sandbox.app import create_app
+    from pismo_sandbox.config import Config
 
     directory = tempfile.mkdtemp(prefix="pismo-contract-")
     cleanup.append(directory)
@@ -717,7 +717,7 @@ def _codec_boleto():
     """A valid slip built with the FEBRABAN codec (check digits right; bank slips due in 30 days)."""
     from datetime import date, timedelta
 
-    from simulator.domains.bankslips import boleto
+    from pismo_sandbox.domains.bankslips import boleto
 
     def make(amount: Decimal, kind: str = "bank") -> dict:
         amount = Decimal(amount).quantize(Decimal("0.01"))

@@ -231,7 +231,7 @@ def _slip(text: Any, kind_type: Any, field: str):
     """The decoded slip if ``text`` is a valid bar code / digitable line of that type, else None."""
     from datetime import date
 
-    from simulator.domains.bankslips import boleto
+    from pismo_sandbox.domains.bankslips import boleto
 
     if not isinstance(text, str) or kind_type not in _KINDS:
         return None
@@ -335,7 +335,7 @@ def _pay_slip(case, state: RunState) -> None:
 def _receipts_query(case, state: RunState) -> None:
     """A window that is not inverted (beginDatetime <= endDatetime) and a paging cursor that is
     one (a previous page's last_evaluated_payment_datetime, or an RFC 3339 instant)."""
-    from simulator.clock import parse_instant
+    from pismo_sandbox.clock import parse_instant
 
     query = case.query
     if not isinstance(query, dict) or not positive(case, "query"):

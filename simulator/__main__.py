@@ -1,5 +1,5 @@
 """``python -m simulator`` runs the pismo-sandbox command."""
 
-from simulator.cli import main
+from pismo_sandbox.cli import main
 
 main()

@@ -6,34 +6,34 @@ import logging
 
 from flask import Flask
 
-from simulator import gateway
-from simulator.admin.routes import blueprint as admin_blueprint
-from simulator.clock import VirtualClock
-from simulator.config import Config
-from simulator.contract import load_contract
-from simulator.crypto import Fingerprinter, SecretBox, derive, load_master_key
-from simulator.domains.bank_accounts.repository import BankAccountRepository
-from simulator.domains.bank_accounts.routes import blueprint as bank_accounts_blueprint
-from simulator.domains.bank_accounts.service import BankAccountService
-from simulator.domains.bankslips import wiring as bankslips
-from simulator.domains.credentials.repository import CredentialRepository
-from simulator.domains.credentials.routes import blueprint as credentials_blueprint
-from simulator.domains.credentials.service import CredentialService
-from simulator.domains.passport.routes import blueprint as passport_blueprint
-from simulator.domains.passport.service import PassportService
-from simulator.domains.tenancy.repository import TenancyRepository
-from simulator.domains.tenancy.service import TenancyService
-from simulator.errors import register_error_handlers
-from simulator.events import EventLog
-from simulator.faults.engine import FaultEngine
-from simulator.faults.repository import FaultRepository
-from simulator.gateway.journal import JournalRepository
-from simulator.ids import Ids
-from simulator.jsonio import OrjsonProvider
-from simulator.services import EXTENSION, Services
-from simulator.settings import SettingsRepository
-from simulator.store import JOURNAL_MIGRATIONS, Store, journal_path
-from simulator.tokens import Tokens
+from pismo_sandbox import gateway
+from pismo_sandbox.admin.routes import blueprint as admin_blueprint
+from pismo_sandbox.clock import VirtualClock
+from pismo_sandbox.config import Config
+from pismo_sandbox.contract import load_contract
+from pismo_sandbox.crypto import Fingerprinter, SecretBox, derive, load_master_key
+from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
+from pismo_sandbox.domains.bank_accounts.routes import blueprint as bank_accounts_blueprint
+from pismo_sandbox.domains.bank_accounts.service import BankAccountService
+from pismo_sandbox.domains.bankslips import wiring as bankslips
+from pismo_sandbox.domains.credentials.repository import CredentialRepository
+from pismo_sandbox.domains.credentials.routes import blueprint as credentials_blueprint
+from pismo_sandbox.domains.credentials.service import CredentialService
+from pismo_sandbox.domains.passport.routes import blueprint as passport_blueprint
+from pismo_sandbox.domains.passport.service import PassportService
+from pismo_sandbox.domains.tenancy.repository import TenancyRepository
+from pismo_sandbox.domains.tenancy.service import TenancyService
+from pismo_sandbox.errors import register_error_handlers
+from pismo_sandbox.events import EventLog
+from pismo_sandbox.faults.engine import FaultEngine
+from pismo_sandbox.faults.repository import FaultRepository
+from pismo_sandbox.gateway.journal import JournalRepository
+from pismo_sandbox.ids import Ids
+from pismo_sandbox.jsonio import OrjsonProvider
+from pismo_sandbox.services import EXTENSION, Services
+from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
+from pismo_sandbox.tokens import Tokens
 
 BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint, bank_accounts_blueprint,
               *bankslips.BLUEPRINTS)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from simulator.config import Config
+from pismo_sandbox.config import Config
 
 
 def _config(**overrides) -> Config:
@@ -34,8 +34,8 @@ def main() -> None:
 def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
           faults_file: str | None) -> None:
     """Serve the simulator with gunicorn."""
-    from simulator.faults.files import FaultFileError, read_rules
-    from simulator.server import serve as run
+    from pismo_sandbox.faults.files import FaultFileError, read_rules
+    from pismo_sandbox.server import serve as run
 
     config = _config(db_path=db_path, faults_file=faults_file)
     if config.faults_file:
@@ -54,8 +54,8 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
 @click.option("--db", "db_path", default=None)
 def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_path: str | None) -> None:
     """Print a token for TENANT (and ACCOUNT) signed with this database's key."""
-    from simulator.app import build_services
-    from simulator.errors import SandboxError
+    from pismo_sandbox.app import build_services
+    from pismo_sandbox.errors import SandboxError
 
     sandbox = build_services(_config(db_path=db_path))
     try:
@@ -72,7 +72,7 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
 @click.option("--db", "db_path", default=None)
 def reset(db_path: str | None) -> None:
     """Delete all simulated state in the database (tenants, accounts, events, the journal, ...)."""
-    from simulator.app import build_services
+    from pismo_sandbox.app import build_services
 
     sandbox = build_services(_config(db_path=db_path))
     sandbox.reset()
@@ -111,7 +111,7 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
     Exit status: 0 when every check passed, 1 on failures, 2 when the run could not start.
     """
     try:
-        from contracts import harness
+        from pismo_sandbox.contracts import harness
     except ImportError as error:  # schemathesis is an optional dependency
         click.echo(f"error: {error}; install the contract extra: pip install 'pismo-sandbox[test]'", err=True)
         sys.exit(2)
@@ -150,9 +150,9 @@ def drill(files: tuple[str, ...], junit_path: str | None, client_command: str | 
 
     Every file is checked before anything runs: a mistake stops the run (exit 2) naming the file,
     the line and the field. The format is described in scenarios/README.md."""
-    from simulator.drills.report import summary_line, text_report, write_junit
-    from simulator.drills.runner import run_drills
-    from simulator.drills.scenario import ScenarioError, load_scenarios
+    from pismo_sandbox.drills.report import summary_line, text_report, write_junit
+    from pismo_sandbox.drills.runner import run_drills
+    from pismo_sandbox.drills.scenario import ScenarioError, load_scenarios
 
     try:
         scenarios = load_scenarios(files)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
-from simulator.errors import Conflict
-from simulator.settings import SettingsRepository
+from pismo_sandbox.errors import Conflict
+from pismo_sandbox.settings import SettingsRepository
 
 UTC = timezone.utc
 # The sandbox clock stays where tokens (Unix time), TTLs and clearing days can still be added.

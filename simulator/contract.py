@@ -21,9 +21,9 @@ from typing import Any, Iterable
 import jsonpatch
 import yaml
 
-from simulator.errors import SandboxError
-from simulator.jsonio import TooDeep, number_outside
-from simulator.validation import INTEGER_TEXT as _INTEGER_TEXT, CompiledOperation, resolve_ref as _resolve
+from pismo_sandbox.errors import SandboxError
+from pismo_sandbox.jsonio import TooDeep, number_outside
+from pismo_sandbox.validation import INTEGER_TEXT as _INTEGER_TEXT, CompiledOperation, resolve_ref as _resolve
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # libyaml's parser where PyYAML was built with it (its wheels are): the same safe constructor,
@@ -61,7 +61,7 @@ SOURCES: tuple[SpecSource, ...] = (
 
 
 def spec_dir():
-    return resources.files("contracts") / "openapi"
+    return resources.files("pismo_sandbox.contracts") / "openapi"
 
 
 def read_text(filename: str) -> str:
@@ -191,7 +191,7 @@ def _base_path(document: dict) -> str:
 
 def _core():
     """simulator.openapi_bridge, imported on first use (see CoreApi)."""
-    from simulator import openapi_bridge
+    from pismo_sandbox import openapi_bridge
     return openapi_bridge
 
 

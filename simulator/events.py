@@ -9,9 +9,9 @@ from datetime import datetime
 
 import sqlite_utils
 
-from simulator.clock import isoformat
-from simulator.ids import Ids
-from simulator.store import Store
+from pismo_sandbox.clock import isoformat
+from pismo_sandbox.ids import Ids
+from pismo_sandbox.store import Store
 
 
 @dataclass(frozen=True)

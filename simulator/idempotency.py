@@ -29,9 +29,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from simulator.crypto import Fingerprinter
-from simulator.errors import SandboxError
-from simulator.store import Store
+from pismo_sandbox.crypto import Fingerprinter
+from pismo_sandbox.errors import SandboxError
+from pismo_sandbox.store import Store
 
 REPLAY_HEADER = "x-idempotency-replayed"
 LEASE_SECONDS = 60.0

@@ -7,9 +7,9 @@ import logging
 import sys
 import threading
 
-from simulator.config import Config
-from simulator.gateway.faults import SocketFaultNoise
-from simulator.gunicorn_app import GunicornApp, served_options
+from pismo_sandbox.config import Config
+from pismo_sandbox.gateway.faults import SocketFaultNoise
+from pismo_sandbox.gunicorn_app import GunicornApp, served_options
 
 
 def freeze_start_up_objects(_worker=None) -> None:
@@ -31,7 +31,7 @@ def ready_worker(_worker=None) -> threading.Thread:
 
 
 def _warm_contract() -> None:
-    from simulator.contract import load_contract
+    from pismo_sandbox.contract import load_contract
 
     try:
         load_contract().warm()
@@ -52,7 +52,7 @@ class SandboxServer(GunicornApp):
         }, self._create_app)
 
     def _create_app(self):
-        from simulator.app import create_app
+        from pismo_sandbox.app import create_app
         return create_app(self.sandbox_config)
 
 
@@ -63,8 +63,8 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
         # An in-memory database lives in one process; seeded ids repeat only in one process
         # (two workers with one seed would draw the same ids).
         workers = 1
-    from simulator.app import build_services
-    from simulator.faults.files import read_rules
+    from pismo_sandbox.app import build_services
+    from pismo_sandbox.faults.files import read_rules
 
     # Migrate (and load --faults) once before forking; the connection is closed again.
     sandbox = build_services(config)

@@ -13,23 +13,23 @@ from flask import current_app
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from simulator.clock import VirtualClock
-    from simulator.config import Config
-    from simulator.contract import Contract
-    from simulator.crypto import Fingerprinter, SecretBox
-    from simulator.domains.bank_accounts.service import BankAccountService
-    from simulator.domains.bankslips.service import BankSlipService
-    from simulator.domains.credentials.service import CredentialService
-    from simulator.domains.passport.service import PassportService
-    from simulator.domains.tenancy.service import TenancyService
-    from simulator.events import EventLog
-    from simulator.faults.engine import FaultEngine
-    from simulator.gateway.journal import JournalRepository
-    from simulator.idempotency import IdempotencyKeys
-    from simulator.ids import Ids
-    from simulator.settings import SettingsRepository
-    from simulator.store import Store
-    from simulator.tokens import Tokens
+    from pismo_sandbox.clock import VirtualClock
+    from pismo_sandbox.config import Config
+    from pismo_sandbox.contract import Contract
+    from pismo_sandbox.crypto import Fingerprinter, SecretBox
+    from pismo_sandbox.domains.bank_accounts.service import BankAccountService
+    from pismo_sandbox.domains.bankslips.service import BankSlipService
+    from pismo_sandbox.domains.credentials.service import CredentialService
+    from pismo_sandbox.domains.passport.service import PassportService
+    from pismo_sandbox.domains.tenancy.service import TenancyService
+    from pismo_sandbox.events import EventLog
+    from pismo_sandbox.faults.engine import FaultEngine
+    from pismo_sandbox.gateway.journal import JournalRepository
+    from pismo_sandbox.idempotency import IdempotencyKeys
+    from pismo_sandbox.ids import Ids
+    from pismo_sandbox.settings import SettingsRepository
+    from pismo_sandbox.store import Store
+    from pismo_sandbox.tokens import Tokens
 
 EXTENSION = "pismo_sandbox"
 

@@ -11,7 +11,7 @@ import threading
 
 import sqlite_utils
 
-from simulator.store import GENERATION, Store
+from pismo_sandbox.store import GENERATION, Store
 
 
 class SettingsRepository:

@@ -20,7 +20,7 @@ from typing import Iterator
 import sqlite_utils
 from sqlite_utils.utils import dedupe_keys
 
-from simulator.config import SYNCHRONOUS_LEVELS
+from pismo_sandbox.config import SYNCHRONOUS_LEVELS
 
 BUSY_TIMEOUT_MS = 15_000
 

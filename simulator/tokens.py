@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 import jwt
 
-from simulator.clock import Clock
-from simulator.errors import Unauthorized
-from simulator.ids import Ids
+from pismo_sandbox.clock import Clock
+from pismo_sandbox.errors import Unauthorized
+from pismo_sandbox.ids import Ids
 
 ISSUER = "Passport"
 ALGORITHMS = ("HS256", "HS512")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from simulator.app import create_app
-from simulator.config import Config
+from pismo_sandbox.app import create_app
+from pismo_sandbox.config import Config
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ class ServedSandbox:
 
     def start(self, timeout: float = 20) -> "ServedSandbox":
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "simulator", "serve", "--port", str(self.port), "--db",
+            [sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(self.port), "--db",
              self.db_path, "--workers", str(self.workers)],
             stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + timeout

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from simulator import __version__
-from simulator.admin.schemas import account_schema, journal_schema, tenant_schema
-from simulator.clock import isoformat, parse_instant
-from simulator.errors import NotFound
-from simulator.events import EventFilter
-from simulator.responses import bodiless
-from simulator.services import services
+from pismo_sandbox import __version__
+from pismo_sandbox.admin.schemas import account_schema, journal_schema, tenant_schema
+from pismo_sandbox.clock import isoformat, parse_instant
+from pismo_sandbox.errors import NotFound
+from pismo_sandbox.events import EventFilter
+from pismo_sandbox.responses import bodiless
+from pismo_sandbox.services import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
 

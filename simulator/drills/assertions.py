@@ -6,8 +6,8 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from simulator.drills.invariants import describe_payment, describe_row
-from simulator.drills.model import Check, Exchange, Observation
+from pismo_sandbox.drills.invariants import describe_payment, describe_row
+from pismo_sandbox.drills.model import Check, Exchange, Observation
 
 
 def count_text(count: dict) -> str:

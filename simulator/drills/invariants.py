@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable
 
-from simulator.drills.model import Check, Observation
+from pismo_sandbox.drills.model import Check, Observation
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 # The journal records these as 502; the client saw no HTTP answer at all.

@@ -10,8 +10,8 @@ import textwrap
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from simulator.drills.invariants import describe_row, fault_text
-from simulator.drills.model import Check, DrillResult
+from pismo_sandbox.drills.invariants import describe_row, fault_text
+from pismo_sandbox.drills.model import Check, DrillResult
 
 MAX_JOURNAL_LINES = 40
 OUTPUT_TAIL_LINES = 15

@@ -27,9 +27,9 @@ from typing import Callable, Iterable
 
 import requests
 
-from simulator.drills import assertions, invariants
-from simulator.drills.model import Check, ClientRun, DrillResult, Exchange, Observation
-from simulator.drills.scenario import Scenario, format_path, interpolate
+from pismo_sandbox.drills import assertions, invariants
+from pismo_sandbox.drills.model import Check, ClientRun, DrillResult, Exchange, Observation
+from pismo_sandbox.drills.scenario import Scenario, format_path, interpolate
 
 TOKEN_TTL = 31_536_000          # the longest the admin API issues: advancing the clock never expires it
 QUIET_SECONDS = 0.3              # no new journal row for this long: nothing is in flight
@@ -85,7 +85,7 @@ class SandboxProcess:
             self.port = free_port()
             with open(self.log_path, "ab") as log:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "simulator", "serve", "--host", "127.0.0.1", "--port",
+                    [sys.executable, "-m", "pismo_sandbox", "serve", "--host", "127.0.0.1", "--port",
                      str(self.port), "--db", os.path.join(self.directory, "drill.db"),
                      "--workers", str(self.workers), "--threads", str(self.threads)],
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,

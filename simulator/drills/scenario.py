@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from simulator.faults.rules import FaultRuleSchema, load_rule
+from pismo_sandbox.faults.rules import FaultRuleSchema, load_rule
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ACCOUNT_STATUSES = ("NORMAL", "BLOCKED", "CANCELLED", "PENDING", "CREATED")
@@ -267,7 +267,7 @@ class ClockSchema(Strict):
     @validates_schema
     def check(self, data, **_):
         if data.get("now") is not None:
-            from simulator.clock import parse_instant
+            from pismo_sandbox.clock import parse_instant
             try:
                 parse_instant(data["now"])
             except ValueError:
@@ -297,7 +297,7 @@ class TenantSchema(Strict):
 
 
 def _trigger_names() -> list[str]:
-    from simulator.domains.bankslips.triggers import TRIGGERS
+    from pismo_sandbox.domains.bankslips.triggers import TRIGGERS
     return sorted(TRIGGERS)
 
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
-from simulator.clock import Clock, isoformat
-from simulator.faults.errors import InvalidFaultRule
-from simulator.faults.repository import FaultRepository
-from simulator.faults.rules import Action, FaultRule, Match, dump_rule, load_rule
-from simulator.ids import Ids
-from simulator.settings import SettingsRepository
-from simulator.store import Store
+from pismo_sandbox.clock import Clock, isoformat
+from pismo_sandbox.faults.errors import InvalidFaultRule
+from pismo_sandbox.faults.repository import FaultRepository
+from pismo_sandbox.faults.rules import Action, FaultRule, Match, dump_rule, load_rule
+from pismo_sandbox.ids import Ids
+from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.store import Store
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Errors of the fault-rule admin API."""
 
-from simulator.errors import SandboxError
+from pismo_sandbox.errors import SandboxError
 
 
 class InvalidFaultRule(SandboxError):

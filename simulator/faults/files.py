@@ -7,7 +7,7 @@ import pathlib
 import yaml
 from marshmallow import ValidationError
 
-from simulator.faults.rules import load_rule
+from pismo_sandbox.faults.rules import load_rule
 
 
 class FaultFileError(ValueError):

@@ -6,7 +6,7 @@ import json
 
 import sqlite_utils
 
-from simulator.store import Store
+from pismo_sandbox.store import Store
 
 
 class FaultRepository:

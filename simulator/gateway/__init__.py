@@ -11,10 +11,10 @@ import time
 
 from flask import Flask, Response, g, request
 
-from simulator.contract import Operation
-from simulator.errors import SandboxError, error_response
-from simulator.gateway import auth, faults, journal, limits, tracking
-from simulator.services import Services
+from pismo_sandbox.contract import Operation
+from pismo_sandbox.errors import SandboxError, error_response
+from pismo_sandbox.gateway import auth, faults, journal, limits, tracking
+from pismo_sandbox.services import Services
 
 log = logging.getLogger("pismo_sandbox")
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hmac
 
-from simulator.contract import ADMIN, NONE, Operation
-from simulator.errors import SandboxError
-from simulator.services import Services
-from simulator.tokens import Principal
+from pismo_sandbox.contract import ADMIN, NONE, Operation
+from pismo_sandbox.errors import SandboxError
+from pismo_sandbox.services import Services
+from pismo_sandbox.tokens import Principal
 
 
 def bearer_token(request, op: Operation) -> str | None:

@@ -14,9 +14,9 @@ from http import HTTPStatus
 
 from flask import Response, g, jsonify
 
-from simulator.contract import ADMIN, Contract, Operation
-from simulator.faults.engine import Decision, RequestFacts, delay_for
-from simulator.faults.rules import Action, FaultRule, Match, Schedule
+from pismo_sandbox.contract import ADMIN, Contract, Operation
+from pismo_sandbox.faults.engine import Decision, RequestFacts, delay_for
+from pismo_sandbox.faults.rules import Action, FaultRule, Match, Schedule
 
 HEADER = "x-sandbox-fault"
 log = logging.getLogger("pismo_sandbox")

@@ -8,9 +8,9 @@ import time
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from simulator.clock import isoformat
-from simulator.jsonio import sorted_compact
-from simulator.store import Store
+from pismo_sandbox.clock import isoformat
+from pismo_sandbox.jsonio import sorted_compact
+from pismo_sandbox.store import Store
 
 access_log = logging.getLogger("pismo_sandbox.access")
 PRUNE_EVERY = 500

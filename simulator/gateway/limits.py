@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from simulator.contract import Operation
+from pismo_sandbox.contract import Operation
 
 
 def check_body_size(request, op: Operation, limit: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from simulator.ids import Ids
+from pismo_sandbox.ids import Ids
 
 # Accept the client's id when it looks like an id (no spaces or control characters).
 _SAFE = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")

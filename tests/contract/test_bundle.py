@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from simulator.contract import SOURCES, load_contract, load_document, load_overlay, parse_document, read_text
+from pismo_sandbox.contract import SOURCES, load_contract, load_document, load_overlay, parse_document, read_text
 
 
 
@@ -139,7 +139,7 @@ def test_every_operation_has_a_handler(app):
 
 def _constrained_parameters(op, document: dict) -> bool:
     """Whether any parameter can fail validation (a bare string parameter never can)."""
-    from simulator.validation import resolve_ref
+    from pismo_sandbox.validation import resolve_ref
     item = document["paths"][op.path]
     for raw in item.get("parameters", []) + item[op.method.lower()].get("parameters", []):
         param = resolve_ref(document, raw)

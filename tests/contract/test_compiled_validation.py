@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
 
-from simulator.contract import load_contract
-from simulator.validation import resolve_ref as _resolve
+from pismo_sandbox.contract import load_contract
+from pismo_sandbox.validation import resolve_ref as _resolve
 
 CONTRACT = load_contract()
 OPERATIONS = sorted(CONTRACT.operations.values(), key=lambda op: op.operation_id)

@@ -9,9 +9,9 @@ import json
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from contracts import harness
-from simulator.app import create_app
-from simulator.config import Config
+from pismo_sandbox.contracts import harness
+from pismo_sandbox.app import create_app
+from pismo_sandbox.config import Config
 
 QUICK = {"examples": 10, "phases": ("examples", "coverage", "fuzzing")}
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from contracts import harness
+from pismo_sandbox.contracts import harness
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def test_the_cli_reads_credentials_from_the_environment_and_writes_junit(served,
     server, env = served
     report = tmp_path / "contract.xml"
     completed = subprocess.run(
-        [sys.executable, "-m", "simulator", "contract", "--spec", "passport,banking-auth", "--examples", "5",
+        [sys.executable, "-m", "pismo_sandbox", "contract", "--spec", "passport,banking-auth", "--examples", "5",
          "--junit", str(report)], env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "OK: 0 failures" in completed.stdout
@@ -57,7 +57,7 @@ def test_the_cli_reads_credentials_from_the_environment_and_writes_junit(served,
 def test_the_cli_exits_2_when_login_is_refused(served):
     server, env = served
     wrong = {**env, "PISMO_SERVER_SECRET": "not-the-secret"}
-    completed = subprocess.run([sys.executable, "-m", "simulator", "contract", "--spec", "banking-auth",
+    completed = subprocess.run([sys.executable, "-m", "pismo_sandbox", "contract", "--spec", "banking-auth",
                                 "--examples", "5"], env={**os.environ, **wrong}, capture_output=True,
                                text=True, timeout=300)
     assert completed.returncode == 2, completed.stdout + completed.stderr

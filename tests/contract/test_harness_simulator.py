@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from contracts import harness, hooks
-from simulator.contract import ADMIN, SOURCES, load_contract
+from pismo_sandbox.contracts import harness, hooks
+from pismo_sandbox.contract import ADMIN, SOURCES, load_contract
 
 EXAMPLES = 100
 SEED = harness.DEFAULT_SEED

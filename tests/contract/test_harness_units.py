@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from contracts import harness, hooks
-from simulator.cli import main
-from simulator.contract import SOURCES
+from pismo_sandbox.contracts import harness, hooks
+from pismo_sandbox.cli import main
+from pismo_sandbox.contract import SOURCES
 
 
 def _sources(*names):

@@ -13,8 +13,8 @@ import textwrap
 def test_openapi_core_is_imported_only_when_a_request_first_needs_it(tmp_path):
     program = textwrap.dedent(f"""
         import json, sys
-        from simulator.app import create_app
-        from simulator.config import Config
+        from pismo_sandbox.app import create_app
+        from pismo_sandbox.config import Config
 
         seen = {{}}
         client = create_app(Config(db_path={str(tmp_path / "lazy.db")!r})).test_client()

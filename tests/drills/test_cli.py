@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from simulator.cli import main
+from pismo_sandbox.cli import main
 
 from tests.drills.conftest import NAIVE_CLIENT, SCENARIOS
 

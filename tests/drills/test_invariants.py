@@ -3,10 +3,10 @@ client behaved, and fails naming the requests involved when it did not."""
 
 from __future__ import annotations
 
-from simulator.drills import invariants
-from simulator.drills.assertions import count_check, response_problems
-from simulator.drills.invariants import attempt_groups
-from simulator.drills.model import Exchange, Observation
+from pismo_sandbox.drills import invariants
+from pismo_sandbox.drills.assertions import count_check, response_problems
+from pismo_sandbox.drills.invariants import attempt_groups
+from pismo_sandbox.drills.model import Exchange, Observation
 
 PAY = "post-integrated-payments-api-v1-bankslips-pay"
 PAY_PATH = "/integrated-payments/v1/bankslips/pay"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from simulator.drills.model import Check, ClientRun, DrillResult, Observation
-from simulator.drills.report import junit_xml, summary_line, text_report, write_junit
+from pismo_sandbox.drills.model import Check, ClientRun, DrillResult, Observation
+from pismo_sandbox.drills.report import junit_xml, summary_line, text_report, write_junit
 
 RULE = {"id": "fault-1", "match": {"operation_id": "post-integrated-payments-api-v1-bankslips-pay"},
         "action": {"type": "status", "status": 504}, "phase": "after", "schedule": {"times": 1},

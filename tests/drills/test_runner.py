@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.drills.report import text_report
-from simulator.drills.runner import DrillRunner
-from simulator.drills.scenario import load_scenario
+from pismo_sandbox.drills.report import text_report
+from pismo_sandbox.drills.runner import DrillRunner
+from pismo_sandbox.drills.scenario import load_scenario
 
 from tests.drills.conftest import NAIVE_CLIENT, SCENARIOS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.drills.scenario import ScenarioError, interpolate, load_scenario, load_scenarios
+from pismo_sandbox.drills.scenario import ScenarioError, interpolate, load_scenario, load_scenarios
 
 from tests.drills.conftest import SCENARIOS
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from simulator.app import create_app
-from simulator.config import Config
+from pismo_sandbox.app import create_app
+from pismo_sandbox.config import Config
 
 
 def test_create_tenant_returns_credentials_once(client):
@@ -109,7 +109,7 @@ def test_clock_rejects_a_bad_instant(client):
 
 
 def test_events_are_listed_in_the_pismo_envelope_and_filtered(app, client, tenant):
-    from simulator.services import EXTENSION
+    from pismo_sandbox.services import EXTENSION
     sandbox = app.extensions[EXTENSION]
     with sandbox.store.transaction() as db:
         for event in ("bankslip_status_change", "authorization-event", "bankslip_status_change"):

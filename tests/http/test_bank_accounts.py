@@ -8,11 +8,11 @@ import sqlite3
 import pytest
 import yaml
 
-from simulator.app import create_app
-from simulator.config import Config
-from simulator.contract import load_contract, parse_document, read_text
-from simulator.domains.bank_accounts.service import TRIGGERS
-from simulator.services import EXTENSION
+from pismo_sandbox.app import create_app
+from pismo_sandbox.config import Config
+from pismo_sandbox.contract import load_contract, parse_document, read_text
+from pismo_sandbox.domains.bank_accounts.service import TRIGGERS
+from pismo_sandbox.services import EXTENSION
 from tests.conftest import Sandbox
 
 BASE = "/intl-bankaccounts/v2/accounts"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from simulator.domains.bank_accounts import ispb
-from simulator.domains.bank_accounts.schemas import RegisterBrazilAccount
-from simulator.domains.bank_accounts.service import ACCOUNT_TYPES, TRIGGERS, scheme_problems
+from pismo_sandbox.domains.bank_accounts import ispb
+from pismo_sandbox.domains.bank_accounts.schemas import RegisterBrazilAccount
+from pismo_sandbox.domains.bank_accounts.service import ACCOUNT_TYPES, TRIGGERS, scheme_problems
 
 BASE = "/intl-bankaccounts/v2/accounts"
 ISPBS = sorted(ispb.institutions())

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from simulator.config import Config
+from pismo_sandbox.config import Config
 from tests.http._bankslips import MONDAY, payer, slips  # noqa: F401 (fixtures)
 
 STATUS_EVENT, RECONCILIATION = "bankslip_status_change", "financial_reconciliation"

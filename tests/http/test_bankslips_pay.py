@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from simulator.contract import SOURCES, load_contract, parse_document, read_text
-from simulator.domains.bankslips.triggers import PAY as PAY_STAGE, TRIGGERS
-from simulator.domains.bankslips.service import BankSlipService
+from pismo_sandbox.contract import SOURCES, load_contract, parse_document, read_text
+from pismo_sandbox.domains.bankslips.triggers import PAY as PAY_STAGE, TRIGGERS
+from pismo_sandbox.domains.bankslips.service import BankSlipService
 from tests.http._bankslips import PAY, payer, slips  # noqa: F401 (fixtures)
 
 PAY_OP = "post-integrated-payments-api-v1-bankslips-pay"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.domains.bankslips.repository import BankSlipRepository, ReceiptsFilter
-from simulator.services import EXTENSION
+from pismo_sandbox.domains.bankslips.repository import BankSlipRepository, ReceiptsFilter
+from pismo_sandbox.services import EXTENSION
 from tests.http._bankslips import RECEIPTS, payer, slips  # noqa: F401 (fixtures)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.domains.bankslips.registry import is_valid_cnpj, is_valid_cpf
+from pismo_sandbox.domains.bankslips.registry import is_valid_cnpj, is_valid_cpf
 from tests.http._bankslips import VALIDATE, payer, slips  # noqa: F401 (fixtures)
 
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.crypto import SecretBox, derive, load_master_key
-from simulator.domains.credentials.providers import SUPPORTED
-from simulator.store import journal_path
+from pismo_sandbox.crypto import SecretBox, derive, load_master_key
+from pismo_sandbox.domains.credentials.providers import SUPPORTED
+from pismo_sandbox.store import journal_path
 
 URL = "/banking-auth/v1/credentials"
 PROVIDERS, TYPES = ["BTG", "CELCOIN", "JDPI"], ["PIX", "BAAS"]

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from simulator.app import create_app
-from simulator.config import Config
+from pismo_sandbox.app import create_app
+from pismo_sandbox.config import Config
 
 URL = "/banking-auth/v1/credentials"
 BODY = {"key": "k", "provider": "CELCOIN", "type": "PIX"}

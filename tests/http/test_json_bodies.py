@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.jsonio import MAX_DEPTH
+from pismo_sandbox.jsonio import MAX_DEPTH
 
 CREDENTIALS = "/banking-auth/v1/credentials"
 PAY = "/integrated-payments/v1/bankslips/pay"

@@ -150,7 +150,7 @@ def test_a_bad_faults_file_stops_the_server_with_a_clear_error(tmp_path):
     import sys
     rules = tmp_path / "faults.yaml"
     rules.write_text("- action: {type: status}\n")
-    out = subprocess.run([sys.executable, "-m", "simulator", "serve", "--db", str(tmp_path / "x.db"),
+    out = subprocess.run([sys.executable, "-m", "pismo_sandbox", "serve", "--db", str(tmp_path / "x.db"),
                           "--faults", str(rules)], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "rule 1" in out.stderr and "status" in out.stderr

@@ -93,7 +93,7 @@ def test_token_command_prints_a_token_the_server_accepts(serve, tmp_path):
     server = serve(db_path=db)
     tenant = requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=10).json()
     account = requests.post(f"{server.url}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()
-    out = subprocess.run([sys.executable, "-m", "simulator", "token", "--tenant", tenant["tenant_id"],
+    out = subprocess.run([sys.executable, "-m", "pismo_sandbox", "token", "--tenant", tenant["tenant_id"],
                           "--account", str(account["account_id"]), "--db", db],
                          capture_output=True, text=True, check=True)
     token = out.stdout.strip()
@@ -103,7 +103,7 @@ def test_token_command_prints_a_token_the_server_accepts(serve, tmp_path):
 
 
 def test_token_command_refuses_an_unknown_tenant(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "simulator", "token", "--tenant", "TN-nope",
+    out = subprocess.run([sys.executable, "-m", "pismo_sandbox", "token", "--tenant", "TN-nope",
                           "--db", str(tmp_path / "x.db")], capture_output=True, text=True)
     assert out.returncode == 2
     assert "TN-nope does not exist" in out.stderr

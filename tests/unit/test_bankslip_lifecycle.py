@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.clock import isoformat
-from simulator.domains.bankslips import lifecycle as lc
-from simulator.domains.bankslips.lifecycle import Calendar, Lifecycle
-from simulator.domains.bankslips.providers import PROVIDERS
-from simulator.domains.bankslips.repository import BankSlipRepository
-from simulator.events import EventFilter, EventLog
-from simulator.ids import Ids
-from simulator.store import Store
+from pismo_sandbox.clock import isoformat
+from pismo_sandbox.domains.bankslips import lifecycle as lc
+from pismo_sandbox.domains.bankslips.lifecycle import Calendar, Lifecycle
+from pismo_sandbox.domains.bankslips.providers import PROVIDERS
+from pismo_sandbox.domains.bankslips.repository import BankSlipRepository
+from pismo_sandbox.events import EventFilter, EventLog
+from pismo_sandbox.ids import Ids
+from pismo_sandbox.store import Store
 
 START = datetime(2025, 6, 2, 13, 0, tzinfo=timezone.utc)
 TENANT = "TN-lifecycle"

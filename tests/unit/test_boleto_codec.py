@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.domains.bankslips.boleto import (
+from pismo_sandbox.domains.bankslips.boleto import (
     BANK,
     DEALERSHIP,
     InvalidSlip,

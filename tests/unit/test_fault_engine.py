@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from simulator.faults.engine import RequestFacts, delay_for, draw, fires, matches
-from simulator.faults.rules import Match, load_rule
+from pismo_sandbox.faults.engine import RequestFacts, delay_for, draw, fires, matches
+from pismo_sandbox.faults.rules import Match, load_rule
 
 FACTS = RequestFacts(operation_id="post-credentials", method="POST", path="/banking-auth/v1/credentials",
                      tenant_id="TN-a", account_id=7)
@@ -57,7 +57,7 @@ def test_draws_do_not_depend_on_the_process():
     # so a fresh interpreter (with another PYTHONHASHSEED) draws the same numbers.
     import subprocess
     import sys
-    code = "from simulator.faults.engine import draw; print(repr([draw(7, n) for n in range(1, 6)]))"
+    code = "from pismo_sandbox.faults.engine import draw; print(repr([draw(7, n) for n in range(1, 6)]))"
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
     assert runs == {repr([draw(7, n) for n in range(1, 6)]) + "\n"}

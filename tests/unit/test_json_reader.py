@@ -8,7 +8,7 @@ import json
 from flask import Flask
 from hypothesis import given, settings, strategies as st
 
-from simulator.jsonio import OrjsonProvider
+from pismo_sandbox.jsonio import OrjsonProvider
 
 READER = OrjsonProvider(Flask("reader"))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gc
 
-from simulator.app import create_app
-from simulator.config import Config
-from simulator.contract import load_contract
-from simulator.server import SandboxServer
+from pismo_sandbox.app import create_app
+from pismo_sandbox.config import Config
+from pismo_sandbox.contract import load_contract
+from pismo_sandbox.server import SandboxServer
 
 
 def test_a_worker_loads_openapi_core_in_the_background_then_freezes_what_start_up_built(tmp_path):

@@ -16,10 +16,10 @@ import threading
 
 import pytest
 
-from simulator.gateway.journal import JournalRepository
-from simulator.app import build_services
-from simulator.config import Config
-from simulator.store import JOURNAL_MIGRATIONS, MIGRATIONS, Store, journal_path
+from pismo_sandbox.gateway.journal import JournalRepository
+from pismo_sandbox.app import build_services
+from pismo_sandbox.config import Config
+from pismo_sandbox.store import JOURNAL_MIGRATIONS, MIGRATIONS, Store, journal_path
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_a_single_write_inside_a_transaction_is_undone_with_it(store):
 
 
 def test_the_active_bank_account_lookup_is_planned_on_its_partial_index_before_binding(store):
-    from simulator.domains.bank_accounts.repository import BankAccountRepository
+    from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
 
     sql = BankAccountRepository.FIND_ACTIVE
     plan = store.db.conn.execute(f"EXPLAIN QUERY PLAN {sql}", [None] * sql.count("?")).fetchall()
@@ -118,7 +118,7 @@ def test_an_unknown_sync_level_is_refused(tmp_path):
 def test_the_command_line_names_a_bad_setting_without_a_traceback(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from simulator.cli import main
+    from pismo_sandbox.cli import main
 
     monkeypatch.setenv("PISMO_SANDBOX_SYNCHRONOUS", "SOMETIMES")
     result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "x.db")])
@@ -132,7 +132,7 @@ def test_a_commit_survives_the_process_dying_right_after_it(tmp_path):
     Store(path).migrate()
     child = textwrap.dedent(f"""
         import os
-        from simulator.store import Store
+        from pismo_sandbox.store import Store
         store = Store({path!r})
         with store.transaction() as db:
             db.execute("INSERT INTO settings (key, value) VALUES ('survivor', 'yes')")

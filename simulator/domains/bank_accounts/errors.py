@@ -1,7 +1,7 @@
 """Error codes of the bank-account operations, as seed 002 documents them (plus the one
 sandbox-authored code, EIBA0029, that the read-back and removal specs add)."""
 
-from simulator.errors import SandboxError
+from pismo_sandbox.errors import SandboxError
 
 
 class ValidationFailed(SandboxError):

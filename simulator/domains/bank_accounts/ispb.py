@@ -20,7 +20,7 @@ class Institution:
 @functools.lru_cache(maxsize=1)
 def institutions() -> dict[str, Institution]:
     """Every bundled institution, by ISPB."""
-    text = (resources.files("simulator") / "data" / "ispb.csv").read_text(encoding="utf-8")
+    text = (resources.files("pismo_sandbox") / "data" / "ispb.csv").read_text(encoding="utf-8")
     return {row["ISPB"]: Institution(row["ISPB"], row["COMPE"], row["ShortName"])
             for row in csv.DictReader(io.StringIO(text))}
 

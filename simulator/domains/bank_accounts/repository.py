@@ -9,7 +9,7 @@ import sqlite3
 
 import sqlite_utils
 
-from simulator.store import Store
+from pismo_sandbox.store import Store
 
 ACTIVE, DELETED = "ACTIVE", "DELETED"
 

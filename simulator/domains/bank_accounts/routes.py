@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from simulator.domains.bank_accounts.schemas import (BankAccountSchema, BankAccountWithStatusSchema,
+from pismo_sandbox.domains.bank_accounts.schemas import (BankAccountSchema, BankAccountWithStatusSchema,
                                                      RegisterBrazilAccountSchema)
-from simulator.responses import bodiless
-from simulator.services import services
+from pismo_sandbox.responses import bodiless
+from pismo_sandbox.services import services
 
 blueprint = Blueprint("bank_accounts", __name__, url_prefix="/intl-bankaccounts")
 _register = RegisterBrazilAccountSchema()

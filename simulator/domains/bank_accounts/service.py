@@ -15,15 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from simulator.clock import Clock, isoformat
-from simulator.domains.bank_accounts import errors, ispb
-from simulator.domains.bank_accounts.repository import DELETED, BankAccountRepository
-from simulator.domains.bank_accounts.schemas import RegisterBrazilAccount
-from simulator.domains.tenancy.service import NORMAL, TenancyService
-from simulator.errors import SandboxError
-from simulator.events import EventLog
-from simulator.store import Store
-from simulator.tokens import Principal
+from pismo_sandbox.clock import Clock, isoformat
+from pismo_sandbox.domains.bank_accounts import errors, ispb
+from pismo_sandbox.domains.bank_accounts.repository import DELETED, BankAccountRepository
+from pismo_sandbox.domains.bank_accounts.schemas import RegisterBrazilAccount
+from pismo_sandbox.domains.tenancy.service import NORMAL, TenancyService
+from pismo_sandbox.errors import SandboxError
+from pismo_sandbox.events import EventLog
+from pismo_sandbox.store import Store
+from pismo_sandbox.tokens import Principal
 
 DOMAIN = "intl-bankaccounts"
 REGISTERED, UPDATED = "intl_bankaccount_register", "intl_bankaccount_update"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from simulator.domains.bankslips.schemas import GenerateBoletoSchema
-from simulator.responses import bodiless
-from simulator.services import services
+from pismo_sandbox.domains.bankslips.schemas import GenerateBoletoSchema
+from pismo_sandbox.responses import bodiless
+from pismo_sandbox.services import services
 
 blueprint = Blueprint("sandbox_bankslips", __name__, url_prefix="/_sandbox")
 _generate_schema = GenerateBoletoSchema()

@@ -5,7 +5,7 @@ The upstream errors (accounts, bank accounts, P2P, banking gateway, databases) a
 through the trigger catalogue in ``triggers.py``; the others through ordinary mistakes.
 """
 
-from simulator.errors import SandboxError
+from pismo_sandbox.errors import SandboxError
 
 
 class ValidationFailed(SandboxError):

@@ -21,10 +21,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Callable
 
-from simulator.clock import Clock, isoformat, parse_instant
-from simulator.domains.bankslips.providers import PROVIDERS, Provider
-from simulator.events import EventLog
-from simulator.store import Store
+from pismo_sandbox.clock import Clock, isoformat, parse_instant
+from pismo_sandbox.domains.bankslips.providers import PROVIDERS, Provider
+from pismo_sandbox.events import EventLog
+from pismo_sandbox.store import Store
 
 PROCESSING, PAID, SETTLED = "PROCESSING", "PAID", "SETTLED"
 ERROR, TIMEOUT, CANCELLED = "ERROR", "TIMEOUT", "CANCELLED"

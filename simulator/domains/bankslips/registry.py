@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 from importlib import resources
 
-from simulator.domains.bankslips.boleto import DEALERSHIP, Slip
+from pismo_sandbox.domains.bankslips.boleto import DEALERSHIP, Slip
 
 CPF, CNPJ = "CPF", "CNPJ"
 
@@ -108,7 +108,7 @@ def beneficiary(slip: Slip) -> Beneficiary:
 @functools.lru_cache(maxsize=1)
 def _banks() -> dict[str, str]:
     try:
-        text = (resources.files("simulator") / "data" / "ispb.csv").read_text(encoding="utf-8")
+        text = (resources.files("pismo_sandbox") / "data" / "ispb.csv").read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         return {}
     names: dict[str, str] = {}

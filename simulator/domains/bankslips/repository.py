@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from simulator.store import Store
+from pismo_sandbox.store import Store
 
 FIRST_AUTHORIZATION_ID = 70_000_000
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g
 
-from simulator.domains.bankslips.schemas import PaySchema, ReceiptsQuerySchema, ValidateSchema
-from simulator.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
-from simulator.services import services
+from pismo_sandbox.domains.bankslips.schemas import PaySchema, ReceiptsQuerySchema, ValidateSchema
+from pismo_sandbox.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
+from pismo_sandbox.services import services
 
 blueprint = Blueprint("bankslips", __name__, url_prefix="/integrated-payments")
 _validate_schema = ValidateSchema()

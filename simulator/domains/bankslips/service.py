@@ -21,23 +21,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from simulator.clock import Clock, isoformat, parse_instant
-from simulator.config import Config
-from simulator.crypto import Fingerprinter
-from simulator.domains.bankslips import boleto, errors, providers, registry, triggers
-from simulator.domains.bankslips.boleto import BANK, InvalidSlip, Slip
-from simulator.domains.bankslips.lifecycle import BRT, PROCESSING, Lifecycle, due_datetime
-from simulator.domains.bankslips.repository import BankSlipRepository, ReceiptsFilter, SlipAlreadyPaid
-from simulator.domains.bankslips.schemas import GenerateBoleto, PayCommand, ReceiptsQuery, ValidateCommand
-from simulator.domains.credentials.service import CredentialService
-from simulator.domains.tenancy.service import NORMAL, TenancyService
-from simulator.errors import SandboxError
-from simulator.events import EventLog
-from simulator.idempotency import (Claim, IdempotencyKeys, Scope, StoredResponse, Unclaimed,
+from pismo_sandbox.clock import Clock, isoformat, parse_instant
+from pismo_sandbox.config import Config
+from pismo_sandbox.crypto import Fingerprinter
+from pismo_sandbox.domains.bankslips import boleto, errors, providers, registry, triggers
+from pismo_sandbox.domains.bankslips.boleto import BANK, InvalidSlip, Slip
+from pismo_sandbox.domains.bankslips.lifecycle import BRT, PROCESSING, Lifecycle, due_datetime
+from pismo_sandbox.domains.bankslips.repository import BankSlipRepository, ReceiptsFilter, SlipAlreadyPaid
+from pismo_sandbox.domains.bankslips.schemas import GenerateBoleto, PayCommand, ReceiptsQuery, ValidateCommand
+from pismo_sandbox.domains.credentials.service import CredentialService
+from pismo_sandbox.domains.tenancy.service import NORMAL, TenancyService
+from pismo_sandbox.errors import SandboxError
+from pismo_sandbox.events import EventLog
+from pismo_sandbox.idempotency import (Claim, IdempotencyKeys, Scope, StoredResponse, Unclaimed,
                                   request_fingerprint)
-from simulator.ids import Ids
-from simulator.store import Store
-from simulator.tokens import Principal
+from pismo_sandbox.ids import Ids
+from pismo_sandbox.store import Store
+from pismo_sandbox.tokens import Principal
 
 BANK_TYPE, DEALERSHIP_TYPE = 1, 2
 CURRENCY_CODES = {"BRL", "986"}

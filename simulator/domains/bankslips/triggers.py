@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from simulator.domains.bankslips import errors
-from simulator.domains.bankslips.boleto import Slip
-from simulator.errors import SandboxError
+from pismo_sandbox.domains.bankslips import errors
+from pismo_sandbox.domains.bankslips.boleto import Slip
+from pismo_sandbox.errors import SandboxError
 
 VALIDATE, PAY = "validate", "pay"
 MARKERS = {VALIDATE: "99998", PAY: "99999"}

@@ -3,20 +3,20 @@ subscribes the lifecycle to sandbox-clock changes and event reads, and names its
 
 from __future__ import annotations
 
-from simulator.domains.bankslips import admin_routes, routes
-from simulator.domains.bankslips.lifecycle import Calendar, Lifecycle
-from simulator.domains.bankslips.providers import PROVIDERS, with_processing_seconds
-from simulator.domains.bankslips.repository import BankSlipRepository
-from simulator.domains.bankslips.service import BankSlipService
-from simulator.idempotency import IdempotencyKeys
-from simulator.clock import VirtualClock
-from simulator.config import Config
-from simulator.crypto import Fingerprinter
-from simulator.domains.credentials.service import CredentialService
-from simulator.domains.tenancy.service import TenancyService
-from simulator.events import EventLog
-from simulator.ids import Ids
-from simulator.store import Store
+from pismo_sandbox.domains.bankslips import admin_routes, routes
+from pismo_sandbox.domains.bankslips.lifecycle import Calendar, Lifecycle
+from pismo_sandbox.domains.bankslips.providers import PROVIDERS, with_processing_seconds
+from pismo_sandbox.domains.bankslips.repository import BankSlipRepository
+from pismo_sandbox.domains.bankslips.service import BankSlipService
+from pismo_sandbox.idempotency import IdempotencyKeys
+from pismo_sandbox.clock import VirtualClock
+from pismo_sandbox.config import Config
+from pismo_sandbox.crypto import Fingerprinter
+from pismo_sandbox.domains.credentials.service import CredentialService
+from pismo_sandbox.domains.tenancy.service import TenancyService
+from pismo_sandbox.events import EventLog
+from pismo_sandbox.ids import Ids
+from pismo_sandbox.store import Store
 
 BLUEPRINTS = (routes.blueprint, admin_routes.blueprint)
 

@@ -1,6 +1,6 @@
 """Error codes of Create provider credential, as seed 000 documents them."""
 
-from simulator.errors import SandboxError
+from pismo_sandbox.errors import SandboxError
 
 
 class UnsupportedCombination(SandboxError):

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from simulator.domains.credentials import errors
+from pismo_sandbox.domains.credentials import errors
 
 # Seed 000's enums are provider {BTG, CELCOIN, JDPI} x type {PIX, BAAS}. JDPI is JD Consultores'
 # Pix (SPI/DICT) connector, so it has no BaaS credential; BTG and Celcoin offer both.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from simulator.store import Store
+from pismo_sandbox.store import Store
 
 PUBLIC_COLUMNS = "provider, type, client_id, proxy_value, version, token_expires_at, created_at, updated_at"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from simulator.domains.credentials.schemas import UpsertCredentialSchema
-from simulator.responses import bodiless
-from simulator.services import services
+from pismo_sandbox.domains.credentials.schemas import UpsertCredentialSchema
+from pismo_sandbox.responses import bodiless
+from pismo_sandbox.services import services
 
 blueprint = Blueprint("credentials", __name__, url_prefix="/banking-auth")
 _schema = UpsertCredentialSchema()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from cryptography.exceptions import InvalidTag
 
-from simulator.clock import Clock, isoformat
-from simulator.crypto import SecretBox
-from simulator.domains.credentials import errors, providers
-from simulator.domains.credentials.repository import CredentialRepository
-from simulator.domains.credentials.schemas import UpsertCredential
-from simulator.store import Store
+from pismo_sandbox.clock import Clock, isoformat
+from pismo_sandbox.crypto import SecretBox
+from pismo_sandbox.domains.credentials import errors, providers
+from pismo_sandbox.domains.credentials.repository import CredentialRepository
+from pismo_sandbox.domains.credentials.schemas import UpsertCredential
+from pismo_sandbox.store import Store
 
 
 def _context(tenant_id: str, provider: str, type_: str) -> str:

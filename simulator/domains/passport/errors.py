@@ -1,6 +1,6 @@
 """Errors of server login (sandbox-authored codes; see contracts/openapi/passport.yaml)."""
 
-from simulator.errors import SandboxError
+from pismo_sandbox.errors import SandboxError
 
 
 class MissingSecret(SandboxError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from simulator.domains.passport.schemas import ServerLoginSchema
-from simulator.domains.passport.service import ROLES
-from simulator.services import services
+from pismo_sandbox.domains.passport.schemas import ServerLoginSchema
+from pismo_sandbox.domains.passport.service import ROLES
+from pismo_sandbox.services import services
 
 blueprint = Blueprint("passport", __name__, url_prefix="/passport")
 _schema = ServerLoginSchema()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from simulator.domains.passport import errors
-from simulator.domains.passport.schemas import ServerLogin
-from simulator.domains.tenancy.service import TenancyService
-from simulator.tokens import IssuedToken, Tokens
+from pismo_sandbox.domains.passport import errors
+from pismo_sandbox.domains.passport.schemas import ServerLogin
+from pismo_sandbox.domains.tenancy.service import TenancyService
+from pismo_sandbox.tokens import IssuedToken, Tokens
 
 ROLES = ["account-server", "onboarding-server", "crm-server", "crm-operator"]
 

@@ -1,6 +1,6 @@
 """Errors of the tenancy domain (admin API codes; Pismo APIs map their own)."""
 
-from simulator.errors import Conflict, NotFound, SandboxError, Unauthorized
+from pismo_sandbox.errors import Conflict, NotFound, SandboxError, Unauthorized
 
 
 class TenantNotFound(NotFound):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.clock import Clock, isoformat
-from simulator.crypto import Fingerprinter
-from simulator.domains.tenancy import errors
-from simulator.domains.tenancy.repository import TenancyRepository
-from simulator.ids import Ids
-from simulator.settings import SettingsRepository
-from simulator.store import GENERATION, Store
+from pismo_sandbox.clock import Clock, isoformat
+from pismo_sandbox.crypto import Fingerprinter
+from pismo_sandbox.domains.tenancy import errors
+from pismo_sandbox.domains.tenancy.repository import TenancyRepository
+from pismo_sandbox.ids import Ids
+from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.store import GENERATION, Store
 
 # Pismo account statuses seen in the docs; only NORMAL may move money or register accounts.
 ACCOUNT_STATUSES = ("NORMAL", "BLOCKED", "CANCELLED", "PENDING", "CREATED")
