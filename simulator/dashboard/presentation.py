@@ -22,4 +22,11 @@ def compact(value) -> str:
     return str(value)
 
 
-FILTERS = {"when": when, "pretty": pretty, "compact": compact}
+def short(value: str | None, keep: int = 8) -> str:
+    """A long id cut to its first characters (the page keeps the whole id in a title)."""
+    if not value:
+        return "—"
+    return value if len(value) <= keep + 4 else value[:keep] + "…"
+
+
+FILTERS = {"when": when, "pretty": pretty, "compact": compact, "short": short}

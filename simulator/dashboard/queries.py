@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.domains.bank_accounts.errors import BankAccountNotFound
+from pismo_sandbox.domains.bank_accounts.service import BRAZIL
 from pismo_sandbox.domains.bankslips.lifecycle import STATUSES
 from pismo_sandbox.errors import NotFound
 from pismo_sandbox.events import EventFilter
@@ -73,7 +74,7 @@ def _bank_account(services: Services, tenant_id: str, account_id: int) -> dict |
     """The account's active Brazilian bank account, read as the account itself would read it."""
     reader = Principal(tenant_id=tenant_id, account_id=account_id, subject="dashboard")
     try:
-        return services.bank_accounts.get(reader, str(account_id), "brazil")
+        return services.bank_accounts.get(reader, str(account_id), BRAZIL)
     except BankAccountNotFound:
         return None
 
