@@ -9,6 +9,9 @@ import pathlib
 import shutil
 
 import pytest
+import requests
+
+from tests.conftest import ServedSandbox
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGES = ("tenants", "payments", "journal", "events", "faults")
@@ -85,11 +88,33 @@ class Dashboard:
                 continue
 
 
+class LockedSandbox(ServedSandbox):
+    """A served sandbox with an admin token: its health check has to present the token."""
+
+    def __init__(self, db_path: str, admin_token: str, **kwargs):
+        super().__init__(db_path, env={"PISMO_SANDBOX_ADMIN_TOKEN": admin_token}, **kwargs)
+        self.admin_token = admin_token
+
+    def start(self, timeout: float = 20) -> "LockedSandbox":
+        original = requests.get
+        admin = {"Authorization": f"Bearer {self.admin_token}"}
+        requests.get = lambda url, **kw: original(url, **{**kw, "headers": {**kw.get("headers", {}), **admin}})
+        try:
+            return super().start(timeout)
+        finally:
+            requests.get = original
+
+
 @pytest.fixture
-def dashboard(request, chrome, serve):
-    """A served sandbox (gunicorn) and a desktop-sized browser on its dashboard; on failure,
-    screenshots of every page."""
-    server = serve()
+def dashboard(request, chrome, serve, tmp_path):
+    """A served sandbox (gunicorn; an admin token from an indirect parameter, if any) and a
+    desktop-sized browser on its dashboard; on failure, screenshots of every page."""
+    admin_token = getattr(request, "param", None)
+    if admin_token:
+        server = LockedSandbox(str(tmp_path / "locked.db"), admin_token).start()
+        request.addfinalizer(server.stop)
+    else:
+        server = serve()
     driver = chrome()
     view = Dashboard(driver, server.url)
     try:

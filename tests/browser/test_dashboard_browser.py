@@ -144,6 +144,32 @@ def test_a_fault_installed_from_the_form_fires_and_its_journal_row_stands_out(da
     assert plain and plain[0].value_of_css_property("background-color") != colour
 
 
+@pytest.mark.parametrize("dashboard", ["ui-admin-token"], indirect=True)
+def test_with_an_admin_token_the_login_form_opens_the_dashboard_and_logging_out_closes_it(dashboard):
+    admin = {"Authorization": "Bearer ui-admin-token"}
+    dashboard.open("faults")
+    login = dashboard.driver.find_element("id", "login")
+    login.find_element("name", "token").send_keys("not-it")
+    login.find_element("css selector", "button[type=submit]").click()
+    dashboard.wait(lambda d: d.find_element("id", "notice").text, message="a wrong token said nothing")
+    assert "SANDBOX_UNAUTHORIZED" in dashboard.driver.find_element("id", "notice").text
+    field = dashboard.driver.find_element("name", "token")
+    field.clear()
+    field.send_keys("ui-admin-token")
+    dashboard.driver.find_element("css selector", "#login button[type=submit]").click()
+    dashboard.wait(lambda d: d.find_elements("id", "fault-form"), message="the login did not open the faults page")
+    assert dashboard.driver.current_url.endswith("/_sandbox/ui/faults")
+
+    dashboard.driver.find_element("css selector", 'button[data-clock="freeze"]').click()
+    dashboard.wait(lambda d: d.find_element("id", "clock-state").text == "frozen")
+    assert requests.get(dashboard.base_url + "/_sandbox/clock", headers=admin, timeout=10).json()["frozen"] is True
+
+    dashboard.driver.find_element("id", "logout").click()
+    dashboard.wait(lambda d: d.find_elements("id", "login"), message="logging out did not show the login form")
+    dashboard.open("payments")
+    assert dashboard.driver.find_elements("id", "login") and not dashboard.driver.find_elements("id", "clock")
+
+
 def test_every_page_loads_only_from_the_sandbox_at_desktop_and_phone_widths(dashboard, chrome):
     api = Api(dashboard.base_url)
     tenant = api.tenant()
