@@ -56,7 +56,8 @@ class Api:
 READ_PAYMENT = r"""
 const row = document.querySelector('tr[data-payment="' + arguments[0] + '"]');
 return row && {status: row.dataset.status, tenant: row.querySelector('[title]').title,
-               timeline: Array.from(row.querySelectorAll('.timeline li')).map(li => li.innerText.replace(/\s+/g, ' ').trim())};
+               timeline: Array.from(row.querySelectorAll('.timeline li'))
+                              .map(li => li.innerText.replace(/\s+/g, ' ').trim())};
 """
 
 
@@ -138,9 +139,11 @@ def test_a_fault_installed_from_the_form_fires_and_its_journal_row_stands_out(da
     dashboard.open("journal")
     faulted = dashboard.wait(lambda d: d.find_elements("css selector", "table.journal tr.faulted"))
     assert len(faulted) == 1
-    assert rule_id in faulted[0].text and "503" in faulted[0].text and "/banking-auth/v1/credentials" in faulted[0].text
+    text = faulted[0].text
+    assert rule_id in text and "503" in text and "/banking-auth/v1/credentials" in text
     colour = faulted[0].value_of_css_property("background-color")
-    plain = dashboard.driver.find_elements("css selector", "table.journal tbody tr:not(.faulted):not(.refused):not(.failed)")
+    plain = dashboard.driver.find_elements(
+        "css selector", "table.journal tbody tr:not(.faulted):not(.refused):not(.failed)")
     assert plain and plain[0].value_of_css_property("background-color") != colour
 
 

@@ -68,8 +68,9 @@ def test_a_fault_rule_is_deleted_from_the_page(client):
 
 # -- the form's rules are taken exactly as POST /_sandbox/faults takes them -------------------------
 
-_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 700), st.floats(allow_nan=False, allow_infinity=False),
-                     st.sampled_from(["", "GET", "post", "x", "/banking-auth/*", "before", "after", "fixed", "uniform"]))
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 700), st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "GET", "post", "x", "/banking-auth/*", "before", "after", "fixed", "uniform"]))
 _match = st.dictionaries(st.sampled_from(["operation_id", "method", "path", "tenant_id", "account_id", "host"]),
                          _scalars, max_size=3)
 _action = st.dictionaries(
