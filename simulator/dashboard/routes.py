@@ -13,7 +13,7 @@ from flask import (Blueprint, Response, g, jsonify, make_response, redirect, ren
                    request, url_for)
 
 from pismo_sandbox.dashboard import access, actions, presentation, queries
-from pismo_sandbox.errors import SandboxError, Unauthorized
+from pismo_sandbox.errors import SandboxError, Unauthorized, error_response
 from pismo_sandbox.services import services
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/_sandbox/ui",
@@ -47,7 +47,7 @@ def _gate():
     admin_token = services().config.admin_token
     if access.allowed(admin_token, request.headers.get("Authorization"), request.cookies.get(access.COOKIE)):
         return None
-    if request.method == "GET" and not request.path.startswith(("/_sandbox/ui/live/", "/_sandbox/ui/actions/")):
+    if _wants_page():
         return _login_page(request.full_path.rstrip("?"), status=401)
     raise AdminTokenRequired(details="log in at /_sandbox/ui/login, or send Authorization: Bearer <admin token>")
 
@@ -57,6 +57,19 @@ def _no_caching(response: Response) -> Response:
     if request.endpoint != "dashboard.static":
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _wants_page() -> bool:
+    return request.method == "GET" and not request.path.startswith(("/_sandbox/ui/live/", "/_sandbox/ui/actions/"))
+
+
+@blueprint.errorhandler(SandboxError)
+def _error(error: SandboxError):
+    """A page that cannot be shown says why on a page; live fragments and actions answer JSON."""
+    g.error = error
+    if _wants_page():
+        return render_template("dashboard/error.html", error=error), error.status
+    return error_response(error)
 
 
 def _json_body():

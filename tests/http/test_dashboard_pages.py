@@ -58,7 +58,9 @@ def test_a_payment_page_links_the_requests_under_its_key_and_the_events_it_emitt
     assert [e.attrs["data-type"] for e in events] == [
         "financial_reconciliation-1", "bankslip_status_change-1", "bankslip_status_change-1",
         "authorization-event-1"]
-    assert client.get(f"{UI}/payments/{payer.tenant_id}/1").status_code == 404
+    missing = client.get(f"{UI}/payments/{payer.tenant_id}/1")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    assert "payment 1 does not exist" in missing.get_data(as_text=True)
 
 
 def test_the_journal_filters_by_tenant_cid_operation_and_idempotency_key(client, sandbox, slips, payer):
