@@ -3,6 +3,7 @@ through the same service the admin API uses, so it is checked by the same rules 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from pismo_sandbox.domains.bankslips.lifecycle import BRT
@@ -11,6 +12,9 @@ from pismo_sandbox.faults.errors import InvalidFaultRule
 from pismo_sandbox.services import Services
 
 CLOCK_ACTIONS = ("freeze", "unfreeze", "advance", "reset")
+# Ids are SQLite integers (at most 2**63 - 1: 19 digits); a longer number names nothing.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+LARGEST_ID = 2**63 - 1
 PRESETS = ("minute", "hour", "business_day")
 
 
@@ -57,6 +61,8 @@ def set_account_status(services: Services, tenant_id: str, account_id: int, body
     status = body.get("status")
     if not isinstance(status, str):
         raise InvalidAction(details="status: must be a string")
+    if account_id > LARGEST_ID:
+        raise NotFound(details=f"account {account_id} does not exist in tenant {tenant_id}")
     return services.tenancy.set_account_status(tenant_id, account_id, status)
 
 

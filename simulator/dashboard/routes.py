@@ -13,6 +13,7 @@ from flask import (Blueprint, Response, g, jsonify, make_response, redirect, ren
                    request, url_for)
 
 from pismo_sandbox.dashboard import access, actions, presentation, queries
+from pismo_sandbox.domains.tenancy.service import ACCOUNT_STATUSES
 from pismo_sandbox.errors import SandboxError, Unauthorized, error_response
 from pismo_sandbox.services import services
 
@@ -72,12 +73,12 @@ def _error(error: SandboxError):
     return error_response(error)
 
 
-def _json_body():
+def _json_body() -> dict:
     if not request.is_json:
         raise UnsupportedMediaType(details="Content-Type must be application/json")
     body = request.get_json(silent=True)
-    if body is None:
-        raise actions.InvalidAction(details="the body is not valid JSON")
+    if not isinstance(body, dict):
+        raise actions.InvalidAction(details="the body must be a JSON object")
     return body
 
 
@@ -87,8 +88,9 @@ def _text(args, name: str) -> str | None:
 
 
 def _number(args, name: str) -> int | None:
+    """A whole number filter; anything else (or a number no row can carry) filters nothing."""
     value = _text(args, name)
-    return int(value) if value is not None and value.isdigit() else None
+    return int(value) if value is not None and actions.WHOLE_NUMBER.fullmatch(value) else None
 
 
 # -- login -----------------------------------------------------------------------------------------
@@ -114,10 +116,11 @@ def login_page():
 def login():
     body = _json_body()
     admin_token = services().config.admin_token
-    token = body.get("token") if isinstance(body, dict) else None
+    token = body.get("token")
     if admin_token and not access.token_matches(token if isinstance(token, str) else None, admin_token):
         raise AdminTokenRequired(details="that is not the admin token")
-    response = jsonify({"next": _local(body.get("next") if isinstance(body, dict) else None)})
+    next_url = body.get("next")
+    response = jsonify({"next": _local(next_url if isinstance(next_url, str) else None)})
     if admin_token:
         response.set_cookie(access.COOKIE, access.session_value(admin_token), path=access.COOKIE_PATH,
                             httponly=True, samesite="Strict")
@@ -182,8 +185,7 @@ def index():
 
 @blueprint.get("/tenants")
 def tenants_page():
-    return _page("dashboard/tenants.html", "tenants", statuses=("NORMAL", "BLOCKED", "CANCELLED",
-                                                                "PENDING", "CREATED"))
+    return _page("dashboard/tenants.html", "tenants", statuses=ACCOUNT_STATUSES)
 
 
 @blueprint.get("/payments")

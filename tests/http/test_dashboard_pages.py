@@ -5,6 +5,9 @@ out of the journal; nothing is loaded from elsewhere."""
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.http._bankslips import MONDAY, payer, slips  # noqa: F401 (fixtures)
 from tests.http._dashboard import PAGES, UI, asset_urls, live_html, page, payment_rows, rows
 
@@ -159,3 +162,32 @@ def test_pages_load_nothing_from_anywhere_else(client, tenant):
 def test_the_live_endpoint_names_its_sections(client):
     response = client.get(f"{UI}/live/secrets")
     assert response.status_code == 400 and response.json["code"] == "SANDBOX_INVALID_REQUEST"
+
+
+_filter_values = st.one_of(st.text(max_size=30), st.integers(-10, 10**25).map(str),
+                           st.sampled_from(["PAID", "SETTLED", "²", "1e3", " 7 ", "\x00", "9" * 40]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(section=st.sampled_from(["payments", "journal", "events", "faults", "tenants"]),
+       query=st.dictionaries(st.sampled_from(["tenant_id", "account_id", "status", "cid", "operation_id",
+                                              "idempotency_key", "type", "domain", "authorization_id"]),
+                             _filter_values, max_size=4))
+def test_any_filter_values_give_a_page_never_an_error(client, tenant, section, query):
+    assert client.get(f"{UI}/{section}", query_string=query).status_code == 200
+    assert client.get(f"{UI}/live/{section}", query_string=query).status_code == 200
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(authorization_id=st.integers(0, 10**30), account_id=st.integers(0, 10**30),
+       body=st.one_of(st.dictionaries(st.sampled_from(["action", "preset", "status"]),
+                                      st.one_of(st.none(), st.integers(), st.text(max_size=10),
+                                                st.sampled_from(["advance", "minute", "NORMAL"]))),
+                      st.lists(st.integers(), max_size=2), st.text(max_size=5).map(lambda t: t or None)))
+def test_odd_ids_and_bodies_are_refused_never_a_server_error(client, tenant, authorization_id, account_id, body):
+    client.post("/_sandbox/clock", json={"now": MONDAY, "freeze": True})
+    assert client.get(f"{UI}/payments/{tenant.tenant_id}/{authorization_id}").status_code == 404
+    for path in ("/actions/clock", f"/actions/accounts/{tenant.tenant_id}/{account_id}", "/actions/faults"):
+        response = client.post(UI + path, json=body)
+        assert response.status_code < 500, (path, body, response.json)
+    client.delete("/_sandbox/faults")
