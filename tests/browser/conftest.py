@@ -30,7 +30,8 @@ def _find(*names: str) -> str | None:
 def artifacts_dir(test_name: str) -> pathlib.Path:
     base = pathlib.Path(os.environ.get("PISMO_SANDBOX_TEST_ARTIFACTS", ROOT / "test-artifacts"))
     folder = base / "browser" / test_name
-    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # only this run's pictures
+    folder.mkdir(parents=True)
     return folder
 
 
