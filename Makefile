@@ -26,7 +26,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/pismo-sandbox serve --host $(HOST) --port $(PORT) --db $(DB)
 
+# The dashboard's browser tests drive Debian's chromium with chromium-driver; installed here when missing.
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; }
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The contract harness against an in-process simulator; CONTRACT_ARGS='--base-url URL ...' for

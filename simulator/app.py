@@ -12,6 +12,7 @@ from pismo_sandbox.clock import VirtualClock
 from pismo_sandbox.config import Config
 from pismo_sandbox.contract import load_contract
 from pismo_sandbox.crypto import Fingerprinter, SecretBox, derive, load_master_key
+from pismo_sandbox.dashboard.routes import blueprint as dashboard_blueprint
 from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
 from pismo_sandbox.domains.bank_accounts.routes import blueprint as bank_accounts_blueprint
 from pismo_sandbox.domains.bank_accounts.service import BankAccountService
@@ -100,4 +101,5 @@ def create_app(config: Config | None = None) -> Flask:
     gateway.install(app, services)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(dashboard_blueprint)  # /_sandbox/ui (docs/dashboard.md)
     return app

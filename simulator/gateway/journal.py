@@ -72,8 +72,12 @@ class JournalRepository:
             db.execute("DELETE FROM journal")
 
     def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None,
-               operation_id: str | None = None, after: int | None = None) -> list[dict]:
+               operation_id: str | None = None, after: int | None = None, *,
+               idempotency_key: str | None = None) -> list[dict]:
         where, params = ["1 = 1"], []
+        if idempotency_key:
+            where.append("idempotency_key = ?")
+            params.append(idempotency_key)
         if after is not None:
             where.append("seq > ?")
             params.append(after)
@@ -140,7 +144,8 @@ def record(services, state, request, response) -> None:
         "code": _error_code(response),
         "replayed": 1 if response.headers.get("x-idempotency-replayed") == "true" else 0,
     }
-    services.journal.append(entry)
+    if not state.get("unjournaled"):  # the dashboard's own pages and polls are not API traffic
+        services.journal.append(entry)
     access_log.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", request.method, request.path,
                     response.status_code, duration_ms, entry["cid"], entry["operation_id"],
                     entry["verdict"])

@@ -1,0 +1,138 @@
+"""The dashboard's read side: what each page shows, gathered through the services (no SQL here,
+no Flask). Every function takes the service container and plain filter values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pismo_sandbox.clock import isoformat
+from pismo_sandbox.domains.bank_accounts.errors import BankAccountNotFound
+from pismo_sandbox.domains.bank_accounts.service import BRAZIL
+from pismo_sandbox.domains.bankslips.lifecycle import STATUSES
+from pismo_sandbox.errors import NotFound
+from pismo_sandbox.events import EventFilter
+from pismo_sandbox.services import Services
+from pismo_sandbox.tokens import Principal
+
+PAYMENT_STATUSES = STATUSES
+ROWS = 200               # rows a table shows (newest first)
+EVENTS_SCANNED = 10_000  # the event log lists oldest first: read this many, show the newest ROWS
+# What a credential row shows: never the key, nor anything derived from it.
+CREDENTIAL_FIELDS = ("provider", "type", "client_id", "version", "token_expires_at", "created_at",
+                     "updated_at")
+
+
+@dataclass(frozen=True)
+class JournalQuery:
+    tenant_id: str | None = None
+    cid: str | None = None
+    operation_id: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentQuery:
+    tenant_id: str | None = None
+    account_id: int | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    tenant_id: str | None = None
+    cid: str | None = None
+    event_type: str | None = None
+    domain: str | None = None
+
+
+def clock(services: Services) -> dict:
+    return {"now": isoformat(services.clock.now()), "frozen": services.clock.frozen}
+
+
+def tenant_ids(services: Services) -> list[str]:
+    return [tenant["tenant_id"] for tenant in services.tenancy.list_tenants()]
+
+
+def tenants(services: Services) -> list[dict]:
+    """Every tenant with its accounts (each with its Brazilian bank account, if registered), its
+    credentials (public fields only) and its bank-slip provider setting."""
+    out = []
+    for tenant in services.tenancy.list_tenants():
+        tenant_id = tenant["tenant_id"]
+        accounts = [{**account, "bank_account": _bank_account(services, tenant_id, account["account_id"])}
+                    for account in services.tenancy.list_accounts(tenant_id)]
+        credentials = [{name: row.get(name) for name in CREDENTIAL_FIELDS}
+                       for row in services.credentials.list_public(tenant_id)]
+        out.append({"tenant_id": tenant_id, "server_key": tenant["server_key"],
+                    "created_at": tenant["created_at"], "accounts": accounts,
+                    "credentials": credentials,
+                    "provider": services.bankslips.provider_setting(tenant_id)})
+    return out
+
+
+def _bank_account(services: Services, tenant_id: str, account_id: int) -> dict | None:
+    """The account's active Brazilian bank account, read as the account itself would read it."""
+    reader = Principal(tenant_id=tenant_id, account_id=account_id, subject="dashboard")
+    try:
+        return services.bank_accounts.get(reader, str(account_id), BRAZIL)
+    except BankAccountNotFound:
+        return None
+
+
+def payments(services: Services, query: PaymentQuery) -> list[dict]:
+    """Bank-slip payments with their status history, newest first."""
+    tenants_ = [query.tenant_id] if query.tenant_id else tenant_ids(services)
+    found = []
+    for tenant_id in tenants_:
+        try:
+            found += services.bankslips.list_payments(tenant_id, query.account_id, query.status,
+                                                      limit=100_000)
+        except NotFound:  # a tenant filter naming no tenant shows nothing
+            continue
+    found.sort(key=lambda payment: payment["authorization_id"], reverse=True)
+    return found[:ROWS]
+
+
+def payment(services: Services, tenant_id: str, authorization_id: int) -> dict:
+    """One payment, the journal rows that made it (its cid, and every request under its
+    idempotency key: retries and replays) and the events it emitted (its cid)."""
+    match = [p for p in services.bankslips.list_payments(tenant_id, limit=100_000)
+             if p["authorization_id"] == authorization_id]
+    if not match:
+        raise NotFound(details=f"payment {authorization_id} does not exist in tenant {tenant_id}")
+    found = match[0]
+    rows: dict[int, dict] = {}
+    if found["cid"]:
+        rows.update((row["seq"], row) for row in services.journal.recent(ROWS, tenant_id, found["cid"]))
+    if found["idempotency_key"]:
+        rows.update((row["seq"], row) for row in services.journal.recent(
+            ROWS, tenant_id, idempotency_key=found["idempotency_key"])
+            if row["account_id"] == found["account_id"])  # a key belongs to (tenant, account, key)
+    linked_events = events(services, EventQuery(tenant_id=tenant_id, cid=found["cid"])) \
+        if found["cid"] else []
+    return {"payment": found, "journal": [rows[seq] for seq in sorted(rows, reverse=True)],
+            "events": linked_events}
+
+
+def journal(services: Services, query: JournalQuery) -> list[dict]:
+    """Recent journal rows, newest first."""
+    return services.journal.recent(ROWS, query.tenant_id, query.cid, query.operation_id,
+                                   idempotency_key=query.idempotency_key)
+
+
+def events(services: Services, query: EventQuery) -> list[dict]:
+    """Recent events, newest first."""
+    listed = services.events.list(EventFilter(
+        org_id=query.tenant_id, cid=query.cid, event_type=query.event_type, domain=query.domain,
+        limit=EVENTS_SCANNED))
+    return list(reversed(listed[-ROWS:]))
+
+
+def faults(services: Services) -> list[dict]:
+    """Fault rules in matching order, with their counters."""
+    return services.faults.list()
+
+
+def operation_ids(services: Services) -> list[str]:
+    """Every operation a fault rule can name."""
+    return sorted(services.contract.by_id)

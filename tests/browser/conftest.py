@@ -1,0 +1,127 @@
+"""Fixtures for the browser tests: headless Chromium (Debian's `chromium` and `chromium-driver`,
+which `make test` installs) driven by Selenium, a served sandbox, and screenshots of every
+dashboard page when a test fails (under test-artifacts/browser/, or $PISMO_SANDBOX_TEST_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+
+import pytest
+import requests
+
+from tests.conftest import ServedSandbox
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PAGES = ("tenants", "payments", "journal", "events", "faults")
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+
+
+def _find(*names: str) -> str | None:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def artifacts_dir(test_name: str) -> pathlib.Path:
+    base = pathlib.Path(os.environ.get("PISMO_SANDBOX_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+    folder = base / "browser" / test_name
+    shutil.rmtree(folder, ignore_errors=True)  # only this run's pictures
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def chrome():
+    """A factory of headless Chromium sessions (the caller quits them)."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    browser, driver = _find("chromium", "chromium-browser"), _find("chromedriver")
+    if not browser or not driver:
+        pytest.skip("needs Debian's chromium and chromium-driver (make test installs them)")
+    def _start(size=DESKTOP):
+        options = webdriver.ChromeOptions()
+        options.binary_location = browser
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--no-first-run", "--disable-background-networking", "--disable-extensions",
+                         f"--window-size={max(size[0], 500)},{size[1]}"):
+            options.add_argument(argument)
+        if size[0] < 500:  # below headless Chromium's smallest window: a phone's viewport instead
+            options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
+                "width": size[0], "height": size[1], "pixelRatio": 2}})
+        return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+
+    return _start
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+class Dashboard:
+    """The dashboard of a served sandbox, seen through one browser session."""
+
+    def __init__(self, driver, base_url: str):
+        self.driver = driver
+        self.base_url = base_url
+
+    def open(self, page: str) -> None:
+        self.driver.get(f"{self.base_url}/_sandbox/ui/{page}")
+
+    def wait(self, condition, timeout: float = 20, message: str = ""):
+        from selenium.webdriver.support.ui import WebDriverWait
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(condition, message)
+
+    def screenshots(self, folder: pathlib.Path) -> None:
+        """The page as it was, then every dashboard page, as PNG files in ``folder``."""
+        self.driver.save_screenshot(str(folder / "at-failure.png"))
+        for page in PAGES:
+            try:
+                self.open(page)
+                self.driver.save_screenshot(str(folder / f"{page}.png"))
+            except Exception:  # a page that cannot even load says as much by its absence
+                continue
+
+
+class LockedSandbox(ServedSandbox):
+    """A served sandbox with an admin token: its health check has to present the token."""
+
+    def __init__(self, db_path: str, admin_token: str, **kwargs):
+        super().__init__(db_path, env={"PISMO_SANDBOX_ADMIN_TOKEN": admin_token}, **kwargs)
+        self.admin_token = admin_token
+
+    def start(self, timeout: float = 20) -> "LockedSandbox":
+        original = requests.get
+        admin = {"Authorization": f"Bearer {self.admin_token}"}
+        requests.get = lambda url, **kw: original(url, **{**kw, "headers": {**kw.get("headers", {}), **admin}})
+        try:
+            return super().start(timeout)
+        finally:
+            requests.get = original
+
+
+@pytest.fixture
+def dashboard(request, chrome, serve, tmp_path):
+    """A served sandbox (gunicorn; an admin token from an indirect parameter, if any) and a
+    desktop-sized browser on its dashboard; on failure, screenshots of every page."""
+    admin_token = getattr(request, "param", None)
+    if admin_token:
+        server = LockedSandbox(str(tmp_path / "locked.db"), admin_token).start()
+        request.addfinalizer(server.stop)
+    else:
+        server = serve()
+    driver = chrome()
+    view = Dashboard(driver, server.url)
+    try:
+        yield view
+        failed = getattr(request.node, "report_call", None)
+        if failed is not None and failed.failed:
+            view.screenshots(artifacts_dir(request.node.name))
+    finally:
+        driver.quit()
