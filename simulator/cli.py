@@ -31,20 +31,36 @@ def main() -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--faults", "faults_file", default=None, type=click.Path(dir_okay=False),
               help="YAML/JSON fault rules to load at start-up (replaces the stored ones)")
+@click.option("--state", "state_file", default=None, type=click.Path(dir_okay=False),
+              help="state file (tenants, accounts, keys, credentials, bank accounts) applied at every"
+                   " start, idempotently")
 def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
-          faults_file: str | None) -> None:
-    """Serve the simulator with gunicorn."""
+          faults_file: str | None, state_file: str | None) -> None:
+    """Serve the simulator with gunicorn; prints the URL it serves on (one line, stdout) once
+    bound (--port 0: a free port)."""
     from pismo_sandbox.faults.files import FaultFileError, read_rules
     from pismo_sandbox.server import serve as run
+    from pismo_sandbox.state import StateFileError, read_state
 
-    config = _config(db_path=db_path, faults_file=faults_file)
+    config = _config(db_path=db_path, faults_file=faults_file, state_file=state_file)
     if config.faults_file:
         try:
             read_rules(config.faults_file)
         except FaultFileError as error:
             raise click.BadParameter(str(error), param_hint="--faults") from None
-    click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)
-    run(config, host, port, workers, threads)
+    if config.state_file:
+        try:
+            read_state(config.state_file)
+        except StateFileError as error:
+            click.echo(f"error: invalid state file:\n{error}", err=True)
+            sys.exit(2)
+    click.echo(f"pismo-sandbox: starting on http://{host}:{port or '<a free port>'}"
+               f" (database: {config.db_path})", err=True)
+    try:
+        run(config, host, port, workers, threads)
+    except StateFileError as error:
+        click.echo(f"error: the state file could not be applied:\n{error}", err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -113,7 +129,7 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
     try:
         from pismo_sandbox.contracts import harness
     except ImportError as error:  # schemathesis is an optional dependency
-        click.echo(f"error: {error}; install the contract extra: pip install 'pismo-sandbox[test]'", err=True)
+        click.echo(f"error: {error}; install the contract extra: pip install 'pismo-sandbox[contract]'", err=True)
         sys.exit(2)
     if token and (server_key or server_secret):
         raise click.UsageError("give --token or --server-key/--server-secret, not both")
