@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 
 import requests
 
+from pismo_sandbox.client import AdminClient, AdminError
 from pismo_sandbox.drills import assertions, invariants
 from pismo_sandbox.drills.model import Check, ClientRun, DrillResult, Exchange, Observation
 from pismo_sandbox.drills.scenario import Scenario, format_path, interpolate
@@ -68,6 +69,10 @@ class SandboxProcess(Sandbox):
 
 
 # -- the runner ---------------------------------------------------------------------------------------
+
+def _body_text(body) -> str:
+    return body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+
 
 def _json_or_text(response: requests.Response):
     if not response.content:
@@ -117,19 +122,18 @@ class DrillRunner:
         self.client_override = client_command
         self.echo = echo or (lambda _line: None)
         self.admin_headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        self.client = AdminClient(self.base, admin_token, session=self.http, timeout=ADMIN_TIMEOUT)
 
     # -- admin API ---------------------------------------------------------------------------------
     def admin(self, method: str, path: str, what: str, expected: Iterable[int] = (200, 201, 204),
-              **kwargs):
-        if path.startswith("/_sandbox"):
-            kwargs["headers"] = {**self.admin_headers, **kwargs.get("headers", {})}
+              *, json=None, params: dict | None = None, headers: dict | None = None):
+        """A setup or observation call, through the admin client; DrillError naming ``what``."""
         try:
-            response = self.http.request(method, self.base + path, timeout=ADMIN_TIMEOUT, **kwargs)
-        except requests.RequestException as error:
-            raise DrillError(f"{what}: {method} {path} failed: {error}") from None
-        if response.status_code not in tuple(expected):
-            raise DrillError(f"{what}: {method} {path} answered {response.status_code}: {response.text[:500]}")
-        return _json_or_text(response)
+            return self.client.request(method, path, json=json, params=params, headers=headers, expect=expected)
+        except AdminError as error:
+            if error.status is None:
+                raise DrillError(f"{what}: {method} {path} failed: {error}") from None
+            raise DrillError(f"{what}: {method} {path} answered {error.status}: {_body_text(error.body)[:500]}") from None
 
     def _journal_rows(self, limit: int = 1000, tenant_id: str | None = None) -> list[dict]:
         params = {"limit": limit, **({"tenant_id": tenant_id} if tenant_id else {})}
@@ -162,8 +166,8 @@ class DrillRunner:
         finally:
             result.duration = time.monotonic() - started
             try:
-                self.http.delete(self.base + "/_sandbox/faults", headers=self.admin_headers, timeout=ADMIN_TIMEOUT)
-            except requests.RequestException:
+                self.client.clear_faults()
+            except AdminError:
                 pass
         return result
 
