@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from pismo_sandbox.client import AccountSession, AdminClient, AdminError
 from pismo_sandbox.config import ENV_PREFIX
@@ -66,20 +67,22 @@ class Sandbox:
         environ.update(env or {})
         self.env = environ
         self.admin_token = environ.get(ENV_PREFIX + "ADMIN_TOKEN") or None
+        self._external = False
 
     @classmethod
     def connect(cls, base_url: str, admin_token: str | None = None) -> "Sandbox":
-        """A sandbox someone else runs (nothing is started or stopped)."""
-        sandbox = cls.__new__(cls)
-        sandbox.process, sandbox.directory, sandbox._output, sandbox._url_file = None, None, None, None
-        sandbox.base_url, sandbox.admin_token, sandbox._admin = base_url.rstrip("/"), admin_token, None
-        sandbox.db_path = None
-        sandbox.port = int(base_url.rsplit(":", 1)[-1].split("/")[0]) if re.search(r":\d+/?$", base_url) else None
+        """A sandbox someone else runs: the same ``.base_url`` and ``.admin``; nothing is
+        started or stopped."""
+        sandbox = cls(inherit_env=False)
+        sandbox.admin_token = admin_token
+        sandbox.base_url = base_url.rstrip("/")
+        sandbox.port = urlsplit(sandbox.base_url).port
+        sandbox._external = True
         return sandbox
 
     # -- life --------------------------------------------------------------------------------------
     def start(self) -> "Sandbox":
-        if self.process is not None:
+        if self.process is not None or self._external:
             return self
         self.directory = tempfile.mkdtemp(prefix="pismo-sandbox-")
         db_path = self.db_path or os.path.join(self.directory, "sandbox.db")
