@@ -75,7 +75,10 @@ class Applied:
 
 def read_state(path: str, text: str | None = None) -> dict:
     """The validated state of ``path``; StateFileError listing every mistake with its position."""
-    data, marks = read_yaml(path, text)
+    try:
+        data, marks = read_yaml(path, text)
+    except ScenarioError as error:  # unreadable, or not YAML
+        raise StateFileError(path, error.problems) from None
     if data is None:
         data = {"tenants": []}
     problems: list[tuple[tuple, str]] = []

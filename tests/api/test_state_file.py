@@ -121,3 +121,13 @@ def test_tenants_and_accounts_need_fixed_ids(state_file):
 def _everything():
     from pismo_sandbox.events import EventFilter
     return EventFilter(org_id=None, event_type=None, domain=None, cid=None, after=None, limit=1000)
+
+
+def test_a_missing_or_unparsable_file_is_a_state_file_error(tmp_path, state_file):
+    with pytest.raises(StateFileError) as missing:
+        read_state(str(tmp_path / "nowhere.yaml"))
+    with pytest.raises(StateFileError) as broken:
+        read_state(state_file("tenants: [\n"))
+
+    assert "nowhere.yaml: No such file or directory" in str(missing.value)
+    assert "not valid YAML" in str(broken.value)
