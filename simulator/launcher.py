@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -68,6 +69,7 @@ class Sandbox:
         self.env = environ
         self.admin_token = environ.get(ENV_PREFIX + "ADMIN_TOKEN") or None
         self._external = False
+        self._finalizer: weakref.finalize | None = None
 
     @classmethod
     def connect(cls, base_url: str, admin_token: str | None = None) -> "Sandbox":
@@ -100,6 +102,9 @@ class Sandbox:
         with open(self._url_file, "ab") as stdout, open(self._output, "ab") as stderr:
             self.process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
                                             env=self.env, start_new_session=True)
+        # A sandbox never closed (no `with`, an exception in between) is still stopped when it is
+        # collected or the interpreter exits: it runs in its own session, so nothing else would.
+        self._finalizer = weakref.finalize(self, _abandon, self.process, self.directory)
         try:
             self._wait_until_served()
         except BaseException:
@@ -129,6 +134,9 @@ class Sandbox:
     def stop(self) -> str:
         """Stop the child (gunicorn's quick shutdown, then a kill); what it printed."""
         process, self.process = self.process, None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
@@ -192,6 +200,16 @@ def _env_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _abandon(process: subprocess.Popen, directory: str) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -135,3 +135,16 @@ def test_connect_uses_a_sandbox_someone_else_started():
         with pytest.raises(AdminError) as raised:
             other.admin.create_tenant("TN-seen")
         assert raised.value.status == 409
+
+
+def test_a_sandbox_never_closed_is_stopped_when_the_program_exits(tmp_path):
+    script = ("from pismo_sandbox import Sandbox\n"
+              "sb = Sandbox().start()\n"
+              "print(sb.base_url, sb.directory, flush=True)\n")  # and exit without closing it
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+    url, directory = done.stdout.split()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/_sandbox/health", timeout=5)
+    assert not os.path.exists(directory)
