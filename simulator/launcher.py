@@ -60,7 +60,6 @@ class Sandbox:
         self.base_url: str | None = None
         self._admin: AdminClient | None = None
         self._output = None
-        self._url_file = None
         environ = dict(os.environ) if inherit_env else {
             k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
         for name, value in (settings or {}).items():
@@ -95,13 +94,13 @@ class Sandbox:
             argv += ["--faults", self.faults]
         if self.state:
             argv += ["--state", self.state]
-        # Files, not pipes: nothing drains a pipe while the server runs, and a full one blocks it.
-        # Opened for appending by the child, read here through their paths.
-        self._url_file = os.path.join(self.directory, "stdout")
-        self._output = os.path.join(self.directory, "stderr")
-        with open(self._url_file, "ab") as stdout, open(self._output, "ab") as stderr:
-            self.process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
-                                            env=self.env, start_new_session=True)
+        # A file, not a pipe: nothing drains a pipe while the server runs, and a full one blocks
+        # it. Opened for appending by the child (stdout and stderr, in the order written), read
+        # here through its path; the URL is the line that is nothing but a URL.
+        self._output = os.path.join(self.directory, "output")
+        with open(self._output, "ab") as output:
+            self.process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=self.env, start_new_session=True)
         # A sandbox never closed (no `with`, an exception in between) is still stopped when it is
         # collected or the interpreter exits: it runs in its own session, so nothing else would.
         self._finalizer = weakref.finalize(self, _abandon, self.process, self.directory)
@@ -116,7 +115,7 @@ class Sandbox:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.base_url is None:
-                found = URL_LINE.search(_read(self._url_file))
+                found = URL_LINE.search(self.output())
                 if found:
                     self.base_url = found.group(1)
                     self.port = int(self.base_url.rsplit(":", 1)[-1])
@@ -151,7 +150,7 @@ class Sandbox:
     def close(self) -> str:
         """Stop, and delete the temporary directory (and database, unless one was given)."""
         output = self.stop()
-        self._output = self._url_file = None
+        self._output = None
         if self.directory:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
@@ -181,7 +180,7 @@ class Sandbox:
         return self.admin.new_account(status)
 
     def output(self) -> str:
-        """What the sandbox printed on stderr (its log) so far."""
+        """What the sandbox printed so far (its URL line and its log)."""
         return _read(self._output) if self._output else ""
 
     def __repr__(self) -> str:
