@@ -92,15 +92,22 @@ def test_the_plugin_starts_nothing_for_tests_that_do_not_ask(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_ini_settings_configure_the_started_sandbox(tmp_path):
-    (tmp_path / "pytest.ini").write_text("[pytest]\npismo_sandbox_settings =\n    token_ttl_seconds=77\n")
+def test_ini_settings_and_state_file_configure_the_started_sandbox(tmp_path):
+    (tmp_path / "pytest.ini").write_text("[pytest]\npismo_sandbox_state = state/team.yaml\n"
+                                         "pismo_sandbox_settings =\n    token_ttl_seconds=77\n")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "team.yaml").write_text(
+        "tenants:\n  - {tenant_id: TN-team, server_key: sk_team, server_secret: ss_team, accounts: [{account_id: 7}]}\n")
     user_file(tmp_path, """
-        def test_ttl(pismo_sandbox, pismo_account):
-            issued = pismo_sandbox.admin.issue_token(pismo_account.tenant_id)
-            clock = pismo_sandbox.admin.clock()
-            from datetime import datetime
-            seconds = (datetime.fromisoformat(issued["expires_at"].replace("Z", "+00:00"))
-                       - datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))).total_seconds()
+        from datetime import datetime
+
+        def instant(text):
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+        def test_the_team_tenant_logs_in_and_tokens_live_77_seconds(pismo_sandbox):
+            assert pismo_sandbox.admin.login("sk_team", "ss_team", 7)
+            issued = pismo_sandbox.admin.issue_token("TN-team", 7)
+            seconds = (instant(issued["expires_at"]) - instant(pismo_sandbox.admin.clock()["now"])).total_seconds()
             assert 60 < seconds <= 77
         """)
 
