@@ -107,7 +107,7 @@ class Sandbox:
         try:
             self._wait_until_served()
         except BaseException:
-            self.stop()
+            self.close()  # the error carries what the sandbox printed
             raise
         return self
 

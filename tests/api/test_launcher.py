@@ -74,10 +74,12 @@ def test_a_sandbox_that_cannot_start_says_why(tmp_path):
     broken = tmp_path / "faults.yaml"
     broken.write_text("- {action: {type: nonsense}}\n")
 
+    sandbox = Sandbox(faults=broken)
     with pytest.raises(SandboxStartError) as raised:
-        Sandbox(faults=broken).start()
+        sandbox.start()
 
     assert "faults" in str(raised.value)
+    assert sandbox.directory is None  # nothing left behind
 
 
 def test_serve_port_0_prints_the_url_it_serves_on_as_one_stdout_line(tmp_path):
