@@ -31,20 +31,36 @@ def main() -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--faults", "faults_file", default=None, type=click.Path(dir_okay=False),
               help="YAML/JSON fault rules to load at start-up (replaces the stored ones)")
+@click.option("--state", "state_file", default=None, type=click.Path(dir_okay=False),
+              help="state file (tenants, accounts, keys, credentials, bank accounts) applied at every"
+                   " start, idempotently")
 def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
-          faults_file: str | None) -> None:
-    """Serve the simulator with gunicorn."""
+          faults_file: str | None, state_file: str | None) -> None:
+    """Serve the simulator with gunicorn; prints the URL it serves on (one line, stdout) once
+    bound (--port 0: a free port)."""
     from pismo_sandbox.faults.files import FaultFileError, read_rules
     from pismo_sandbox.server import serve as run
+    from pismo_sandbox.state import StateFileError, read_state
 
-    config = _config(db_path=db_path, faults_file=faults_file)
+    config = _config(db_path=db_path, faults_file=faults_file, state_file=state_file)
     if config.faults_file:
         try:
             read_rules(config.faults_file)
         except FaultFileError as error:
             raise click.BadParameter(str(error), param_hint="--faults") from None
-    click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)
-    run(config, host, port, workers, threads)
+    if config.state_file:
+        try:
+            read_state(config.state_file)
+        except StateFileError as error:
+            click.echo(f"error: invalid state file:\n{error}", err=True)
+            sys.exit(2)
+    click.echo(f"pismo-sandbox: starting on http://{host}:{port or '<a free port>'}"
+               f" (database: {config.db_path})", err=True)
+    try:
+        run(config, host, port, workers, threads)
+    except StateFileError as error:
+        click.echo(f"error: the state file could not be applied:\n{error}", err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -113,7 +129,7 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
     try:
         from pismo_sandbox.contracts import harness
     except ImportError as error:  # schemathesis is an optional dependency
-        click.echo(f"error: {error}; install the contract extra: pip install 'pismo-sandbox[test]'", err=True)
+        click.echo(f"error: {error}; install the contract extra: pip install 'pismo-sandbox[contract]'", err=True)
         sys.exit(2)
     if token and (server_key or server_secret):
         raise click.UsageError("give --token or --server-key/--server-secret, not both")
@@ -131,7 +147,8 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, metavar="[FILE_OR_NAME]...")
+@click.option("--list", "list_only", is_flag=True, help="list the shipped drills and exit")
 @click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False),
               help="also write a JUnit XML report to this file")
 @click.option("--client", "client_command", default=None,
@@ -144,24 +161,37 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
               help="admin token of the --base-url sandbox, if it requires one")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers of the drill sandbox")
 @click.option("-v", "--verbose", is_flag=True, help="show every request, check and client output")
-def drill(files: tuple[str, ...], junit_path: str | None, client_command: str | None, base_url: str | None,
-          isolation: str, admin_token: str | None, workers: int, verbose: bool) -> None:
-    """Run fault-injection drills (scenario FILEs) against a fresh sandbox; exit 1 if one fails.
+def drill(files: tuple[str, ...], list_only: bool, junit_path: str | None, client_command: str | None,
+          base_url: str | None, isolation: str, admin_token: str | None, workers: int, verbose: bool) -> None:
+    """Run fault-injection drills against a fresh sandbox; exit 1 if one fails.
 
-    Every file is checked before anything runs: a mistake stops the run (exit 2) naming the file,
-    the line and the field. The format is described in scenarios/README.md."""
-    from pismo_sandbox.drills.report import summary_line, text_report, write_junit
+    Each argument is a scenario FILE or the NAME of a shipped drill (--list shows them); none:
+    every shipped drill. Every file is checked before anything runs: a mistake stops the run
+    (exit 2) naming the file, the line and the field. The format is described in
+    scenarios/README.md. A passing drill is one line unless -v."""
+    from pismo_sandbox.drills import shipped
+    from pismo_sandbox.drills.report import passed_line, summary_line, text_report, write_junit
     from pismo_sandbox.drills.runner import run_drills
     from pismo_sandbox.drills.scenario import ScenarioError, load_scenarios
 
+    if list_only:
+        for name, path in shipped.shipped().items():
+            click.echo(f"{name:40} {shipped.describe(path)}")
+        return
     try:
-        scenarios = load_scenarios(files)
+        scenarios = load_scenarios(shipped.resolve(files))
+    except shipped.UnknownDrill as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
     except ScenarioError as error:
         click.echo(f"error: invalid drill scenario:\n{error}", err=True)
         sys.exit(2)
 
     def show(result) -> None:
-        click.echo(text_report(result, verbose=verbose) + "\n")
+        if result.passed and not verbose:
+            click.echo(passed_line(result))
+        else:
+            click.echo(text_report(result, verbose=verbose) + "\n")
 
     results = run_drills(scenarios, base_url=base_url, isolation=isolation, client_command=client_command,
                          workers=workers, on_result=show, admin_token=admin_token,

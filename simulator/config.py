@@ -40,6 +40,9 @@ class Config:
     fault_header_enabled: bool = False
     # Fault rules (YAML or JSON: a list, or {"rules": [...]}) loaded at start-up, replacing any.
     faults_file: str | None = None
+    # State file (YAML: tenants, accounts, server keys, credentials, bank accounts, bank-slip
+    # providers; docs/python-api.md) applied at every start, idempotently.
+    state_file: str | None = None
     journal_limit: int = 10_000
     # SQLite's PRAGMA synchronous. OFF: a crash of the simulator loses nothing (every commit is in
     # the operating system's hands before the answer leaves), but an operating-system crash or a

@@ -46,14 +46,26 @@ class SandboxServer(GunicornApp):
             **served_options(host, port, workers, threads),
             "post_worker_init": ready_worker,
             "loglevel": config.log_level.lower(),
-            "when_ready": lambda _arbiter: print(
-                f"pismo-sandbox listening on http://{host}:{port} (database: {config.db_path})",
-                file=sys.stderr, flush=True),
+            "when_ready": self._announce,
         }, self._create_app)
+
+    def _announce(self, arbiter) -> None:
+        """Once gunicorn has bound its socket: the URL actually served on (the real port when
+        asked for port 0), as one line on stdout, for whoever started the sandbox."""
+        url = served_url(arbiter)
+        print(url, flush=True)
+        print(f"pismo-sandbox listening on {url} (database: {self.sandbox_config.db_path})",
+              file=sys.stderr, flush=True)
 
     def _create_app(self):
         from pismo_sandbox.app import create_app
         return create_app(self.sandbox_config)
+
+
+def served_url(arbiter) -> str:
+    """http://HOST:PORT of the first socket gunicorn listens on."""
+    host, port = arbiter.LISTENERS[0].sock.getsockname()[:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
@@ -71,6 +83,12 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     if config.faults_file:
         rules = sandbox.faults.replace_all(read_rules(config.faults_file))
         print(f"pismo-sandbox: {len(rules)} fault rule(s) loaded from {config.faults_file}",
+              file=sys.stderr, flush=True)
+    if config.state_file:
+        from pismo_sandbox.state import apply_state, read_state
+
+        applied = apply_state(sandbox, read_state(config.state_file), config.state_file)
+        print(f"pismo-sandbox: state file {config.state_file}: {applied.summary()}",
               file=sys.stderr, flush=True)
     sandbox.close()
     logging.getLogger("gunicorn.error").addFilter(SocketFaultNoise())

@@ -3,20 +3,15 @@ accounts and tokens through the admin API the way a user would."""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
 
 import pytest
-import requests
 
 from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
+from pismo_sandbox.launcher import Sandbox as Launched
+from pismo_sandbox.launcher import SandboxStartError
 
 
 @pytest.fixture
@@ -116,52 +111,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class ServedSandbox:
-    """`pismo-sandbox serve` in a child process (gunicorn, real sockets)."""
+class ServedSandbox(Launched):
+    """`pismo-sandbox serve` in a child process (gunicorn, real sockets), through the launcher;
+    ``port`` None: a free one chosen by the operating system. stop() returns its log."""
 
     def __init__(self, db_path: str, workers: int = 2, env: dict | None = None, port: int | None = None):
-        self.db_path = db_path
-        self.workers = workers
-        self.port = port or free_port()
-        self.env = {**os.environ, **(env or {})}
-        self.process: subprocess.Popen | None = None
-        # A file, not a pipe: nothing drains a pipe while the server runs, and a full one blocks it.
-        self._log = tempfile.TemporaryFile()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(db_path=db_path, workers=workers, env=env, port=port or 0)
 
     def start(self, timeout: float = 20) -> "ServedSandbox":
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(self.port), "--db",
-             self.db_path, "--workers", str(self.workers)],
-            stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self._read_log()}")
-            try:
-                if requests.get(self.url + "/_sandbox/health", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not become healthy in time")
-
-    def _read_log(self) -> str:
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")
-
-    def stop(self) -> str:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self._read_log()
+        self.startup_timeout = timeout
+        try:
+            super().start()
+        except SandboxStartError as error:
+            raise RuntimeError(str(error)) from None
+        return self
 
 
 @pytest.fixture
@@ -176,4 +139,4 @@ def serve(tmp_path):
 
     yield _serve
     for server in started:
-        server.stop()
+        server.close()

@@ -47,9 +47,34 @@ def test_wheel_declares_the_console_script(wheel):
 
 def test_every_package_in_the_checkout_is_declared():
     declared = _declared_packages()
-    on_disk = {_import_name(init.parent) for folder in ("simulator", "contracts")
+    on_disk = {_import_name(init.parent) for folder in FOLDERS
                for init in (ROOT / folder).rglob("__init__.py")}
     assert on_disk == declared
+
+
+def test_wheel_ships_the_drills_and_the_example_clients(wheel):
+    names = set(wheel.namelist())
+    for folder, package in (("scenarios", "scenarios"), ("examples", "examples")):
+        shipped = [p.name for p in (ROOT / folder).iterdir() if p.suffix in {".yaml", ".py", ".md"}]
+        assert shipped
+        for name in shipped:
+            assert f"pismo_sandbox/{package}/{name}" in names, name
+
+
+def test_wheel_registers_the_pytest_plugin(wheel):
+    entry_points = next(n for n in wheel.namelist() if n.endswith("entry_points.txt"))
+    text = wheel.read(entry_points).decode()
+    assert "[pytest11]" in text and "pismo_sandbox = pismo_sandbox.pytest_plugin" in text
+
+
+def test_serving_needs_neither_schemathesis_nor_hypothesis_nor_pytest(wheel):
+    metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    unconditional = {r.split(";")[0].split("<")[0].split(">")[0].split("=")[0].strip().lower()
+                     for r in requires if "extra ==" not in r}
+    assert unconditional and not unconditional & {"schemathesis", "hypothesis", "pytest"}
+    assert any(r.startswith("schemathesis") and 'extra == "contract"' in r for r in requires)
+    assert any(r.startswith("pytest") and 'extra == "test"' in r for r in requires)
 
 
 def test_wheel_claims_no_generic_top_level_name(wheel):
@@ -57,10 +82,14 @@ def test_wheel_claims_no_generic_top_level_name(wheel):
     assert tops == {"pismo_sandbox"}
 
 
+FOLDERS = {"simulator": ["pismo_sandbox"], "contracts": ["pismo_sandbox", "contracts"],
+           "scenarios": ["pismo_sandbox", "scenarios"], "examples": ["pismo_sandbox", "examples"]}
+
+
 def _import_name(folder: pathlib.Path) -> str:
     relative = folder.relative_to(ROOT)
     parts = list(relative.parts)
-    parts[0:1] = ["pismo_sandbox"] if parts[0] == "simulator" else ["pismo_sandbox", "contracts"]
+    parts[0:1] = FOLDERS[parts[0]]
     return ".".join(parts)
 
 

@@ -36,6 +36,11 @@ def _check_lines(check: Check, faults_by_id: dict, verbose: bool) -> list[str]:
     return lines
 
 
+def passed_line(result: DrillResult) -> str:
+    """A passing drill in one line."""
+    return f"PASS drill {result.name} ({result.duration:.1f} s, {len(result.checks)} check(s))"
+
+
 def text_report(result: DrillResult, verbose: bool = False) -> str:
     """One drill, readable."""
     verdict = "PASS" if result.passed else ("ERROR" if result.error else "FAIL")

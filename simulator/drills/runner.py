@@ -3,7 +3,7 @@ API, install the faults, let the client (or the steps) run, let in-flight reques
 clock, read back what the sandbox recorded, and judge it.
 
 Isolation: one fresh sandbox per `pismo-sandbox drill` run (temporary database, free port,
-`python -m simulator serve`), and `POST /_sandbox/reset` before every scenario, checked to have
+`python -m pismo_sandbox serve`, started by pismo_sandbox.launcher), and `POST /_sandbox/reset` before every scenario, checked to have
 left no tenant and no fault behind; reset deletes every tenant, account, payment, idempotency
 record, event, journal row and fault rule and returns the clock to wall time. `--isolation fresh`
 starts one sandbox per scenario instead (slower, nothing shared at all).
@@ -15,9 +15,7 @@ import copy
 import json
 import os
 import shlex
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,9 +25,11 @@ from typing import Callable, Iterable
 
 import requests
 
+from pismo_sandbox.client import AdminClient, AdminError
 from pismo_sandbox.drills import assertions, invariants
 from pismo_sandbox.drills.model import Check, ClientRun, DrillResult, Exchange, Observation
 from pismo_sandbox.drills.scenario import Scenario, format_path, interpolate
+from pismo_sandbox.launcher import Sandbox, SandboxStartError
 
 TOKEN_TTL = 31_536_000          # the longest the admin API issues: advancing the clock never expires it
 QUIET_SECONDS = 0.3              # no new journal row for this long: nothing is in flight
@@ -43,93 +43,36 @@ class DrillError(Exception):
     """The drill could not be carried out (setup refused, sandbox unreachable, ...)."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class SandboxProcess:
-    """`python -m simulator serve` on a free port with a temporary database, for one drill run.
+class SandboxProcess(Sandbox):
+    """`python -m pismo_sandbox serve` on a free port with a temporary database, for one drill
+    run (started by pismo_sandbox.launcher, like every sandbox).
 
     PISMO_SANDBOX_* variables of the caller's environment are not passed on: every drill sees the
     default configuration, whoever runs it."""
 
     def __init__(self, workers: int = 2, threads: int = 8, startup_timeout: float = 60.0):
-        self.workers = workers
-        self.threads = threads
-        self.startup_timeout = startup_timeout
-        self.directory = tempfile.mkdtemp(prefix="pismo-drill-")
-        self.process: subprocess.Popen | None = None
-        self.port: int | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> str:
-        return os.path.join(self.directory, "sandbox.log")
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return "".join(log.readlines()[-lines:])
-        except OSError:
-            return ""
+        super().__init__(workers=workers, threads=threads, startup_timeout=startup_timeout,
+                         inherit_env=False, settings={"log_level": "WARNING"})
 
     def start(self) -> "SandboxProcess":
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_SANDBOX_")}
-        env["PISMO_SANDBOX_LOG_LEVEL"] = "WARNING"
-        for _ in range(3):  # the free port may be taken between choosing and binding it
-            self.port = free_port()
-            with open(self.log_path, "ab") as log:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", "pismo_sandbox", "serve", "--host", "127.0.0.1", "--port",
-                     str(self.port), "--db", os.path.join(self.directory, "drill.db"),
-                     "--workers", str(self.workers), "--threads", str(self.threads)],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                    start_new_session=True)
-            deadline = time.monotonic() + self.startup_timeout
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    break
-                try:
-                    if requests.get(self.url + "/_sandbox/health", timeout=1).status_code == 200:
-                        return self
-                except requests.RequestException:
-                    time.sleep(0.05)
-            else:
-                self.stop()
-                raise DrillError(f"the sandbox did not become healthy in {self.startup_timeout:g} s:\n{self.log_tail()}")
-            if "Address already in use" not in self.log_tail():
-                break
-        tail = self.log_tail()
-        self.stop()
-        raise DrillError(f"the sandbox did not start:\n{tail}")
+        try:
+            super().start()
+        except SandboxStartError as error:
+            raise DrillError(f"the sandbox did not start: {error}") from None
+        return self
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.process = None
+    def log_tail(self, lines: int = 30) -> str:
+        return "".join(self.output().splitlines(keepends=True)[-lines:])
 
     def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def __enter__(self) -> "SandboxProcess":
-        return self.start()
-
-    def __exit__(self, *_exc) -> None:
-        self.cleanup()
+        self.close()
 
 
 # -- the runner ---------------------------------------------------------------------------------------
+
+def _body_text(body) -> str:
+    return body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+
 
 def _json_or_text(response: requests.Response):
     if not response.content:
@@ -179,19 +122,18 @@ class DrillRunner:
         self.client_override = client_command
         self.echo = echo or (lambda _line: None)
         self.admin_headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        self.client = AdminClient(self.base, admin_token, session=self.http, timeout=ADMIN_TIMEOUT)
 
     # -- admin API ---------------------------------------------------------------------------------
     def admin(self, method: str, path: str, what: str, expected: Iterable[int] = (200, 201, 204),
-              **kwargs):
-        if path.startswith("/_sandbox"):
-            kwargs["headers"] = {**self.admin_headers, **kwargs.get("headers", {})}
+              *, json=None, params: dict | None = None, headers: dict | None = None):
+        """A setup or observation call, through the admin client; DrillError naming ``what``."""
         try:
-            response = self.http.request(method, self.base + path, timeout=ADMIN_TIMEOUT, **kwargs)
-        except requests.RequestException as error:
-            raise DrillError(f"{what}: {method} {path} failed: {error}") from None
-        if response.status_code not in tuple(expected):
-            raise DrillError(f"{what}: {method} {path} answered {response.status_code}: {response.text[:500]}")
-        return _json_or_text(response)
+            return self.client.request(method, path, json=json, params=params, headers=headers, expect=expected)
+        except AdminError as error:
+            if error.status is None:
+                raise DrillError(f"{what}: {method} {path} failed: {error}") from None
+            raise DrillError(f"{what}: {method} {path} answered {error.status}: {_body_text(error.body)[:500]}") from None
 
     def _journal_rows(self, limit: int = 1000, tenant_id: str | None = None) -> list[dict]:
         params = {"limit": limit, **({"tenant_id": tenant_id} if tenant_id else {})}
@@ -224,8 +166,8 @@ class DrillRunner:
         finally:
             result.duration = time.monotonic() - started
             try:
-                self.http.delete(self.base + "/_sandbox/faults", headers=self.admin_headers, timeout=ADMIN_TIMEOUT)
-            except requests.RequestException:
+                self.client.clear_faults()
+            except AdminError:
                 pass
         return result
 

@@ -58,5 +58,17 @@ class CredentialService:
             })
         return {"created": existing is None, "version": version}
 
+    def holds(self, tenant_id: str, command: UpsertCredential) -> bool:
+        """Whether the stored credential of this provider and type is exactly this one (key and
+        client id), so applying it again would change nothing."""
+        context = _context(tenant_id, command.provider, command.type)
+        stored = self.repo.get(self.store.db, tenant_id, command.provider, command.type)
+        if stored is None or stored["client_id"] != command.client_id:
+            return False
+        try:
+            return self.box.open(stored["key_ciphertext"], context) == command.key
+        except InvalidTag:
+            return False
+
     def list_public(self, tenant_id: str) -> list[dict]:
         return self.repo.list_public(tenant_id)

@@ -22,9 +22,19 @@ class TenancyRepository:
             return False
         return True
 
-    def get_tenant(self, tenant_id: str) -> dict | None:
-        rows = list(self.store.db.query("SELECT * FROM tenants WHERE tenant_id = ?", [tenant_id]))
+    def get_tenant(self, tenant_id: str, db: sqlite_utils.Database | None = None) -> dict | None:
+        rows = list((db or self.store.db).query("SELECT * FROM tenants WHERE tenant_id = ?", [tenant_id]))
         return rows[0] if rows else None
+
+    def set_server_credentials(self, db: sqlite_utils.Database, tenant_id: str, server_key: str,
+                               server_secret_hash: str) -> bool:
+        """Replace a tenant's server key and secret; False when the key is another tenant's."""
+        try:
+            db.execute("UPDATE tenants SET server_key = ?, server_secret_hash = ? WHERE tenant_id = ?",
+                       [server_key, server_secret_hash, tenant_id])
+        except sqlite3.IntegrityError:
+            return False
+        return True
 
     def tenant_by_server_key(self, server_key: str) -> dict | None:
         rows = list(self.store.db.query("SELECT * FROM tenants WHERE server_key = ?", [server_key]))

@@ -64,6 +64,29 @@ class TenancyService:
             raise errors.TenantExists(details=f"tenant {tenant.tenant_id} already exists")
         return tenant
 
+    def ensure_tenant(self, tenant_id: str, server_key: str | None = None,
+                      server_secret: str | None = None) -> bool:
+        """The tenant exists afterwards, with these server credentials when given (a state file
+        applied on every start); True when it was created. Keys are unique across tenants."""
+        with self.store.transaction() as db:
+            existing = self.repo.get_tenant(tenant_id, db)
+            if existing is None:
+                made = NewTenant(tenant_id, server_key or f"sk_{self.ids.token(12)}",
+                                 server_secret or f"ss_{self.ids.token(24)}")
+                if not self.repo.insert_tenant(db, {
+                        "tenant_id": tenant_id, "server_key": made.server_key,
+                        "server_secret_hash": self.fingerprint(made.server_secret),
+                        "created_at": isoformat(self.clock.now())}):
+                    raise errors.TenantExists(details=f"server key {server_key} belongs to another tenant")
+                return True
+            if server_key is not None and (
+                    existing["server_key"] != server_key
+                    or not self.fingerprint.matches(server_secret, existing["server_secret_hash"])):
+                if not self.repo.set_server_credentials(db, tenant_id, server_key,
+                                                        self.fingerprint(server_secret)):
+                    raise errors.TenantExists(details=f"server key {server_key} belongs to another tenant")
+            return False
+
     def get_tenant(self, tenant_id: str) -> dict:
         tenant = self.repo.get_tenant(tenant_id)
         if tenant is None:

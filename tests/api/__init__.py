@@ -1,0 +1,1 @@
+"""Tests of the public face: the launcher, the admin client, state files, the pytest plugin."""
