@@ -101,13 +101,22 @@ def reset(db_path: str | None) -> None:
 @click.option("--seed", default=None, type=int, help="generation seed  [default: a fixed one]")
 @click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False),
               help="write a JUnit XML report here")
-@click.option("-v", "--verbose", is_flag=True, help="print every finished scenario to stderr")
+@click.option("--provision", is_flag=True,
+              help="the --base-url target is a pismo-sandbox: create the tenant, account and bank-slip"
+                   " provider the run needs through its admin API (no credentials needed)")
+@click.option("--clear-faults", is_flag=True,
+              help="remove the target's fault rules before the run (default: leave them alone)")
+@click.option("--server-log", is_flag=True, help="show the in-process simulator's access log")
+@click.option("-q", "--quiet", is_flag=True, help="no progress lines, only the summary")
+@click.option("-v", "--verbose", is_flag=True, help="also print every finished scenario to stderr")
 def contract(base_url, token, server_key, server_secret, account_id, admin_token, specs, examples,
-             seed, junit_path, verbose) -> None:
+             seed, junit_path, provision, clear_faults, server_log, quiet, verbose) -> None:
     """Check an implementation against the bundled contract with Schemathesis.
 
     Without --base-url: a fresh in-process simulator (tenant, account and token made for the
-    run). With it: that host, logging in with --token or --server-key/--server-secret/--account.
+    run). With it: that host, logging in with --token or --server-key/--server-secret/--account,
+    or, when the host is a pismo-sandbox, with what --provision creates there. Progress (one
+    line per operation) goes to stderr, the summary and the failures to stdout.
     Exit status: 0 when every check passed, 1 on failures, 2 when the run could not start.
     """
     try:
@@ -117,13 +126,18 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
         sys.exit(2)
     if token and (server_key or server_secret):
         raise click.UsageError("give --token or --server-key/--server-secret, not both")
+    if provision and not base_url:
+        raise click.UsageError("--provision needs --base-url (the in-process simulator is provisioned anyway)")
+    if provision and (token or server_key or server_secret):
+        raise click.UsageError("give --provision or credentials (--token, --server-key/--server-secret), not both")
     names = [name.strip() for item in specs for name in item.split(",") if name.strip()]
     credentials = harness.Credentials(token=token, server_key=server_key, server_secret=server_secret,
                                       account_id=account_id, admin_token=admin_token)
-    progress = (lambda line: click.echo(line, err=True)) if verbose else None
+    progress = None if quiet else (lambda line: click.echo(line, err=True))
     result = harness.run(base_url=base_url, specs=names or None, examples=examples,
                          seed=harness.DEFAULT_SEED if seed is None else seed, credentials=credentials,
-                         junit=junit_path, progress=progress)
+                         junit=junit_path, progress=progress, verbose=verbose, server_log=server_log,
+                         provision=provision, clear_faults=clear_faults)
     click.echo(result.summary())
     if junit_path:
         click.echo(f"JUnit report: {junit_path}")
