@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -14,7 +15,23 @@ def _config(**overrides) -> Config:
     try:
         return Config.from_env(**overrides)
     except ValueError as error:
-        raise click.ClickException(str(error)) from None
+        _startup_failed(error)
+
+
+def _startup_failed(error: Exception):
+    """A start-up mistake: one line naming the setting and the fix, exit status 2."""
+    click.echo(f"pismo-sandbox: error: {error}", err=True)
+    sys.exit(2)
+
+
+def _checked(check, *args, **kwargs) -> None:
+    """Run a start-up check (pismo_sandbox.startup_checks); its error ends the command."""
+    from pismo_sandbox.startup_checks import StartupError
+
+    try:
+        check(*args, **kwargs)
+    except StartupError as error:
+        _startup_failed(error)
 
 
 @click.group()
@@ -34,15 +51,11 @@ def main() -> None:
 def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
           faults_file: str | None) -> None:
     """Serve the simulator with gunicorn."""
-    from pismo_sandbox.faults.files import FaultFileError, read_rules
     from pismo_sandbox.server import serve as run
+    from pismo_sandbox.startup_checks import check_serve
 
     config = _config(db_path=db_path, faults_file=faults_file)
-    if config.faults_file:
-        try:
-            read_rules(config.faults_file)
-        except FaultFileError as error:
-            raise click.BadParameter(str(error), param_hint="--faults") from None
+    _checked(check_serve, config, host, port, workers, threads)
     click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)
     run(config, host, port, workers, threads)
 
@@ -56,8 +69,15 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
     """Print a token for TENANT (and ACCOUNT) signed with this database's key."""
     from pismo_sandbox.app import build_services
     from pismo_sandbox.errors import SandboxError
+    from pismo_sandbox.startup_checks import check_database, check_settings
 
-    sandbox = build_services(_config(db_path=db_path))
+    config = _config(db_path=db_path)
+    _checked(check_settings, config)
+    if db_path is None and not os.path.exists(config.db_path):
+        _startup_failed(f"no database: give --db FILE (the database `pismo-sandbox serve --db FILE` uses)"
+                        f" or set PISMO_SANDBOX_DB_PATH; there is no {config.db_path} here")
+    _checked(check_database, config.db_path, must_exist=True)
+    sandbox = build_services(config)
     try:
         sandbox.tenancy.get_tenant(tenant_id)
         if account_id is not None:
@@ -73,8 +93,12 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
 def reset(db_path: str | None) -> None:
     """Delete all simulated state in the database (tenants, accounts, events, the journal, ...)."""
     from pismo_sandbox.app import build_services
+    from pismo_sandbox.startup_checks import check_database, check_settings
 
-    sandbox = build_services(_config(db_path=db_path))
+    config = _config(db_path=db_path)
+    _checked(check_settings, config)
+    _checked(check_database, config.db_path, must_exist=True)
+    sandbox = build_services(config)
     sandbox.reset()
     click.echo(f"reset {sandbox.store.path}")
 

@@ -86,7 +86,10 @@ def _coerce(f: dataclasses.Field, raw: str):
         if kind.startswith("bool"):
             return _to_bool(raw)
         if kind.startswith("int"):
-            return int(raw)
+            try:
+                return int(raw)
+            except ValueError:
+                raise ValueError(f"must be a whole number, not {raw!r}") from None
     except ValueError as exc:
         raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: {exc}") from None
     return raw
