@@ -649,7 +649,8 @@ def _prepare(target: Target, credentials: Credentials, remote: bool, state: hook
     if remote:
         if not (credentials.token or credentials.can_login):
             raise HarnessError("a remote target needs --token or --server-key/--server-secret "
-                               "(env PISMO_TOKEN or PISMO_SERVER_KEY/PISMO_SERVER_SECRET)")
+                               "(env PISMO_TOKEN or PISMO_SERVER_KEY/PISMO_SERVER_SECRET), or --provision "
+                               "when it is a pismo-sandbox (what the run needs is made through its admin API)")
         state.boleto = _codec_boleto()
         state.account_id = credentials.account_id
         return credentials
