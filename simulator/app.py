@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from pismo_sandbox import gateway
+from pismo_sandbox.admin.documents import blueprint as admin_documents_blueprint
 from pismo_sandbox.admin.routes import blueprint as admin_blueprint
 from pismo_sandbox.clock import VirtualClock
 from pismo_sandbox.config import Config
@@ -35,7 +36,7 @@ from pismo_sandbox.settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
-BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint, bank_accounts_blueprint,
+BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, passport_blueprint, credentials_blueprint, bank_accounts_blueprint,
               *bankslips.BLUEPRINTS)
 
 
