@@ -47,6 +47,8 @@ class Config:
     # write (an fsync at every checkpoint or commit).
     synchronous: str = "OFF"
     log_level: str = "INFO"
+    # "text" (one line per record) or "json" (one JSON object per line, for log collectors).
+    log_format: str = "text"
     # Bank slips: business days from payment to clearing (PAID -> SETTLED, 00:00 Brasilia).
     bankslip_clearing_days: int = 1
     # Seconds every provider keeps a payment PROCESSING; unset: each provider's own delay.

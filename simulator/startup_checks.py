@@ -48,9 +48,8 @@ def check_settings(config: Config) -> None:
     if not isinstance(logging.getLevelName(str(config.log_level).upper()), int):
         raise StartupError(f"{ENV_PREFIX}LOG_LEVEL={config.log_level!r} is not a log level; use one of "
                            "DEBUG, INFO, WARNING, ERROR")
-    log_format = getattr(config, "log_format", "text")
-    if log_format not in LOG_FORMATS:
-        raise StartupError(f"{ENV_PREFIX}LOG_FORMAT={log_format!r} is not a log format; use text or json")
+    if config.log_format not in LOG_FORMATS:
+        raise StartupError(f"{ENV_PREFIX}LOG_FORMAT={config.log_format!r} is not a log format; use text or json")
 
 
 def check_database(path: str, *, must_exist: bool = False, option: str = "--db") -> None:

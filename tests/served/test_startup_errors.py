@@ -64,6 +64,7 @@ def test_a_bad_master_key_says_how_to_make_one(tmp_path, key):
 @pytest.mark.parametrize("name, value, expected", [
     ("PISMO_SANDBOX_TOKEN_TTL_SECONDS", "ten", "must be a whole number, not 'ten'"),
     ("PISMO_SANDBOX_LOG_LEVEL", "loud", "DEBUG, INFO, WARNING, ERROR"),
+    ("PISMO_SANDBOX_LOG_FORMAT", "yaml", "use text or json"),
     ("PISMO_SANDBOX_SYNCHRONOUS", "sometimes", "OFF, NORMAL, FULL, EXTRA"),
     ("PISMO_SANDBOX_STRICT_ISPB", "maybe", "not a boolean"),
 ])
