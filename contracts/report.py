@@ -133,9 +133,12 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
              f"{result.examples} examples per operation and phase"]
     for group in result.groups:
         merged = ", ".join(s.name for s in group.sources)
-        skipped = f"; links skipped: {len(group.links_skipped)}" if group.links_skipped else ""
-        lines.append(f"  {group.base_path or '/'}: {merged} ({group.duration:.1f} s; "
-                     f"{len(group.links)} links{skipped}; {len(group.settings)} per-operation settings)")
+        links = f"; links: {', '.join(group.links)}" if group.links else ""
+        lines.append(f"  {group.base_path or '/'}: {merged} ({group.duration:.1f} s){links}")
+        if group.links_skipped:
+            lines.append(f"      links skipped: {', '.join(group.links_skipped)}")
+        if group.settings:
+            lines.append(f"      settings: {'; '.join(group.settings)}")
     for note in result.notes:
         lines.append(f"  note: {note}")
     if result.operations:

@@ -52,9 +52,11 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
           faults_file: str | None) -> None:
     """Serve the simulator with gunicorn."""
     from pismo_sandbox.server import serve as run
-    from pismo_sandbox.startup_checks import check_serve
+    from pismo_sandbox.startup_checks import check_serve, misspelt_settings
 
     config = _config(db_path=db_path, faults_file=faults_file)
+    for warning in misspelt_settings():
+        click.echo(f"pismo-sandbox: warning: {warning}", err=True)
     _checked(check_serve, config, host, port, workers, threads)
     click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)
     run(config, host, port, workers, threads)

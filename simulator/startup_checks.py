@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import dataclasses
+import difflib
 import errno
 import logging
 import os
@@ -130,6 +132,21 @@ def check_faults_file(path: str | None) -> None:
         read_rules(path)
     except FaultFileError as error:
         raise StartupError(f"--faults {error}".replace("\n", "; ")) from None
+
+
+def misspelt_settings(environ: dict | None = None) -> list[str]:
+    """Warnings for PISMO_SANDBOX_* variables that are no setting but look like a misspelt one
+    (they would be ignored without a word). Variables close to no setting are left alone: other
+    tools may use the prefix too."""
+    environ = os.environ if environ is None else environ
+    known = [ENV_PREFIX + f.name.upper() for f in dataclasses.fields(Config) if f.name != "extra"]
+    warnings = []
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+            if close:
+                warnings.append(f"{name} is not a setting and is ignored; did you mean {close[0]}?")
+    return warnings
 
 
 def check_serve(config: Config, host: str, port: int, workers: int = 1, threads: int = 1) -> None:

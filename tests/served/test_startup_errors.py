@@ -120,3 +120,12 @@ def test_token_with_a_database_that_does_not_exist_creates_nothing(tmp_path):
 def test_reset_of_a_database_that_does_not_exist_creates_nothing(tmp_path):
     _one_line_error(_run(["reset", "--db", "typo.db"], tmp_path), "--db typo.db", "no such database")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_misspelt_setting_is_named_with_the_one_meant(tmp_path):
+    completed = _run(["serve", "--db", "x.db", "--workers", "0"], tmp_path,
+                     {"PISMO_SANDBOX_TOKEN_ALGORITM": "HS256", "PISMO_SANDBOX_SOMETHING_ELSE": "1"})
+    warnings = [line for line in completed.stderr.splitlines() if "warning" in line]
+    assert warnings == ["pismo-sandbox: warning: PISMO_SANDBOX_TOKEN_ALGORITM is not a setting and is ignored;"
+                        " did you mean PISMO_SANDBOX_TOKEN_ALGORITHM?"]
+    assert completed.returncode == 2  # the warning stops nothing; --workers 0 does
