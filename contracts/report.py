@@ -129,25 +129,39 @@ def operation_line(op: "OperationResult", errored: bool = False) -> str:
 # -- the summary -------------------------------------------------------------------------------
 
 def summary(result: "HarnessResult", verbose: bool = True) -> str:
+    """The summary table (one row per document under test, a line under it per failed
+    operation), notes, then every failure (``verbose``), errors and the verdict."""
     lines = [f"pismo-sandbox contract: {result.target}; seed {result.seed}; "
              f"{result.examples} examples per operation and phase"]
+    rows = []
     for group in result.groups:
-        merged = ", ".join(s.name for s in group.sources)
-        links = f"; links: {', '.join(group.links)}" if group.links else ""
-        lines.append(f"  {group.base_path or '/'}: {merged} ({group.duration:.1f} s){links}")
-        if group.links_skipped:
-            lines.append(f"      links skipped: {', '.join(group.links_skipped)}")
-        if group.settings:
-            lines.append(f"      settings: {'; '.join(group.settings)}")
+        names = {source.name for source in group.sources}
+        ops = sorted((op for op in result.operations.values() if op.spec in names), key=lambda op: op.label)
+        failed = [op for op in ops if op.failed]
+        rows.append((group, ops, failed))
+    if rows:
+        width = max([len("base path")] + [len(group.base_path or "/") for group, _, _ in rows])
+        lines += ["", f"  {'result':<6}  {'base path':<{width}}  {'operations':>10}  {'cases':>6}  {'checks':>7}"
+                      f"  {'time':>7}  documents"]
+        for group, ops, failed in rows:
+            verdict = "FAIL" if failed else ("ok" if ops else "-")
+            lines.append(f"  {verdict:<6}  {group.base_path or '/':<{width}}  {len(ops):>10}  "
+                         f"{sum(op.cases for op in ops):>6}  {sum(sum(op.checks.values()) for op in ops):>7}  "
+                         f"{group.duration:>5.1f} s  {', '.join(s.name for s in group.sources)}")
+            for op in failed:
+                checks = ", ".join(f"{name} x{n}" for name, n in sorted(op.failed_checks.items()))
+                lines.append(f"          FAIL {op.label}: {checks}")
+            if group.links:
+                lines.append(f"          links: {', '.join(group.links)}")
+            if group.links_skipped:
+                lines.append(f"          links skipped: {', '.join(group.links_skipped)}")
+            if group.settings:
+                lines.append(f"          settings: {'; '.join(group.settings)}")
     for note in result.notes:
         lines.append(f"  note: {note}")
-    if result.operations:
-        width = max(len(label) for label in result.operations)
-        lines += ["", f"  {'result':<6}  {'operation':<{width}}  {'cases':>6}  {'checks':>7}  failed checks"]
-        for label, op in sorted(result.operations.items(), key=lambda kv: (kv[1].spec, kv[0])):
-            failures = ", ".join(f"{name} x{n}" for name, n in sorted(op.failed_checks.items())) or "-"
-            lines.append(f"  {'FAIL' if op.failed else 'ok':<6}  {label:<{width}}  {op.cases:>6}  "
-                         f"{sum(op.checks.values()):>7}  {failures}")
+    if result.forgiven:
+        lines.append(f"  note: {result.forgiven} use_after_free reports dropped: a read after a register that "
+                     "created the deleted resource again (contracts/hooks.py, RECREATES)")
     if result.findings and verbose:
         lines += ["", "FAILURES"]
         shown: Counter = Counter()
@@ -162,9 +176,6 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
     if result.errors:
         lines += ["", "ERRORS"]
         lines.extend(f"- {printable(error)}" for error in result.errors)
-    if result.forgiven:
-        lines += ["", f"  {result.forgiven} use_after_free reports dropped: a read after a register that "
-                      "created the deleted resource again (contracts/hooks.py, RECREATES)"]
     cases = sum(op.cases for op in result.operations.values())
     failed = sum(op.failed for op in result.operations.values())
     lines += ["", f"{'OK' if result.ok else 'FAILED'}: {len(result.findings)} failures in {failed} of "

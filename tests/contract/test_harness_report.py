@@ -118,7 +118,8 @@ def test_a_failure_shows_the_request_the_offending_response_and_a_hint(tmp_path)
     assert "more characters)" in finding.response  # the 2000-character message is cut
     text = result.summary()
     assert "request:  POST" in text and "response: 400" in text and "hint: the error body" in text
-    assert "FAIL    POST /banking-auth/v1/credentials" in text
+    assert "FAIL POST /banking-auth/v1/credentials: documented_error_envelope x" in text
+    assert text.splitlines()[3].split()[:3] == ["FAIL", "/", "1"]  # the table's row for the document
     assert [line for line in lines if "POST /banking-auth/v1/credentials" in line] == [
         report.operation_line(result.operations["POST /banking-auth/v1/credentials"])]
 
