@@ -169,7 +169,7 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
             shown[(finding.operation, finding.check)] += 1
             if shown[(finding.operation, finding.check)] > SHOWN_PER_CHECK:
                 continue
-            lines += [""] + finding_lines(finding, result.simulator)
+            lines += [""] + finding_lines(finding, result.simulator, result.target.startswith("in-process"))
         for (operation, check), count in shown.items():
             if count > SHOWN_PER_CHECK:
                 lines.append(f"- {operation} [{check}]: {count - SHOWN_PER_CHECK} more (see the JUnit report)")
@@ -184,18 +184,31 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
     return "\n".join(lines)
 
 
-def finding_lines(finding: "Finding", simulator: bool) -> list[str]:
-    """A failure, readable: what failed, the request, the response, a hint, a reproduction."""
+IN_PROCESS_URL = "http://localhost/"   # what Schemathesis puts in reproductions of in-process calls
+SERVED_URL = "http://127.0.0.1:8080/"  # `pismo-sandbox serve`'s default address
+
+
+def finding_lines(finding: "Finding", simulator: bool, in_process: bool = False) -> list[str]:
+    """A failure, readable: what failed, the request, the response, a hint, a reproduction.
+    An in-process run has no address to send the reproduction to: it is given for a sandbox
+    served on the default port instead, saying so."""
     where = f" (status {finding.status_code}, {finding.phase} phase)" if finding.status_code else ""
     lines = [f"- {finding.operation} [{finding.check}] {printable(finding.title)}{where}"]
     lines += ["    " + printable(line) for line in finding.message.strip().splitlines()[:MESSAGE_LINES]]
     if finding.request:
-        lines += ["    request:  " + finding.request.replace("\n", "\n    ")]
+        request = finding.request.replace(IN_PROCESS_URL, "/", 1) if in_process else finding.request
+        lines += ["    request:  " + request.replace("\n", "\n    ")]
     if finding.response:
         lines += ["    response: " + finding.response.replace("\n", "\n    ")]
     lines.append(f"    hint: {hint(finding.check, simulator)}")
     if finding.reproduce:
-        lines.append(f"    reproduce: {printable(finding.reproduce)}")
+        reproduce = printable(finding.reproduce)
+        if in_process and IN_PROCESS_URL in reproduce:
+            lines.append("    reproduce (the run was in-process: start `pismo-sandbox serve` and use a token of"
+                         " its own for [Filtered]):")
+            lines.append(f"      {reproduce.replace(IN_PROCESS_URL, SERVED_URL)}")
+        else:
+            lines.append(f"    reproduce: {reproduce}")
     return lines
 
 
@@ -217,7 +230,8 @@ def junit_suites(result: "HarnessResult") -> list[junit.Suite]:
                 f"{op.cases} cases; checks: " + ", ".join(f"{k}={v}" for k, v in sorted(op.checks.items()))))
             for finding in op.findings:
                 case.failures.append(junit.Outcome(finding.title, finding.check,
-                                                   "\n".join(finding_lines(finding, result.simulator))))
+                                                   "\n".join(finding_lines(finding, result.simulator,
+                                                                            result.target.startswith("in-process")))))
             suite.cases.append(case)
         suites.append(suite)
     if result.errors:

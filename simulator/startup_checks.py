@@ -16,6 +16,7 @@ import difflib
 import errno
 import logging
 import os
+import pathlib
 import socket
 import sqlite3
 
@@ -83,7 +84,8 @@ def check_database(path: str, *, must_exist: bool = False, option: str = "--db")
                            " or at a new file")
     if header:
         try:
-            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            uri = pathlib.Path(path).absolute().as_uri() + "?mode=ro"  # read only: nothing is created
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as error:
             raise StartupError(f"{where} cannot be read as a SQLite database ({error}); point {option}"

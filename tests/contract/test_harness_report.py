@@ -117,7 +117,8 @@ def test_a_failure_shows_the_request_the_offending_response_and_a_hint(tmp_path)
     assert finding.response.startswith("400") and "NOT-DOCUMENTED\\u0003" in finding.response
     assert "more characters)" in finding.response  # the 2000-character message is cut
     text = result.summary()
-    assert "request:  POST" in text and "response: 400" in text and "hint: the error body" in text
+    assert "request:  POST /banking-auth/v1/credentials" in text and "response: 400" in text
+    assert "hint: the error body" in text and "http://127.0.0.1:8080/banking-auth/v1/credentials" in text
     assert "FAIL POST /banking-auth/v1/credentials: documented_error_envelope x" in text
     assert text.splitlines()[3].split()[:3] == ["FAIL", "/", "1"]  # the table's row for the document
     assert [line for line in lines if "POST /banking-auth/v1/credentials" in line] == [
