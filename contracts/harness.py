@@ -656,7 +656,9 @@ def _prepare(target: Target, credentials: Credentials, remote: bool, state: hook
         return credentials
     status, _, tenant = target.request("POST", "/_sandbox/tenants", {})
     if status != 201:
-        raise HarnessError(f"could not create a tenant through the admin API ({status}): {tenant}")
+        needs = "; the target requires its admin token: give --admin-token (env PISMO_SANDBOX_ADMIN_TOKEN)" \
+            if status == 401 else ""
+        raise HarnessError(f"could not create a tenant through the admin API ({status}): {tenant}{needs}")
     status, _, account = target.request("POST", f"/_sandbox/tenants/{tenant['tenant_id']}/accounts",
                                         {"status": "NORMAL"})
     if status != 201:

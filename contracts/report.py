@@ -45,7 +45,7 @@ def body_excerpt(content: bytes | str | None, limit: int = BODY_LIMIT) -> str:
     raw = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
     try:
         text = json.dumps(_sanitized(json.loads(raw)), ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         text = raw
     text = printable(text)
     if len(text) > limit:
@@ -62,7 +62,10 @@ def _header_value(headers, name: str):
 
 def request_excerpt(request) -> str:
     """``METHOD URI`` and the body sent (a Schemathesis recorder Request)."""
-    line = f"{request.method} {printable(request.uri)}"
+    from schemathesis.config import SanitizationConfig
+    from schemathesis.core.output.sanitization import sanitize_url
+
+    line = f"{request.method} {printable(sanitize_url(request.uri, config=SanitizationConfig()))}"
     content_type = _header_value(request.headers, "content-type") or _header_value(request.headers, "Content-Type")
     if request.body is not None:
         line += f"\n  body{f' ({content_type})' if content_type else ''}: {body_excerpt(request.body)}"

@@ -61,3 +61,13 @@ def test_a_base_url_without_credentials_or_provision_says_both_ways(serve):
     assert "needs --token or --server-key/--server-secret" in completed.stdout
     assert "--provision" in completed.stdout
     assert requests.get(f"{server.url}/_sandbox/tenants", timeout=10).json()["items"] == []
+
+
+def test_provision_on_a_sandbox_with_an_admin_token_needs_that_token(serve):
+    server = serve(workers=1, env={"PISMO_SANDBOX_ADMIN_TOKEN": "adm"})
+    refused = _contract(server.url, "--provision")
+    assert refused.returncode == 2 and "give --admin-token" in refused.stdout
+    accepted = _contract(server.url, "--provision", "--admin-token", "adm")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert len(requests.get(f"{server.url}/_sandbox/tenants", headers={"Authorization": "Bearer adm"},
+                            timeout=10).json()["items"]) == 1
