@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -63,11 +64,37 @@ def test_a_base_url_without_credentials_or_provision_says_both_ways(serve):
     assert requests.get(f"{server.url}/_sandbox/tenants", timeout=10).json()["items"] == []
 
 
-def test_provision_on_a_sandbox_with_an_admin_token_needs_that_token(serve):
-    server = serve(workers=1, env={"PISMO_SANDBOX_ADMIN_TOKEN": "adm"})
-    refused = _contract(server.url, "--provision")
+@pytest.fixture
+def guarded(tmp_path):
+    """A served sandbox whose admin API requires the admin token "adm" (the shared fixture's
+    health probe sends none)."""
+    from tests.conftest import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PISMO_")}, "PISMO_SANDBOX_ADMIN_TOKEN": "adm"}
+    process = subprocess.Popen([sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(port), "--db",
+                                str(tmp_path / "guarded.db"), "--workers", "1"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                if requests.get(f"{url}/_sandbox/health", headers={"Authorization": "Bearer adm"},
+                                timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_provision_on_a_sandbox_with_an_admin_token_needs_that_token(guarded):
+    refused = _contract(guarded, "--provision")
     assert refused.returncode == 2 and "give --admin-token" in refused.stdout
-    accepted = _contract(server.url, "--provision", "--admin-token", "adm")
+    accepted = _contract(guarded, "--provision", "--admin-token", "adm")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
-    assert len(requests.get(f"{server.url}/_sandbox/tenants", headers={"Authorization": "Bearer adm"},
+    assert len(requests.get(f"{guarded}/_sandbox/tenants", headers={"Authorization": "Bearer adm"},
                             timeout=10).json()["items"]) == 1
