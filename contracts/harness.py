@@ -747,6 +747,8 @@ def _execute(engine, group: SpecGroup, result: HarnessResult, spec_of: dict, pro
     seen_statuses: dict[str, set[str]] = defaultdict(set)
     stateful = Counter()
     errored: set[str] = set()
+    printed: set[str] = set()
+    names = {source.name for source in group.sources}
     for event in engine.execute():
         if isinstance(event, events.ScenarioFinished):
             _collect(event, result, spec_of, seen_cases, seen_findings, seen_statuses, group)
@@ -759,10 +761,17 @@ def _execute(engine, group: SpecGroup, result: HarnessResult, spec_of: dict, pro
             if progress is not None and phase == last_unit_phase and " " in label:
                 method, path = label.split(" ", 1)
                 op = result.operations.get(f"{method} {group.base_path}{path}")
-                if op is not None:
+                if op is not None and op.label not in printed:
+                    printed.add(op.label)
                     progress(report.operation_line(op, errored=label in errored))
             if phase == "stateful":
                 stateful[event.status.value] += 1
+        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == last_unit_phase \
+                and progress is not None:
+            for op in sorted(result.operations.values(), key=lambda op: op.label):
+                if op.spec in names and op.label not in printed:  # none in the last phase (skipped)
+                    printed.add(op.label)
+                    progress(report.operation_line(op))
         elif isinstance(event, events.PhaseFinished) and event.phase.name.value == "stateful" \
                 and progress is not None and stateful:
             outcome = ", ".join(f"{n} {status}" for status, n in sorted(stateful.items()))
