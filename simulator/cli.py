@@ -24,6 +24,12 @@ def _startup_failed(error: Exception):
     sys.exit(2)
 
 
+def _db_option(db_path: str | None) -> str:
+    """How the user named the database: the option, the variable, or neither (the default)."""
+    return "--db" if db_path is not None else ("PISMO_SANDBOX_DB_PATH" if os.environ.get("PISMO_SANDBOX_DB_PATH")
+                                               else "the default --db")
+
+
 def _checked(check, *args, **kwargs) -> None:
     """Run a start-up check (pismo_sandbox.startup_checks); its error ends the command."""
     from pismo_sandbox.startup_checks import StartupError
@@ -57,7 +63,7 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
     config = _config(db_path=db_path, faults_file=faults_file)
     for warning in misspelt_settings():
         click.echo(f"pismo-sandbox: warning: {warning}", err=True)
-    _checked(check_serve, config, host, port, workers, threads)
+    _checked(check_serve, config, host, port, workers, threads, db_option=_db_option(db_path))
     click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)
     run(config, host, port, workers, threads)
 
@@ -75,10 +81,10 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
 
     config = _config(db_path=db_path)
     _checked(check_settings, config)
-    if db_path is None and not os.path.exists(config.db_path):
+    if _db_option(db_path) == "the default --db" and not os.path.exists(config.db_path):
         _startup_failed(f"no database: give --db FILE (the database `pismo-sandbox serve --db FILE` uses)"
                         f" or set PISMO_SANDBOX_DB_PATH; there is no {config.db_path} here")
-    _checked(check_database, config.db_path, must_exist=True)
+    _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
     sandbox = build_services(config)
     try:
         sandbox.tenancy.get_tenant(tenant_id)
@@ -99,7 +105,7 @@ def reset(db_path: str | None) -> None:
 
     config = _config(db_path=db_path)
     _checked(check_settings, config)
-    _checked(check_database, config.db_path, must_exist=True)
+    _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
     sandbox = build_services(config)
     sandbox.reset()
     click.echo(f"reset {sandbox.store.path}")

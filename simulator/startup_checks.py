@@ -80,7 +80,7 @@ def check_database(path: str, *, must_exist: bool = False, option: str = "--db")
     with open(path, "rb") as handle:
         header = handle.read(len(SQLITE_HEADER))
     if header and header != SQLITE_HEADER:
-        raise StartupError(f"{where} is not a SQLite database; point {option} at a sandbox database"
+        raise StartupError(f"{where} is not a SQLite database; point --db at a sandbox database"
                            " or at a new file")
     if header:
         try:
@@ -88,7 +88,7 @@ def check_database(path: str, *, must_exist: bool = False, option: str = "--db")
             with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as error:
-            raise StartupError(f"{where} cannot be read as a SQLite database ({error}); point {option}"
+            raise StartupError(f"{where} cannot be read as a SQLite database ({error}); point --db"
                                " at a sandbox database or at a new file") from None
     key_file = path + ".key"
     if os.path.isfile(key_file) and os.path.getsize(key_file) != 32:
@@ -151,13 +151,15 @@ def misspelt_settings(environ: dict | None = None) -> list[str]:
     return warnings
 
 
-def check_serve(config: Config, host: str, port: int, workers: int = 1, threads: int = 1) -> None:
-    """Everything ``serve`` needs, in the order a user would fix it."""
+def check_serve(config: Config, host: str, port: int, workers: int = 1, threads: int = 1,
+                db_option: str = "--db") -> None:
+    """Everything ``serve`` needs, in the order a user would fix it (``db_option``: how the
+    database was named, for the message)."""
     check_settings(config)
     if workers < 1:
         raise StartupError(f"--workers {workers}: give 1 or more")
     if threads < 1:
         raise StartupError(f"--threads {threads}: give 1 or more")
-    check_database(config.db_path)
+    check_database(config.db_path, option=db_option)
     check_faults_file(config.faults_file)
     check_port(host, port)

@@ -129,3 +129,11 @@ def test_a_misspelt_setting_is_named_with_the_one_meant(tmp_path):
     assert warnings == ["pismo-sandbox: warning: PISMO_SANDBOX_TOKEN_ALGORITM is not a setting and is ignored;"
                         " did you mean PISMO_SANDBOX_TOKEN_ALGORITHM?"]
     assert completed.returncode == 2  # the warning stops nothing; --workers 0 does
+
+
+def test_a_database_named_by_the_variable_is_named_so(tmp_path):
+    _one_line_error(_run(["token", "--tenant", "TN-1"], tmp_path, {"PISMO_SANDBOX_DB_PATH": "gone.db"}),
+                    "PISMO_SANDBOX_DB_PATH gone.db: no such database")
+    _one_line_error(_run(["serve"], tmp_path, {"PISMO_SANDBOX_DB_PATH": "missing/x.db"}),
+                    "PISMO_SANDBOX_DB_PATH missing/x.db: the folder")
+    assert list(tmp_path.iterdir()) == []
