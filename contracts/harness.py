@@ -160,6 +160,10 @@ class Target:
         try:
             response = self._session.request(method, self.base_url + path, json=json_body,
                                              headers=headers, timeout=self.timeout)
+        except requests.ConnectionError as error:
+            reason = "connection refused" if "refused" in str(error).lower() else "cannot connect"
+            raise HarnessError(f"{method} {self.base_url}{path}: {reason}; check --base-url and that the target"
+                               " is running") from None
         except requests.RequestException as error:
             raise HarnessError(f"{method} {self.base_url}{path}: {error}") from None
         try:

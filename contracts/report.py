@@ -142,7 +142,7 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
         ops = sorted((op for op in result.operations.values() if op.spec in names), key=lambda op: op.label)
         failed = [op for op in ops if op.failed]
         rows.append((group, ops, failed))
-    if rows:
+    if rows and result.operations:
         width = max([len("base path")] + [len(group.base_path or "/") for group, _, _ in rows])
         lines += ["", f"  {'result':<6}  {'base path':<{width}}  {'operations':>10}  {'cases':>6}  {'checks':>7}"
                       f"  {'time':>7}  documents"]

@@ -146,3 +146,16 @@ def test_server_log_brings_the_access_log_back():
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "pismo_sandbox.access" in completed.stderr
     assert "  ok " not in completed.stderr  # -q: no progress lines
+
+
+def test_an_unreachable_base_url_is_one_error_naming_the_fix():
+    from tests.conftest import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_")}
+    completed = subprocess.run([sys.executable, "-m", "pismo_sandbox", "contract", "--base-url",
+                                f"http://127.0.0.1:{free_port()}", "--provision", "--spec", "banking-auth"],
+                               capture_output=True, text=True, timeout=120, env=env)
+    assert completed.returncode == 2
+    [error] = [line for line in completed.stdout.splitlines() if line.startswith("- ")]
+    assert error.endswith("connection refused; check --base-url and that the target is running")
+    assert "Traceback" not in completed.stdout + completed.stderr
