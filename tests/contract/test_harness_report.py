@@ -159,3 +159,15 @@ def test_an_unreachable_base_url_is_one_error_naming_the_fix():
     [error] = [line for line in completed.stdout.splitlines() if line.startswith("- ")]
     assert error.endswith("connection refused; check --base-url and that the target is running")
     assert "Traceback" not in completed.stdout + completed.stderr
+
+
+def test_an_app_handed_over_keeps_its_fault_rules_unless_told_and_the_summary_says_so(tmp_path):
+    app = create_app(Config(db_path=str(tmp_path / "sandbox.db")))
+    client = app.test_client()
+    rule = client.post("/_sandbox/faults", json={"match": {"tenant_id": "TN-elsewhere"},
+                                                 "action": {"type": "status", "status": 503}}).json
+    kept = harness.run(app=app, specs=["passport"], examples=1, phases=("examples",))
+    assert [r["id"] for r in client.get("/_sandbox/faults").json["items"]] == [rule["id"]]
+    assert f"the target has 1 fault rule(s) ({rule['id']})" in kept.summary()
+    cleared = harness.run(app=app, specs=["passport"], examples=1, phases=("examples",), clear_faults=True)
+    assert client.get("/_sandbox/faults").json["items"] == [] and not cleared.notes
