@@ -40,11 +40,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
-from xml.etree import ElementTree as ET
 
 import yaml
 
-from pismo_sandbox.contracts import hooks
+from pismo_sandbox.contracts import hooks, report
 from pismo_sandbox.contract import ADMIN, SOURCES, TOKEN, SpecSource, load_document, read_text
 
 DEFAULT_SEED = 20240611
@@ -148,6 +147,8 @@ class Target:
         headers = dict(headers or {})
         if self.admin_token and path.startswith("/_sandbox/"):
             headers.setdefault("Authorization", f"Bearer {self.admin_token}")
+        if method.upper() not in ("GET", "HEAD", "OPTIONS") and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"  # state-changing calls, even without a body
         if self._client is not None:
             with self._lock:
                 response = self._client.open(path, method=method, json=json_body, headers=headers)
@@ -159,6 +160,10 @@ class Target:
         try:
             response = self._session.request(method, self.base_url + path, json=json_body,
                                              headers=headers, timeout=self.timeout)
+        except requests.ConnectionError as error:
+            reason = "connection refused" if "refused" in str(error).lower() else "cannot connect"
+            raise HarnessError(f"{method} {self.base_url}{path}: {reason}; check --base-url and that the target"
+                               " is running") from None
         except requests.RequestException as error:
             raise HarnessError(f"{method} {self.base_url}{path}: {error}") from None
         try:
@@ -420,6 +425,8 @@ class Finding:
     status_code: int | None = None
     phase: str | None = None
     reproduce: str | None = None
+    request: str | None = None   # the request sent (contracts.report.request_excerpt)
+    response: str | None = None  # the offending response (contracts.report.response_excerpt)
 
 
 @dataclass
@@ -450,7 +457,8 @@ class HarnessResult:
     duration: float = 0.0
     logins: int = 0
     forgiven: int = 0  # use_after_free failures on resources created again (hooks.RECREATES)
-    SHOWN_PER_CHECK = 3  # distinct failures printed per operation and check
+    notes: list[str] = field(default_factory=list)  # what the reader should know (faults left alone)
+    simulator: bool = True  # whether the target is this simulator (where a fix goes, in hints)
 
     @property
     def findings(self) -> list[Finding]:
@@ -461,82 +469,13 @@ class HarnessResult:
         return not self.findings and not self.errors
 
     def summary(self, verbose: bool = True) -> str:
-        lines = [f"pismo-sandbox contract: {self.target}; seed {self.seed}; "
-                 f"{self.examples} examples per operation and phase"]
-        for group in self.groups:
-            merged = ", ".join(s.name for s in group.sources)
-            links = f"; links: {', '.join(group.links)}" if group.links else ""
-            skipped = f"; links skipped: {', '.join(group.links_skipped)}" if group.links_skipped else ""
-            settings = f"; settings: {', '.join(group.settings)}" if group.settings else ""
-            lines.append(f"  {group.base_path or '/'}: {merged} ({group.duration:.1f} s){links}{skipped}{settings}")
-        width = max([len(label) for label in self.operations] + [20])
-        if self.operations:
-            lines.append("")
-            lines.append(f"  {'operation':<{width}}  {'cases':>6}  {'checks':>7}  failures")
-        for label, op in sorted(self.operations.items(), key=lambda kv: (kv[1].spec, kv[0])):
-            failures = ", ".join(f"{name} x{n}" for name, n in sorted(op.failed_checks.items())) or "0"
-            lines.append(f"  {label:<{width}}  {op.cases:>6}  {sum(op.checks.values()):>7}  {failures}")
-        if self.findings and verbose:
-            lines.append("")
-            lines.append("FAILURES")
-            shown: Counter = Counter()
-            for finding in self.findings:
-                shown[(finding.operation, finding.check)] += 1
-                if shown[(finding.operation, finding.check)] > self.SHOWN_PER_CHECK:
-                    continue
-                lines.append(f"- {finding.operation} [{finding.check}] {finding.title}"
-                             + (f" (status {finding.status_code}, {finding.phase} phase)"
-                                if finding.status_code else ""))
-                lines.extend("    " + line for line in finding.message.strip().splitlines()[:12])
-                if finding.reproduce:
-                    lines.append(f"    reproduce: {finding.reproduce}")
-            for (operation, check), count in shown.items():
-                if count > self.SHOWN_PER_CHECK:
-                    lines.append(f"- {operation} [{check}]: {count - self.SHOWN_PER_CHECK} more (see the JUnit report)")
-        if self.errors:
-            lines.append("")
-            lines.append("ERRORS")
-            lines.extend(f"- {error}" for error in self.errors)
-        cases = sum(op.cases for op in self.operations.values())
-        verdict = "OK" if self.ok else "FAILED"
-        if self.forgiven:
-            lines.append("")
-            lines.append(f"  {self.forgiven} use_after_free reports dropped: a read after a register that "
-                         "created the deleted resource again (contracts/hooks.py, RECREATES)")
-        lines.append("")
-        lines.append(f"{verdict}: {len(self.findings)} failures, {len(self.errors)} errors; {cases} cases over "
-                     f"{len(self.operations)} operations in {self.duration:.1f} s")
-        return "\n".join(lines)
+        """The summary table, then every failure with its request, response and a hint."""
+        return report.summary(self, verbose)
 
     def write_junit(self, path: str) -> None:
         """JUnit XML: one test suite per document, one test case per operation, one <failure>
         per finding; harness and engine errors as <error>."""
-        root = ET.Element("testsuites", name="pismo-sandbox contract", tests=str(len(self.operations)),
-                          failures=str(sum(op.failed for op in self.operations.values())),
-                          errors=str(len(self.errors)), time=f"{self.duration:.3f}")
-        by_spec: dict[str, list[OperationResult]] = defaultdict(list)
-        for op in self.operations.values():
-            by_spec[op.spec].append(op)
-        for spec, ops in by_spec.items():
-            suite = ET.SubElement(root, "testsuite", name=spec, tests=str(len(ops)),
-                                  failures=str(sum(op.failed for op in ops)), errors="0")
-            ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=self.target)
-            for op in sorted(ops, key=lambda o: o.label):
-                case = ET.SubElement(suite, "testcase", classname=spec, name=op.label)
-                ET.SubElement(case, "system-out").text = (
-                    f"{op.cases} cases; checks: " + ", ".join(f"{k}={v}" for k, v in sorted(op.checks.items())))
-                for finding in op.findings:
-                    failure = ET.SubElement(case, "failure", type=finding.check,
-                                            message=f"{finding.title}"[:300])
-                    failure.text = finding.message + (f"\n\nReproduce: {finding.reproduce}" if finding.reproduce else "")
-        if self.errors:
-            suite = ET.SubElement(root, "testsuite", name="harness", tests=str(len(self.errors)),
-                                  failures="0", errors=str(len(self.errors)))
-            for n, error in enumerate(self.errors, 1):
-                case = ET.SubElement(suite, "testcase", classname="harness", name=f"error {n}")
-                ET.SubElement(case, "error", message=error.splitlines()[0][:300]).text = error
-        ET.indent(root)
-        ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+        report.write_junit(self, path)
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -599,10 +538,17 @@ def schemathesis_config(*, seed: int, examples: int, base_url: str | None, heade
 def run(*, app=None, base_url: str | None = None, specs: Iterable[str] | None = None,
         examples: int = DEFAULT_EXAMPLES, seed: int = DEFAULT_SEED, credentials: Credentials | None = None,
         junit: str | None = None, phases: Iterable[str] | None = None,
-        checks: Iterable[str] | None = None, progress=None) -> HarnessResult:
+        checks: Iterable[str] | None = None, progress=None, verbose: bool = False,
+        server_log: bool = False, provision: bool = False, clear_faults: bool = False) -> HarnessResult:
     """Run the harness. With neither ``app`` nor ``base_url``, against a fresh in-process simulator.
 
-    ``progress`` (optional) is called with one line of text per finished scenario.
+    ``progress`` (optional) is called with one line of text per operation once it has been
+    through every phase but the stateful one, and one per document and stateful phase;
+    ``verbose`` adds one per finished scenario. ``server_log`` keeps an in-process simulator's
+    access log (silenced for the run otherwise). ``provision`` (a base URL that is a sandbox)
+    creates the tenant, account and bank-slip provider the run needs through the target's admin
+    API, as on a simulator the harness builds. ``clear_faults`` removes the target's fault rules
+    first; otherwise they are left alone, and a note in the summary says how many are active.
     """
     if app is not None and base_url is not None:
         raise HarnessError("give an app or a base URL, not both")
@@ -610,7 +556,8 @@ def run(*, app=None, base_url: str | None = None, specs: Iterable[str] | None = 
     cleanup: list[str] = []
     remote = base_url is not None
     result = HarnessResult(target=base_url or ("in-process simulator" if app is None else "in-process app"),
-                           seed=seed, examples=examples)
+                           seed=seed, examples=examples, simulator=not remote or provision)
+    quiet = None if server_log else _quiet_access_log()
     try:
         sources = select_sources(specs, remote)
         own_app = app is None and not remote
@@ -619,11 +566,16 @@ def run(*, app=None, base_url: str | None = None, specs: Iterable[str] | None = 
         target = Target(app=app, base_url=base_url, admin_token=(credentials or Credentials()).admin_token)
         groups = build_groups(sources, base_url)
         result.groups = groups
-        _clear_faults(target, simulator=not remote)
+        if clear_faults:
+            _clear_faults(target, simulator=not remote or provision)
+        elif not own_app and (provision or not remote):
+            _note_faults(target, result)
         tokens, state = None, hooks.RunState(seed=seed)
         pismo_groups = [g for g in groups if g.auth != ADMIN]
         if any(g.auth == TOKEN for g in pismo_groups):
-            creds = _prepare(target, credentials or Credentials(), remote, state)
+            creds = _prepare(target, credentials or Credentials(), remote and not provision, state)
+            if provision and progress is not None:
+                progress(f"provisioned on {base_url}: tenant {state.tenant_id}, account {state.account_id}")
             tokens = TokenSource(target, creds)
             tokens.token()  # fail fast on bad credentials
         for group in groups:
@@ -633,7 +585,7 @@ def run(*, app=None, base_url: str | None = None, specs: Iterable[str] | None = 
             group_started = time.monotonic()
             _run_group(group, group_target, tokens, state, result, seed=seed, examples=examples,
                        credentials=credentials or Credentials(), phases=phases, checks=checks,
-                       progress=progress)
+                       progress=progress, verbose=verbose)
             group.duration = time.monotonic() - group_started
         result.logins = tokens.logins if tokens else 0
         result.forgiven = state.forgiven
@@ -642,6 +594,8 @@ def run(*, app=None, base_url: str | None = None, specs: Iterable[str] | None = 
     finally:
         for directory in cleanup:
             shutil.rmtree(directory, ignore_errors=True)
+        if quiet is not None:
+            quiet()
         result.duration = time.monotonic() - started
     if junit:
         result.write_junit(junit)
@@ -664,6 +618,26 @@ def _fresh_app(cleanup: list[str], seed: int):
     return app
 
 
+def _quiet_access_log():
+    """Silence the simulator's access log (one line per request: thousands in a run) until the
+    returned function is called."""
+    import logging
+
+    logger = logging.getLogger("pismo_sandbox.access")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    return lambda: logger.setLevel(level)
+
+
+def _note_faults(target: Target, result: "HarnessResult") -> None:
+    """Leave the target's fault rules alone, but say so when there are any: they shape answers."""
+    status, _, body = target.request("GET", "/_sandbox/faults")
+    rules = body.get("items") if status == 200 and isinstance(body, dict) else None
+    if rules:
+        result.notes.append(f"the target has {len(rules)} fault rule(s) ({', '.join(r.get('id', '?') for r in rules)});"
+                            " they were left in place and may cause failures (--clear-faults removes them)")
+
+
 def _clear_faults(target: Target, simulator: bool) -> None:
     """No injected faults while the contract is checked. A simulator without fault support
     answers 404/405; any other target (the real sandbox) may answer anything: it has none."""
@@ -679,13 +653,16 @@ def _prepare(target: Target, credentials: Credentials, remote: bool, state: hook
     if remote:
         if not (credentials.token or credentials.can_login):
             raise HarnessError("a remote target needs --token or --server-key/--server-secret "
-                               "(env PISMO_TOKEN or PISMO_SERVER_KEY/PISMO_SERVER_SECRET)")
+                               "(env PISMO_TOKEN or PISMO_SERVER_KEY/PISMO_SERVER_SECRET), or --provision "
+                               "when it is a pismo-sandbox (what the run needs is made through its admin API)")
         state.boleto = _codec_boleto()
         state.account_id = credentials.account_id
         return credentials
     status, _, tenant = target.request("POST", "/_sandbox/tenants", {})
     if status != 201:
-        raise HarnessError(f"could not create a tenant through the admin API ({status}): {tenant}")
+        needs = "; the target requires its admin token: give --admin-token (env PISMO_SANDBOX_ADMIN_TOKEN)" \
+            if status == 401 else ""
+        raise HarnessError(f"could not create a tenant through the admin API ({status}): {tenant}{needs}")
     status, _, account = target.request("POST", f"/_sandbox/tenants/{tenant['tenant_id']}/accounts",
                                         {"status": "NORMAL"})
     if status != 201:
@@ -730,7 +707,8 @@ def _codec_boleto():
 
 
 def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, state, result: HarnessResult,
-               *, seed: int, examples: int, credentials: Credentials, phases, checks, progress) -> None:
+               *, seed: int, examples: int, credentials: Credentials, phases, checks, progress,
+               verbose: bool = False) -> None:
     import schemathesis
     from schemathesis.engine import from_schema
 
@@ -753,23 +731,56 @@ def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, sta
     if state is not None:
         hooks.bind(schema, state)
     spec_of = {op: s.name for s in group.sources for op in _operation_ids(load_document(s))}
+    if progress is not None:
+        progress(f"{group.base_path or '/'}: {', '.join(s.name for s in group.sources)} "
+                 f"({len(group.operation_ids)} operation(s))")
+    last_unit = [p for p in ("examples", "coverage", "fuzzing") if phases is None or p in phases][-1:]
     try:
-        _execute(from_schema(schema), group, result, spec_of, progress)
+        _execute(from_schema(schema), group, result, spec_of, progress, verbose=verbose,
+                 last_unit_phase=last_unit[0] if last_unit else None)
     finally:
         hooks.unbind(schema)
 
 
-def _execute(engine, group: SpecGroup, result: HarnessResult, spec_of: dict, progress) -> None:
+def _execute(engine, group: SpecGroup, result: HarnessResult, spec_of: dict, progress, *,
+             verbose: bool = False, last_unit_phase: str | None = None) -> None:
     from schemathesis.engine import events
 
     seen_cases: dict[str, set[str]] = defaultdict(set)
     seen_findings: dict[str, set[tuple]] = defaultdict(set)
     seen_statuses: dict[str, set[str]] = defaultdict(set)
+    stateful = Counter()
+    errored: set[str] = set()
+    printed: set[str] = set()
+    names = {source.name for source in group.sources}
     for event in engine.execute():
         if isinstance(event, events.ScenarioFinished):
             _collect(event, result, spec_of, seen_cases, seen_findings, seen_statuses, group)
-            if progress is not None:
-                progress(f"{event.phase.value:<9} {event.recorder.label:<70} {event.status.value}")
+            phase = event.phase.value
+            label = event.recorder.label
+            if event.status.value == "error":
+                errored.add(label)
+            if progress is not None and verbose:
+                progress(f"    {phase:<9} {label:<70} {event.status.value}")
+            if progress is not None and phase == last_unit_phase and " " in label:
+                method, path = label.split(" ", 1)
+                op = result.operations.get(f"{method} {group.base_path}{path}")
+                if op is not None and op.label not in printed:
+                    printed.add(op.label)
+                    progress(report.operation_line(op, errored=label in errored))
+            if phase == "stateful":
+                stateful[event.status.value] += 1
+        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == last_unit_phase \
+                and progress is not None:
+            for op in sorted(result.operations.values(), key=lambda op: op.label):
+                if op.spec in names and op.label not in printed:  # none in the last phase (skipped)
+                    printed.add(op.label)
+                    progress(report.operation_line(op))
+        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == "stateful" \
+                and progress is not None and stateful:
+            outcome = ", ".join(f"{n} {status}" for status, n in sorted(stateful.items()))
+            progress(f"  {'FAIL' if stateful.get('failure') else 'ok':<5} stateful phase over "
+                     f"{len(group.links)} links  ({outcome})")
         elif isinstance(event, events.NonFatalError):
             result.errors.append(f"{group.name}: {event.label}: {event.info.format()}".strip())
         elif isinstance(event, events.FatalError):
@@ -830,7 +841,9 @@ def _collect(event, result: HarnessResult, spec_of: dict, seen_cases, seen_findi
             op.findings.append(Finding(
                 operation=label, check=check.name, title=failure.title, message=failure.message,
                 status_code=response.status_code if response is not None else None,
-                phase=event.phase.value, reproduce=_reproduce(check.failure_info, case)))
+                phase=event.phase.value, reproduce=_reproduce(check.failure_info, case),
+                request=report.request_excerpt(interaction.request) if interaction is not None else None,
+                response=report.response_excerpt(response) if response is not None else None))
 
 
 def _reproduce(info, case) -> str | None:

@@ -196,7 +196,14 @@ def _number(value) -> bool:
 def _fault_rule(case, state: RunState) -> None:
     """The action rules sandbox-admin.yaml states in prose (the schema cannot: they depend on
     ``type``): status only with a status action, which needs one; a timeout needs ms; a delay
-    needs the parameters of its distribution, with min_ms <= max_ms."""
+    needs the parameters of its distribution, with min_ms <= max_ms; match.operation_id names
+    a bundled operation (sandbox-admin.yaml: a rule that could never fire is refused)."""
+    match = case.body.get("match") if isinstance(case.body, dict) and positive(case, "body") else None
+    if isinstance(match, dict) and isinstance(match.get("operation_id"), str):
+        from pismo_sandbox.faults.rules import known_operations
+
+        if match["operation_id"] not in known_operations():
+            match["operation_id"] = min(known_operations())
     action = case.body.get("action") if isinstance(case.body, dict) and positive(case, "body") else None
     if not isinstance(action, dict) or not isinstance(action.get("type"), str):
         return

@@ -6,7 +6,8 @@ import logging
 
 from flask import Flask
 
-from pismo_sandbox import gateway
+from pismo_sandbox import gateway, logs
+from pismo_sandbox.admin.documents import blueprint as admin_documents_blueprint
 from pismo_sandbox.admin.routes import blueprint as admin_blueprint
 from pismo_sandbox.clock import VirtualClock
 from pismo_sandbox.config import Config
@@ -36,7 +37,7 @@ from pismo_sandbox.settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
-BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint, bank_accounts_blueprint,
+BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, passport_blueprint, credentials_blueprint, bank_accounts_blueprint,
               *bankslips.BLUEPRINTS)
 
 
@@ -72,7 +73,7 @@ def build_services(config: Config) -> Services:
     )
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(level: str, log_format: str = "text") -> None:
     """The simulator's log (one access line per request, contract violations, bugs) on stderr."""
     # What no format here prints is not collected per record (the logging HOWTO's "Optimization"
     # settings): the caller's frame and the multiprocessing name. Thread and process ids stay
@@ -83,13 +84,13 @@ def _configure_logging(level: str) -> None:
     logger.setLevel(level.upper())
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logs.formatter(log_format))
         logger.addHandler(handler)
 
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
-    _configure_logging(config.log_level)
+    _configure_logging(config.log_level, config.log_format)
     app = Flask("pismo_sandbox")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json = OrjsonProvider(app)

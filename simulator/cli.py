@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -14,7 +15,29 @@ def _config(**overrides) -> Config:
     try:
         return Config.from_env(**overrides)
     except ValueError as error:
-        raise click.ClickException(str(error)) from None
+        _startup_failed(error)
+
+
+def _startup_failed(error: Exception):
+    """A start-up mistake: one line naming the setting and the fix, exit status 2."""
+    click.echo(f"pismo-sandbox: error: {error}", err=True)
+    sys.exit(2)
+
+
+def _db_option(db_path: str | None) -> str:
+    """How the user named the database: the option, the variable, or neither (the default)."""
+    return "--db" if db_path is not None else ("PISMO_SANDBOX_DB_PATH" if os.environ.get("PISMO_SANDBOX_DB_PATH")
+                                               else "the default --db")
+
+
+def _checked(check, *args, **kwargs) -> None:
+    """Run a start-up check (pismo_sandbox.startup_checks); its error ends the command."""
+    from pismo_sandbox.startup_checks import StartupError
+
+    try:
+        check(*args, **kwargs)
+    except StartupError as error:
+        _startup_failed(error)
 
 
 @click.group()
@@ -38,16 +61,14 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
           faults_file: str | None, state_file: str | None) -> None:
     """Serve the simulator with gunicorn; prints the URL it serves on (one line, stdout) once
     bound (--port 0: a free port)."""
-    from pismo_sandbox.faults.files import FaultFileError, read_rules
     from pismo_sandbox.server import serve as run
+    from pismo_sandbox.startup_checks import check_serve, misspelt_settings
     from pismo_sandbox.state import StateFileError, read_state
 
     config = _config(db_path=db_path, faults_file=faults_file, state_file=state_file)
-    if config.faults_file:
-        try:
-            read_rules(config.faults_file)
-        except FaultFileError as error:
-            raise click.BadParameter(str(error), param_hint="--faults") from None
+    for warning in misspelt_settings():
+        click.echo(f"pismo-sandbox: warning: {warning}", err=True)
+    _checked(check_serve, config, host, port, workers, threads, db_option=_db_option(db_path))
     if config.state_file:
         try:
             read_state(config.state_file)
@@ -72,8 +93,15 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
     """Print a token for TENANT (and ACCOUNT) signed with this database's key."""
     from pismo_sandbox.app import build_services
     from pismo_sandbox.errors import SandboxError
+    from pismo_sandbox.startup_checks import check_database, check_settings
 
-    sandbox = build_services(_config(db_path=db_path))
+    config = _config(db_path=db_path)
+    _checked(check_settings, config)
+    if _db_option(db_path) == "the default --db" and not os.path.exists(config.db_path):
+        _startup_failed(f"no database: give --db FILE (the database `pismo-sandbox serve --db FILE` uses)"
+                        f" or set PISMO_SANDBOX_DB_PATH; there is no {config.db_path} here")
+    _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
+    sandbox = build_services(config)
     try:
         sandbox.tenancy.get_tenant(tenant_id)
         if account_id is not None:
@@ -89,8 +117,12 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
 def reset(db_path: str | None) -> None:
     """Delete all simulated state in the database (tenants, accounts, events, the journal, ...)."""
     from pismo_sandbox.app import build_services
+    from pismo_sandbox.startup_checks import check_database, check_settings
 
-    sandbox = build_services(_config(db_path=db_path))
+    config = _config(db_path=db_path)
+    _checked(check_settings, config)
+    _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
+    sandbox = build_services(config)
     sandbox.reset()
     click.echo(f"reset {sandbox.store.path}")
 
@@ -117,13 +149,22 @@ def reset(db_path: str | None) -> None:
 @click.option("--seed", default=None, type=int, help="generation seed  [default: a fixed one]")
 @click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False),
               help="write a JUnit XML report here")
-@click.option("-v", "--verbose", is_flag=True, help="print every finished scenario to stderr")
+@click.option("--provision", is_flag=True,
+              help="the --base-url target is a pismo-sandbox: create the tenant, account and bank-slip"
+                   " provider the run needs through its admin API (no credentials needed)")
+@click.option("--clear-faults", is_flag=True,
+              help="remove the target's fault rules before the run (default: leave them alone)")
+@click.option("--server-log", is_flag=True, help="show the in-process simulator's access log")
+@click.option("-q", "--quiet", is_flag=True, help="no progress lines, only the summary")
+@click.option("-v", "--verbose", is_flag=True, help="also print every finished scenario to stderr")
 def contract(base_url, token, server_key, server_secret, account_id, admin_token, specs, examples,
-             seed, junit_path, verbose) -> None:
+             seed, junit_path, provision, clear_faults, server_log, quiet, verbose) -> None:
     """Check an implementation against the bundled contract with Schemathesis.
 
     Without --base-url: a fresh in-process simulator (tenant, account and token made for the
-    run). With it: that host, logging in with --token or --server-key/--server-secret/--account.
+    run). With it: that host, logging in with --token or --server-key/--server-secret/--account,
+    or, when the host is a pismo-sandbox, with what --provision creates there. Progress (one
+    line per operation) goes to stderr, the summary and the failures to stdout.
     Exit status: 0 when every check passed, 1 on failures, 2 when the run could not start.
     """
     try:
@@ -133,13 +174,18 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
         sys.exit(2)
     if token and (server_key or server_secret):
         raise click.UsageError("give --token or --server-key/--server-secret, not both")
+    if provision and not base_url:
+        raise click.UsageError("--provision needs --base-url (the in-process simulator is provisioned anyway)")
+    if provision and (token or server_key or server_secret):
+        raise click.UsageError("give --provision or credentials (--token, --server-key/--server-secret), not both")
     names = [name.strip() for item in specs for name in item.split(",") if name.strip()]
     credentials = harness.Credentials(token=token, server_key=server_key, server_secret=server_secret,
                                       account_id=account_id, admin_token=admin_token)
-    progress = (lambda line: click.echo(line, err=True)) if verbose else None
+    progress = None if quiet else (lambda line: click.echo(line, err=True))
     result = harness.run(base_url=base_url, specs=names or None, examples=examples,
                          seed=harness.DEFAULT_SEED if seed is None else seed, credentials=credentials,
-                         junit=junit_path, progress=progress)
+                         junit=junit_path, progress=progress, verbose=verbose, server_log=server_log,
+                         provision=provision, clear_faults=clear_faults)
     click.echo(result.summary())
     if junit_path:
         click.echo(f"JUnit report: {junit_path}")

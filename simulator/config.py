@@ -50,6 +50,8 @@ class Config:
     # write (an fsync at every checkpoint or commit).
     synchronous: str = "OFF"
     log_level: str = "INFO"
+    # "text" (one line per record) or "json" (one JSON object per line, for log collectors).
+    log_format: str = "text"
     # Bank slips: business days from payment to clearing (PAID -> SETTLED, 00:00 Brasilia).
     bankslip_clearing_days: int = 1
     # Seconds every provider keeps a payment PROCESSING; unset: each provider's own delay.
@@ -89,7 +91,10 @@ def _coerce(f: dataclasses.Field, raw: str):
         if kind.startswith("bool"):
             return _to_bool(raw)
         if kind.startswith("int"):
-            return int(raw)
+            try:
+                return int(raw)
+            except ValueError:
+                raise ValueError(f"must be a whole number, not {raw!r}") from None
     except ValueError as exc:
         raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: {exc}") from None
     return raw

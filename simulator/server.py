@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 
+from pismo_sandbox import logs
 from pismo_sandbox.config import Config
 from pismo_sandbox.gateway.faults import SocketFaultNoise
 from pismo_sandbox.gunicorn_app import GunicornApp, served_options
@@ -46,6 +47,7 @@ class SandboxServer(GunicornApp):
             **served_options(host, port, workers, threads),
             "post_worker_init": ready_worker,
             "loglevel": config.log_level.lower(),
+            **logs.gunicorn_options(config.log_format),
             "when_ready": self._announce,
         }, self._create_app)
 

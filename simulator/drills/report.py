@@ -3,13 +3,10 @@ failed and why, with the requests involved) and a JUnit XML file for CI."""
 
 from __future__ import annotations
 
-import re
 import shlex
-import socket
 import textwrap
-import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
 
+from pismo_sandbox import junit
 from pismo_sandbox.drills.invariants import describe_row, fault_text
 from pismo_sandbox.drills.model import Check, DrillResult
 
@@ -112,64 +109,31 @@ def summary_line(results: list[DrillResult]) -> str:
 
 # -- JUnit XML -----------------------------------------------------------------------------------------
 
-_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _xml_text(text: str) -> str:
-    """XML 1.0 cannot carry some characters (a client may print anything)."""
-    return _NOT_XML.sub("\ufffd", text)
-
 
 def junit_xml(results: list[DrillResult]) -> str:
     """JUnit XML: one <testsuite> per drill, one <testcase> per check; a drill that could not run
-    is one <testcase> with an <error>."""
-    root = ET.Element("testsuites", name="pismo-sandbox drills")
-    total = {"tests": 0, "failures": 0, "errors": 0, "time": 0.0}
-    host = socket.gethostname()
-    stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "")
+    is one <testcase> with an <error>. Written by the shared writer (pismo_sandbox.junit)."""
+    suites = []
     for result in results:
-        suite = ET.SubElement(root, "testsuite", name=result.name, hostname=host, timestamp=stamp,
-                              file=result.path)
-        props = ET.SubElement(suite, "properties")
-        ET.SubElement(props, "property", name="description", value=_xml_text(result.description))
+        properties = [("description", result.description)]
         if result.client is not None:
-            ET.SubElement(props, "property", name="client", value=_xml_text(shlex.join(result.client["command"])))
-        for rule in result.faults:
-            ET.SubElement(props, "property", name=f"fault {rule.get('id')}", value=_xml_text(fault_text(rule)))
-        tests = failures = errors = 0
+            properties.append(("client", shlex.join(result.client["command"])))
+        properties += [(f"fault {rule.get('id')}", fault_text(rule)) for rule in result.faults]
         classname = f"drills.{result.name}"
+        suite = junit.Suite(name=result.name, properties=properties, time=result.duration, file=result.path,
+                            system_out=text_report(result, verbose=True))
         if result.error:
-            case = ET.SubElement(suite, "testcase", classname=classname, name="run", time="0")
-            error = ET.SubElement(case, "error", message=_xml_text(result.error.splitlines()[0][:500]),
-                                  type="DrillError")
-            error.text = _xml_text(result.error)
-            tests, errors = tests + 1, errors + 1
+            suite.cases.append(junit.Case("run", classname, errors=[junit.Outcome(
+                result.error.splitlines()[0][:500], "DrillError", result.error)]))
         faults_by_id = {r["id"]: r for r in result.faults if "id" in r}
         for check in result.checks:
-            case = ET.SubElement(suite, "testcase", classname=classname,
-                                 name=_xml_text(f"{check.kind}: {check.name}"), time="0")
-            tests += 1
+            case = junit.Case(f"{check.kind}: {check.name}", classname)
             if not check.passed:
-                failures += 1
-                failure = ET.SubElement(case, "failure", message=_xml_text(check.summary[:1000]), type=check.kind)
-                failure.text = _xml_text("\n".join(_check_lines(check, faults_by_id, True)))
-        out = ET.SubElement(suite, "system-out")
-        out.text = _xml_text(text_report(result, verbose=True))
-        suite.set("tests", str(tests))
-        suite.set("failures", str(failures))
-        suite.set("errors", str(errors))
-        suite.set("skipped", "0")
-        suite.set("time", f"{result.duration:.3f}")
-        total["tests"] += tests
-        total["failures"] += failures
-        total["errors"] += errors
-        total["time"] += result.duration
-    root.set("tests", str(total["tests"]))
-    root.set("failures", str(total["failures"]))
-    root.set("errors", str(total["errors"]))
-    root.set("time", f"{total['time']:.3f}")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+                case.failures.append(junit.Outcome(check.summary, check.kind,
+                                                   "\n".join(_check_lines(check, faults_by_id, True))))
+            suite.cases.append(case)
+        suites.append(suite)
+    return junit.to_xml(suites, "pismo-sandbox drills")
 
 
 def write_junit(results: list[DrillResult], path: str) -> None:

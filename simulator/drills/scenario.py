@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from pismo_sandbox.faults.rules import FaultRuleSchema, load_rule
+from pismo_sandbox.faults.rules import FaultRuleSchema, validate_rule
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ACCOUNT_STATUSES = ("NORMAL", "BLOCKED", "CANCELLED", "PENDING", "CREATED")
@@ -249,7 +249,7 @@ class FaultField(fields.Field):
             if bad:
                 raise ValidationError({"match": bad})
             value = {**value, "match": {k: v for k, v in match.items() if k not in self.sugar}}
-        load_rule(value)  # raises ValidationError naming the field, like the admin API
+        validate_rule(value)  # raises ValidationError naming the field, like the admin API
         return {"rule": value, "refs": refs}
 
 

@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from pismo_sandbox.clock import Clock, isoformat
 from pismo_sandbox.faults.errors import InvalidFaultRule
 from pismo_sandbox.faults.repository import FaultRepository
-from pismo_sandbox.faults.rules import Action, FaultRule, Match, dump_rule, load_rule
+from pismo_sandbox.faults.rules import Action, FaultRule, Match, dump_rule, load_rule, validate_rule
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.settings import SettingsRepository
 from pismo_sandbox.store import Store
@@ -123,7 +123,7 @@ class FaultEngine:
     # -- management ----------------------------------------------------------------------------
     def add(self, data: dict) -> dict:
         try:
-            rule = load_rule(data)
+            rule = validate_rule(data)
         except ValidationError as error:
             raise InvalidFaultRule(details=_flatten(error.messages)) from None
         rule_id = f"fault-{self.ids.uuid()[:8]}"
@@ -134,7 +134,7 @@ class FaultEngine:
 
     def replace_all(self, rules: list[dict]) -> list[dict]:
         """Validate every rule first, then swap them in at once (used by --faults FILE)."""
-        parsed = [dump_rule(load_rule(r)) for r in rules]
+        parsed = [dump_rule(validate_rule(r)) for r in rules]
         ids = []
         with self.store.transaction() as db:
             self.repo.delete_all(db)

@@ -6,6 +6,7 @@ A rule is {match, action, phase, schedule}; see the README's "Fault injection" s
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
@@ -183,3 +184,33 @@ def load_rule(data) -> FaultRule:
     if not isinstance(data, dict):
         raise ValidationError("a fault rule must be an object")
     return _schema.load(data)
+
+
+def known_operations() -> frozenset[str]:
+    """The operationIds of every bundled document (what a rule's match.operation_id can name)."""
+    from pismo_sandbox.contract import load_contract
+
+    return frozenset(load_contract().by_id)
+
+
+def unknown_operation(operation_id: str, known: frozenset[str] | None = None) -> str | None:
+    """Why ``operation_id`` names no operation (with the closest names), or None if it does one."""
+    known = known_operations() if known is None else known
+    if operation_id in known:
+        return None
+    close = difflib.get_close_matches(operation_id, sorted(known), n=3, cutoff=0.5)
+    suggestion = f" (did you mean {' or '.join(repr(name) for name in close)}?)" if close else ""
+    return (f"no operation is called {operation_id!r}{suggestion}; GET /_sandbox/openapi lists the"
+            " documents and their operations")
+
+
+def validate_rule(data) -> FaultRule:
+    """A new rule (admin API, fault files, drill scenarios): load_rule, and its operation_id must
+    name an operation of the bundled documents (a misspelt one would never fire).
+    Raises marshmallow.ValidationError naming the field."""
+    rule = load_rule(data)
+    if rule.match.operation_id is not None:
+        problem = unknown_operation(rule.match.operation_id)
+        if problem:
+            raise ValidationError({"match": {"operation_id": [problem]}})
+    return rule

@@ -103,6 +103,9 @@ def test_token_command_prints_a_token_the_server_accepts(serve, tmp_path):
 
 
 def test_token_command_refuses_an_unknown_tenant(tmp_path):
+    from pismo_sandbox.store import Store
+
+    Store(str(tmp_path / "x.db")).migrate()
     out = subprocess.run([sys.executable, "-m", "pismo_sandbox", "token", "--tenant", "TN-nope",
                           "--db", str(tmp_path / "x.db")], capture_output=True, text=True)
     assert out.returncode == 2

@@ -122,7 +122,7 @@ def test_the_command_line_names_a_bad_setting_without_a_traceback(tmp_path, monk
 
     monkeypatch.setenv("PISMO_SANDBOX_SYNCHRONOUS", "SOMETIMES")
     result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "x.db")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "PISMO_SANDBOX_SYNCHRONOUS: must be one of OFF, NORMAL, FULL, EXTRA" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "x.db").exists()
 
