@@ -18,8 +18,9 @@ def test_a_served_sandbox_logs_one_json_object_per_line(serve, tmp_path):
     log = server.stop()
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     plain = [line for line in log.splitlines() if line.strip() and not line.startswith("{")]
-    # Only the command's own start-up lines are plain text; every log record is JSON.
-    assert all(line.startswith("pismo-sandbox") for line in plain), plain
+    # Only the command's own start-up lines and the served URL (stdout) are plain text; every
+    # log record is JSON.
+    assert all(line.startswith("pismo-sandbox") or line == server.url for line in plain), plain
     access = [r for r in records if r["logger"] == "pismo_sandbox.access" and r["path"] != "/_sandbox/health"]
     assert [(r["method"], r["path"], r["status"]) for r in access] == [
         ("POST", "/_sandbox/tenants", created.status_code),
