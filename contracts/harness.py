@@ -3,7 +3,7 @@ no sockets) or any Pismo base URL (the real sandbox, a served simulator).
 
 What one run does:
 
-1. Documents. Each selected spec is loaded *as served* (``simulator.contract.load_document``:
+1. Documents. Each selected spec is loaded *as served* (``pismo_sandbox.contract.load_document``:
    published text + overlay). Specs that share a server base path (``/intl-bankaccounts``,
    ``/integrated-payments``) are merged into one document, so OpenAPI links can join their
    operations (register -> get -> delete; validate -> pay -> receipts); the links come from

@@ -1,4 +1,4 @@
-"""``python -m simulator`` runs the pismo-sandbox command."""
+"""``python -m pismo_sandbox`` runs the pismo-sandbox command."""
 
 from pismo_sandbox.cli import main
 
