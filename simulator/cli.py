@@ -31,16 +31,26 @@ def main() -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--faults", "faults_file", default=None, type=click.Path(dir_okay=False),
               help="YAML/JSON fault rules to load at start-up (replaces the stored ones)")
+@click.option("--subscribe", "subscribe", multiple=True, metavar="URL",
+              help="push every event to this receiver (repeatable; see docs/events.md)")
+@click.option("--subscribe-format", type=click.Choice(["pismo", "sns", "pubsub"]), default=None,
+              help="framing of the --subscribe pushes  [default: pismo]")
+@click.option("--subscribe-secret", default=None,
+              help="signing secret of the --subscribe pushes  [default: generated, not shown]")
 def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
-          faults_file: str | None) -> None:
+          faults_file: str | None, subscribe: tuple[str, ...] = (), subscribe_format: str | None = None,
+          subscribe_secret: str | None = None) -> None:
     """Serve the simulator with gunicorn."""
+    from pismo_sandbox.domains.deliveries.files import read_delivery_rules
     from pismo_sandbox.faults.files import FaultFileError, read_rules
     from pismo_sandbox.server import serve as run
 
-    config = _config(db_path=db_path, faults_file=faults_file)
+    config = _config(db_path=db_path, faults_file=faults_file, subscribe=",".join(subscribe) or None,
+                     subscribe_format=subscribe_format, subscribe_secret=subscribe_secret)
     if config.faults_file:
         try:
             read_rules(config.faults_file)
+            read_delivery_rules(config.faults_file)
         except FaultFileError as error:
             raise click.BadParameter(str(error), param_hint="--faults") from None
     click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)

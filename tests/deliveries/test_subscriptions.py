@@ -1,0 +1,90 @@
+"""Subscriptions through the admin API: created, listed, read, removed, validated."""
+
+from __future__ import annotations
+
+import pytest
+
+from pismo_sandbox.config import Config
+
+
+def test_a_subscription_is_created_listed_read_and_removed(client):
+    made = client.post("/_sandbox/subscriptions", json={
+        "url": "http://127.0.0.1:9/hook", "format": "pubsub", "filter": {"domain": "integrated-payments"}})
+    assert made.status_code == 201, made.json
+    sub_id = made.json["subscription_id"]
+    assert made.json["secret"].startswith("whsec_")
+    assert made.json["pubsub_subscription"].endswith(sub_id)
+    listed = client.get("/_sandbox/subscriptions").json["items"]
+    assert [s["subscription_id"] for s in listed] == [sub_id]
+    assert "secret" not in listed[0]
+    read = client.get(f"/_sandbox/subscriptions/{sub_id}").json
+    assert read["filter"] == {"domain": "integrated-payments"} and "secret" not in read
+    assert client.delete(f"/_sandbox/subscriptions/{sub_id}").status_code == 204
+    assert client.get(f"/_sandbox/subscriptions/{sub_id}").status_code == 404
+    assert client.delete(f"/_sandbox/subscriptions/{sub_id}").status_code == 404
+    assert client.get("/_sandbox/subscriptions").json["items"] == []
+
+
+def test_a_given_secret_is_echoed_once_and_never_listed(client):
+    made = client.post("/_sandbox/subscriptions", json={"url": "http://localhost:9/", "secret": "s3cret-value"})
+    assert made.json["secret"] == "s3cret-value"
+    assert "s3cret-value" not in client.get("/_sandbox/subscriptions").get_data(as_text=True)
+
+
+def test_an_sns_subscription_waits_for_confirmation(client):
+    made = client.post("/_sandbox/subscriptions", json={"url": "http://127.0.0.1:9/", "format": "sns"}).json
+    assert made["status"] == "pending_confirmation"
+    assert made["subscription_arn"].startswith(made["topic_arn"] + ":")
+    log = client.get("/_sandbox/deliveries", query_string={"subscription_id": made["subscription_id"]}).json
+    assert [d["kind"] for d in log["items"]] == ["confirmation"]
+
+
+@pytest.mark.parametrize("body", [
+    {"url": "ftp://127.0.0.1/x"},
+    {"url": "http://127.0.0.1:9/", "format": "kafka"},
+    {"url": "http://127.0.0.1:9/", "filter": {"color": "red"}},
+    {"url": "http://127.0.0.1:9/", "retry": {"max_attempts": 0}},
+    {"url": "http://127.0.0.1:9/", "secret": "short"},
+    {},
+])
+def test_a_malformed_subscription_is_a_400_and_nothing_is_stored(client, body):
+    response = client.post("/_sandbox/subscriptions", json=body)
+    assert response.status_code == 400
+    assert response.json["code"] == "SANDBOX_INVALID_REQUEST"
+    assert client.get("/_sandbox/subscriptions").json["items"] == []
+
+
+def test_hosts_outside_the_allowed_list_are_refused(client):
+    response = client.post("/_sandbox/subscriptions", json={"url": "http://example.com/hook"})
+    assert response.status_code == 400
+    assert response.json["code"] == "SANDBOX_INVALID_SUBSCRIPTION"
+    assert "example.com" in response.json["details"]
+    assert client.get("/_sandbox/subscriptions").json["items"] == []
+
+
+def test_any_host_may_be_allowed_by_configuration(db_path):
+    from pismo_sandbox.app import create_app
+    client = create_app(Config(db_path=db_path, delivery_hosts="*")).test_client()
+    assert client.post("/_sandbox/subscriptions", json={"url": "http://example.com/hook"}).status_code == 201
+
+
+def test_a_backoff_above_its_cap_is_refused(client):
+    response = client.post("/_sandbox/subscriptions", json={
+        "url": "http://127.0.0.1:9/", "retry": {"backoff_seconds": 10, "backoff_max_seconds": 5}})
+    assert response.status_code == 400 and response.json["code"] == "SANDBOX_INVALID_SUBSCRIPTION"
+
+
+def test_reset_removes_subscriptions(client):
+    client.post("/_sandbox/subscriptions", json={"url": "http://127.0.0.1:9/"})
+    client.post("/_sandbox/reset")
+    assert client.get("/_sandbox/subscriptions").json["items"] == []
+
+
+def test_the_admin_token_guards_subscriptions(db_path):
+    from pismo_sandbox.app import create_app
+    client = create_app(Config(db_path=db_path, admin_token="admintoken")).test_client()
+    assert client.post("/_sandbox/subscriptions", json={"url": "http://127.0.0.1:9/"}).status_code == 401
+    assert client.get("/_sandbox/deliveries").status_code == 401
+    ok = client.post("/_sandbox/subscriptions", json={"url": "http://127.0.0.1:9/"},
+                     headers={"Authorization": "Bearer admintoken"})
+    assert ok.status_code == 201
