@@ -1,0 +1,107 @@
+"""Event delivery from a served sandbox (gunicorn, two workers, each with its delivery thread):
+every format end to end, each attempt made once, prompt delivery after a clock move, and no
+event lost to a kill -9."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from pismo_sandbox.domains.deliveries.formats import sns
+from tests.deliveries.flow import Flow
+
+pytestmark = pytest.mark.slow
+
+PAY_FLOW = {"authorization-event-1", "bankslip_status_change-1", "financial_reconciliation-1"}
+
+
+def _event_id(post, fmt: str) -> str:
+    body = post.json()
+    if fmt == "sns":
+        return json.loads(body["Message"])["event_id"]
+    if fmt == "pubsub":
+        return json.loads(base64.b64decode(body["message"]["data"]))["event_id"]
+    return body["event_id"]
+
+
+@pytest.mark.parametrize("fmt", ["pismo", "sns", "pubsub"])
+def test_each_format_receives_every_event_of_a_pay_flow_once(killable, receiver, fmt):
+    server = killable()
+    flow = Flow(server.url)
+    hook = receiver(confirm_sns=True)
+    flow.freeze()
+    sub = flow.subscribe(hook.url, fmt)
+    if fmt == "sns":  # the receiver confirms on its own (GET SubscribeURL); then notifications flow
+        assert hook.wait_for(lambda: flow.admin("GET", f"/_sandbox/subscriptions/{sub['subscription_id']}")
+                             ["status"] == "active")
+    tenant = flow.tenant()
+    flow.pay(tenant)
+    flow.settle()
+    events = flow.events(tenant["tenant_id"])
+    assert {e["event_type"] for e in events} == PAY_FLOW and len(events) == 4
+    notifications = lambda: hook.posts("Notification") if fmt == "sns" else hook.posts()  # noqa: E731
+    assert hook.wait_for(lambda: len(notifications()) >= 4), [p.body[:200] for p in hook.posts()]
+    assert sorted(_event_id(p, fmt) for p in notifications()) == sorted(e["event_id"] for e in events)
+    log = [d for d in flow.deliveries(subscription_id=sub["subscription_id"]) if d["kind"] == "event"]
+    assert all(d["status"] == "delivered" and len(d["attempts"]) == 1 for d in log)  # one worker each
+    if fmt == "sns":
+        certificate = flow.http.get(hook.posts("Notification")[0].json()["SigningCertURL"]).text
+        from pismo_sandbox.domains.deliveries.signing import verify
+        for post in notifications():
+            assert verify(certificate, sns.canonical(post.json()), post.json()["Signature"])
+
+
+def test_events_of_a_clock_move_are_pushed_without_anyone_reading_them(killable, receiver):
+    server = killable()
+    flow = Flow(server.url)
+    hook = receiver()
+    flow.freeze()
+    tenant = flow.tenant()
+    flow.subscribe(hook.url)
+    flow.pay(tenant)
+    assert hook.wait_for(lambda: len(hook.posts()) == 1)
+    flow.advance(60)  # the PAID transition happens inside the clock move
+    assert hook.wait_for(lambda: len(hook.posts()) == 2)
+    assert hook.posts()[1].json()["data"]["new_status"] == "PAID"
+
+
+def test_a_kill_9_with_deliveries_pending_loses_none_of_them(killable, receiver, tmp_path):
+    db = str(tmp_path / "crash.db")
+    server = killable(db)
+    flow = Flow(server.url)
+    hook = receiver(statuses=[503] * 1000)
+    flow.freeze()
+    flow.subscribe(hook.url, retry={"backoff_seconds": 0.2, "backoff_max_seconds": 0.5, "max_attempts": 100})
+    tenants = [flow.tenant() for _ in range(2)]
+    for tenant in tenants:
+        flow.pay(tenant)
+    flow.settle()
+    written = sorted(e["event_id"] for e in flow.events())
+    assert len(written) == 8
+    assert hook.wait_for(lambda: len(hook.posts()) >= 8)  # attempted, refused: all still pending
+    assert {d["status"] for d in flow.deliveries()} == {"pending"}
+    server.kill()
+    hook.statuses.clear()                                 # the receiver recovers meanwhile
+    received_before = len(hook.posts())
+    restarted = killable(db)
+    assert hook.wait_for(lambda: len(Flow(restarted.url).deliveries(status="delivered")) == 8)
+    acknowledged = sorted({p.json()["event_id"] for p in hook.posts()[received_before:]})
+    assert acknowledged == written
+
+
+def test_serve_subscribe_pushes_from_start_up_and_is_not_repeated_on_restart(killable, receiver, tmp_path):
+    hook = receiver()
+    db = str(tmp_path / "subscribed.db")
+    args = ["--subscribe", hook.url, "--subscribe-format", "pubsub", "--subscribe-secret", "a-long-secret"]
+    server = killable(db, extra_args=args)
+    flow = Flow(server.url)
+    [sub] = flow.admin("GET", "/_sandbox/subscriptions")["items"]
+    assert sub["format"] == "pubsub" and sub["url"] == hook.url
+    flow.tenant()
+    server.stop()
+    again = killable(db, extra_args=args)
+    assert [s["subscription_id"] for s in Flow(again.url).admin("GET", "/_sandbox/subscriptions")["items"]] \
+        == [sub["subscription_id"]]
+    assert "a-long-secret" not in server.output() + again.output()
