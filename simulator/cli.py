@@ -154,8 +154,11 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
               help="admin token of the --base-url sandbox, if it requires one")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers of the drill sandbox")
 @click.option("-v", "--verbose", is_flag=True, help="show every request, check and client output")
+@click.option("--consumer", "consumer_command", default=None,
+              help="run this command as the consumer of every consumer drill (${consumer_port} etc. allowed)")
 def drill(files: tuple[str, ...], junit_path: str | None, client_command: str | None, base_url: str | None,
-          isolation: str, admin_token: str | None, workers: int, verbose: bool) -> None:
+          isolation: str, admin_token: str | None, workers: int, verbose: bool,
+          consumer_command: str | None = None) -> None:
     """Run fault-injection drills (scenario FILEs) against a fresh sandbox; exit 1 if one fails.
 
     Every file is checked before anything runs: a mistake stops the run (exit 2) naming the file,
@@ -175,7 +178,8 @@ def drill(files: tuple[str, ...], junit_path: str | None, client_command: str | 
 
     results = run_drills(scenarios, base_url=base_url, isolation=isolation, client_command=client_command,
                          workers=workers, on_result=show, admin_token=admin_token,
-                         echo=(lambda line: click.echo(line, err=True)) if verbose else None)
+                         echo=(lambda line: click.echo(line, err=True)) if verbose else None,
+                         consumer_command=consumer_command)
     if junit_path:
         write_junit(results, junit_path)
     click.echo(summary_line(results))
