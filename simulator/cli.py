@@ -184,3 +184,11 @@ def drill(files: tuple[str, ...], junit_path: str | None, client_command: str | 
         write_junit(results, junit_path)
     click.echo(summary_line(results))
     sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+def _register_listen() -> None:
+    from pismo_sandbox.listen import listen
+    main.add_command(listen)
+
+
+_register_listen()

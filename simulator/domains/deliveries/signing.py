@@ -42,6 +42,18 @@ def verify(certificate_pem: str | bytes, text: str, signature_b64: str) -> bool:
         return False
 
 
+def self_signed_certificate(key: rsa.RSAPrivateKey) -> str:
+    """A self-signed certificate (PEM) for ``key``, valid for ten years."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.sandbox.pismo-sandbox.local")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=3650))
+                   .sign(key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
 class SigningKeys:
     """Loads (or makes, once for every worker) the SNS signer."""
 
@@ -70,17 +82,10 @@ class SigningKeys:
 
     def _make(self) -> SnsSigner:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.sandbox.pismo-sandbox.local")])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                       .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                       .not_valid_before(now - datetime.timedelta(days=1))
-                       .not_valid_after(now + datetime.timedelta(days=3650))
-                       .sign(key, hashes.SHA256()))
+        cert_pem = self_signed_certificate(key)
         key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption()).decode()
         sealed = base64.b64encode(self.box.seal(key_pem, CONTEXT)).decode()
-        cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
         # Another worker may have made a pair meanwhile: the first one stored is kept.
         self.repo.settings_once({KEY_SETTING: sealed, CERT_SETTING: cert_pem})
         return self._load()
