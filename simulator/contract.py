@@ -58,7 +58,7 @@ SOURCES: tuple[SpecSource, ...] = (
     SpecSource("integrated-payments-receipts", "integrated-payments-receipts.yaml"),
     SpecSource("sandbox-admin-bankslips", "sandbox-admin-bankslips.yaml", auth=ADMIN),
     SpecSource("sandbox-admin-deliveries", "sandbox-admin-deliveries.yaml", auth=ADMIN),
-    SpecSource("sandbox-sns", "sandbox-sns.yaml", auth=NONE),
+    SpecSource("sandbox-sns", "sandbox-sns.yaml", auth=ADMIN),
 )
 
 

@@ -90,3 +90,16 @@ def test_the_admin_token_guards_subscriptions(db_path):
     ok = client.post("/_sandbox/subscriptions", json={"url": "http://127.0.0.1:9/"},
                      headers={"Authorization": "Bearer admintoken"})
     assert ok.status_code == 201
+
+
+def test_the_sns_endpoints_a_receiver_calls_need_no_admin_token(db_path):
+    from pismo_sandbox.app import create_app
+    client = create_app(Config(db_path=db_path, admin_token="admintoken")).test_client()
+    made = client.post("/_sandbox/subscriptions", json={"url": "http://127.0.0.1:9/", "format": "sns"},
+                       headers={"Authorization": "Bearer admintoken"}).json
+    pem = client.get("/_sandbox/sns/SimpleNotificationService-sandbox.pem")
+    assert pem.status_code == 200 and pem.get_data(as_text=True).startswith("-----BEGIN CERTIFICATE-----")
+    unsubscribed = client.get("/_sandbox/sns", query_string={"Action": "Unsubscribe",
+                                                             "SubscriptionArn": made["subscription_arn"]})
+    assert unsubscribed.status_code == 200
+    assert client.get("/_sandbox/subscriptions", headers={"Authorization": "Bearer admintoken"}).json["items"] == []
