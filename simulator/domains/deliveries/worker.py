@@ -17,7 +17,9 @@ from pismo_sandbox.domains.deliveries.service import DeliveryService
 
 log = logging.getLogger("pismo_sandbox")
 CLAIM_BATCH = 20
-CATCH_UP_SECONDS = 0.5
+# How often the thread looks whether any subscription exists (and lets domains write the events
+# that fell due with time): with none, that is all it does.
+LOOK_SECONDS = 0.5
 
 
 class DeliveryWorker:
@@ -33,7 +35,8 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._monotonic = monotonic or time.monotonic
-        self._last_catch_up = float("-inf")
+        self._last_look = float("-inf")
+        self._subscribed = False
 
     @property
     def http(self) -> requests.Session:
@@ -45,10 +48,13 @@ class DeliveryWorker:
     def run_once(self) -> int:
         """One round: catch up due domain events, fan out, release holds, attempt what is due.
         Returns how much was done (0: idle)."""
-        if self.catch_up is not None and self._monotonic() - self._last_catch_up >= CATCH_UP_SECONDS:
-            self._last_catch_up = self._monotonic()
-            if self.service.has_subscriptions():
+        if self._monotonic() - self._last_look >= LOOK_SECONDS:
+            self._last_look = self._monotonic()
+            self._subscribed = self.service.has_subscriptions()
+            if self._subscribed and self.catch_up is not None:
                 self.catch_up()  # events that fell due with real time passing are written now
+        if not self._subscribed:  # no subscription, no delivery: two cheap reads a second
+            return 0
         if not self.service.pending_work():
             return 0
         done = self.service.fan_out() + self.service.release_expired_holds()
