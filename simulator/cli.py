@@ -53,6 +53,12 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
             read_delivery_rules(config.faults_file)
         except FaultFileError as error:
             raise click.BadParameter(str(error), param_hint="--faults") from None
+    if subscribe:
+        from pismo_sandbox.domains.deliveries.service import allowed_hosts, url_problem
+        for url in subscribe:
+            problem = url_problem(url, allowed_hosts(config))
+            if problem:
+                raise click.BadParameter(f"{url}: {problem}", param_hint="--subscribe")
     click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)
     run(config, host, port, workers, threads)
 

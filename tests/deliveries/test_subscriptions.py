@@ -103,3 +103,13 @@ def test_the_sns_endpoints_a_receiver_calls_need_no_admin_token(db_path):
                                                              "SubscriptionArn": made["subscription_arn"]})
     assert unsubscribed.status_code == 200
     assert client.get("/_sandbox/subscriptions", headers={"Authorization": "Bearer admintoken"}).json["items"] == []
+
+
+def test_serve_refuses_a_subscribe_url_it_would_never_deliver_to(tmp_path):
+    from click.testing import CliRunner
+
+    from pismo_sandbox.cli import main
+    result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "x.db"), "--subscribe", "http://example.com/x"])
+    assert result.exit_code == 2
+    assert "host example.com is not allowed" in result.output
+    assert not (tmp_path / "x.db").exists()

@@ -77,6 +77,28 @@ def _iso(seconds: float | None) -> str | None:
     return None if seconds is None else isoformat(datetime.fromtimestamp(seconds, timezone.utc))
 
 
+def allowed_hosts(config: Config) -> set[str] | None:
+    """The hosts subscriptions may push to (None: any)."""
+    hosts = {h.strip().lower() for h in config.delivery_hosts.split(",") if h.strip()}
+    return None if "*" in hosts else hosts
+
+
+def url_problem(url: str, allowed: set[str] | None) -> str | None:
+    """Why the sandbox will not push to ``url`` (None: it will)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (a port out of range raises here)
+    except ValueError:
+        return "not a valid URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "must be an http or https URL with a host"
+    if allowed is not None and host.lower() not in allowed:
+        return (f"host {host} is not allowed; this sandbox delivers to {', '.join(sorted(allowed))}"
+                " (PISMO_SANDBOX_DELIVERY_HOSTS)")
+    return None
+
+
 def event_type_matches(wanted: str, event_type: str) -> bool:
     """"bankslip_status_change" matches every version, "bankslip_status_change-1" one."""
     return event_type == wanted or (event_type.startswith(wanted + "-") and event_type[len(wanted) + 1:].isdigit())
@@ -117,26 +139,16 @@ class DeliveryService:
         self.config = config
         self.wall = wall
         self.default_retry = RetryPolicy.from_config(config)
-        hosts = {h.strip().lower() for h in config.delivery_hosts.split(",") if h.strip()}
-        self.allowed_hosts = None if "*" in hosts else hosts
+        self.allowed_hosts = allowed_hosts(config)
         self._http = http
 
     # -- subscriptions ----------------------------------------------------------------------------
     def subscribe(self, body: dict, public_base: str) -> dict:
         """Create a subscription; its secret is in this answer only."""
         url = body["url"]
-        try:
-            parts = urlsplit(url)
-            host = parts.hostname
-            parts.port  # noqa: B018 (a port out of range raises here)
-        except ValueError:
-            raise InvalidSubscription(details="url: not a valid URL") from None
-        if parts.scheme not in ("http", "https") or not host:
-            raise InvalidSubscription(details="url: must be an http or https URL with a host")
-        if self.allowed_hosts is not None and parts.hostname.lower() not in self.allowed_hosts:
-            raise InvalidSubscription(details=f"url: host {parts.hostname} is not allowed; this sandbox"
-                                              " delivers to " + ", ".join(sorted(self.allowed_hosts))
-                                              + " (PISMO_SANDBOX_DELIVERY_HOSTS)")
+        problem = url_problem(url, self.allowed_hosts)
+        if problem:
+            raise InvalidSubscription(details=f"url: {problem}")
         fmt = body.get("format", "pismo")
         if fmt not in formats.FORMATS:
             raise InvalidSubscription(details=f"format: one of {', '.join(formats.FORMATS)}")
