@@ -105,3 +105,39 @@ def test_serve_subscribe_pushes_from_start_up_and_is_not_repeated_on_restart(kil
     assert [s["subscription_id"] for s in Flow(again.url).admin("GET", "/_sandbox/subscriptions")["items"]] \
         == [sub["subscription_id"]]
     assert "a-long-secret" not in server.output() + again.output()
+
+
+def _register(flow: Flow, tenant: dict) -> None:
+    flow.admin("POST", f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
+               headers={"Authorization": f"Bearer {tenant['token']}"},
+               json={"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
+                                "supplementary_data": {"account_type": "CACC"}}})
+
+
+def test_a_served_receiver_failing_twice_gets_the_event_on_the_third_attempt(killable, receiver):
+    server = killable()
+    flow = Flow(server.url)
+    hook = receiver(statuses=[503, 502])
+    flow.subscribe(hook.url, retry={"backoff_seconds": 0.1, "backoff_max_seconds": 0.2})
+    _register(flow, flow.tenant())
+    assert hook.wait_for(lambda: len(flow.deliveries(status="delivered")) == 1)
+    [delivery] = flow.deliveries()
+    assert [(a["outcome"], a["http_status"]) for a in delivery["attempts"]] == [
+        ("rejected", 503), ("rejected", 502), ("acknowledged", 200)]
+    assert len(hook.posts()) == 3
+
+
+def test_with_two_workers_each_delivery_is_attempted_once(killable, receiver):
+    server = killable(workers=2)
+    flow = Flow(server.url)
+    hook = receiver()
+    flow.subscribe(hook.url)
+    tenants = [flow.tenant() for _ in range(30)]
+    for tenant in tenants:
+        _register(flow, tenant)
+    written = {e["event_id"] for e in flow.events() if e["event_type"] == "intl_bankaccount_register-1"}
+    assert hook.wait_for(lambda: len(hook.posts()) >= 30)
+    assert hook.wait_for(lambda: len(flow.deliveries(status="delivered")) == 30)
+    deliveries = [p.headers["x-sandbox-delivery-id"] for p in hook.posts()]
+    assert len(deliveries) == len(set(deliveries)) == 30          # no attempt made twice
+    assert {p.json()["event_id"] for p in hook.posts()} == written
