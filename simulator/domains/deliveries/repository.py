@@ -92,6 +92,10 @@ class DeliveryRepository:
             " AS due", [now, now, now]))
         return bool(row["due"])
 
+    def longest_timeout(self, db: sqlite_utils.Database, default: float) -> float:
+        row = next(db.query("SELECT MAX(json_extract(retry, '$.timeout_seconds')) AS longest FROM subscriptions"))
+        return row["longest"] or default
+
     def claim(self, db: sqlite_utils.Database, owner: str, now: float, lease_until: float,
               limit: int) -> list[str]:
         """Lease up to ``limit`` due deliveries to ``owner`` (inside the caller's write

@@ -359,8 +359,9 @@ class DeliveryService:
         now = self.wall()
         if not self.repo.has_due(now):
             return []
-        lease = 30 + limit * self.config.delivery_timeout_seconds
         with self.store.transaction() as db:
+            # Long enough for every attempt of the batch to time out, one after the other.
+            lease = 30 + limit * self.repo.longest_timeout(db, self.config.delivery_timeout_seconds)
             return self.repo.claim(db, owner, now, now + lease, limit)
 
     def release_leases(self) -> int:
