@@ -26,31 +26,33 @@ def _event_id(post, fmt: str) -> str:
     return body["event_id"]
 
 
-@pytest.mark.parametrize("fmt", ["pismo", "sns", "pubsub"])
-def test_each_format_receives_every_event_of_a_pay_flow_once(killable, receiver, fmt):
+def test_each_format_receives_every_event_of_a_pay_flow_once(killable, receiver):
     server = killable()
     flow = Flow(server.url)
-    hook = receiver(confirm_sns=True)
     flow.freeze()
-    sub = flow.subscribe(hook.url, fmt)
-    if fmt == "sns":  # the receiver confirms on its own (GET SubscribeURL); then notifications flow
-        assert hook.wait_for(lambda: flow.admin("GET", f"/_sandbox/subscriptions/{sub['subscription_id']}")
-                             ["status"] == "active")
+    hooks = {fmt: receiver(confirm_sns=True) for fmt in ("pismo", "sns", "pubsub")}
+    subs = {fmt: flow.subscribe(hook.url, fmt) for fmt, hook in hooks.items()}
+    # the sns receiver confirms on its own (GET SubscribeURL); then notifications flow
+    assert hooks["sns"].wait_for(lambda: flow.admin(
+        "GET", f"/_sandbox/subscriptions/{subs['sns']['subscription_id']}")["status"] == "active")
     tenant = flow.tenant()
     flow.pay(tenant)
     flow.settle()
     events = flow.events(tenant["tenant_id"])
     assert {e["event_type"] for e in events} == PAY_FLOW and len(events) == 4
-    notifications = lambda: hook.posts("Notification") if fmt == "sns" else hook.posts()  # noqa: E731
-    assert hook.wait_for(lambda: len(notifications()) >= 4), [p.body[:200] for p in hook.posts()]
-    assert sorted(_event_id(p, fmt) for p in notifications()) == sorted(e["event_id"] for e in events)
-    log = [d for d in flow.deliveries(subscription_id=sub["subscription_id"]) if d["kind"] == "event"]
-    assert all(d["status"] == "delivered" and len(d["attempts"]) == 1 for d in log)  # one worker each
-    if fmt == "sns":
-        certificate = flow.http.get(hook.posts("Notification")[0].json()["SigningCertURL"]).text
-        from pismo_sandbox.domains.deliveries.signing import verify
-        for post in notifications():
-            assert verify(certificate, sns.canonical(post.json()), post.json()["Signature"])
+    for fmt, hook in hooks.items():
+        notifications = lambda: hook.posts("Notification") if fmt == "sns" else hook.posts()  # noqa: E731
+        assert hook.wait_for(lambda: len(notifications()) >= 4), (fmt, [p.body[:200] for p in hook.posts()])
+        assert sorted(_event_id(p, fmt) for p in notifications()) == sorted(e["event_id"] for e in events)
+        log = [d for d in flow.deliveries(subscription_id=subs[fmt]["subscription_id"]) if d["kind"] == "event"]
+        assert all(d["status"] == "delivered" and len(d["attempts"]) == 1 for d in log)  # one worker each
+    certificate = flow.http.get(hooks["sns"].posts("Notification")[0].json()["SigningCertURL"]).text
+    from pismo_sandbox.domains.deliveries.signing import verify
+    for post in hooks["sns"].posts("Notification"):
+        assert verify(certificate, sns.canonical(post.json()), post.json()["Signature"])
+    for post in hooks["pismo"].posts():
+        from pismo_sandbox.domains.deliveries.formats import pismo
+        assert pismo.verify(subs["pismo"]["secret"], post.headers["x-sandbox-signature"], post.body)
 
 
 def test_events_of_a_clock_move_are_pushed_without_anyone_reading_them(killable, receiver):
