@@ -76,6 +76,9 @@ class ConsumerRun:
         })
         if self.subscription:
             env["PISMO_SUBSCRIPTION_ID"] = self.subscription["subscription_id"]
+        admin = self.runner.admin_headers.get("Authorization", "")
+        if admin.startswith("Bearer "):  # a --base-url sandbox that requires the admin token
+            env["PISMO_SANDBOX_ADMIN_TOKEN"] = admin[len("Bearer "):]
         for key, value in self.spec["env"].items():
             env[key] = str(interpolate(value, self.context))
         return env

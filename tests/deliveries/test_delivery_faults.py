@@ -179,3 +179,23 @@ def test_a_fault_file_carries_delivery_rules_next_to_request_rules(tmp_path):
     bad.write_text("delivery_rules:\n  - action: {type: explode}\n")
     with pytest.raises(FaultFileError, match="delivery rule 1"):
         read_delivery_rules(str(bad))
+
+
+def _uniform_delays(app, client, sandbox, worker, receiver) -> list[float]:
+    from pismo_sandbox.clock import parse_instant
+    client.post("/_sandbox/reset")
+    now = [5_000_000.0]
+    app.extensions[EXTENSION].deliveries.wall = lambda: now[0]
+    client.post("/_sandbox/subscriptions", json={"url": receiver().url})
+    _fault(client, {"action": {"type": "delay", "distribution": "uniform", "min_ms": 100, "max_ms": 900},
+                    "schedule": {"seed": 3}})
+    _bank_account_events(sandbox, 4)
+    worker.run_until_idle()
+    return [parse_instant(d["next_attempt_at"]).timestamp() - now[0] for d in _log(client)]
+
+
+def test_uniform_delays_are_drawn_in_range_and_the_same_for_the_same_seed(app, client, sandbox, worker, receiver):
+    first = _uniform_delays(app, client, sandbox, worker, receiver)
+    again = _uniform_delays(app, client, sandbox, worker, receiver)
+    assert first == again and len(set(first)) > 1
+    assert all(0.1 <= d <= 0.9 for d in first)

@@ -140,3 +140,12 @@ def test_a_removed_subscription_gets_nothing_more(client, sandbox, tenant, worke
     assert _log(client) == []
     worker.run_until_idle()
     assert len(hook.posts()) == 1
+
+
+def test_a_request_writes_only_the_event_and_the_worker_delivers_it(client, sandbox, tenant, worker, receiver):
+    hook = receiver()
+    client.post("/_sandbox/subscriptions", json={"url": hook.url})
+    event_id = _publish(sandbox, tenant)
+    assert _log(client) == [] and hook.posts() == []       # nothing done on the request path
+    worker.run_until_idle()
+    assert [d["event_id"] for d in _log(client, status="delivered")] == [event_id]
