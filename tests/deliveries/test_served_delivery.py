@@ -93,15 +93,23 @@ def test_a_kill_9_with_deliveries_pending_loses_none_of_them(killable, receiver,
     assert acknowledged == written
 
 
-def test_serve_subscribe_pushes_from_start_up_and_is_not_repeated_on_restart(killable, receiver, tmp_path):
+def test_serve_subscribe_and_fault_files_apply_at_start_up_and_restart_repeats_nothing(killable, receiver,
+                                                                                         tmp_path):
     hook = receiver()
     db = str(tmp_path / "subscribed.db")
-    args = ["--subscribe", hook.url, "--subscribe-format", "pubsub", "--subscribe-secret", "a-long-secret"]
+    faults = tmp_path / "faults.yaml"
+    faults.write_text("delivery_rules:\n  - {match: {domain: intl-bankaccounts}, action: {type: duplicate}}\n")
+    args = ["--subscribe", hook.url, "--subscribe-format", "pubsub", "--subscribe-secret", "a-long-secret",
+            "--faults", str(faults)]
     server = killable(db, extra_args=args)
     flow = Flow(server.url)
     [sub] = flow.admin("GET", "/_sandbox/subscriptions")["items"]
     assert sub["format"] == "pubsub" and sub["url"] == hook.url
-    flow.tenant()
+    [rule] = flow.admin("GET", "/_sandbox/delivery-faults")["items"]
+    assert rule["action"] == {"type": "duplicate", "copies": 1}
+    _register(flow, flow.tenant())
+    assert hook.wait_for(lambda: len(hook.posts()) == 2)   # pushed from start-up on, and duplicated
+    assert len({p.json()["message"]["messageId"] for p in hook.posts()}) == 1
     server.stop()
     again = killable(db, extra_args=args)
     assert [s["subscription_id"] for s in Flow(again.url).admin("GET", "/_sandbox/subscriptions")["items"]] \
