@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from pismo_sandbox.domains.deliveries.service import filter_matches
+from pismo_sandbox.domains.deliveries.outbox import filter_matches
 from pismo_sandbox.drills.model import Check
 from pismo_sandbox.drills.scenario import Scenario, interpolate
 

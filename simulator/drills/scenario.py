@@ -541,11 +541,11 @@ class ConsumerSchema(Strict):
 
 
 class DeliveryFaultField(fields.Field):
-    """A delivery fault rule in the admin API's format (simulator.domains.deliveries.rules);
+    """A delivery fault rule in the admin API's format (simulator.domains.deliveries.schemas);
     the runner limits it to the consumer's subscription."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        from pismo_sandbox.domains.deliveries.rules import load_rule as load_delivery_rule
+        from pismo_sandbox.domains.deliveries.schemas import load_rule as load_delivery_rule
         if not isinstance(value, dict):
             raise ValidationError("a delivery fault rule must be a mapping")
         load_delivery_rule(value)

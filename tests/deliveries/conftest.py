@@ -36,7 +36,7 @@ def receiver():
 def worker(app):
     """The app's delivery worker, run by the test (no thread): worker.run_until_idle()."""
     services = app.extensions[EXTENSION]
-    made = DeliveryWorker(services.deliveries, catch_up=services.events.catch_up)
+    made = DeliveryWorker(services.deliveries.outbox, catch_up=services.events.catch_up)
     yield made
     if made._http is not None:
         made._http.close()

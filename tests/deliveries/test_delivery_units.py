@@ -7,7 +7,7 @@ import json
 from hypothesis import given, strategies as st
 
 from pismo_sandbox.domains.deliveries.formats import Push, pismo, pubsub, sns
-from pismo_sandbox.domains.deliveries.service import RetryPolicy, event_type_matches, filter_matches
+from pismo_sandbox.domains.deliveries.outbox import RetryPolicy, event_type_matches, filter_matches
 
 names = st.from_regex(r"[a-z][a-z_-]{0,30}", fullmatch=True)
 ENVELOPE = {"event_id": "e-1", "schema_version": 1, "domain": "integrated-payments",

@@ -72,7 +72,7 @@ def test_the_backoff_cap_also_bounds_the_first_backoff(client):
     made = client.post("/_sandbox/subscriptions", json={
         "url": "http://127.0.0.1:9/", "retry": {"backoff_seconds": 10, "backoff_max_seconds": 5}})
     assert made.status_code == 201
-    from pismo_sandbox.domains.deliveries.service import RetryPolicy
+    from pismo_sandbox.domains.deliveries.outbox import RetryPolicy
     assert RetryPolicy(**made.json["retry"]).backoff(1) == 5
 
 

@@ -8,7 +8,7 @@ import pathlib
 import yaml
 from marshmallow import ValidationError
 
-from pismo_sandbox.domains.deliveries.rules import load_rule
+from pismo_sandbox.domains.deliveries.schemas import load_rule
 from pismo_sandbox.faults.files import FaultFileError
 
 

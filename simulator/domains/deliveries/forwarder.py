@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from pismo_sandbox.domains.deliveries import formats
-from pismo_sandbox.domains.deliveries.service import filter_matches
+from pismo_sandbox.domains.deliveries.outbox import filter_matches
 
 PAGE = 1000
 

@@ -24,7 +24,7 @@ def build(*, config: Config, store: Store, ids: Ids, box: SecretBox) -> Delivery
 def start_worker(services) -> DeliveryWorker:
     """Start this process's delivery thread (one per server worker; leases keep each attempt
     to one of them)."""
-    worker = DeliveryWorker(services.deliveries, poll_seconds=services.config.delivery_poll_seconds,
+    worker = DeliveryWorker(services.deliveries.outbox, poll_seconds=services.config.delivery_poll_seconds,
                             catch_up=services.events.catch_up)
     worker.start()
     return worker
@@ -37,7 +37,7 @@ def prepare(services, config: Config, public_base: str) -> list[str]:
     from pismo_sandbox.domains.deliveries.files import read_delivery_rules
 
     lines = []
-    released = services.deliveries.release_leases()
+    released = services.deliveries.outbox.release_leases()
     if released:
         lines.append(f"{released} delivery lease(s) of the previous run released; pending deliveries resume")
     if config.faults_file:

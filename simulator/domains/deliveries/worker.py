@@ -13,7 +13,7 @@ from typing import Callable
 
 import requests
 
-from pismo_sandbox.domains.deliveries.service import DeliveryService
+from pismo_sandbox.domains.deliveries.outbox import Outbox
 
 log = logging.getLogger("pismo_sandbox")
 CLAIM_BATCH = 20
@@ -23,10 +23,10 @@ LOOK_SECONDS = 0.5
 
 
 class DeliveryWorker:
-    def __init__(self, service: DeliveryService, poll_seconds: float = 0.05,
+    def __init__(self, outbox: Outbox, poll_seconds: float = 0.05,
                  catch_up: Callable[[], object] | None = None, batch: int = CLAIM_BATCH,
                  http: requests.Session | None = None, monotonic: Callable[[], float] | None = None):
-        self.service = service
+        self.outbox = outbox
         self.poll_seconds = poll_seconds
         self.catch_up = catch_up
         self.batch = batch
@@ -50,16 +50,16 @@ class DeliveryWorker:
         Returns how much was done (0: idle)."""
         if self._monotonic() - self._last_look >= LOOK_SECONDS:
             self._last_look = self._monotonic()
-            self._subscribed = self.service.has_subscriptions()
+            self._subscribed = self.outbox.has_subscriptions()
             if self._subscribed and self.catch_up is not None:
                 self.catch_up()  # events that fell due with real time passing are written now
         if not self._subscribed:  # no subscription, no delivery: two cheap reads a second
             return 0
-        if not self.service.pending_work():
+        if not self.outbox.pending_work():
             return 0
-        done = self.service.fan_out() + self.service.release_expired_holds()
-        for delivery_id in self.service.claim(self.owner, self.batch):
-            self.service.attempt(delivery_id, self.owner, self.http)
+        done = self.outbox.fan_out() + self.outbox.release_expired_holds()
+        for delivery_id in self.outbox.claim(self.owner, self.batch):
+            self.outbox.attempt(delivery_id, self.owner, self.http)
             done += 1
         return done
 

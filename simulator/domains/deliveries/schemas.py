@@ -1,4 +1,4 @@
-"""Delivery fault rules: the request-fault format (match, action, schedule) for pushed events.
+"""Delivery fault rules (marshmallow): the request-fault format (match, action, schedule) for pushed events.
 
 match: domain, event_type (with or without its -<version> suffix), tenant_id, subscription_id.
 action: duplicate (copies), delay (fixed, uniform or lognormal, as request faults), drop (the
