@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pismo_sandbox.config import Config
 
@@ -113,3 +114,25 @@ def test_serve_refuses_a_subscribe_url_it_would_never_deliver_to(tmp_path):
     assert result.exit_code == 2
     assert "host example.com is not allowed" in result.output
     assert not (tmp_path / "x.db").exists()
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+                           max_leaves=8)
+urls = st.one_of(st.text(max_size=40), st.builds(lambda host, port, path: f"http://{host}:{port}/{path}",
+                                                 st.sampled_from(["127.0.0.1", "localhost", "example.com", "[::1]", ""]),
+                                                 st.integers(min_value=0, max_value=70000), st.text(max_size=10)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(url=urls, fmt=st.one_of(st.sampled_from(["pismo", "sns", "pubsub"]), json_values),
+       extra=st.dictionaries(st.sampled_from(["filter", "secret", "retry", "color"]), json_values, max_size=2))
+def test_any_subscription_body_is_stored_or_refused_whole_never_a_500(client, url, fmt, extra):
+    response = client.post("/_sandbox/subscriptions", json={"url": url, "format": fmt, **extra})
+    assert response.status_code in (201, 400), response.json
+    listed = client.get("/_sandbox/subscriptions").json["items"]
+    if response.status_code == 201:
+        assert [s["subscription_id"] for s in listed] == [response.json["subscription_id"]]
+        client.delete(f"/_sandbox/subscriptions/{response.json['subscription_id']}")
+    else:
+        assert listed == [] and response.json["code"] in ("SANDBOX_INVALID_REQUEST", "SANDBOX_INVALID_SUBSCRIPTION")
