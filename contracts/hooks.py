@@ -226,6 +226,54 @@ def _fault_rule(case, state: RunState) -> None:
             action["min_ms"], action["max_ms"] = action["max_ms"], action["min_ms"]
 
 
+@preparer("sandbox-create-subscription")
+def _subscription(case, state: RunState) -> None:
+    """What sandbox-admin-deliveries.yaml states in prose: the url's host must be one the
+    sandbox delivers to (PISMO_SANDBOX_DELIVERY_HOSTS, loopback by default). The port is the discard port: a served target's attempts are refused, on loopback."""
+    from urllib.parse import urlsplit
+
+    body = case.body if isinstance(case.body, dict) and positive(case, "body") else None
+    if body is None:
+        return
+    url = body.get("url")
+    try:
+        ok = isinstance(url, str) and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1") \
+            and urlsplit(url).port is not None
+    except ValueError:
+        ok = False
+    if not ok:
+        body["url"] = "http://127.0.0.1:9/events"
+
+
+_DELIVERY_PARAMETERS = {"duplicate": {"copies"}, "drop": set(), "reorder": {"window", "hold_ms"},
+                        "delay": {"ms", "min_ms", "max_ms", "median_ms", "sigma", "cap_ms", "distribution"}}
+
+
+@preparer("sandbox-create-delivery-fault")
+def _delivery_fault_rule(case, state: RunState) -> None:
+    """The action rules sandbox-admin-deliveries.yaml states in prose (they depend on ``type``):
+    each action takes only its own parameters; a reorder needs a window; a delay needs the
+    parameters of its distribution, with min_ms <= max_ms."""
+    action = case.body.get("action") if isinstance(case.body, dict) and positive(case, "body") else None
+    if not isinstance(action, dict) or action.get("type") not in _DELIVERY_PARAMETERS:
+        return
+    kind = action["type"]
+    for name in list(action):
+        if name != "type" and name not in _DELIVERY_PARAMETERS[kind]:
+            del action[name]
+    if kind == "reorder":
+        action.setdefault("window", 2)
+    if kind == "delay":
+        distribution = action.get("distribution", "fixed")
+        needs = {"fixed": {"ms": 0}, "uniform": {"min_ms": 0, "max_ms": 0},
+                 "lognormal": {"median_ms": 0.0, "sigma": 0.0, "cap_ms": 0}}.get(distribution, {})
+        for name, default in needs.items():
+            action.setdefault(name, default)
+        if distribution == "uniform" and _number(action.get("min_ms")) and _number(action.get("max_ms")) \
+                and action["min_ms"] > action["max_ms"]:
+            action["min_ms"], action["max_ms"] = action["max_ms"], action["min_ms"]
+
+
 # -- bank slips --------------------------------------------------------------------------------
 
 VALIDATE_PATH = "/integrated-payments/v1/bankslips/validate"

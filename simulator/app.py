@@ -21,6 +21,7 @@ from pismo_sandbox.domains.bankslips import wiring as bankslips
 from pismo_sandbox.domains.credentials.repository import CredentialRepository
 from pismo_sandbox.domains.credentials.routes import blueprint as credentials_blueprint
 from pismo_sandbox.domains.credentials.service import CredentialService
+from pismo_sandbox.domains.deliveries import wiring as deliveries
 from pismo_sandbox.domains.passport.routes import blueprint as passport_blueprint
 from pismo_sandbox.domains.passport.service import PassportService
 from pismo_sandbox.domains.tenancy.repository import TenancyRepository
@@ -37,8 +38,8 @@ from pismo_sandbox.settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
-BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, passport_blueprint, credentials_blueprint, bank_accounts_blueprint,
-              *bankslips.BLUEPRINTS)
+BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, passport_blueprint, credentials_blueprint,
+              bank_accounts_blueprint, *bankslips.BLUEPRINTS, *deliveries.BLUEPRINTS)
 
 
 def build_services(config: Config) -> Services:
@@ -70,6 +71,7 @@ def build_services(config: Config) -> Services:
         bank_accounts=BankAccountService(store, BankAccountRepository(store), tenancy, events, clock,
                                          strict_ispb=config.strict_ispb),
         idempotency=idempotency, bankslips=bankslip_service,
+        deliveries=deliveries.build(config=config, store=store, ids=ids, box=box),
     )
 
 

@@ -57,18 +57,40 @@ def main() -> None:
 @click.option("--state", "state_file", default=None, type=click.Path(dir_okay=False),
               help="state file (tenants, accounts, keys, credentials, bank accounts) applied at every"
                    " start, idempotently")
+@click.option("--subscribe", "subscribe", multiple=True, metavar="URL",
+              help="push every event to this receiver (repeatable; see docs/events.md)")
+@click.option("--subscribe-format", type=click.Choice(["pismo", "sns", "pubsub"]), default=None,
+              help="framing of the --subscribe pushes  [default: pismo]")
+@click.option("--subscribe-secret", default=None,
+              help="signing secret of the --subscribe pushes  [default: generated, not shown]")
 def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
-          faults_file: str | None, state_file: str | None) -> None:
+          faults_file: str | None, state_file: str | None, subscribe: tuple[str, ...] = (),
+          subscribe_format: str | None = None, subscribe_secret: str | None = None) -> None:
     """Serve the simulator with gunicorn; prints the URL it serves on (one line, stdout) once
     bound (--port 0: a free port)."""
+    from pismo_sandbox.domains.deliveries.files import read_delivery_rules
+    from pismo_sandbox.faults.files import FaultFileError
     from pismo_sandbox.server import serve as run
     from pismo_sandbox.startup_checks import check_serve, misspelt_settings
     from pismo_sandbox.state import StateFileError, read_state
 
-    config = _config(db_path=db_path, faults_file=faults_file, state_file=state_file)
+    config = _config(db_path=db_path, faults_file=faults_file, state_file=state_file,
+                     subscribe=",".join(subscribe) or None, subscribe_format=subscribe_format,
+                     subscribe_secret=subscribe_secret)
     for warning in misspelt_settings():
         click.echo(f"pismo-sandbox: warning: {warning}", err=True)
     _checked(check_serve, config, host, port, workers, threads, db_option=_db_option(db_path))
+    if config.faults_file:
+        try:
+            read_delivery_rules(config.faults_file)
+        except FaultFileError as error:
+            _startup_failed(f"--faults {error}".replace("\n", "; "))
+    if subscribe:
+        from pismo_sandbox.domains.deliveries.service import allowed_hosts, url_problem
+        for url in subscribe:
+            problem = url_problem(url, allowed_hosts(config))
+            if problem:
+                _startup_failed(f"--subscribe {url}: {problem}")
     if config.state_file:
         try:
             read_state(config.state_file)
@@ -207,8 +229,11 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
               help="admin token of the --base-url sandbox, if it requires one")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers of the drill sandbox")
 @click.option("-v", "--verbose", is_flag=True, help="show every request, check and client output")
+@click.option("--consumer", "consumer_command", default=None,
+              help="run this command as the consumer of every consumer drill (${consumer_port} etc. allowed)")
 def drill(files: tuple[str, ...], list_only: bool, junit_path: str | None, client_command: str | None,
-          base_url: str | None, isolation: str, admin_token: str | None, workers: int, verbose: bool) -> None:
+          base_url: str | None, isolation: str, admin_token: str | None, workers: int, verbose: bool,
+          consumer_command: str | None = None) -> None:
     """Run fault-injection drills against a fresh sandbox; exit 1 if one fails.
 
     Each argument is a scenario FILE or the NAME of a shipped drill (--list shows them); none:
@@ -241,8 +266,17 @@ def drill(files: tuple[str, ...], list_only: bool, junit_path: str | None, clien
 
     results = run_drills(scenarios, base_url=base_url, isolation=isolation, client_command=client_command,
                          workers=workers, on_result=show, admin_token=admin_token,
-                         echo=(lambda line: click.echo(line, err=True)) if verbose else None)
+                         echo=(lambda line: click.echo(line, err=True)) if verbose else None,
+                         consumer_command=consumer_command)
     if junit_path:
         write_junit(results, junit_path)
     click.echo(summary_line(results))
     sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+def _register_listen() -> None:
+    from pismo_sandbox.listen import listen
+    main.add_command(listen)
+
+
+_register_listen()

@@ -281,6 +281,42 @@ class AdminClient:
     def clear_faults(self) -> None:
         self.request("DELETE", "/_sandbox/faults", expect=(204,))
 
+    # -- event delivery (docs/events.md) ---------------------------------------------------------
+    def subscribe(self, url: str, format: str = "pismo", *, filter: dict | None = None,
+                  secret: str | None = None) -> dict:
+        """Push events to ``url`` in a transport's framing (pismo, sns, pubsub)."""
+        body = {"url": url, "format": format, **_params(filter=filter, secret=secret)}
+        return self.request("POST", "/_sandbox/subscriptions", json=body, expect=(201,))
+
+    def subscriptions(self) -> list[dict]:
+        return self.request("GET", "/_sandbox/subscriptions")["items"]
+
+    def subscription(self, subscription_id: str) -> dict:
+        return self.request("GET", f"/_sandbox/subscriptions/{subscription_id}")
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        self.request("DELETE", f"/_sandbox/subscriptions/{subscription_id}", expect=(204,))
+
+    def deliveries(self, *, subscription_id: str | None = None, event_id: str | None = None,
+                   status: str | None = None, limit: int | None = None) -> list[dict]:
+        """The delivery log: every delivery with its attempts."""
+        return self.request("GET", "/_sandbox/deliveries", params=_params(
+            subscription_id=subscription_id, event_id=event_id, status=status, limit=limit))["items"]
+
+    def add_delivery_fault(self, rule: dict | None = None, **fields) -> dict:
+        """Install a delivery fault rule (duplicate, delay, drop, reorder)."""
+        return self.request("POST", "/_sandbox/delivery-faults", json={**(rule or {}), **fields},
+                            expect=(201,))
+
+    def delivery_faults(self) -> list[dict]:
+        return self.request("GET", "/_sandbox/delivery-faults")["items"]
+
+    def delete_delivery_fault(self, fault_id: str) -> None:
+        self.request("DELETE", f"/_sandbox/delivery-faults/{fault_id}", expect=(204,))
+
+    def clear_delivery_faults(self) -> None:
+        self.request("DELETE", "/_sandbox/delivery-faults", expect=(204,))
+
 
 def _encode(value: Any) -> bytes:
     return jsonlib.dumps(value).encode()

@@ -60,6 +60,23 @@ class Config:
     bankslip_holidays: bool = True
     # Sandbox seconds a Validate bank slip result stays usable by Pay bank slip.
     bankslip_validation_ttl_seconds: int = 86_400
+    # Event delivery (docs/events.md): hosts a subscription may push to ("*": any; loopback by
+    # default, so a shared sandbox cannot be made to call arbitrary addresses), and the default
+    # retry policy of a subscription: attempts, first backoff, growth factor, longest backoff and
+    # the time a receiver has to answer, in seconds.
+    delivery_hosts: str = "127.0.0.1,localhost,::1"
+    delivery_max_attempts: int = 8
+    delivery_backoff_seconds: float = 1.0
+    delivery_backoff_factor: float = 2.0
+    delivery_backoff_max_seconds: float = 60.0
+    delivery_timeout_seconds: float = 5.0
+    # Seconds between two looks at the outbox when it is idle (each worker's delivery thread).
+    delivery_poll_seconds: float = 0.05
+    # Receivers to subscribe at start-up (comma-separated URLs; `serve --subscribe URL`), in this
+    # format, signed with this secret (unset: generated, and not shown).
+    subscribe: str | None = None
+    subscribe_format: str = "pismo"
+    subscribe_secret: str | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -95,6 +112,11 @@ def _coerce(f: dataclasses.Field, raw: str):
                 return int(raw)
             except ValueError:
                 raise ValueError(f"must be a whole number, not {raw!r}") from None
+        if kind.startswith("float"):
+            try:
+                return float(raw)
+            except ValueError:
+                raise ValueError(f"must be a number, not {raw!r}") from None
     except ValueError as exc:
         raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: {exc}") from None
     return raw

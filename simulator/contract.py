@@ -57,6 +57,8 @@ SOURCES: tuple[SpecSource, ...] = (
     SpecSource("integrated-payments-validate", "integrated-payments-validate.yaml"),
     SpecSource("integrated-payments-receipts", "integrated-payments-receipts.yaml"),
     SpecSource("sandbox-admin-bankslips", "sandbox-admin-bankslips.yaml", auth=ADMIN),
+    SpecSource("sandbox-admin-deliveries", "sandbox-admin-deliveries.yaml", auth=ADMIN),
+    SpecSource("sandbox-sns", "sandbox-sns.yaml", auth=ADMIN),
 )
 
 

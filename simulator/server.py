@@ -40,6 +40,13 @@ def _warm_contract() -> None:
         freeze_start_up_objects()
 
 
+def _reachable(host: str) -> str:
+    """The host a receiver on this machine reaches the server at (a wildcard bind is loopback)."""
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
 class SandboxServer(GunicornApp):
     def __init__(self, config: Config, host: str, port: int, workers: int, threads: int):
         self.sandbox_config = config
@@ -61,7 +68,12 @@ class SandboxServer(GunicornApp):
 
     def _create_app(self):
         from pismo_sandbox.app import create_app
-        return create_app(self.sandbox_config)
+        from pismo_sandbox.domains.deliveries.wiring import start_worker
+        from pismo_sandbox.services import EXTENSION
+
+        app = create_app(self.sandbox_config)
+        start_worker(app.extensions[EXTENSION])  # this worker's event-delivery thread
+        return app
 
 
 def served_url(arbiter) -> str:
@@ -92,6 +104,9 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
         applied = apply_state(sandbox, read_state(config.state_file), config.state_file)
         print(f"pismo-sandbox: state file {config.state_file}: {applied.summary()}",
               file=sys.stderr, flush=True)
+    from pismo_sandbox.domains.deliveries.wiring import prepare
+    for line in prepare(sandbox, config, f"http://{_reachable(host)}:{port}"):
+        print(f"pismo-sandbox: {line}", file=sys.stderr, flush=True)
     sandbox.close()
     logging.getLogger("gunicorn.error").addFilter(SocketFaultNoise())
     SandboxServer(config, host, port, workers, threads).run()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pismo_sandbox.domains.bank_accounts.service import BankAccountService
     from pismo_sandbox.domains.bankslips.service import BankSlipService
     from pismo_sandbox.domains.credentials.service import CredentialService
+    from pismo_sandbox.domains.deliveries.service import DeliveryService
     from pismo_sandbox.domains.passport.service import PassportService
     from pismo_sandbox.domains.tenancy.service import TenancyService
     from pismo_sandbox.events import EventLog
@@ -54,6 +55,7 @@ class Services:
     bank_accounts: "BankAccountService"
     idempotency: "IdempotencyKeys"
     bankslips: "BankSlipService"
+    deliveries: "DeliveryService | None" = None
 
     def close(self) -> None:
         """Close this thread's connections (the state's and the journal's)."""

@@ -217,6 +217,69 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0013_journal_in_its_own_file", """
         DROP TABLE journal;
     """),
+    # Event delivery: subscriptions (each with a cursor into the event log), the outbox of
+    # deliveries derived from it, every attempt, and the delivery fault rules.
+    ("0014_deliveries", """
+        CREATE TABLE subscriptions (
+            subscription_id TEXT PRIMARY KEY,
+            url             TEXT NOT NULL,
+            format          TEXT NOT NULL,
+            filter          TEXT NOT NULL,
+            secret          BLOB,
+            retry           TEXT NOT NULL,
+            status          TEXT NOT NULL CHECK (status IN ('active', 'pending_confirmation')),
+            confirm_token   TEXT,
+            public_base     TEXT NOT NULL,
+            cursor          INTEGER NOT NULL,
+            created_at      TEXT NOT NULL
+        );
+        CREATE TABLE deliveries (
+            seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+            delivery_id     TEXT NOT NULL UNIQUE,
+            subscription_id TEXT NOT NULL REFERENCES subscriptions(subscription_id) ON DELETE CASCADE,
+            kind            TEXT NOT NULL CHECK (kind IN ('event', 'confirmation')),
+            event_seq       INTEGER,
+            event_id        TEXT,
+            event_type      TEXT,
+            copy            INTEGER NOT NULL DEFAULT 0,
+            status          TEXT NOT NULL CHECK (status IN ('held', 'pending', 'delivered', 'failed')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            due_at          REAL NOT NULL,
+            ordinal         INTEGER NOT NULL DEFAULT 0,
+            lease_owner     TEXT,
+            lease_until     REAL,
+            fault_rule      TEXT,
+            fault_action    TEXT,
+            drops_left      INTEGER NOT NULL DEFAULT 0,
+            held_until      REAL,
+            created_at      TEXT NOT NULL,
+            updated_at      TEXT NOT NULL
+        );
+        CREATE INDEX deliveries_due ON deliveries (status, due_at, ordinal, seq);
+        CREATE INDEX deliveries_event ON deliveries (event_id);
+        CREATE INDEX deliveries_subscription ON deliveries (subscription_id, seq);
+        CREATE TABLE delivery_attempts (
+            seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+            delivery_id  TEXT NOT NULL REFERENCES deliveries(delivery_id) ON DELETE CASCADE,
+            attempt      INTEGER NOT NULL,
+            attempted_at TEXT NOT NULL,
+            outcome      TEXT NOT NULL,
+            http_status  INTEGER,
+            error        TEXT,
+            latency_ms   REAL,
+            fault_rule   TEXT,
+            fault_action TEXT
+        );
+        CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id, attempt);
+        CREATE TABLE delivery_fault_rules (
+            position   INTEGER PRIMARY KEY AUTOINCREMENT,
+            id         TEXT NOT NULL UNIQUE,
+            rule       TEXT NOT NULL,
+            matched    INTEGER NOT NULL DEFAULT 0,
+            fired      INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+    """),
 ]
 
 # The request journal's file (journal_path): its one table, as the main file's stood after 0012.

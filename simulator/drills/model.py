@@ -85,6 +85,8 @@ class DrillResult:
     observation: Observation | None = None
     advanced_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    delivery_faults: list[dict] = field(default_factory=list)   # consumer drills: with counters
+    consumer: dict | None = None     # consumer drills: the command as run and its subscription
 
     @property
     def passed(self) -> bool:

@@ -38,6 +38,16 @@ def passed_line(result: DrillResult) -> str:
     return f"PASS drill {result.name} ({result.duration:.1f} s, {len(result.checks)} check(s))"
 
 
+def delivery_fault_text(rule: dict) -> str:
+    """A delivery fault rule on one line, with its counters."""
+    action = dict(rule.get("action", {}))
+    kind = action.pop("type", "?")
+    params = ", ".join(f"{k}={v}" for k, v in action.items() if k != "distribution" or v != "fixed")
+    match = ", ".join(f"{k}={v}" for k, v in rule.get("match", {}).items() if k != "subscription_id")
+    return (f"{rule.get('id')}: {kind}{f' ({params})' if params else ''}"
+            f"{f' of {match}' if match else ''}  [matched {rule.get('matched', 0)}, fired {rule.get('fired', 0)}]")
+
+
 def text_report(result: DrillResult, verbose: bool = False) -> str:
     """One drill, readable."""
     verdict = "PASS" if result.passed else ("ERROR" if result.error else "FAIL")
@@ -49,8 +59,14 @@ def text_report(result: DrillResult, verbose: bool = False) -> str:
         for rule in result.faults:
             counters = f"matched {rule.get('matched', 0)}, fired {rule.get('fired', 0)}"
             lines.append(f"    {rule.get('id')}: {fault_text(rule)}  [{counters}]")
-    else:
+    elif not result.delivery_faults:
         lines.append("  injected: nothing (no fault rules)")
+    if result.delivery_faults:
+        lines.append("  injected into event delivery:")
+        lines += [f"    {delivery_fault_text(rule)}" for rule in result.delivery_faults]
+    if result.consumer is not None:
+        lines.append(f"  consumer: {shlex.join(result.consumer['command'])} ({result.consumer['format']},"
+                     f" {result.consumer['subscription_id']})")
     if result.client is not None:
         task = f" (task {result.client['task']})" if result.client.get("task") else ""
         lines.append(f"  client: {shlex.join(result.client['command'])}{task}")

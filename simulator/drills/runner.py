@@ -116,8 +116,10 @@ class DrillRunner:
     """Plays scenarios against the sandbox at ``base_url`` (which it resets before each one)."""
 
     def __init__(self, base_url: str, client_command: str | list[str] | None = None,
-                 echo: Callable[[str], None] | None = None, admin_token: str | None = None):
+                 echo: Callable[[str], None] | None = None, admin_token: str | None = None,
+                 consumer_command: str | None = None):
         self.base = base_url.rstrip("/")
+        self.consumer_override = consumer_command
         self.http = requests.Session()
         self.client_override = client_command
         self.echo = echo or (lambda _line: None)
@@ -167,6 +169,8 @@ class DrillRunner:
             result.duration = time.monotonic() - started
             try:
                 self.client.clear_faults()
+                if scenario.delivery_faults:
+                    self.client.clear_delivery_faults()
             except AdminError:
                 pass
         return result
@@ -175,22 +179,40 @@ class DrillRunner:
         self.echo(f"drill {scenario.name}: reset and setup")
         self._reset()
         context = self._setup(scenario)
-        journal_mark = max((r["seq"] for r in self._journal_rows(1)), default=0)
-        events = self.admin("GET", "/_sandbox/events", "reading events", params={"limit": 1000})["items"]
-        events_mark = max((e.get("seq", 0) for e in events), default=0)
-        result.faults = self._install_faults(scenario, context)
-        if scenario.steps is not None:
-            self.echo(f"drill {scenario.name}: {len(scenario.steps)} step(s)")
-            self._run_steps(scenario, context, result)
-        else:
-            self._run_client(scenario, context, result)
-        self._settle(scenario, context, result, journal_mark)
-        for move in scenario.advance:
-            seconds = move["seconds"] + 60 * move["minutes"] + 3600 * move["hours"] + 86400 * move["days"]
-            self.admin("POST", "/_sandbox/clock", "advancing the clock", json={"advance_seconds": seconds})
-            result.advanced_seconds += seconds
-        result.observation = self._observe(scenario, context, result, journal_mark, events_mark)
-        self._judge(scenario, context, result)
+        consumer = None
+        if scenario.consumer is not None:  # a consumer drill: the consumer runs, subscribed, throughout
+            from pismo_sandbox.drills.consumer import ConsumerRun
+            consumer = ConsumerRun(self, scenario, context, self.consumer_override)
+        try:
+            if consumer is not None:
+                consumer.start()
+            journal_mark = max((r["seq"] for r in self._journal_rows(1)), default=0)
+            events = self.admin("GET", "/_sandbox/events", "reading events", params={"limit": 1000})["items"]
+            events_mark = max((e.get("seq", 0) for e in events), default=0)
+            result.faults = self._install_faults(scenario, context)
+            if consumer is not None:
+                consumer.install_faults()
+            if scenario.steps is not None:
+                self.echo(f"drill {scenario.name}: {len(scenario.steps)} step(s)")
+                self._run_steps(scenario, context, result)
+            else:
+                self._run_client(scenario, context, result)
+            self._settle(scenario, context, result, journal_mark)
+            for move in scenario.advance:
+                seconds = move["seconds"] + 60 * move["minutes"] + 3600 * move["hours"] + 86400 * move["days"]
+                self.admin("POST", "/_sandbox/clock", "advancing the clock", json={"advance_seconds": seconds})
+                result.advanced_seconds += seconds
+            if consumer is not None:
+                consumer.wait(events_mark, result)
+                consumer.run_check()
+            result.observation = self._observe(scenario, context, result, journal_mark, events_mark)
+            self._judge(scenario, context, result)
+            if consumer is not None:
+                result.checks += consumer.judge(scenario.expect.get("deliveries"))
+                result.delivery_faults, result.consumer = consumer.rules, consumer.describe()
+        finally:
+            if consumer is not None:
+                consumer.stop()
 
     def _reset(self) -> None:
         self.admin("POST", "/_sandbox/reset", "resetting the sandbox")
@@ -504,7 +526,8 @@ class DrillRunner:
 def run_drills(scenarios: list[Scenario], *, base_url: str | None = None, isolation: str = "reset",
                client_command: str | None = None, workers: int = 2,
                on_result: Callable[[DrillResult], None] | None = None,
-               echo: Callable[[str], None] | None = None, admin_token: str | None = None) -> list[DrillResult]:
+               echo: Callable[[str], None] | None = None, admin_token: str | None = None,
+               consumer_command: str | None = None) -> list[DrillResult]:
     """Run every scenario; a fresh sandbox unless ``base_url`` names one to use (and reset,
     with ``admin_token`` if it requires one)."""
     results: list[DrillResult] = []
@@ -522,7 +545,7 @@ def run_drills(scenarios: list[Scenario], *, base_url: str | None = None, isolat
             on_result(result)
 
     if base_url:
-        runner = DrillRunner(base_url, client_command, echo, admin_token)
+        runner = DrillRunner(base_url, client_command, echo, admin_token, consumer_command)
         for scenario in scenarios:
             play(runner, scenario)
         return results
@@ -530,13 +553,13 @@ def run_drills(scenarios: list[Scenario], *, base_url: str | None = None, isolat
         for scenario in scenarios:
             try:
                 with SandboxProcess(workers=workers) as sandbox:
-                    play(DrillRunner(sandbox.url, client_command, echo), scenario)
+                    play(DrillRunner(sandbox.url, client_command, echo, consumer_command=consumer_command), scenario)
             except DrillError as error:
                 failed_to_start(scenario, error)
         return results
     try:
         with SandboxProcess(workers=workers) as sandbox:
-            runner = DrillRunner(sandbox.url, client_command, echo)
+            runner = DrillRunner(sandbox.url, client_command, echo, consumer_command=consumer_command)
             for scenario in scenarios:
                 play(runner, scenario)
     except DrillError as error:

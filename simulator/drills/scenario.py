@@ -32,6 +32,9 @@ PAY_OPERATION = "post-integrated-payments-api-v1-bankslips-pay"
 # captured values). Documented in scenarios/README.md, "References".
 BUILTINS = ("base_url", "python", "scenario_dir", "tenant_id", "account_id", "token",
             "server_key", "server_secret")
+# What a consumer drill adds: the receiver's URL, port and scratch directory, and the signing
+# secret of its subscription.
+CONSUMER_BUILTINS = ("consumer_url", "consumer_port", "consumer_dir", "consumer_secret")
 BOLETO_FIELDS = ("name", "kind", "type", "bar_code", "digitable_line", "amount", "due_date", "bank",
                  "segment", "free_field", "trigger", "fine", "interest", "discount")
 REFERENCE = re.compile(r"\$\{([^${}]*)\}")
@@ -504,10 +507,61 @@ class AssertionField(fields.Field):
         return {"kind": subjects[0], **loaded}
 
 
+# -- consumer drills (simulator.drills.consumer) --
+
+class ConsumerFilterSchema(Strict):
+    domain = fields.String(load_default=None)
+    event_type = fields.String(load_default=None)
+    tenant = fields.String(load_default=None)   # a setup tenant's name
+
+
+class ConsumerRetrySchema(Strict):
+    max_attempts = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 100))
+    backoff_seconds = fields.Float(load_default=None, validate=validate.Range(0, 3600))
+    backoff_factor = fields.Float(load_default=None, validate=validate.Range(1, 10))
+    backoff_max_seconds = fields.Float(load_default=None, validate=validate.Range(0, 86400))
+    timeout_seconds = fields.Float(load_default=None, validate=validate.Range(0.1, 300))
+
+
+class ConsumerSchema(Strict):
+    """The consumer under test: a command the runner starts (listening on ${consumer_port}), the
+    subscription that pushes events to it, and a check of its own state."""
+
+    command = Command(required=True)
+    format = fields.String(load_default="pismo", validate=validate.OneOf(("pismo", "sns", "pubsub")))
+    path = fields.String(load_default="/", validate=validate.Regexp(r"^/", error="must start with /"))
+    filter = fields.Nested(ConsumerFilterSchema, load_default=None)
+    retry = fields.Nested(ConsumerRetrySchema, load_default=None)
+    check = Command(load_default=None)
+    env = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")),
+                      values=Scalar(), load_default=dict)
+    cwd = fields.String(load_default=None)
+    ready_timeout_seconds = fields.Float(load_default=15.0, validate=validate.Range(min=0.1, max=600))
+    timeout_seconds = fields.Float(load_default=60.0, validate=validate.Range(min=0.1, max=3600))
+
+
+class DeliveryFaultField(fields.Field):
+    """A delivery fault rule in the admin API's format (simulator.domains.deliveries.schemas);
+    the runner limits it to the consumer's subscription."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from pismo_sandbox.domains.deliveries.schemas import load_rule as load_delivery_rule
+        if not isinstance(value, dict):
+            raise ValidationError("a delivery fault rule must be a mapping")
+        load_delivery_rule(value)
+        return value
+
+
+class DeliveriesExpectSchema(Strict):
+    all_acknowledged = fields.Boolean(load_default=True)
+    max_attempts = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=1000))
+
+
 class ExpectSchema(Strict):
     client_exit_code = ExitCode(load_default=0)
     invariants = fields.Nested(InvariantsSchema, load_default=lambda: InvariantsSchema().load({}))
     assertions = fields.List(AssertionField(), load_default=list)
+    deliveries = fields.Nested(DeliveriesExpectSchema, load_default=None)
 
 
 class ScenarioSchema(Strict):
@@ -520,6 +574,8 @@ class ScenarioSchema(Strict):
     advance = fields.List(fields.Nested(AdvanceSchema), load_default=list)
     expect = fields.Nested(ExpectSchema, load_default=lambda: ExpectSchema().load({}))
     settle_seconds = fields.Float(load_default=None, validate=validate.Range(min=0, max=120))
+    consumer = fields.Nested(ConsumerSchema, load_default=None)
+    delivery_faults = fields.List(DeliveryFaultField(), load_default=list)
 
     @validates_schema
     def one_driver(self, data, **_):
@@ -543,6 +599,8 @@ class Scenario:
     expect: dict
     settle_seconds: float | None
     marks: _Marks = field(repr=False, default_factory=_Marks)
+    consumer: dict | None = None            # the consumer under test (consumer drills)
+    delivery_faults: list[dict] = field(default_factory=list)
 
     @property
     def directory(self) -> str:
@@ -703,6 +761,19 @@ def _semantic_problems(data: dict) -> list[tuple[Path, str]]:
                 except KeyError as error:
                     problems.append((path, error.args[0]))
 
+    consumer = data.get("consumer")
+    if consumer is not None:
+        context.update({name: True for name in CONSUMER_BUILTINS})
+        for part in ("command", "check", "env", "cwd"):
+            if consumer[part]:
+                check(consumer[part], ("consumer", part), context)
+        tenant = (consumer["filter"] or {}).get("tenant")
+        if tenant is not None and tenant not in tenant_names:
+            problems.append((("consumer", "filter", "tenant"), f"no tenant named {tenant!r} in setup"))
+    elif data.get("delivery_faults"):
+        problems.append((("delivery_faults",), "delivery faults need a consumer (the events' receiver)"))
+    elif data["expect"].get("deliveries") is not None:
+        problems.append((("expect", "deliveries"), "delivery expectations need a consumer"))
     if data["client"] is not None:
         check(data["client"]["command"], ("client", "command"), context)
         check(data["client"]["env"], ("client", "env"), context)
@@ -841,7 +912,8 @@ def load_scenario(path: str, text: str | None = None) -> Scenario:
     return Scenario(path=path, name=loaded["name"], description=loaded["description"].strip(),
                     setup=loaded["setup"], faults=loaded["faults"], steps=loaded["steps"],
                     client=loaded["client"], advance=loaded["advance"], expect=loaded["expect"],
-                    settle_seconds=loaded["settle_seconds"], marks=marks)
+                    settle_seconds=loaded["settle_seconds"], marks=marks,
+                    consumer=loaded["consumer"], delivery_faults=loaded["delivery_faults"])
 
 
 def load_scenarios(paths: Iterable[str], loader: Callable[[str], Scenario] = load_scenario) -> list[Scenario]:

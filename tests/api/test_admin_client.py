@@ -155,3 +155,16 @@ def test_reset_deletes_everything(admin):
     admin.reset()
 
     assert (admin.tenants(), admin.faults()) == ([], [])
+
+
+def test_subscriptions_deliveries_and_delivery_faults_round_trip(admin):
+    subscription = admin.subscribe("http://127.0.0.1:9/events", "pubsub", filter={"domain": "bankslips"})
+    rule = admin.add_delivery_fault(match={"event_type": "authorization-event"}, action={"type": "duplicate"})
+
+    assert admin.subscription(subscription["subscription_id"])["format"] == "pubsub"
+    assert [s["subscription_id"] for s in admin.subscriptions()] == [subscription["subscription_id"]]
+    assert [r["id"] for r in admin.delivery_faults()] == [rule["id"]]
+    assert admin.deliveries(subscription_id=subscription["subscription_id"]) == []
+    admin.clear_delivery_faults()
+    admin.unsubscribe(subscription["subscription_id"])
+    assert (admin.delivery_faults(), admin.subscriptions()) == ([], [])

@@ -1,0 +1,59 @@
+"""Wiring of event delivery, called from simulator/app.py and the server: builds the service,
+names the blueprint, and starts the background worker in a serving process."""
+
+from __future__ import annotations
+
+from pismo_sandbox.config import Config
+from pismo_sandbox.crypto import SecretBox
+from pismo_sandbox.domains.deliveries import routes
+from pismo_sandbox.domains.deliveries.repository import DeliveryRepository
+from pismo_sandbox.domains.deliveries.service import DeliveryService
+from pismo_sandbox.domains.deliveries.signing import SigningKeys
+from pismo_sandbox.domains.deliveries.worker import DeliveryWorker
+from pismo_sandbox.ids import Ids
+from pismo_sandbox.store import Store
+
+BLUEPRINTS = (routes.blueprint,)
+
+
+def build(*, config: Config, store: Store, ids: Ids, box: SecretBox) -> DeliveryService:
+    repo = DeliveryRepository(store)
+    return DeliveryService(store, repo, SigningKeys(repo, box), box, ids, config)
+
+
+def start_worker(services) -> DeliveryWorker:
+    """Start this process's delivery thread (one per server worker; leases keep each attempt
+    to one of them)."""
+    worker = DeliveryWorker(services.deliveries.outbox, poll_seconds=services.config.delivery_poll_seconds,
+                            catch_up=services.events.catch_up)
+    worker.start()
+    return worker
+
+
+def prepare(services, config: Config, public_base: str) -> list[str]:
+    """Before the server forks: release leases left by a previous run (no worker of this one
+    runs yet), load the fault file's delivery rules, and subscribe the --subscribe receivers
+    (once per URL and format: a restart does not subscribe them again). Lines to print."""
+    from pismo_sandbox.domains.deliveries.files import read_delivery_rules
+
+    lines = []
+    released = services.deliveries.outbox.release_leases()
+    if released:
+        lines.append(f"{released} delivery lease(s) of the previous run released; pending deliveries resume")
+    if config.faults_file:
+        rules = read_delivery_rules(config.faults_file)
+        if rules:
+            services.deliveries.replace_rules(rules)
+            lines.append(f"{len(rules)} delivery fault rule(s) loaded from {config.faults_file}")
+    for url in [u.strip() for u in (config.subscribe or "").split(",") if u.strip()]:
+        existing = [s for s in services.deliveries.list()
+                    if s["url"] == url and s["format"] == config.subscribe_format]
+        if existing:
+            lines.append(f"{url} already subscribed ({existing[0]['subscription_id']})")
+            continue
+        body = {"url": url, "format": config.subscribe_format}
+        if config.subscribe_secret:
+            body["secret"] = config.subscribe_secret
+        made = services.deliveries.subscribe(body, public_base)
+        lines.append(f"subscribed {url} ({config.subscribe_format}, {made['subscription_id']})")
+    return lines
