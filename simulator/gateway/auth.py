@@ -48,6 +48,9 @@ def authenticate(request, op: Operation, services: Services) -> Principal | None
     token = bearer_token(request, op)
     if not token:
         unauthorized.raise_(details=missing_token_details(request))
+    if "," in token:  # no JWT holds a comma: the header came twice (ERRATA S-15), joined by the server
+        unauthorized.raise_(details="the token was sent more than once (account_token and"
+                                    " account-token, or Authorization twice, are one header)")
     try:
         principal = services.tokens.verify(token)
     except SandboxError as error:
