@@ -112,16 +112,16 @@ def preparer(*operation_ids: str):
     return register
 
 
-# Provider/type pairs Pismo supports (README, "Provider credentials"); JDPI offers no BAAS
-# credentials, so a schema-valid JDPI/BAAS body is refused with EBAA0007 by design.
+# Provider/type pairs Pismo supports (README, "Provider credentials"): since ERRATA S-11 every
+# pair of seed 000's enums; the table stays so that a narrower matrix is one edit.
 _SUPPORTED_PAIRS = {("BTG", "PIX"), ("BTG", "BAAS"), ("CELCOIN", "PIX"), ("CELCOIN", "BAAS"),
-                    ("JDPI", "PIX")}
+                    ("JDPI", "PIX"), ("JDPI", "BAAS")}
 
 
 @preparer("post-credentials")
 def _credential(case, state: RunState) -> None:
-    """A supported provider/type pair; BTG with the client_id it needs (else 500 EBAA0014,
-    a documented upstream failure); never a documented trigger key (``sandbox-...``)."""
+    """A supported provider/type pair; BTG with a client_id (a real BTG configuration has one;
+    the sandbox accepts none, ERRATA S-10); never a documented trigger key (``sandbox-...``)."""
     body = case.body
     if not isinstance(body, dict) or not positive(case, "body"):
         return
@@ -139,8 +139,8 @@ def _credential(case, state: RunState) -> None:
         body["key"] = "k" + key
 
 
-# A handful of real ISPBs (Banco do Brasil, Itau Unibanco, Bradesco, Caixa, Nubank): the sandbox
-# (PISMO_SANDBOX_STRICT_ISPB) and Pismo refuse a bank that does not exist.
+# A handful of real ISPBs (Banco do Brasil, Itau Unibanco, Bradesco, Caixa, Nubank): Pismo, and
+# the sandbox with PISMO_SANDBOX_STRICT_ISPB=true, refuse a bank that does not exist.
 _REAL_ISPBS = ("00000000", "60701190", "60746948", "00360305", "18236120")
 
 
