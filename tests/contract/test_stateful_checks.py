@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from pismo_sandbox.contract import load_contract
 from pismo_sandbox.contracts import harness, stateful_checks
 from pismo_sandbox.contracts.stateful_checks import Conversation
+from tests.spec_examples import example_of, resolve
 
 ACCOUNT = 7989342
 PISMO_SPECS = ["passport", "banking-auth", "intl-bankaccounts", "intl-bankaccounts-read",
@@ -22,34 +23,6 @@ PISMO_SPECS = ["passport", "banking-auth", "intl-bankaccounts", "intl-bankaccoun
 
 
 # -- a stateless target: every operation answers its documented example --------------------------
-
-def _resolve(document: dict, node):
-    while isinstance(node, dict) and "$ref" in node:
-        target = document
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part.replace("~1", "/")]
-        node = target
-    return node
-
-
-def example_of(document: dict, schema) -> object:
-    """What a mock server builds from a schema: its example, else its properties' examples."""
-    schema = _resolve(document, schema or {})
-    if "example" in schema:
-        return schema["example"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    for combinator in ("oneOf", "anyOf", "allOf"):
-        if schema.get(combinator):
-            return example_of(document, schema[combinator][0])
-    kind = schema.get("type")
-    kind = next((k for k in kind if k != "null"), "string") if isinstance(kind, list) else kind
-    if kind == "object" or "properties" in schema:
-        return {name: example_of(document, sub) for name, sub in schema.get("properties", {}).items()}
-    if kind == "array":
-        return [example_of(document, schema.get("items", {}))]
-    return {"integer": 1, "number": 1.5, "boolean": True}.get(kind, "string")
-
 
 def stateless_app() -> Flask:
     app = Flask("stateless-mock")
@@ -64,7 +37,7 @@ def stateless_app() -> Flask:
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
                 status = min(code for code in operation["responses"] if code.startswith("2"))
-                content = _resolve(document, operation["responses"][status]).get("content", {})
+                content = resolve(document, operation["responses"][status]).get("content", {})
                 schema = content.get("application/json", {}).get("schema")
                 body = example_of(document, schema) if schema else None
                 routes.append((method.upper(), pattern, int(status), body))
