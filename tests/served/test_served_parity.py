@@ -253,3 +253,18 @@ def test_x_skip_reconciliation_other_than_true_or_false_is_EIP0008_served_too(wo
                                            w.auth() + [("x-idempotency-key", b"skip-1"),
                                                        ("x-skip-reconciliation", b"yes")]))
     assert answers[0].body["code"] == "EIP0008"
+
+
+def test_a_body_over_the_limit_is_413_in_the_operations_envelope(worlds):
+    def oversized(w):
+        body = ('{"key": "' + "k" * 70_000 + '", "provider": "CELCOIN", "type": "BAAS"}').encode()
+        return w.target.send("POST", CREDENTIALS, w.auth() + [("Content-Type", b"application/json")], body)
+    answers = both(worlds, oversized)
+    assert answers[0].status == 413 and answers[0].body["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_forwarded_headers_that_disagree_with_the_token_are_refused(worlds):
+    answers = both(worlds, lambda w: _json(w.target, "POST", PAY, w.pay_body,
+                                           w.auth() + [("x-idempotency-key", b"fwd-1"),
+                                                       ("x-account-id", b"1")]))
+    assert answers[0].status == 403 and answers[0].body["code"] == "EIP0030"
