@@ -25,6 +25,7 @@ MAX_FIELD_BYTES = 16 * 1024     # one field: name, ": " and value, as bytes on t
 # RFC 9110 5.5: a field value holds no control character but horizontal tab.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NOT_HEADERS = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
+_LONGEST_FIELD = MAX_FIELD_BYTES - 8  # below this, no environ key and value can make a field too long
 
 
 def gateway_refusal(status: int, details: str) -> SandboxError:
@@ -32,31 +33,30 @@ def gateway_refusal(status: int, details: str) -> SandboxError:
     return SandboxError(f"GATEWAY_{status}", HTTPStatus(status).phrase, status=status, details=details)
 
 
-def _fields(environ: dict) -> list[tuple[str, str, str]]:
-    """(environ key, header name, value) of every header field of the request."""
-    found = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            found.append((key, key[5:].replace("_", "-").lower(), value))
-        elif key in _NOT_HEADERS and value:
-            found.append((key, _NOT_HEADERS[key], value))
-    return found
+def _name(key: str) -> str:
+    return _NOT_HEADERS.get(key) or key[5:].replace("_", "-").lower()
 
 
 def check(environ: dict) -> None:
     """Refuse a header section that breaks a rule; read the values that are UTF-8 as such."""
-    fields = _fields(environ)
-    if len(fields) > MAX_FIELDS:
-        raise gateway_refusal(431, f"the request carries {len(fields)} header fields;"
-                                   f" at most {MAX_FIELDS} are accepted")
-    for key, name, value in fields:
-        if len(name) + 2 + len(value) > MAX_FIELD_BYTES:
-            raise gateway_refusal(431, f"header {name} is longer than {MAX_FIELD_BYTES} bytes")
+    count = 0
+    decoded = {}
+    for key, value in environ.items():
+        if not (key.startswith("HTTP_") or (key in _NOT_HEADERS and value)):
+            continue
+        count += 1
+        if len(key) + len(value) > _LONGEST_FIELD:  # environ key ~ the name, minus "HTTP_", plus ": "
+            if len(_name(key)) + 2 + len(value) > MAX_FIELD_BYTES:
+                raise gateway_refusal(431, f"header {_name(key)} is longer than {MAX_FIELD_BYTES} bytes")
         if _CONTROL.search(value):
-            raise gateway_refusal(400, f"header {name}: control characters are not allowed in a"
+            raise gateway_refusal(400, f"header {_name(key)}: control characters are not allowed in a"
                                        " header value")
         if not value.isascii():
             try:
-                environ[key] = value.encode("latin-1").decode("utf-8")
+                decoded[key] = value.encode("latin-1").decode("utf-8")
             except (UnicodeEncodeError, UnicodeDecodeError):
                 pass  # not UTF-8 on the wire (or already text): kept as it came
+    if count > MAX_FIELDS:
+        raise gateway_refusal(431, f"the request carries {count} header fields;"
+                                   f" at most {MAX_FIELDS} are accepted")
+    environ.update(decoded)
