@@ -112,22 +112,14 @@ def preparer(*operation_ids: str):
     return register
 
 
-# Provider/type pairs Pismo supports (README, "Provider credentials"): since ERRATA S-11 every
-# pair of seed 000's enums; the table stays so that a narrower matrix is one edit.
-_SUPPORTED_PAIRS = {("BTG", "PIX"), ("BTG", "BAAS"), ("CELCOIN", "PIX"), ("CELCOIN", "BAAS"),
-                    ("JDPI", "PIX"), ("JDPI", "BAAS")}
-
-
 @preparer("post-credentials")
 def _credential(case, state: RunState) -> None:
-    """A supported provider/type pair; BTG with a client_id (a real BTG configuration has one;
-    the sandbox accepts none, ERRATA S-10); never a documented trigger key (``sandbox-...``)."""
+    """BTG with a client_id (a real BTG configuration has one; the sandbox needs none, ERRATA
+    S-10); never a documented trigger key (``sandbox-...``). Every provider/type pair of the
+    enums is supported (ERRATA S-11)."""
     body = case.body
     if not isinstance(body, dict) or not positive(case, "body"):
         return
-    provider, kind = body.get("provider"), body.get("type")
-    if isinstance(provider, str) and isinstance(kind, str) and (provider, kind) not in _SUPPORTED_PAIRS:
-        body["type"] = "PIX"
     if body.get("provider") == "BTG":
         data = body.get("provider_data")
         if not isinstance(data, dict):
