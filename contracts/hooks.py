@@ -15,6 +15,10 @@ Custom checks (registered with ``@schemathesis.check``; they run next to Schemat
   (Pay bank slip), answered 2xx, is sent again unchanged; the replay must answer the same status
   and the same body.
 
+Checks that judge an answer against what the target was told before (an idempotency key bound
+to its request, a bank account read back as sent, ...) live in ``stateful_checks.py``; they run
+once per run, after Schemathesis.
+
 State preparation (a ``before_call`` hook): Pismo operations need state that random data cannot
 conjure (an existing NORMAL account, a real ISPB, a boleto with valid check digits, a validate
 before a pay). Just before a request goes out, the preparer of its operation fills in exactly
