@@ -15,6 +15,10 @@ Custom checks (registered with ``@schemathesis.check``; they run next to Schemat
   (Pay bank slip), answered 2xx, is sent again unchanged; the replay must answer the same status
   and the same body.
 
+Checks that judge an answer against what the target was told before (an idempotency key bound
+to its request, a bank account read back as sent, ...) live in ``stateful_checks.py``; they run
+once per run, after Schemathesis.
+
 State preparation (a ``before_call`` hook): Pismo operations need state that random data cannot
 conjure (an existing NORMAL account, a real ISPB, a boleto with valid check digits, a validate
 before a pay). Just before a request goes out, the preparer of its operation fills in exactly
@@ -112,22 +116,14 @@ def preparer(*operation_ids: str):
     return register
 
 
-# Provider/type pairs Pismo supports (README, "Provider credentials"); JDPI offers no BAAS
-# credentials, so a schema-valid JDPI/BAAS body is refused with EBAA0007 by design.
-_SUPPORTED_PAIRS = {("BTG", "PIX"), ("BTG", "BAAS"), ("CELCOIN", "PIX"), ("CELCOIN", "BAAS"),
-                    ("JDPI", "PIX")}
-
-
 @preparer("post-credentials")
 def _credential(case, state: RunState) -> None:
-    """A supported provider/type pair; BTG with the client_id it needs (else 500 EBAA0014,
-    a documented upstream failure); never a documented trigger key (``sandbox-...``)."""
+    """BTG with a client_id (a real BTG configuration has one; the sandbox needs none, ERRATA
+    S-10); never a documented trigger key (``sandbox-...``). Every provider/type pair of the
+    enums is supported (ERRATA S-11)."""
     body = case.body
     if not isinstance(body, dict) or not positive(case, "body"):
         return
-    provider, kind = body.get("provider"), body.get("type")
-    if isinstance(provider, str) and isinstance(kind, str) and (provider, kind) not in _SUPPORTED_PAIRS:
-        body["type"] = "PIX"
     if body.get("provider") == "BTG":
         data = body.get("provider_data")
         if not isinstance(data, dict):
@@ -139,8 +135,8 @@ def _credential(case, state: RunState) -> None:
         body["key"] = "k" + key
 
 
-# A handful of real ISPBs (Banco do Brasil, Itau Unibanco, Bradesco, Caixa, Nubank): the sandbox
-# (PISMO_SANDBOX_STRICT_ISPB) and Pismo refuse a bank that does not exist.
+# A handful of real ISPBs (Banco do Brasil, Itau Unibanco, Bradesco, Caixa, Nubank): Pismo, and
+# the sandbox with PISMO_SANDBOX_STRICT_ISPB=true, refuse a bank that does not exist.
 _REAL_ISPBS = ("00000000", "60701190", "60746948", "00360305", "18236120")
 
 

@@ -379,8 +379,32 @@ def _schema_errors(error: Exception) -> list:
     found = list(getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None) or [])
     flat = []
     for se in found:  # oneOf/anyOf failures carry their sub-errors in .context
-        flat.extend(se.context or [se]) if se.validator in {"oneOf", "anyOf"} else flat.append(se)
+        if se.validator in {"oneOf", "anyOf"} and not _own_message(se):
+            flat.extend(_closest_branch(se.context) or [se])
+        else:
+            flat.append(se)
     return flat
+
+
+def _closest_branch(context: list) -> list:
+    """The sub-errors of the branch the instance came closest to: one that misses no field if
+    there is one (a body with every field of a branch broke that branch's other rules)."""
+    branches: dict = {}
+    for sub in context or []:
+        branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else 0, []).append(sub)
+    complete = [errors for errors in branches.values() if all(e.validator != "required" for e in errors)]
+    return complete[0] if complete else list(context or [])
+
+
+def _own_message(se) -> str | None:
+    """The words a schema gives for breaking a rule JSON Schema cannot name well (``anyOf``,
+    ``not``, ``pattern``): ``x-sandbox-message`` on the rule's subschema or on its schema."""
+    if se.validator not in {"anyOf", "oneOf", "not", "pattern"}:
+        return None
+    for node in (se.validator_value, se.schema):
+        if isinstance(node, dict) and isinstance(node.get("x-sandbox-message"), str):
+            return node["x-sandbox-message"]
+    return None
 
 
 def _missing_name(schema_error) -> str:
@@ -429,6 +453,9 @@ def describe_schema_error(se, root: str = "body") -> str:
 
     ``root`` names what an empty path points at: the body, or a parameter.
     """
+    own = _own_message(se)
+    if own is not None:
+        return own
     path = _dotted(list(se.path)) if se.path else root
     v, arg = se.validator, se.validator_value
     if v == "type":

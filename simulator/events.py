@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from pismo_sandbox import event_schemas
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.store import Store
@@ -58,6 +59,7 @@ class EventLog:
             "timestamp": isoformat(now),
             "data": data,
         }
+        event_schemas.check(envelope)  # before it is written: a bad event commits nothing
         db.execute(
             "INSERT INTO events (event_id, org_id, domain, event_type, schema_version, cid, timestamp, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

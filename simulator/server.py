@@ -11,6 +11,7 @@ from pismo_sandbox import logs
 from pismo_sandbox.config import Config
 from pismo_sandbox.gateway.faults import SocketFaultNoise
 from pismo_sandbox.gunicorn_app import GunicornApp, served_options
+from pismo_sandbox.served_http import header_options
 
 
 def freeze_start_up_objects(_worker=None) -> None:
@@ -49,9 +50,12 @@ def _reachable(host: str) -> str:
 
 class SandboxServer(GunicornApp):
     def __init__(self, config: Config, host: str, port: int, workers: int, threads: int):
+        from pismo_sandbox.contract import load_contract  # built once already, before the fork
+
         self.sandbox_config = config
         super().__init__({
             **served_options(host, port, workers, threads),
+            **header_options(load_contract().documents.values()),
             "post_worker_init": ready_worker,
             "loglevel": config.log_level.lower(),
             **logs.gunicorn_options(config.log_format),

@@ -13,7 +13,7 @@ from flask import Flask, Response, g, request
 
 from pismo_sandbox.contract import Operation
 from pismo_sandbox.errors import SandboxError, error_response
-from pismo_sandbox.gateway import auth, faults, journal, limits, tracking
+from pismo_sandbox.gateway import auth, faults, header_rules, journal, limits, tracking
 from pismo_sandbox.services import Services
 
 log = logging.getLogger("pismo_sandbox")
@@ -33,6 +33,8 @@ def install(app: Flask, services: Services) -> None:
         state.verdict = "not_validated"
         state.detail = None
         state.fault = None
+        state.operation = None
+        header_rules.check(req.environ)  # a gateway answer, before any operation (ERRATA S-15)
         rule = req.url_rule.rule if req.url_rule is not None else None
         op: Operation | None = contract.match("GET" if req.method == "HEAD" else req.method, rule)
         state.operation = op

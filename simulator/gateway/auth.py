@@ -15,18 +15,27 @@ from pismo_sandbox.tokens import Principal
 
 
 def bearer_token(request, op: Operation) -> str | None:
+    """The token of ``Authorization: Bearer <token>`` (the scheme is required, as Pismo's
+    gateway requires it: ERRATA S-16); on banking-auth, else the ``account_token`` header
+    (ERRATA E-04), with or without the scheme. ``Authorization`` wins when both carry one."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if header and not value and "." in header:  # a bare JWT in Authorization, as Pismo's UI sends
-        return header.strip()
     if op.spec == "banking-auth":  # ERRATA E-04: seed 000 names the header account_token
         token = request.headers.get("account_token", "").strip()
         if token.lower().startswith("bearer "):
             token = token[7:].strip()
         return token or None
     return None
+
+
+def missing_token_details(request) -> str:
+    """Why no token was found, in words that say how to send one."""
+    header = request.headers.get("Authorization", "").strip()
+    if header and " " not in header:
+        return "the Authorization header needs the Bearer scheme: Authorization: Bearer <token>"
+    return "missing bearer token in the Authorization header"
 
 
 def authenticate(request, op: Operation, services: Services) -> Principal | None:
@@ -38,7 +47,10 @@ def authenticate(request, op: Operation, services: Services) -> Principal | None
     unauthorized = op.errors.get("unauthorized", fallback=None)
     token = bearer_token(request, op)
     if not token:
-        unauthorized.raise_(details="missing bearer token in the Authorization header")
+        unauthorized.raise_(details=missing_token_details(request))
+    if "," in token:  # no JWT holds a comma: the header came twice (ERRATA S-15), joined by the server
+        unauthorized.raise_(details="the token was sent more than once (account_token and"
+                                    " account-token, or Authorization twice, are one header)")
     try:
         principal = services.tokens.verify(token)
     except SandboxError as error:

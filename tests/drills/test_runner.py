@@ -118,11 +118,11 @@ def test_the_client_gets_the_drill_context_in_its_environment(drill_sandbox, wri
 def test_a_setup_the_sandbox_refuses_is_an_error_naming_the_field(drill_sandbox, write_scenario):
     path = write_scenario("""
         name: bad-setup
-        description: BTG needs provider_data.client_id
+        description: the provider refuses the credential's API configuration (a trigger key)
         setup:
           tenants:
             - name: acme
-              credentials: [{provider: BTG, type: BAAS, key: k}]
+              credentials: [{provider: BTG, type: BAAS, key: sandbox-fail-EBAA0014}]
         client: {command: ["${python}", "-c", "pass"]}
     """)
     result = run(drill_sandbox, path)

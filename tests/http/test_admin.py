@@ -112,11 +112,18 @@ def test_events_are_listed_in_the_pismo_envelope_and_filtered(app, client, tenan
     from pismo_sandbox.services import EXTENSION
     sandbox = app.extensions[EXTENSION]
     with sandbox.store.transaction() as db:
-        for event in ("bankslip_status_change", "authorization-event", "bankslip_status_change"):
+        # Events are checked against the bundled schemas as they are written: documented payloads.
+        status_change = {"account_id": 1, "authorization_id": 2, "old_status": "PROCESSING",
+                         "new_status": "PAID", "amount": 1.0, "due_datetime": None,
+                         "payment_datetime": "2025-06-02T13:00:00.000Z",
+                         "update_datetime": "2025-06-02T13:00:02.000Z"}
+        authorization = {"amount": 1.0, "authorization": {"id": 2, "code": "123456"}}
+        for event, data in (("bankslip_status_change", status_change), ("authorization-event", authorization),
+                            ("bankslip_status_change", status_change)):
             sandbox.events.publish(db, org_id=tenant.tenant_id, domain="integrated-payments", event=event,
-                                   data={"n": 1}, cid="cid-1", now=sandbox.clock.now())
-        sandbox.events.publish(db, org_id="TN-other", domain="x", event="y", data={}, cid=None,
-                               now=sandbox.clock.now())
+                                   data=data, cid="cid-1", now=sandbox.clock.now())
+        sandbox.events.publish(db, org_id="TN-other", domain="x", event="authorization-event",
+                               data=authorization, cid=None, now=sandbox.clock.now())
     items = client.get("/_sandbox/events", query_string={"tenant_id": tenant.tenant_id,
                                                          "type": "bankslip_status_change"}).json["items"]
     assert [e["event_type"] for e in items] == ["bankslip_status_change-1"] * 2

@@ -419,7 +419,6 @@ def test_checks_run_in_the_documented_order(app, client, sandbox, tenant):
 
 @pytest.mark.parametrize("body,field", [
     (_body(bank="0000000X"), "scheme.bank"),
-    (_body(bank=NOT_AN_ISPB), "scheme.bank"),
     (_body(bank="123"), "scheme.bank"),
     (_body(branch="12a"), "scheme.branch"),
     (_body(branch="١٢"), "scheme.branch"),  # Arabic-Indic digits are not ASCII digits
@@ -455,11 +454,7 @@ def test_details_never_echo_the_values(client, tenant):
         assert value not in response.get_data(as_text=True)
 
 
-def test_an_unknown_ispb_is_accepted_when_the_strict_switch_is_off(tmp_path):
-    relaxed = create_app(Config.from_env({"PISMO_SANDBOX_STRICT_ISPB": "false"},
-                                         db_path=str(tmp_path / "relaxed.db")))
-    client = relaxed.test_client()
-    tenant = Sandbox(client).tenant()
+def test_any_eight_digits_are_a_bank_by_default_and_the_ispb_list_is_opt_in(client, tenant, tmp_path):
     response = client.post(_register_url(tenant.account_id), json=_body(bank=NOT_AN_ISPB), headers=tenant.headers)
     assert response.status_code == 201
     assert response.json["scheme"]["bank"] == NOT_AN_ISPB
@@ -468,6 +463,14 @@ def test_an_unknown_ispb_is_accepted_when_the_strict_switch_is_off(tmp_path):
     for bank in ("1234567X", "١٢٣٤٥٦٧٨"):
         response = client.post(_register_url(tenant.account_id), json=_body(bank=bank), headers=tenant.headers)
         assert (response.status_code, response.json["details"]) == (400, "scheme.bank: must be 8 digits (an ISPB)")
+    strict = create_app(Config.from_env({"PISMO_SANDBOX_STRICT_ISPB": "true"},
+                                        db_path=str(tmp_path / "strict.db")))
+    strict_client = strict.test_client()
+    other = Sandbox(strict_client).tenant()
+    refused = strict_client.post(_register_url(other.account_id), json=_body(bank=NOT_AN_ISPB), headers=other.headers)
+    assert refused.status_code == 400 and refused.json["details"].startswith("scheme.bank: must be the ISPB")
+    listed = strict_client.post(_register_url(other.account_id), json=_body(bank=ITAU), headers=other.headers)
+    assert listed.status_code == 201
 
 
 # -- trigger values ----------------------------------------------------------------------------

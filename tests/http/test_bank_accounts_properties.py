@@ -21,7 +21,7 @@ HTTP = settings(max_examples=40, deadline=None,
 
 # -- valid inputs --------------------------------------------------------------------------------
 
-banks = st.sampled_from(ISPBS)
+banks = st.sampled_from(ISPBS) | st.from_regex(r"\A[0-9]{8}\Z")  # listed or not (ERRATA S-09)
 branches = st.from_regex(r"\A[0-9]{1,4}\Z")
 account_numbers = st.from_regex(r"\A[1-9][0-9]{0,12}\Z").filter(lambda n: n not in TRIGGERS)
 account_types = st.sampled_from(ACCOUNT_TYPES)
@@ -59,7 +59,6 @@ invalid_banks = st.one_of(
     _with_a_non_digit(8, 8).filter(lambda s: len(s) == 8),
     st.from_regex(r"\A[0-9]{0,7}\Z"),                         # too short
     st.from_regex(r"\A[0-9]{9,12}\Z"),                        # too long
-    st.from_regex(r"\A[0-9]{8}\Z").filter(lambda s: s not in ispb.institutions()),  # not an ISPB
     st.integers(0, 99_999_999),                               # not a string
 )
 invalid_branches = st.one_of(

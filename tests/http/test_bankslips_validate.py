@@ -95,14 +95,22 @@ def test_the_type_must_agree_with_the_slip(slips, payer, kind, wrong_type):
     assert f"send type {slip['type']}" in response.json["details"]
 
 
-def test_exactly_one_of_bar_code_and_digitable_line_is_needed(client, slips, payer):
-    slip = slips.boleto()
+def test_one_of_bar_code_and_digitable_line_is_needed_and_both_must_be_the_same_slip(client, slips, payer):
+    slip, other = slips.boleto(amount=10), slips.boleto(amount=11)
     neither = client.post(VALIDATE, json={"type": 1}, headers=payer.headers)
+    assert neither.status_code == 400
+    assert neither.json["details"] == "bar_code or digitable_line: one of them is required"
+    disagree = client.post(VALIDATE, json={"type": 1, "bar_code": slip["bar_code"],
+                                           "digitable_line": other["digitable_line"]}, headers=payer.headers)
+    assert disagree.status_code == 400 and disagree.json["code"] == "EIP0008"
+    assert disagree.json["details"].startswith("bar_code and digitable_line are different bank slips")
     both = client.post(VALIDATE, json={"type": 1, "bar_code": slip["bar_code"],
                                        "digitable_line": slip["digitable_line"]}, headers=payer.headers)
-    assert neither.status_code == both.status_code == 400
-    assert neither.json["details"] == "bar_code or digitable_line: one of them is required"
-    assert both.json["details"] == "send either bar_code or digitable_line, not both"
+    assert both.status_code == 200
+    assert (both.json["bar_code"], both.json["amount"]) == (slip["bar_code"], 10.0)
+    # The validation was remembered: the slip can now be paid.
+    paid = slips.pay(payer, slips.pay_body(payer, slip, both.json))
+    assert paid.status_code == 202
 
 
 @pytest.mark.parametrize("body,code", [

@@ -128,6 +128,7 @@ def test_a_wrongly_typed_key_is_not_echoed_in_the_error(client, tenant):
     ("sandbox-fail-EBAA0010", 500, "EBAA0010"),
     ("sandbox-fail-EBAA0011", 500, "EBAA0011"),
     ("sandbox-fail-EBAA0012", 500, "EBAA0012"),
+    ("sandbox-fail-EBAA0014", 500, "EBAA0014"),
 ])
 def test_documented_failures_are_reachable_and_change_nothing(client, tenant, key, status, code):
     assert client.post(URL, json=_body(key="good", client_id="before"), headers=tenant.headers).status_code == 201
@@ -138,12 +139,18 @@ def test_documented_failures_are_reachable_and_change_nothing(client, tenant, ke
     assert stored["version"] == 1 and stored["client_id"] == "before"
 
 
-def test_btg_without_client_id_is_EBAA0014_and_stores_nothing(client, tenant):
-    response = client.post(URL, json=_body("BTG", "BAAS", client_id=None), headers=tenant.headers)
-    assert response.status_code == 500
-    assert response.json == {"code": "EBAA0014", "message": "BTG - API configuration not found",
-                             "details": "BTG credentials need provider_data.client_id"}
-    assert _stored(client, tenant) == []
+@pytest.mark.parametrize("type_", TYPES)
+def test_btg_without_client_id_is_created_as_the_seed_example_is(client, tenant, type_):
+    response = client.post(URL, json=_body("BTG", type_, client_id=None), headers=tenant.headers)
+    assert response.status_code == 201 and response.get_data() == b""
+    [stored] = _stored(client, tenant)
+    assert (stored["provider"], stored["type"], stored["client_id"]) == ("BTG", type_, None)
+
+
+def test_jd_consultores_offers_baas_credentials(client, tenant):
+    response = client.post(URL, json=_body("JDPI", "BAAS"), headers=tenant.headers)
+    assert response.status_code == 201
+    assert [(c["provider"], c["type"]) for c in _stored(client, tenant)] == [("JDPI", "BAAS")]
 
 
 def test_a_tenant_never_sees_another_tenants_credentials(client, sandbox):

@@ -173,3 +173,22 @@ def test_head_answers_like_get_without_a_body(client, tenant, path):
 def test_head_without_a_token_is_the_documented_401(client, tenant):
     response = client.head(f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/BRAZIL")
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", [CREDENTIALS, "/integrated-payments/v1/bankslips/receipts"])
+def test_a_bare_token_without_the_bearer_scheme_is_401_saying_how_to_send_it(client, tenant, path):
+    method = client.post if path == CREDENTIALS else client.get
+    bare = method(path, json=CREDENTIAL, headers={"Authorization": tenant.token})
+    assert bare.status_code == 401
+    assert bare.json["details"] == "the Authorization header needs the Bearer scheme: Authorization: Bearer <token>"
+    assert method(path, json=CREDENTIAL, headers={"Authorization": f"bearer {tenant.token}"}).status_code in (200, 201)
+
+
+def test_authorization_wins_over_account_token_when_both_are_sent(client, tenant, sandbox):
+    other = sandbox.tenant()
+    response = client.post(CREDENTIALS, json=CREDENTIAL,
+                           headers={**tenant.headers, "account_token": other.token})
+    assert response.status_code == 201
+    stored = client.get("/_sandbox/credentials", query_string={"tenant_id": tenant.tenant_id}).json["items"]
+    assert len(stored) == 1
+    assert client.get("/_sandbox/credentials", query_string={"tenant_id": other.tenant_id}).json["items"] == []

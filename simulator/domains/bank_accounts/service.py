@@ -62,14 +62,14 @@ class BrazilScheme:
                 "supplementary_data": {"account_type": self.account_type}}
 
 
-def scheme_problems(command: RegisterBrazilAccount, *, strict_ispb: bool = True) -> list[str]:
+def scheme_problems(command: RegisterBrazilAccount, *, strict_ispb: bool = False) -> list[str]:
     """Every scheme rule the command breaks, as "field: rule" (never the value)."""
     problems = []
     if not _BANK.fullmatch(command.bank):
         problems.append("scheme.bank: must be 8 digits (an ISPB)")
     elif strict_ispb and ispb.lookup(command.bank) is None:
         problems.append("scheme.bank: must be the ISPB of a Brazilian institution in the bundled"
-                        " list (PISMO_SANDBOX_STRICT_ISPB=false accepts any 8 digits)")
+                        " list (PISMO_SANDBOX_STRICT_ISPB=true; the default accepts any 8 digits)")
     if not _BRANCH.fullmatch(command.branch):
         problems.append("scheme.branch: must be 1 to 4 digits")
     if not _ACCOUNT_NUMBER.fullmatch(command.account_number):
@@ -84,7 +84,7 @@ def scheme_problems(command: RegisterBrazilAccount, *, strict_ispb: bool = True)
     return problems
 
 
-def checked_scheme(command: RegisterBrazilAccount, *, strict_ispb: bool = True) -> BrazilScheme:
+def checked_scheme(command: RegisterBrazilAccount, *, strict_ispb: bool = False) -> BrazilScheme:
     """The normalised scheme, or 400 EIBA0009 naming every broken rule."""
     problems = scheme_problems(command, strict_ispb=strict_ispb)
     if problems:
@@ -103,7 +103,7 @@ def parse_account_id(text: str) -> int:
 
 class BankAccountService:
     def __init__(self, store: Store, repository: BankAccountRepository, tenancy: TenancyService,
-                 events: EventLog, clock: Clock, *, strict_ispb: bool = True):
+                 events: EventLog, clock: Clock, *, strict_ispb: bool = False):
         self.store = store
         self.repo = repository
         self.tenancy = tenancy

@@ -148,14 +148,21 @@ def due_datetime(due_date: str | None) -> str | None:
     return f"{due_date}T00:00:00.000Z" if due_date else None
 
 
+def event_status(status: str) -> str:
+    """The status as the status-change event documents it: its enum has no TIMEOUT, so a payment
+    that timed out is announced as ERROR, the failure it is (ERRATA S-17); the payment itself
+    (receipts, admin) keeps TIMEOUT."""
+    return ERROR if status == TIMEOUT else status
+
+
 def status_event_data(row: dict, old: str, new: str, at: datetime) -> dict:
     """Financial bank slip status changed (integrated-payments, bankslip_status_change, v1)."""
     return {
         "account_id": row["account_id"],
         "authorization_id": row["authorization_id"],
         "provider_id": row["provider_id"],
-        "old_status": old,
-        "new_status": new,
+        "old_status": event_status(old),
+        "new_status": event_status(new),
         "amount": _number(row["amount"]),
         "due_datetime": due_datetime(row["due_date"]),
         "digitable_line": row["digitable_line"],

@@ -34,10 +34,12 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
 )}
 
 # Which stored credential (provider, type) makes a provider the tenant's bank-slip provider.
-# Seed 000 offers JDPI (JD Consultores' connector) only as PIX, so that credential counts too.
+# JD Consultores pays with its BAAS credential (ERRATA S-11); its PIX credential, which was the
+# only JDPI credential before, still counts so that existing tenants keep their provider.
 CREDENTIAL_SLOTS: dict[tuple[str, str], str] = {
     ("BTG", "BAAS"): "BTG",
     ("CELCOIN", "BAAS"): "CELCOIN",
+    ("JDPI", "BAAS"): "JDPI",
     ("JDPI", "PIX"): "JDPI",
 }
 

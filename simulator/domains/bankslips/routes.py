@@ -34,7 +34,7 @@ def pay_bankslip():
             details=f"{IDEMPOTENCY_HEADER}: must have at most {MAX_KEY_LENGTH} characters")
     result = services().bankslips.pay(
         g.principal, _pay_schema.load(g.checked.body), key=key, operation_id=g.operation.operation_id,
-        body=g.checked.body, skip_reconciliation=bool(g.checked.header.get(SKIP_RECONCILIATION_HEADER)),
+        body=g.checked.body, skip_reconciliation=g.checked.header.get(SKIP_RECONCILIATION_HEADER) == "true",
         cid=g.cid)
     response = Response(result.body, status=result.status, mimetype="application/json")
     if result.replayed:

@@ -3,7 +3,7 @@ idempotency key, list receipts; and the admin helpers (boleto generator, provide
 payment listing). No Flask here.
 
 Order of checks on Pay bank slip (each failure commits nothing and leaves the key unspent):
-idempotency key -> account (EIP0012, EIP0030, EIP0013 when not NORMAL) -> amount and slip
+idempotency key -> account (EIP0030, EIP0012, EIP0013 when not NORMAL) -> amount and slip
 (EIP0008) -> provider (EIP0023) -> already paid (EIP0065) -> prior validation and its
 external_authorization (EIP0008) -> upstream triggers -> one transaction that creates the
 payment, emits "Authorization created" and stores the response under the key.
@@ -107,16 +107,14 @@ class BankSlipService:
         return now.astimezone(BRT).date()
 
     def read_slip(self, type_: int, bar_code: str | None, line: str | None, today: date, *,
-                  prefix: str = "", allow_both: bool = False) -> Slip:
-        """Parse and check the slip the request names; every failure is EIP0008 with details."""
+                  prefix: str = "") -> Slip:
+        """Parse and check the slip the request names; every failure is EIP0008 with details.
+        Both forms may be sent when they denote the same slip (ERRATA S-12)."""
         given = [(name, text) for name, text in (("bar_code", bar_code), ("digitable_line", line))
                  if text is not None]
         if not given:
             raise errors.ValidationFailed(
                 details=f"{prefix}bar_code or {prefix}digitable_line: one of them is required")
-        if len(given) == 2 and not allow_both:
-            raise errors.ValidationFailed(
-                details="send either bar_code or digitable_line, not both")
         slips = []
         for name, text in given:
             parse = boleto.parse_bar_code if name == "bar_code" else boleto.parse_digitable_line
@@ -125,8 +123,11 @@ class BankSlipService:
             except InvalidSlip as invalid:
                 raise errors.ValidationFailed(details=f"{invalid.field}: {invalid.reason}") from None
         if len(slips) == 2 and slips[0].bar_code != slips[1].bar_code:
+            first = next(i for i, (a, b) in enumerate(zip(slips[0].bar_code, slips[1].bar_code)) if a != b)
             raise errors.ValidationFailed(
-                details=f"{prefix}bar_code and {prefix}digitable_line are different bank slips")
+                details=f"{prefix}bar_code and {prefix}digitable_line are different bank slips (the"
+                        f" bar code the digitable line encodes differs from {prefix}bar_code from"
+                        f" position {first + 1}); send one of them, or both of the same slip")
         slip = slips[0]
         actual = BANK_TYPE if slip.kind == BANK else DEALERSHIP_TYPE
         if type_ != actual:
@@ -256,12 +257,14 @@ class BankSlipService:
         tenant_id = principal.tenant_id
         now = self.clock.now()
         self.lifecycle.progress(now)
-        account = self.tenancy.find_account(tenant_id, command.account_id)
-        if account is None:
-            raise errors.AccountNotFound(details=f"account_id {command.account_id} does not exist")
+        # What the token may not touch is refused before anything says whether it exists
+        # (ERRATA S-14): another account's id is 403 whether or not that account exists.
         if command.account_id != principal.account_id:
             raise errors.AccountMismatch(
                 details=f"account_id {command.account_id} is not the token's account")
+        account = self.tenancy.find_account(tenant_id, command.account_id)
+        if account is None:
+            raise errors.AccountNotFound(details=f"account_id {command.account_id} does not exist")
         if account["status"] != NORMAL:
             raise errors.AccountsApi4xx(
                 details=f"account {command.account_id} is {account['status']}; only NORMAL accounts"
@@ -275,7 +278,7 @@ class BankSlipService:
             raise errors.ValidationFailed(details="bankslip: is required")
         ref = command.bankslip
         slip = self.read_slip(ref.type, ref.bar_code, ref.digitable_line, self.today(now),
-                              prefix="bankslip.", allow_both=True)
+                              prefix="bankslip.")
         provider = self.require_provider(tenant_id)
         self.refuse_if_paid(tenant_id, slip)
         validation = self._check_validation(principal, slip, provider, command, amount, now)
@@ -346,11 +349,8 @@ class BankSlipService:
             raise errors.ValidationFailed(
                 details=f"amount: must be {validation['amount']}, the amount Validate bank slip"
                         f" returned (got {amount})")
-        original = command.bankslip.original_amount
-        if original is not None and validation["original_amount"] is not None \
-                and Decimal(original) != Decimal(validation["original_amount"]):
-            raise errors.ValidationFailed(
-                details=f"bankslip.original_amount: must be {validation['original_amount']}")
+        # bankslip.original_amount, like due_datetime, is informational (ERRATA S-13): the
+        # sandbox takes both from the slip and the validation, whatever the request says.
         return validation
 
     def _payment_row(self, db, principal: Principal, slip: Slip, validation: dict,

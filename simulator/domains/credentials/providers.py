@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 
 from pismo_sandbox.domains.credentials import errors
 
-# Seed 000's enums are provider {BTG, CELCOIN, JDPI} x type {PIX, BAAS}. JDPI is JD Consultores'
-# Pix (SPI/DICT) connector, so it has no BaaS credential; BTG and Celcoin offer both.
+# Seed 000's enums are provider {BTG, CELCOIN, JDPI} x type {PIX, BAAS}, and its prose names
+# Celcoin, BTG and JD Consultores as Banking-as-a-Service partners: every pair is offered
+# (ERRATA S-11). The table stays so that a narrower matrix is one edit.
 SUPPORTED: dict[str, frozenset[str]] = {
     "BTG": frozenset({"PIX", "BAAS"}),
     "CELCOIN": frozenset({"PIX", "BAAS"}),
-    "JDPI": frozenset({"PIX"}),
+    "JDPI": frozenset({"PIX", "BAAS"}),
 }
 
 TOKEN_LIFETIME = timedelta(hours=1)
@@ -33,6 +34,7 @@ TRIGGERS: dict[str, tuple[str, type[Exception]]] = {
     "sandbox-fail-EBAA0010": (DECRYPT, errors.DecryptFailed),
     "sandbox-fail-EBAA0011": (SAVE, errors.SaveFailed),
     "sandbox-fail-EBAA0012": (READ, errors.ReadFailed),
+    "sandbox-fail-EBAA0014": (EXCHANGE, errors.BtgConfigurationMissing),
 }
 
 
@@ -57,10 +59,12 @@ class Trigger:
 
 
 def exchange(provider: str, client_id: str | None, trigger: Trigger, now: datetime) -> ProviderToken:
-    """Pismo 'uses [the credential] to obtain an access token from the provider'."""
-    if provider == "BTG" and not client_id:
-        # BTG's API is configured per client id; without one there is no API configuration.
-        raise errors.BtgConfigurationMissing(details="BTG credentials need provider_data.client_id")
+    """Pismo 'uses [the credential] to obtain an access token from the provider'.
+
+    ``provider_data.client_id`` is optional for every provider, BTG included (ERRATA S-10): the
+    seed's schema makes it optional and its own example request (BTG, PIX) has none, so the
+    sandbox cannot know that a real BTG configuration would lack one. EBAA0014 is reached by the
+    trigger key ``sandbox-fail-EBAA0014``."""
     trigger.fire(EXCHANGE)
     trigger.fire(PARSE)
     return ProviderToken(expires_at=now + TOKEN_LIFETIME)
