@@ -44,7 +44,7 @@ from typing import Any, Iterable
 import yaml
 
 from pismo_sandbox.contracts import hooks, report, stateful_checks
-from pismo_sandbox.contract import ADMIN, SOURCES, TOKEN, SpecSource, load_document, read_text
+from pismo_sandbox.contracts.bundle import ADMIN, SOURCES, TOKEN, SpecSource, load_document, read_text
 
 DEFAULT_SEED = 20240611
 DEFAULT_EXAMPLES = 100

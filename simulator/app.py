@@ -11,7 +11,7 @@ from pismo_sandbox.admin.documents import blueprint as admin_documents_blueprint
 from pismo_sandbox.admin.routes import blueprint as admin_blueprint
 from pismo_sandbox.clock import VirtualClock
 from pismo_sandbox.config import Config
-from pismo_sandbox.contract import load_contract
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.crypto import Fingerprinter, SecretBox, derive, load_master_key
 from pismo_sandbox.dashboard.routes import blueprint as dashboard_blueprint
 from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository

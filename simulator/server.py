@@ -33,7 +33,7 @@ def ready_worker(_worker=None) -> threading.Thread:
 
 
 def _warm_contract() -> None:
-    from pismo_sandbox.contract import load_contract
+    from pismo_sandbox.contract.operations import load_contract
 
     try:
         load_contract().warm()
@@ -50,7 +50,7 @@ def _reachable(host: str) -> str:
 
 class SandboxServer(GunicornApp):
     def __init__(self, config: Config, host: str, port: int, workers: int, threads: int):
-        from pismo_sandbox.contract import load_contract  # built once already, before the fork
+        from pismo_sandbox.contract.operations import load_contract  # built once already, before the fork
 
         self.sandbox_config = config
         super().__init__({

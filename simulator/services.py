@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from pismo_sandbox.clock import VirtualClock
     from pismo_sandbox.config import Config
-    from pismo_sandbox.contract import Contract
+    from pismo_sandbox.contract.operations import Contract
     from pismo_sandbox.crypto import Fingerprinter, SecretBox
     from pismo_sandbox.domains.bank_accounts.service import BankAccountService
     from pismo_sandbox.domains.bankslips.service import BankSlipService

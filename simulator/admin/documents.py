@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from pismo_sandbox.contract import METHODS, SOURCES
+from pismo_sandbox.contracts.bundle import METHODS, SOURCES
 from pismo_sandbox.errors import NotFound
 from pismo_sandbox.services import services
 

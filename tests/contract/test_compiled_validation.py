@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
 
-from pismo_sandbox.contract import load_contract
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.validation import resolve_ref as _resolve
 
 CONTRACT = load_contract()

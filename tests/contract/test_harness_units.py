@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from pismo_sandbox.contracts import harness, hooks
 from pismo_sandbox.cli import main
-from pismo_sandbox.contract import SOURCES
+from pismo_sandbox.contracts.bundle import SOURCES
 
 
 def _sources(*names):
