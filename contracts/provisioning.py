@@ -8,7 +8,7 @@ import os
 import tempfile
 from decimal import Decimal
 
-from pismo_sandbox.contracts import hooks
+from pismo_sandbox.contracts.run_state import RunState
 from pismo_sandbox.contracts.results import HarnessError, HarnessResult
 from pismo_sandbox.contracts.target import Credentials, Target
 
@@ -49,7 +49,7 @@ def clear_fault_rules(target: Target, simulator: bool) -> None:
         raise HarnessError(f"could not clear fault rules on the simulator ({status}): {body}")
 
 
-def prepare(target: Target, credentials: Credentials, remote: bool, state: hooks.RunState) -> Credentials:
+def prepare(target: Target, credentials: Credentials, remote: bool, state: RunState) -> Credentials:
     """The credentials to log in with, and the run state: on a simulator handed over in-process
     (or made for the run), a fresh tenant and NORMAL account made through the admin API; on a
     remote target, the credentials given."""
