@@ -22,7 +22,8 @@ import time
 
 from pismo_sandbox.domains.deliveries.outbox import filter_matches
 from pismo_sandbox.drills.model import Check
-from pismo_sandbox.drills.scenario import Scenario, interpolate
+from pismo_sandbox.drills.references import interpolate
+from pismo_sandbox.drills.scenario import Scenario
 
 POLL_SECONDS = 0.2
 CHECK_TIMEOUT_SECONDS = 60

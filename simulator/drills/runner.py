@@ -28,7 +28,9 @@ import requests
 from pismo_sandbox.client import AdminClient, AdminError
 from pismo_sandbox.drills import assertions, invariants
 from pismo_sandbox.drills.model import Check, ClientRun, DrillResult, Exchange, Observation
-from pismo_sandbox.drills.scenario import Scenario, format_path, interpolate
+from pismo_sandbox.drills.references import interpolate
+from pismo_sandbox.drills.scenario import Scenario
+from pismo_sandbox.drills.scenario_file import format_path
 from pismo_sandbox.launcher import Sandbox, SandboxStartError
 
 TOKEN_TTL = 31_536_000          # the longest the admin API issues: advancing the clock never expires it
