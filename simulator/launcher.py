@@ -141,7 +141,7 @@ class Sandbox:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                _kill_group(process)
+                kill_group(process)
         if self._admin is not None:
             self._admin.close()
             self._admin = None
@@ -207,11 +207,12 @@ def _abandon(process: subprocess.Popen, directory: str) -> None:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            kill_group(process)
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill a process started in its own session, with everything it started, and reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:

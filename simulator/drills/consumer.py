@@ -92,7 +92,7 @@ class ConsumerRun:
     # -- life cycle -----------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the consumer and wait until its port accepts connections, then subscribe it."""
-        from pismo_sandbox.drills.runner import DrillError
+        from pismo_sandbox.drills.errors import DrillError
 
         port = _free_port()
         self.context.update(consumer_port=port, consumer_dir=self.directory,
