@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -209,6 +210,14 @@ def _abandon(process: subprocess.Popen, directory: str) -> None:
         except subprocess.TimeoutExpired:
             kill_group(process)
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the operating system's pick), for a server that must
+    be told its port before it starts: a consumer, a bench server, a test's receiver."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def kill_group(process: subprocess.Popen) -> None:

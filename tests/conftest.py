@@ -3,7 +3,6 @@ accounts and tokens through the admin API the way a user would."""
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 
 import pytest
@@ -12,6 +11,7 @@ from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
 from pismo_sandbox.launcher import Sandbox as Launched
 from pismo_sandbox.launcher import SandboxStartError
+from pismo_sandbox.launcher import free_port  # noqa: F401  (the one helper; test modules import it from here too)
 
 
 @pytest.fixture
@@ -104,12 +104,6 @@ def tenant(sandbox) -> Tenant:
 
 
 # -- real servers ------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 class ServedSandbox(Launched):
     """`pismo-sandbox serve` in a child process (gunicorn, real sockets), through the launcher;
