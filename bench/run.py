@@ -161,6 +161,7 @@ def _inprocess_app(db_path: str):
     access log formatted and written, to nowhere) and with start-up objects frozen as served."""
     import logging
 
+    from pismo_sandbox import logs
     from pismo_sandbox.app import create_app
     from pismo_sandbox.config import Config
     from pismo_sandbox.server import freeze_start_up_objects
@@ -168,7 +169,9 @@ def _inprocess_app(db_path: str):
     logger = logging.getLogger("pismo_sandbox")
     if not logger.handlers:
         logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
-    app = create_app(Config(db_path=db_path))
+    config = Config(db_path=db_path)
+    logs.configure(config.log_level, config.log_format)
+    app = create_app(config)
     freeze_start_up_objects()  # as a served worker does once its app is built
     return app
 

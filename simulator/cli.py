@@ -204,6 +204,9 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
     credentials = harness.Credentials(token=token, server_key=server_key, server_secret=server_secret,
                                       account_id=account_id, admin_token=admin_token)
     progress = None if quiet else (lambda line: click.echo(line, err=True))
+    if not base_url:  # the simulator runs in this process: its log on stderr, as when served
+        from pismo_sandbox import logs
+        logs.configure()
     result = harness.run(base_url=base_url, specs=names or None, examples=examples,
                          seed=harness.DEFAULT_SEED if seed is None else seed, credentials=credentials,
                          junit=junit_path, progress=progress, verbose=verbose, server_log=server_log,

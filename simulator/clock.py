@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from pismo_sandbox.errors import Conflict
-from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.runtime_settings import SettingsRepository
 
 UTC = timezone.utc
 # The sandbox clock stays where tokens (Unix time), TTLs and clearing days can still be added.

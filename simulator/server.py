@@ -96,6 +96,8 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     from pismo_sandbox.app import build_services
     from pismo_sandbox.faults.files import read_rules
 
+    logs.configure(config.log_level, config.log_format)  # the workers inherit it at the fork
+
     # Migrate (and load --faults) once before forking; the connection is closed again.
     sandbox = build_services(config)
     if config.faults_file:

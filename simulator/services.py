@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from pismo_sandbox.gateway.journal import JournalRepository
     from pismo_sandbox.idempotency import IdempotencyKeys
     from pismo_sandbox.ids import Ids
-    from pismo_sandbox.settings import SettingsRepository
+    from pismo_sandbox.runtime_settings import SettingsRepository
     from pismo_sandbox.store import Store
     from pismo_sandbox.tokens import Tokens
 
