@@ -191,7 +191,7 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
     """
     try:
         from pismo_sandbox.contracts import harness
-    except ImportError as error:  # schemathesis is an optional dependency
+    except ImportError as error:  # schemathesis comes with the contract extra, not with serving
         click.echo(f"error: {error}; install the contract extra: pip install 'pismo-sandbox[contract]'", err=True)
         sys.exit(2)
     if token and (server_key or server_secret):
