@@ -31,6 +31,12 @@ class Config:
     token_algorithm: str = "HS512"
     # When set, /_sandbox/* requires "Authorization: Bearer <admin_token>".
     admin_token: str | None = None
+    # Comma-separated Host names served besides loopback names and the bound address ("*": any).
+    allowed_hosts: str | None = None
+    # Comma-separated origins (scheme://host[:port]) allowed besides the sandbox's own ("*": any).
+    allowed_origins: str | None = None
+    # Seconds a write waits for the writer lock before it is answered 503/504 instead.
+    write_lock_timeout_seconds: int = 10
     max_body_bytes: int = 64 * 1024
     # Bank-account registration checks "bank" against the bundled ISPB list unless relaxed.
     strict_ispb: bool = True
