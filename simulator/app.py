@@ -50,7 +50,7 @@ def build_services(config: Config) -> Services:
     settings = SettingsRepository(store)
     clock = VirtualClock(settings)
     tokens = Tokens(derive(master, "tokens", 64), clock, ids, ttl_seconds=config.token_ttl_seconds,
-                    algorithm=config.token_algorithm)
+                    algorithm=config.token_algorithm, generation=settings.generation)
     fingerprint = Fingerprinter(derive(master, "fingerprints"))
     box = SecretBox(derive(master, "credentials"))
     tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint, settings)
