@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -15,6 +16,18 @@ def _config(**overrides) -> Config:
         return Config.from_env(**overrides)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+
+
+@contextlib.contextmanager
+def _key_file_errors():
+    """A damaged key file beside the database is one line saying what to do (exit 2)."""
+    from pismo_sandbox.crypto import KeyFileError
+
+    try:
+        yield
+    except KeyFileError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
 
 
 @click.group()
@@ -44,7 +57,8 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
         except FaultFileError as error:
             raise click.BadParameter(str(error), param_hint="--faults") from None
     click.echo(f"pismo-sandbox: starting on http://{host}:{port} (database: {config.db_path})", err=True)
-    run(config, host, port, workers, threads)
+    with _key_file_errors():
+        run(config, host, port, workers, threads)
 
 
 @main.command()
@@ -57,7 +71,8 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
     from pismo_sandbox.app import build_services
     from pismo_sandbox.errors import SandboxError
 
-    sandbox = build_services(_config(db_path=db_path))
+    with _key_file_errors():
+        sandbox = build_services(_config(db_path=db_path))
     try:
         sandbox.tenancy.get_tenant(tenant_id)
         if account_id is not None:
@@ -74,7 +89,8 @@ def reset(db_path: str | None) -> None:
     """Delete all simulated state in the database (tenants, accounts, events, the journal, ...)."""
     from pismo_sandbox.app import build_services
 
-    sandbox = build_services(_config(db_path=db_path))
+    with _key_file_errors():
+        sandbox = build_services(_config(db_path=db_path))
     sandbox.reset()
     click.echo(f"reset {sandbox.store.path}")
 
