@@ -41,9 +41,10 @@ BLUEPRINTS = (admin_blueprint, passport_blueprint, credentials_blueprint, bank_a
 
 def build_services(config: Config) -> Services:
     """Everything the simulator needs, without Flask (usable from the CLI and tests)."""
-    store = Store(config.db_path, config.synchronous)
+    store = Store(config.db_path, config.synchronous, lock_timeout=config.write_lock_timeout_seconds)
     store.migrate()
-    journal_store = Store(journal_path(config.db_path), config.synchronous, JOURNAL_MIGRATIONS)
+    journal_store = Store(journal_path(config.db_path), config.synchronous, JOURNAL_MIGRATIONS,
+                          lock_timeout=config.write_lock_timeout_seconds)
     journal_store.migrate()
     master = load_master_key(config.master_key, config.db_path)
     ids = Ids(config.id_seed)

@@ -69,6 +69,9 @@ class Config:
             raise ValueError(f"{ENV_PREFIX}SYNCHRONOUS: must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
                              f" not {self.synchronous!r}")
         object.__setattr__(self, "synchronous", level)
+        if self.write_lock_timeout_seconds < 1:
+            raise ValueError(f"{ENV_PREFIX}WRITE_LOCK_TIMEOUT_SECONDS: must be at least 1,"
+                             f" not {self.write_lock_timeout_seconds}")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from typing import Iterator
 
@@ -23,6 +25,17 @@ from sqlite_utils.utils import dedupe_keys
 from pismo_sandbox.config import SYNCHRONOUS_LEVELS
 
 BUSY_TIMEOUT_MS = 15_000
+# How long a writer waits for the writer lock by default (Config.write_lock_timeout_seconds).
+WRITE_LOCK_TIMEOUT_S = 10.0
+# Polling steps while another process holds the writer lock: short, so a freed lock is taken
+# within a couple of milliseconds, and bounded, so a stuck holder cannot hold writers forever.
+_LOCK_POLL_S = (0.0002, 0.0005, 0.001, 0.002)
+
+log = logging.getLogger("pismo_sandbox")
+
+
+class WriterLockTimeout(Exception):
+    """The writer lock could not be had in time (another writer is stuck or stopped)."""
 
 # Append-only: each entry runs once per database, in order, inside one transaction.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -281,7 +294,8 @@ class Store:
     """Owns the SQLite file (or a shared in-memory database for ``:memory:``)."""
 
     def __init__(self, path: str, synchronous: str = "OFF",
-                 migrations: list[tuple[str, str]] | None = None):
+                 migrations: list[tuple[str, str]] | None = None,
+                 lock_timeout: float = WRITE_LOCK_TIMEOUT_S):
         if synchronous.upper() not in SYNCHRONOUS_LEVELS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
                              f" not {synchronous!r}")
@@ -296,6 +310,7 @@ class Store:
         self._lock = threading.Lock()
         self._thread_writer = threading.Lock()
         self._lock_fd: int | None = None  # opened lazily: never inherited across a fork
+        self.lock_timeout = lock_timeout
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -359,24 +374,62 @@ class Store:
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:
-        """Queue writers on a lock before SQLite sees them.
+        """Queue writers on a lock before SQLite sees them, for at most ``lock_timeout`` seconds.
 
         SQLite's busy handler waits for a locked database by sleeping in growing steps (up to
         100 ms), which turns contention between workers into long tails. Writers here wait on a
-        thread lock and an flock on "<db>.lock" instead, and wake as soon as it is free; the
-        busy timeout remains for anything else that writes to the file.
+        thread lock and an flock on "<db>.lock" instead (polled in steps of at most 2 ms), and
+        the busy timeout remains for anything else that writes to the file. A writer that cannot
+        have the lock in time raises WriterLockTimeout (the gateway answers 503/504) and logs who
+        holds it: the holder writes its pid into the lock file. A holder that kept the lock longer
+        than the bound logs that too, once it lets go (a stopped worker, when it resumes).
         """
-        with self._thread_writer:
+        deadline = time.monotonic() + self.lock_timeout
+        if not self._thread_writer.acquire(timeout=self.lock_timeout):
+            self._stalled("a thread of this process")
+        try:
             if self.memory:
                 yield
                 return
             if self._lock_fd is None:
                 self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            self._flock(deadline)
+            taken = time.monotonic()
             try:
+                os.pwrite(self._lock_fd, b"%-12d" % os.getpid(), 0)
                 yield
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                held = time.monotonic() - taken
+                if held > self.lock_timeout:
+                    log.warning("process %d held the writer lock of %s for %.1f s (over the %.1f s"
+                                " bound: was it stopped?)", os.getpid(), self.path, held, self.lock_timeout)
+        finally:
+            self._thread_writer.release()
+
+    def _flock(self, deadline: float) -> None:
+        step = 0
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self._stalled(self._holder())
+                time.sleep(_LOCK_POLL_S[min(step, len(_LOCK_POLL_S) - 1)])
+                step += 1
+
+    def _holder(self) -> str:
+        try:
+            pid = os.pread(self._lock_fd, 12, 0).decode().strip()
+        except (OSError, UnicodeDecodeError):
+            pid = ""
+        return f"process {pid}" if pid.isdigit() else "another process"
+
+    def _stalled(self, holder: str):
+        log.error("writer lock of %s not free after %.1f s: held by %s, which has stalled"
+                  " (stopped or stuck); answering 503", self.path, self.lock_timeout, holder)
+        raise WriterLockTimeout(f"the writer lock of {self.path} was not free within {self.lock_timeout:g} s")
 
     # -- schema ------------------------------------------------------------------------------
     def migrate(self) -> list[str]:

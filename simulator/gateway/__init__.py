@@ -14,7 +14,7 @@ from flask import Flask, Response, g, request
 
 from pismo_sandbox.contract import Operation
 from pismo_sandbox.errors import SandboxError, error_response
-from pismo_sandbox.gateway import auth, faults, journal, limits, origin, tracking
+from pismo_sandbox.gateway import auth, busy, faults, journal, limits, origin, tracking
 from pismo_sandbox.services import Services
 
 log = logging.getLogger("pismo_sandbox")
@@ -23,6 +23,7 @@ log = logging.getLogger("pismo_sandbox")
 def install(app: Flask, services: Services) -> None:
     contract = services.contract
     site = origin.SitePolicy.from_config(services.config)
+    busy.install(app, services)
 
     @app.before_request
     def _on_the_way_in():
@@ -66,7 +67,7 @@ def install(app: Flask, services: Services) -> None:
     def _on_the_way_out(response):
         state, req = g._get_current_object(), request._get_current_object()
         op: Operation | None = state.get("operation")
-        injected = state.get("fault_injected")
+        injected = state.get("fault_injected") or state.get("gateway_answered")
         if op is not None and not injected:
             problems = contract.check_response(op, req, response)
             if problems:

@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.jsonio import sorted_compact
-from pismo_sandbox.store import Store
+from pismo_sandbox.store import Store, WriterLockTimeout
 
 access_log = logging.getLogger("pismo_sandbox.access")
 PRUNE_EVERY = 500
@@ -47,11 +47,14 @@ class JournalRepository:
                 return
             try:
                 self._write(batch)
-            except BaseException:
+            except BaseException as error:
                 # This request fails; the other rows go back in line for the next flusher
                 # (their threads are still waiting on the flush lock).
                 with self._queue_lock:
                     self._queued[:0] = [row for row in batch if row is not entry]
+                if isinstance(error, WriterLockTimeout):  # the answer stands; only its row is lost
+                    access_log.warning("journal row of %s %s dropped: %s", entry["method"], entry["path"], error)
+                    return
                 raise
 
     def _write(self, batch: list[dict]) -> None:
