@@ -21,6 +21,7 @@ the wrong media type, the error that operation documents for an unreadable body.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ def split_host(host: str) -> str:
     return host.rstrip(".")
 
 
+@functools.lru_cache(maxsize=256)  # a handful of distinct names reach a sandbox
 def is_loopback(name: str) -> bool:
     """localhost, *.localhost (RFC 6761), 127.0.0.0/8 and ::1."""
     if name == "localhost" or name.endswith(".localhost"):
