@@ -3,7 +3,6 @@ writers that answer 503/504 instead of hanging when another process holds the wr
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap

@@ -36,7 +36,7 @@ def test_a_writer_behind_a_stalled_holder_gives_up_and_names_it(path, caplog):
 
 def test_a_thread_behind_a_stalled_thread_of_its_process_gives_up(path):
     store = Store(path, lock_timeout=1)
-    entered, release, outcome = threading.Event(), threading.Event(), []
+    entered, release = threading.Event(), threading.Event()
 
     def hold():
         with store.transaction():
