@@ -10,7 +10,6 @@ so two workers never interleave a read and a write of the same rows.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import sqlite3
@@ -23,13 +22,11 @@ import sqlite_utils
 from sqlite_utils.utils import dedupe_keys
 
 from pismo_sandbox.config import SYNCHRONOUS_LEVELS
+from pismo_sandbox.file_lock import FileLock
 
 BUSY_TIMEOUT_MS = 15_000
 # How long a writer waits for the writer lock by default (Config.write_lock_timeout_seconds).
 WRITE_LOCK_TIMEOUT_S = 10.0
-# Polling steps while another process holds the writer lock: short, so a freed lock is taken
-# within a couple of milliseconds, and bounded, so a stuck holder cannot hold writers forever.
-_LOCK_POLL_S = (0.0002, 0.0005, 0.001, 0.002)
 
 log = logging.getLogger("pismo_sandbox")
 
@@ -309,7 +306,8 @@ class Store:
         self._anchor: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._thread_writer = threading.Lock()
-        self._lock_fd: int | None = None  # opened lazily: never inherited across a fork
+        self._file_lock: FileLock | None = None  # opened lazily: never inherited across a fork
+        self._file_lock_pid = 0
         self.lock_timeout = lock_timeout
 
     # -- connections -------------------------------------------------------------------------
@@ -341,9 +339,9 @@ class Store:
         if db is not None:
             db.conn.close()
             self._local.db = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._file_lock is not None:
+            self._file_lock.close()
+            self._file_lock = None
 
     # -- transactions ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -378,28 +376,27 @@ class Store:
 
         SQLite's busy handler waits for a locked database by sleeping in growing steps (up to
         100 ms), which turns contention between workers into long tails. Writers here wait on a
-        thread lock and an flock on "<db>.lock" instead (polled in steps of at most 2 ms), and
-        the busy timeout remains for anything else that writes to the file. A writer that cannot
+        thread lock and an flock on "<db>.lock" instead (file_lock.FileLock: taken the moment it
+        is free, waited for at most the bound), and the busy timeout remains for anything else that writes to the file. A writer that cannot
         have the lock in time raises WriterLockTimeout (the gateway answers 503/504) and logs who
         holds it: the holder writes its pid into the lock file. A holder that kept the lock longer
         than the bound logs that too, once it lets go (a stopped worker, when it resumes).
         """
-        deadline = time.monotonic() + self.lock_timeout
         if not self._thread_writer.acquire(timeout=self.lock_timeout):
             self._stalled("a thread of this process")
         try:
             if self.memory:
                 yield
                 return
-            if self._lock_fd is None:
-                self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-            self._flock(deadline)
+            lock = self._process_lock()
+            if not lock.acquire(self.lock_timeout):
+                self._stalled(self._holder())
             taken = time.monotonic()
             try:
-                os.pwrite(self._lock_fd, b"%-12d" % os.getpid(), 0)
+                os.pwrite(lock.fd, b"%-12d" % os.getpid(), 0)
                 yield
             finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                lock.release()
                 held = time.monotonic() - taken
                 if held > self.lock_timeout:
                     log.warning("process %d held the writer lock of %s for %.1f s (over the %.1f s"
@@ -407,21 +404,15 @@ class Store:
         finally:
             self._thread_writer.release()
 
-    def _flock(self, deadline: float) -> None:
-        step = 0
-        while True:
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    self._stalled(self._holder())
-                time.sleep(_LOCK_POLL_S[min(step, len(_LOCK_POLL_S) - 1)])
-                step += 1
+    def _process_lock(self) -> FileLock:
+        if self._file_lock is None or self._file_lock_pid != os.getpid():
+            self._file_lock = FileLock(self.path + ".lock")
+            self._file_lock_pid = os.getpid()
+        return self._file_lock
 
     def _holder(self) -> str:
         try:
-            pid = os.pread(self._lock_fd, 12, 0).decode().strip()
+            pid = os.pread(self._file_lock.fd, 12, 0).decode().strip()
         except (OSError, UnicodeDecodeError):
             pid = ""
         return f"process {pid}" if pid.isdigit() else "another process"

@@ -58,8 +58,8 @@ def test_a_thread_behind_a_stalled_thread_of_its_process_gives_up(path):
 
 def test_a_holder_that_kept_the_lock_past_the_bound_says_so_when_it_lets_go(path, caplog, monkeypatch):
     store = Store(path, lock_timeout=1)
-    clock = iter([0.0, 0.0, 5.0])  # the deadline, the lock taken, the lock released 5 s later
-    monkeypatch.setattr("pismo_sandbox.store.time.monotonic", lambda: next(clock, 5.0))
+    ticks = iter(range(0, 1000, 5))  # every reading of the clock is 5 s after the one before
+    monkeypatch.setattr("pismo_sandbox.store.time.monotonic", lambda: float(next(ticks)))
     with caplog.at_level(logging.WARNING, logger="pismo_sandbox"):
         with store.transaction():
             pass
