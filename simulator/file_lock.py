@@ -30,13 +30,15 @@ class FileLock:
 
     def acquire(self, timeout: float) -> bool:
         """Take the lock within ``timeout`` seconds; False when it stayed held."""
+        # With no writer waiting the helper stays idle, so _pending cannot turn True under us;
+        # while it is True the helper is in flock on this same open file: never race it.
+        if not self._pending:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                pass
         with self._cond:
-            if not self._pending:  # never race the helper's flock on the same open file
-                try:
-                    fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return True
-                except BlockingIOError:
-                    pass
             if self._helper is None:
                 self._helper = threading.Thread(target=self._wait_for_lock, name="writer-lock", daemon=True)
                 self._helper.start()

@@ -379,7 +379,7 @@ class Store:
         thread lock and an flock on "<db>.lock" instead (file_lock.FileLock: taken the moment it
         is free, waited for at most the bound), and the busy timeout remains for anything else that writes to the file. A writer that cannot
         have the lock in time raises WriterLockTimeout (the gateway answers 503/504) and logs who
-        holds it: the holder writes its pid into the lock file. A holder that kept the lock longer
+        holds it (the kernel's table of locks names the process). A holder that kept the lock longer
         than the bound logs that too, once it lets go (a stopped worker, when it resumes).
         """
         if not self._thread_writer.acquire(timeout=self.lock_timeout):
@@ -393,7 +393,6 @@ class Store:
                 self._stalled(self._holder())
             taken = time.monotonic()
             try:
-                os.pwrite(lock.fd, b"%-12d" % os.getpid(), 0)
                 yield
             finally:
                 lock.release()
@@ -411,11 +410,18 @@ class Store:
         return self._file_lock
 
     def _holder(self) -> str:
+        """Who holds the lock, from the kernel's table of locks (Linux), else "another process"."""
         try:
-            pid = os.pread(self._file_lock.fd, 12, 0).decode().strip()
-        except (OSError, UnicodeDecodeError):
-            pid = ""
-        return f"process {pid}" if pid.isdigit() else "another process"
+            st = os.fstat(self._file_lock.fd)
+            inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+            with open("/proc/locks") as table:  # "1: FLOCK  ADVISORY  WRITE <pid> <dev:inode> 0 EOF"
+                for line in table:
+                    fields = line.split()
+                    if "->" not in fields and fields[1:2] == ["FLOCK"] and fields[5:6] == [inode]:
+                        return f"process {fields[4]}"
+        except OSError:
+            pass
+        return "another process"
 
     def _stalled(self, holder: str):
         log.error("writer lock of %s not free after %.1f s: held by %s, which has stalled"

@@ -21,7 +21,6 @@ the wrong media type, the error that operation documents for an unreadable body.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -47,7 +46,6 @@ def split_host(host: str) -> str:
     return host.rstrip(".")
 
 
-@functools.lru_cache(maxsize=256)  # a handful of distinct names reach a sandbox
 def is_loopback(name: str) -> bool:
     """localhost, *.localhost (RFC 6761), 127.0.0.0/8 and ::1."""
     if name == "localhost" or name.endswith(".localhost"):
@@ -71,17 +69,24 @@ class SitePolicy:
 
     allowed_hosts: frozenset[str] = frozenset()
     allowed_origins: frozenset[str] = frozenset()
+    # Host value -> allowed by name (a handful of distinct values reach a sandbox; bounded).
+    _named: dict = dataclasses.field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def from_config(cls, config) -> "SitePolicy":
         return cls(_names(config.allowed_hosts), _names(config.allowed_origins))
 
     def host_allowed(self, host: str, environ: dict) -> bool:
-        name = split_host(host)
-        if is_loopback(name) or "*" in self.allowed_hosts or name in self.allowed_hosts:
+        named = self._named.get(host)
+        if named is None:
+            name = split_host(host)
+            named = is_loopback(name) or "*" in self.allowed_hosts or name in self.allowed_hosts
+            if len(self._named) < 256:
+                self._named[host] = named
+        if named:
             return True
         local = _local_address(environ)
-        return local is not None and _same_address(name, local)
+        return local is not None and _same_address(split_host(host), local)
 
     def origin_allowed(self, origin: str, host: str) -> bool:
         origin = origin.strip().lower().rstrip("/")
@@ -105,11 +110,12 @@ def _local_address(environ: dict) -> str | None:
 
 def refusal(request, policy: SitePolicy) -> SandboxError | None:
     """Why this request may not be served (a foreign Host or Origin), or None."""
-    host = request.environ.get("HTTP_HOST")
-    if host is not None and not policy.host_allowed(host, request.environ):
+    environ = request.environ
+    host = environ.get("HTTP_HOST")
+    if host is not None and not policy.host_allowed(host, environ):
         return _forbidden(f"Host {split_host(host)!r} is not served here: use a loopback name, or"
                           f" add it to PISMO_SANDBOX_ALLOWED_HOSTS ({DOCS})")
-    origin = request.headers.get("Origin")
+    origin = environ.get("HTTP_ORIGIN")
     if origin is not None and not policy.origin_allowed(origin, host or ""):
         return _forbidden(f"Origin {origin.strip()[:100]!r} is not allowed: only the sandbox's own"
                           f" origin and PISMO_SANDBOX_ALLOWED_ORIGINS are ({DOCS})")
@@ -119,7 +125,8 @@ def refusal(request, policy: SitePolicy) -> SandboxError | None:
 def require_json(request, op: Operation | None) -> None:
     """A POST must say ``Content-Type: application/json`` (empty bodies included); raises the
     operation's documented error for an unreadable body, or 415 in the gateway envelope."""
-    if request.method not in JSON_ONLY_METHODS or request.mimetype == "application/json":
+    if request.method not in JSON_ONLY_METHODS or request.environ.get("CONTENT_TYPE") == "application/json" \
+            or request.mimetype == "application/json":
         return
     sent = request.mimetype or "none"
     details = f"POST needs Content-Type: application/json, even with an empty body (sent: {sent}; {DOCS})"
