@@ -64,3 +64,24 @@ def test_a_holder_that_kept_the_lock_past_the_bound_says_so_when_it_lets_go(path
         with store.transaction():
             pass
     assert f"process {os.getpid()} held the writer lock" in caplog.text and "5.0 s" in caplog.text
+
+
+def test_a_journal_row_behind_a_stalled_holder_is_dropped_and_the_answer_stands(tmp_path, caplog):
+    from pismo_sandbox.gateway.journal import JournalRepository
+    from pismo_sandbox.store import JOURNAL_MIGRATIONS, journal_path
+
+    path = journal_path(str(tmp_path / "sandbox.db"))
+    Store(path, migrations=JOURNAL_MIGRATIONS).migrate()
+    holder = Store(path, migrations=JOURNAL_MIGRATIONS)
+    journal = JournalRepository(Store(path, migrations=JOURNAL_MIGRATIONS, lock_timeout=1), limit=100)
+    row = {"timestamp": "2030-01-01T00:00:00Z", "method": "POST", "path": "/x", "operation_id": None,
+           "status": 201, "tenant_id": None, "account_id": None, "cid": "c-1", "verdict": "ok",
+           "detail": None, "fault_rule": None, "duration_ms": 1.0, "idempotency_key": None,
+           "body_fingerprint": None, "code": None, "replayed": 0}
+    with holder.transaction():
+        with caplog.at_level(logging.WARNING, logger="pismo_sandbox.access"):
+            journal.append(row)  # returns: the request's answer is not turned into an error
+    assert "journal row of POST /x dropped" in caplog.text
+    assert journal.recent() == []
+    journal.append(row)
+    assert [r["cid"] for r in journal.recent()] == ["c-1"]
