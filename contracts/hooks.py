@@ -41,6 +41,7 @@ from typing import Any, Callable
 
 import schemathesis
 from schemathesis import GenerationMode
+from schemathesis.core import NOT_SET
 
 # -- run state ---------------------------------------------------------------------------------
 
@@ -533,10 +534,21 @@ def before_call(context, case, kwargs) -> None:
             return
         state._prepared.add(key)
     _canonical_integers(case)
+    _json_post(case)
     prepare = PREPARERS.get(case.operation.definition.raw.get("operationId", ""))
     if prepare is None or case.method.upper() != case.operation.method.upper():
         return
     prepare(case, state)
+
+
+def _json_post(case) -> None:
+    """A POST without a body still says ``Content-Type: application/json``, as the sandbox
+    requires of every POST (docs/security.md: a browser sends other POSTs cross-site without
+    asking); a case that names a content type of its own is sent as it is."""
+    headers = case.headers or {}
+    if case.method.upper() == "POST" and case.body is NOT_SET \
+            and not any(name.lower() == "content-type" for name in headers):
+        case.headers = {**headers, "Content-Type": "application/json"}
 
 
 # -- custom checks -----------------------------------------------------------------------------

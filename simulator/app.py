@@ -44,16 +44,17 @@ BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, passport_blueprint, cr
 
 def build_services(config: Config) -> Services:
     """Everything the simulator needs, without Flask (usable from the CLI and tests)."""
-    store = Store(config.db_path, config.synchronous)
+    store = Store(config.db_path, config.synchronous, lock_timeout=config.write_lock_timeout_seconds)
     store.migrate()
-    journal_store = Store(journal_path(config.db_path), config.synchronous, JOURNAL_MIGRATIONS)
+    journal_store = Store(journal_path(config.db_path), config.synchronous, JOURNAL_MIGRATIONS,
+                          lock_timeout=config.write_lock_timeout_seconds)
     journal_store.migrate()
     master = load_master_key(config.master_key, config.db_path)
     ids = Ids(config.id_seed)
     settings = SettingsRepository(store)
     clock = VirtualClock(settings)
     tokens = Tokens(derive(master, "tokens", 64), clock, ids, ttl_seconds=config.token_ttl_seconds,
-                    algorithm=config.token_algorithm)
+                    algorithm=config.token_algorithm, generation=settings.generation)
     fingerprint = Fingerprinter(derive(master, "fingerprints"))
     box = SecretBox(derive(master, "credentials"))
     tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint, settings)

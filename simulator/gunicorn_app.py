@@ -18,6 +18,9 @@ def served_options(host: str, port: int, workers: int, threads: int) -> dict:
         "graceful_timeout": 5,
         "preload_app": False,  # each worker builds its app, and opens its connections, after fork
         "accesslog": None,
+        # gunicorn 27 opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl or
+        # ~/.gunicorn/gunicorn.ctl, one path shared by every server the user runs: none here.
+        "control_socket_disable": True,
     }
 
 

@@ -95,6 +95,12 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
         workers = 1
     from pismo_sandbox.app import build_services
     from pismo_sandbox.faults.files import read_rules
+    from pismo_sandbox.gateway import origin
+
+    warning = origin.exposure_warning(host, config.admin_token)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    config = origin.with_bound_host(config, host)  # requests naming the bound address are served
 
     # Migrate (and load --faults) once before forking; the connection is closed again.
     sandbox = build_services(config)

@@ -44,6 +44,10 @@ class SettingsRepository:
     def get_many(self, prefix: str) -> dict[str, str]:
         return {k: v for k, v in self._values().items() if k.startswith(prefix)}
 
+    def generation(self) -> int:
+        """The state generation: bumped by every reset (store.wipe)."""
+        return int(self._values().get(GENERATION, "0"))
+
     def version(self, key: str) -> tuple[str, str]:
         """A counter together with the state generation (bumped by every reset)."""
         values = self._values()

@@ -1,6 +1,7 @@
 """What Pismo's API gateway does in front of every service, as Flask request hooks.
 
-Order on the way in: tracking id, body-size limit, authentication, request validation.
+Order on the way in: tracking id, Host and Origin (every path), body-size limit,
+authentication, JSON-only POST, request validation.
 On the way out: response validation, x-cid, journal. It knows no domain.
 """
 
@@ -13,7 +14,7 @@ from flask import Flask, Response, g, request
 
 from pismo_sandbox.contract import Operation
 from pismo_sandbox.errors import SandboxError, error_response
-from pismo_sandbox.gateway import auth, faults, header_rules, journal, limits, tracking
+from pismo_sandbox.gateway import auth, busy, faults, header_rules, journal, limits, origin, tracking
 from pismo_sandbox.services import Services
 
 log = logging.getLogger("pismo_sandbox")
@@ -21,6 +22,8 @@ log = logging.getLogger("pismo_sandbox")
 
 def install(app: Flask, services: Services) -> None:
     contract = services.contract
+    site = origin.SitePolicy.from_config(services.config)
+    busy.install(app, services)
 
     @app.before_request
     def _on_the_way_in():
@@ -34,15 +37,24 @@ def install(app: Flask, services: Services) -> None:
         state.detail = None
         state.fault = None
         state.operation = None
+        refused = origin.refusal(req, site)
+        if refused is not None:
+            state.verdict = "request_rejected"
+            raise refused
         header_rules.check(req.environ)  # a gateway answer, before any operation (ERRATA S-15)
         rule = req.url_rule.rule if req.url_rule is not None else None
         op: Operation | None = contract.match("GET" if req.method == "HEAD" else req.method, rule)
         state.operation = op
         if op is None:
+            if rule is not None:  # a route the contract does not describe is guarded all the same
+                state.verdict = "request_rejected"
+                origin.require_json(req, None)
+                state.verdict = "not_validated"
             return _options(contract, rule) if req.method == "OPTIONS" and rule else None
         state.verdict = "request_rejected"
         limits.check_body_size(req, op, services.config.max_body_bytes)
         state.principal = auth.authenticate(req, op, services)
+        origin.require_json(req, op)
         state.fault = faults.decide(services, req, op, state.principal)
         if state.fault is not None:
             injected = faults.apply(state.fault, "before", contract, op, req)
@@ -57,7 +69,7 @@ def install(app: Flask, services: Services) -> None:
     def _on_the_way_out(response):
         state, req = g._get_current_object(), request._get_current_object()
         op: Operation | None = state.get("operation")
-        injected = state.get("fault_injected")
+        injected = state.get("fault_injected") or state.get("gateway_answered")
         if op is not None and not injected:
             problems = contract.check_response(op, req, response)
             if problems:
