@@ -1,8 +1,15 @@
 """Shared fixtures: an app on a temporary database, a client, and helpers that set up tenants,
-accounts and tokens through the admin API the way a user would."""
+accounts and tokens through the admin API the way a user would.
+
+Building an app costs a few hundred milliseconds (mostly compiling its URL map); wiping its state
+costs a few. So a test that asks for `app` (or `client`, `sandbox`, `tenant`) with the default
+configuration gets one app per test process, reset before the test: the same clean sandbox a new
+app would give. A test that overrides `config` still gets an app of its own.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -17,10 +24,28 @@ import requests
 
 from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
+from pismo_sandbox.services import EXTENSION
+
+DEFAULT_CONFIG = Config()
+
+
+@pytest.fixture(scope="session")
+def shared_db_path(tmp_path_factory) -> str:
+    """The database of the app this test process shares between tests."""
+    return str(tmp_path_factory.mktemp("shared") / "sandbox.db")
+
+
+@pytest.fixture(scope="session")
+def shared_app(shared_db_path):
+    """One app with the default configuration per test process; `app` resets it before each test."""
+    return create_app(Config(db_path=shared_db_path))
 
 
 @pytest.fixture
-def db_path(tmp_path) -> str:
+def db_path(request, tmp_path) -> str:
+    """The test's database: the shared app's when the test uses an app, else a fresh path."""
+    if "app" in request.fixturenames:
+        return request.getfixturevalue("shared_db_path")
     return str(tmp_path / "sandbox.db")
 
 
@@ -29,9 +54,29 @@ def config(db_path) -> Config:
     return Config(db_path=db_path)
 
 
+def _uses_defaults(config: Config) -> bool:
+    return dataclasses.replace(config, db_path=DEFAULT_CONFIG.db_path) == DEFAULT_CONFIG
+
+
 @pytest.fixture
-def app(config):
-    return create_app(config)
+def app(request, config):
+    """An app on a clean sandbox. With the default configuration it is the shared app, reset here
+    and given back its views, settings and extensions afterwards (tests may replace a view);
+    otherwise an app of the test's own."""
+    if config.db_path != request.getfixturevalue("shared_db_path") or not _uses_defaults(config):
+        own = create_app(config)
+        own.extensions[EXTENSION].reset()  # a clean sandbox even on a database used before
+        yield own
+        own.extensions[EXTENSION].close()
+        return
+    shared = request.getfixturevalue("shared_app")
+    shared.extensions[EXTENSION].reset()
+    views, settings, extensions = dict(shared.view_functions), dict(shared.config), dict(shared.extensions)
+    yield shared
+    for attribute, saved in (("view_functions", views), ("config", settings), ("extensions", extensions)):
+        current = getattr(shared, attribute)
+        current.clear()
+        current.update(saved)
 
 
 @pytest.fixture
