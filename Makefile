@@ -8,17 +8,19 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 DB     ?= sandbox.db
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 CONTRACT_ARGS ?=
 DRILL_ARGS ?=
 
-.PHONY: run test install clean bench contract drill
+.PHONY: run test test-fast lint install clean bench contract drill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,8 +28,25 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/pismo-sandbox serve --host $(HOST) --port $(PORT) --db $(DB)
 
+# Modules are spread over the processes whole (--dist loadscope), so a module's shared fixture
+# (a served sandbox, the contract run) is built once.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+
+# The inner loop: unit tests and the HTTP tests against an in-process app (no servers).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -p no:schemathesis tests/unit tests/http $(PYTEST_ARGS)
+
+# Lint (ruff) and types (mypy; see pyproject.toml). mypy reads the installed layout, where
+# simulator/ is pismo_sandbox and contracts/ is pismo_sandbox.contracts: a tree of links under
+# build/typecheck gives it that layout without an install.
+TYPECHECK := build/typecheck
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/pismo_sandbox
+	ln -s $(CURDIR)/simulator/* $(TYPECHECK)/pismo_sandbox/
+	ln -s $(CURDIR)/contracts $(TYPECHECK)/pismo_sandbox/contracts
+	$(BIN)/mypy
 
 # The contract harness against an in-process simulator; CONTRACT_ARGS='--base-url URL ...' for
 # another target, '--junit report.xml' for CI (see contracts/README.md).

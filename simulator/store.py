@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import sqlite_utils
 from sqlite_utils.utils import dedupe_keys

@@ -298,7 +298,7 @@ def test_a_validation_by_another_account_does_not_count(sandbox, slips, payer):
 
 
 def test_an_expired_validation_must_be_repeated(sandbox, slips, payer):
-    slip, body = _ready(slips, payer)
+    _, body = _ready(slips, payer)
     slips.advance(86_400)
     slips.relogin(payer)  # the old token expired with the day
     response = slips.pay(payer, body)
@@ -306,7 +306,7 @@ def test_an_expired_validation_must_be_repeated(sandbox, slips, payer):
 
 
 def test_the_external_authorization_validate_returned_is_required_and_must_match(slips, payer):
-    slip, body = _ready(slips, payer)
+    _, body = _ready(slips, payer)
     missing = slips.pay(payer, {k: v for k, v in body.items() if k != "external_authorization"})
     wrong = slips.pay(payer, {**body, "external_authorization": "000000"
                               if body["external_authorization"] != "000000" else "111111"})
@@ -319,7 +319,7 @@ def test_the_external_authorization_validate_returned_is_required_and_must_match
 def test_providers_without_external_authorization_pay_without_one(sandbox, slips):
     tenant = sandbox.tenant()
     slips.use_provider(tenant, "BTG")
-    slip, body = _ready(slips, tenant)
+    _, body = _ready(slips, tenant)
     assert "external_authorization" not in body
     assert slips.pay(tenant, body).status_code == 202
 
