@@ -13,7 +13,7 @@ TEST_WORKERS ?= auto
 CONTRACT_ARGS ?=
 DRILL_ARGS ?=
 
-.PHONY: run test test-fast lint install clean bench contract drill
+.PHONY: run test test-fast lint lint-types install clean bench contract drill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,11 +41,13 @@ test-fast: $(STAMP)
 # simulator/ is pismo_sandbox and contracts/ is pismo_sandbox.contracts: a tree of links under
 # build/typecheck gives it that layout without an install.
 TYPECHECK := build/typecheck
-lint: $(STAMP)
+lint: lint-types
 	$(BIN)/ruff check .
-	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/pismo_sandbox
-	ln -s $(CURDIR)/simulator/* $(TYPECHECK)/pismo_sandbox/
-	ln -s $(CURDIR)/contracts $(TYPECHECK)/pismo_sandbox/contracts
+
+lint-types: $(STAMP)
+	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/pismo_sandbox
+	@ln -s $(CURDIR)/simulator/* $(TYPECHECK)/pismo_sandbox/
+	@ln -s $(CURDIR)/contracts $(TYPECHECK)/pismo_sandbox/contracts
 	$(BIN)/mypy
 
 # The contract harness against an in-process simulator; CONTRACT_ARGS='--base-url URL ...' for
