@@ -161,12 +161,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    """The chosen port was bound by another process first."""
+
+
 class ServedSandbox:
     """`pismo-sandbox serve` in a child process (gunicorn, real sockets)."""
 
     def __init__(self, db_path: str, workers: int = 2, env: dict | None = None, port: int | None = None):
         self.db_path = db_path
         self.workers = workers
+        self._port_given = port is not None
         self.port = port or free_port()
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None
@@ -177,7 +182,21 @@ class ServedSandbox:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20) -> "ServedSandbox":
+    def start(self, timeout: float = 60) -> ServedSandbox:
+        # A free port can be taken by another process between choosing and binding it (tests run
+        # in parallel): then choose another.
+        for _ in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if self._port_given:
+                    raise
+                self.port = free_port()
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> ServedSandbox:
+        self._log.seek(0)
+        self._log.truncate()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(self.port), "--db",
              self.db_path, "--workers", str(self.workers)],
@@ -185,14 +204,25 @@ class ServedSandbox:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self._read_log()}")
+                log = self._read_log()
+                raise (PortTaken if "Address already in use" in log else RuntimeError)(f"server exited: {log}")
             try:
-                if requests.get(self.url + "/_sandbox/health", timeout=1).status_code == 200:
+                health = requests.get(self.url + "/_sandbox/health", timeout=5)
+                # Only this server counts: not another one that took the port first.
+                if health.status_code == 200 and health.json().get("database") == self.db_path \
+                        and self.process.poll() is None:
                     return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
+                pass
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError("server did not become healthy in time")
+
+    def reset(self) -> ServedSandbox:
+        """Wipe its state (POST /_sandbox/reset), as a fresh server would start."""
+        response = requests.post(self.url + "/_sandbox/reset", timeout=30)
+        assert response.status_code == 200, response.text
+        return self
 
     def _read_log(self) -> str:
         self._log.seek(0)
@@ -222,3 +252,20 @@ def serve(tmp_path):
     yield _serve
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory):
+    """One served sandbox (gunicorn, two workers) per test process, started on first use."""
+    server = ServedSandbox(str(tmp_path_factory.mktemp("served") / "served.db"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def served_sandbox(shared_server) -> ServedSandbox:
+    """A served sandbox with a clean state: the shared one, reset (started again if a test
+    stopped it). For a server of the test's own (its own database, settings or log), use `serve`."""
+    if shared_server.process is None or shared_server.process.poll() is not None:
+        return shared_server.start()
+    return shared_server.reset()

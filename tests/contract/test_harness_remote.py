@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def served(serve):
-    server = serve(workers=1)
+def served(served_sandbox):
+    server = served_sandbox
     tenant = requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=10).json()
     account = requests.post(f"{server.url}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={},
                             timeout=10).json()
