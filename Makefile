@@ -31,7 +31,7 @@ run: $(STAMP)
 # Modules are spread over the processes whole (--dist loadscope), so a module's shared fixture
 # (a served sandbox, the contract run) is built once.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -p no:schemathesis $(PYTEST_ARGS)
 
 # The inner loop: unit tests and the HTTP tests against an in-process app (no servers).
 test-fast: $(STAMP)
