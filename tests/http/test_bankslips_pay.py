@@ -14,6 +14,7 @@ import pytest
 from pismo_sandbox.contract import SOURCES, load_contract, parse_document, read_text
 from pismo_sandbox.domains.bankslips.triggers import PAY as PAY_STAGE, TRIGGERS
 from pismo_sandbox.domains.bankslips.service import BankSlipService
+from pismo_sandbox.services import EXTENSION
 from tests.http._bankslips import PAY, payer, slips  # noqa: F401 (fixtures)
 
 PAY_OP = "post-integrated-payments-api-v1-bankslips-pay"
@@ -125,6 +126,16 @@ def test_keys_are_scoped_per_tenant_and_account(client, sandbox, slips, payer):
     assert len(slips.payments(payer)) == 2 and len(slips.payments(stranger)) == 1
 
 
+def _until_in_flight(app, key: str) -> None:
+    """Wait until a pay has claimed `key` and holds it (the slow provider holds it for seconds)."""
+    db = app.extensions[EXTENSION].store.db
+    deadline = time.monotonic() + 60
+    while not list(db.query("SELECT 1 FROM idempotency_keys WHERE idempotency_key = ? AND state = 'in_flight'",
+                            [key])):
+        assert time.monotonic() < deadline, f"no pay holds {key!r}"
+        time.sleep(0.01)
+
+
 def test_a_request_while_the_first_with_its_key_is_in_flight_is_a_409(app, slips, payer):
     _, body = _ready(slips, payer, trigger="slow-provider")
     results = {}
@@ -135,7 +146,7 @@ def test_a_request_while_the_first_with_its_key_is_in_flight_is_a_409(app, slips
 
     worker = threading.Thread(target=first)
     worker.start()
-    time.sleep(0.5)
+    _until_in_flight(app, "slow")
     during = app.test_client().post(PAY, json=body, headers={**payer.headers, "x-idempotency-key": "slow"})
     worker.join()
     assert during.status_code == 409 and during.json["code"] == "IDEMPOTENCY_IN_FLIGHT"
@@ -182,7 +193,7 @@ def test_a_different_request_in_flight_under_the_same_key_is_a_conflict(app, sli
     worker = threading.Thread(target=lambda: app.test_client().post(
         PAY, json=body, headers={**payer.headers, "x-idempotency-key": "busy"}))
     worker.start()
-    time.sleep(0.5)
+    _until_in_flight(app, "busy")
     response = slips.pay(payer, {**body, "amount": 1.0}, key="busy")
     worker.join()
     assert response.status_code == 409 and response.json["code"] == "IDEMPOTENCY_CONFLICT"
