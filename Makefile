@@ -28,14 +28,18 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/pismo-sandbox serve --host $(HOST) --port $(PORT) --db $(DB)
 
-# Modules are spread over the processes whole (--dist loadscope), so a module's shared fixture
-# (a served sandbox, the contract run) is built once.
+# Tests are spread over the processes one by one, except those marked with one xdist_group,
+# which share a costly fixture (the contract run, a built wheel, the drill sandbox) and run in
+# one process. Bytecode is cached even where the environment says not to write it: otherwise
+# every test process, and every server or CLI a test starts, compiles (and pytest rewrites)
+# every module again. Schemathesis's pytest plugin is not used (the harness calls it directly).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -p no:schemathesis
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -p no:schemathesis $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The inner loop: unit tests and the HTTP tests against an in-process app (no servers).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope -p no:schemathesis tests/unit tests/http $(PYTEST_ARGS)
+	$(PYTEST) tests/unit tests/http $(PYTEST_ARGS)
 
 # Lint (ruff) and types (mypy; see pyproject.toml). mypy reads the installed layout, where
 # simulator/ is pismo_sandbox and contracts/ is pismo_sandbox.contracts: a tree of links under

@@ -10,7 +10,10 @@ app would give. A test that overrides `config` still gets an app of its own.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -269,3 +272,38 @@ def served_sandbox(shared_server) -> ServedSandbox:
     if shared_server.process is None or shared_server.process.poll() is not None:
         return shared_server.start()
     return shared_server.reset()
+
+
+# -- parallel runs (pytest-xdist) -------------------------------------------------------------
+
+_KEPT_TOGETHER = re.compile(r"""scope=["'](?:module|class|package)["']|xdist_group\(["']([\w-]+)["']\)""")
+
+
+@functools.cache
+def _module_group(root: str, module: str) -> str | None:
+    """The work unit a test module must stay in, read from its source: its own path when it
+    defines a fixture shared by its tests (module or class scope), the group's name when it is
+    marked xdist_group("name"); None when its tests can run in any process, one by one."""
+    path = pathlib.Path(root, module)
+    if path.suffix != ".py" or not path.is_file():
+        return module
+    groups = [m.group(1) for m in _KEPT_TOGETHER.finditer(path.read_text(encoding="utf-8"))]
+    if not groups:
+        return None
+    return next((f"group:{name}" for name in groups if name), module)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Spread tests over the processes one by one, but keep a module's tests together where they
+    share a costly fixture (the contract run, a built wheel) and a marked group's tests in one
+    process (the drill sandbox). (xdist's own --dist loadgroup does this from the markers, but it
+    cannot rename test ids on pytest 9, so the grouping is decided here from the sources.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    root = str(config.rootpath)
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _module_group(root, nodeid.split("::", 1)[0]) or nodeid
+
+    return Scheduling(config, log)

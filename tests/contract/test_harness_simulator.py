@@ -16,6 +16,9 @@ from pismo_sandbox.contracts import harness, hooks
 from pismo_sandbox.contract import ADMIN, SOURCES, load_contract
 
 EXAMPLES = 20
+
+# One process runs the harness for every test here (xdist_group keeps them together).
+pytestmark = pytest.mark.xdist_group("contract-run")
 SEED = harness.DEFAULT_SEED
 
 

@@ -13,7 +13,8 @@ from pismo_sandbox.drills.scenario import load_scenario
 
 from tests.drills.conftest import NAIVE_CLIENT, SCENARIOS
 
-pytestmark = pytest.mark.slow
+# The tests of the shared drill sandbox run in one process, so only one is started.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drill-sandbox")]
 
 SHIPPED = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
 CATCH_THE_NAIVE_CLIENT = ["lost-response-on-pay.yaml", "intermittent-504s.yaml", "latency-and-client-timeout.yaml",
