@@ -28,12 +28,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/pismo-sandbox serve --host $(HOST) --port $(PORT) --db $(DB)
 
-# Tests are spread over the processes one by one, except those marked with one xdist_group,
-# which share a costly fixture (the contract run, a built wheel, the drill sandbox) and run in
-# one process. Bytecode is cached even where the environment says not to write it: otherwise
+# Tests are spread over the processes one by one, except the modules that share a costly fixture
+# (the contract run, a built wheel) or are marked xdist_group (the drill sandbox's), each kept in
+# one process (tests/conftest.py, pytest_xdist_make_scheduler). Bytecode is cached even where the environment says not to write it: otherwise
 # every test process, and every server or CLI a test starts, compiles (and pytest rewrites)
 # every module again. Schemathesis's pytest plugin is not used (the harness calls it directly).
-PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -p no:schemathesis
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load -p no:schemathesis
 test: $(STAMP)
 	$(PYTEST) $(PYTEST_ARGS)
 
