@@ -5,6 +5,9 @@ Building an app costs a few hundred milliseconds (mostly compiling its URL map);
 costs a few. So a test that asks for `app` (or `client`, `sandbox`, `tenant`) with the default
 configuration gets one app per test process, reset before the test: the same clean sandbox a new
 app would give. A test that overrides `config` still gets an app of its own.
+
+Likewise `served_sandbox` is one served sandbox (gunicorn) per test process, reset before each
+test; `serve` starts a server of the test's own.
 """
 
 from __future__ import annotations
@@ -73,13 +76,14 @@ def app(request, config):
         own.extensions[EXTENSION].close()
         return
     shared = request.getfixturevalue("shared_app")
-    shared.extensions[EXTENSION].reset()
-    views, settings, extensions = dict(shared.view_functions), dict(shared.config), dict(shared.extensions)
+    services = shared.extensions[EXTENSION]
+    services.reset()
+    saved = [(shared.view_functions, dict(shared.view_functions)), (shared.config, dict(shared.config)),
+             (shared.extensions, dict(shared.extensions)), (vars(services), dict(vars(services)))]
     yield shared
-    for attribute, saved in (("view_functions", views), ("config", settings), ("extensions", extensions)):
-        current = getattr(shared, attribute)
+    for current, before in saved:
         current.clear()
-        current.update(saved)
+        current.update(before)
 
 
 @pytest.fixture
