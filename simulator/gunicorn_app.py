@@ -3,7 +3,7 @@ apps, which must be served exactly as the simulator is), and the application cla
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from gunicorn.app.base import BaseApplication
 

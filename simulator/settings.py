@@ -31,7 +31,7 @@ class SettingsRepository:
         return values if values is not None else self._read_all()
 
     def _read_all(self) -> dict[str, str]:
-        return {key: value for key, value in self.store.db.conn.execute("SELECT key, value FROM settings")}
+        return dict(self.store.db.conn.execute("SELECT key, value FROM settings"))
 
     def _refresh(self) -> None:
         if getattr(self._pinned, "values", None) is not None:

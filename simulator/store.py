@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import sqlite_utils
 from sqlite_utils.utils import dedupe_keys
