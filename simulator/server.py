@@ -105,7 +105,8 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     if config.state_file:
         from pismo_sandbox.state import apply_state, read_state
 
-        applied = apply_state(sandbox, read_state(config.state_file), config.state_file)
+        applied = apply_state(sandbox, read_state(config.state_file), config.state_file,
+                              public_base=f"http://{_reachable(host)}:{port}")
         print(f"pismo-sandbox: state file {config.state_file}: {applied.summary()}",
               file=sys.stderr, flush=True)
     from pismo_sandbox.domains.deliveries.wiring import prepare
