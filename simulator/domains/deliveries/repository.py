@@ -147,7 +147,7 @@ class DeliveryRepository:
                           " WHERE lease_owner IS NOT NULL").rowcount
 
     def deliveries(self, *, subscription_id: str | None, event_id: str | None, status: str | None,
-                   limit: int) -> list[dict]:
+                   limit: int, newest: bool = False) -> list[dict]:
         where, params = ["1 = 1"], []
         for column, value in (("subscription_id", subscription_id), ("event_id", event_id),
                               ("status", status)):
@@ -155,7 +155,8 @@ class DeliveryRepository:
                 where.append(f"{column} = ?")
                 params.append(value)
         rows = list(self.store.db.query(
-            f"SELECT * FROM deliveries WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", params + [limit]))
+            f"SELECT * FROM deliveries WHERE {' AND '.join(where)} ORDER BY seq{' DESC' if newest else ''} LIMIT ?",
+            params + [limit]))
         if not rows:
             return rows
         attempts: dict[str, list[dict]] = {r["delivery_id"]: [] for r in rows}

@@ -143,9 +143,10 @@ class DeliveryService:
 
     # -- the delivery log --------------------------------------------------------------------------
     def deliveries(self, subscription_id: str | None = None, event_id: str | None = None,
-                   status: str | None = None, limit: int = 100) -> list[dict]:
+                   status: str | None = None, limit: int = 100, newest: bool = False) -> list[dict]:
+        """The delivery log, oldest first (newest: the latest ``limit``, newest first)."""
         rows = self.repo.deliveries(subscription_id=subscription_id, event_id=event_id, status=status,
-                                    limit=limit)
+                                    limit=limit, newest=newest)
         return [_delivery(row) for row in rows]
 
     # -- delivery fault rules ----------------------------------------------------------------------
