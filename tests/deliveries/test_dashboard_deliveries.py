@@ -117,6 +117,10 @@ def test_delivery_fault_rules_show_their_counters_and_are_deleted_from_the_fault
     _publish(sandbox, tenant)
     worker.run_until_idle()
 
+    copies = _deliveries(page(client, "events"))
+    assert sorted(re.findall(r"\bcopy \S+", " ".join(r.text for r in copies))) == ["copy 1", "copy 2"]
+    assert len(copies) == 3 and all(r.attrs["data-status"] == "delivered" for r in copies)
+
     [row] = [r for r in rows(page(client, "faults")) if r.attrs.get("id") == rule["id"]]
     assert row.attrs["data-row"] == f"{rule['id']}:1:1"
     assert "twice more" in row.text and f"tenant_id={tenant.tenant_id}" in row.text and "copies=2" in row.text
