@@ -172,3 +172,19 @@ def test_serve_refuses_a_state_file_naming_a_receiver_it_may_not_push_to_with_ex
     assert done.returncode == 2 and done.stdout == ""
     assert f"{path}: subscriptions[0].url: host example.com is not allowed" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_an_sns_receiver_subscribed_at_start_up_on_a_free_port_confirms_through_the_served_address():
+    receiver = Receiver(confirm_sns=True).start()
+    try:
+        with Sandbox(subscribe=receiver.url, subscribe_format="sns") as sb:
+            assert receiver.wait_for(lambda: receiver.posts("SubscriptionConfirmation"))
+            assert receiver.wait_for(lambda: sb.admin.subscriptions()[0]["status"] == "active")
+            confirmation = receiver.posts("SubscriptionConfirmation")[0].json()
+            base_url = sb.base_url
+    finally:
+        receiver.stop()
+
+    assert confirmation["SubscribeURL"].startswith(base_url + "/_sandbox/sns?")
+    assert confirmation["SigningCertURL"].startswith(base_url + "/")

@@ -43,6 +43,9 @@ class DeliveryRepository:
         return db.execute("DELETE FROM subscriptions WHERE subscription_id = ?",
                           [subscription_id]).rowcount > 0
 
+    def replace_public_base(self, db: sqlite_utils.Database, old: str, new: str) -> int:
+        return db.execute("UPDATE subscriptions SET public_base = ? WHERE public_base = ?", [new, old]).rowcount
+
     def activate(self, db: sqlite_utils.Database, subscription_id: str) -> None:
         db.execute("UPDATE subscriptions SET status = 'active' WHERE subscription_id = ?", [subscription_id])
 
