@@ -54,7 +54,8 @@ class SandboxServer(GunicornApp):
 
         self.sandbox_config = config
         # what subscriptions made before binding call the sandbox when it is asked for a free port
-        self.free_port_base = f"http://{_reachable(host)}:0" if port == 0 else None
+        self.free_port_base = f"http://{_reachable(host)}:0" \
+            if port == 0 and (config.subscribe or config.state_file) else None
         super().__init__({
             **served_options(host, port, workers, threads),
             **header_options(load_contract().documents.values()),
