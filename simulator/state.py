@@ -3,7 +3,8 @@ provider credentials, bank accounts, bank-slip providers and event subscriptions
 environment boots with.
 
 The format is the drills' ``setup.tenants`` (scenarios/README.md) with fixed ids, plus server
-keys and bank accounts; docs/python-api.md describes it. Applying a file is idempotent: what
+keys, bank accounts and a ``subscriptions`` list (as POST /_sandbox/subscriptions takes them);
+docs/python-api.md describes it. Applying a file is idempotent: what
 already matches is left alone, so it can run on every start against a database that has been
 used since (it never deletes anything the file does not name).
 """
