@@ -165,7 +165,18 @@ SECTIONS = {
     "events": ("dashboard/_events.html",
                lambda s, args: {"events": queries.events(s, _event_query(args))}),
     "faults": ("dashboard/_faults.html", lambda s, args: {"faults": queries.faults(s)}),
+    "deliveries": ("dashboard/_deliveries.html",
+                   lambda s, args: queries.deliveries(s, _event_query(args))),
+    "delivery_faults": ("dashboard/_delivery_faults.html",
+                        lambda s, args: {"delivery_faults": queries.delivery_faults(s)}),
 }
+
+
+def _also(section: str, args) -> dict:
+    """A second live section of a page: its rows now, and where to poll for them."""
+    partial, gather = SECTIONS[section]
+    return {f"{section}_partial": partial, f"{section}_url": url_for("dashboard.live", section=section, **args),
+            **gather(services(), args)}
 
 
 def _page(template: str, section: str, args=None, **context):
@@ -209,12 +220,13 @@ def journal_page():
 @blueprint.get("/events")
 def events_page():
     return _page("dashboard/events.html", "events",
-                 tenant_ids=queries.tenant_ids(services()))
+                 tenant_ids=queries.tenant_ids(services()), **_also("deliveries", request.args.to_dict()))
 
 
 @blueprint.get("/faults")
 def faults_page():
-    return _page("dashboard/faults.html", "faults", operation_ids=queries.operation_ids(services()))
+    return _page("dashboard/faults.html", "faults", operation_ids=queries.operation_ids(services()),
+                 **_also("delivery_faults", {}))
 
 
 @blueprint.get("/live/<section>")
@@ -249,4 +261,10 @@ def create_fault():
 @blueprint.delete("/actions/faults/<fault_id>")
 def delete_fault(fault_id: str):
     actions.delete_fault(services(), fault_id)
+    return make_response("", 204)
+
+
+@blueprint.delete("/actions/delivery-faults/<fault_id>")
+def delete_delivery_fault(fault_id: str):
+    actions.delete_delivery_fault(services(), fault_id)
     return make_response("", 204)
