@@ -49,8 +49,7 @@ def _key_file_errors():
     try:
         yield
     except KeyFileError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
+        _startup_failed(error)
 
 
 @click.group()
@@ -108,16 +107,14 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
         try:
             read_state(config.state_file)
         except StateFileError as error:
-            click.echo(f"error: invalid state file:\n{error}", err=True)
-            sys.exit(2)
+            _startup_failed(f"invalid state file:\n{error}")
     click.echo(f"pismo-sandbox: starting on http://{host}:{port or '<a free port>'}"
                f" (database: {config.db_path})", err=True)
     try:
         with _key_file_errors():
             run(config, host, port, workers, threads)
     except StateFileError as error:
-        click.echo(f"error: the state file could not be applied:\n{error}", err=True)
-        sys.exit(2)
+        _startup_failed(f"the state file could not be applied:\n{error}")
 
 
 @main.command()

@@ -39,11 +39,15 @@ def load_master_key(master_key: str | None, db_path: str) -> bytes:
     with open(path, "rb") as handle:
         data = handle.read()
     if len(data) != KEY_BYTES:
-        raise KeyFileError(
-            f"{path} is damaged ({len(data)} bytes, expected {KEY_BYTES}): restore it from a backup, or"
+        raise KeyFileError(damaged_key_file(path, len(data)))
+    return data
+
+
+def damaged_key_file(path: str, size: int) -> str:
+    """What to say of a key file of the wrong size (the start-up checks say it too)."""
+    return (f"{path} is damaged ({size} bytes, expected {KEY_BYTES}): restore it from a backup, or"
             f" delete it to start with a new key (tokens and stored provider keys made with the old"
             f" one stop working)")
-    return data
 
 
 def _create_key_file(path: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -90,10 +91,13 @@ def test_a_damaged_key_file_is_refused_naming_the_file_and_the_remedy(tmp_path, 
 @pytest.mark.parametrize("command", [["serve", "--port", "1"], ["token", "--tenant", "TN-x"], ["reset"]])
 def test_the_command_line_refuses_a_damaged_key_file_in_one_line(tmp_path, command):
     db = str(tmp_path / "s.db")
+    if command[0] != "serve":  # token and reset need an existing database: a sandbox's, here empty
+        sqlite3.connect(db).close()
+        open(db, "ab").close()
     open(db + ".key", "wb").close()  # what a crash between create and write used to leave
     result = subprocess.run([sys.executable, "-m", "pismo_sandbox", *command, "--db", db],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("pismo-sandbox: error:")]
     assert len(errors) == 1 and f"{db}.key is damaged (0 bytes" in errors[0] and "delete it" in errors[0]
