@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint
 
 from pismo_sandbox import __version__
 from pismo_sandbox.admin.schemas import account_schema, journal_schema, tenant_schema
@@ -10,13 +10,14 @@ from pismo_sandbox.clock import isoformat, parse_instant
 from pismo_sandbox.errors import NotFound
 from pismo_sandbox.events import EventFilter
 from pismo_sandbox.responses import bodiless
+from pismo_sandbox.request_context import current
 from pismo_sandbox.services import services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
 
 
 def _body() -> dict:
-    return g.checked.body or {}
+    return current().checked.body or {}
 
 
 @blueprint.get("/health")
@@ -69,13 +70,13 @@ def list_accounts(tenant_id: str):
 @blueprint.patch("/tenants/<tenant_id>/accounts/<account_id>")
 def update_account(tenant_id: str, account_id: str):
     account = services().tenancy.set_account_status(
-        tenant_id, g.checked.path["account_id"], _body()["status"])
+        tenant_id, current().checked.path["account_id"], _body()["status"])
     return account_schema.dump(account)
 
 
 @blueprint.delete("/tenants/<tenant_id>/accounts/<account_id>")
 def delete_account(tenant_id: str, account_id: str):
-    services().tenancy.delete_account(tenant_id, g.checked.path["account_id"])
+    services().tenancy.delete_account(tenant_id, current().checked.path["account_id"])
     return bodiless(204)
 
 
@@ -121,7 +122,7 @@ def set_clock():
 
 @blueprint.get("/events")
 def list_events():
-    q = g.checked.query
+    q = current().checked.query
     items = services().events.list(EventFilter(
         org_id=q.get("tenant_id"), event_type=q.get("type"), domain=q.get("domain"),
         cid=q.get("cid"), after=q.get("after"), limit=q.get("limit", 100)))
@@ -130,7 +131,7 @@ def list_events():
 
 @blueprint.get("/journal")
 def list_journal():
-    q = g.checked.query
+    q = current().checked.query
     rows = services().journal.recent(q.get("limit", 50), q.get("tenant_id"), q.get("cid"),
                                      q.get("operation_id"), q.get("after"))
     return {"items": journal_schema.dump(rows, many=True)}
@@ -139,14 +140,14 @@ def list_journal():
 @blueprint.get("/credentials")
 def list_credentials():
     sandbox = services()
-    tenant_id = g.checked.query["tenant_id"]
+    tenant_id = current().checked.query["tenant_id"]
     sandbox.tenancy.get_tenant(tenant_id)
     return {"items": sandbox.credentials.list_public(tenant_id)}
 
 
 @blueprint.post("/faults")
 def create_fault():
-    return services().faults.add(g.checked.body), 201
+    return services().faults.add(current().checked.body), 201
 
 
 @blueprint.get("/faults")

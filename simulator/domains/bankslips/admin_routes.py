@@ -3,10 +3,11 @@ the boleto generator, the tenant's bank-slip provider, and payments with their h
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint
 
 from pismo_sandbox.domains.bankslips.schemas import GenerateBoletoSchema
 from pismo_sandbox.responses import bodiless
+from pismo_sandbox.request_context import current
 from pismo_sandbox.services import services
 
 blueprint = Blueprint("sandbox_bankslips", __name__, url_prefix="/_sandbox")
@@ -15,12 +16,12 @@ _generate_schema = GenerateBoletoSchema()
 
 @blueprint.post("/boletos")
 def generate_boleto():
-    return services().bankslips.generate_boleto(_generate_schema.load(g.checked.body)), 201
+    return services().bankslips.generate_boleto(_generate_schema.load(current().checked.body)), 201
 
 
 @blueprint.get("/bankslips")
 def list_bankslips():
-    q = g.checked.query
+    q = current().checked.query
     items = services().bankslips.list_payments(q["tenant_id"], q.get("account_id"), q.get("status"),
                                                q.get("limit", 100))
     return {"items": items}
@@ -33,7 +34,7 @@ def get_bankslip_provider(tenant_id: str):
 
 @blueprint.put("/tenants/<tenant_id>/bankslip-provider")
 def put_bankslip_provider(tenant_id: str):
-    return services().bankslips.set_provider(tenant_id, g.checked.body["provider"])
+    return services().bankslips.set_provider(tenant_id, current().checked.body["provider"])
 
 
 @blueprint.delete("/tenants/<tenant_id>/bankslip-provider")

@@ -4,10 +4,11 @@ wrap."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response
 
 from pismo_sandbox.domains.bankslips.schemas import PaySchema, ReceiptsQuerySchema, ValidateSchema
 from pismo_sandbox.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
+from pismo_sandbox.request_context import current
 from pismo_sandbox.services import services
 
 blueprint = Blueprint("bankslips", __name__, url_prefix="/integrated-payments")
@@ -21,21 +22,21 @@ SKIP_RECONCILIATION_HEADER = "x-skip-reconciliation"
 
 @blueprint.post("/v1/bankslips/validate")
 def validate_bankslip():
-    return services().bankslips.validate(g.principal, _validate_schema.load(g.checked.body))
+    return services().bankslips.validate(current().principal, _validate_schema.load(current().checked.body))
 
 
 @blueprint.post("/v1/bankslips/pay")
 def pay_bankslip():
-    key = (g.checked.header.get(IDEMPOTENCY_HEADER) or "").strip()
+    key = (current().checked.header.get(IDEMPOTENCY_HEADER) or "").strip()
     if not key:  # present but blank: as good as missing
-        g.operation.errors.header(IDEMPOTENCY_HEADER).raise_(details=f"{IDEMPOTENCY_HEADER} is empty")
+        current().operation.errors.header(IDEMPOTENCY_HEADER).raise_(details=f"{IDEMPOTENCY_HEADER} is empty")
     if len(key) > MAX_KEY_LENGTH:
-        g.operation.errors.get("invalid_parameter").raise_(
+        current().operation.errors.get("invalid_parameter").raise_(
             details=f"{IDEMPOTENCY_HEADER}: must have at most {MAX_KEY_LENGTH} characters")
     result = services().bankslips.pay(
-        g.principal, _pay_schema.load(g.checked.body), key=key, operation_id=g.operation.operation_id,
-        body=g.checked.body, skip_reconciliation=g.checked.header.get(SKIP_RECONCILIATION_HEADER) == "true",
-        cid=g.cid)
+        current().principal, _pay_schema.load(current().checked.body), key=key, operation_id=current().operation.operation_id,
+        body=current().checked.body, skip_reconciliation=current().checked.header.get(SKIP_RECONCILIATION_HEADER) == "true",
+        cid=current().cid)
     response = Response(result.body, status=result.status, mimetype="application/json")
     if result.replayed:
         response.headers[REPLAY_HEADER] = "true"
@@ -44,4 +45,4 @@ def pay_bankslip():
 
 @blueprint.get("/v1/bankslips/receipts")
 def list_bankslip_receipts():
-    return services().bankslips.receipts(g.principal, _receipts_schema.load(g.checked.query))
+    return services().bankslips.receipts(current().principal, _receipts_schema.load(current().checked.query))

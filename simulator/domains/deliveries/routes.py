@@ -4,9 +4,10 @@ receiver calls. Thin: parse, call, wrap."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
 from pismo_sandbox.responses import bodiless
+from pismo_sandbox.request_context import current
 from pismo_sandbox.services import services
 
 blueprint = Blueprint("sandbox_deliveries", __name__, url_prefix="/_sandbox")
@@ -18,7 +19,7 @@ def _deliveries():
 
 @blueprint.post("/subscriptions")
 def create_subscription():
-    return _deliveries().subscribe(g.checked.body, request.host_url), 201
+    return _deliveries().subscribe(current().checked.body, request.host_url), 201
 
 
 @blueprint.get("/subscriptions")
@@ -39,14 +40,14 @@ def delete_subscription(subscription_id: str):
 
 @blueprint.get("/deliveries")
 def list_deliveries():
-    q = g.checked.query
+    q = current().checked.query
     return {"items": _deliveries().deliveries(q.get("subscription_id"), q.get("event_id"), q.get("status"),
                                                q.get("limit", 100))}
 
 
 @blueprint.post("/delivery-faults")
 def create_delivery_fault():
-    return _deliveries().add_rule(g.checked.body), 201
+    return _deliveries().add_rule(current().checked.body), 201
 
 
 @blueprint.get("/delivery-faults")
@@ -73,7 +74,7 @@ def delete_delivery_fault(fault_id: str):
 
 @blueprint.get("/sns")
 def sns_action():
-    q = g.checked.query
+    q = current().checked.query
     return _deliveries().sns_action(q["Action"], q.get("TopicArn"), q.get("Token"), q.get("SubscriptionArn"))
 
 
