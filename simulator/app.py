@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from pismo_sandbox import gateway, logs
+from pismo_sandbox import gateway, handlers, logs
 from pismo_sandbox.admin.documents import blueprint as admin_documents_blueprint
 from pismo_sandbox.admin.routes import blueprint as admin_blueprint
 from pismo_sandbox.clock import VirtualClock
@@ -18,11 +18,11 @@ from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
 from pismo_sandbox.domains.bank_accounts.routes import blueprint as bank_accounts_blueprint
 from pismo_sandbox.domains.bank_accounts.service import BankAccountService
 from pismo_sandbox.domains.bankslips import wiring as bankslips
+from pismo_sandbox.domains.credentials import routes as _credentials_handlers  # noqa: F401 (registers)
 from pismo_sandbox.domains.credentials.repository import CredentialRepository
-from pismo_sandbox.domains.credentials.routes import blueprint as credentials_blueprint
 from pismo_sandbox.domains.credentials.service import CredentialService
 from pismo_sandbox.domains.deliveries import wiring as deliveries
-from pismo_sandbox.domains.passport.routes import blueprint as passport_blueprint
+from pismo_sandbox.domains.passport import routes as _passport_handlers  # noqa: F401 (registers)
 from pismo_sandbox.domains.passport.service import PassportService
 from pismo_sandbox.domains.tenancy.repository import TenancyRepository
 from pismo_sandbox.domains.tenancy.service import TenancyService
@@ -38,7 +38,7 @@ from pismo_sandbox.settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
-BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, passport_blueprint, credentials_blueprint,
+BLUEPRINTS = (admin_blueprint, admin_documents_blueprint,
               bank_accounts_blueprint, *bankslips.BLUEPRINTS, *deliveries.BLUEPRINTS)
 
 
@@ -103,6 +103,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions[EXTENSION] = services
     register_error_handlers(app)
     gateway.install(app, services)
+    handlers.mount(app, services.contract)  # a URL rule per operation, from the bundled specs
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(dashboard_blueprint)  # /_sandbox/ui (docs/dashboard.md)
