@@ -15,7 +15,7 @@ from pismo_sandbox.contract import load_contract
 from pismo_sandbox.crypto import Fingerprinter, SecretBox, derive, load_master_key
 from pismo_sandbox.dashboard.routes import blueprint as dashboard_blueprint
 from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
-from pismo_sandbox.domains.bank_accounts.routes import blueprint as bank_accounts_blueprint
+from pismo_sandbox.domains.bank_accounts import routes as _bank_accounts_handlers  # noqa: F401 (registers)
 from pismo_sandbox.domains.bank_accounts.service import BankAccountService
 from pismo_sandbox.domains.bankslips import wiring as bankslips
 from pismo_sandbox.domains.credentials import routes as _credentials_handlers  # noqa: F401 (registers)
@@ -38,8 +38,7 @@ from pismo_sandbox.settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
-BLUEPRINTS = (admin_blueprint, admin_documents_blueprint,
-              bank_accounts_blueprint, *bankslips.BLUEPRINTS, *deliveries.BLUEPRINTS)
+BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, *bankslips.BLUEPRINTS, *deliveries.BLUEPRINTS)
 
 
 def build_services(config: Config) -> Services:
