@@ -38,7 +38,7 @@ from pismo_sandbox.settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
-BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, *deliveries.BLUEPRINTS)
+BLUEPRINTS = (admin_blueprint, admin_documents_blueprint)
 
 
 def build_services(config: Config) -> Services:

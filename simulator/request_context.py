@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import g
+from flask import g, request
 
 if TYPE_CHECKING:
     from pismo_sandbox.contract import CheckedRequest, Operation
@@ -55,6 +55,11 @@ class RequestContext:
     @property
     def body(self) -> Any:
         return self.checked.body if self.checked is not None else None
+
+    @property
+    def host_url(self) -> str:
+        """Where this request reached the sandbox, e.g. http://127.0.0.1:8080/."""
+        return request.host_url
 
 
 def begin(sandbox: "Services", started: float) -> RequestContext:
