@@ -94,9 +94,12 @@ def unhandled(contract: "Contract", handlers: Mapping[str, Handler] = HANDLERS) 
 
 
 def mount(app: Flask, contract: "Contract", handlers: Mapping[str, Handler] = HANDLERS) -> None:
-    """One URL rule per bundled operation that has a handler, named by its operationId."""
+    """One URL rule per bundled operation, named by its operationId; an operation without a
+    handler, or a handler without an operation, stops the app from being built."""
+    missing, stray = unhandled(contract, handlers), sorted(set(handlers) - set(contract.by_id))
+    if missing or stray:
+        raise LookupError(f"operations without a handler: {missing or 'none'}; "
+                          f"handlers of no bundled operation: {stray or 'none'}")
     for op in contract.by_id.values():
-        handler = handlers.get(op.operation_id)
-        if handler is not None:
-            app.add_url_rule(op.flask_rule, endpoint=op.operation_id, view_func=_view(handler),
-                             methods=[op.method])
+        app.add_url_rule(op.flask_rule, endpoint=op.operation_id, view_func=_view(handlers[op.operation_id]),
+                         methods=[op.method])
