@@ -14,8 +14,8 @@ from pismo_sandbox.config import Config
 from pismo_sandbox.contract import load_contract
 from pismo_sandbox.crypto import Fingerprinter, SecretBox, derive, load_master_key
 from pismo_sandbox.dashboard.routes import blueprint as dashboard_blueprint
-from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
 from pismo_sandbox.domains.bank_accounts import routes as bank_accounts_routes
+from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
 from pismo_sandbox.domains.bank_accounts.service import BankAccountService
 from pismo_sandbox.domains.bankslips import wiring as bankslips
 from pismo_sandbox.domains.credentials import routes as credentials_routes
