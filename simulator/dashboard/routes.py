@@ -9,12 +9,13 @@ first, and nothing here answers that question.
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, g, jsonify, make_response, redirect, render_template,
+from flask import (Blueprint, Response, jsonify, make_response, redirect, render_template,
                    request, url_for)
 
 from pismo_sandbox.dashboard import access, actions, presentation, queries
 from pismo_sandbox.domains.tenancy.service import ACCOUNT_STATUSES
 from pismo_sandbox.errors import SandboxError, Unauthorized, error_response
+from pismo_sandbox.request_context import current
 from pismo_sandbox.services import services
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/_sandbox/ui",
@@ -42,7 +43,7 @@ class AdminTokenRequired(Unauthorized):
 
 @blueprint.before_request
 def _gate():
-    g.unjournaled = True
+    current().unjournaled = True
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     admin_token = services().config.admin_token
@@ -67,7 +68,7 @@ def _wants_page() -> bool:
 @blueprint.errorhandler(SandboxError)
 def _error(error: SandboxError):
     """A page that cannot be shown says why on a page; live fragments and actions answer JSON."""
-    g.error = error
+    current().error = error
     if _wants_page():
         return render_template("dashboard/error.html", error=error), error.status
     return error_response(error)

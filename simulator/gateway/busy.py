@@ -4,7 +4,9 @@ stopped or stuck): the operation's documented 503, else its documented 504, else
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify
+from flask import Flask, jsonify
+
+from pismo_sandbox.request_context import current
 
 from pismo_sandbox.store import WriterLockTimeout
 
@@ -14,15 +16,16 @@ def install(app: Flask, services) -> None:
 
     @app.errorhandler(WriterLockTimeout)
     def _writer_busy(error: WriterLockTimeout):
-        op = g.get("operation")
+        state = current()
+        op = state.operation
         declared = op.declared_statuses if op is not None else frozenset()
         status = 504 if "504" in declared and "503" not in declared else 503
         body = contract.documented_example(op, status) if op is not None else None
         if body is None:
             body = {"code": f"GATEWAY_{status}", "message": "Service Unavailable",
                     "details": f"{error}; nothing was written, retry"}
-        g.gateway_answered = True  # the gateway answered: the operation's contract does not apply
-        g.detail = str(error)
+        state.gateway_answered = True  # the gateway answered: the operation's contract does not apply
+        state.detail = str(error)
         response = jsonify(body)
         response.status_code = status
         response.headers["Retry-After"] = "1"

@@ -109,7 +109,7 @@ class JournalRepository:
 
 
 def _fingerprint(services, state, request) -> str | None:
-    checked = state.get("checked")
+    checked = state.checked
     if checked is not None:  # validated: the body is already parsed
         body = checked.body
     else:
@@ -131,11 +131,11 @@ def _error_code(response) -> str | None:
 
 
 def record(services, state, request, response) -> None:
-    """Append the journal row and the access-log line for this request (``state`` is the
-    request's ``flask.g``)."""
-    principal = state.get("principal")
-    op = state.get("operation")
-    duration_ms = round((time.perf_counter() - state.get("started", time.perf_counter())) * 1000, 3)
+    """Append the journal row and the access-log line for this request (``state`` is its
+    RequestContext)."""
+    principal = state.principal
+    op = state.operation
+    duration_ms = round((time.perf_counter() - state.started) * 1000, 3)
     headers = request.headers
     entry = {
         "timestamp": isoformat(services.clock.now()),
@@ -145,10 +145,10 @@ def record(services, state, request, response) -> None:
         "status": response.status_code,
         "tenant_id": principal.tenant_id if principal else None,
         "account_id": principal.account_id if principal else None,
-        "cid": state.get("cid"),
-        "verdict": state.get("verdict", "not_validated"),
-        "detail": state.get("detail"),
-        "fault_rule": state.get("fault_rule"),
+        "cid": state.cid,
+        "verdict": state.verdict,
+        "detail": state.detail,
+        "fault_rule": state.fault_rule,
         "duration_ms": duration_ms,
         "idempotency_key": headers.get("x-idempotency-key"),
         # A keyed fingerprint, never the body: drills spot retries of one request under new keys.
@@ -156,7 +156,7 @@ def record(services, state, request, response) -> None:
         "code": _error_code(response),
         "replayed": 1 if response.headers.get("x-idempotency-replayed") == "true" else 0,
     }
-    if not state.get("unjournaled"):  # the dashboard's own pages and polls are not API traffic
+    if not state.unjournaled:  # the dashboard's own pages and polls are not API traffic
         services.journal.append(entry)
     if access_log.isEnabledFor(logging.INFO):
         # The fields again as ``extra``: the JSON log format (pismo_sandbox.logs) writes each.

@@ -1,5 +1,5 @@
 """Wiring of event delivery, called from simulator/app.py and the server: builds the service,
-names the blueprint, and starts the background worker in a serving process."""
+names its handler module, and starts the background worker in a serving process."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pismo_sandbox.domains.deliveries.worker import DeliveryWorker
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.store import Store
 
-BLUEPRINTS = (routes.blueprint,)
+HANDLER_MODULES = (routes,)  # its handlers register on import
 
 
 def build(*, config: Config, store: Store, ids: Ids, box: SecretBox) -> DeliveryService:
