@@ -8,17 +8,19 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 DB     ?= sandbox.db
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 CONTRACT_ARGS ?=
 DRILL_ARGS ?=
 
-.PHONY: run test install clean bench contract drill
+.PHONY: run test test-fast lint lint-types install clean bench contract drill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,10 +28,33 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/pismo-sandbox serve --host $(HOST) --port $(PORT) --db $(DB)
 
+# Tests are spread over the processes one by one, except the modules that share a costly fixture
+# (the contract run, a built wheel) or are marked xdist_group (the drill sandbox's), each kept in
+# one process (tests/conftest.py, pytest_xdist_make_scheduler). Bytecode is cached even where the environment says not to write it: otherwise
+# every test process, and every server or CLI a test starts, compiles (and pytest rewrites)
+# every module again. Schemathesis's pytest plugin is not used (the harness calls it directly).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load -p no:schemathesis
 # The dashboard's browser tests drive Debian's chromium with chromium-driver; installed here when missing.
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; }
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The inner loop: unit tests and the HTTP tests against an in-process app (no servers).
+test-fast: $(STAMP)
+	$(PYTEST) tests/unit tests/http $(PYTEST_ARGS)
+
+# Lint (ruff) and types (mypy; see pyproject.toml). mypy reads the installed layout, where
+# simulator/ is pismo_sandbox and contracts/ is pismo_sandbox.contracts: a tree of links under
+# build/typecheck gives it that layout without an install.
+TYPECHECK := build/typecheck
+lint: lint-types
+	$(BIN)/ruff check .
+
+lint-types: $(STAMP)
+	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/pismo_sandbox
+	@ln -s $(CURDIR)/simulator/* $(TYPECHECK)/pismo_sandbox/
+	@ln -s $(CURDIR)/contracts $(TYPECHECK)/pismo_sandbox/contracts
+	$(BIN)/mypy
 
 # The contract harness against an in-process simulator; CONTRACT_ARGS='--base-url URL ...' for
 # another target, '--junit report.xml' for CI (see contracts/README.md).

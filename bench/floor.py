@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 
 import jsonschema_rs
@@ -168,7 +168,7 @@ def create_floor(db_path: str, secret: str) -> Flask:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def app_from_environment() -> Flask:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import itertools
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from werkzeug.test import EnvironBuilder
 

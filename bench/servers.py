@@ -87,7 +87,7 @@ class Server:
                 if requests.get(self.url + health, timeout=0.5).status_code == 200:
                     self.startup_s = time.perf_counter() - started
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
                 time.sleep(0.02)
         raise RuntimeError(f"{self.argv} did not start")
 

@@ -38,7 +38,7 @@ from typing import Callable
 import schemathesis
 
 from pismo_sandbox.contracts.checks import CUSTOM_CHECKS, documented_codes
-from pismo_sandbox.contracts.preparers import PAY_ID, PREPARERS, VALIDATE_ID, canonical_integers
+from pismo_sandbox.contracts.preparers import PAY_ID, PREPARERS, VALIDATE_ID, canonical_integers, json_post
 from pismo_sandbox.contracts.run_state import RunState, bind, state_for, unbind
 
 __all__ = ["CUSTOM_CHECKS", "RECREATES", "RunState", "bind", "documented_codes", "state_for", "unbind"]
@@ -111,6 +111,7 @@ def before_call(context, case, kwargs) -> None:
             return
         state._prepared.add(key)
     canonical_integers(case)
+    json_post(case)
     prepare = PREPARERS.get(case.operation.definition.raw.get("operationId", ""))
     if prepare is None or case.method.upper() != case.operation.method.upper():
         return

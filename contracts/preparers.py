@@ -10,9 +10,11 @@ instance one an OpenAPI link carried over from the previous response) is kept.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from schemathesis import GenerationMode
+from schemathesis.core import NOT_SET
 
 from pismo_sandbox.contracts.run_state import RunState
 
@@ -141,7 +143,8 @@ def _fault_rule(case, state: RunState) -> None:
 @preparer("sandbox-create-subscription")
 def _subscription(case, state: RunState) -> None:
     """What sandbox-admin-deliveries.yaml states in prose: the url's host must be one the
-    sandbox delivers to (PISMO_SANDBOX_DELIVERY_HOSTS, loopback by default). The port is the discard port: a served target's attempts are refused, on loopback."""
+    sandbox delivers to (PISMO_SANDBOX_DELIVERY_HOSTS, loopback by default). The port is the
+    discard port: a served target's attempts are refused, on loopback."""
     from urllib.parse import urlsplit
 
     body = case.body if isinstance(case.body, dict) and positive(case, "body") else None
@@ -377,3 +380,13 @@ def canonical_integers(case) -> None:
             for name, value in list(values.items()):
                 if isinstance(value, float) and value.is_integer():
                     values[name] = int(value)
+
+
+def json_post(case) -> None:
+    """A POST without a body still says ``Content-Type: application/json``, as the sandbox
+    requires of every POST (docs/security.md: a browser sends other POSTs cross-site without
+    asking); a case that names a content type of its own is sent as it is."""
+    headers = case.headers or {}
+    if case.method.upper() == "POST" and case.body is NOT_SET \
+            and not any(name.lower() == "content-type" for name in headers):
+        case.headers = {**headers, "Content-Type": "application/json"}

@@ -8,7 +8,8 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 

@@ -60,6 +60,8 @@ class Target:
     def request(self, method: str, path: str, json_body: Any = None, headers: dict | None = None):
         """(status, headers, parsed JSON body or None)."""
         headers = dict(headers or {})
+        if method.upper() == "POST":  # every POST is JSON, even an empty one (docs/security.md)
+            headers.setdefault("Content-Type", "application/json")
         if self.admin_token and path.startswith("/_sandbox/"):
             headers.setdefault("Authorization", f"Bearer {self.admin_token}")
         if method.upper() not in ("GET", "HEAD", "OPTIONS") and not any(k.lower() == "content-type" for k in headers):

@@ -1,7 +1,8 @@
 """pismo-sandbox: a local, stateful, contract-validated stand-in for Pismo's banking sandbox.
 
 The public face: ``Sandbox`` (start one from Python, pismo_sandbox.launcher), ``AdminClient``
-(its admin API, pismo_sandbox.client) and the pytest plugin (pismo_sandbox.pytest_plugin).
+(its admin API, pismo_sandbox.client), ``EventReceiver`` (a local receiver of pushed events,
+pismo_sandbox.receiver) and the pytest plugin (pismo_sandbox.pytest_plugin).
 They are imported on first use, so serving never loads them.
 """
 
@@ -13,6 +14,7 @@ _PUBLIC = {
     "AdminClient": "pismo_sandbox.client",
     "AdminError": "pismo_sandbox.client",
     "AccountSession": "pismo_sandbox.client",
+    "EventReceiver": "pismo_sandbox.receiver",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -1,27 +1,27 @@
-"""create_app(config): builds the services and wires blueprints and gateway hooks. Wiring only:
-no process-wide side effects (logging is set up by the entry points, pismo_sandbox.logs.configure)."""
+"""create_app(config): builds the services and wires the gateway hooks, the operations' URL rules
+and the dashboard. Wiring only: no process-wide side effects (logging is set up by the entry
+points, pismo_sandbox.logs.configure)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from pismo_sandbox import gateway
-from pismo_sandbox.admin.documents import blueprint as admin_documents_blueprint
-from pismo_sandbox.admin.routes import blueprint as admin_blueprint
+from pismo_sandbox import gateway, handlers
+from pismo_sandbox.admin import documents as admin_documents, routes as admin_routes
 from pismo_sandbox.clock import VirtualClock
 from pismo_sandbox.config import Config
 from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.crypto import Fingerprinter, SecretBox, derive, load_master_key
 from pismo_sandbox.dashboard.routes import blueprint as dashboard_blueprint
+from pismo_sandbox.domains.bank_accounts import routes as bank_accounts_routes
 from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
-from pismo_sandbox.domains.bank_accounts.routes import blueprint as bank_accounts_blueprint
 from pismo_sandbox.domains.bank_accounts.service import BankAccountService
 from pismo_sandbox.domains.bankslips import wiring as bankslips
+from pismo_sandbox.domains.credentials import routes as credentials_routes
 from pismo_sandbox.domains.credentials.repository import CredentialRepository
-from pismo_sandbox.domains.credentials.routes import blueprint as credentials_blueprint
 from pismo_sandbox.domains.credentials.service import CredentialService
 from pismo_sandbox.domains.deliveries import wiring as deliveries
-from pismo_sandbox.domains.passport.routes import blueprint as passport_blueprint
+from pismo_sandbox.domains.passport import routes as passport_routes
 from pismo_sandbox.domains.passport.service import PassportService
 from pismo_sandbox.domains.tenancy.repository import TenancyRepository
 from pismo_sandbox.domains.tenancy.service import TenancyService
@@ -37,22 +37,24 @@ from pismo_sandbox.runtime_settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
-BLUEPRINTS = (admin_blueprint, admin_documents_blueprint, passport_blueprint, credentials_blueprint,
-              bank_accounts_blueprint, *bankslips.BLUEPRINTS, *deliveries.BLUEPRINTS)
+# The modules whose @operation handlers serve the bundled operations (importing one registers them).
+HANDLER_MODULES = (admin_routes, admin_documents, passport_routes, credentials_routes, bank_accounts_routes,
+                   *bankslips.HANDLER_MODULES, *deliveries.HANDLER_MODULES)
 
 
 def build_services(config: Config) -> Services:
     """Everything the simulator needs, without Flask (usable from the CLI and tests)."""
-    store = Store(config.db_path, config.synchronous)
+    store = Store(config.db_path, config.synchronous, lock_timeout=config.write_lock_timeout_seconds)
     store.migrate()
-    journal_store = Store(journal_path(config.db_path), config.synchronous, JOURNAL_MIGRATIONS)
+    journal_store = Store(journal_path(config.db_path), config.synchronous, JOURNAL_MIGRATIONS,
+                          lock_timeout=config.write_lock_timeout_seconds)
     journal_store.migrate()
     master = load_master_key(config.master_key, config.db_path)
     ids = Ids(config.id_seed)
     settings = SettingsRepository(store)
     clock = VirtualClock(settings)
     tokens = Tokens(derive(master, "tokens", 64), clock, ids, ttl_seconds=config.token_ttl_seconds,
-                    algorithm=config.token_algorithm)
+                    algorithm=config.token_algorithm, generation=settings.generation)
     fingerprint = Fingerprinter(derive(master, "fingerprints"))
     box = SecretBox(derive(master, "credentials"))
     tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint, settings)
@@ -85,7 +87,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions[EXTENSION] = services
     register_error_handlers(app)
     gateway.install(app, services)
-    for blueprint in BLUEPRINTS:
-        app.register_blueprint(blueprint)
+    handlers.mount(app, services.contract)  # a URL rule per operation, from the bundled specs
     app.register_blueprint(dashboard_blueprint)  # /_sandbox/ui (docs/dashboard.md)
     return app

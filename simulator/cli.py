@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -37,6 +38,17 @@ def _checked(check, *args, **kwargs) -> None:
     try:
         check(*args, **kwargs)
     except StartupError as error:
+        _startup_failed(error)
+
+
+@contextlib.contextmanager
+def _key_file_errors():
+    """A damaged key file beside the database is one line saying what to do (exit 2)."""
+    from pismo_sandbox.crypto import KeyFileError
+
+    try:
+        yield
+    except KeyFileError as error:
         _startup_failed(error)
 
 
@@ -95,15 +107,14 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
         try:
             read_state(config.state_file)
         except StateFileError as error:
-            click.echo(f"error: invalid state file:\n{error}", err=True)
-            sys.exit(2)
+            _startup_failed(f"invalid state file:\n{error}")
     click.echo(f"pismo-sandbox: starting on http://{host}:{port or '<a free port>'}"
                f" (database: {config.db_path})", err=True)
     try:
-        run(config, host, port, workers, threads)
+        with _key_file_errors():
+            run(config, host, port, workers, threads)
     except StateFileError as error:
-        click.echo(f"error: the state file could not be applied:\n{error}", err=True)
-        sys.exit(2)
+        _startup_failed(f"the state file could not be applied:\n{error}")
 
 
 @main.command()
@@ -123,7 +134,8 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
         _startup_failed(f"no database: give --db FILE (the database `pismo-sandbox serve --db FILE` uses)"
                         f" or set PISMO_SANDBOX_DB_PATH; there is no {config.db_path} here")
     _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
-    sandbox = build_services(config)
+    with _key_file_errors():
+        sandbox = build_services(config)
     try:
         sandbox.tenancy.get_tenant(tenant_id)
         if account_id is not None:
@@ -144,7 +156,8 @@ def reset(db_path: str | None) -> None:
     config = _config(db_path=db_path)
     _checked(check_settings, config)
     _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
-    sandbox = build_services(config)
+    with _key_file_errors():
+        sandbox = build_services(config)
     sandbox.reset()
     click.echo(f"reset {sandbox.store.path}")
 

@@ -6,13 +6,13 @@ slips settling on the next business day, token expiry) read it instead of the wa
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from pismo_sandbox.errors import Conflict
 from pismo_sandbox.runtime_settings import SettingsRepository
 
-UTC = timezone.utc
 # The sandbox clock stays where tokens (Unix time), TTLs and clearing days can still be added.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)

@@ -31,6 +31,12 @@ class Config:
     token_algorithm: str = "HS512"
     # When set, /_sandbox/* requires "Authorization: Bearer <admin_token>".
     admin_token: str | None = None
+    # Comma-separated Host names served besides loopback names and the bound address ("*": any).
+    allowed_hosts: str | None = None
+    # Comma-separated origins (scheme://host[:port]) allowed besides the sandbox's own ("*": any).
+    allowed_origins: str | None = None
+    # Seconds a write waits for the writer lock before it is answered 503/504 instead.
+    write_lock_timeout_seconds: int = 10
     max_body_bytes: int = 64 * 1024
     # Bank-account registration checks "bank" against the bundled ISPB list only when asked
     # (ERRATA S-09): seed 002 says only that an ISPB is eight digits, and its example is not listed.
@@ -86,6 +92,9 @@ class Config:
             raise ValueError(f"{ENV_PREFIX}SYNCHRONOUS: must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
                              f" not {self.synchronous!r}")
         object.__setattr__(self, "synchronous", level)
+        if self.write_lock_timeout_seconds < 1:
+            raise ValueError(f"{ENV_PREFIX}WRITE_LOCK_TIMEOUT_SECONDS: must be at least 1,"
+                             f" not {self.write_lock_timeout_seconds}")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":

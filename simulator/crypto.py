@@ -10,12 +10,18 @@ import base64
 import hashlib
 import hmac
 import os
+import secrets
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 NONCE_BYTES = 12
+KEY_BYTES = 32
+
+
+class KeyFileError(ValueError):
+    """The key file beside the database cannot be used; the message says what to do."""
 
 
 def load_master_key(master_key: str | None, db_path: str) -> bytes:
@@ -28,18 +34,40 @@ def load_master_key(master_key: str | None, db_path: str) -> bytes:
     if db_path == ":memory:":
         return os.urandom(32)
     path = db_path + ".key"
+    if not os.path.exists(path):
+        _create_key_file(path)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if len(data) != KEY_BYTES:
+        raise KeyFileError(damaged_key_file(path, len(data)))
+    return data
+
+
+def damaged_key_file(path: str, size: int) -> str:
+    """What to say of a key file of the wrong size (the start-up checks say it too)."""
+    return (f"{path} is damaged ({size} bytes, expected {KEY_BYTES}): restore it from a backup, or"
+            f" delete it to start with a new key (tokens and stored provider keys made with the old"
+            f" one stop working)")
+
+
+def _create_key_file(path: str) -> None:
+    """Write a new key to a temporary file, then link it into place: the key file is complete or
+    absent, never half-written (a crash leaves only the temporary file), and when two processes
+    start together the first link wins and both read that key (a rename would let the second
+    replace a key the first already uses)."""
+    tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        if len(data) == 32:
-            return data
-        raise ValueError(f"{path}: expected 32 bytes of key material") from None
-    with os.fdopen(fd, "wb") as handle:
-        key = os.urandom(32)
-        handle.write(key)
-    return key
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(KEY_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process got there first: its key is the key
+    finally:
+        os.unlink(tmp)
 
 
 def derive(master: bytes, purpose: str, length: int = 32) -> bytes:

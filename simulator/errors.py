@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify
+from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
+
+from pismo_sandbox.request_context import current
 
 log = logging.getLogger("pismo_sandbox")
 
@@ -63,7 +65,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(SandboxError)
     def _sandbox_error(error: SandboxError):
-        g.error = error  # the journal records why a request was refused
+        current().error = error  # the journal records why a request was refused
         return error_response(error)
 
     @app.errorhandler(HTTPException)

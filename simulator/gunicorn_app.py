@@ -3,7 +3,7 @@ apps, which must be served exactly as the simulator is), and the application cla
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from gunicorn.app.base import BaseApplication
 
@@ -18,6 +18,9 @@ def served_options(host: str, port: int, workers: int, threads: int) -> dict:
         "graceful_timeout": 5,
         "preload_app": False,  # each worker builds its app, and opens its connections, after fork
         "accesslog": None,
+        # gunicorn 27 opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl or
+        # ~/.gunicorn/gunicorn.ctl, one path shared by every server the user runs: none here.
+        "control_socket_disable": True,
     }
 
 

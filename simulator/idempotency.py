@@ -27,7 +27,8 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pismo_sandbox.crypto import Fingerprinter
 from pismo_sandbox.errors import SandboxError

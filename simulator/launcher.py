@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import weakref
-from typing import Mapping
+from typing import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from pismo_sandbox.client import AccountSession, AdminClient, AdminError
@@ -38,6 +38,8 @@ class Sandbox:
     workers:     gunicorn workers (threads: threads per worker).
     faults:      a YAML/JSON fault file loaded at start-up (``serve --faults``).
     state:       a state file loaded at start-up (``serve --state``).
+    subscribe:   receiver URL(s) every event is pushed to (``serve --subscribe``), framed as
+                 subscribe_format (pismo, sns or pubsub).
     settings:    Config fields, e.g. {"token_ttl_seconds": 60}, passed as PISMO_SANDBOX_<NAME>.
     env:         extra environment variables of the child.
     inherit_env: pass the caller's PISMO_SANDBOX_* variables on (the rest of the environment
@@ -47,12 +49,15 @@ class Sandbox:
 
     def __init__(self, *, db_path: str | None = None, workers: int = 1, threads: int = 8,
                  faults: str | os.PathLike | None = None, state: str | os.PathLike | None = None,
+                 subscribe: str | Sequence[str] = (), subscribe_format: str = "pismo",
                  settings: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None,
                  inherit_env: bool = True, host: str = "127.0.0.1", port: int = 0,
                  startup_timeout: float = 60.0):
         self.workers, self.threads = workers, threads
         self.faults = os.fspath(faults) if faults is not None else None
         self.state = os.fspath(state) if state is not None else None
+        self.subscribe = [subscribe] if isinstance(subscribe, str) else list(subscribe)
+        self.subscribe_format = subscribe_format
         self.host, self.port = host, port
         self.startup_timeout = startup_timeout
         self.directory: str | None = None
@@ -95,6 +100,10 @@ class Sandbox:
             argv += ["--faults", self.faults]
         if self.state:
             argv += ["--state", self.state]
+        for url in self.subscribe:
+            argv += ["--subscribe", url]
+        if self.subscribe:
+            argv += ["--subscribe-format", self.subscribe_format]
         # A file, not a pipe: nothing drains a pipe while the server runs, and a full one blocks
         # it. Opened for appending by the child (stdout and stderr, in the order written), read
         # here through its path; the URL is the line that is nothing but a URL.

@@ -11,6 +11,9 @@ Lazy: nothing starts unless a test asks for one of the fixtures.
     pismo_faults    per test: ``.add(rule, account=...)`` installs a fault rule; every rule it
                     installed is removed after the test. ``@pytest.mark.pismo_faults(rule, ...)``
                     installs rules for the marked test.
+    pismo_events    per test: a local receiver subscribed to the sandbox (``.received``,
+                    ``.wait_for(event_type, ...)``); unsubscribed after the test
+                    (pismo_sandbox.receiver).
 """
 
 from __future__ import annotations
@@ -135,3 +138,18 @@ def _pismo_faults_marker(request: pytest.FixtureRequest):
     if request.node.get_closest_marker("pismo_faults") is not None:
         request.getfixturevalue("pismo_faults")
 
+
+
+@pytest.fixture
+def pismo_events(pismo_sandbox):
+    """A receiver on a loopback port, subscribed to the session's sandbox for this test:
+    ``.received`` (every event pushed since, in arrival order) and ``.wait_for(event_type,
+    tenant_id=None, data=None, timeout=30)``. Its subscription is removed after the test."""
+    from pismo_sandbox.receiver import EventReceiver
+
+    receiver = EventReceiver().start()
+    try:
+        receiver.subscribe(pismo_sandbox.admin)
+        yield receiver
+    finally:
+        receiver.close()

@@ -31,7 +31,7 @@ class SettingsRepository:
         return values if values is not None else self._read_all()
 
     def _read_all(self) -> dict[str, str]:
-        return {key: value for key, value in self.store.db.conn.execute("SELECT key, value FROM settings")}
+        return dict(self.store.db.conn.execute("SELECT key, value FROM settings"))
 
     def _refresh(self) -> None:
         if getattr(self._pinned, "values", None) is not None:
@@ -43,6 +43,10 @@ class SettingsRepository:
 
     def get_many(self, prefix: str) -> dict[str, str]:
         return {k: v for k, v in self._values().items() if k.startswith(prefix)}
+
+    def generation(self) -> int:
+        """The state generation: bumped by every reset (store.wipe)."""
+        return int(self._values().get(GENERATION, "0"))
 
     def version(self, key: str) -> tuple[str, str]:
         """A counter together with the state generation (bumped by every reset)."""

@@ -53,6 +53,9 @@ class SandboxServer(GunicornApp):
         from pismo_sandbox.contract.operations import load_contract  # built once already, before the fork
 
         self.sandbox_config = config
+        # what subscriptions made before binding call the sandbox when it is asked for a free port
+        self.free_port_base = f"http://{_reachable(host)}:0" \
+            if port == 0 and (config.subscribe or config.state_file) else None
         super().__init__({
             **served_options(host, port, workers, threads),
             **header_options(load_contract().documents.values()),
@@ -66,6 +69,9 @@ class SandboxServer(GunicornApp):
         """Once gunicorn has bound its socket: the URL actually served on (the real port when
         asked for port 0), as one line on stdout, for whoever started the sandbox."""
         url = served_url(arbiter)
+        if self.free_port_base and self.sandbox_config.db_path != ":memory:":
+            from pismo_sandbox.domains.deliveries.wiring import served_at
+            served_at(self.sandbox_config, self.free_port_base, url)
         print(url, flush=True)
         print(f"pismo-sandbox listening on {url} (database: {self.sandbox_config.db_path})",
               file=sys.stderr, flush=True)
@@ -95,6 +101,12 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
         workers = 1
     from pismo_sandbox.app import build_services
     from pismo_sandbox.faults.files import read_rules
+    from pismo_sandbox.gateway import origin
+
+    warning = origin.exposure_warning(host, config.admin_token)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    config = origin.with_bound_host(config, host)  # requests naming the bound address are served
 
     logs.configure(config.log_level, config.log_format)  # the workers inherit it at the fork
 
@@ -107,7 +119,8 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     if config.state_file:
         from pismo_sandbox.state import apply_state, read_state
 
-        applied = apply_state(sandbox, read_state(config.state_file), config.state_file)
+        applied = apply_state(sandbox, read_state(config.state_file), config.state_file,
+                              public_base=f"http://{_reachable(host)}:{port}")
         print(f"pismo-sandbox: state file {config.state_file}: {applied.summary()}",
               file=sys.stderr, flush=True)
     from pismo_sandbox.domains.deliveries.wiring import prepare

@@ -1,6 +1,7 @@
 """The service container: one object holding the store, clock, ids, keys and domain services.
 
-create_app builds it; views reach it through ``services()``; tests can build one without Flask.
+create_app builds it; operation handlers reach it as ``ctx.sandbox``, the dashboard through ``services()``;
+tests can build one without Flask.
 """
 
 from __future__ import annotations

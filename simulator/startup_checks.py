@@ -21,6 +21,7 @@ import socket
 import sqlite3
 
 from pismo_sandbox.config import ENV_PREFIX, Config
+from pismo_sandbox.crypto import KEY_BYTES, damaged_key_file
 
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database file
 LOG_FORMATS = ("text", "json")
@@ -91,9 +92,8 @@ def check_database(path: str, *, must_exist: bool = False, option: str = "--db")
             raise StartupError(f"{where} cannot be read as a SQLite database ({error}); point --db"
                                " at a sandbox database or at a new file") from None
     key_file = path + ".key"
-    if os.path.isfile(key_file) and os.path.getsize(key_file) != 32:
-        raise StartupError(f"{key_file}: the key file beside the database must hold 32 bytes; restore it, "
-                           f"or set {ENV_PREFIX}MASTER_KEY to the key the database was made with")
+    if os.path.isfile(key_file) and os.path.getsize(key_file) != KEY_BYTES:
+        raise StartupError(damaged_key_file(key_file, os.path.getsize(key_file)))
 
 
 def check_port(host: str, port: int) -> None:

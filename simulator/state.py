@@ -1,8 +1,10 @@
 """State files (``pismo-sandbox serve --state FILE``): the tenants, accounts, server keys,
-provider credentials, bank accounts and bank-slip providers a team's environment boots with.
+provider credentials, bank accounts, bank-slip providers and event subscriptions a team's
+environment boots with.
 
 The format is the drills' ``setup.tenants`` (scenarios/README.md) with fixed ids, plus server
-keys and bank accounts; docs/python-api.md describes it. Applying a file is idempotent: what
+keys, bank accounts and a ``subscriptions`` list (as POST /_sandbox/subscriptions takes them);
+docs/python-api.md describes it. Applying a file is idempotent: what
 already matches is left alone, so it can run on every start against a database that has been
 used since (it never deletes anything the file does not name).
 """
@@ -50,8 +52,22 @@ class StateTenantSchema(TenantSchema):
             raise ValidationError("give server_key and server_secret together (or neither)", "server_key")
 
 
+class SubscriptionFilterSchema(Strict):
+    domain = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    event_type = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    tenant_id = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+
+
+class StateSubscriptionSchema(Strict):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    format = fields.String(load_default="pismo", validate=validate.OneOf(("pismo", "sns", "pubsub")))
+    filter = fields.Nested(SubscriptionFilterSchema, load_default=dict)
+    secret = fields.String(load_default=None, validate=validate.Length(min=8, max=200))
+
+
 class StateSchema(Strict):
-    tenants = fields.List(fields.Nested(StateTenantSchema), required=True)
+    tenants = fields.List(fields.Nested(StateTenantSchema), load_default=list)
+    subscriptions = fields.List(fields.Nested(StateSubscriptionSchema), load_default=list)
 
 
 @dataclass
@@ -63,6 +79,7 @@ class Applied:
     credentials: int = 0
     bank_accounts: int = 0
     providers: int = 0
+    subscriptions: int = 0
     unchanged: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -70,7 +87,8 @@ class Applied:
         changed = [f"{n} {what}" for what, n in (("tenant(s)", self.tenants), ("account(s)", self.accounts),
                                                 ("credential(s)", self.credentials),
                                                 ("bank account(s)", self.bank_accounts),
-                                                ("bank-slip provider(s)", self.providers)) if n]
+                                                ("bank-slip provider(s)", self.providers),
+                                                ("subscription(s)", self.subscriptions)) if n]
         return (", ".join(changed) + " created or updated") if changed else "nothing to change"
 
 
@@ -85,7 +103,7 @@ def read_state(path: str, text: str | None = None) -> dict:
     problems: list[tuple[tuple, str]] = []
     loaded = None
     if not isinstance(data, dict):
-        problems.append(((), "a state file is a mapping with a list of tenants"))
+        problems.append(((), "a state file is a mapping with a list of tenants (and of subscriptions)"))
     else:
         try:
             loaded = StateSchema().load(data)
@@ -125,14 +143,16 @@ def _semantic_problems(state: dict) -> list[tuple[tuple, str]]:
     return problems
 
 
-def apply_state(services, state: dict, path: str = NAME) -> Applied:
-    """Make the sandbox hold ``state`` (services: pismo_sandbox.services.Services)."""
+def apply_state(services, state: dict, path: str = NAME, public_base: str = "http://127.0.0.1") -> Applied:
+    """Make the sandbox hold ``state`` (services: pismo_sandbox.services.Services); public_base is
+    where receivers reach the sandbox (an SNS SubscribeURL)."""
     from pismo_sandbox.domains.bank_accounts.schemas import RegisterBrazilAccount
     from pismo_sandbox.domains.bank_accounts.service import BRAZIL, checked_scheme
     from pismo_sandbox.domains.credentials.schemas import UpsertCredential
     from pismo_sandbox.errors import SandboxError
     from pismo_sandbox.tokens import Principal
 
+    _check_receivers(services, state["subscriptions"], path)
     applied = Applied()
     for i, tenant in enumerate(state["tenants"]):
         tenant_id = tenant["tenant_id"]
@@ -192,4 +212,44 @@ def apply_state(services, state: dict, path: str = NAME) -> Applied:
         except SandboxError as error:
             raise StateFileError(path, [Problem(path, None, None, where,
                                                 f"{error.code}: {error.details or error.message}")]) from None
+    _apply_subscriptions(services, state["subscriptions"], path, public_base, applied)
     return applied
+
+
+def _subscription_key(url: str, fmt: str, filter_: dict) -> tuple:
+    return url, fmt, tuple(sorted((k, v) for k, v in (filter_ or {}).items() if v is not None))
+
+
+def _check_receivers(services, wanted: list[dict], path: str) -> None:
+    """Refuse, before anything is written, a receiver the sandbox would not push to."""
+    from pismo_sandbox.domains.deliveries.service import url_problem
+
+    problems = [Problem(path, None, None, f"subscriptions[{i}].url", problem)
+                for i, subscription in enumerate(wanted)
+                for problem in [url_problem(subscription["url"], services.deliveries.allowed_hosts)] if problem]
+    if problems:
+        raise StateFileError(path, problems)
+
+
+def _apply_subscriptions(services, wanted: list[dict], path: str, public_base: str, applied: Applied) -> None:
+    """Subscribe each receiver the sandbox does not push to yet: one with the same url, format and
+    filter is left alone (its secret is the one it was made with), as ``serve --subscribe`` does."""
+    from pismo_sandbox.errors import SandboxError
+
+    existing = {_subscription_key(s["url"], s["format"], s["filter"]) for s in services.deliveries.list()}
+    for i, subscription in enumerate(wanted):
+        key = _subscription_key(subscription["url"], subscription["format"], subscription["filter"])
+        if key in existing:
+            applied.unchanged += 1
+            continue
+        body = {"url": subscription["url"], "format": subscription["format"],
+                "filter": {k: v for k, v in subscription["filter"].items() if v is not None}}
+        if subscription["secret"]:
+            body["secret"] = subscription["secret"]
+        try:
+            services.deliveries.subscribe(body, public_base)
+        except SandboxError as error:
+            raise StateFileError(path, [Problem(path, None, None, f"subscriptions[{i}]",
+                                                f"{error.code}: {error.details or error.message}")]) from None
+        existing.add(key)
+        applied.subscriptions += 1

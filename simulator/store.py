@@ -10,19 +10,29 @@ so two workers never interleave a read and a write of the same rows.
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import logging
 import os
 import sqlite3
 import threading
+import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import sqlite_utils
 from sqlite_utils.utils import dedupe_keys
 
 from pismo_sandbox.config import SYNCHRONOUS_LEVELS
+from pismo_sandbox.file_lock import FileLock
 
 BUSY_TIMEOUT_MS = 15_000
+# How long a writer waits for the writer lock by default (Config.write_lock_timeout_seconds).
+WRITE_LOCK_TIMEOUT_S = 10.0
+
+log = logging.getLogger("pismo_sandbox")
+
+
+class WriterLockTimeout(Exception):
+    """The writer lock could not be had in time (another writer is stuck or stopped)."""
 
 # Append-only: each entry runs once per database, in order, inside one transaction.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -344,7 +354,8 @@ class Store:
     """Owns the SQLite file (or a shared in-memory database for ``:memory:``)."""
 
     def __init__(self, path: str, synchronous: str = "OFF",
-                 migrations: list[tuple[str, str]] | None = None):
+                 migrations: list[tuple[str, str]] | None = None,
+                 lock_timeout: float = WRITE_LOCK_TIMEOUT_S):
         if synchronous.upper() not in SYNCHRONOUS_LEVELS:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
                              f" not {synchronous!r}")
@@ -358,7 +369,9 @@ class Store:
         self._anchor: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._thread_writer = threading.Lock()
-        self._lock_fd: int | None = None  # opened lazily: never inherited across a fork
+        self._file_lock: FileLock | None = None  # opened lazily: never inherited across a fork
+        self._file_lock_pid = 0
+        self.lock_timeout = lock_timeout
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -389,9 +402,9 @@ class Store:
         if db is not None:
             db.conn.close()
             self._local.db = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._file_lock is not None:
+            self._file_lock.close()
+            self._file_lock = None
 
     # -- transactions ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -422,24 +435,61 @@ class Store:
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:
-        """Queue writers on a lock before SQLite sees them.
+        """Queue writers on a lock before SQLite sees them, for at most ``lock_timeout`` seconds.
 
         SQLite's busy handler waits for a locked database by sleeping in growing steps (up to
         100 ms), which turns contention between workers into long tails. Writers here wait on a
-        thread lock and an flock on "<db>.lock" instead, and wake as soon as it is free; the
-        busy timeout remains for anything else that writes to the file.
+        thread lock and an flock on "<db>.lock" instead (file_lock.FileLock: taken the moment it
+        is free, waited for at most the bound), and the busy timeout remains for anything else that writes to the file. A writer that cannot
+        have the lock in time raises WriterLockTimeout (the gateway answers 503/504) and logs who
+        holds it (the kernel's table of locks names the process). A holder that kept the lock longer
+        than the bound logs that too, once it lets go (a stopped worker, when it resumes).
         """
-        with self._thread_writer:
+        if not self._thread_writer.acquire(timeout=self.lock_timeout):
+            self._stalled("a thread of this process")
+        try:
             if self.memory:
                 yield
                 return
-            if self._lock_fd is None:
-                self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            lock = self._process_lock()
+            if not lock.acquire(self.lock_timeout):
+                self._stalled(self._holder())
+            taken = time.monotonic()
             try:
                 yield
             finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                lock.release()
+                held = time.monotonic() - taken
+                if held > self.lock_timeout:
+                    log.warning("process %d held the writer lock of %s for %.1f s (over the %.1f s"
+                                " bound: was it stopped?)", os.getpid(), self.path, held, self.lock_timeout)
+        finally:
+            self._thread_writer.release()
+
+    def _process_lock(self) -> FileLock:
+        if self._file_lock is None or self._file_lock_pid != os.getpid():
+            self._file_lock = FileLock(self.path + ".lock")
+            self._file_lock_pid = os.getpid()
+        return self._file_lock
+
+    def _holder(self) -> str:
+        """Who holds the lock, from the kernel's table of locks (Linux), else "another process"."""
+        try:
+            st = os.fstat(self._file_lock.fd)
+            inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+            with open("/proc/locks") as table:  # "1: FLOCK  ADVISORY  WRITE <pid> <dev:inode> 0 EOF"
+                for line in table:
+                    fields = line.split()
+                    if "->" not in fields and fields[1:2] == ["FLOCK"] and fields[5:6] == [inode]:
+                        return f"process {fields[4]}"
+        except OSError:
+            pass
+        return "another process"
+
+    def _stalled(self, holder: str):
+        log.error("writer lock of %s not free after %.1f s: held by %s, which has stalled"
+                  " (stopped or stuck); answering 503", self.path, self.lock_timeout, holder)
+        raise WriterLockTimeout(f"the writer lock of {self.path} was not free within {self.lock_timeout:g} s")
 
     # -- schema ------------------------------------------------------------------------------
     def migrate(self) -> list[str]:

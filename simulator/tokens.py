@@ -1,4 +1,10 @@
-"""Account tokens: signed JWTs like Pismo Passport's, checked against the sandbox clock."""
+"""Account tokens: signed JWTs like Pismo Passport's, checked against the sandbox clock.
+
+Every time claim (``exp``, ``nbf``) is judged on the sandbox clock, never on wall time. A token
+also names the state generation it was issued in (``sandbox_generation``; every reset starts a
+new one), so a token issued before a reset is refused for good, even when the same tenant and
+account ids are created again.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 import jwt
 
@@ -15,6 +22,7 @@ from pismo_sandbox.ids import Ids
 
 ISSUER = "Passport"
 ALGORITHMS = ("HS256", "HS512")
+GENERATION_CLAIM = "sandbox_generation"
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ class Tokens:
     CACHE_SIZE = 10_000
 
     def __init__(self, secret: bytes, clock: Clock, ids: Ids, *, ttl_seconds: int = 600,
-                 algorithm: str = "HS512"):
+                 algorithm: str = "HS512", generation: Callable[[], int] = lambda: 0):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"token algorithm must be one of {ALGORITHMS}")
         self._secret = secret
@@ -45,7 +53,8 @@ class Tokens:
         self.ids = ids
         self.ttl_seconds = ttl_seconds
         self.algorithm = algorithm
-        self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
+        self.generation = generation  # the current state generation (bumped by every reset)
+        self._verified: OrderedDict[str, tuple[Principal, _Times]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def issue(self, tenant_id: str, account_id: int | None = None,
@@ -60,6 +69,7 @@ class Tokens:
             "exp": int(expires.timestamp()),
             "tenant_id": tenant_id,
             "roles": roles or ["account-server"],
+            GENERATION_CLAIM: self.generation(),
         }
         if account_id is not None:
             claims["account_id"] = account_id
@@ -68,34 +78,40 @@ class Tokens:
         return IssuedToken(token, expires, ttl)
 
     def verify(self, token: str) -> Principal:
-        """Check signature, algorithm, issuer and expiry (on the sandbox clock).
+        """Check signature, algorithm, issuer, generation, expiry and not-before (on the
+        sandbox clock).
 
-        A token whose signature was checked once is remembered (bounded LRU); only its expiry is
-        re-checked, because the sandbox clock moves.
+        A token whose signature was checked once is remembered (bounded LRU); its generation and
+        times are re-checked on every use, because resets happen and the sandbox clock moves.
         """
         cached = self._verified.get(token)
         if cached is not None:
-            principal, expires = cached
-            self._check_expiry(expires)
+            principal, times = cached
+            self._check_current(times)
             return principal
-        principal, expires = self._verify_signed(token)
-        self._check_expiry(expires)
+        principal, times = self._verify_signed(token)
+        self._check_current(times)
         with self._cache_lock:
-            self._verified[token] = (principal, expires)
+            self._verified[token] = (principal, times)
             if len(self._verified) > self.CACHE_SIZE:
                 self._verified.popitem(last=False)
         return principal
 
-    def _check_expiry(self, expires: int) -> None:
-        if expires <= self.clock.now().timestamp():
+    def _check_current(self, times: "_Times") -> None:
+        if times.generation != self.generation():
+            raise Unauthorized(details="token was issued before the sandbox was last reset")
+        now = self.clock.now().timestamp()
+        if times.expires <= now:
             raise Unauthorized(details="token has expired")
+        if times.not_before is not None and times.not_before > now:
+            raise Unauthorized(details="token is not valid yet (nbf is after the sandbox clock)")
 
-    def _verify_signed(self, token: str) -> tuple[Principal, int]:
+    def _verify_signed(self, token: str) -> tuple[Principal, "_Times"]:
         try:
-            claims = jwt.decode(
+            claims = jwt.decode(  # time claims are checked on the sandbox clock, not here
                 token, self._secret, algorithms=list(ALGORITHMS), issuer=ISSUER,
                 options={"require": ["iss", "sub", "iat", "exp"], "verify_exp": False,
-                         "verify_iat": False})
+                         "verify_iat": False, "verify_nbf": False})
         except jwt.InvalidAlgorithmError:
             raise Unauthorized(details="token algorithm is not accepted") from None
         except jwt.InvalidSignatureError:
@@ -108,10 +124,26 @@ class Tokens:
             raise Unauthorized(details="token is malformed") from None
         if not isinstance(claims.get("exp"), int):
             raise Unauthorized(details="token has no integer expiry")
+        not_before = claims.get("nbf")
+        if not_before is not None and (not isinstance(not_before, (int, float)) or isinstance(not_before, bool)):
+            raise Unauthorized(details="token nbf is not a number")
+        generation = claims.get(GENERATION_CLAIM)
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise Unauthorized(details="token carries no sandbox generation (issued by an older sandbox?)")
         tenant = claims.get("tenant_id")
         if not isinstance(tenant, str) or not tenant:
             raise Unauthorized(details="token carries no tenant")
         account = claims.get("account_id")
         if account is not None and (not isinstance(account, int) or isinstance(account, bool)):
             raise Unauthorized(details="token account_id is not an integer")
-        return Principal(tenant_id=tenant, account_id=account, subject=str(claims["sub"])), claims["exp"]
+        return (Principal(tenant_id=tenant, account_id=account, subject=str(claims["sub"])),
+                _Times(claims["exp"], not_before, generation))
+
+
+@dataclass(frozen=True)
+class _Times:
+    """What is re-checked on every use of a verified token."""
+
+    expires: int
+    not_before: float | None
+    generation: int

@@ -14,7 +14,8 @@ import copy
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jsonschema_rs
 

@@ -1,21 +1,53 @@
 """Shared fixtures: an app on a temporary database, a client, and helpers that set up tenants,
-accounts and tokens through the admin API the way a user would."""
+accounts and tokens through the admin API the way a user would.
+
+Building an app costs a few hundred milliseconds (mostly compiling its URL map); wiping its state
+costs a few. So a test that asks for `app` (or `client`, `sandbox`, `tenant`) with the default
+configuration gets one app per test process, reset before the test: the same clean sandbox a new
+app would give. A test that overrides `config` still gets an app of its own.
+
+Likewise `served_sandbox` is one served sandbox (gunicorn) per test process, reset before each
+test; `serve` starts a server of the test's own.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import pathlib
+import re
 from dataclasses import dataclass, field
 
 import pytest
+import requests
 
 from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
 from pismo_sandbox.launcher import Sandbox as Launched
 from pismo_sandbox.launcher import SandboxStartError
 from pismo_sandbox.launcher import free_port  # noqa: F401  (the one helper; test modules import it from here too)
+from pismo_sandbox.services import EXTENSION
+
+DEFAULT_CONFIG = Config()
+
+
+@pytest.fixture(scope="session")
+def shared_db_path(tmp_path_factory) -> str:
+    """The database of the app this test process shares between tests."""
+    return str(tmp_path_factory.mktemp("shared") / "sandbox.db")
+
+
+@pytest.fixture(scope="session")
+def shared_app(shared_db_path):
+    """One app with the default configuration per test process; `app` resets it before each test."""
+    return create_app(Config(db_path=shared_db_path))
 
 
 @pytest.fixture
-def db_path(tmp_path) -> str:
+def db_path(request, tmp_path) -> str:
+    """The test's database: the shared app's when the test uses an app, else a fresh path."""
+    if "app" in request.fixturenames:
+        return request.getfixturevalue("shared_db_path")
     return str(tmp_path / "sandbox.db")
 
 
@@ -24,9 +56,30 @@ def config(db_path) -> Config:
     return Config(db_path=db_path)
 
 
+def _uses_defaults(config: Config) -> bool:
+    return dataclasses.replace(config, db_path=DEFAULT_CONFIG.db_path) == DEFAULT_CONFIG
+
+
 @pytest.fixture
-def app(config):
-    return create_app(config)
+def app(request, config):
+    """An app on a clean sandbox. With the default configuration it is the shared app, reset here
+    and given back its views, settings and extensions afterwards (tests may replace a view);
+    otherwise an app of the test's own."""
+    if config.db_path != request.getfixturevalue("shared_db_path") or not _uses_defaults(config):
+        own = create_app(config)
+        own.extensions[EXTENSION].reset()  # a clean sandbox even on a database used before
+        yield own
+        own.extensions[EXTENSION].close()
+        return
+    shared = request.getfixturevalue("shared_app")
+    services = shared.extensions[EXTENSION]
+    services.reset()
+    saved = [(shared.view_functions, dict(shared.view_functions)), (shared.config, dict(shared.config)),
+             (shared.extensions, dict(shared.extensions)), (vars(services), dict(vars(services)))]
+    yield shared
+    for current, before in saved:
+        current.clear()
+        current.update(before)
 
 
 @pytest.fixture
@@ -120,6 +173,12 @@ class ServedSandbox(Launched):
             raise RuntimeError(str(error)) from None
         return self
 
+    def reset(self) -> "ServedSandbox":
+        """Wipe its state (POST /_sandbox/reset), as a fresh server would start."""
+        response = requests.post(self.url + "/_sandbox/reset", json={}, timeout=30)
+        assert response.status_code == 200, response.text
+        return self
+
 
 @pytest.fixture
 def serve(tmp_path):
@@ -134,3 +193,55 @@ def serve(tmp_path):
     yield _serve
     for server in started:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory):
+    """One served sandbox (gunicorn, two workers) per test process, started on first use."""
+    server = ServedSandbox(str(tmp_path_factory.mktemp("served") / "served.db"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def served_sandbox(shared_server) -> ServedSandbox:
+    """A served sandbox with a clean state: the shared one, reset (started again if a test
+    stopped it). For a server of the test's own (its own database, settings or log), use `serve`."""
+    if shared_server.process is None or shared_server.process.poll() is not None:
+        return shared_server.start()
+    return shared_server.reset()
+
+
+# -- parallel runs (pytest-xdist) -------------------------------------------------------------
+
+_KEPT_TOGETHER = re.compile(r"""scope=["'](?:module|class|package)["']|xdist_group\(["']([\w-]+)["']\)""")
+
+
+@functools.cache
+def _module_group(root: str, module: str) -> str | None:
+    """The work unit a test module must stay in, read from its source: its own path when it
+    defines a fixture shared by its tests (module or class scope), the group's name when it is
+    marked xdist_group("name"); None when its tests can run in any process, one by one."""
+    path = pathlib.Path(root, module)
+    if path.suffix != ".py" or not path.is_file():
+        return module
+    groups = [m.group(1) for m in _KEPT_TOGETHER.finditer(path.read_text(encoding="utf-8"))]
+    if not groups:
+        return None
+    return next((f"group:{name}" for name in groups if name), module)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Spread tests over the processes one by one, but keep a module's tests together where they
+    share a costly fixture (the contract run, a built wheel) and a marked group's tests in one
+    process (the drill sandbox). (xdist's own --dist loadgroup does this from the markers, but it
+    cannot rename test ids on pytest 9, so the grouping is decided here from the sources.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    root = str(config.rootpath)
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _module_group(root, nodeid.split("::", 1)[0]) or nodeid
+
+    return Scheduling(config, log)

@@ -1,7 +1,8 @@
 """The install-from-wheel path, as a new user meets it: the wheel installed with pip into a clean
 virtualenv outside the checkout (pip fetches the dependencies), used from a directory outside
 the checkout: serve on a free port, list and run the shipped drills by name, run a user's pytest
-file that uses the plugin's fixtures, and be told how to get the contract extra."""
+file that uses the plugin's fixtures, be told how to get the contract extra, and (with it) get
+well-formed JUnit from a failing contract run."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def installed(tmp_path_factory) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith(("PISMO_", "PYTEST_"))}
     env["PATH"] = f"{home / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    return {"python": str(python), "cli": str(home / "bin" / "pismo-sandbox"), "cwd": work, "env": env}
+    return {"python": str(python), "cli": str(home / "bin" / "pismo-sandbox"), "cwd": work, "env": env,
+            "wheel": str(wheel)}
 
 
 def run(installed: dict, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -94,3 +96,26 @@ def test_the_contract_command_says_how_to_install_its_extra(installed):
 
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].endswith("pip install 'pismo-sandbox[contract]'")
+
+
+def test_a_failing_contract_run_writes_junit_a_strict_parser_reads(installed):
+    """Last in the module: it adds the contract extra to the virtualenv the hint test needs bare."""
+    import http.server
+    import threading
+    import xml.dom.minidom
+
+    extra = run(installed, installed["python"], "-m", "pip", "install", "--quiet", f"{installed['wheel']}[contract]",
+                timeout=900)
+    assert extra.returncode == 0, extra.stdout + extra.stderr
+    # A target that speaks no Pismo at all: every answer is an HTML error page, no x-cid.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done = run(installed, installed["cli"], "contract", "--base-url", f"http://127.0.0.1:{server.server_port}",
+                   "--spec", "passport", "--examples", "3", "--junit", "report.xml", "-q", timeout=600)
+    finally:
+        server.shutdown()
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = xml.dom.minidom.parse(str(installed["cwd"] / "report.xml"))
+    assert report.getElementsByTagName("failure"), done.stdout

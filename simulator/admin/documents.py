@@ -1,16 +1,13 @@
-"""HTTP views of the served OpenAPI documents (GET /_sandbox/openapi[/{name}]): what the sandbox
+"""Handlers of the served OpenAPI documents (GET /_sandbox/openapi[/{name}]): what the sandbox
 enforces, readable by tools. Documents come from the contract loaded at start-up, so what is
 served is exactly what requests and responses are validated against."""
 
 from __future__ import annotations
 
-from flask import Blueprint
-
 from pismo_sandbox.contracts.bundle import METHODS, SOURCES
 from pismo_sandbox.errors import NotFound
-from pismo_sandbox.services import services
-
-blueprint = Blueprint("admin_documents", __name__, url_prefix="/_sandbox")
+from pismo_sandbox.handlers import Reply, ok, operation
+from pismo_sandbox.request_context import RequestContext
 
 
 def _base_path(document: dict) -> str:
@@ -21,9 +18,9 @@ def _base_path(document: dict) -> str:
     return url.rstrip("/") or "/"
 
 
-@blueprint.get("/openapi")
-def list_documents():
-    documents = services().contract.documents
+@operation("sandbox-list-documents")
+def list_documents(ctx: RequestContext) -> Reply:
+    documents = ctx.sandbox.contract.documents
     items = []
     for source in SOURCES:
         document = documents[source.name]
@@ -36,12 +33,13 @@ def list_documents():
                            for method, operation in item.items()
                            if method in METHODS and isinstance(operation, dict) and "operationId" in operation],
         })
-    return {"items": items}
+    return ok({"items": items})
 
 
-@blueprint.get("/openapi/<name>")
-def get_document(name: str):
-    document = services().contract.documents.get(name)
+@operation("sandbox-get-document")
+def get_document(ctx: RequestContext) -> Reply:
+    name = ctx.path["name"]
+    document = ctx.sandbox.contract.documents.get(name)
     if document is None:
         raise NotFound(details=f"no document is called {name!r}; GET /_sandbox/openapi lists them")
-    return document
+    return ok(document)

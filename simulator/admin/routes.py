@@ -1,97 +1,91 @@
-"""HTTP views of the admin API (contracts/openapi/sandbox-admin.yaml). Thin: parse, call, wrap."""
+"""Handlers of the admin API (contracts/openapi/sandbox-admin.yaml). Thin: parse, call, reply."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
-
 from pismo_sandbox import __version__
-from pismo_sandbox.admin.schemas import account_schema, journal_schema, tenant_schema
+from pismo_sandbox.admin.schemas import account_schema, clock_body, journal_schema, tenant_schema, token_body
 from pismo_sandbox.clock import isoformat, parse_instant
 from pismo_sandbox.errors import NotFound
 from pismo_sandbox.events import EventFilter
-from pismo_sandbox.responses import bodiless
-from pismo_sandbox.services import services
-
-blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
+from pismo_sandbox.handlers import Reply, created, no_content, ok, operation
+from pismo_sandbox.request_context import RequestContext
 
 
-def _body() -> dict:
-    return g.checked.body or {}
+def _body(ctx: RequestContext) -> dict:
+    return ctx.body or {}
 
 
-@blueprint.get("/health")
-def health():
-    sandbox = services()
-    return {"status": "ok", "version": __version__, "database": sandbox.store.path,
-            "now": isoformat(sandbox.clock.now())}
+@operation("sandbox-health")
+def health(ctx: RequestContext) -> Reply:
+    sandbox = ctx.sandbox
+    return ok({"status": "ok", "version": __version__, "database": sandbox.store.path,
+               "now": isoformat(sandbox.clock.now())})
 
 
-@blueprint.post("/reset")
-def reset():
-    return {"reset": True, "now": isoformat(services().reset())}
+@operation("sandbox-reset")
+def reset(ctx: RequestContext) -> Reply:
+    return ok({"reset": True, "now": isoformat(ctx.sandbox.reset())})
 
 
-@blueprint.post("/tenants")
-def create_tenant():
-    sandbox = services()
-    tenant = sandbox.tenancy.create_tenant(_body().get("tenant_id"))
-    created = sandbox.tenancy.get_tenant(tenant.tenant_id)["created_at"]
-    return {"tenant_id": tenant.tenant_id, "server_key": tenant.server_key,
-            "server_secret": tenant.server_secret, "created_at": created}, 201
+@operation("sandbox-create-tenant")
+def create_tenant(ctx: RequestContext) -> Reply:
+    tenancy = ctx.sandbox.tenancy
+    tenant = tenancy.create_tenant(_body(ctx).get("tenant_id"))
+    created_at = tenancy.get_tenant(tenant.tenant_id)["created_at"]
+    return created({"tenant_id": tenant.tenant_id, "server_key": tenant.server_key,
+                    "server_secret": tenant.server_secret, "created_at": created_at})
 
 
-@blueprint.get("/tenants")
-def list_tenants():
-    return {"items": tenant_schema.dump(services().tenancy.list_tenants(), many=True)}
+@operation("sandbox-list-tenants")
+def list_tenants(ctx: RequestContext) -> Reply:
+    return ok({"items": tenant_schema.dump(ctx.sandbox.tenancy.list_tenants(), many=True)})
 
 
-@blueprint.get("/tenants/<tenant_id>")
-def get_tenant(tenant_id: str):
-    sandbox = services()
-    tenant = sandbox.tenancy.get_tenant(tenant_id)
-    tenant = {**tenant, "accounts": len(sandbox.tenancy.list_accounts(tenant_id))}
-    return tenant_schema.dump(tenant)
+@operation("sandbox-get-tenant")
+def get_tenant(ctx: RequestContext) -> Reply:
+    tenancy, tenant_id = ctx.sandbox.tenancy, ctx.path["tenant_id"]
+    tenant = tenancy.get_tenant(tenant_id)
+    tenant = {**tenant, "accounts": len(tenancy.list_accounts(tenant_id))}
+    return ok(tenant_schema.dump(tenant))
 
 
-@blueprint.post("/tenants/<tenant_id>/accounts")
-def create_account(tenant_id: str):
-    body = _body()
-    account = services().tenancy.create_account(tenant_id, body.get("account_id"),
+@operation("sandbox-create-account")
+def create_account(ctx: RequestContext) -> Reply:
+    body = _body(ctx)
+    account = ctx.sandbox.tenancy.create_account(ctx.path["tenant_id"], body.get("account_id"),
                                                  body.get("status", "NORMAL"))
-    return account_schema.dump(account), 201
+    return created(account_schema.dump(account))
 
 
-@blueprint.get("/tenants/<tenant_id>/accounts")
-def list_accounts(tenant_id: str):
-    return {"items": account_schema.dump(services().tenancy.list_accounts(tenant_id), many=True)}
+@operation("sandbox-list-accounts")
+def list_accounts(ctx: RequestContext) -> Reply:
+    return ok({"items": account_schema.dump(ctx.sandbox.tenancy.list_accounts(ctx.path["tenant_id"]),
+                                            many=True)})
 
 
-@blueprint.patch("/tenants/<tenant_id>/accounts/<account_id>")
-def update_account(tenant_id: str, account_id: str):
-    account = services().tenancy.set_account_status(
-        tenant_id, g.checked.path["account_id"], _body()["status"])
-    return account_schema.dump(account)
+@operation("sandbox-update-account")
+def update_account(ctx: RequestContext) -> Reply:
+    account = ctx.sandbox.tenancy.set_account_status(
+        ctx.path["tenant_id"], ctx.path["account_id"], _body(ctx)["status"])
+    return ok(account_schema.dump(account))
 
 
-@blueprint.delete("/tenants/<tenant_id>/accounts/<account_id>")
-def delete_account(tenant_id: str, account_id: str):
-    services().tenancy.delete_account(tenant_id, g.checked.path["account_id"])
-    return bodiless(204)
+@operation("sandbox-delete-account")
+def delete_account(ctx: RequestContext) -> Reply:
+    ctx.sandbox.tenancy.delete_account(ctx.path["tenant_id"], ctx.path["account_id"])
+    return no_content()
 
 
-@blueprint.post("/tokens")
-def create_token():
-    sandbox = services()
-    body = _body()
+@operation("sandbox-create-token")
+def create_token(ctx: RequestContext) -> Reply:
+    sandbox = ctx.sandbox
+    body = _body(ctx)
     tenant_id, account_id = body["tenant_id"], _integer(body.get("account_id"))
     sandbox.tenancy.get_tenant(tenant_id)
     if account_id is not None:
         sandbox.tenancy.get_account(tenant_id, account_id)
     issued = sandbox.tokens.issue(tenant_id, account_id, _integer(body.get("ttl_seconds")))
-    out = {"token": issued.token, "expires_at": isoformat(issued.expires_at), "tenant_id": tenant_id}
-    if account_id is not None:
-        out["account_id"] = account_id
-    return out, 201
+    return created(token_body(issued, tenant_id, account_id))
 
 
 def _integer(value):
@@ -100,76 +94,73 @@ def _integer(value):
     return int(value) if isinstance(value, float) else value
 
 
-def _clock_body():
-    clock = services().clock
-    return {"now": isoformat(clock.now()), "frozen": clock.frozen}
+@operation("sandbox-get-clock")
+def get_clock(ctx: RequestContext) -> Reply:
+    return ok(clock_body(ctx.sandbox.clock))
 
 
-@blueprint.get("/clock")
-def get_clock():
-    return _clock_body()
+@operation("sandbox-set-clock")
+def set_clock(ctx: RequestContext) -> Reply:
+    body, clock = _body(ctx), ctx.sandbox.clock
+    clock.change(reset=bool(body.get("reset")),
+                 now=parse_instant(body["now"]) if "now" in body else None,
+                 freeze=body.get("freeze"), advance_seconds=body.get("advance_seconds") or 0)
+    return ok(clock_body(clock))
 
 
-@blueprint.post("/clock")
-def set_clock():
-    body = _body()
-    services().clock.change(reset=bool(body.get("reset")),
-                            now=parse_instant(body["now"]) if "now" in body else None,
-                            freeze=body.get("freeze"), advance_seconds=body.get("advance_seconds") or 0)
-    return _clock_body()
-
-
-@blueprint.get("/events")
-def list_events():
-    q = g.checked.query
-    items = services().events.list(EventFilter(
+@operation("sandbox-list-events")
+def list_events(ctx: RequestContext) -> Reply:
+    q = ctx.query
+    items = ctx.sandbox.events.list(EventFilter(
         org_id=q.get("tenant_id"), event_type=q.get("type"), domain=q.get("domain"),
         cid=q.get("cid"), after=q.get("after"), limit=q.get("limit", 100)))
-    return {"items": items}
+    return ok({"items": items})
 
 
-@blueprint.get("/journal")
-def list_journal():
-    q = g.checked.query
-    rows = services().journal.recent(q.get("limit", 50), q.get("tenant_id"), q.get("cid"),
-                                     q.get("operation_id"), q.get("after"))
-    return {"items": journal_schema.dump(rows, many=True)}
+@operation("sandbox-list-journal")
+def list_journal(ctx: RequestContext) -> Reply:
+    q = ctx.query
+    rows = ctx.sandbox.journal.recent(q.get("limit", 50), q.get("tenant_id"), q.get("cid"),
+                                      q.get("operation_id"), q.get("after"))
+    return ok({"items": journal_schema.dump(rows, many=True)})
 
 
-@blueprint.get("/credentials")
-def list_credentials():
-    sandbox = services()
-    tenant_id = g.checked.query["tenant_id"]
+@operation("sandbox-list-credentials")
+def list_credentials(ctx: RequestContext) -> Reply:
+    sandbox = ctx.sandbox
+    tenant_id = ctx.query["tenant_id"]
     sandbox.tenancy.get_tenant(tenant_id)
-    return {"items": sandbox.credentials.list_public(tenant_id)}
+    return ok({"items": sandbox.credentials.list_public(tenant_id)})
 
 
-@blueprint.post("/faults")
-def create_fault():
-    return services().faults.add(g.checked.body), 201
+@operation("sandbox-create-fault")
+def create_fault(ctx: RequestContext) -> Reply:
+    return created(ctx.sandbox.faults.add(ctx.body))
 
 
-@blueprint.get("/faults")
-def list_faults():
-    return {"items": services().faults.list()}
+@operation("sandbox-list-faults")
+def list_faults(ctx: RequestContext) -> Reply:
+    return ok({"items": ctx.sandbox.faults.list()})
 
 
-@blueprint.delete("/faults")
-def clear_faults():
-    services().faults.clear()
-    return bodiless(204)
+@operation("sandbox-clear-faults")
+def clear_faults(ctx: RequestContext) -> Reply:
+    ctx.sandbox.faults.clear()
+    return no_content()
 
 
-@blueprint.get("/faults/<fault_id>")
-def get_fault(fault_id: str):
-    rule = services().faults.get(fault_id)
+@operation("sandbox-get-fault")
+def get_fault(ctx: RequestContext) -> Reply:
+    fault_id = ctx.path["fault_id"]
+    rule = ctx.sandbox.faults.get(fault_id)
     if rule is None:
         raise NotFound(details=f"fault rule {fault_id} does not exist")
-    return rule
+    return ok(rule)
 
 
-@blueprint.delete("/faults/<fault_id>")
-def delete_fault(fault_id: str):
-    if not services().faults.delete(fault_id):
+@operation("sandbox-delete-fault")
+def delete_fault(ctx: RequestContext) -> Reply:
+    fault_id = ctx.path["fault_id"]
+    if not ctx.sandbox.faults.delete(fault_id):
         raise NotFound(details=f"fault rule {fault_id} does not exist")
-    return bodiless(204)
+    return no_content()

@@ -1,8 +1,16 @@
-"""Admin API bodies: marshmallow schemas that shape what the control plane returns."""
+"""Admin API bodies: the marshmallow schemas and small functions that shape what the control plane returns."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from marshmallow import Schema, fields
+
+from pismo_sandbox.clock import isoformat
+
+if TYPE_CHECKING:
+    from pismo_sandbox.clock import VirtualClock
+    from pismo_sandbox.tokens import IssuedToken
 
 
 class TenantSchema(Schema):
@@ -43,3 +51,16 @@ class JournalEntrySchema(Schema):
 tenant_schema = TenantSchema()
 account_schema = AccountSchema()
 journal_schema = JournalEntrySchema()
+
+
+def clock_body(clock: "VirtualClock") -> dict:
+    """The sandbox clock as GET and POST /_sandbox/clock answer it."""
+    return {"now": isoformat(clock.now()), "frozen": clock.frozen}
+
+
+def token_body(issued: "IssuedToken", tenant_id: str, account_id: int | None) -> dict:
+    """The 201 body of POST /_sandbox/tokens."""
+    out = {"token": issued.token, "expires_at": isoformat(issued.expires_at), "tenant_id": tenant_id}
+    if account_id is not None:
+        out["account_id"] = account_id
+    return out

@@ -1,4 +1,5 @@
-"""The dashboard's write side: the clock presets, an account's status, fault rules. Each goes
+"""The dashboard's write side: the clock presets, an account's status, fault rules (of requests
+and of deliveries). Each goes
 through the same service the admin API uses, so it is checked by the same rules (no Flask here)."""
 
 from __future__ import annotations
@@ -76,3 +77,7 @@ def add_fault(services: Services, rule) -> dict:
 def delete_fault(services: Services, fault_id: str) -> None:
     if not services.faults.delete(fault_id):
         raise NotFound(details=f"fault rule {fault_id} does not exist")
+
+
+def delete_delivery_fault(services: Services, fault_id: str) -> None:
+    services.deliveries.delete_rule(fault_id)  # DeliveryFaultNotFound (404) when there is none

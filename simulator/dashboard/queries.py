@@ -17,6 +17,7 @@ from pismo_sandbox.tokens import Principal
 PAYMENT_STATUSES = STATUSES
 ROWS = 200               # rows a table shows (newest first)
 EVENTS_SCANNED = 10_000  # the event log lists oldest first: read this many, show the newest ROWS
+DELIVERIES_SCANNED = 2_000  # the newest deliveries looked at for the events a page shows
 # What a credential row shows: never the key, nor anything derived from it.
 CREDENTIAL_FIELDS = ("provider", "type", "client_id", "version", "token_expires_at", "created_at",
                      "updated_at")
@@ -126,6 +127,23 @@ def events(services: Services, query: EventQuery) -> list[dict]:
         org_id=query.tenant_id, cid=query.cid, event_type=query.event_type, domain=query.domain,
         limit=EVENTS_SCANNED))
     return list(reversed(listed[-ROWS:]))
+
+
+def deliveries(services: Services, query: EventQuery) -> dict:
+    """Every subscription, and the deliveries (each with every attempt) of the events the events
+    table shows: newest event first, an event's deliveries in the order they were made."""
+    shown = events(services, query)
+    position = {event["event_id"]: i for i, event in enumerate(shown)}
+    recent = services.deliveries.deliveries(limit=DELIVERIES_SCANNED, newest=True)
+    rows = [{**delivery, "event": shown[position[delivery["event_id"]]]}
+            for delivery in reversed(recent) if delivery["event_id"] in position]
+    rows.sort(key=lambda delivery: position[delivery["event_id"]])
+    return {"subscriptions": services.deliveries.list(), "deliveries": rows[:ROWS]}
+
+
+def delivery_faults(services: Services) -> list[dict]:
+    """Delivery fault rules in matching order, with their counters."""
+    return services.deliveries.rules()
 
 
 def faults(services: Services) -> list[dict]:

@@ -9,12 +9,13 @@ first, and nothing here answers that question.
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, g, jsonify, make_response, redirect, render_template,
+from flask import (Blueprint, Response, jsonify, make_response, redirect, render_template,
                    request, url_for)
 
 from pismo_sandbox.dashboard import access, actions, presentation, queries
 from pismo_sandbox.domains.tenancy.service import ACCOUNT_STATUSES
 from pismo_sandbox.errors import SandboxError, Unauthorized, error_response
+from pismo_sandbox.request_context import current
 from pismo_sandbox.services import services
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/_sandbox/ui",
@@ -42,7 +43,7 @@ class AdminTokenRequired(Unauthorized):
 
 @blueprint.before_request
 def _gate():
-    g.unjournaled = True
+    current().unjournaled = True
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     admin_token = services().config.admin_token
@@ -67,7 +68,7 @@ def _wants_page() -> bool:
 @blueprint.errorhandler(SandboxError)
 def _error(error: SandboxError):
     """A page that cannot be shown says why on a page; live fragments and actions answer JSON."""
-    g.error = error
+    current().error = error
     if _wants_page():
         return render_template("dashboard/error.html", error=error), error.status
     return error_response(error)
@@ -165,7 +166,18 @@ SECTIONS = {
     "events": ("dashboard/_events.html",
                lambda s, args: {"events": queries.events(s, _event_query(args))}),
     "faults": ("dashboard/_faults.html", lambda s, args: {"faults": queries.faults(s)}),
+    "deliveries": ("dashboard/_deliveries.html",
+                   lambda s, args: queries.deliveries(s, _event_query(args))),
+    "delivery_faults": ("dashboard/_delivery_faults.html",
+                        lambda s, args: {"delivery_faults": queries.delivery_faults(s)}),
 }
+
+
+def _also(section: str, args) -> dict:
+    """A second live section of a page: its rows now, and where to poll for them."""
+    partial, gather = SECTIONS[section]
+    return {f"{section}_partial": partial, f"{section}_url": url_for("dashboard.live", section=section, **args),
+            **gather(services(), args)}
 
 
 def _page(template: str, section: str, args=None, **context):
@@ -209,12 +221,13 @@ def journal_page():
 @blueprint.get("/events")
 def events_page():
     return _page("dashboard/events.html", "events",
-                 tenant_ids=queries.tenant_ids(services()))
+                 tenant_ids=queries.tenant_ids(services()), **_also("deliveries", request.args.to_dict()))
 
 
 @blueprint.get("/faults")
 def faults_page():
-    return _page("dashboard/faults.html", "faults", operation_ids=queries.operation_ids(services()))
+    return _page("dashboard/faults.html", "faults", operation_ids=queries.operation_ids(services()),
+                 **_also("delivery_faults", {}))
 
 
 @blueprint.get("/live/<section>")
@@ -249,4 +262,10 @@ def create_fault():
 @blueprint.delete("/actions/faults/<fault_id>")
 def delete_fault(fault_id: str):
     actions.delete_fault(services(), fault_id)
+    return make_response("", 204)
+
+
+@blueprint.delete("/actions/delivery-faults/<fault_id>")
+def delete_delivery_fault(fault_id: str):
+    actions.delete_delivery_fault(services(), fault_id)
     return make_response("", 204)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from pismo_sandbox.drills.errors import DrillError
 from pismo_sandbox.drills.model import ClientRun, DrillResult

@@ -78,12 +78,12 @@ def interpolate(value: Any, context: dict) -> Any:
 def static_context(data: dict) -> dict:
     """The shape of the runtime context (runner.Context.values), for checking references."""
     tenants = data["setup"]["tenants"]
-    context: dict = {name: True for name in BUILTINS}
+    context: dict = dict.fromkeys(BUILTINS, True)
     context["tenants"] = {t["name"]: {"tenant_id": True, "server_key": True, "server_secret": True,
                                       "name": True}
                           for t in tenants}
     context["accounts"] = {a["name"]: {"account_id": True, "tenant_id": True, "token": True, "name": True,
                                        "status": True}
                            for t in tenants for a in t["accounts"]}
-    context["boletos"] = {b["name"]: {f: True for f in BOLETO_FIELDS} for b in data["setup"]["boletos"]}
+    context["boletos"] = {b["name"]: dict.fromkeys(BOLETO_FIELDS, True) for b in data["setup"]["boletos"]}
     return context

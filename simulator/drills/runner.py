@@ -189,7 +189,7 @@ class DrillRunner:
                 consumer.stop()
 
     def _reset(self) -> None:
-        self.admin("POST", "/_sandbox/reset", "resetting the sandbox")
+        self.admin("POST", "/_sandbox/reset", "resetting the sandbox", json={})
         left = (self.admin("GET", "/_sandbox/tenants", "checking the reset")["items"],
                 self.admin("GET", "/_sandbox/faults", "checking the reset")["items"])
         if any(left):
@@ -278,6 +278,8 @@ class DrillRunner:
                   "timeout": request["timeout_seconds"]}
         if request["json"] is not None:
             kwargs["json"] = interpolate(request["json"], context)
+        elif method == "POST" and not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json"  # every POST is JSON (docs/security.md)
         exchange = Exchange(name, method, path)
         started = time.monotonic()
         try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pathlib
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from datetime import date, datetime, UTC
+from typing import Any
+from collections.abc import Iterable
 
 import yaml
 
@@ -86,7 +87,7 @@ def _plain(value: Any) -> Any:
     """YAML timestamps and dates as the ISO strings the admin API takes."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()

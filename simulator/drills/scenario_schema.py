@@ -295,8 +295,8 @@ class InvariantsSchema(Strict):
     retries_reuse_idempotency_key = Toggle(RetriesReuseKeySchema, load_default=None)
     payments_reach_status = Toggle(PaymentsReachStatusSchema, load_default=None)
     retries_bounded = Toggle(RetriesBoundedSchema, load_default=None)
-    faults_fired = Toggle(EmptySchema, load_default=lambda: {})
-    contract_clean = Toggle(EmptySchema, load_default=lambda: {})
+    faults_fired = Toggle(EmptySchema, load_default=dict)
+    contract_clean = Toggle(EmptySchema, load_default=dict)
 
 
 # -- plain assertions (simulator.drills.assertions) --

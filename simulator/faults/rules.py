@@ -147,10 +147,10 @@ class FaultRuleSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # id and counters, when a listed rule is posted back
 
-    match = fields.Nested(MatchSchema, load_default=lambda: {})
+    match = fields.Nested(MatchSchema, load_default=dict)
     action = fields.Nested(ActionSchema, required=True)
     phase = fields.String(load_default="before", validate=validate.OneOf(PHASES))
-    schedule = fields.Nested(ScheduleSchema, load_default=lambda: {})
+    schedule = fields.Nested(ScheduleSchema, load_default=dict)
     description = fields.String(load_default=None, validate=validate.Length(max=500))
 
     @post_load

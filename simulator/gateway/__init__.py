@@ -1,6 +1,7 @@
 """What Pismo's API gateway does in front of every service, as Flask request hooks.
 
-Order on the way in: tracking id, body-size limit, authentication, request validation.
+Order on the way in: tracking id, Host and Origin (every path), body-size limit,
+authentication, JSON-only POST, request validation.
 On the way out: response validation, x-cid, journal. It knows no domain.
 """
 
@@ -9,11 +10,12 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from pismo_sandbox.contract import Operation
 from pismo_sandbox.errors import SandboxError, error_response
-from pismo_sandbox.gateway import auth, faults, header_rules, journal, limits, tracking
+from pismo_sandbox.gateway import auth, busy, faults, header_rules, journal, limits, origin, tracking
+from pismo_sandbox.request_context import begin, current
 from pismo_sandbox.services import Services
 
 log = logging.getLogger("pismo_sandbox")
@@ -21,28 +23,33 @@ log = logging.getLogger("pismo_sandbox")
 
 def install(app: Flask, services: Services) -> None:
     contract = services.contract
+    site = origin.SitePolicy.from_config(services.config)
+    busy.install(app, services)
 
     @app.before_request
     def _on_the_way_in():
-        # The real objects behind Flask's context proxies, looked up once per hook.
-        state, req = g._get_current_object(), request._get_current_object()
-        state.started = time.perf_counter()
+        state = begin(services, time.perf_counter())
+        req = request._get_current_object()  # the real object behind the proxy, looked up once
         services.settings.pin()  # one read of clock state and cache versions per request
         state.cid = tracking.cid_for(req, services.ids)
-        state.principal = None
-        state.verdict = "not_validated"
-        state.detail = None
-        state.fault = None
-        state.operation = None
+        refused = origin.refusal(req, site)
+        if refused is not None:
+            state.verdict = "request_rejected"
+            raise refused
         header_rules.check(req.environ)  # a gateway answer, before any operation (ERRATA S-15)
         rule = req.url_rule.rule if req.url_rule is not None else None
         op: Operation | None = contract.match("GET" if req.method == "HEAD" else req.method, rule)
         state.operation = op
         if op is None:
+            if rule is not None:  # a route the contract does not describe is guarded all the same
+                state.verdict = "request_rejected"
+                origin.require_json(req, None)
+                state.verdict = "not_validated"
             return _options(contract, rule) if req.method == "OPTIONS" and rule else None
         state.verdict = "request_rejected"
         limits.check_body_size(req, op, services.config.max_body_bytes)
         state.principal = auth.authenticate(req, op, services)
+        origin.require_json(req, op)
         state.fault = faults.decide(services, req, op, state.principal)
         if state.fault is not None:
             injected = faults.apply(state.fault, "before", contract, op, req)
@@ -55,9 +62,9 @@ def install(app: Flask, services: Services) -> None:
 
     @app.after_request
     def _on_the_way_out(response):
-        state, req = g._get_current_object(), request._get_current_object()
-        op: Operation | None = state.get("operation")
-        injected = state.get("fault_injected")
+        state, req = current(), request._get_current_object()
+        op: Operation | None = state.operation
+        injected = state.fault_injected or state.gateway_answered
         if op is not None and not injected:
             problems = contract.check_response(op, req, response)
             if problems:
@@ -69,14 +76,14 @@ def install(app: Flask, services: Services) -> None:
                     "SANDBOX_CONTRACT_VIOLATION",
                     "The simulator produced a response its contract does not allow (a simulator bug)",
                     status=500, details=f"{op.operation_id} {response.status_code}: {detail}"))
-        if state.get("fault") is not None and not injected:
+        if state.fault is not None and not injected:
             response = faults.apply(state.fault, "after", contract, op, req, response)
-        if state.get("verdict") == "request_rejected":
-            error = state.get("error")
+        if state.verdict == "request_rejected":
+            error = state.error
             state.detail = (error.details or error.message) if error is not None else None
             if response.status_code == 401:
                 state.verdict = "unauthorized"
-        response.headers["x-cid"] = state.get("cid") or ""
+        response.headers["x-cid"] = state.cid or ""
         journal.record(services, state, req, response)
         return response
 

@@ -12,11 +12,12 @@ import struct
 import time
 from http import HTTPStatus
 
-from flask import Response, g, jsonify
+from flask import Response, jsonify
 
 from pismo_sandbox.contract import ADMIN, Contract, Operation
 from pismo_sandbox.faults.engine import Decision, RequestFacts, delay_for
 from pismo_sandbox.faults.rules import Action, FaultRule, Match, Schedule
+from pismo_sandbox.request_context import current
 
 HEADER = "x-sandbox-fault"
 log = logging.getLogger("pismo_sandbox")
@@ -39,7 +40,7 @@ def apply(decision: Decision, phase: str, contract: Contract, op: Operation, req
     """Carry out the decision at this phase; a Response replaces the real one, None lets it be."""
     if decision.rule.phase != phase:
         return response if phase == "after" else None
-    g.fault_rule = decision.rule_id
+    current().fault_rule = decision.rule_id
     action = decision.rule.action
     if action.type == "delay":
         time.sleep(decision.delay_ms / 1000)  # no transaction is open here: nothing is locked
@@ -72,7 +73,7 @@ def _phrase(status: int) -> str:
 
 def _tagged(response: Response, decision: Decision) -> Response:
     response.headers[HEADER] = decision.rule_id
-    g.fault_injected = True
+    current().fault_injected = True
     return response
 
 

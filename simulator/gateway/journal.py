@@ -10,10 +10,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.jsonio import sorted_compact
-from pismo_sandbox.store import Store
+from pismo_sandbox.store import Store, WriterLockTimeout
 
 access_log = logging.getLogger("pismo_sandbox.access")
-PRUNE_EVERY = 500
+PRUNE_EVERY = 500  # at most: smaller limits prune more often (prune_step)
+
+
+def prune_step(limit: int) -> int:
+    """Rows between two prunes: a tenth of the limit (at least 1, at most PRUNE_EVERY). Each
+    prune keeps exactly the newest ``limit`` rows, so the journal holds at least ``limit`` rows
+    (once that many were written) and at most ``limit + prune_step(limit) - 1``: never more than
+    10% over the limit."""
+    return max(1, min(PRUNE_EVERY, limit // 10))
 
 
 class JournalRepository:
@@ -33,6 +41,7 @@ class JournalRepository:
     def __init__(self, store: Store, limit: int):
         self.store = store
         self.limit = limit
+        self.prune_step = prune_step(limit)
         self._queued: list[dict] = []
         self._queue_lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -47,11 +56,14 @@ class JournalRepository:
                 return
             try:
                 self._write(batch)
-            except BaseException:
+            except BaseException as error:
                 # This request fails; the other rows go back in line for the next flusher
                 # (their threads are still waiting on the flush lock).
                 with self._queue_lock:
                     self._queued[:0] = [row for row in batch if row is not entry]
+                if isinstance(error, WriterLockTimeout):  # the answer stands; only its row is lost
+                    access_log.warning("journal row of %s %s dropped: %s", entry["method"], entry["path"], error)
+                    return
                 raise
 
     def _write(self, batch: list[dict]) -> None:
@@ -63,7 +75,7 @@ class JournalRepository:
                 self._prune_after(db.execute(self.INSERT, entry).lastrowid)
 
     def _prune_after(self, seq: int) -> None:
-        if seq % PRUNE_EVERY == 0:
+        if seq % self.prune_step == 0:
             self.store.write_one("DELETE FROM journal WHERE seq <= ?", [seq - self.limit])
 
     def clear(self) -> None:
@@ -97,7 +109,7 @@ class JournalRepository:
 
 
 def _fingerprint(services, state, request) -> str | None:
-    checked = state.get("checked")
+    checked = state.checked
     if checked is not None:  # validated: the body is already parsed
         body = checked.body
     else:
@@ -119,11 +131,11 @@ def _error_code(response) -> str | None:
 
 
 def record(services, state, request, response) -> None:
-    """Append the journal row and the access-log line for this request (``state`` is the
-    request's ``flask.g``)."""
-    principal = state.get("principal")
-    op = state.get("operation")
-    duration_ms = round((time.perf_counter() - state.get("started", time.perf_counter())) * 1000, 3)
+    """Append the journal row and the access-log line for this request (``state`` is its
+    RequestContext)."""
+    principal = state.principal
+    op = state.operation
+    duration_ms = round((time.perf_counter() - state.started) * 1000, 3)
     headers = request.headers
     entry = {
         "timestamp": isoformat(services.clock.now()),
@@ -133,10 +145,10 @@ def record(services, state, request, response) -> None:
         "status": response.status_code,
         "tenant_id": principal.tenant_id if principal else None,
         "account_id": principal.account_id if principal else None,
-        "cid": state.get("cid"),
-        "verdict": state.get("verdict", "not_validated"),
-        "detail": state.get("detail"),
-        "fault_rule": state.get("fault_rule"),
+        "cid": state.cid,
+        "verdict": state.verdict,
+        "detail": state.detail,
+        "fault_rule": state.fault_rule,
         "duration_ms": duration_ms,
         "idempotency_key": headers.get("x-idempotency-key"),
         # A keyed fingerprint, never the body: drills spot retries of one request under new keys.
@@ -144,7 +156,7 @@ def record(services, state, request, response) -> None:
         "code": _error_code(response),
         "replayed": 1 if response.headers.get("x-idempotency-replayed") == "true" else 0,
     }
-    if not state.get("unjournaled"):  # the dashboard's own pages and polls are not API traffic
+    if not state.unjournaled:  # the dashboard's own pages and polls are not API traffic
         services.journal.append(entry)
     if access_log.isEnabledFor(logging.INFO):
         # The fields again as ``extra``: the JSON log format (pismo_sandbox.logs) writes each.

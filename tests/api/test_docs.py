@@ -52,7 +52,7 @@ def test_readme_use_from_your_tests_runs_as_written(index, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(4))
 def test_python_api_examples_run_as_written(index, tmp_path):
     code = blocks(PYTHON_API.read_text(), "python")[index]
 

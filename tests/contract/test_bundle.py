@@ -145,7 +145,7 @@ def _constrained_parameters(op, document: dict) -> bool:
     for raw in item.get("parameters", []) + item[op.method.lower()].get("parameters", []):
         param = resolve_ref(document, raw)
         schema = resolve_ref(document, param.get("schema", {}))
-        if param.get("required") and param["in"] != "path" or set(schema) - {"type", "description"} \
+        if (param.get("required") and param["in"] != "path") or set(schema) - {"type", "description"} \
                 or schema.get("type", "string") != "string":
             return True
     return False

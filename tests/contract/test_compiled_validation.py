@@ -8,6 +8,7 @@ bodies built from each schema's own field names and arbitrary JSON.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -15,6 +16,7 @@ from flask import Flask, Response, request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
+from werkzeug.routing import Map, Rule
 
 from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.validation import resolve_ref as _resolve
@@ -66,8 +68,13 @@ def _path_for(op) -> str:
 
 
 def _rule_for(op):
-    from werkzeug.routing import Map, Rule
-    return Map([Rule(op.flask_rule, methods=[op.method])]).bind("localhost")
+    return _bound_rule(op.flask_rule, op.method)
+
+
+@functools.cache
+def _bound_rule(flask_rule: str, method: str):
+    """An operation's URL rule, bound: compiled once per operation, not once per example."""
+    return Map([Rule(flask_rule, methods=[method])]).bind("localhost")
 
 
 def _request_verdicts(op, body) -> tuple[bool, bool]:
@@ -75,10 +82,8 @@ def _request_verdicts(op, body) -> tuple[bool, bool]:
     headers = {"Authorization": "Bearer x", "x-idempotency-key": "k"}
     with APP.test_request_context(_path_for(op), method=op.method, data=data,
                                   content_type="application/json", headers=headers):
-        endpoint, args = _rule_for(op).match(_path_for(op), method=op.method)
-        request.view_args = args
-        from werkzeug.routing import Rule
-        request.url_rule = Rule(op.flask_rule, methods=[op.method])
+        request.url_rule, request.view_args = _rule_for(op).match(_path_for(op), method=op.method,
+                                                                  return_rule=True)
         fast = op.compiled.check_request(request) is not None
         core = not op.api.unmarshal_request(FlaskOpenAPIRequest(request)).errors
     return fast, core
@@ -114,9 +119,8 @@ def test_compiled_response_check_never_accepts_what_openapi_core_rejects(op):
         data = b"" if body is None else json.dumps(body).encode()
         response = Response(data, status=status, mimetype="application/json")
         with APP.test_request_context(_path_for(op), method=op.method, headers={"Authorization": "Bearer x"}):
-            from werkzeug.routing import Rule
-            request.url_rule = Rule(op.flask_rule, methods=[op.method])
-            request.view_args = _rule_for(op).match(_path_for(op), method=op.method)[1]
+            request.url_rule, request.view_args = _rule_for(op).match(_path_for(op), method=op.method,
+                                                                      return_rule=True)
             fast = op.compiled.response_conforms(response)
             core = not CONTRACT.core_response_problems(op, request, response)
         assert not (fast and not core), (status, body)

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def served(serve):
-    server = serve(workers=1)
+def served(served_sandbox):
+    server = served_sandbox
     tenant = requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=10).json()
     account = requests.post(f"{server.url}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={},
                             timeout=10).json()
@@ -44,7 +44,7 @@ def test_a_remote_target_without_credentials_is_an_error_not_a_pass(served):
 
 
 def test_the_cli_reads_credentials_from_the_environment_and_writes_junit(served, tmp_path):
-    server, env = served
+    _, env = served
     report = tmp_path / "contract.xml"
     completed = subprocess.run(
         [sys.executable, "-m", "pismo_sandbox", "contract", "--spec", "passport,banking-auth", "--examples", "5",
@@ -55,7 +55,7 @@ def test_the_cli_reads_credentials_from_the_environment_and_writes_junit(served,
 
 
 def test_the_cli_exits_2_when_login_is_refused(served):
-    server, env = served
+    _, env = served
     wrong = {**env, "PISMO_SERVER_SECRET": "not-the-secret"}
     completed = subprocess.run([sys.executable, "-m", "pismo_sandbox", "contract", "--spec", "banking-auth",
                                 "--examples", "5"], env={**os.environ, **wrong}, capture_output=True,

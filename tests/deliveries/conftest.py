@@ -59,7 +59,7 @@ class KillableSandbox:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> "KillableSandbox":
+    def start(self, timeout: float = 60) -> "KillableSandbox":
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(self.port), "--db", self.db_path,
              "--workers", str(self.workers), *self.extra_args],
@@ -69,9 +69,9 @@ class KillableSandbox:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.output()}")
             try:
-                if requests.get(self.url + "/_sandbox/health", timeout=1).status_code == 200:
+                if requests.get(self.url + "/_sandbox/health", timeout=5).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
                 time.sleep(0.1)
         self.kill()
         raise RuntimeError("server did not become healthy in time")

@@ -112,7 +112,7 @@ def test_a_rule_matching_another_subscription_leaves_this_one_alone(client, sand
 
 
 def _fired_pattern(client, sandbox, worker, receiver, seed: int) -> list[int]:
-    client.post("/_sandbox/reset")
+    assert client.post("/_sandbox/reset", json={}).status_code == 200
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
     _fault(client, {"action": {"type": "duplicate"}, "schedule": {"probability": 0.5, "seed": seed}})
@@ -183,7 +183,7 @@ def test_a_fault_file_carries_delivery_rules_next_to_request_rules(tmp_path):
 
 def _uniform_delays(app, client, sandbox, worker, receiver) -> list[float]:
     from pismo_sandbox.clock import parse_instant
-    client.post("/_sandbox/reset")
+    assert client.post("/_sandbox/reset", json={}).status_code == 200
     now = [5_000_000.0]
     app.extensions[EXTENSION].deliveries.wall = lambda: now[0]
     client.post("/_sandbox/subscriptions", json={"url": receiver().url})

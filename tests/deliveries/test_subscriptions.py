@@ -79,7 +79,7 @@ def test_the_backoff_cap_also_bounds_the_first_backoff(client):
 
 def test_reset_removes_subscriptions(client):
     client.post("/_sandbox/subscriptions", json={"url": "http://127.0.0.1:9/"})
-    client.post("/_sandbox/reset")
+    assert client.post("/_sandbox/reset", json={}).status_code == 200
     assert client.get("/_sandbox/subscriptions").json["items"] == []
 
 

@@ -13,6 +13,9 @@ from tests.drills.conftest import NAIVE_CLIENT, SCENARIOS
 
 LOST = str(SCENARIOS / "lost-response-on-pay.yaml")
 
+# The tests of the shared drill sandbox run in one process, so only one is started.
+pytestmark = pytest.mark.xdist_group("drill-sandbox")
+
 
 def test_a_scenario_with_a_typo_stops_before_running_with_exit_2(write_scenario):
     path = write_scenario((SCENARIOS / "lost-response-on-pay.yaml").read_text().replace("advance:", "advence:"))

@@ -13,7 +13,8 @@ from pismo_sandbox.drills.scenario import load_scenario
 
 from tests.drills.conftest import NAIVE_CLIENT, SCENARIOS
 
-pytestmark = pytest.mark.slow
+# The tests of the shared drill sandbox run in one process, so only one is started.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drill-sandbox")]
 
 SHIPPED = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
 CATCH_THE_NAIVE_CLIENT = ["lost-response-on-pay.yaml", "intermittent-504s.yaml", "latency-and-client-timeout.yaml",
@@ -106,7 +107,7 @@ def test_the_client_gets_the_drill_context_in_its_environment(drill_sandbox, wri
     """)
     result = run(drill_sandbox, path)
     assert result.passed, text_report(result)
-    seen = eval(out.read_text())  # noqa: S307 (our own repr)
+    seen = eval(out.read_text())
     assert seen["PISMO_BASE_URL"] == drill_sandbox.url and seen["PISMO_DRILL_TASK"] == "pay-boleto"
     for name in ("PISMO_TENANT_ID", "PISMO_ACCOUNT_ID", "PISMO_TOKEN", "PISMO_SERVER_KEY", "PISMO_SERVER_SECRET",
                  "PISMO_BOLETO_BILL_DIGITABLE_LINE", "PISMO_BOLETOS", "PISMO_DRILL_CONTEXT"):

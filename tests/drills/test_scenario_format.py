@@ -173,5 +173,5 @@ def test_interpolation_keeps_types_and_escapes():
     assert interpolate("n=${n}, line ${boletos.bill.line}", context) == "n=5, line 123"
     assert interpolate({"a": ["${n}"]}, context) == {"a": [5]}
     assert interpolate("$${n} stays", context) == "${n} stays"
-    with pytest.raises(KeyError, match="has no .m. .known: n."):
+    with pytest.raises(KeyError, match=r"has no .m. .known: n."):
         interpolate("${m}", {"n": 1})

@@ -21,7 +21,7 @@ def test_create_tenant_returns_credentials_once(client):
 
 
 def test_tenant_ids_are_generated_when_not_given(client):
-    first = client.post("/_sandbox/tenants").json["tenant_id"]
+    first = client.post("/_sandbox/tenants", json={}).json["tenant_id"]
     second = client.post("/_sandbox/tenants", json={}).json["tenant_id"]
     assert first.startswith("TN-") and second.startswith("TN-") and first != second
 
@@ -134,7 +134,7 @@ def test_events_are_listed_in_the_pismo_envelope_and_filtered(app, client, tenan
 
 
 def test_reset_wipes_state_but_the_sandbox_keeps_serving(client, sandbox, tenant):
-    assert client.post("/_sandbox/reset").json["reset"] is True
+    assert client.post("/_sandbox/reset", json={}).json["reset"] is True
     assert client.get("/_sandbox/tenants").json["items"] == []
     assert [e["path"] for e in sandbox.journal()] == ["/_sandbox/tenants", "/_sandbox/reset"]
     assert sandbox.tenant().tenant_id

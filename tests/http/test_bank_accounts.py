@@ -503,7 +503,7 @@ def test_the_trigger_catalogue_covers_every_documented_upstream_failure():
         "EIBA0005", "EIBA0011", "EIBA0012", "EIBA0013", "EIBA0015"]
     seed = parse_document("intl-bankaccounts.v2.json", read_text("intl-bankaccounts.v2.json"))
     responses = seed["paths"]["/v2/accounts/{accountId}/bank-accounts/brazil"]["post"]["responses"]
-    for number, error in TRIGGERS.items():
+    for error in TRIGGERS.values():
         assert error.code in responses[str(error.status)]["content"]["application/json"]["examples"]
 
 

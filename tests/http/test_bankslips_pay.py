@@ -15,6 +15,7 @@ from pismo_sandbox.contracts.bundle import SOURCES, parse_document, read_text
 from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.domains.bankslips.triggers import PAY as PAY_STAGE, TRIGGERS
 from pismo_sandbox.domains.bankslips.service import BankSlipService
+from pismo_sandbox.services import EXTENSION
 from tests.http._bankslips import PAY, payer, slips  # noqa: F401 (fixtures)
 
 PAY_OP = "post-integrated-payments-api-v1-bankslips-pay"
@@ -126,6 +127,16 @@ def test_keys_are_scoped_per_tenant_and_account(client, sandbox, slips, payer):
     assert len(slips.payments(payer)) == 2 and len(slips.payments(stranger)) == 1
 
 
+def _until_in_flight(app, key: str) -> None:
+    """Wait until a pay has claimed `key` and holds it (the slow provider holds it for seconds)."""
+    db = app.extensions[EXTENSION].store.db
+    deadline = time.monotonic() + 60
+    while not list(db.query("SELECT 1 FROM idempotency_keys WHERE idempotency_key = ? AND state = 'in_flight'",
+                            [key])):
+        assert time.monotonic() < deadline, f"no pay holds {key!r}"
+        time.sleep(0.01)
+
+
 def test_a_request_while_the_first_with_its_key_is_in_flight_is_a_409(app, slips, payer):
     _, body = _ready(slips, payer, trigger="slow-provider")
     results = {}
@@ -136,7 +147,7 @@ def test_a_request_while_the_first_with_its_key_is_in_flight_is_a_409(app, slips
 
     worker = threading.Thread(target=first)
     worker.start()
-    time.sleep(0.5)
+    _until_in_flight(app, "slow")
     during = app.test_client().post(PAY, json=body, headers={**payer.headers, "x-idempotency-key": "slow"})
     worker.join()
     assert during.status_code == 409 and during.json["code"] == "IDEMPOTENCY_IN_FLIGHT"
@@ -183,7 +194,7 @@ def test_a_different_request_in_flight_under_the_same_key_is_a_conflict(app, sli
     worker = threading.Thread(target=lambda: app.test_client().post(
         PAY, json=body, headers={**payer.headers, "x-idempotency-key": "busy"}))
     worker.start()
-    time.sleep(0.5)
+    _until_in_flight(app, "busy")
     response = slips.pay(payer, {**body, "amount": 1.0}, key="busy")
     worker.join()
     assert response.status_code == 409 and response.json["code"] == "IDEMPOTENCY_CONFLICT"
@@ -304,7 +315,7 @@ def test_a_validation_by_another_account_does_not_count(sandbox, slips, payer):
 
 
 def test_an_expired_validation_must_be_repeated(sandbox, slips, payer):
-    slip, body = _ready(slips, payer)
+    _, body = _ready(slips, payer)
     slips.advance(86_400)
     slips.relogin(payer)  # the old token expired with the day
     response = slips.pay(payer, body)
@@ -312,7 +323,7 @@ def test_an_expired_validation_must_be_repeated(sandbox, slips, payer):
 
 
 def test_the_external_authorization_validate_returned_is_required_and_must_match(slips, payer):
-    slip, body = _ready(slips, payer)
+    _, body = _ready(slips, payer)
     missing = slips.pay(payer, {k: v for k, v in body.items() if k != "external_authorization"})
     wrong = slips.pay(payer, {**body, "external_authorization": "000000"
                               if body["external_authorization"] != "000000" else "111111"})
@@ -325,7 +336,7 @@ def test_the_external_authorization_validate_returned_is_required_and_must_match
 def test_providers_without_external_authorization_pay_without_one(sandbox, slips):
     tenant = sandbox.tenant()
     slips.use_provider(tenant, "BTG")
-    slip, body = _ready(slips, tenant)
+    _, body = _ready(slips, tenant)
     assert "external_authorization" not in body
     assert slips.pay(tenant, body).status_code == 202
 

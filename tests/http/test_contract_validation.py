@@ -39,7 +39,7 @@ def test_a_response_that_breaks_the_contract_is_answered_500(app, client, tenant
 
 
 def test_broken_credentials_response_is_journaled_as_response_invalid(app, client, sandbox, tenant):
-    app.view_functions["credentials.post_credentials"] = lambda: ({"unexpected": 1}, 201)
+    app.view_functions["post-credentials"] = lambda: ({"unexpected": 1}, 201)
     response = client.post("/banking-auth/v1/credentials", json={"key": "k", "provider": "BTG", "type": "PIX"},
                            headers=tenant.headers)
     assert response.status_code == 500
@@ -48,7 +48,7 @@ def test_broken_credentials_response_is_journaled_as_response_invalid(app, clien
 
 
 def test_broken_server_login_response_is_caught(app, client, sandbox):
-    app.view_functions["passport.server_login"] = lambda: ({"tenant": "x"}, 200)  # no token
+    app.view_functions["post-passport-v2-s2s-access-token"] = lambda: ({"tenant": "x"}, 200)  # no token
     response = client.post("/passport/v2/s2s/access-token", json={"server_key": "a", "server_secret": "b"})
     assert response.status_code == 500
     assert "token" in response.json["details"]

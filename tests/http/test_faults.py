@@ -140,7 +140,7 @@ def test_invalid_rules_get_400_naming_the_field(client, rule, field):
 
 def test_reset_removes_the_rules(client):
     _fault(client, action={"type": "reset"})
-    client.post("/_sandbox/reset")
+    client.post("/_sandbox/reset", json={})
     assert client.get("/_sandbox/faults").json["items"] == []
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.http._bankslips import PAY, BankSlips
+from tests.http._bankslips import BankSlips
 
 ROUNDS = 1000
 

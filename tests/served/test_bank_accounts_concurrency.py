@@ -15,8 +15,8 @@ pytestmark = pytest.mark.slow
 RACERS = 50
 
 
-def test_fifty_concurrent_identical_registrations_give_one_201_and_49_409s(serve):
-    server = serve(workers=2)
+def test_fifty_concurrent_identical_registrations_give_one_201_and_49_409s(served_sandbox):
+    server = served_sandbox
     base = server.url
     tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
     account_id = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={},

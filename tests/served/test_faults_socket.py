@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,15 +16,25 @@ URL = "/banking-auth/v1/credentials"
 BODY = {"key": "k", "provider": "CELCOIN", "type": "PIX"}
 
 
-@pytest.fixture
-def served(serve):
-    server = serve()
+def _tenant(server) -> tuple:
     base = server.url
     tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
     account = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()
     token = requests.post(f"{base}/_sandbox/tokens", json={"tenant_id": tenant["tenant_id"],
                                                            "account_id": account["account_id"]}, timeout=10).json()["token"]
     return server, {"Authorization": f"Bearer {token}"}, tenant["tenant_id"]
+
+
+@pytest.fixture
+def served(served_sandbox):
+    """The shared served sandbox, reset, with a tenant and an account token."""
+    return _tenant(served_sandbox)
+
+
+@pytest.fixture
+def served_alone(serve):
+    """A served sandbox of the test's own (its log is read, or a request is left held)."""
+    return _tenant(serve())
 
 
 def _fault(base: str, **rule) -> dict:
@@ -53,8 +62,8 @@ def _raw_post(base: str, headers: dict) -> tuple[str, bytes]:
         conn.close()
 
 
-def test_reset_closes_the_connection_with_a_tcp_reset(served):
-    server, headers, _ = served
+def test_reset_closes_the_connection_with_a_tcp_reset(served_alone):
+    server, headers, _ = served_alone
     _fault(server.url, action={"type": "reset"}, schedule={"times": 1})
     assert _raw_post(server.url, headers)[0] == "reset"
     assert _raw_post(server.url, headers)[0] == "status 201"
@@ -98,26 +107,47 @@ def test_a_client_timeout_shorter_than_the_hold_times_out(served):
     _fault(server.url, action={"type": "timeout", "ms": 2000}, schedule={"times": 1})
     with pytest.raises(requests.ReadTimeout):
         requests.post(server.url + URL, json=BODY, headers=headers, timeout=0.5)
+    # The server still answers the held request (504) once the hold is over.
+    assert _journaled(server.url, lambda entry: entry["path"] == URL and entry["status"] == 504)
 
 
-def test_a_long_delay_does_not_slow_other_requests(served):
-    server, headers, _ = served
-    _fault(server.url, match={"operation_id": "post-credentials"}, action={"type": "delay", "ms": 5000},
-           schedule={"times": 1})
-    slow = threading.Thread(target=lambda: requests.post(server.url + URL, json=BODY, headers=headers, timeout=30))
-    slow.start()
-    time.sleep(0.2)  # the slow request is now being held
-    latencies = []
+def _journaled(base: str, wanted) -> dict | None:
+    """The first journal entry `wanted` accepts, waiting until one is written (or a minute passes)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        entries = requests.get(f"{base}/_sandbox/journal", params={"limit": 100}, timeout=10).json()["items"]
+        found = next((entry for entry in entries if wanted(entry)), None)
+        if found is not None:
+            return found
+        time.sleep(0.1)
+    return None
+
+
+def test_a_long_delay_does_not_hold_up_other_requests(served_alone):
+    """Other requests are answered while one is held: all of them before it. (How little they are
+    slowed is a figure to measure, not something to assert: a loaded machine would fail it.)"""
+    server, headers, _ = served_alone
+    rule = _fault(server.url, match={"operation_id": "post-credentials"}, action={"type": "delay", "ms": 60_000},
+                  schedule={"times": 1})
+    answered: list[str] = []
+
+    def delayed() -> None:
+        try:
+            requests.post(server.url + URL, json=BODY, headers=headers, timeout=120)
+        except requests.RequestException:
+            pass  # the server is stopped at teardown while this request is still held
+        answered.append("delayed")
+
+    threading.Thread(target=delayed, daemon=True).start()
+    deadline = time.monotonic() + 60  # until the rule has fired: the delayed request is being held
+    while requests.get(f"{server.url}/_sandbox/faults/{rule['id']}", timeout=10).json()["fired"] == 0:
+        assert time.monotonic() < deadline, "the delayed request never reached the server"
+        time.sleep(0.05)
     session = requests.Session()
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and len(latencies) < 200:
-        started = time.perf_counter()
-        assert session.post(server.url + URL, json=BODY, headers=headers, timeout=10).status_code == 201
-        latencies.append((time.perf_counter() - started) * 1000)
-    assert slow.is_alive(), "the delayed request should still be held"
-    slow.join()
-    p99 = statistics.quantiles(latencies, n=100)[98]
-    assert len(latencies) >= 50 and p99 < 100, (len(latencies), p99)
+    for _ in range(20):
+        assert session.post(server.url + URL, json=BODY, headers=headers, timeout=30).status_code == 201
+        answered.append("other")
+    assert answered == ["other"] * 20
 
 
 def test_same_seed_gives_the_same_fault_sequence_over_http(served):
@@ -128,11 +158,11 @@ def test_same_seed_gives_the_same_fault_sequence_over_http(served):
         requests.delete(f"{server.url}/_sandbox/faults", timeout=10)
         _fault(server.url, action={"type": "status", "status": 504}, schedule={"probability": 0.3, "seed": 99})
         return [session.post(server.url + URL, json=BODY, headers=headers, timeout=10).status_code
-                for _ in range(1000)]
+                for _ in range(300)]
 
     first, second, third = run(), run(), run()
     assert first == second == third
-    assert 200 < first.count(504) < 400
+    assert 60 < first.count(504) < 120
 
 
 def test_faults_file_is_loaded_at_start_up(serve, tmp_path):

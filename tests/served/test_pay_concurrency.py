@@ -41,8 +41,8 @@ def _setup(base: str) -> tuple[dict, dict, list[tuple[str, dict]]]:
     return tenant, headers, work
 
 
-def test_200_concurrent_pays_over_20_keys_make_exactly_20_payments(serve):
-    base = serve(workers=2).url
+def test_200_concurrent_pays_over_20_keys_make_exactly_20_payments(served_sandbox):
+    base = served_sandbox.url
     tenant, headers, work = _setup(base)
     calls = [item for item in work for _ in range(REQUESTS_PER_KEY)]
     random.Random(7).shuffle(calls)

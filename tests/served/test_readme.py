@@ -29,21 +29,21 @@ def run_walkthrough(script: str, base: str, env: dict | None = None) -> str:
     return result.stdout
 
 
-def test_quick_start_runs_verbatim(serve):
-    out = run_walkthrough(walkthrough("quickstart"), serve().url)
+def test_quick_start_runs_verbatim(served_sandbox):
+    out = run_walkthrough(walkthrough("quickstart"), served_sandbox.url)
     assert "HTTP/1.1 201" in out
     assert '"code":"EBAA0005"' in out and "Required fields: [key]" in out
     assert '"operation_id":"post-credentials"' in out
 
 
-def test_bank_account_walkthrough_runs_verbatim(serve):
-    out = run_walkthrough(walkthrough("quickstart") + "\n" + walkthrough("bankaccounts"), serve().url)
+def test_bank_account_walkthrough_runs_verbatim(served_sandbox):
+    out = run_walkthrough(walkthrough("quickstart") + "\n" + walkthrough("bankaccounts"), served_sandbox.url)
     assert '"branch":"0186"' in out and "204" in out
     assert "intl_bankaccount_register-1" in out and "intl_bankaccount_update-1" in out
 
 
-def test_paying_a_boleto_runs_verbatim(serve):
-    out = run_walkthrough(walkthrough("quickstart") + "\n" + walkthrough("bankslips"), serve().url)
+def test_paying_a_boleto_runs_verbatim(served_sandbox):
+    out = run_walkthrough(walkthrough("quickstart") + "\n" + walkthrough("bankslips"), served_sandbox.url)
     assert "HTTP/1.1 202" in out and "x-idempotency-replayed: true" in out
     assert "IDEMPOTENCY_CONFLICT" in out and "['PAID']" in out and "['SETTLED']" in out
     assert "financial_reconciliation-1" in out

@@ -58,8 +58,9 @@ def test_state_survives_a_restart(serve, tmp_path):
     assert [(c["provider"], c["version"]) for c in stored.json()["items"]] == [("JDPI", 2)]
 
 
-def test_two_workers_writing_concurrently_lose_nothing(serve):
-    server = serve(workers=2)
+def test_two_workers_writing_concurrently_lose_nothing(served_sandbox):
+    server = served_sandbox
+    assert server.workers == 2
     base = server.url
     tenants = [requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()["tenant_id"] for _ in range(4)]
 
@@ -73,8 +74,8 @@ def test_two_workers_writing_concurrently_lose_nothing(serve):
     assert counts == [50, 50, 50, 50]
 
 
-def test_chunked_body_over_the_limit_is_refused_with_413(serve):
-    server = serve()
+def test_chunked_body_over_the_limit_is_refused_with_413(served_sandbox):
+    server = served_sandbox
 
     def chunks():
         yield b'{"server_key": "'
@@ -88,9 +89,9 @@ def test_chunked_body_over_the_limit_is_refused_with_413(serve):
     assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
 
 
-def test_token_command_prints_a_token_the_server_accepts(serve, tmp_path):
-    db = str(tmp_path / "cli.db")
-    server = serve(db_path=db)
+def test_token_command_prints_a_token_the_server_accepts(served_sandbox):
+    server = served_sandbox
+    db = server.db_path
     tenant = requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=10).json()
     account = requests.post(f"{server.url}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()
     out = subprocess.run([sys.executable, "-m", "pismo_sandbox", "token", "--tenant", tenant["tenant_id"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import tempfile
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +26,7 @@ from pismo_sandbox.events import EventFilter, EventLog
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.store import Store
 
-START = datetime(2025, 6, 2, 13, 0, tzinfo=timezone.utc)
+START = datetime(2025, 6, 2, 13, 0, tzinfo=UTC)
 TENANT = "TN-lifecycle"
 
 

@@ -80,10 +80,9 @@ def test_a_single_write_commits_by_itself_without_begin_and_commit(store, tmp_pa
 
 
 def test_a_single_write_inside_a_transaction_is_undone_with_it(store):
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.write_one("INSERT INTO settings (key, value) VALUES (?, ?)", ["doomed", "1"])
-            raise RuntimeError("the rest of the transaction failed")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.write_one("INSERT INTO settings (key, value) VALUES (?, ?)", ["doomed", "1"])
+        raise RuntimeError("the rest of the transaction failed")
     assert list(store.db.query("SELECT key FROM settings WHERE key = 'doomed'")) == []
 
 
@@ -175,7 +174,7 @@ def test_every_journal_row_is_committed_when_append_returns_even_under_concurren
     for t in pool:
         t.join()
     assert missing == []
-    counts = list(journal_store.db.query("SELECT COUNT(*) AS n, COUNT(DISTINCT cid) AS d FROM journal"))[0]
+    counts = next(journal_store.db.query("SELECT COUNT(*) AS n, COUNT(DISTINCT cid) AS d FROM journal"))
     assert counts == {"n": threads * per_thread, "d": threads * per_thread}
 
 
@@ -183,7 +182,7 @@ def test_the_journal_keeps_only_its_limit_of_recent_rows(journal_store):
     journal = JournalRepository(journal_store, limit=300)
     for n in range(1_000):
         journal.append(_entry(0, n))
-    rows = list(journal_store.db.query("SELECT MIN(seq) AS low, MAX(seq) AS high FROM journal"))[0]
+    rows = next(journal_store.db.query("SELECT MIN(seq) AS low, MAX(seq) AS high FROM journal"))
     assert rows["high"] == 1_000
     assert 300 <= rows["high"] - rows["low"] + 1 < 300 + 500  # pruned every 500 rows, to the limit
 

@@ -1,38 +1,33 @@
-"""HTTP views of the bank-account operations: register a Brazilian bank account (seed 002),
+"""Handlers of the bank-account operations: register a Brazilian bank account (seed 002),
 get and delete a bank account (sandbox-authored spec intl-bankaccounts-read.yaml)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
-
 from pismo_sandbox.domains.bank_accounts.schemas import (BankAccountSchema, BankAccountWithStatusSchema,
                                                      RegisterBrazilAccountSchema)
-from pismo_sandbox.responses import bodiless
-from pismo_sandbox.services import services
+from pismo_sandbox.handlers import Reply, created, no_content, ok, operation
+from pismo_sandbox.request_context import RequestContext
 
-blueprint = Blueprint("bank_accounts", __name__, url_prefix="/intl-bankaccounts")
 _register = RegisterBrazilAccountSchema()
 _created = BankAccountSchema()
 _found = BankAccountWithStatusSchema()
 
 
-@blueprint.post("/v2/accounts/<accountId>/bank-accounts/brazil")
-def register_brazil(accountId: str):
-    command = _register.load(g.checked.body)
-    row = services().bank_accounts.register_brazil(g.principal, g.checked.path["accountId"], command,
-                                                   cid=g.cid)
-    return _created.dump(row), 201
+@operation("post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil")
+def register_brazil(ctx: RequestContext) -> Reply:
+    row = ctx.sandbox.bank_accounts.register_brazil(ctx.principal, ctx.path["accountId"],
+                                                    _register.load(ctx.body), cid=ctx.cid)
+    return created(_created.dump(row))
 
 
-@blueprint.get("/v2/accounts/<accountId>/bank-accounts/<schemeName>")
-def get_bank_account(accountId: str, schemeName: str):
-    row = services().bank_accounts.get(g.principal, g.checked.path["accountId"],
-                                       g.checked.path["schemeName"])
-    return _found.dump(row)
+@operation("get-intl-bank-accounts-v2-bank-accounts-account-id-bank-accounts-scheme-name")
+def get_bank_account(ctx: RequestContext) -> Reply:
+    row = ctx.sandbox.bank_accounts.get(ctx.principal, ctx.path["accountId"], ctx.path["schemeName"])
+    return ok(_found.dump(row))
 
 
-@blueprint.delete("/v2/accounts/<accountId>/bank-accounts/<schemeName>")
-def delete_bank_account(accountId: str, schemeName: str):
-    services().bank_accounts.delete(g.principal, g.checked.path["accountId"],
-                                    g.checked.path["schemeName"], cid=g.cid)
-    return bodiless(204)
+@operation("delete-intl-bank-accounts-v2-accounts-account-id-bank-accounts-scheme-name")
+def delete_bank_account(ctx: RequestContext) -> Reply:
+    ctx.sandbox.bank_accounts.delete(ctx.principal, ctx.path["accountId"], ctx.path["schemeName"],
+                                     cid=ctx.cid)
+    return no_content()

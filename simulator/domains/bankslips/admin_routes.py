@@ -1,42 +1,39 @@
-"""HTTP views of the bank-slip control plane (contracts/openapi/sandbox-admin-bankslips.yaml):
+"""Handlers of the bank-slip control plane (contracts/openapi/sandbox-admin-bankslips.yaml):
 the boleto generator, the tenant's bank-slip provider, and payments with their history."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
-
 from pismo_sandbox.domains.bankslips.schemas import GenerateBoletoSchema
-from pismo_sandbox.responses import bodiless
-from pismo_sandbox.services import services
+from pismo_sandbox.handlers import Reply, created, no_content, ok, operation
+from pismo_sandbox.request_context import RequestContext
 
-blueprint = Blueprint("sandbox_bankslips", __name__, url_prefix="/_sandbox")
 _generate_schema = GenerateBoletoSchema()
 
 
-@blueprint.post("/boletos")
-def generate_boleto():
-    return services().bankslips.generate_boleto(_generate_schema.load(g.checked.body)), 201
+@operation("sandbox-generate-boleto")
+def generate_boleto(ctx: RequestContext) -> Reply:
+    return created(ctx.sandbox.bankslips.generate_boleto(_generate_schema.load(ctx.body)))
 
 
-@blueprint.get("/bankslips")
-def list_bankslips():
-    q = g.checked.query
-    items = services().bankslips.list_payments(q["tenant_id"], q.get("account_id"), q.get("status"),
-                                               q.get("limit", 100))
-    return {"items": items}
+@operation("sandbox-list-bankslips")
+def list_bankslips(ctx: RequestContext) -> Reply:
+    q = ctx.query
+    items = ctx.sandbox.bankslips.list_payments(q["tenant_id"], q.get("account_id"), q.get("status"),
+                                                q.get("limit", 100))
+    return ok({"items": items})
 
 
-@blueprint.get("/tenants/<tenant_id>/bankslip-provider")
-def get_bankslip_provider(tenant_id: str):
-    return services().bankslips.provider_setting(tenant_id)
+@operation("sandbox-get-bankslip-provider")
+def get_bankslip_provider(ctx: RequestContext) -> Reply:
+    return ok(ctx.sandbox.bankslips.provider_setting(ctx.path["tenant_id"]))
 
 
-@blueprint.put("/tenants/<tenant_id>/bankslip-provider")
-def put_bankslip_provider(tenant_id: str):
-    return services().bankslips.set_provider(tenant_id, g.checked.body["provider"])
+@operation("sandbox-set-bankslip-provider")
+def put_bankslip_provider(ctx: RequestContext) -> Reply:
+    return ok(ctx.sandbox.bankslips.set_provider(ctx.path["tenant_id"], ctx.body["provider"]))
 
 
-@blueprint.delete("/tenants/<tenant_id>/bankslip-provider")
-def delete_bankslip_provider(tenant_id: str):
-    services().bankslips.clear_provider(tenant_id)
-    return bodiless(204)
+@operation("sandbox-clear-bankslip-provider")
+def delete_bankslip_provider(ctx: RequestContext) -> Reply:
+    ctx.sandbox.bankslips.clear_provider(ctx.path["tenant_id"])
+    return no_content()

@@ -15,11 +15,11 @@ Progression runs in BEGIN IMMEDIATE transactions and moves a row with a conditio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
-from typing import Callable
 
 from pismo_sandbox.clock import Clock, isoformat, parse_instant
 from pismo_sandbox.domains.bankslips.providers import PROVIDERS, Provider
@@ -82,7 +82,7 @@ def easter(year: int) -> date:
     g = (8 * b + 13) // 25
     h = (19 * a + b - d - g + 15) % 30
     i, k = divmod(c, 4)
-    l = (32 + 2 * e + 2 * i - h - k) % 7
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 (the algorithm's published names)
     m = (a + 11 * h + 22 * l) // 451
     month, day = divmod(h + l - 7 * m + 114, 31)
     return date(year, month, day + 1)

@@ -1,16 +1,14 @@
-"""HTTP views of the bank-slip operations under /integrated-payments: Validate bank slip and
+"""Handlers of the bank-slip operations under /integrated-payments: Validate bank slip and
 List bank slip receipts (sandbox-authored specs) and Pay bank slip (seed 003). Thin: parse, call,
-wrap."""
+reply."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
-
 from pismo_sandbox.domains.bankslips.schemas import PaySchema, ReceiptsQuerySchema, ValidateSchema
+from pismo_sandbox.handlers import Reply, ok, operation
 from pismo_sandbox.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
-from pismo_sandbox.services import services
+from pismo_sandbox.request_context import RequestContext
 
-blueprint = Blueprint("bankslips", __name__, url_prefix="/integrated-payments")
 _validate_schema = ValidateSchema()
 _pay_schema = PaySchema()
 _receipts_schema = ReceiptsQuerySchema()
@@ -19,29 +17,29 @@ IDEMPOTENCY_HEADER = "x-idempotency-key"
 SKIP_RECONCILIATION_HEADER = "x-skip-reconciliation"
 
 
-@blueprint.post("/v1/bankslips/validate")
-def validate_bankslip():
-    return services().bankslips.validate(g.principal, _validate_schema.load(g.checked.body))
+@operation("post-integrated-payments-api-v1-bankslips-validate")
+def validate_bankslip(ctx: RequestContext) -> Reply:
+    return ok(ctx.sandbox.bankslips.validate(ctx.principal, _validate_schema.load(ctx.body)))
 
 
-@blueprint.post("/v1/bankslips/pay")
-def pay_bankslip():
-    key = (g.checked.header.get(IDEMPOTENCY_HEADER) or "").strip()
+@operation("post-integrated-payments-api-v1-bankslips-pay")
+def pay_bankslip(ctx: RequestContext) -> Reply:
+    op = ctx.operation
+    key = (ctx.headers.get(IDEMPOTENCY_HEADER) or "").strip()
     if not key:  # present but blank: as good as missing
-        g.operation.errors.header(IDEMPOTENCY_HEADER).raise_(details=f"{IDEMPOTENCY_HEADER} is empty")
+        op.errors.header(IDEMPOTENCY_HEADER).raise_(details=f"{IDEMPOTENCY_HEADER} is empty")
     if len(key) > MAX_KEY_LENGTH:
-        g.operation.errors.get("invalid_parameter").raise_(
+        op.errors.get("invalid_parameter").raise_(
             details=f"{IDEMPOTENCY_HEADER}: must have at most {MAX_KEY_LENGTH} characters")
-    result = services().bankslips.pay(
-        g.principal, _pay_schema.load(g.checked.body), key=key, operation_id=g.operation.operation_id,
-        body=g.checked.body, skip_reconciliation=g.checked.header.get(SKIP_RECONCILIATION_HEADER) == "true",
-        cid=g.cid)
-    response = Response(result.body, status=result.status, mimetype="application/json")
-    if result.replayed:
-        response.headers[REPLAY_HEADER] = "true"
-    return response
+    result = ctx.sandbox.bankslips.pay(
+        ctx.principal, _pay_schema.load(ctx.body), key=key, operation_id=op.operation_id,
+        body=ctx.body, skip_reconciliation=ctx.headers.get(SKIP_RECONCILIATION_HEADER) == "true",
+        cid=ctx.cid)
+    # The answer is stored encoded (a replay sends the same bytes), so it goes out as it is.
+    return Reply(raw=result.body, status=result.status,
+                 headers={REPLAY_HEADER: "true"} if result.replayed else {})
 
 
-@blueprint.get("/v1/bankslips/receipts")
-def list_bankslip_receipts():
-    return services().bankslips.receipts(g.principal, _receipts_schema.load(g.checked.query))
+@operation("get-integrated-payments-api-v1-bankslips-receipts")
+def list_bankslip_receipts(ctx: RequestContext) -> Reply:
+    return ok(ctx.sandbox.bankslips.receipts(ctx.principal, _receipts_schema.load(ctx.query)))

@@ -1,5 +1,5 @@
 """Wiring of the bank-slip domain, called from simulator/app.py: builds its services,
-subscribes the lifecycle to sandbox-clock changes and event reads, and names its blueprints."""
+subscribes the lifecycle to sandbox-clock changes and event reads, and names its handler modules."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pismo_sandbox.events import EventLog
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.store import Store
 
-BLUEPRINTS = (routes.blueprint, admin_routes.blueprint)
+HANDLER_MODULES = (routes, admin_routes)  # their handlers register on import
 
 
 def build(*, config: Config, store: Store, clock: VirtualClock, ids: Ids, events: EventLog,

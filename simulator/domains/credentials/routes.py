@@ -1,19 +1,15 @@
-"""HTTP view of POST /banking-auth/v1/credentials (seed 000)."""
+"""Handler of post-credentials, POST /banking-auth/v1/credentials (seed 000)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
-
 from pismo_sandbox.domains.credentials.schemas import UpsertCredentialSchema
-from pismo_sandbox.responses import bodiless
-from pismo_sandbox.services import services
+from pismo_sandbox.handlers import Reply, no_content, operation
+from pismo_sandbox.request_context import RequestContext
 
-blueprint = Blueprint("credentials", __name__, url_prefix="/banking-auth")
 _schema = UpsertCredentialSchema()
 
 
-@blueprint.post("/v1/credentials")
-def post_credentials():
-    command = _schema.load(g.checked.body)
-    services().credentials.upsert(g.principal.tenant_id, command)
-    return bodiless(201)  # the spec documents no body
+@operation("post-credentials")
+def post_credentials(ctx: RequestContext) -> Reply:
+    ctx.sandbox.credentials.upsert(ctx.principal.tenant_id, _schema.load(ctx.body))
+    return no_content(201)  # the spec documents no body

@@ -43,6 +43,9 @@ class DeliveryRepository:
         return db.execute("DELETE FROM subscriptions WHERE subscription_id = ?",
                           [subscription_id]).rowcount > 0
 
+    def replace_public_base(self, db: sqlite_utils.Database, old: str, new: str) -> int:
+        return db.execute("UPDATE subscriptions SET public_base = ? WHERE public_base = ?", [new, old]).rowcount
+
     def activate(self, db: sqlite_utils.Database, subscription_id: str) -> None:
         db.execute("UPDATE subscriptions SET status = 'active' WHERE subscription_id = ?", [subscription_id])
 
@@ -147,7 +150,7 @@ class DeliveryRepository:
                           " WHERE lease_owner IS NOT NULL").rowcount
 
     def deliveries(self, *, subscription_id: str | None, event_id: str | None, status: str | None,
-                   limit: int) -> list[dict]:
+                   limit: int, newest: bool = False) -> list[dict]:
         where, params = ["1 = 1"], []
         for column, value in (("subscription_id", subscription_id), ("event_id", event_id),
                               ("status", status)):
@@ -155,7 +158,8 @@ class DeliveryRepository:
                 where.append(f"{column} = ?")
                 params.append(value)
         rows = list(self.store.db.query(
-            f"SELECT * FROM deliveries WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", params + [limit]))
+            f"SELECT * FROM deliveries WHERE {' AND '.join(where)} ORDER BY seq{' DESC' if newest else ''} LIMIT ?",
+            params + [limit]))
         if not rows:
             return rows
         attempts: dict[str, list[dict]] = {r["delivery_id"]: [] for r in rows}

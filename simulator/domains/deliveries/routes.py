@@ -1,82 +1,75 @@
-"""HTTP views of event delivery (contracts/openapi/sandbox-admin-deliveries.yaml and
+"""Handlers of event delivery (contracts/openapi/sandbox-admin-deliveries.yaml and
 sandbox-sns.yaml): subscriptions, the delivery log, delivery faults, and the SNS endpoints a
-receiver calls. Thin: parse, call, wrap."""
+receiver calls. Thin: parse, call, reply."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
-
-from pismo_sandbox.responses import bodiless
-from pismo_sandbox.services import services
-
-blueprint = Blueprint("sandbox_deliveries", __name__, url_prefix="/_sandbox")
+from pismo_sandbox.handlers import Reply, created, no_content, ok, operation
+from pismo_sandbox.request_context import RequestContext
 
 
-def _deliveries():
-    return services().deliveries
+@operation("sandbox-create-subscription")
+def create_subscription(ctx: RequestContext) -> Reply:
+    return created(ctx.sandbox.deliveries.subscribe(ctx.body, ctx.host_url))
 
 
-@blueprint.post("/subscriptions")
-def create_subscription():
-    return _deliveries().subscribe(g.checked.body, request.host_url), 201
+@operation("sandbox-list-subscriptions")
+def list_subscriptions(ctx: RequestContext) -> Reply:
+    return ok({"items": ctx.sandbox.deliveries.list()})
 
 
-@blueprint.get("/subscriptions")
-def list_subscriptions():
-    return {"items": _deliveries().list()}
+@operation("sandbox-get-subscription")
+def get_subscription(ctx: RequestContext) -> Reply:
+    return ok(ctx.sandbox.deliveries.get(ctx.path["subscription_id"]))
 
 
-@blueprint.get("/subscriptions/<subscription_id>")
-def get_subscription(subscription_id: str):
-    return _deliveries().get(subscription_id)
+@operation("sandbox-delete-subscription")
+def delete_subscription(ctx: RequestContext) -> Reply:
+    ctx.sandbox.deliveries.delete(ctx.path["subscription_id"])
+    return no_content()
 
 
-@blueprint.delete("/subscriptions/<subscription_id>")
-def delete_subscription(subscription_id: str):
-    _deliveries().delete(subscription_id)
-    return bodiless(204)
+@operation("sandbox-list-deliveries")
+def list_deliveries(ctx: RequestContext) -> Reply:
+    q = ctx.query
+    return ok({"items": ctx.sandbox.deliveries.deliveries(q.get("subscription_id"), q.get("event_id"),
+                                                          q.get("status"), q.get("limit", 100))})
 
 
-@blueprint.get("/deliveries")
-def list_deliveries():
-    q = g.checked.query
-    return {"items": _deliveries().deliveries(q.get("subscription_id"), q.get("event_id"), q.get("status"),
-                                               q.get("limit", 100))}
+@operation("sandbox-create-delivery-fault")
+def create_delivery_fault(ctx: RequestContext) -> Reply:
+    return created(ctx.sandbox.deliveries.add_rule(ctx.body))
 
 
-@blueprint.post("/delivery-faults")
-def create_delivery_fault():
-    return _deliveries().add_rule(g.checked.body), 201
+@operation("sandbox-list-delivery-faults")
+def list_delivery_faults(ctx: RequestContext) -> Reply:
+    return ok({"items": ctx.sandbox.deliveries.rules()})
 
 
-@blueprint.get("/delivery-faults")
-def list_delivery_faults():
-    return {"items": _deliveries().rules()}
+@operation("sandbox-clear-delivery-faults")
+def clear_delivery_faults(ctx: RequestContext) -> Reply:
+    ctx.sandbox.deliveries.clear_rules()
+    return no_content()
 
 
-@blueprint.delete("/delivery-faults")
-def clear_delivery_faults():
-    _deliveries().clear_rules()
-    return bodiless(204)
+@operation("sandbox-get-delivery-fault")
+def get_delivery_fault(ctx: RequestContext) -> Reply:
+    return ok(ctx.sandbox.deliveries.get_rule(ctx.path["fault_id"]))
 
 
-@blueprint.get("/delivery-faults/<fault_id>")
-def get_delivery_fault(fault_id: str):
-    return _deliveries().get_rule(fault_id)
+@operation("sandbox-delete-delivery-fault")
+def delete_delivery_fault(ctx: RequestContext) -> Reply:
+    ctx.sandbox.deliveries.delete_rule(ctx.path["fault_id"])
+    return no_content()
 
 
-@blueprint.delete("/delivery-faults/<fault_id>")
-def delete_delivery_fault(fault_id: str):
-    _deliveries().delete_rule(fault_id)
-    return bodiless(204)
+@operation("sandbox-sns-action")
+def sns_action(ctx: RequestContext) -> Reply:
+    q = ctx.query
+    return ok(ctx.sandbox.deliveries.sns_action(q["Action"], q.get("TopicArn"), q.get("Token"),
+                                                q.get("SubscriptionArn")))
 
 
-@blueprint.get("/sns")
-def sns_action():
-    q = g.checked.query
-    return _deliveries().sns_action(q["Action"], q.get("TopicArn"), q.get("Token"), q.get("SubscriptionArn"))
-
-
-@blueprint.get("/sns/SimpleNotificationService-sandbox.pem")
-def sns_certificate():
-    return Response(_deliveries().keys.certificate_pem(), mimetype="text/plain")
+@operation("sandbox-sns-certificate")
+def sns_certificate(ctx: RequestContext) -> Reply:
+    return Reply(raw=ctx.sandbox.deliveries.keys.certificate_pem(), mimetype="text/plain")

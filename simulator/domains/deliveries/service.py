@@ -106,6 +106,12 @@ class DeliveryService:
                     "drops_left": 0, "created_at": instant(now), "updated_at": instant(now)})
         return {**self.get(subscription_id), "secret": secret}
 
+    def served_at(self, placeholder: str, base_url: str) -> int:
+        """Subscriptions made before the server bound a free port (``--port 0``) name the sandbox
+        by ``placeholder``; point their SNS URLs at where it is served."""
+        with self.store.transaction() as db:
+            return self.repo.replace_public_base(db, placeholder.rstrip("/"), base_url.rstrip("/"))
+
     def list(self) -> list[dict]:
         return [_public(s) for s in self.repo.subscriptions()]
 
@@ -143,9 +149,10 @@ class DeliveryService:
 
     # -- the delivery log --------------------------------------------------------------------------
     def deliveries(self, subscription_id: str | None = None, event_id: str | None = None,
-                   status: str | None = None, limit: int = 100) -> list[dict]:
+                   status: str | None = None, limit: int = 100, newest: bool = False) -> list[dict]:
+        """The delivery log, oldest first (newest: the latest ``limit``, newest first)."""
         rows = self.repo.deliveries(subscription_id=subscription_id, event_id=event_id, status=status,
-                                    limit=limit)
+                                    limit=limit, newest=newest)
         return [_delivery(row) for row in rows]
 
     # -- delivery fault rules ----------------------------------------------------------------------

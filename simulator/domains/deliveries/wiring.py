@@ -1,5 +1,5 @@
 """Wiring of event delivery, called from simulator/app.py and the server: builds the service,
-names the blueprint, and starts the background worker in a serving process."""
+names its handler module, and starts the background worker in a serving process."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pismo_sandbox.domains.deliveries.worker import DeliveryWorker
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.store import Store
 
-BLUEPRINTS = (routes.blueprint,)
+HANDLER_MODULES = (routes,)  # its handlers register on import
 
 
 def build(*, config: Config, store: Store, ids: Ids, box: SecretBox) -> DeliveryService:
@@ -57,3 +57,15 @@ def prepare(services, config: Config, public_base: str) -> list[str]:
         made = services.deliveries.subscribe(body, public_base)
         lines.append(f"subscribed {url} ({config.subscribe_format}, {made['subscription_id']})")
     return lines
+
+
+def served_at(config: Config, placeholder: str, base_url: str) -> None:
+    """Once a ``--port 0`` server is bound (before any worker runs): subscriptions made at
+    start-up get the real address in their SNS URLs (SubscribeURL, SigningCertURL)."""
+    from pismo_sandbox.app import build_services
+
+    services = build_services(config)
+    try:
+        services.deliveries.served_at(placeholder, base_url)
+    finally:
+        services.close()

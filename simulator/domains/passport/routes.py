@@ -1,23 +1,16 @@
-"""HTTP view of POST /passport/v2/s2s/access-token (Server login)."""
+"""Handler of post-passport-v2-s2s-access-token, POST /passport/v2/s2s/access-token (Server login)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from pismo_sandbox.domains.passport.schemas import ServerLoginSchema, login_body
+from pismo_sandbox.handlers import Reply, ok, operation
+from pismo_sandbox.request_context import RequestContext
 
-from pismo_sandbox.domains.passport.schemas import ServerLoginSchema
-from pismo_sandbox.domains.passport.service import ROLES
-from pismo_sandbox.services import services
-
-blueprint = Blueprint("passport", __name__, url_prefix="/passport")
 _schema = ServerLoginSchema()
 
 
-@blueprint.post("/v2/s2s/access-token")
-def server_login():
-    login = _schema.load(g.checked.body)
-    tenant, issued = services().passport.server_login(login)
-    body = {"server_key": tenant["server_key"], "tenant": tenant["tenant_id"], "program_ids": [],
-            "roles": ROLES, "token": issued.token, "expires_in": issued.ttl_seconds}
-    if login.account_id is not None:
-        body["account_id"] = login.account_id
-    return body, 200
+@operation("post-passport-v2-s2s-access-token")
+def server_login(ctx: RequestContext) -> Reply:
+    login = _schema.load(ctx.body)
+    tenant, issued = ctx.sandbox.passport.server_login(login)
+    return ok(login_body(login, tenant, issued))

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, Schema, fields, post_load
 
+from pismo_sandbox.tokens import IssuedToken
+
+# What every server token grants (the login answer lists them).
+ROLES = ["account-server", "onboarding-server", "crm-server", "crm-operator"]
+
 
 @dataclass(frozen=True)
 class ServerLogin:
@@ -31,3 +36,12 @@ class ServerLoginSchema(Schema):
     def make(self, data: dict, **_) -> ServerLogin:
         return ServerLogin(data["server_key"], data["server_secret"] or data["secret_key"],
                            data["account_id"])
+
+
+def login_body(login: ServerLogin, tenant: dict, issued: IssuedToken) -> dict:
+    """The 200 body of Server login: the tenant's key, the token and what it grants."""
+    body = {"server_key": tenant["server_key"], "tenant": tenant["tenant_id"], "program_ids": [],
+            "roles": ROLES, "token": issued.token, "expires_in": issued.ttl_seconds}
+    if login.account_id is not None:
+        body["account_id"] = login.account_id
+    return body

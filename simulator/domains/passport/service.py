@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pismo_sandbox.domains.passport import errors
-from pismo_sandbox.domains.passport.schemas import ServerLogin
+from pismo_sandbox.domains.passport.schemas import ROLES, ServerLogin
 from pismo_sandbox.domains.tenancy.service import TenancyService
 from pismo_sandbox.tokens import IssuedToken, Tokens
-
-ROLES = ["account-server", "onboarding-server", "crm-server", "crm-operator"]
 
 
 class PassportService:
