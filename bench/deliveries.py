@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-from bench.run import ROOT, Server, simulator_server
+from bench.servers import ROOT, Server, simulator_server
 
 SCHEME = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
           "supplementary_data": {"account_type": "CACC"}}

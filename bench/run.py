@@ -17,278 +17,21 @@ import argparse
 import json
 import os
 import pathlib
-import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 
 import jwt
-import requests
 
 from bench import inprocess
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-LUA = ROOT / "bench" / "wrk.lua"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-WORKERS, THREADS = 2, 8  # as `make run` serves
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# -- processes ---------------------------------------------------------------------------------
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(entry.name))
-    return out
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a gunicorn master and its workers."""
-    total = 0.0
-    for p in [pid] + _children(pid):
-        try:
-            fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return total
-
-
-def cpu_ticks(stat: str | None = None) -> tuple[int, int]:
-    """(steal, total) jiffies of the whole machine so far, from /proc/stat's first line: steal
-    is the time a virtual machine's host gave its cores to someone else (no process is charged
-    for it; a run with much of it measured a slower machine)."""
-    text = stat if stat is not None else pathlib.Path("/proc/stat").read_text()
-    fields = [int(x) for x in text.split("\n", 1)[0].split()[1:9]]
-    return (fields[7] if len(fields) > 7 else 0), sum(fields)
-
-
-def worker_rss_mb(pid: int) -> list[float]:
-    sizes = []
-    for child in _children(pid):
-        status = pathlib.Path(f"/proc/{child}/status").read_text()
-        match = re.search(r"VmRSS:\s+(\d+) kB", status)
-        if match:
-            sizes.append(int(match.group(1)) / 1024)
-    return sizes
-
-
-class Server:
-    def __init__(self, argv: list[str], port: int, env: dict | None = None):
-        self.argv, self.port = argv, port
-        self.env = {**os.environ, **(env or {})}
-        self.process: subprocess.Popen | None = None
-        self.startup_s = 0.0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, health: str) -> "Server":
-        started = time.perf_counter()
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, cwd=ROOT)
-        while time.perf_counter() - started < 30:
-            try:
-                if requests.get(self.url + health, timeout=0.5).status_code == 200:
-                    self.startup_s = time.perf_counter() - started
-                    return self
-            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
-                time.sleep(0.02)
-        raise RuntimeError(f"{self.argv} did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=20)
-
-
-# -- wrk ---------------------------------------------------------------------------------------
-
-@dataclass
-class Measure:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-    cpu_us_per_request: float
-    steal_pct: float = 0.0
-
-
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
-def run_wrk(server: Server, lines: list[str], duration: int, connections: int, threads: int) -> Measure:
-    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
-        handle.write("\n".join(lines) + "\n")
-        path = handle.name
-    cpu_before, (steal_before, ticks_before) = cpu_seconds(server.process.pid), cpu_ticks()
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
-                          "-s", str(LUA), server.url, "--", path, str(threads)],
-                         capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(server.process.pid) - cpu_before
-    steal_after, ticks_after = cpu_ticks()
-    os.unlink(path)
-    ticks = ticks_after - ticks_before
-    return replace(parse_wrk(out, cpu),
-                   steal_pct=round(100 * (steal_after - steal_before) / ticks, 1) if ticks else 0.0)
-
-
-def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:
-    """The figures of one `wrk --latency` report (plus the server CPU it cost)."""
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
-    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return Measure(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-                   p50_ms=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
-                   p99_ms=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
-                   requests=total, errors=errors, cpu_us_per_request=cpu_seconds_used / max(total, 1) * 1e6)
-
-
-def median_measure(measures: list[Measure]) -> Measure:
-    """Each figure's median over the rounds (a rounds' worth of requests and errors in total)."""
-    mid = statistics.median
-    return Measure(rps=mid([m.rps for m in measures]), p50_ms=mid([m.p50_ms for m in measures]),
-                   p99_ms=mid([m.p99_ms for m in measures]), requests=sum(m.requests for m in measures),
-                   errors=sum(m.errors for m in measures),
-                   cpu_us_per_request=mid([m.cpu_us_per_request for m in measures]),
-                   steal_pct=mid([m.steal_pct for m in measures]))
-
-
-def line(method: str, path: str, headers: dict, body: dict | None = None) -> str:
-    head = "||".join(f"{k}: {v}" for k, v in headers.items())
-    return "\t".join([method, path, head, json.dumps(body, separators=(",", ":")) if body is not None else ""])
-
-
-# -- scenarios ---------------------------------------------------------------------------------
-
-class Fixture:
-    """Tenants, accounts and tokens prepared through the admin API before measuring."""
-
-    def __init__(self, base: str, db_path: str):
-        self.base = base
-        self.db_path = db_path
-        self.tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
-        self.tenant_id = self.tenant["tenant_id"]
-        self.account_id = self.account()
-        self.token = self.token_for(self.account_id)
-        # Bank slips need the tenant's provider: register a Celcoin BaaS credential, as a user would.
-        requests.post(f"{base}/banking-auth/v1/credentials", headers=self.headers(), timeout=10,
-                      json={"key": "bench-celcoin-key", "provider": "CELCOIN", "type": "BAAS"}).raise_for_status()
-
-    def account(self) -> int:
-        return requests.post(f"{self.base}/_sandbox/tenants/{self.tenant_id}/accounts", json={},
-                             timeout=10).json()["account_id"]
-
-    def token_for(self, account_id: int) -> str:
-        return requests.post(f"{self.base}/_sandbox/tokens", json={
-            "tenant_id": self.tenant_id, "account_id": account_id, "ttl_seconds": 86400}, timeout=10).json()["token"]
-
-    def headers(self, token: str | None = None, **extra) -> dict:
-        return {"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json", **extra}
-
-
-CREDENTIAL_BODY = {"key": "bench-provider-key", "provider": "CELCOIN", "type": "BAAS"}
-
-
-def credentials_line(headers: dict) -> str:
-    return line("POST", "/banking-auth/v1/credentials", headers, CREDENTIAL_BODY)
-
-
-def scenario_credentials(fx: Fixture, size: int) -> list[str]:
-    return [credentials_line(fx.headers())]
-
-
-def scenario_register(fx: Fixture, size: int) -> list[str]:
-    """One registration per Pismo account (a second one is a 409), so a pool of accounts and
-    their tokens, made directly with the simulator's services (same database and key file)."""
-    from pismo_sandbox.app import build_services
-    from pismo_sandbox.config import Config
-
-    sandbox = build_services(Config(db_path=fx.db_path))
-    scheme = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
-              "supplementary_data": {"account_type": "CACC"}}
-    out = []
-    for _ in range(size):
-        account = sandbox.tenancy.create_account(fx.tenant_id)["account_id"]
-        token = sandbox.tokens.issue(fx.tenant_id, account, 86400).token
-        out.append(line("POST", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil",
-                        fx.headers(token), {"scheme": scheme, "metadata": {"bench": True}}))
-    sandbox.close()
-    return out
-
-
-def _slips(fx: Fixture, count: int) -> list[dict]:
-    slips = []
-    for i in range(count):
-        amount = round(100 + (i % 9000) + ((i * 7) % 90 + 10) / 100, 2)
-        slips.append(requests.post(f"{fx.base}/_sandbox/boletos", json={"kind": "bank", "amount": amount},
-                                   timeout=10).json())
-    return slips
-
-
-def _validate(fx: Fixture, slip: dict) -> dict:
-    response = requests.post(f"{fx.base}/integrated-payments/v1/bankslips/validate", headers=fx.headers(),
-                             json={"type": 1, "digitable_line": slip["digitable_line"]}, timeout=10)
-    response.raise_for_status()
-    return response.json()
-
-
-def _pay_body(fx: Fixture, slip: dict, validated: dict) -> dict:
-    body = {"account_id": fx.account_id, "amount": validated["amount"],
-            "bankslip": {"type": 1, "digitable_line": slip["digitable_line"]}}
-    if validated.get("external_authorization"):
-        body["external_authorization"] = validated["external_authorization"]
-    return body
-
-
-def scenario_pay(fx: Fixture, size: int) -> list[str]:
-    """Validate one slip, pay another, each pay under a fresh key. The paid slips were validated
-    while preparing (validating one again would replace its external_authorization)."""
-    half = max(size // 2, 1)
-    to_pay, to_validate = _slips(fx, half), _slips(fx, half)
-    out = []
-    for paid, checked in zip(to_pay, to_validate):
-        out.append(line("POST", "/integrated-payments/v1/bankslips/validate", fx.headers(),
-                        {"type": 1, "digitable_line": checked["digitable_line"]}))
-        out.append(line("POST", "/integrated-payments/v1/bankslips/pay",
-                        fx.headers(**{"x-idempotency-key": "bench-{{n}}"}),
-                        _pay_body(fx, paid, _validate(fx, paid))))
-    return out
-
-
-def scenario_receipts(fx: Fixture, size: int) -> list[str]:
-    for slip in _slips(fx, 40):
-        validated = _validate(fx, slip)
-        requests.post(f"{fx.base}/integrated-payments/v1/bankslips/pay", json=_pay_body(fx, slip, validated),
-                      headers=fx.headers(**{"x-idempotency-key": f"seed-{slip['digitable_line']}"}), timeout=10)
-    return [line("GET", "/integrated-payments/v1/bankslips/receipts?perPage=20", fx.headers())]
-
-
-SCENARIOS = {"pay": scenario_pay, "register": scenario_register, "credentials": scenario_credentials,
-             "receipts": scenario_receipts}
+from bench.scale import compare_scale
+from bench.scenarios import SCENARIOS, Fixture, credentials_line
+from bench.servers import ROOT, THREADS, WORKERS, Server, reference_server, simulator_server, worker_rss_mb
+from bench.wrk import median_measure, run_wrk
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -372,18 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         baseline.stop()
         floor.stop()
     if args.scale:
-        from bench.scale import compare_scale
         meta["scale"] = compare_scale(workdir, args)
     pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
     print_table(results, meta)
     return 0
-
-
-def simulator_server(db: pathlib.Path) -> Server:
-    """The simulator served as `make run` serves it, on ``db``, not started yet."""
-    port = free_port()
-    return Server([sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(port), "--db", str(db),
-                   "--workers", str(WORKERS), "--threads", str(THREADS)], port)
 
 
 def startup_times(workdir: pathlib.Path, count: int) -> list[float]:
@@ -397,13 +132,6 @@ def startup_times(workdir: pathlib.Path, count: int) -> list[float]:
         finally:
             server.stop()
     return times
-
-
-def reference_server(name: str, env: dict | None = None) -> Server:
-    """One of the bench's reference apps (bench/serve_app.py), not started yet."""
-    port = free_port()
-    return Server([sys.executable, "-m", "bench.serve_app", str(port), str(WORKERS), str(THREADS), name],
-                  port, env)
 
 
 def prepare_floor(floor: Server) -> list[str]:
@@ -433,6 +161,7 @@ def _inprocess_app(db_path: str):
     access log formatted and written, to nowhere) and with start-up objects frozen as served."""
     import logging
 
+    from pismo_sandbox import logs
     from pismo_sandbox.app import create_app
     from pismo_sandbox.config import Config
     from pismo_sandbox.server import freeze_start_up_objects
@@ -440,7 +169,9 @@ def _inprocess_app(db_path: str):
     logger = logging.getLogger("pismo_sandbox")
     if not logger.handlers:
         logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
-    app = create_app(Config(db_path=db_path))
+    config = Config(db_path=db_path)
+    logs.configure(config.log_level, config.log_format)
+    app = create_app(config)
     freeze_start_up_objects()  # as a served worker does once its app is built
     return app
 

@@ -7,7 +7,9 @@ import pathlib
 import sqlite3
 import time
 
-from bench import run as bench
+from bench.scenarios import SCENARIOS, Fixture
+from bench.servers import simulator_server
+from bench.wrk import median_measure, run_wrk
 
 PAYMENTS, ACCOUNTS = 1_000_000, 100_000
 CHUNK = 50_000
@@ -58,28 +60,28 @@ def compare_scale(workdir: pathlib.Path, args) -> dict:
     seconds = preload(loaded_db)
     print(f"preloaded {PAYMENTS:,} payments and {ACCOUNTS:,} accounts in {seconds:.0f} s")
     databases = {"empty": empty_db, "loaded": loaded_db}
-    servers = {state: bench.simulator_server(pathlib.Path(path)) for state, path in databases.items()}
+    servers = {state: simulator_server(pathlib.Path(path)) for state, path in databases.items()}
     measured: dict = {(state, name): [] for state in servers for name in ("pay", "receipts")}
     duration = max(3, args.duration // 2)
     try:
         fixtures = {}
         for state, server in servers.items():
             server.start("/_sandbox/health")
-            fixtures[state] = bench.Fixture(server.url, databases[state])
+            fixtures[state] = Fixture(server.url, databases[state])
         for _ in range(args.rounds):
             for name in ("pay", "receipts"):
                 for state, server in servers.items():
-                    lines = bench.SCENARIOS[name](fixtures[state], min(args.pool, 4000))
-                    bench.run_wrk(server, lines, 1, args.connections, args.threads)  # warm-up
-                    lines = bench.SCENARIOS[name](fixtures[state], min(args.pool, 4000))
+                    lines = SCENARIOS[name](fixtures[state], min(args.pool, 4000))
+                    run_wrk(server, lines, 1, args.connections, args.threads)  # warm-up
+                    lines = SCENARIOS[name](fixtures[state], min(args.pool, 4000))
                     measured[(state, name)].append(
-                        bench.run_wrk(server, lines, duration, args.connections, args.threads))
+                        run_wrk(server, lines, duration, args.connections, args.threads))
     finally:
         for server in servers.values():
             server.stop()
     out = {}
     for name in ("pay", "receipts"):
-        empty, loaded = (bench.median_measure(measured[(state, name)]) for state in ("empty", "loaded"))
+        empty, loaded = (median_measure(measured[(state, name)]) for state in ("empty", "loaded"))
         out[name] = {"empty_p50_ms": empty.p50_ms, "loaded_p50_ms": loaded.p50_ms,
                      "empty_p99_ms": empty.p99_ms, "loaded_p99_ms": loaded.p99_ms,
                      "ratio": round(loaded.p50_ms / empty.p50_ms, 2) if empty.p50_ms else None}

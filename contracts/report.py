@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pismo_sandbox import junit
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pismo_sandbox.contracts.harness import Finding, HarnessResult, OperationResult
+    from pismo_sandbox.contracts.results import Finding, HarnessResult, OperationResult
 
 BODY_LIMIT = 600        # characters of a request or response body shown in a failure report
 HEADER_NAMES = ("content-type", "x-cid", "x-idempotency-replayed", "x-sandbox-fault", "location")

@@ -228,8 +228,8 @@ def run_checks(talk: Conversation, operation_ids: set[str],
 
 def record(result, state, groups, checks=None) -> None:
     """Run the checks with the harness run's state and add their outcomes to ``result`` (a
-    ``harness.HarnessResult``), under the operation each one exercises."""
-    from pismo_sandbox.contracts.harness import Finding, OperationResult
+    ``results.HarnessResult``), under the operation each one exercises."""
+    from pismo_sandbox.contracts.results import Finding, OperationResult
 
     if state is None or state.call is None or state.account_id is None or state.boleto is None:
         return

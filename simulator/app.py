@@ -1,17 +1,16 @@
 """create_app(config): builds the services and wires the gateway hooks, the operations' URL rules
-and the dashboard. Wiring only."""
+and the dashboard. Wiring only: no process-wide side effects (logging is set up by the entry
+points, pismo_sandbox.logs.configure)."""
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
-from pismo_sandbox import gateway, handlers, logs
+from pismo_sandbox import gateway, handlers
 from pismo_sandbox.admin import documents as admin_documents, routes as admin_routes
 from pismo_sandbox.clock import VirtualClock
 from pismo_sandbox.config import Config
-from pismo_sandbox.contract import load_contract
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.crypto import Fingerprinter, SecretBox, derive, load_master_key
 from pismo_sandbox.dashboard.routes import blueprint as dashboard_blueprint
 from pismo_sandbox.domains.bank_accounts import routes as bank_accounts_routes
@@ -34,7 +33,7 @@ from pismo_sandbox.gateway.journal import JournalRepository
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.jsonio import OrjsonProvider
 from pismo_sandbox.services import EXTENSION, Services
-from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.runtime_settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
@@ -77,24 +76,8 @@ def build_services(config: Config) -> Services:
     )
 
 
-def _configure_logging(level: str, log_format: str = "text") -> None:
-    """The simulator's log (one access line per request, contract violations, bugs) on stderr."""
-    # What no format here prints is not collected per record (the logging HOWTO's "Optimization"
-    # settings): the caller's frame and the multiprocessing name. Thread and process ids stay
-    # (gunicorn's own format prints the pid).
-    logging._srcfile = None
-    logging.logMultiprocessing = False
-    logger = logging.getLogger("pismo_sandbox")
-    logger.setLevel(level.upper())
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logs.formatter(log_format))
-        logger.addHandler(handler)
-
-
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
-    _configure_logging(config.log_level, config.log_format)
     app = Flask("pismo_sandbox")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json = OrjsonProvider(app)

@@ -204,7 +204,7 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
     """
     try:
         from pismo_sandbox.contracts import harness
-    except ImportError as error:  # schemathesis is an optional dependency
+    except ImportError as error:  # schemathesis comes with the contract extra, not with serving
         click.echo(f"error: {error}; install the contract extra: pip install 'pismo-sandbox[contract]'", err=True)
         sys.exit(2)
     if token and (server_key or server_secret):
@@ -217,6 +217,9 @@ def contract(base_url, token, server_key, server_secret, account_id, admin_token
     credentials = harness.Credentials(token=token, server_key=server_key, server_secret=server_secret,
                                       account_id=account_id, admin_token=admin_token)
     progress = None if quiet else (lambda line: click.echo(line, err=True))
+    if not base_url:  # the simulator runs in this process: its log on stderr, as when served
+        from pismo_sandbox import logs
+        logs.configure()
     result = harness.run(base_url=base_url, specs=names or None, examples=examples,
                          seed=harness.DEFAULT_SEED if seed is None else seed, credentials=credentials,
                          junit=junit_path, progress=progress, verbose=verbose, server_log=server_log,

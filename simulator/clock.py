@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from pismo_sandbox.errors import Conflict
-from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.runtime_settings import SettingsRepository
 
 # The sandbox clock stays where tokens (Unix time), TTLs and clearing days can still be added.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)

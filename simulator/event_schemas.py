@@ -8,7 +8,7 @@ import functools
 
 import jsonschema_rs
 
-from pismo_sandbox.contract import parse_document, read_text
+from pismo_sandbox.contracts.bundle import parse_document, read_text
 
 FILENAME = "sandbox-events.yaml"
 

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -150,7 +151,7 @@ class Sandbox:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                _kill_group(process)
+                kill_group(process)
         if self._admin is not None:
             self._admin.close()
             self._admin = None
@@ -216,11 +217,20 @@ def _abandon(process: subprocess.Popen, directory: str) -> None:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            kill_group(process)
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def _kill_group(process: subprocess.Popen) -> None:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the operating system's pick), for a server that must
+    be told its port before it starts: a consumer, a bench server, a test's receiver."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """Kill a process started in its own session, with everything it started, and reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:

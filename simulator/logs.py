@@ -34,6 +34,24 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+def configure(level: str = "INFO", log_format: str = "text") -> None:
+    """The simulator's log (one access line per request, contract violations, bugs) on stderr.
+
+    Process-wide, so called by the entry points that own the process (serving, the CLI's
+    in-process contract run), never by the app factory."""
+    # What no format here prints is not collected per record (the logging HOWTO's "Optimization"
+    # settings): the caller's frame and the multiprocessing name. Thread and process ids stay
+    # (gunicorn's own format prints the pid).
+    logging._srcfile = None
+    logging.logMultiprocessing = False
+    logger = logging.getLogger("pismo_sandbox")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(formatter(log_format))
+        logger.addHandler(handler)
+
+
 def formatter(log_format: str) -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
 

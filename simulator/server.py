@@ -33,7 +33,7 @@ def ready_worker(_worker=None) -> threading.Thread:
 
 
 def _warm_contract() -> None:
-    from pismo_sandbox.contract import load_contract
+    from pismo_sandbox.contract.operations import load_contract
 
     try:
         load_contract().warm()
@@ -50,7 +50,7 @@ def _reachable(host: str) -> str:
 
 class SandboxServer(GunicornApp):
     def __init__(self, config: Config, host: str, port: int, workers: int, threads: int):
-        from pismo_sandbox.contract import load_contract  # built once already, before the fork
+        from pismo_sandbox.contract.operations import load_contract  # built once already, before the fork
 
         self.sandbox_config = config
         # what subscriptions made before binding call the sandbox when it is asked for a free port
@@ -107,6 +107,8 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     if warning:
         print(warning, file=sys.stderr, flush=True)
     config = origin.with_bound_host(config, host)  # requests naming the bound address are served
+
+    logs.configure(config.log_level, config.log_format)  # the workers inherit it at the fork
 
     # Migrate (and load --faults) once before forking; the connection is closed again.
     sandbox = build_services(config)

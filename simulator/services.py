@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from pismo_sandbox.clock import VirtualClock
     from pismo_sandbox.config import Config
-    from pismo_sandbox.contract import Contract
+    from pismo_sandbox.contract.operations import Contract
     from pismo_sandbox.crypto import Fingerprinter, SecretBox
     from pismo_sandbox.domains.bank_accounts.service import BankAccountService
     from pismo_sandbox.domains.bankslips.service import BankSlipService
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pismo_sandbox.gateway.journal import JournalRepository
     from pismo_sandbox.idempotency import IdempotencyKeys
     from pismo_sandbox.ids import Ids
-    from pismo_sandbox.settings import SettingsRepository
+    from pismo_sandbox.runtime_settings import SettingsRepository
     from pismo_sandbox.store import Store
     from pismo_sandbox.tokens import Tokens
 

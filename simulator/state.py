@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from pismo_sandbox.drills.scenario import (AccountSchema, CredentialSchema, Problem, ScenarioError,
-                                           Strict, TenantSchema, _flatten, format_path, read_yaml)
+from pismo_sandbox.drills.scenario import _flatten
+from pismo_sandbox.drills.scenario_file import Problem, ScenarioError, format_path, read_yaml
+from pismo_sandbox.drills.scenario_schema import AccountSchema, CredentialSchema, Strict, TenantSchema
 
 NAME = "state file"
 

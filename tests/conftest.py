@@ -16,7 +16,6 @@ import dataclasses
 import functools
 import pathlib
 import re
-import socket
 from dataclasses import dataclass, field
 
 import pytest
@@ -26,6 +25,7 @@ from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
 from pismo_sandbox.launcher import Sandbox as Launched
 from pismo_sandbox.launcher import SandboxStartError
+from pismo_sandbox.launcher import free_port  # noqa: F401  (the one helper; test modules import it from here too)
 from pismo_sandbox.services import EXTENSION
 
 DEFAULT_CONFIG = Config()
@@ -157,12 +157,6 @@ def tenant(sandbox) -> Tenant:
 
 
 # -- real servers ------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 class ServedSandbox(Launched):
     """`pismo-sandbox serve` in a child process (gunicorn, real sockets), through the launcher;

@@ -4,7 +4,7 @@ served is exactly what requests and responses are validated against."""
 
 from __future__ import annotations
 
-from pismo_sandbox.contract import METHODS, SOURCES
+from pismo_sandbox.contracts.bundle import METHODS, SOURCES
 from pismo_sandbox.errors import NotFound
 from pismo_sandbox.handlers import Reply, ok, operation
 from pismo_sandbox.request_context import RequestContext

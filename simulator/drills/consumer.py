@@ -21,18 +21,14 @@ import tempfile
 import time
 
 from pismo_sandbox.domains.deliveries.outbox import filter_matches
+from pismo_sandbox.launcher import free_port
 from pismo_sandbox.drills.model import Check
-from pismo_sandbox.drills.scenario import Scenario, interpolate
+from pismo_sandbox.drills.references import interpolate
+from pismo_sandbox.drills.scenario import Scenario
 
 POLL_SECONDS = 0.2
 CHECK_TIMEOUT_SECONDS = 60
 OUTPUT_TAIL = 15
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _tail(path: str) -> list[str]:
@@ -91,9 +87,9 @@ class ConsumerRun:
     # -- life cycle -----------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the consumer and wait until its port accepts connections, then subscribe it."""
-        from pismo_sandbox.drills.runner import DrillError
+        from pismo_sandbox.drills.errors import DrillError
 
-        port = _free_port()
+        port = free_port()
         self.context.update(consumer_port=port, consumer_dir=self.directory,
                             consumer_url=f"http://127.0.0.1:{port}{self.spec['path']}",
                             consumer_secret=self.spec.get("secret") or secrets.token_hex(16))

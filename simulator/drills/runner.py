@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import shlex
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from typing import Callable, Iterable
@@ -27,8 +22,12 @@ import requests
 
 from pismo_sandbox.client import AdminClient, AdminError
 from pismo_sandbox.drills import assertions, invariants
-from pismo_sandbox.drills.model import Check, ClientRun, DrillResult, Exchange, Observation
-from pismo_sandbox.drills.scenario import Scenario, format_path, interpolate
+from pismo_sandbox.drills.client_program import ClientProgram
+from pismo_sandbox.drills.errors import DrillError
+from pismo_sandbox.drills.model import Check, DrillResult, Exchange, Observation
+from pismo_sandbox.drills.references import interpolate
+from pismo_sandbox.drills.scenario import Scenario
+from pismo_sandbox.drills.scenario_file import format_path
 from pismo_sandbox.launcher import Sandbox, SandboxStartError
 
 TOKEN_TTL = 31_536_000          # the longest the admin API issues: advancing the clock never expires it
@@ -36,11 +35,6 @@ QUIET_SECONDS = 0.3              # no new journal row for this long: nothing is 
 MAX_SETTLE_SECONDS = 60.0
 ADMIN_TIMEOUT = 30
 SLOW_PROVIDER_SECONDS = 2.0     # simulator.domains.bankslips.triggers.SLOW_SECONDS
-OUTPUT_LIMIT = 20_000
-
-
-class DrillError(Exception):
-    """The drill could not be carried out (setup refused, sandbox unreachable, ...)."""
 
 
 class SandboxProcess(Sandbox):
@@ -83,18 +77,6 @@ def _json_or_text(response: requests.Response):
         return response.text
 
 
-def _env_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return "" if value is None else str(value)
-
-
-def env_name(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).upper()
-
-
 def _delay_bound(rule: dict) -> float:
     action = rule.get("action", {})
     if action.get("type") == "delay":
@@ -102,14 +84,6 @@ def _delay_bound(rule: dict) -> float:
     if action.get("type") == "timeout":
         return (action.get("ms") or 0) / 1000
     return 0.0
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
 
 
 class DrillRunner:
@@ -196,7 +170,7 @@ class DrillRunner:
                 self.echo(f"drill {scenario.name}: {len(scenario.steps)} step(s)")
                 self._run_steps(scenario, context, result)
             else:
-                self._run_client(scenario, context, result)
+                ClientProgram(self.base, self.client_override, self.echo).run(scenario, context, result)
             self._settle(scenario, context, result, journal_mark)
             for move in scenario.advance:
                 seconds = move["seconds"] + 60 * move["minutes"] + 3600 * move["hours"] + 86400 * move["days"]
@@ -343,97 +317,6 @@ class DrillRunner:
             expect = interpolate(step["expect"], context) if step["expect"] else None
             if expect is not None:
                 result.checks.append(assertions.response_check("step", step["name"], exchange, expect, line, []))
-
-    def _client_command(self, scenario: Scenario, context: dict) -> list[str]:
-        raw = self.client_override if self.client_override is not None else scenario.client["command"]
-        args = shlex.split(raw) if isinstance(raw, str) else list(raw)
-        try:
-            return [str(interpolate(arg, context)) for arg in args]
-        except KeyError as error:
-            raise DrillError(f"client.command: {error.args[0]}") from None
-
-    def client_env(self, scenario: Scenario, context: dict, instance: int, context_file: str) -> dict:
-        env = dict(os.environ)
-        bin_dir = os.path.dirname(sys.executable)  # `python` is this interpreter, with requests
-        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-        env.update({
-            "PISMO_BASE_URL": self.base,
-            "PISMO_TENANT_ID": context["tenant_id"],
-            "PISMO_ACCOUNT_ID": str(context["account_id"]),
-            "PISMO_TOKEN": context["token"],
-            "PISMO_SERVER_KEY": context["server_key"],
-            "PISMO_SERVER_SECRET": context["server_secret"],
-            "PISMO_DRILL_NAME": scenario.name,
-            "PISMO_DRILL_CONTEXT": context_file,
-            "PISMO_CLIENT_INSTANCE": str(instance),
-            "PISMO_CLIENT_INSTANCES": str(scenario.client["instances"]),
-            "PISMO_BOLETOS": json.dumps(list(context["boletos"].values())),
-        })
-        if scenario.client["task"]:
-            env["PISMO_DRILL_TASK"] = scenario.client["task"]
-        for name, boleto in context["boletos"].items():
-            for field in ("type", "bar_code", "digitable_line", "amount"):
-                env[f"PISMO_BOLETO_{env_name(name)}_{field.upper()}"] = _env_value(boleto.get(field))
-        try:
-            for key, value in scenario.client["env"].items():
-                env[key] = _env_value(interpolate(value, context))
-        except KeyError as error:
-            raise DrillError(f"client.env: {error.args[0]}") from None
-        return env
-
-    def _run_client(self, scenario: Scenario, context: dict, result: DrillResult) -> None:
-        client = scenario.client
-        command = self._client_command(scenario, context)
-        cwd = os.getcwd()
-        if client["cwd"]:
-            cwd = os.path.join(scenario.directory, str(interpolate(client["cwd"], context)))
-        result.client = {**client, "command": command, "cwd": cwd}
-        self.echo(f"drill {scenario.name}: running {shlex.join(command)} x{client['instances']}")
-        with tempfile.TemporaryDirectory(prefix="pismo-client-") as scratch:
-            context_file = os.path.join(scratch, "context.json")
-            with open(context_file, "w", encoding="utf-8") as out:
-                json.dump({k: v for k, v in context.items() if k not in ("steps", "python")}, out, indent=2)
-            running = []
-            try:
-                for instance in range(client["instances"]):
-                    env = self.client_env(scenario, context, instance, context_file)
-                    stdout = open(os.path.join(scratch, f"out-{instance}"), "w+b")
-                    stderr = open(os.path.join(scratch, f"err-{instance}"), "w+b")
-                    try:
-                        process = subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=stderr,
-                                                   stdin=subprocess.DEVNULL, start_new_session=True, env=env)
-                    except OSError as error:
-                        stdout.close()
-                        stderr.close()
-                        raise DrillError(f"client.command: cannot start {shlex.join(command)}: {error}") from None
-                    running.append((ClientRun(instance, command), process, stdout, stderr, time.monotonic()))
-                deadline = time.monotonic() + client["timeout_seconds"]
-                waiting = list(running)
-                while waiting:
-                    for item in list(waiting):
-                        run, process, _out, _err, began = item
-                        if process.poll() is not None:
-                            run.exit_code, run.duration = process.returncode, time.monotonic() - began
-                            waiting.remove(item)
-                        elif time.monotonic() > deadline:
-                            run.timed_out, run.duration = True, time.monotonic() - began
-                            _kill_group(process)
-                            waiting.remove(item)
-                    time.sleep(0.02)
-            except BaseException:  # failed or interrupted (Ctrl-C): the clients run in their own sessions
-                for _run, process, stdout, stderr, _began in running:
-                    if process.poll() is None:
-                        _kill_group(process)
-                    stdout.close()
-                    stderr.close()
-                raise
-            for run, process, stdout, stderr, began in running:
-                for handle, attr in ((stdout, "stdout"), (stderr, "stderr")):
-                    handle.seek(0)
-                    text = handle.read().decode("utf-8", errors="replace")
-                    handle.close()
-                    setattr(run, attr, text[-OUTPUT_LIMIT:])
-                result.runs.append(run)
 
     def _settle(self, scenario: Scenario, context: dict, result: DrillResult, journal_mark: int) -> None:
         """Wait until requests still in flight (delayed by a fault, or by the slow-provider

@@ -20,7 +20,7 @@ from pismo_sandbox.faults.errors import InvalidFaultRule
 from pismo_sandbox.faults.repository import FaultRepository
 from pismo_sandbox.faults.rules import Action, FaultRule, Match, dump_rule, load_rule, validate_rule
 from pismo_sandbox.ids import Ids
-from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.runtime_settings import SettingsRepository
 from pismo_sandbox.store import Store
 
 

@@ -30,7 +30,7 @@ def _flatten(messages: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
 def read_rules(path: str) -> list[dict]:
     """The rules in the file, each validated; a list, or a mapping with a `rules` list."""
     # The YAML reader that keeps every field's line and column is the drill scenarios' one.
-    from pismo_sandbox.drills.scenario import Problem, ScenarioError, format_path, read_yaml
+    from pismo_sandbox.drills.scenario_file import Problem, ScenarioError, format_path, read_yaml
 
     try:
         data, marks = read_yaml(path)  # JSON is YAML too

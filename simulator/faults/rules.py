@@ -188,7 +188,7 @@ def load_rule(data) -> FaultRule:
 
 def known_operations() -> frozenset[str]:
     """The operationIds of every bundled document (what a rule's match.operation_id can name)."""
-    from pismo_sandbox.contract import load_contract
+    from pismo_sandbox.contract.operations import load_contract
 
     return frozenset(load_contract().by_id)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jsonschema_rs
 import pytest
 
-from pismo_sandbox.contract import load_contract
+from pismo_sandbox.contract.operations import load_contract
 
 INT64_MAX = 2**63 - 1
 

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from pismo_sandbox.contract import SOURCES, load_contract, load_document, load_overlay, parse_document, read_text
+from pismo_sandbox.contracts.bundle import SOURCES, load_document, load_overlay, parse_document, read_text
+from pismo_sandbox.contract.operations import load_contract
 
 
 

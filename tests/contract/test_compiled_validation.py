@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
 from werkzeug.routing import Map, Rule
 
-from pismo_sandbox.contract import load_contract
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.validation import resolve_ref as _resolve
 
 CONTRACT = load_contract()

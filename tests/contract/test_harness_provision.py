@@ -68,7 +68,7 @@ def test_a_base_url_without_credentials_or_provision_says_both_ways(serve):
 def guarded(tmp_path):
     """A served sandbox whose admin API requires the admin token "adm" (the shared fixture's
     health probe sends none)."""
-    from tests.conftest import free_port
+    from pismo_sandbox.launcher import free_port
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -149,7 +149,7 @@ def test_server_log_brings_the_access_log_back():
 
 
 def test_an_unreachable_base_url_is_one_error_naming_the_fix():
-    from tests.conftest import free_port
+    from pismo_sandbox.launcher import free_port
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_")}
     completed = subprocess.run([sys.executable, "-m", "pismo_sandbox", "contract", "--base-url",

@@ -13,7 +13,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pismo_sandbox.contracts import harness, hooks
-from pismo_sandbox.contract import ADMIN, SOURCES, load_contract
+from pismo_sandbox.contracts.bundle import ADMIN, SOURCES
+from pismo_sandbox.contract.operations import load_contract
 
 EXAMPLES = 20
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from pismo_sandbox.contracts import harness, hooks
+from pismo_sandbox.contracts.groups import build_groups, merge_documents, select_sources
+from pismo_sandbox.contracts.target import Credentials, TokenSource
 from pismo_sandbox.cli import main
-from pismo_sandbox.contract import SOURCES
+from pismo_sandbox.contracts.bundle import SOURCES
 
 
 def _sources(*names):
@@ -15,7 +17,7 @@ def _sources(*names):
 
 
 def test_specs_sharing_a_base_path_are_merged_with_their_own_error_maps_and_security():
-    [group] = harness.build_groups(_sources("intl-bankaccounts", "intl-bankaccounts-read"))
+    [group] = build_groups(_sources("intl-bankaccounts", "intl-bankaccounts-read"))
     assert group.base_path == "/intl-bankaccounts"
     assert [s.name for s in group.sources] == ["intl-bankaccounts", "intl-bankaccounts-read"]
     paths = group.document["paths"]
@@ -35,32 +37,32 @@ def test_colliding_components_are_renamed_and_their_refs_follow():
     second = {"openapi": "3.1.0", "paths": {"/b": {"get": {"operationId": "b", "responses": {
         "200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/X"}}}}}}}},
         "components": {"schemas": {"X": {"type": "integer"}}}}
-    merged = harness.merge_documents([first, second], ["first", "second"])
+    merged = merge_documents([first, second], ["first", "second"])
     assert merged["components"]["schemas"] == {"X": {"type": "string"}, "X.second": {"type": "integer"}}
     schema = merged["paths"]["/b"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/X.second"}
 
 
 def test_against_a_base_url_the_host_changes_and_the_base_path_stays():
-    groups = harness.build_groups(_sources("banking-auth", "integrated-payments"), "https://sandbox.example/")
+    groups = build_groups(_sources("banking-auth", "integrated-payments"), "https://sandbox.example/")
     assert {g.document["servers"][0]["url"] for g in groups} == {
         "https://sandbox.example", "https://sandbox.example/integrated-payments"}
 
 
 def test_links_join_operations_of_merged_documents_and_unbundled_ones_are_reported():
-    [group] = harness.build_groups(_sources("integrated-payments", "integrated-payments-validate",
+    [group] = build_groups(_sources("integrated-payments", "integrated-payments-validate",
                                             "integrated-payments-receipts"))
     assert {"PayValidatedSlip", "ReceiptOfPayment"} <= set(group.links)
     validate = group.document["paths"]["/v1/bankslips/validate"]["post"]
     assert validate["responses"]["200"]["links"]["PayValidatedSlip"]["operationId"] == \
         "post-integrated-payments-api-v1-bankslips-pay"
-    [alone] = harness.build_groups(_sources("integrated-payments"))
+    [alone] = build_groups(_sources("integrated-payments"))
     assert any("PayValidatedSlip" in skipped for skipped in alone.links_skipped)
 
 
 def test_the_admin_api_runs_last_and_is_left_out_against_a_base_url_by_default():
-    assert harness.select_sources(None, remote=False)[-1].auth == "admin"
-    assert all(s.auth != "admin" for s in harness.select_sources(None, remote=True))
+    assert select_sources(None, remote=False)[-1].auth == "admin"
+    assert all(s.auth != "admin" for s in select_sources(None, remote=True))
 
 
 class _LoginTarget:
@@ -75,7 +77,7 @@ class _LoginTarget:
 def test_tokens_are_refreshed_before_they_expire():
     now = [0.0]
     target = _LoginTarget(600)
-    tokens = harness.TokenSource(target, harness.Credentials(server_key="k", server_secret="s", account_id=1),
+    tokens = TokenSource(target, Credentials(server_key="k", server_secret="s", account_id=1),
                                  clock=lambda: now[0])
     assert tokens.token() == "t1"
     now[0] = 470.0
@@ -86,12 +88,12 @@ def test_tokens_are_refreshed_before_they_expire():
 
 def test_a_given_token_is_used_as_is():
     target = _LoginTarget(600)
-    tokens = harness.TokenSource(target, harness.Credentials(token="given"))
+    tokens = TokenSource(target, Credentials(token="given"))
     assert tokens.token() == "given" and target.calls == 0
 
 
 def test_documented_codes_come_from_examples_and_the_error_map():
-    [group] = harness.build_groups(_sources("banking-auth"))
+    [group] = build_groups(_sources("banking-auth"))
     operation = group.document["paths"]["/banking-auth/v1/credentials"]["post"]
     assert hooks.documented_codes(group.document, operation, 400) == {"EBAA0004", "EBAA0005", "EBAA0007"}
     assert hooks.documented_codes(group.document, operation, 401) == {"UNAUTHORIZED"}

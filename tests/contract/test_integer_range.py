@@ -3,7 +3,7 @@ ones say int64, and only integers the contract declares are held to it."""
 
 from __future__ import annotations
 
-from pismo_sandbox.contract import SOURCES, load_document, parse_document, read_text
+from pismo_sandbox.contracts.bundle import SOURCES, load_document, parse_document, read_text
 
 
 def _integers(node, found=None):

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
-from pismo_sandbox.contract import load_contract
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.contracts import harness, stateful_checks
 from pismo_sandbox.contracts.stateful_checks import Conversation
 from tests.spec_examples import example_of, resolve

@@ -15,7 +15,7 @@ import requests
 
 from pismo_sandbox.domains.deliveries.worker import DeliveryWorker
 from pismo_sandbox.services import EXTENSION
-from tests.conftest import free_port
+from pismo_sandbox.launcher import free_port
 from tests.deliveries.receiver import Receiver
 
 

@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-from tests.conftest import free_port
+from pismo_sandbox.launcher import free_port
 from tests.served.test_readme import run_walkthrough, walkthrough
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ delivery log shows every attempt."""
 from __future__ import annotations
 
 from pismo_sandbox.services import EXTENSION
-from tests.conftest import free_port
+from pismo_sandbox.launcher import free_port
 
 FAST = {"backoff_seconds": 0, "backoff_max_seconds": 0, "max_attempts": 5}
 

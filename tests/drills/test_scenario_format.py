@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pismo_sandbox.drills.scenario import ScenarioError, interpolate, load_scenario, load_scenarios
+from pismo_sandbox.drills.references import interpolate
+from pismo_sandbox.drills.scenario import ScenarioError, load_scenario, load_scenarios
 
 from tests.drills.conftest import SCENARIOS
 

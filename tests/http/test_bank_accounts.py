@@ -10,7 +10,8 @@ import yaml
 
 from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
-from pismo_sandbox.contract import load_contract, parse_document, read_text
+from pismo_sandbox.contracts.bundle import parse_document, read_text
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.domains.bank_accounts.service import TRIGGERS
 from pismo_sandbox.services import EXTENSION
 from tests.conftest import Sandbox

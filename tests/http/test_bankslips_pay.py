@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from pismo_sandbox.contract import SOURCES, load_contract, parse_document, read_text
+from pismo_sandbox.contracts.bundle import SOURCES, parse_document, read_text
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.domains.bankslips.triggers import PAY as PAY_STAGE, TRIGGERS
 from pismo_sandbox.domains.bankslips.service import BankSlipService
 from pismo_sandbox.services import EXTENSION

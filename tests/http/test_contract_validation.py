@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from pismo_sandbox.contract import CheckedRequest, Contract, load_contract
+from pismo_sandbox.contract.operations import CheckedRequest, Contract, load_contract
 
 OPERATIONS = sorted(load_contract().operations.values(), key=lambda op: op.operation_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pismo_sandbox.contract import SOURCES, parse_document, read_text
+from pismo_sandbox.contracts.bundle import SOURCES, parse_document, read_text
 from tests.spec_examples import example_of, resolve
 
 

@@ -7,7 +7,7 @@ import json
 
 from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
-from pismo_sandbox.contract import SOURCES, load_document, parse_document, read_text
+from pismo_sandbox.contracts.bundle import SOURCES, load_document, parse_document, read_text
 
 
 def test_the_index_lists_every_bundled_document_with_its_operations(client):

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bench.run import Measure, cpu_ticks, median_measure, parse_wrk
+from bench.servers import cpu_ticks
+from bench.wrk import Measure, median_measure, parse_wrk
 
 REPORT = """Running 5s test @ http://127.0.0.1:41000
   2 threads and 16 connections
@@ -79,7 +80,7 @@ def _echo_app():
 
 def test_a_prepared_line_replays_in_process_with_its_query_headers_body_and_a_fresh_key_each_time():
     from bench.inprocess import call, environ_for
-    from bench.run import line
+    from bench.wrk import line
 
     app = _echo_app()
     prepared = line("POST", "/pay?perPage=20", {"x-key": "bench-{{n}}", "Content-Type": "application/json"},
@@ -94,7 +95,7 @@ def test_a_prepared_line_replays_in_process_with_its_query_headers_body_and_a_fr
 
 def test_the_in_process_cost_is_positive_and_counts_answers_that_are_not_2xx():
     from bench.inprocess import WARM_UP, cpu_us_per_request
-    from bench.run import line
+    from bench.wrk import line
 
     app = _echo_app()
     lines = [line("GET", "/ok", {}), line("GET", "/no?fail=1", {})]
@@ -106,7 +107,7 @@ def test_the_in_process_cost_is_positive_and_counts_answers_that_are_not_2xx():
 
 def test_spaced_in_process_cost_leaves_the_pauses_out_and_still_runs_every_request():
     from bench.inprocess import WARM_UP, cpu_us_per_request
-    from bench.run import line
+    from bench.wrk import line
 
     app = _echo_app()
     lines = [line("GET", "/ok", {}), line("GET", "/no?fail=1", {})]

@@ -3,7 +3,7 @@ that nothing else a front-end proxy could set is trusted."""
 
 from __future__ import annotations
 
-from pismo_sandbox.contract import load_contract
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.served_http import SandboxWorker, declared_underscore_headers, header_options
 
 

@@ -6,7 +6,7 @@ import gc
 
 from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
-from pismo_sandbox.contract import load_contract
+from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.server import SandboxServer
 
 

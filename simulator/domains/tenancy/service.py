@@ -9,7 +9,7 @@ from pismo_sandbox.crypto import Fingerprinter
 from pismo_sandbox.domains.tenancy import errors
 from pismo_sandbox.domains.tenancy.repository import TenancyRepository
 from pismo_sandbox.ids import Ids
-from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.runtime_settings import SettingsRepository
 from pismo_sandbox.store import GENERATION, Store
 
 # Pismo account statuses seen in the docs; only NORMAL may move money or register accounts.

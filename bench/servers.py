@@ -1,0 +1,111 @@
+"""The bench's servers: the simulator served as `make run` serves it and the reference apps,
+each a child process on a free port, with the CPU and memory of a gunicorn master and its
+workers read from /proc."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from pismo_sandbox.launcher import free_port
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+WORKERS, THREADS = 2, 8  # as `make run` serves
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a gunicorn master and its workers."""
+    total = 0.0
+    for p in [pid] + _children(pid):
+        try:
+            fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+def cpu_ticks(stat: str | None = None) -> tuple[int, int]:
+    """(steal, total) jiffies of the whole machine so far, from /proc/stat's first line: steal
+    is the time a virtual machine's host gave its cores to someone else (no process is charged
+    for it; a run with much of it measured a slower machine)."""
+    text = stat if stat is not None else pathlib.Path("/proc/stat").read_text()
+    fields = [int(x) for x in text.split("\n", 1)[0].split()[1:9]]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
+def worker_rss_mb(pid: int) -> list[float]:
+    sizes = []
+    for child in _children(pid):
+        status = pathlib.Path(f"/proc/{child}/status").read_text()
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if match:
+            sizes.append(int(match.group(1)) / 1024)
+    return sizes
+
+
+class Server:
+    def __init__(self, argv: list[str], port: int, env: dict | None = None):
+        self.argv, self.port = argv, port
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen | None = None
+        self.startup_s = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, health: str) -> "Server":
+        started = time.perf_counter()
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, cwd=ROOT)
+        while time.perf_counter() - started < 30:
+            try:
+                if requests.get(self.url + health, timeout=0.5).status_code == 200:
+                    self.startup_s = time.perf_counter() - started
+                    return self
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
+                time.sleep(0.02)
+        raise RuntimeError(f"{self.argv} did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=20)
+
+
+def simulator_server(db: pathlib.Path) -> Server:
+    """The simulator served as `make run` serves it, on ``db``, not started yet."""
+    port = free_port()
+    return Server([sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(port), "--db", str(db),
+                   "--workers", str(WORKERS), "--threads", str(THREADS)], port)
+
+
+def reference_server(name: str, env: dict | None = None) -> Server:
+    """One of the bench's reference apps (bench/serve_app.py), not started yet."""
+    port = free_port()
+    return Server([sys.executable, "-m", "bench.serve_app", str(port), str(WORKERS), str(THREADS), name],
+                  port, env)

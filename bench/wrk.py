@@ -1,0 +1,77 @@
+"""wrk, the load generator: request lines in the bench's wrk.lua format, a run against a server,
+and its figures (throughput, latency percentiles, CPU per request) parsed and combined."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+from dataclasses import dataclass, replace
+
+
+from bench.servers import ROOT, Server, cpu_seconds, cpu_ticks
+
+LUA = ROOT / "bench" / "wrk.lua"
+
+
+# -- wrk ---------------------------------------------------------------------------------------
+
+@dataclass
+class Measure:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    cpu_us_per_request: float
+    steal_pct: float = 0.0
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(server: Server, lines: list[str], duration: int, connections: int, threads: int) -> Measure:
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
+        handle.write("\n".join(lines) + "\n")
+        path = handle.name
+    cpu_before, (steal_before, ticks_before) = cpu_seconds(server.process.pid), cpu_ticks()
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
+                          "-s", str(LUA), server.url, "--", path, str(threads)],
+                         capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server.process.pid) - cpu_before
+    steal_after, ticks_after = cpu_ticks()
+    os.unlink(path)
+    ticks = ticks_after - ticks_before
+    return replace(parse_wrk(out, cpu),
+                   steal_pct=round(100 * (steal_after - steal_before) / ticks, 1) if ticks else 0.0)
+
+
+def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:
+    """The figures of one `wrk --latency` report (plus the server CPU it cost)."""
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Measure(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+                   p50_ms=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
+                   p99_ms=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+                   requests=total, errors=errors, cpu_us_per_request=cpu_seconds_used / max(total, 1) * 1e6)
+
+
+def median_measure(measures: list[Measure]) -> Measure:
+    """Each figure's median over the rounds (a rounds' worth of requests and errors in total)."""
+    mid = statistics.median
+    return Measure(rps=mid([m.rps for m in measures]), p50_ms=mid([m.p50_ms for m in measures]),
+                   p99_ms=mid([m.p99_ms for m in measures]), requests=sum(m.requests for m in measures),
+                   errors=sum(m.errors for m in measures),
+                   cpu_us_per_request=mid([m.cpu_us_per_request for m in measures]),
+                   steal_pct=mid([m.steal_pct for m in measures]))
+
+
+def line(method: str, path: str, headers: dict, body: dict | None = None) -> str:
+    head = "||".join(f"{k}: {v}" for k, v in headers.items())
+    return "\t".join([method, path, head, json.dumps(body, separators=(",", ":")) if body is not None else ""])
