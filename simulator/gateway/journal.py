@@ -10,9 +10,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.jsonio import sorted_compact
+from pismo_sandbox.logs import AccessLog
 from pismo_sandbox.store import Store, WriterLockTimeout
 
 access_log = logging.getLogger("pismo_sandbox.access")
+access_line = AccessLog(access_log)
 PRUNE_EVERY = 500  # at most: smaller limits prune more often (prune_step)
 
 
@@ -158,12 +160,5 @@ def record(services, state, request, response) -> None:
     }
     if not state.get("unjournaled"):  # the dashboard's own pages and polls are not API traffic
         services.journal.append(entry)
-    if access_log.isEnabledFor(logging.INFO):
-        # The fields again as ``extra``: the JSON log format (pismo_sandbox.logs) writes each.
-        access_log.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", request.method, request.path,
-                        response.status_code, duration_ms, entry["cid"], entry["operation_id"],
-                        entry["verdict"], extra={
-                            "method": request.method, "path": request.path, "status": response.status_code,
-                            "duration_ms": round(duration_ms, 1), "cid": entry["cid"],
-                            "operation_id": entry["operation_id"], "verdict": entry["verdict"],
-                            "tenant_id": entry["tenant_id"], "fault_rule": entry["fault_rule"]})
+    access_line.write(request.method, request.path, response.status_code, duration_ms, entry["cid"],
+                      entry["operation_id"], entry["verdict"], entry["tenant_id"], entry["fault_rule"])
