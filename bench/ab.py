@@ -35,11 +35,14 @@ def _side(scenarios: list[str], count: int) -> dict:
     from bench.run import CREDENTIAL_BODY, line
     from pismo_sandbox.app import create_app
     from pismo_sandbox.config import Config
+    from pismo_sandbox.logs import TEXT_FORMAT
     from pismo_sandbox.server import freeze_start_up_objects
 
     logger = logging.getLogger("pismo_sandbox")
-    if not logger.handlers:
-        logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
+    if not logger.handlers:  # as served (create_app's handler and format), written to nowhere
+        handler = logging.StreamHandler(open(os.devnull, "w"))
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        logger.addHandler(handler)
     workdir = tempfile.mkdtemp(prefix="pismo-ab-")
     app = create_app(Config(db_path=os.path.join(workdir, "ab.db")))
     freeze_start_up_objects()
@@ -130,6 +133,7 @@ def _run_side(path: pathlib.Path | None, scenarios: list[str], count: int) -> di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="HEAD", help="git revision of the 'before' side")
+    parser.add_argument("--after", help="git revision of the 'after' side (default: the working tree)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--count", type=int, default=600, help="requests replayed per scenario and round")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS)
@@ -140,9 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_side(scenarios, args.count)))
         return 0
     before_path = _snapshot(args.before)
+    after_path = _snapshot(args.after) if args.after else None
     runs: dict[str, dict[str, list[float]]] = {s: {"before": [], "after": []} for s in scenarios}
     for n in range(args.rounds):
-        for side, path in (("before", before_path), ("after", None)):
+        for side, path in (("before", before_path), ("after", after_path)):
             result = _run_side(path, scenarios, args.count)
             for s in scenarios:
                 runs[s][side].append(result[s]["us"])
