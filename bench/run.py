@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, replace
 import jwt
 import requests
 
-from bench import inprocess
+from bench import inprocess, progress
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LUA = ROOT / "bench" / "wrk.lua"
@@ -298,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario and target")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--pool", type=int, default=20000, help="one-shot requests prepared per scenario")
+    parser.add_argument("--pool", type=int, default=20000,
+                        help="one-shot requests prepared per scenario and round, at most (each round prepares"
+                             " what the best rate measured so far needs for --duration, with headroom)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="simulator/baseline pairs per scenario, alternating; the median is reported")
     parser.add_argument("--inprocess-pool", type=int, default=1500,
@@ -312,7 +314,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="fresh starts of the simulator timed to the first served request (median reported)")
     parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke figure in about two minutes: " + ", ".join(
+                            f"{k.replace('_', '-')} {v}" for k, v in progress.QUICK.items()))
     args = parser.parse_args(argv)
+    progress.line_buffered()
+    if args.quick:
+        progress.apply_quick(args)
     if not shutil.which("wrk"):
         print("wrk is not installed (Debian: apt-get install wrk); `make bench` installs it", file=sys.stderr)
         return 2
@@ -323,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "BENCH_FLOOR_SECRET": secrets.token_hex(32)})
     simulator = simulator_server(workdir / "bench.db")
     results: dict = {}
+    progress.say(f"timing {args.startups} fresh start(s)")
     startups = startup_times(workdir, args.startups)  # before any load, each on a fresh database
     try:
         baseline.start("/health")
@@ -330,22 +339,33 @@ def main(argv: list[str] | None = None) -> int:
             floor_lines = prepare_floor(floor)
             floor.start("/health")
         simulator.start("/_sandbox/health")
+        progress.say("servers up; preparing the fixture")
         fixture = Fixture(simulator.url, str(workdir / "bench.db"))
         sim_app = _inprocess_app(str(workdir / "bench.db"))
         from bench.baseline import app as baseline_app
+        measured_rps: list[float] = []
         for name in names:
             sims, bases, floors = [], [], []
             load = (args.duration, args.connections, args.threads)
-            for _ in range(args.rounds):  # alternate, so a slow spell of the machine hits both
-                lines = SCENARIOS[name](fixture, args.pool)  # one-shot requests: a fresh pool per round
+            for n in range(args.rounds):  # alternate, so a slow spell of the machine hits both
+                pool = progress.pool_size(args.pool, args.duration, measured_rps)
+                progress.say(f"{name} round {n + 1}/{args.rounds}: preparing {pool} requests")
+                lines = SCENARIOS[name](fixture, pool)  # one-shot requests: a fresh pool per round
                 sims.append(run_wrk(simulator, lines, *load))
+                measured_rps.append(sims[-1].rps)
                 bases.append(run_wrk(baseline, lines, *load))
                 if name == "credentials":
                     floors.append(run_wrk(floor, floor_lines, *load))
+                progress.say(f"{name} round {n + 1}/{args.rounds}: simulator {sims[-1].rps:.0f} req/s"
+                             f" {sims[-1].cpu_us_per_request:.0f} us CPU/req, baseline {bases[-1].rps:.0f} req/s"
+                             f" {bases[-1].cpu_us_per_request:.0f} us CPU/req"
+                             + (f", {sims[-1].errors} errors" if sims[-1].errors else ""))
             sim, base = median_measure(sims), median_measure(bases)
             results[name] = {**asdict(sim), "baseline_rps": base.rps,
                              "baseline_cpu_us_per_request": base.cpu_us_per_request,
                              "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
+                             "cpu_ratio_to_baseline": progress.cpu_ratio(base.cpu_us_per_request,
+                                                                         sim.cpu_us_per_request),
                              "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None}
             if floors:
                 least = median_measure(floors)
@@ -353,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "floor_errors": least.errors,
                                       "floor_ratio_to_baseline": round(least.rps / base.rps, 3) if base.rps else None})
             apps = (fixture, name, sim_app, baseline_app)
+            progress.say(f"{name}: in-process replay")
             app_us, base_us, failures = _replayed(*apps, args.inprocess_pool)
             results[name].update({"inprocess_cpu_us_per_request": app_us, "inprocess_failures": failures,
                                   "baseline_inprocess_cpu_us_per_request": base_us})
@@ -372,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline.stop()
         floor.stop()
     if args.scale:
+        progress.say("scale comparison")
         from bench.scale import compare_scale
         meta["scale"] = compare_scale(workdir, args)
     pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
@@ -447,11 +469,12 @@ def _inprocess_app(db_path: str):
 
 def print_table(results: dict, meta: dict) -> None:
     print(f"\n{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} "
-          f"{'baseline':>9} {'ratio':>6} {'errors':>7} {'steal %':>8}")
+          f"{'baseline':>9} {'ratio':>6} {'CPU ratio':>10} {'errors':>7} {'steal %':>8}")
     for name, r in results.items():
+        cpu_ratio = r.get("cpu_ratio_to_baseline")
         print(f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
-              f"{r['errors']:>7} {r['steal_pct']:>8.1f}")
+              f"{cpu_ratio if cpu_ratio is not None else float('nan'):>10.2f} {r['errors']:>7} {r['steal_pct']:>8.1f}")
     gap = f"{meta.get('spaced_gap_ms') or 0:g} ms apart"
     columns = [("served", lambda r: r["cpu_us_per_request"]),
                ("in-process", lambda r: r["inprocess_cpu_us_per_request"]),
