@@ -112,7 +112,7 @@ class Server:
                 if requests.get(self.url + health, timeout=0.5).status_code == 200:
                     self.startup_s = time.perf_counter() - started
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to answer on a busy machine
                 time.sleep(0.02)
         raise RuntimeError(f"{self.argv} did not start")
 

@@ -87,6 +87,7 @@ class BatchWriter:
     DELAY = 0.005  # seconds the first queued row waits for company before its batch is written
     BATCH = 500  # rows at most per transaction
     WAIT = 5.0  # seconds a reader waits at most for other processes' rows
+    IDLE = 10.0  # seconds without a row after which the thread ends (the next row starts another)
 
     def __init__(self, write: Callable[[list[dict]], None], folder: str | None,
                  on_failure: Callable[[list[dict], BaseException], None]):
@@ -107,10 +108,11 @@ class BatchWriter:
         self._thread: threading.Thread | None = None
 
     def _start(self) -> None:
-        self._marks = _Marks(self._folder)
+        if self._marks is None:
+            self._marks = _Marks(self._folder)
+            atexit.register(self.close)
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
         self._thread.start()
-        atexit.register(self.close)
 
     # -- the request path ----------------------------------------------------------------------
     def append(self, row: dict) -> None:
@@ -130,7 +132,9 @@ class BatchWriter:
         while True:
             with self._cond:
                 while not self._queue:
-                    self._cond.wait()
+                    if not self._cond.wait(self.IDLE) and not self._queue:
+                        self._thread = None  # idle: end (an app a test built and dropped)
+                        return
                 if not self._urgent and len(self._queue) < self.BATCH:
                     self._cond.wait(self.DELAY)  # let the rows of the next few requests join
                 batch, self._queue = self._queue[:self.BATCH], self._queue[self.BATCH:]
@@ -147,7 +151,7 @@ class BatchWriter:
     # -- readers -------------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> bool:
         """Commit everything this process queued so far; False if ``timeout`` ran out first."""
-        if self._pid != os.getpid() or self._thread is None:
+        if self._pid != os.getpid() or self._marks is None:
             return True
         with self._cond:
             target = self._queued
@@ -195,7 +199,7 @@ class BatchWriter:
 
     def close(self) -> None:
         """Commit what is queued (a normal exit), then forget this process's counts."""
-        if self._pid != os.getpid() or self._thread is None:
+        if self._pid != os.getpid() or self._marks is None:
             return
         self.flush(self.WAIT)
         if self._marks is not None:
