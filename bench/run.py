@@ -314,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="fresh starts of the simulator timed to the first served request (median reported)")
     parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
+    parser.add_argument("--peer", choices=["prism"],
+                        help="also load a peer mock server with the credentials request (bench/peer.py)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke figure in about two minutes: " + ", ".join(
                             f"{k.replace('_', '-')} {v}" for k, v in progress.QUICK.items()))
@@ -382,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].update({"inprocess_spaced_cpu_us_per_request": app_us,
                                       "inprocess_failures": failures + more,
                                       "baseline_inprocess_spaced_cpu_us_per_request": base_us})
+        if args.peer == "prism" and "credentials" in results:
+            _peer_prism(results["credentials"], simulator.url, fixture, args)
         meta = {"startup_s": round(statistics.median(startups or [simulator.startup_s]), 3),
                 "startup_s_runs": [round(s, 3) for s in startups],
                 "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
@@ -399,6 +403,26 @@ def main(argv: list[str] | None = None) -> int:
     pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
     print_table(results, meta)
     return 0
+
+
+def _peer_prism(result: dict, simulator_url: str, fixture: Fixture, args) -> None:
+    """Prism's mock server on the same document, the same credentials request, ``--rounds`` runs
+    after the simulator's (median): ``peer_prism_rps``, ``peer_prism_cpu_us_per_request``."""
+    from bench.peer import PrismServer, prism_binary, served_document
+
+    binary = prism_binary(progress.say)
+    if binary is None:
+        return
+    progress.say("peer prism: loading prism mock")
+    prism = PrismServer(binary, served_document(simulator_url), free_port()).start()
+    try:
+        runs = [run_wrk(prism, scenario_credentials(fixture, 1), args.duration, args.connections, args.threads)
+                for _ in range(args.rounds)]
+    finally:
+        prism.stop()
+    peer = median_measure(runs)
+    result.update({"peer_prism_rps": peer.rps, "peer_prism_cpu_us_per_request": peer.cpu_us_per_request,
+                   "peer_prism_errors": peer.errors})
 
 
 def simulator_server(db: pathlib.Path) -> Server:
@@ -494,6 +518,13 @@ def print_table(results: dict, meta: dict) -> None:
             print(f"\nfloor ({name}, the least this stack can do; bench/floor.py): {r['floor_rps']:.0f} req/s, "
                   f"{r['floor_cpu_us_per_request']:.0f} us CPU/req, ratio {r['floor_ratio_to_baseline']:.2f}"
                   + (f", {r['floor_errors']} errors" if r["floor_errors"] else ""))
+    for name, r in results.items():
+        if "peer_prism_rps" in r:
+            print(f"peer: prism mock ({name}, same document and request): {r['peer_prism_rps']:.0f} req/s, "
+                  f"{r['peer_prism_cpu_us_per_request']:.0f} us CPU/req; the simulator serves "
+                  f"{r['rps'] / r['peer_prism_rps']:.1f}x its req/s; prism's CPU per request is "
+                  f"{r['peer_prism_cpu_us_per_request'] / r['cpu_us_per_request']:.1f}x the simulator's"
+                  + (f" ({r['peer_prism_errors']} prism answers not 2xx)" if r["peer_prism_errors"] else ""))
     runs = meta.get("startup_s_runs") or []
     spread = f" (median of {len(runs)} starts, {min(runs):.2f} to {max(runs):.2f} s)" if len(runs) > 1 else ""
     print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s{spread}; "
