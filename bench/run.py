@@ -345,9 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         fixture = Fixture(simulator.url, str(workdir / "bench.db"))
         sim_app = _inprocess_app(str(workdir / "bench.db"))
         from bench.baseline import app as baseline_app
-        measured_rps: list[float] = []
         for name in names:
-            sims, bases, floors = [], [], []
+            sims, bases, floors, measured_rps = [], [], [], []
             load = (args.duration, args.connections, args.threads)
             for n in range(args.rounds):  # alternate, so a slow spell of the machine hits both
                 pool = progress.pool_size(args.pool, args.duration, measured_rps)
