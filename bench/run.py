@@ -482,9 +482,13 @@ def _inprocess_app(db_path: str):
     from pismo_sandbox.config import Config
     from pismo_sandbox.server import freeze_start_up_objects
 
+    from pismo_sandbox.logs import TEXT_FORMAT
+
     logger = logging.getLogger("pismo_sandbox")
-    if not logger.handlers:
-        logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
+    if not logger.handlers:  # create_app's handler and format, written to nowhere
+        handler = logging.StreamHandler(open(os.devnull, "w"))
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        logger.addHandler(handler)
     app = create_app(Config(db_path=db_path))
     freeze_start_up_objects()  # as a served worker does once its app is built
     return app
