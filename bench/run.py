@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
             load = (args.duration, args.connections, args.threads)
             for n in range(args.rounds):  # alternate, so a slow spell of the machine hits both
                 pool = progress.pool_size(args.pool, args.duration, measured_rps)
-                progress.say(f"{name} round {n + 1}/{args.rounds}: preparing {pool} requests")
+                progress.say(f"{name} round {n + 1}/{args.rounds}: preparing its requests (one-shot: {pool})")
                 lines = SCENARIOS[name](fixture, pool)  # one-shot requests: a fresh pool per round
                 sims.append(run_wrk(simulator, lines, *load))
                 measured_rps.append(sims[-1].rps)
