@@ -164,7 +164,6 @@ def test_every_journal_row_is_readable_when_append_returns_even_under_concurrenc
             journal.append(entry)
             if [row["cid"] for row in journal.recent(cid=entry["cid"])] != [entry["cid"]]:
                 missing.append(entry["cid"])
-        journal_store.close()
 
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for t in pool:
