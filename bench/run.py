@@ -27,11 +27,12 @@ from dataclasses import asdict
 
 import jwt
 
-from bench import inprocess
+from bench import inprocess, progress
 from bench.scale import compare_scale
-from bench.scenarios import SCENARIOS, Fixture, credentials_line
+from bench.scenarios import SCENARIOS, Fixture, credentials_line, scenario_credentials
 from bench.servers import ROOT, THREADS, WORKERS, Server, reference_server, simulator_server, worker_rss_mb
 from bench.wrk import median_measure, run_wrk
+from pismo_sandbox.launcher import free_port
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -41,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario and target")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--pool", type=int, default=20000, help="one-shot requests prepared per scenario")
+    parser.add_argument("--pool", type=int, default=20000,
+                        help="one-shot requests prepared per scenario and round, at most (each round prepares"
+                             " what the best rate measured so far needs for --duration, with headroom)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="simulator/baseline pairs per scenario, alternating; the median is reported")
     parser.add_argument("--inprocess-pool", type=int, default=1500,
@@ -55,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="fresh starts of the simulator timed to the first served request (median reported)")
     parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
+    parser.add_argument("--peer", choices=["prism"],
+                        help="also load a peer mock server with the credentials request (bench/peer.py)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke figure in about two minutes: " + ", ".join(
+                            f"{k.replace('_', '-')} {v}" for k, v in progress.QUICK.items()))
     args = parser.parse_args(argv)
+    progress.line_buffered()
+    if args.quick:
+        progress.apply_quick(args)
     if not shutil.which("wrk"):
         print("wrk is not installed (Debian: apt-get install wrk); `make bench` installs it", file=sys.stderr)
         return 2
@@ -66,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "BENCH_FLOOR_SECRET": secrets.token_hex(32)})
     simulator = simulator_server(workdir / "bench.db")
     results: dict = {}
+    progress.say(f"timing {args.startups} fresh start(s)")
     startups = startup_times(workdir, args.startups)  # before any load, each on a fresh database
     try:
         baseline.start("/health")
@@ -73,22 +85,32 @@ def main(argv: list[str] | None = None) -> int:
             floor_lines = prepare_floor(floor)
             floor.start("/health")
         simulator.start("/_sandbox/health")
+        progress.say("servers up; preparing the fixture")
         fixture = Fixture(simulator.url, str(workdir / "bench.db"))
         sim_app = _inprocess_app(str(workdir / "bench.db"))
         from bench.baseline import app as baseline_app
         for name in names:
-            sims, bases, floors = [], [], []
+            sims, bases, floors, measured_rps = [], [], [], []
             load = (args.duration, args.connections, args.threads)
-            for _ in range(args.rounds):  # alternate, so a slow spell of the machine hits both
-                lines = SCENARIOS[name](fixture, args.pool)  # one-shot requests: a fresh pool per round
+            for n in range(args.rounds):  # alternate, so a slow spell of the machine hits both
+                pool = progress.pool_size(args.pool, args.duration, measured_rps)
+                progress.say(f"{name} round {n + 1}/{args.rounds}: preparing its requests (one-shot: {pool})")
+                lines = SCENARIOS[name](fixture, pool)  # one-shot requests: a fresh pool per round
                 sims.append(run_wrk(simulator, lines, *load))
+                measured_rps.append(sims[-1].rps)
                 bases.append(run_wrk(baseline, lines, *load))
                 if name == "credentials":
                     floors.append(run_wrk(floor, floor_lines, *load))
+                progress.say(f"{name} round {n + 1}/{args.rounds}: simulator {sims[-1].rps:.0f} req/s"
+                             f" {sims[-1].cpu_us_per_request:.0f} us CPU/req, baseline {bases[-1].rps:.0f} req/s"
+                             f" {bases[-1].cpu_us_per_request:.0f} us CPU/req"
+                             + (f", {sims[-1].errors} errors" if sims[-1].errors else ""))
             sim, base = median_measure(sims), median_measure(bases)
             results[name] = {**asdict(sim), "baseline_rps": base.rps,
                              "baseline_cpu_us_per_request": base.cpu_us_per_request,
                              "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
+                             "cpu_ratio_to_baseline": progress.cpu_ratio(base.cpu_us_per_request,
+                                                                         sim.cpu_us_per_request),
                              "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None}
             if floors:
                 least = median_measure(floors)
@@ -96,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "floor_errors": least.errors,
                                       "floor_ratio_to_baseline": round(least.rps / base.rps, 3) if base.rps else None})
             apps = (fixture, name, sim_app, baseline_app)
+            progress.say(f"{name}: in-process replay")
             app_us, base_us, failures = _replayed(*apps, args.inprocess_pool)
             results[name].update({"inprocess_cpu_us_per_request": app_us, "inprocess_failures": failures,
                                   "baseline_inprocess_cpu_us_per_request": base_us})
@@ -104,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].update({"inprocess_spaced_cpu_us_per_request": app_us,
                                       "inprocess_failures": failures + more,
                                       "baseline_inprocess_spaced_cpu_us_per_request": base_us})
+        if args.peer == "prism" and "credentials" in results:
+            _peer_prism(results["credentials"], simulator.url, fixture, args)
         meta = {"startup_s": round(statistics.median(startups or [simulator.startup_s]), 3),
                 "startup_s_runs": [round(s, 3) for s in startups],
                 "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
@@ -115,10 +140,31 @@ def main(argv: list[str] | None = None) -> int:
         baseline.stop()
         floor.stop()
     if args.scale:
+        progress.say("scale comparison")
         meta["scale"] = compare_scale(workdir, args)
     pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
     print_table(results, meta)
     return 0
+
+
+def _peer_prism(result: dict, simulator_url: str, fixture: Fixture, args) -> None:
+    """Prism's mock server on the same document, the same credentials request, ``--rounds`` runs
+    after the simulator's (median): ``peer_prism_rps``, ``peer_prism_cpu_us_per_request``."""
+    from bench.peer import PrismServer, prism_binary, served_document
+
+    binary = prism_binary(progress.say)
+    if binary is None:
+        return
+    progress.say("peer prism: loading prism mock")
+    prism = PrismServer(binary, served_document(simulator_url), free_port()).start()
+    try:
+        runs = [run_wrk(prism, scenario_credentials(fixture, 1), args.duration, args.connections, args.threads)
+                for _ in range(args.rounds)]
+    finally:
+        prism.stop()
+    peer = median_measure(runs)
+    result.update({"peer_prism_rps": peer.rps, "peer_prism_cpu_us_per_request": peer.cpu_us_per_request,
+                   "peer_prism_errors": peer.errors})
 
 
 def startup_times(workdir: pathlib.Path, count: int) -> list[float]:
@@ -166,6 +212,7 @@ def _inprocess_app(db_path: str):
     from pismo_sandbox.config import Config
     from pismo_sandbox.server import freeze_start_up_objects
 
+
     logger = logging.getLogger("pismo_sandbox")
     if not logger.handlers:
         logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
@@ -178,11 +225,12 @@ def _inprocess_app(db_path: str):
 
 def print_table(results: dict, meta: dict) -> None:
     print(f"\n{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} "
-          f"{'baseline':>9} {'ratio':>6} {'errors':>7} {'steal %':>8}")
+          f"{'baseline':>9} {'ratio':>6} {'CPU ratio':>10} {'errors':>7} {'steal %':>8}")
     for name, r in results.items():
+        cpu_ratio = r.get("cpu_ratio_to_baseline")
         print(f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
-              f"{r['errors']:>7} {r['steal_pct']:>8.1f}")
+              f"{cpu_ratio if cpu_ratio is not None else float('nan'):>10.2f} {r['errors']:>7} {r['steal_pct']:>8.1f}")
     gap = f"{meta.get('spaced_gap_ms') or 0:g} ms apart"
     columns = [("served", lambda r: r["cpu_us_per_request"]),
                ("in-process", lambda r: r["inprocess_cpu_us_per_request"]),
@@ -202,6 +250,13 @@ def print_table(results: dict, meta: dict) -> None:
             print(f"\nfloor ({name}, the least this stack can do; bench/floor.py): {r['floor_rps']:.0f} req/s, "
                   f"{r['floor_cpu_us_per_request']:.0f} us CPU/req, ratio {r['floor_ratio_to_baseline']:.2f}"
                   + (f", {r['floor_errors']} errors" if r["floor_errors"] else ""))
+    for name, r in results.items():
+        if "peer_prism_rps" in r:
+            print(f"peer: prism mock ({name}, same document and request): {r['peer_prism_rps']:.0f} req/s, "
+                  f"{r['peer_prism_cpu_us_per_request']:.0f} us CPU/req; the simulator serves "
+                  f"{r['rps'] / r['peer_prism_rps']:.1f}x its req/s; prism's CPU per request is "
+                  f"{r['peer_prism_cpu_us_per_request'] / r['cpu_us_per_request']:.1f}x the simulator's"
+                  + (f" ({r['peer_prism_errors']} prism answers not 2xx)" if r["peer_prism_errors"] else ""))
     runs = meta.get("startup_s_runs") or []
     spread = f" (median of {len(runs)} starts, {min(runs):.2f} to {max(runs):.2f} s)" if len(runs) > 1 else ""
     print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s{spread}; "

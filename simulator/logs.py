@@ -5,6 +5,7 @@ violations, bugs) and, when served, to gunicorn's own."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 
 import orjson
@@ -70,3 +71,75 @@ def gunicorn_options(log_format: str) -> dict:
         },
         "formatters": {"generic": {"()": "pismo_sandbox.logs.JsonFormatter"}},
     }}
+
+
+class AccessLog:
+    """The access log's line per request.
+
+    With the default text format and the plain stream handlers create_app sets up, the line is
+    formatted here (exactly as ``logging.Formatter(TEXT_FORMAT)`` would) and written straight to
+    the handlers' streams, without a ``LogRecord`` per request. Any other set-up on the way to the
+    root logger (the JSON format, a filter, another kind of handler such as a test's capture)
+    gets a record through ``logging`` as before, with the fields as ``extra``.
+    """
+
+    def __init__(self, logger: logging.Logger):
+        self.logger = logger
+        self._second = -1
+        self._stamp = ""
+
+    def write(self, method: str, path: str, status: int, duration_ms: float, cid, operation_id,
+              verdict: str, tenant_id, fault_rule) -> None:
+        logger = self.logger
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        handlers = _plain_handlers(logger)
+        if handlers is None:  # someone needs a record: the JSON format writes each field
+            logger.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", method, path, status, duration_ms, cid,
+                        operation_id, verdict, extra={
+                            "method": method, "path": path, "status": status,
+                            "duration_ms": round(duration_ms, 1), "cid": cid, "operation_id": operation_id,
+                            "verdict": verdict, "tenant_id": tenant_id, "fault_rule": fault_rule})
+            return
+        if not handlers:
+            return
+        line = (f"{self._asctime()} INFO {logger.name}: {method} {path} {status} {duration_ms:.1f}ms"
+                f" cid={cid} op={operation_id} verdict={verdict}")
+        for handler in handlers:
+            handler.acquire()
+            try:
+                handler.stream.write(line + handler.terminator)
+                handler.flush()
+            except Exception:  # as StreamHandler.emit: a broken stream never fails the request
+                pass
+            finally:
+                handler.release()
+
+    def _asctime(self) -> str:
+        """``logging.Formatter``'s default time: local time, comma, milliseconds."""
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            self._second = second
+        return f"{self._stamp},{int((now - second) * 1000):03d}"
+
+
+def _plain_handlers(logger: logging.Logger) -> list[logging.StreamHandler] | None:
+    """The handlers an INFO record of ``logger`` would reach, if every one of them is a plain
+    stream handler with the default text format and no filter; None otherwise."""
+    found = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            formatter = handler.formatter
+            if (type(handler) is not logging.StreamHandler or handler.filters or formatter is None
+                    or type(formatter) is not logging.Formatter or formatter._fmt != TEXT_FORMAT
+                    or formatter.datefmt is not None or formatter.converter is not time.localtime):
+                return None
+            if handler.level <= logging.INFO:
+                found.append(handler)
+        current = current.parent if current.propagate else None
+    return found

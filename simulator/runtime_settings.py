@@ -1,12 +1,18 @@
 """Repository for the key/value settings table: the virtual clock's state, and version
 counters that let workers cache derived state (fault rules, known tenants) safely.
 
-A request reads the whole (small) table once (`pin`) and every lookup during that request is
-answered from the snapshot; a write through this repository refreshes it.
+A request takes a snapshot of the whole (small) table (`pin`) and every lookup during that
+request is answered from it; a write through this repository refreshes it. The snapshot is read
+again only when the table changed: every commit that writes it bumps a counter shared by every
+process on the database (`ChangeCounter`, a memory-mapped file next to it), bumped after the
+commit and read before the table, so a change made by another worker is seen by the next request.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
+import struct
 import threading
 
 import sqlite_utils
@@ -14,14 +20,50 @@ import sqlite_utils
 from pismo_sandbox.store import GENERATION, Store
 
 
+_COUNTER = struct.Struct("<Q")
+
+
+class ChangeCounter:
+    """A count of committed changes to the settings table, shared by every process that opens
+    the same database: 8 bytes of ``<db>.settings-changes``, memory-mapped (for an in-memory
+    database, a process-local count). Reading it is a memory read, no SQL."""
+
+    def __init__(self, db_path: str):
+        if db_path == ":memory:":
+            self._map = bytearray(_COUNTER.size)
+            return
+        fd = os.open(db_path + ".settings-changes", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < _COUNTER.size:
+                os.ftruncate(fd, _COUNTER.size)  # extends with zeros; never shrinks a count
+            self._map = mmap.mmap(fd, _COUNTER.size)
+        finally:
+            os.close(fd)
+
+    def value(self) -> int:
+        return _COUNTER.unpack_from(self._map)[0]
+
+    def bump(self) -> None:
+        # Not atomic across processes, and need not be: a writer bumps after its commit, a
+        # reader reads the count before the table, so two bumps racing to the same value still
+        # leave every snapshot taken before the later commit with an older count.
+        _COUNTER.pack_into(self._map, 0, self.value() + 1)
+
+
 class SettingsRepository:
     def __init__(self, store: Store):
         self.store = store
         self._pinned = threading.local()
+        self.changes = ChangeCounter(store.path)
+        store.on_settings_commit = self.changes.bump
 
     # -- per-request snapshot --------------------------------------------------------------------
     def pin(self) -> None:
-        self._pinned.values = self._read_all()
+        pinned = self._pinned
+        seen = self.changes.value()  # before the table: a later change bumps it again
+        if getattr(pinned, "seen", None) != seen or pinned.snapshot is None:
+            pinned.snapshot, pinned.seen = self._read_all(), seen
+        pinned.values = pinned.snapshot
 
     def unpin(self) -> None:
         self._pinned.values = None
@@ -34,6 +76,7 @@ class SettingsRepository:
         return dict(self.store.db.conn.execute("SELECT key, value FROM settings"))
 
     def _refresh(self) -> None:
+        self._pinned.snapshot = None
         if getattr(self._pinned, "values", None) is not None:
             self.pin()
 
@@ -58,14 +101,17 @@ class SettingsRepository:
         with self.store.transaction() as db:
             db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+            self.store.settings_changed()
         self._refresh()
 
     def delete_prefix(self, prefix: str) -> None:
         with self.store.transaction() as db:
             db.execute("DELETE FROM settings WHERE key LIKE ?", [prefix + "%"])
+            self.store.settings_changed()
         self._refresh()
 
     def bump(self, db: sqlite_utils.Database, key: str) -> None:
         """Increment a counter inside the caller's transaction."""
         db.execute("INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE"
                    " SET value = CAST(value AS INTEGER) + 1", [key])
+        self.store.settings_changed()

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import sqlite_utils
 from sqlite_utils.utils import dedupe_keys
@@ -372,6 +372,9 @@ class Store:
         self._file_lock: FileLock | None = None  # opened lazily: never inherited across a fork
         self._file_lock_pid = 0
         self.lock_timeout = lock_timeout
+        # Called after a commit that changed the settings table (settings.SettingsRepository
+        # counts them, so that workers re-read the table only when it changed).
+        self.on_settings_commit: Callable[[], None] | None = None
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -416,13 +419,27 @@ class Store:
             return
         with self._writer():
             db.conn.execute("BEGIN IMMEDIATE")
+            self._local.settings_changed = False
             try:
                 yield db
             except BaseException:
+                self._local.settings_changed = False
                 db.conn.execute("ROLLBACK")
                 raise
             else:
                 db.conn.execute("COMMIT")
+        if self._local.settings_changed:
+            self._local.settings_changed = False
+            if self.on_settings_commit is not None:
+                self.on_settings_commit()
+
+    def settings_changed(self) -> None:
+        """Note that the current transaction writes the settings table: once it commits,
+        ``on_settings_commit`` is called (outside a transaction, right away)."""
+        if self.db.conn.in_transaction:
+            self._local.settings_changed = True
+        elif self.on_settings_commit is not None:
+            self.on_settings_commit()
 
     def write_one(self, sql: str, params=()) -> sqlite3.Cursor:
         """One statement in its own (implicit) transaction, queued on the writer lock as
@@ -516,6 +533,7 @@ class Store:
                     db.execute(f'DELETE FROM "{table}"')
             db.execute("INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE"
                        " SET value = CAST(value AS INTEGER) + 1", [GENERATION])
+            self.settings_changed()
 
 
 def _split_sql(script: str) -> list[str]:

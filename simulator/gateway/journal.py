@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.jsonio import sorted_compact
-from pismo_sandbox.store import Store, WriterLockTimeout
+from pismo_sandbox.logs import AccessLog
+from pismo_sandbox.gateway.journal_writer import BatchWriter
+from pismo_sandbox.store import Store
 
 access_log = logging.getLogger("pismo_sandbox.access")
+access_line = AccessLog(access_log)
 PRUNE_EVERY = 500  # at most: smaller limits prune more often (prune_step)
 
 
@@ -25,9 +27,10 @@ def prune_step(limit: int) -> int:
 
 
 class JournalRepository:
-    """Journal rows are committed before the response leaves (a client that reads the journal
-    right after an answer finds its row). Threads of one worker commit together: each queues
-    its row, and whoever holds the flush lock writes everything queued in one transaction.
+    """Journal rows are queued by the request and committed in batches by a writer thread of
+    its process (journal_writer.BatchWriter), off the request path. Every read first waits for
+    the rows every process had queued (a client that reads the journal right after an answer,
+    from whichever worker, finds its row).
 
     ``store`` is the journal's own file (store.journal_path), not the state's: a journal commit
     never waits for the state's write lock, nor makes the state's connections re-read pages."""
@@ -42,50 +45,50 @@ class JournalRepository:
         self.store = store
         self.limit = limit
         self.prune_step = prune_step(limit)
-        self._queued: list[dict] = []
-        self._queue_lock = threading.Lock()
-        self._flush_lock = threading.Lock()
+        self.writer = BatchWriter(self._write, None if store.memory else store.path + ".writers",
+                                  self._dropped)
 
     def append(self, entry: dict) -> None:
-        with self._queue_lock:
-            self._queued.append(entry)
-        with self._flush_lock:  # on release, every row queued before it was taken is committed
-            with self._queue_lock:
-                batch, self._queued = self._queued, []
-            if not batch:
-                return
-            try:
-                self._write(batch)
-            except BaseException as error:
-                # This request fails; the other rows go back in line for the next flusher
-                # (their threads are still waiting on the flush lock).
-                with self._queue_lock:
-                    self._queued[:0] = [row for row in batch if row is not entry]
-                if isinstance(error, WriterLockTimeout):  # the answer stands; only its row is lost
-                    access_log.warning("journal row of %s %s dropped: %s", entry["method"], entry["path"], error)
-                    return
-                raise
+        """Queue the row (committed within BatchWriter.DELAY, or by the next read)."""
+        self.writer.append(entry)
+
+    def flush(self) -> None:
+        """Commit every row queued so far by any process on this journal."""
+        self.writer.wait_for_all()
 
     def _write(self, batch: list[dict]) -> None:
-        if len(batch) == 1:  # the usual case: one statement, no BEGIN/COMMIT round trips
-            self._prune_after(self.store.write_one(self.INSERT, batch[0]).lastrowid)
+        if len(batch) == 1:  # one statement, no BEGIN/COMMIT round trips
+            self._prune_after(self.store.write_one(self.INSERT, batch[0]).lastrowid, 1)
             return
         with self.store.transaction() as db:
-            for entry in batch:
-                self._prune_after(db.execute(self.INSERT, entry).lastrowid)
+            db.conn.executemany(self.INSERT, batch)
+            last = db.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            self._prune_after(last, len(batch))  # in the same transaction: never seen over the bound
 
-    def _prune_after(self, seq: int) -> None:
-        if seq % self.prune_step == 0:
-            self.store.write_one("DELETE FROM journal WHERE seq <= ?", [seq - self.limit])
+    def _prune_after(self, last: int, count: int) -> None:
+        """Rows ``last - count + 1 .. last`` were just written (consecutive: one writer at a
+        time holds the lock): if a multiple of the prune step is among them, keep the newest
+        ``limit`` rows."""
+        if last // self.prune_step > (last - count) // self.prune_step:
+            self.store.write_one("DELETE FROM journal WHERE seq <= ?", [last - self.limit])
+
+    @staticmethod
+    def _dropped(batch: list[dict], error: BaseException) -> None:
+        # The answers stand; only their rows are lost (a stalled writer-lock holder, a full disk).
+        first = batch[0]
+        access_log.warning("journal row of %s %s dropped%s: %s", first["method"], first["path"],
+                           f" (and {len(batch) - 1} more)" if len(batch) > 1 else "", error)
 
     def clear(self) -> None:
-        """Forget every row (a sandbox reset)."""
+        """Forget every row (a sandbox reset), those still queued included."""
+        self.flush()
         with self.store.transaction() as db:
             db.execute("DELETE FROM journal")
 
     def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None,
                operation_id: str | None = None, after: int | None = None, *,
                idempotency_key: str | None = None) -> list[dict]:
+        self.flush()
         where, params = ["1 = 1"], []
         if idempotency_key:
             where.append("idempotency_key = ?")
@@ -158,12 +161,5 @@ def record(services, state, request, response) -> None:
     }
     if not state.unjournaled:  # the dashboard's own pages and polls are not API traffic
         services.journal.append(entry)
-    if access_log.isEnabledFor(logging.INFO):
-        # The fields again as ``extra``: the JSON log format (pismo_sandbox.logs) writes each.
-        access_log.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", request.method, request.path,
-                        response.status_code, duration_ms, entry["cid"], entry["operation_id"],
-                        entry["verdict"], extra={
-                            "method": request.method, "path": request.path, "status": response.status_code,
-                            "duration_ms": round(duration_ms, 1), "cid": entry["cid"],
-                            "operation_id": entry["operation_id"], "verdict": entry["verdict"],
-                            "tenant_id": entry["tenant_id"], "fault_rule": entry["fault_rule"]})
+    access_line.write(request.method, request.path, response.status_code, duration_ms, entry["cid"],
+                      entry["operation_id"], entry["verdict"], entry["tenant_id"], entry["fault_rule"])

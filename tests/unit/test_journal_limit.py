@@ -37,6 +37,7 @@ def test_the_journal_keeps_its_newest_rows_within_the_stated_tolerance(journal_s
     for n in range(written):
         journal.append(_entry(n))
         if n % 97 == 0 or n == written - 1:  # the bound holds all along, not only at the end
+            journal.flush()
             seqs = _seqs(journal_store)
             assert min(n + 1, limit) <= len(seqs) <= limit + prune_step(limit) - 1
             assert len(seqs) <= limit * 1.1 or len(seqs) < limit + 1  # never more than 10% over
@@ -49,5 +50,22 @@ def test_a_small_limit_is_not_overshot_fourfold(journal_store):
     counts = []
     for n in range(1000):
         journal.append(_entry(n))
+        journal.flush()
         counts.append(len(_seqs(journal_store)))
     assert max(counts[50:]) <= 54 and min(counts[50:]) >= 50
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(limit=st.integers(1, 300), batches=st.lists(st.integers(1, 120), max_size=25))
+def test_the_tolerance_holds_whatever_the_batches_commit_together(journal_store, limit, batches):
+    """The writer thread commits whatever queued up meanwhile: any split into batches keeps
+    every committed state within the bound, with the newest rows and none missing."""
+    journal = JournalRepository(journal_store, limit)
+    journal.clear()
+    n = 0
+    for size in batches:
+        journal._write([_entry(n + i) for i in range(size)])
+        n += size
+        seqs = _seqs(journal_store)
+        assert min(n, limit) <= len(seqs) <= limit + prune_step(limit) - 1
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else n == 0

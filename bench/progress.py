@@ -1,0 +1,53 @@
+"""What `make bench` says while it runs, and how much it prepares: a progress line per phase
+(flushed at once, also when the output goes to a file or a CI log), the `--quick` preset, the
+size of each round's pool of one-shot requests, and the CPU ratio printed beside the req/s ratio.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+_STARTED = time.monotonic()
+
+# `--quick`: a smoke figure in about two minutes (one short round per scenario, few starts).
+QUICK = {"duration": 4, "rounds": 1, "startups": 1, "pool": 2000, "inprocess_pool": 300, "spaced_pool": 0}
+# Served req/s assumed for a scenario not measured yet in this run (the simulator's best on two
+# cores has stayed under this), and the headroom given to a measured rate.
+FIRST_GUESS_RPS = 900
+HEADROOM = 1.4
+LEAST_POOL = 1000
+
+
+def say(message: str) -> None:
+    """One progress line, with the seconds since the bench started, written out at once."""
+    print(f"[{time.monotonic() - _STARTED:6.1f} s] {message}", flush=True)
+
+
+def apply_quick(args) -> None:
+    for name, value in QUICK.items():
+        setattr(args, name, value)
+
+
+def pool_size(ceiling: int, duration: float, measured_rps: list[float]) -> int:
+    """One-shot requests to prepare for a round: enough for ``duration`` seconds at the best rate
+    measured so far (or FIRST_GUESS_RPS), with headroom; never more than ``ceiling`` (--pool).
+    wrk walks the pool in a circle, so a pool too small shows as errors (repeated one-shots)."""
+    rate = max(measured_rps) if measured_rps else FIRST_GUESS_RPS
+    return min(ceiling, max(LEAST_POOL, math.ceil(rate * duration * HEADROOM)))
+
+
+def cpu_ratio(baseline_cpu_us: float | None, simulator_cpu_us: float | None) -> float | None:
+    """Baseline CPU per request / simulator CPU per request (1.0: as cheap as the bare app)."""
+    if not baseline_cpu_us or not simulator_cpu_us:
+        return None
+    return round(baseline_cpu_us / simulator_cpu_us, 3)
+
+
+def line_buffered() -> None:
+    """Lines out as they are printed, whatever stdout is."""
+    try:
+        sys.stdout.reconfigure(line_buffering=True)
+    except AttributeError:  # not a text stream with reconfigure (a test's capture)
+        pass

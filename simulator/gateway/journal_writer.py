@@ -1,0 +1,206 @@
+"""The journal's background writer: rows a request queues are committed in batches by a thread
+of its process, off the request path, and a reader can wait until every process on the same
+journal has committed what it had queued.
+
+Read-after-answer across processes: each process keeps two counts in a 16-byte memory-mapped
+file of its own, ``<journal>.writers/<pid>``: rows queued (before the answer leaves) and rows
+done (committed, or given up after a failed write, which is logged). ``wait_for_all`` reads every
+live process's queued count, then waits until its done count reaches it (a writer commits what
+it holds within ``DELAY`` seconds, sooner for its own process's reader, which asks for an
+immediate flush). Files of processes that are gone are removed by the next reader.
+
+What a crash can lose: a ``kill -9`` of a worker loses the rows it had queued and not committed,
+at most the last ``DELAY`` seconds of its answers (plus a batch being written); the simulated
+state (another file) and every row already committed are untouched. A normal exit (gunicorn
+stopping a worker, the interpreter exiting) commits what is queued first.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import mmap
+import os
+import struct
+import threading
+import time
+from typing import Callable
+
+log = logging.getLogger("pismo_sandbox.access")
+_COUNTS = struct.Struct("<QQ")  # queued, done
+
+
+class _Marks:
+    """This process's two counts, where the other processes can read them."""
+
+    def __init__(self, folder: str | None):
+        self.path = None
+        if folder is None:
+            self._map = bytearray(_COUNTS.size)
+            return
+        os.makedirs(folder, exist_ok=True)
+        self.path = os.path.join(folder, str(os.getpid()))
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.ftruncate(fd, _COUNTS.size)
+            self._map = mmap.mmap(fd, _COUNTS.size)
+        finally:
+            os.close(fd)
+
+    def write(self, queued: int, done: int) -> None:
+        _COUNTS.pack_into(self._map, 0, queued, done)
+
+    def remove(self) -> None:
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_counts(path: str) -> tuple[int, int] | None:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(_COUNTS.size)
+    except OSError:
+        return None
+    return _COUNTS.unpack(data) if len(data) == _COUNTS.size else None
+
+
+class BatchWriter:
+    """Queues rows and commits them from a thread of this process, in batches.
+
+    ``write(batch)`` commits a list of rows in one transaction. ``folder`` holds the processes'
+    counts (None for an in-memory journal: one process, nothing to share).
+    """
+
+    DELAY = 0.005  # seconds the first queued row waits for company before its batch is written
+    BATCH = 500  # rows at most per transaction
+    WAIT = 5.0  # seconds a reader waits at most for other processes' rows
+    IDLE = 10.0  # seconds without a row after which the thread ends (the next row starts another)
+
+    def __init__(self, write: Callable[[list[dict]], None], folder: str | None,
+                 on_failure: Callable[[list[dict], BaseException], None]):
+        self._write = write
+        self._folder = folder
+        self._on_failure = on_failure
+        self._pid = 0
+        self._setup()
+
+    def _setup(self) -> None:
+        """State of this process (again after a fork: the parent's thread does not follow)."""
+        self._pid = os.getpid()
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: list[dict] = []
+        self._queued = self._done = 0
+        self._urgent = False
+        self._marks: _Marks | None = None
+        self._thread: threading.Thread | None = None
+
+    def _start(self) -> None:
+        if self._marks is None:
+            self._marks = _Marks(self._folder)
+            atexit.register(self.close)
+        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
+        self._thread.start()
+
+    # -- the request path ----------------------------------------------------------------------
+    def append(self, row: dict) -> None:
+        if self._pid != os.getpid():
+            self._setup()
+        with self._cond:
+            if self._thread is None:
+                self._start()
+            self._queue.append(row)
+            self._queued += 1
+            self._marks.write(self._queued, self._done)
+            if len(self._queue) == 1 or len(self._queue) >= self.BATCH:
+                self._cond.notify_all()
+
+    # -- the writer thread ---------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    if not self._cond.wait(self.IDLE) and not self._queue:
+                        self._thread = None  # idle: end (an app a test built and dropped)
+                        return
+                if not self._urgent and len(self._queue) < self.BATCH:
+                    self._cond.wait(self.DELAY)  # let the rows of the next few requests join
+                batch, self._queue = self._queue[:self.BATCH], self._queue[self.BATCH:]
+                self._urgent = bool(self._queue) and self._urgent
+            try:
+                self._write(batch)
+            except BaseException as error:  # noqa: BLE001 - the thread must keep serving
+                self._on_failure(batch, error)
+            with self._cond:
+                self._done += len(batch)
+                self._marks.write(self._queued, self._done)
+                self._cond.notify_all()
+
+    # -- readers -------------------------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> bool:
+        """Commit everything this process queued so far; False if ``timeout`` ran out first."""
+        if self._pid != os.getpid() or self._marks is None:
+            return True
+        with self._cond:
+            target = self._queued
+            if self._done >= target:
+                return True
+            self._urgent = True
+            self._cond.notify_all()
+            return self._cond.wait_for(lambda: self._done >= target, timeout)
+
+    def wait_for_all(self) -> None:
+        """Wait (at most WAIT seconds) until every process on this journal has committed the rows
+        it had queued when the wait began: what any worker answered before is then readable."""
+        deadline = time.monotonic() + self.WAIT
+        self.flush(self.WAIT)
+        if self._folder is None:
+            return
+        try:
+            names = os.listdir(self._folder)
+        except OSError:
+            return
+        pending = {}
+        for name in names:
+            if not name.isdigit() or int(name) == os.getpid():
+                continue
+            path = os.path.join(self._folder, name)
+            if not _alive(int(name)):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+                continue
+            counts = _read_counts(path)
+            if counts is not None and counts[1] < counts[0]:
+                pending[path] = counts[0]
+        pause = 0.0005
+        while pending and time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
+            for path, target in list(pending.items()):
+                counts = _read_counts(path)
+                if counts is None or counts[1] >= target or counts[0] < target:  # done, gone, restarted
+                    del pending[path]
+                elif not _alive(int(os.path.basename(path))):
+                    del pending[path]
+
+    def close(self) -> None:
+        """Commit what is queued (a normal exit), then forget this process's counts."""
+        if self._pid != os.getpid() or self._marks is None:
+            return
+        self.flush(self.WAIT)
+        if self._marks is not None:
+            self._marks.remove()
