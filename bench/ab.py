@@ -32,7 +32,11 @@ def _side(scenarios: list[str], count: int) -> dict:
     import logging
 
     from bench import inprocess
-    from bench.run import CREDENTIAL_BODY, line
+    try:
+        from bench.scenarios import CREDENTIAL_BODY
+        from bench.wrk import line
+    except ImportError:  # a revision from before bench/run.py was split
+        from bench.run import CREDENTIAL_BODY, line  # type: ignore[attr-defined,no-redef]
     from pismo_sandbox.app import create_app
     from pismo_sandbox.config import Config
     from pismo_sandbox.logs import TEXT_FORMAT
@@ -125,7 +129,8 @@ def _snapshot(rev: str) -> pathlib.Path:
 def _run_side(path: pathlib.Path | None, scenarios: list[str], count: int) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(([str(path)] if path else []) + [str(ROOT)])
-    out = subprocess.run([sys.executable, "-m", "bench.ab", "--side", *sum((["--scenario", s] for s in scenarios), []),
+    chosen = [arg for s in scenarios for arg in ("--scenario", s)]
+    out = subprocess.run([sys.executable, "-m", "bench.ab", "--side", *chosen,
                           "--count", str(count)], env=env, cwd=str(ROOT), check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -15,7 +15,7 @@ import os
 import statistics
 import tempfile
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def _cpu_us(fn: Callable[[int], None], calls: int) -> float:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
+from collections.abc import Callable
 
 VALIDATE = "/integrated-payments/v1/bankslips/validate"
 PAY = "/integrated-payments/v1/bankslips/pay"
@@ -95,7 +95,7 @@ def _idempotency_key_binds_its_request(talk: Conversation) -> None:
     first_status, _ = talk.pay(talk.validated_pay_body(Decimal("21.10")), key)
     if not _ok(first_status):
         raise CheckFailed(f"the first payment under a new key answered {first_status}")
-    second_status, second = talk.pay(talk.validated_pay_body(Decimal("21.20")), key)
+    second_status, _second = talk.pay(talk.validated_pay_body(Decimal("21.20")), key)
     if _ok(second_status):
         raise CheckFailed(f"the same x-idempotency-key with a different body was answered"
                           f" {first_status} and then {second_status}: the key does not bind its request")
@@ -121,7 +121,7 @@ def _register_fresh(talk: Conversation, body: dict) -> tuple[int, object]:
 def _bank_account_registered_once(talk: Conversation) -> None:
     body = _scheme(talk)
     _register_fresh(talk, body)
-    status, answer = talk.call(
+    status, _answer = talk.call(
         "POST", f"/intl-bankaccounts/v2/accounts/{talk.account_id}/bank-accounts/brazil", body)
     if status == 201:
         raise CheckFailed("the same Brazilian bank account was registered twice, 201 both times"
@@ -166,7 +166,7 @@ def _pay_needs_a_validation(talk: Conversation) -> None:
     slip = talk.boleto(Decimal("44.40"), "bank")
     body = {"account_id": talk.account_id, "amount": slip.get("amount") or 44.40,
             "bankslip": {"type": 1, "bar_code": slip["bar_code"]}}
-    status, answer = talk.pay(body)
+    status, _answer = talk.pay(body)
     if _ok(status):
         raise CheckFailed(f"a slip nobody validated was paid ({status}): Pay bank slip needs Validate"
                           " bank slip first")

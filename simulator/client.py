@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json as jsonlib
 from dataclasses import dataclass, field
-from typing import Any, Iterable, TypedDict
+from typing import Any, TypedDict
+from collections.abc import Iterable
 
 import requests
 

@@ -18,7 +18,7 @@ import re
 import socket
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 # What XML 1.0 allows (https://www.w3.org/TR/xml/#charsets), negated.
 _NOT_XML = re.compile("[^\u0009\u000a\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -83,7 +83,7 @@ def _element(parent: ET.Element, tag: str, **attributes) -> ET.Element:
 def to_xml(suites: list[Suite], name: str) -> str:
     """The report as text (UTF-8 declaration included)."""
     host = socket.gethostname()
-    stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "")
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "")
     root = ET.Element("testsuites", name=xml_text(name))
     for suite in suites:
         node = _element(root, "testsuite", name=suite.name, tests=str(len(suite.cases)),

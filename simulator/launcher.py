@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import weakref
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from pismo_sandbox.client import AccountSession, AdminClient, AdminError

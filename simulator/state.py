@@ -160,7 +160,7 @@ def apply_state(services, state: dict, path: str = NAME, public_base: str = "htt
         try:
             if services.tenancy.ensure_tenant(tenant_id, tenant["server_key"], tenant["server_secret"]):
                 applied.tenants += 1
-            for j, account in enumerate(tenant["accounts"]):
+            for _j, account in enumerate(tenant["accounts"]):
                 account_id = account["account_id"]
                 if services.tenancy.find_account(tenant_id, account_id) is None:
                     services.tenancy.create_account(tenant_id, account_id)
@@ -168,7 +168,7 @@ def apply_state(services, state: dict, path: str = NAME, public_base: str = "htt
                 elif services.tenancy.get_account(tenant_id, account_id)["status"] != "NORMAL":
                     # credentials and bank accounts need NORMAL; the file's status is set last
                     services.tenancy.set_account_status(tenant_id, account_id, "NORMAL")
-            for k, credential in enumerate(tenant["credentials"]):
+            for _k, credential in enumerate(tenant["credentials"]):
                 owner = next((a for a in tenant["accounts"] if a["name"] == credential["account"]),
                              tenant["accounts"][0])
                 command = UpsertCredential(key=credential["key"], provider=credential["provider"],

@@ -76,12 +76,14 @@ class MatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    operation_id = fields.String(load_default=None)
-    method = fields.String(load_default=None, validate=validate.OneOf(
+    # Absent means "any"; null is refused, as the admin API's schema refuses it (the dashboard's
+    # form and fault files go through this schema alone and must accept exactly the same).
+    operation_id = fields.String(load_default=None, allow_none=False)
+    method = fields.String(load_default=None, allow_none=False, validate=validate.OneOf(
         ["GET", "POST", "PUT", "PATCH", "DELETE", "get", "post", "put", "patch", "delete"]))
-    path = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
-    tenant_id = fields.String(load_default=None)
-    account_id = _WholeNumber(load_default=None)
+    path = fields.String(load_default=None, allow_none=False, validate=validate.Length(min=1, max=500))
+    tenant_id = fields.String(load_default=None, allow_none=False)
+    account_id = _WholeNumber(load_default=None, allow_none=False)
 
     @post_load
     def make(self, data, **_):

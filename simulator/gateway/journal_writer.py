@@ -24,7 +24,7 @@ import os
 import struct
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger("pismo_sandbox.access")
 _COUNTS = struct.Struct("<QQ")  # queued, done
@@ -141,7 +141,7 @@ class BatchWriter:
                 self._urgent = bool(self._queue) and self._urgent
             try:
                 self._write(batch)
-            except BaseException as error:  # noqa: BLE001 - the thread must keep serving
+            except BaseException as error:
                 self._on_failure(batch, error)
             with self._cond:
                 self._done += len(batch)
@@ -192,9 +192,7 @@ class BatchWriter:
             pause = min(pause * 2, 0.005)
             for path, target in list(pending.items()):
                 counts = _read_counts(path)
-                if counts is None or counts[1] >= target or counts[0] < target:  # done, gone, restarted
-                    del pending[path]
-                elif not _alive(int(os.path.basename(path))):
+                if counts is None or counts[1] >= target or counts[0] < target or not _alive(int(os.path.basename(path))):  # done, gone, restarted
                     del pending[path]
 
     def close(self) -> None:

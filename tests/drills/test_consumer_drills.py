@@ -35,7 +35,7 @@ def test_the_good_consumer_passes_the_duplicate_and_reorder_drill(drill_sandbox)
 def test_the_naive_consumer_fails_and_the_report_names_the_duplicated_events(drill_sandbox):
     result = run(drill_sandbox, DRILL, NAIVE_CONSUMER)
     assert not result.passed
-    [failed] = [c for c in result.failures]
+    [failed] = list(result.failures)
     assert failed.name == "consumer check"
     authorizations = [e["event_id"] for e in result.observation.events
                       if e["event_type"] == "authorization-event-1"]

@@ -4,7 +4,7 @@ the sandbox clock."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import jwt
 import pytest
@@ -35,7 +35,7 @@ def _set_clock(client, iso: str) -> None:
 
 
 def _epoch(iso: str) -> int:
-    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp())
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC).timestamp())
 
 
 def _recreate(client, sandbox, tenant_id: str, account_id: int) -> str:

@@ -3,7 +3,7 @@ nothing and is reported as a simulator bug."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
@@ -12,7 +12,7 @@ from pismo_sandbox.events import EventFilter, EventLog
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.store import Store
 
-NOW = datetime(2025, 6, 2, 13, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 13, 0, tzinfo=UTC)
 STATUS_CHANGE = {
     "account_id": 1, "authorization_id": 2, "provider_id": "p", "old_status": "PROCESSING",
     "new_status": "PAID", "amount": 10.0, "due_datetime": None, "payment_datetime": "2025-06-02T13:00:00.000Z",

@@ -19,7 +19,7 @@ def test_a_utf8_value_is_read_as_the_text_the_client_wrote(text):
     assert environ["HTTP_X_IDEMPOTENCY_KEY"] == text
 
 
-@given(st.binary(max_size=200).filter(lambda b: not any(c < 0x20 and c != 9 or c == 0x7f for c in b)))
+@given(st.binary(max_size=200).filter(lambda b: not any((c < 0x20 and c != 9) or c == 0x7f for c in b)))
 def test_a_value_that_is_not_utf8_is_kept_as_it_came(raw):
     value = raw.decode("latin-1")
     environ = {"HTTP_X_NOTE": value}
@@ -30,7 +30,7 @@ def test_a_value_that_is_not_utf8_is_kept_as_it_came(raw):
         assert environ["HTTP_X_NOTE"] == value
 
 
-@given(PRINTABLE, st.sampled_from([chr(c) for c in [*range(0, 9), *range(10, 32), 127]]), PRINTABLE)
+@given(PRINTABLE, st.sampled_from([chr(c) for c in [*range(9), *range(10, 32), 127]]), PRINTABLE)
 def test_a_control_character_anywhere_is_400(before, control, after):
     with pytest.raises(SandboxError) as refused:
         check({"HTTP_X_NOTE": before + control + after})

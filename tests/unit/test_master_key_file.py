@@ -36,7 +36,7 @@ def test_a_second_loader_never_sees_a_half_written_key(tmp_path, monkeypatch):
     def load(name):
         try:
             keys[name] = load_master_key(None, db)
-        except Exception as error:  # noqa: BLE001 - recorded, asserted below
+        except Exception as error:
             errors.append(error)
         finally:
             if name == "second":
@@ -58,7 +58,7 @@ def _race(db: str, barrier, queue) -> None:
     barrier.wait()
     try:
         queue.put(load_master_key(None, db).hex())
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         queue.put(f"error: {error}")
 
 

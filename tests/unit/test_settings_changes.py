@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from pismo_sandbox.settings import SettingsRepository
+from pismo_sandbox.runtime_settings import SettingsRepository
 from pismo_sandbox.store import Store
 
 

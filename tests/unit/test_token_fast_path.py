@@ -6,7 +6,7 @@ PyJWT-only path (the same principal, or the same refusal)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import jwt
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -16,7 +16,7 @@ from pismo_sandbox.ids import Ids
 from pismo_sandbox.tokens import GENERATION_CLAIM, Tokens
 
 SECRET = b"k" * 64
-NOW = datetime(2030, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 6, 1, 12, 0, 0, tzinfo=UTC)
 
 
 class FixedClock:

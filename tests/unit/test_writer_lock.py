@@ -22,11 +22,10 @@ def path(tmp_path) -> str:
 
 def test_a_writer_behind_a_stalled_holder_gives_up_and_names_it(path, caplog):
     holder, waiter = Store(path), Store(path, lock_timeout=1)  # two open files: as two processes
-    with holder.transaction():
-        with caplog.at_level(logging.ERROR, logger="pismo_sandbox"):
-            with pytest.raises(WriterLockTimeout):
-                with waiter.transaction() as db:
-                    db.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
+    with holder.transaction(), caplog.at_level(logging.ERROR, logger="pismo_sandbox"):
+        with pytest.raises(WriterLockTimeout):
+            with waiter.transaction() as db:
+                db.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
     assert f"held by process {os.getpid()}, which has stalled" in caplog.text
     assert list(waiter.db.query("SELECT * FROM settings WHERE key = 'x'")) == []
     with waiter.transaction() as db:  # the holder let go: the lock is free again
@@ -60,9 +59,8 @@ def test_a_holder_that_kept_the_lock_past_the_bound_says_so_when_it_lets_go(path
     store = Store(path, lock_timeout=1)
     ticks = iter(range(0, 1000, 5))  # every reading of the clock is 5 s after the one before
     monkeypatch.setattr("pismo_sandbox.store.time.monotonic", lambda: float(next(ticks)))
-    with caplog.at_level(logging.WARNING, logger="pismo_sandbox"):
-        with store.transaction():
-            pass
+    with caplog.at_level(logging.WARNING, logger="pismo_sandbox"), store.transaction():
+        pass
     assert f"process {os.getpid()} held the writer lock" in caplog.text and "5.0 s" in caplog.text
 
 
@@ -78,10 +76,9 @@ def test_a_journal_row_behind_a_stalled_holder_is_dropped_and_the_answer_stands(
            "status": 201, "tenant_id": None, "account_id": None, "cid": "c-1", "verdict": "ok",
            "detail": None, "fault_rule": None, "duration_ms": 1.0, "idempotency_key": None,
            "body_fingerprint": None, "code": None, "replayed": 0}
-    with holder.transaction():
-        with caplog.at_level(logging.WARNING, logger="pismo_sandbox.access"):
-            journal.append(row)  # returns: the request's answer is not turned into an error
-            journal.writer.flush()  # the writer thread tried, waited out the bound, gave up
+    with holder.transaction(), caplog.at_level(logging.WARNING, logger="pismo_sandbox.access"):
+        journal.append(row)  # returns: the request's answer is not turned into an error
+        journal.writer.flush()  # the writer thread tried, waited out the bound, gave up
     assert "journal row of POST /x dropped" in caplog.text
     assert journal.recent() == []
     journal.append(row)

@@ -16,8 +16,8 @@ import json
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime, UTC
+from collections.abc import Callable
 
 import requests
 
@@ -68,7 +68,7 @@ class Outcome:
 
 def instant(seconds: float | None) -> str | None:
     """Seconds since the epoch as an RFC 3339 instant (None stays None)."""
-    return None if seconds is None else isoformat(datetime.fromtimestamp(seconds, timezone.utc))
+    return None if seconds is None else isoformat(datetime.fromtimestamp(seconds, UTC))
 
 
 def event_type_matches(wanted: str, event_type: str) -> bool:

@@ -121,9 +121,9 @@ class DeliveryFaultRuleSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # id and counters, when a listed rule is posted back
 
-    match = fields.Nested(DeliveryMatchSchema, load_default=lambda: {})
+    match = fields.Nested(DeliveryMatchSchema, load_default=dict)
     action = fields.Nested(DeliveryActionSchema, required=True)
-    schedule = fields.Nested(ScheduleSchema, load_default=lambda: {})
+    schedule = fields.Nested(ScheduleSchema, load_default=dict)
     description = fields.String(load_default=None, validate=validate.Length(max=500))
 
     @post_load

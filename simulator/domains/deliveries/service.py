@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from marshmallow import ValidationError

@@ -45,7 +45,7 @@ def verify(certificate_pem: str | bytes, text: str, signature_b64: str) -> bool:
 def self_signed_certificate(key: rsa.RSAPrivateKey) -> str:
     """A self-signed certificate (PEM) for ``key``, valid for ten years."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.sandbox.pismo-sandbox.local")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
                    .not_valid_before(now - datetime.timedelta(days=1))

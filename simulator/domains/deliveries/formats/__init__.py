@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 FORMATS = ("pismo", "sns", "pubsub")
 CONFIRMING = ("sns",)   # formats whose receiver must confirm before notifications flow

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.domains.deliveries.formats import Framed, Push, envelope_json
+from datetime import UTC
 
 REGION, ACCOUNT = "us-east-1", "000000000000"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:pismo-sandbox-events"
@@ -94,5 +95,5 @@ def frame(push: Push, keys) -> Framed:
 
 
 def isoformat_epoch(seconds: float) -> str:
-    from datetime import datetime, timezone
-    return isoformat(datetime.fromtimestamp(seconds, timezone.utc))
+    from datetime import datetime
+    return isoformat(datetime.fromtimestamp(seconds, UTC))
