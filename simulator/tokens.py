@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import jwt
 import orjson
-from jwt.utils import base64url_decode
+from jwt.utils import base64url_decode, base64url_encode
 
 from pismo_sandbox.clock import Clock
 from pismo_sandbox.errors import Unauthorized
@@ -135,7 +135,13 @@ class Tokens:
         mac = keyed.copy()
         mac.update(f"{header}.{payload}".encode())
         try:
-            if not hmac.compare_digest(mac.digest(), base64url_decode(signature)):
+            digest = base64url_decode(signature)
+            # Only the signature's canonical spelling is judged here: base64 decoding drops
+            # characters outside its alphabet and the spare bits of the last one, so other
+            # spellings of the same bytes go to PyJWT, which decides them.
+            if base64url_encode(digest).decode() != signature:
+                return None
+            if not hmac.compare_digest(mac.digest(), digest):
                 return None
             claims = orjson.loads(base64url_decode(payload))
         except (ValueError, TypeError, orjson.JSONDecodeError):
