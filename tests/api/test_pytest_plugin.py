@@ -108,8 +108,8 @@ def test_ini_settings_and_state_file_configure_the_started_sandbox(tmp_path):
             assert pismo_sandbox.admin.login("sk_team", "ss_team", 7)
             pismo_sandbox.admin.freeze_clock()  # the lifetime is read on a clock that does not move
             issued = pismo_sandbox.admin.issue_token("TN-team", 7)
-            seconds = (instant(issued["expires_at"]) - instant(pismo_sandbox.admin.clock()["now"])).total_seconds()
-            assert 76 < seconds <= 77  # expiry is in whole seconds (a JWT exp); the clock has ms
+            lifetime = (instant(issued["expires_at"]) - instant(pismo_sandbox.admin.clock()["now"])).total_seconds()
+            assert 76 < lifetime <= 77  # expiry is in whole seconds (a JWT exp); the clock has ms
         """)
 
     done = run_pytest(tmp_path)
