@@ -130,14 +130,7 @@ def _fault_rule(case, state: RunState) -> None:
     if kind == "timeout":
         action.setdefault("ms", 0)
     if kind == "delay":
-        distribution = action.get("distribution", "fixed")
-        needs = {"fixed": {"ms": 0}, "uniform": {"min_ms": 0, "max_ms": 0},
-                 "lognormal": {"median_ms": 0.0, "sigma": 0.0, "cap_ms": 0}}.get(distribution, {})
-        for name, default in needs.items():
-            action.setdefault(name, default)
-        if distribution == "uniform" and _number(action.get("min_ms")) and _number(action.get("max_ms")) \
-                and action["min_ms"] > action["max_ms"]:
-            action["min_ms"], action["max_ms"] = action["max_ms"], action["min_ms"]
+        _complete_delay(action)
 
 
 @preparer("sandbox-create-subscription")
@@ -179,14 +172,7 @@ def _delivery_fault_rule(case, state: RunState) -> None:
     if kind == "reorder":
         action.setdefault("window", 2)
     if kind == "delay":
-        distribution = action.get("distribution", "fixed")
-        needs = {"fixed": {"ms": 0}, "uniform": {"min_ms": 0, "max_ms": 0},
-                 "lognormal": {"median_ms": 0.0, "sigma": 0.0, "cap_ms": 0}}.get(distribution, {})
-        for name, default in needs.items():
-            action.setdefault(name, default)
-        if distribution == "uniform" and _number(action.get("min_ms")) and _number(action.get("max_ms")) \
-                and action["min_ms"] > action["max_ms"]:
-            action["min_ms"], action["max_ms"] = action["max_ms"], action["min_ms"]
+        _complete_delay(action)
 
 
 # -- bank slips --------------------------------------------------------------------------------
@@ -390,3 +376,16 @@ def json_post(case) -> None:
     if case.method.upper() == "POST" and case.body is NOT_SET \
             and not any(name.lower() == "content-type" for name in headers):
         case.headers = {**headers, "Content-Type": "application/json"}
+
+
+def _complete_delay(action: dict) -> None:
+    """A delay action (request or delivery fault) with the fields its distribution needs, and a
+    uniform range the right way round."""
+    distribution = action.get("distribution", "fixed")
+    needs = {"fixed": {"ms": 0}, "uniform": {"min_ms": 0, "max_ms": 0},
+             "lognormal": {"median_ms": 0.0, "sigma": 0.0, "cap_ms": 0}}.get(distribution, {})
+    for name, default in needs.items():
+        action.setdefault(name, default)
+    if distribution == "uniform" and _number(action.get("min_ms")) and _number(action.get("max_ms")) \
+            and action["min_ms"] > action["max_ms"]:
+        action["min_ms"], action["max_ms"] = action["max_ms"], action["min_ms"]
