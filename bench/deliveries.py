@@ -101,11 +101,11 @@ def start(server: Server, timeout: float = 60.0) -> Server:
 
 def account_pool(base: str, db_path: str, size: int) -> list[tuple[int, str]]:
     """(account id, token) pairs, made with the simulator's services (same database and key)."""
-    from pismo_sandbox.app import build_services
+    from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.config import Config
 
     tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()["tenant_id"]
-    sandbox = build_services(Config(db_path=db_path, log_level="WARNING"))
+    sandbox = build_sandbox(Config(db_path=db_path, log_level="WARNING"))
     pool = []
     for _ in range(size):
         account = sandbox.tenancy.create_account(tenant)["account_id"]

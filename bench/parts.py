@@ -33,13 +33,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import jwt
 
-    from pismo_sandbox.app import build_services
+    from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.config import Config
     from pismo_sandbox.gateway.journal import access_line, access_log
     from pismo_sandbox.logs import TEXT_FORMAT
 
     workdir = tempfile.mkdtemp(prefix="pismo-parts-")
-    sandbox = build_services(Config(db_path=os.path.join(workdir, "parts.db")))
+    sandbox = build_sandbox(Config(db_path=os.path.join(workdir, "parts.db")))
     logger = logging.getLogger("pismo_sandbox")
     logger.setLevel(logging.INFO)
     handler = logging.StreamHandler(open(os.devnull, "w"))

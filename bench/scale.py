@@ -17,11 +17,11 @@ CHUNK = 50_000
 
 def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) -> float:
     """Fill the database directly (the schema comes from the simulator's own migrations)."""
-    from pismo_sandbox.app import build_services
+    from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.clock import isoformat
     from pismo_sandbox.config import Config
 
-    sandbox = build_services(Config(db_path=db_path))
+    sandbox = build_sandbox(Config(db_path=db_path))
     tenant = sandbox.tenancy.create_tenant("TN-scale").tenant_id
     now = isoformat(sandbox.clock.now())
     sandbox.close()

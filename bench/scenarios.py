@@ -51,10 +51,10 @@ def scenario_credentials(fx: Fixture, size: int) -> list[str]:
 def scenario_register(fx: Fixture, size: int) -> list[str]:
     """One registration per Pismo account (a second one is a 409), so a pool of accounts and
     their tokens, made directly with the simulator's services (same database and key file)."""
-    from pismo_sandbox.app import build_services
+    from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.config import Config
 
-    sandbox = build_services(Config(db_path=fx.db_path))
+    sandbox = build_sandbox(Config(db_path=fx.db_path))
     scheme = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
               "supplementary_data": {"account_type": "CACC"}}
     out = []

@@ -1,4 +1,4 @@
-"""create_app(config): builds the services and wires the gateway hooks, the operations' URL rules
+"""create_app(config): builds the sandbox core and wires the gateway hooks, the operations' URL rules
 and the dashboard. Wiring only: no process-wide side effects (logging is set up by the entry
 points, pismo_sandbox.logs.configure)."""
 
@@ -32,7 +32,7 @@ from pismo_sandbox.faults.repository import FaultRepository
 from pismo_sandbox.gateway.journal import JournalRepository
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.jsonio import OrjsonProvider
-from pismo_sandbox.services import EXTENSION, Services
+from pismo_sandbox.core import EXTENSION, SandboxCore
 from pismo_sandbox.runtime_settings import SettingsRepository
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
@@ -42,7 +42,7 @@ HANDLER_MODULES = (admin_routes, admin_documents, passport_routes, credentials_r
                    *bankslips.HANDLER_MODULES, *deliveries.HANDLER_MODULES)
 
 
-def build_services(config: Config) -> Services:
+def build_sandbox(config: Config) -> SandboxCore:
     """Everything the simulator needs, without Flask (usable from the CLI and tests)."""
     store = Store(config.db_path, config.synchronous, lock_timeout=config.write_lock_timeout_seconds)
     store.migrate()
@@ -63,7 +63,7 @@ def build_services(config: Config) -> Services:
     idempotency, bankslip_service = bankslips.build(  # also subscribes the lifecycle to the clock
         config=config, store=store, clock=clock, ids=ids, events=events, tenancy=tenancy,
         credentials=credentials, fingerprint=fingerprint)
-    return Services(
+    return SandboxCore(
         config=config, store=store, settings=settings, clock=clock, ids=ids, contract=load_contract(),
         tokens=tokens, box=box, fingerprint=fingerprint, events=events,
         journal=JournalRepository(journal_store, config.journal_limit), tenancy=tenancy,
@@ -83,10 +83,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False
     app.url_map.strict_slashes = False
-    services = build_services(config)
-    app.extensions[EXTENSION] = services
+    sandbox = build_sandbox(config)
+    app.extensions[EXTENSION] = sandbox
     register_error_handlers(app)
-    gateway.install(app, services)
-    handlers.mount(app, services.contract)  # a URL rule per operation, from the bundled specs
+    gateway.install(app, sandbox)
+    handlers.mount(app, sandbox.contract)  # a URL rule per operation, from the bundled specs
     app.register_blueprint(dashboard_blueprint)  # /_sandbox/ui (docs/dashboard.md)
     return app

@@ -124,7 +124,7 @@ def serve(host: str, port: int, db_path: str | None, workers: int, threads: int,
 @click.option("--db", "db_path", default=None)
 def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_path: str | None) -> None:
     """Print a token for TENANT (and ACCOUNT) signed with this database's key."""
-    from pismo_sandbox.app import build_services
+    from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.errors import SandboxError
     from pismo_sandbox.startup_checks import check_database, check_settings
 
@@ -135,7 +135,7 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
                         f" or set PISMO_SANDBOX_DB_PATH; there is no {config.db_path} here")
     _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
     with _key_file_errors():
-        sandbox = build_services(config)
+        sandbox = build_sandbox(config)
     try:
         sandbox.tenancy.get_tenant(tenant_id)
         if account_id is not None:
@@ -150,14 +150,14 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
 @click.option("--db", "db_path", default=None)
 def reset(db_path: str | None) -> None:
     """Delete all simulated state in the database (tenants, accounts, events, the journal, ...)."""
-    from pismo_sandbox.app import build_services
+    from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.startup_checks import check_database, check_settings
 
     config = _config(db_path=db_path)
     _checked(check_settings, config)
     _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
     with _key_file_errors():
-        sandbox = build_services(config)
+        sandbox = build_sandbox(config)
     sandbox.reset()
     click.echo(f"reset {sandbox.store.path}")
 

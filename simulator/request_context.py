@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pismo_sandbox.contract import CheckedRequest, Operation
     from pismo_sandbox.errors import SandboxError
     from pismo_sandbox.faults.engine import Decision
-    from pismo_sandbox.services import Services
+    from pismo_sandbox.core import SandboxCore
     from pismo_sandbox.tokens import Principal
 
 _EMPTY: dict = {}
@@ -24,7 +24,7 @@ _EMPTY: dict = {}
 
 @dataclass(eq=False)
 class RequestContext:
-    sandbox: "Services"                    # the running app's container
+    sandbox: "SandboxCore"                    # the running app's container
     started: float                         # time.perf_counter() when the request came in
     cid: str = ""                          # the tracking id (x-cid)
     operation: "Operation | None" = None   # None: no documented operation matched
@@ -62,7 +62,7 @@ class RequestContext:
         return request.host_url
 
 
-def begin(sandbox: "Services", started: float) -> RequestContext:
+def begin(sandbox: "SandboxCore", started: float) -> RequestContext:
     """A fresh context for the request being served (the gateway's first step)."""
     context = RequestContext(sandbox=sandbox, started=started)
     g.pismo_request = context

@@ -79,7 +79,7 @@ class SandboxServer(GunicornApp):
     def _create_app(self):
         from pismo_sandbox.app import create_app
         from pismo_sandbox.domains.deliveries.wiring import start_worker
-        from pismo_sandbox.services import EXTENSION
+        from pismo_sandbox.core import EXTENSION
 
         app = create_app(self.sandbox_config)
         start_worker(app.extensions[EXTENSION])  # this worker's event-delivery thread
@@ -99,7 +99,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
         # An in-memory database lives in one process; seeded ids repeat only in one process
         # (two workers with one seed would draw the same ids).
         workers = 1
-    from pismo_sandbox.app import build_services
+    from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.faults.files import read_rules
     from pismo_sandbox.gateway import origin
 
@@ -111,7 +111,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     logs.configure(config.log_level, config.log_format)  # the workers inherit it at the fork
 
     # Migrate (and load --faults) once before forking; the connection is closed again.
-    sandbox = build_services(config)
+    sandbox = build_sandbox(config)
     if config.faults_file:
         rules = sandbox.faults.replace_all(read_rules(config.faults_file))
         print(f"pismo-sandbox: {len(rules)} fault rule(s) loaded from {config.faults_file}",

@@ -144,7 +144,7 @@ def _semantic_problems(state: dict) -> list[tuple[tuple, str]]:
 
 
 def apply_state(services, state: dict, path: str = NAME, public_base: str = "http://127.0.0.1") -> Applied:
-    """Make the sandbox hold ``state`` (services: pismo_sandbox.services.Services); public_base is
+    """Make the sandbox hold ``state`` (services: pismo_sandbox.core.SandboxCore); public_base is
     where receivers reach the sandbox (an SNS SubscribeURL)."""
     from pismo_sandbox.domains.bank_accounts.schemas import RegisterBrazilAccount
     from pismo_sandbox.domains.bank_accounts.service import BRAZIL, checked_scheme

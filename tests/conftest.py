@@ -26,7 +26,7 @@ from pismo_sandbox.config import Config
 from pismo_sandbox.launcher import Sandbox as Launched
 from pismo_sandbox.launcher import SandboxStartError
 from pismo_sandbox.launcher import free_port  # noqa: F401  (the one helper; test modules import it from here too)
-from pismo_sandbox.services import EXTENSION
+from pismo_sandbox.core import EXTENSION
 
 DEFAULT_CONFIG = Config()
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pismo_sandbox.domains.bankslips.lifecycle import BRT
 from pismo_sandbox.errors import NotFound, SandboxError
 from pismo_sandbox.faults.errors import InvalidFaultRule
-from pismo_sandbox.services import Services
+from pismo_sandbox.core import SandboxCore
 
 CLOCK_ACTIONS = ("freeze", "unfreeze", "advance", "reset")
 # Ids are SQLite integers (at most 2**63 - 1: 19 digits); a longer number names nothing.
@@ -23,61 +23,61 @@ class InvalidAction(SandboxError):
     status, code, message = 400, "SANDBOX_INVALID_REQUEST", "Invalid request"
 
 
-def business_day_later(services: Services, now: datetime) -> datetime:
+def business_day_later(sandbox: SandboxCore, now: datetime) -> datetime:
     """The same Brasilia wall-clock time on the next business day of the clearing calendar
     (weekends and, unless disabled, national holidays skipped)."""
     local = now.astimezone(BRT)
-    day = services.bankslips.lifecycle.calendar.add_business_days(local.date(), 1)
+    day = sandbox.bankslips.lifecycle.calendar.add_business_days(local.date(), 1)
     return datetime.combine(day, local.timetz())
 
 
-def preset_seconds(services: Services, preset: str) -> float:
+def preset_seconds(sandbox: SandboxCore, preset: str) -> float:
     if preset == "minute":
         return 60
     if preset == "hour":
         return 3600
     if preset == "business_day":
-        now = services.clock.now()
-        return (business_day_later(services, now) - now) / timedelta(seconds=1)
+        now = sandbox.clock.now()
+        return (business_day_later(sandbox, now) - now) / timedelta(seconds=1)
     raise InvalidAction(details=f"preset: must be one of {', '.join(PRESETS)}")
 
 
-def change_clock(services: Services, body: dict) -> None:
+def change_clock(sandbox: SandboxCore, body: dict) -> None:
     """{"action": freeze | unfreeze | reset} or {"action": "advance", "preset": minute | hour |
     business_day}."""
     action = body.get("action")
     if action == "freeze":
-        services.clock.change(freeze=True)
+        sandbox.clock.change(freeze=True)
     elif action == "unfreeze":
-        services.clock.change(freeze=False)
+        sandbox.clock.change(freeze=False)
     elif action == "reset":
-        services.clock.change(reset=True)
+        sandbox.clock.change(reset=True)
     elif action == "advance":
-        services.clock.change(advance_seconds=preset_seconds(services, body.get("preset")))
+        sandbox.clock.change(advance_seconds=preset_seconds(sandbox, body.get("preset")))
     else:
         raise InvalidAction(details=f"action: must be one of {', '.join(CLOCK_ACTIONS)}")
 
 
-def set_account_status(services: Services, tenant_id: str, account_id: int, body: dict) -> dict:
+def set_account_status(sandbox: SandboxCore, tenant_id: str, account_id: int, body: dict) -> dict:
     status = body.get("status")
     if not isinstance(status, str):
         raise InvalidAction(details="status: must be a string")
     if account_id > LARGEST_ID:
         raise NotFound(details=f"account {account_id} does not exist in tenant {tenant_id}")
-    return services.tenancy.set_account_status(tenant_id, account_id, status)
+    return sandbox.tenancy.set_account_status(tenant_id, account_id, status)
 
 
-def add_fault(services: Services, rule) -> dict:
+def add_fault(sandbox: SandboxCore, rule) -> dict:
     """Store a rule exactly as POST /_sandbox/faults would (the fault rule schema checks it)."""
     if not isinstance(rule, dict):
         raise InvalidFaultRule(details="rule: must be a JSON object")
-    return services.faults.add(rule)
+    return sandbox.faults.add(rule)
 
 
-def delete_fault(services: Services, fault_id: str) -> None:
-    if not services.faults.delete(fault_id):
+def delete_fault(sandbox: SandboxCore, fault_id: str) -> None:
+    if not sandbox.faults.delete(fault_id):
         raise NotFound(details=f"fault rule {fault_id} does not exist")
 
 
-def delete_delivery_fault(services: Services, fault_id: str) -> None:
-    services.deliveries.delete_rule(fault_id)  # DeliveryFaultNotFound (404) when there is none
+def delete_delivery_fault(sandbox: SandboxCore, fault_id: str) -> None:
+    sandbox.deliveries.delete_rule(fault_id)  # DeliveryFaultNotFound (404) when there is none

@@ -1,4 +1,4 @@
-"""The dashboard's read side: what each page shows, gathered through the services (no SQL here,
+"""The dashboard's read side: what each page shows, gathered through the sandbox (no SQL here,
 no Flask). Every function takes the service container and plain filter values."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pismo_sandbox.domains.bank_accounts.service import BRAZIL
 from pismo_sandbox.domains.bankslips.lifecycle import STATUSES
 from pismo_sandbox.errors import NotFound
 from pismo_sandbox.events import EventFilter
-from pismo_sandbox.services import Services
+from pismo_sandbox.core import SandboxCore
 from pismo_sandbox.tokens import Principal
 
 PAYMENT_STATUSES = STATUSES
@@ -46,47 +46,47 @@ class EventQuery:
     domain: str | None = None
 
 
-def clock(services: Services) -> dict:
-    return {"now": isoformat(services.clock.now()), "frozen": services.clock.frozen}
+def clock(sandbox: SandboxCore) -> dict:
+    return {"now": isoformat(sandbox.clock.now()), "frozen": sandbox.clock.frozen}
 
 
-def tenant_ids(services: Services) -> list[str]:
-    return [tenant["tenant_id"] for tenant in services.tenancy.list_tenants()]
+def tenant_ids(sandbox: SandboxCore) -> list[str]:
+    return [tenant["tenant_id"] for tenant in sandbox.tenancy.list_tenants()]
 
 
-def tenants(services: Services) -> list[dict]:
+def tenants(sandbox: SandboxCore) -> list[dict]:
     """Every tenant with its accounts (each with its Brazilian bank account, if registered), its
     credentials (public fields only) and its bank-slip provider setting."""
     out = []
-    for tenant in services.tenancy.list_tenants():
+    for tenant in sandbox.tenancy.list_tenants():
         tenant_id = tenant["tenant_id"]
-        accounts = [{**account, "bank_account": _bank_account(services, tenant_id, account["account_id"])}
-                    for account in services.tenancy.list_accounts(tenant_id)]
+        accounts = [{**account, "bank_account": _bank_account(sandbox, tenant_id, account["account_id"])}
+                    for account in sandbox.tenancy.list_accounts(tenant_id)]
         credentials = [{name: row.get(name) for name in CREDENTIAL_FIELDS}
-                       for row in services.credentials.list_public(tenant_id)]
+                       for row in sandbox.credentials.list_public(tenant_id)]
         out.append({"tenant_id": tenant_id, "server_key": tenant["server_key"],
                     "created_at": tenant["created_at"], "accounts": accounts,
                     "credentials": credentials,
-                    "provider": services.bankslips.provider_setting(tenant_id)})
+                    "provider": sandbox.bankslips.provider_setting(tenant_id)})
     return out
 
 
-def _bank_account(services: Services, tenant_id: str, account_id: int) -> dict | None:
+def _bank_account(sandbox: SandboxCore, tenant_id: str, account_id: int) -> dict | None:
     """The account's active Brazilian bank account, read as the account itself would read it."""
     reader = Principal(tenant_id=tenant_id, account_id=account_id, subject="dashboard")
     try:
-        return services.bank_accounts.get(reader, str(account_id), BRAZIL)
+        return sandbox.bank_accounts.get(reader, str(account_id), BRAZIL)
     except BankAccountNotFound:
         return None
 
 
-def payments(services: Services, query: PaymentQuery) -> list[dict]:
+def payments(sandbox: SandboxCore, query: PaymentQuery) -> list[dict]:
     """Bank-slip payments with their status history, newest first."""
-    tenants_ = [query.tenant_id] if query.tenant_id else tenant_ids(services)
+    tenants_ = [query.tenant_id] if query.tenant_id else tenant_ids(sandbox)
     found = []
     for tenant_id in tenants_:
         try:
-            found += services.bankslips.list_payments(tenant_id, query.account_id, query.status,
+            found += sandbox.bankslips.list_payments(tenant_id, query.account_id, query.status,
                                                       limit=100_000)
         except NotFound:  # a tenant filter naming no tenant shows nothing
             continue
@@ -94,63 +94,63 @@ def payments(services: Services, query: PaymentQuery) -> list[dict]:
     return found[:ROWS]
 
 
-def payment(services: Services, tenant_id: str, authorization_id: int) -> dict:
+def payment(sandbox: SandboxCore, tenant_id: str, authorization_id: int) -> dict:
     """One payment, the journal rows that made it (its cid, and every request under its
     idempotency key: retries and replays) and the events it emitted (its cid)."""
-    match = [p for p in services.bankslips.list_payments(tenant_id, limit=100_000)
+    match = [p for p in sandbox.bankslips.list_payments(tenant_id, limit=100_000)
              if p["authorization_id"] == authorization_id]
     if not match:
         raise NotFound(details=f"payment {authorization_id} does not exist in tenant {tenant_id}")
     found = match[0]
     rows: dict[int, dict] = {}
     if found["cid"]:
-        rows.update((row["seq"], row) for row in services.journal.recent(ROWS, tenant_id, found["cid"]))
+        rows.update((row["seq"], row) for row in sandbox.journal.recent(ROWS, tenant_id, found["cid"]))
     if found["idempotency_key"]:
-        rows.update((row["seq"], row) for row in services.journal.recent(
+        rows.update((row["seq"], row) for row in sandbox.journal.recent(
             ROWS, tenant_id, idempotency_key=found["idempotency_key"])
             if row["account_id"] == found["account_id"])  # a key belongs to (tenant, account, key)
-    linked_events = events(services, EventQuery(tenant_id=tenant_id, cid=found["cid"])) \
+    linked_events = events(sandbox, EventQuery(tenant_id=tenant_id, cid=found["cid"])) \
         if found["cid"] else []
     return {"payment": found, "journal": [rows[seq] for seq in sorted(rows, reverse=True)],
             "events": linked_events}
 
 
-def journal(services: Services, query: JournalQuery) -> list[dict]:
+def journal(sandbox: SandboxCore, query: JournalQuery) -> list[dict]:
     """Recent journal rows, newest first."""
-    return services.journal.recent(ROWS, query.tenant_id, query.cid, query.operation_id,
+    return sandbox.journal.recent(ROWS, query.tenant_id, query.cid, query.operation_id,
                                    idempotency_key=query.idempotency_key)
 
 
-def events(services: Services, query: EventQuery) -> list[dict]:
+def events(sandbox: SandboxCore, query: EventQuery) -> list[dict]:
     """Recent events, newest first."""
-    listed = services.events.list(EventFilter(
+    listed = sandbox.events.list(EventFilter(
         org_id=query.tenant_id, cid=query.cid, event_type=query.event_type, domain=query.domain,
         limit=EVENTS_SCANNED))
     return list(reversed(listed[-ROWS:]))
 
 
-def deliveries(services: Services, query: EventQuery) -> dict:
+def deliveries(sandbox: SandboxCore, query: EventQuery) -> dict:
     """Every subscription, and the deliveries (each with every attempt) of the events the events
     table shows: newest event first, an event's deliveries in the order they were made."""
-    shown = events(services, query)
+    shown = events(sandbox, query)
     position = {event["event_id"]: i for i, event in enumerate(shown)}
-    recent = services.deliveries.deliveries(limit=DELIVERIES_SCANNED, newest=True)
+    recent = sandbox.deliveries.deliveries(limit=DELIVERIES_SCANNED, newest=True)
     rows = [{**delivery, "event": shown[position[delivery["event_id"]]]}
             for delivery in reversed(recent) if delivery["event_id"] in position]
     rows.sort(key=lambda delivery: position[delivery["event_id"]])
-    return {"subscriptions": services.deliveries.list(), "deliveries": rows[:ROWS]}
+    return {"subscriptions": sandbox.deliveries.list(), "deliveries": rows[:ROWS]}
 
 
-def delivery_faults(services: Services) -> list[dict]:
+def delivery_faults(sandbox: SandboxCore) -> list[dict]:
     """Delivery fault rules in matching order, with their counters."""
-    return services.deliveries.rules()
+    return sandbox.deliveries.rules()
 
 
-def faults(services: Services) -> list[dict]:
+def faults(sandbox: SandboxCore) -> list[dict]:
     """Fault rules in matching order, with their counters."""
-    return services.faults.list()
+    return sandbox.faults.list()
 
 
-def operation_ids(services: Services) -> list[str]:
+def operation_ids(sandbox: SandboxCore) -> list[str]:
     """Every operation a fault rule can name."""
-    return sorted(services.contract.by_id)
+    return sorted(sandbox.contract.by_id)

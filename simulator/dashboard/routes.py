@@ -16,7 +16,7 @@ from pismo_sandbox.dashboard import access, actions, presentation, queries
 from pismo_sandbox.domains.tenancy.service import ACCOUNT_STATUSES
 from pismo_sandbox.errors import SandboxError, Unauthorized, error_response
 from pismo_sandbox.request_context import current
-from pismo_sandbox.services import services
+from pismo_sandbox.core import current_sandbox
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/_sandbox/ui",
                       template_folder="templates", static_folder="static")
@@ -30,7 +30,7 @@ def _filters(state) -> None:
 
 @blueprint.context_processor
 def _layout() -> dict:
-    return {"protected": bool(services().config.admin_token)}
+    return {"protected": bool(current_sandbox().config.admin_token)}
 
 
 class UnsupportedMediaType(SandboxError):
@@ -46,7 +46,7 @@ def _gate():
     current().unjournaled = True
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    admin_token = services().config.admin_token
+    admin_token = current_sandbox().config.admin_token
     if access.allowed(admin_token, request.headers.get("Authorization"), request.cookies.get(access.COOKIE)):
         return None
     if _wants_page():
@@ -97,7 +97,7 @@ def _number(args, name: str) -> int | None:
 # -- login -----------------------------------------------------------------------------------------
 
 def _login_page(next_url: str, status: int = 200):
-    needed = bool(services().config.admin_token)
+    needed = bool(current_sandbox().config.admin_token)
     return render_template("dashboard/login.html", next_url=_local(next_url), needed=needed), status
 
 
@@ -116,7 +116,7 @@ def login_page():
 @blueprint.post("/login")
 def login():
     body = _json_body()
-    admin_token = services().config.admin_token
+    admin_token = current_sandbox().config.admin_token
     token = body.get("token")
     if admin_token and not access.token_matches(token if isinstance(token, str) else None, admin_token):
         raise AdminTokenRequired(details="that is not the admin token")
@@ -177,12 +177,12 @@ def _also(section: str, args) -> dict:
     """A second live section of a page: its rows now, and where to poll for them."""
     partial, gather = SECTIONS[section]
     return {f"{section}_partial": partial, f"{section}_url": url_for("dashboard.live", section=section, **args),
-            **gather(services(), args)}
+            **gather(current_sandbox(), args)}
 
 
 def _page(template: str, section: str, args=None, **context):
     """A page: its layout, its live section rendered now, and where to poll for the section."""
-    sandbox = services()
+    sandbox = current_sandbox()
     args = request.args.to_dict() if args is None else args
     partial, gather = SECTIONS[section]
     return render_template(template, section=section, partial=partial, args=args,
@@ -203,7 +203,7 @@ def tenants_page():
 @blueprint.get("/payments")
 def payments_page():
     return _page("dashboard/payments.html", "payments",
-                 tenant_ids=queries.tenant_ids(services()), statuses=queries.PAYMENT_STATUSES)
+                 tenant_ids=queries.tenant_ids(current_sandbox()), statuses=queries.PAYMENT_STATUSES)
 
 
 @blueprint.get("/payments/<tenant_id>/<int:authorization_id>")
@@ -215,18 +215,18 @@ def payment_page(tenant_id: str, authorization_id: int):
 @blueprint.get("/journal")
 def journal_page():
     return _page("dashboard/journal.html", "journal",
-                 tenant_ids=queries.tenant_ids(services()), operation_ids=queries.operation_ids(services()))
+                 tenant_ids=queries.tenant_ids(current_sandbox()), operation_ids=queries.operation_ids(current_sandbox()))
 
 
 @blueprint.get("/events")
 def events_page():
     return _page("dashboard/events.html", "events",
-                 tenant_ids=queries.tenant_ids(services()), **_also("deliveries", request.args.to_dict()))
+                 tenant_ids=queries.tenant_ids(current_sandbox()), **_also("deliveries", request.args.to_dict()))
 
 
 @blueprint.get("/faults")
 def faults_page():
-    return _page("dashboard/faults.html", "faults", operation_ids=queries.operation_ids(services()),
+    return _page("dashboard/faults.html", "faults", operation_ids=queries.operation_ids(current_sandbox()),
                  **_also("delivery_faults", {}))
 
 
@@ -235,7 +235,7 @@ def live(section: str):
     """A section's rows as HTML, and the clock: what the pages poll to stay current."""
     if section not in SECTIONS:
         raise actions.InvalidAction(details=f"section: must be one of {', '.join(SECTIONS)}")
-    sandbox = services()
+    sandbox = current_sandbox()
     partial, gather = SECTIONS[section]
     return {"html": render_template(partial, **gather(sandbox, request.args)), "clock": queries.clock(sandbox)}
 
@@ -244,28 +244,28 @@ def live(section: str):
 
 @blueprint.post("/actions/clock")
 def clock_action():
-    sandbox = services()
+    sandbox = current_sandbox()
     actions.change_clock(sandbox, _json_body())
     return queries.clock(sandbox)
 
 
 @blueprint.post("/actions/accounts/<tenant_id>/<int:account_id>")
 def account_action(tenant_id: str, account_id: int):
-    return actions.set_account_status(services(), tenant_id, account_id, _json_body())
+    return actions.set_account_status(current_sandbox(), tenant_id, account_id, _json_body())
 
 
 @blueprint.post("/actions/faults")
 def create_fault():
-    return actions.add_fault(services(), _json_body()), 201
+    return actions.add_fault(current_sandbox(), _json_body()), 201
 
 
 @blueprint.delete("/actions/faults/<fault_id>")
 def delete_fault(fault_id: str):
-    actions.delete_fault(services(), fault_id)
+    actions.delete_fault(current_sandbox(), fault_id)
     return make_response("", 204)
 
 
 @blueprint.delete("/actions/delivery-faults/<fault_id>")
 def delete_delivery_fault(fault_id: str):
-    actions.delete_delivery_fault(services(), fault_id)
+    actions.delete_delivery_fault(current_sandbox(), fault_id)
     return make_response("", 204)

@@ -16,22 +16,22 @@ from pismo_sandbox.contract import Operation
 from pismo_sandbox.errors import SandboxError, error_response
 from pismo_sandbox.gateway import auth, busy, faults, header_rules, journal, limits, origin, tracking
 from pismo_sandbox.request_context import begin, current
-from pismo_sandbox.services import Services
+from pismo_sandbox.core import SandboxCore
 
 log = logging.getLogger("pismo_sandbox")
 
 
-def install(app: Flask, services: Services) -> None:
-    contract = services.contract
-    site = origin.SitePolicy.from_config(services.config)
-    busy.install(app, services)
+def install(app: Flask, sandbox: SandboxCore) -> None:
+    contract = sandbox.contract
+    site = origin.SitePolicy.from_config(sandbox.config)
+    busy.install(app, sandbox)
 
     @app.before_request
     def _on_the_way_in():
-        state = begin(services, time.perf_counter())
+        state = begin(sandbox, time.perf_counter())
         req = request._get_current_object()  # the real object behind the proxy, looked up once
-        services.settings.pin()  # one read of clock state and cache versions per request
-        state.cid = tracking.cid_for(req, services.ids)
+        sandbox.settings.pin()  # one read of clock state and cache versions per request
+        state.cid = tracking.cid_for(req, sandbox.ids)
         refused = origin.refusal(req, site)
         if refused is not None:
             state.verdict = "request_rejected"
@@ -47,10 +47,10 @@ def install(app: Flask, services: Services) -> None:
                 state.verdict = "not_validated"
             return _options(contract, rule) if req.method == "OPTIONS" and rule else None
         state.verdict = "request_rejected"
-        limits.check_body_size(req, op, services.config.max_body_bytes)
-        state.principal = auth.authenticate(req, op, services)
+        limits.check_body_size(req, op, sandbox.config.max_body_bytes)
+        state.principal = auth.authenticate(req, op, sandbox)
         origin.require_json(req, op)
-        state.fault = faults.decide(services, req, op, state.principal)
+        state.fault = faults.decide(sandbox, req, op, state.principal)
         if state.fault is not None:
             injected = faults.apply(state.fault, "before", contract, op, req)
             if injected is not None:
@@ -84,12 +84,12 @@ def install(app: Flask, services: Services) -> None:
             if response.status_code == 401:
                 state.verdict = "unauthorized"
         response.headers["x-cid"] = state.cid or ""
-        journal.record(services, state, req, response)
+        journal.record(sandbox, state, req, response)
         return response
 
     @app.teardown_request
     def _forget_the_snapshot(_error):
-        services.settings.unpin()
+        sandbox.settings.unpin()
 
 
 def _options(contract, rule: str):

@@ -10,7 +10,7 @@ import hmac
 
 from pismo_sandbox.contract import ADMIN, NONE, Operation
 from pismo_sandbox.errors import SandboxError
-from pismo_sandbox.services import Services
+from pismo_sandbox.core import SandboxCore
 from pismo_sandbox.tokens import Principal
 
 
@@ -38,11 +38,11 @@ def missing_token_details(request) -> str:
     return "missing bearer token in the Authorization header"
 
 
-def authenticate(request, op: Operation, services: Services) -> Principal | None:
+def authenticate(request, op: Operation, sandbox: SandboxCore) -> Principal | None:
     if op.auth == NONE:
         return None
     if op.auth == ADMIN:
-        _check_admin(request, op, services.config.admin_token)
+        _check_admin(request, op, sandbox.config.admin_token)
         return None
     unauthorized = op.errors.get("unauthorized", fallback=None)
     token = bearer_token(request, op)
@@ -52,10 +52,10 @@ def authenticate(request, op: Operation, services: Services) -> Principal | None
         unauthorized.raise_(details="the token was sent more than once (account_token and"
                                     " account-token, or Authorization twice, are one header)")
     try:
-        principal = services.tokens.verify(token)
+        principal = sandbox.tokens.verify(token)
     except SandboxError as error:
         unauthorized.raise_(details=error.details)
-    if not services.tenancy.tenant_exists(principal.tenant_id):
+    if not sandbox.tenancy.tenant_exists(principal.tenant_id):
         unauthorized.raise_(details="the token's tenant does not exist (was the sandbox reset?)")
     _check_forwarded_headers(request, op, principal)
     return principal

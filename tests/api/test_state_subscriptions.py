@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from pismo_sandbox.app import build_services
+from pismo_sandbox.app import build_sandbox
 from pismo_sandbox.config import Config
 from pismo_sandbox.launcher import Sandbox
 from pismo_sandbox.state import StateFileError, apply_state, read_state
@@ -41,7 +41,7 @@ def state_file(tmp_path):
 
 @pytest.fixture
 def services(tmp_path):
-    sandbox = build_services(Config(db_path=str(tmp_path / "state.db")))
+    sandbox = build_sandbox(Config(db_path=str(tmp_path / "state.db")))
     yield sandbox
     sandbox.close()
 

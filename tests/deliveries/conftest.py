@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from pismo_sandbox.domains.deliveries.worker import DeliveryWorker
-from pismo_sandbox.services import EXTENSION
+from pismo_sandbox.core import EXTENSION
 from pismo_sandbox.launcher import free_port
 from tests.deliveries.receiver import Receiver
 

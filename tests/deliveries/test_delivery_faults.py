@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pismo_sandbox.services import EXTENSION
+from pismo_sandbox.core import EXTENSION
 from tests.deliveries.test_retries import FAST, _log, _publish
 
 

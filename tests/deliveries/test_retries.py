@@ -3,7 +3,7 @@ delivery log shows every attempt."""
 
 from __future__ import annotations
 
-from pismo_sandbox.services import EXTENSION
+from pismo_sandbox.core import EXTENSION
 from pismo_sandbox.launcher import free_port
 
 FAST = {"backoff_seconds": 0, "backoff_max_seconds": 0, "max_attempts": 5}

@@ -109,7 +109,7 @@ def test_clock_rejects_a_bad_instant(client):
 
 
 def test_events_are_listed_in_the_pismo_envelope_and_filtered(app, client, tenant):
-    from pismo_sandbox.services import EXTENSION
+    from pismo_sandbox.core import EXTENSION
     sandbox = app.extensions[EXTENSION]
     with sandbox.store.transaction() as db:
         # Events are checked against the bundled schemas as they are written: documented payloads.

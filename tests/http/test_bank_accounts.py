@@ -13,7 +13,7 @@ from pismo_sandbox.config import Config
 from pismo_sandbox.contracts.bundle import parse_document, read_text
 from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.domains.bank_accounts.service import TRIGGERS
-from pismo_sandbox.services import EXTENSION
+from pismo_sandbox.core import EXTENSION
 from tests.conftest import Sandbox
 
 BASE = "/intl-bankaccounts/v2/accounts"

@@ -15,7 +15,7 @@ from pismo_sandbox.contracts.bundle import SOURCES, parse_document, read_text
 from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.domains.bankslips.triggers import PAY as PAY_STAGE, TRIGGERS
 from pismo_sandbox.domains.bankslips.service import BankSlipService
-from pismo_sandbox.services import EXTENSION
+from pismo_sandbox.core import EXTENSION
 from tests.http._bankslips import PAY, payer, slips  # noqa: F401 (fixtures)
 
 PAY_OP = "post-integrated-payments-api-v1-bankslips-pay"

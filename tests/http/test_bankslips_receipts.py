@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pismo_sandbox.domains.bankslips.repository import BankSlipRepository, ReceiptsFilter
-from pismo_sandbox.services import EXTENSION
+from pismo_sandbox.core import EXTENSION
 from tests.http._bankslips import RECEIPTS, payer, slips  # noqa: F401 (fixtures)
 
 

@@ -17,7 +17,7 @@ import threading
 import pytest
 
 from pismo_sandbox.gateway.journal import JournalRepository
-from pismo_sandbox.app import build_services
+from pismo_sandbox.app import build_sandbox
 from pismo_sandbox.config import Config
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, MIGRATIONS, Store, journal_path
 
@@ -101,7 +101,7 @@ def _synchronous(store: Store) -> int:
 def test_commits_are_not_synced_unless_configured(tmp_path):
     assert _synchronous(Store(str(tmp_path / "a.db"))) == 0  # OFF
     assert _synchronous(Store(str(tmp_path / "b.db"), "full")) == 2
-    configured = build_services(Config.from_env({"PISMO_SANDBOX_SYNCHRONOUS": "NORMAL"},
+    configured = build_sandbox(Config.from_env({"PISMO_SANDBOX_SYNCHRONOUS": "NORMAL"},
                                                 db_path=str(tmp_path / "c.db")))
     assert _synchronous(configured.store) == 1
     assert _synchronous(configured.journal.store) == 1
@@ -221,7 +221,7 @@ def test_a_failed_journal_write_is_logged_and_later_rows_are_written(journal_sto
 
 
 def test_journal_commits_do_not_wait_for_the_state_write_lock(tmp_path):
-    sandbox = build_services(Config(db_path=str(tmp_path / "sandbox.db")))
+    sandbox = build_sandbox(Config(db_path=str(tmp_path / "sandbox.db")))
     done = threading.Event()
 
     def request_finishing() -> None:
@@ -242,7 +242,7 @@ def test_an_existing_database_moves_to_a_journal_file_of_its_own(tmp_path):
     before.migrate()
     assert "journal" in before.db.table_names()
     before.close()
-    upgraded = build_services(Config(db_path=path))
+    upgraded = build_sandbox(Config(db_path=path))
     assert "journal" not in upgraded.store.db.table_names()
     assert set(upgraded.journal.store.db.table_names()) - {"sqlite_sequence"} == {"_migrations", "journal"}
     upgraded.journal.append(_entry(0, 1))

@@ -21,32 +21,32 @@ def build(*, config: Config, store: Store, ids: Ids, box: SecretBox) -> Delivery
     return DeliveryService(store, repo, SigningKeys(repo, box), box, ids, config)
 
 
-def start_worker(services) -> DeliveryWorker:
+def start_worker(sandbox) -> DeliveryWorker:
     """Start this process's delivery thread (one per server worker; leases keep each attempt
     to one of them)."""
-    worker = DeliveryWorker(services.deliveries.outbox, poll_seconds=services.config.delivery_poll_seconds,
-                            catch_up=services.events.catch_up)
+    worker = DeliveryWorker(sandbox.deliveries.outbox, poll_seconds=sandbox.config.delivery_poll_seconds,
+                            catch_up=sandbox.events.catch_up)
     worker.start()
     return worker
 
 
-def prepare(services, config: Config, public_base: str) -> list[str]:
+def prepare(sandbox, config: Config, public_base: str) -> list[str]:
     """Before the server forks: release leases left by a previous run (no worker of this one
     runs yet), load the fault file's delivery rules, and subscribe the --subscribe receivers
     (once per URL and format: a restart does not subscribe them again). Lines to print."""
     from pismo_sandbox.domains.deliveries.files import read_delivery_rules
 
     lines = []
-    released = services.deliveries.outbox.release_leases()
+    released = sandbox.deliveries.outbox.release_leases()
     if released:
         lines.append(f"{released} delivery lease(s) of the previous run released; pending deliveries resume")
     if config.faults_file:
         rules = read_delivery_rules(config.faults_file)
         if rules:
-            services.deliveries.replace_rules(rules)
+            sandbox.deliveries.replace_rules(rules)
             lines.append(f"{len(rules)} delivery fault rule(s) loaded from {config.faults_file}")
     for url in [u.strip() for u in (config.subscribe or "").split(",") if u.strip()]:
-        existing = [s for s in services.deliveries.list()
+        existing = [s for s in sandbox.deliveries.list()
                     if s["url"] == url and s["format"] == config.subscribe_format]
         if existing:
             lines.append(f"{url} already subscribed ({existing[0]['subscription_id']})")
@@ -54,7 +54,7 @@ def prepare(services, config: Config, public_base: str) -> list[str]:
         body = {"url": url, "format": config.subscribe_format}
         if config.subscribe_secret:
             body["secret"] = config.subscribe_secret
-        made = services.deliveries.subscribe(body, public_base)
+        made = sandbox.deliveries.subscribe(body, public_base)
         lines.append(f"subscribed {url} ({config.subscribe_format}, {made['subscription_id']})")
     return lines
 
@@ -62,10 +62,10 @@ def prepare(services, config: Config, public_base: str) -> list[str]:
 def served_at(config: Config, placeholder: str, base_url: str) -> None:
     """Once a ``--port 0`` server is bound (before any worker runs): subscriptions made at
     start-up get the real address in their SNS URLs (SubscribeURL, SigningCertURL)."""
-    from pismo_sandbox.app import build_services
+    from pismo_sandbox.app import build_sandbox
 
-    services = build_services(config)
+    sandbox = build_sandbox(config)
     try:
-        services.deliveries.served_at(placeholder, base_url)
+        sandbox.deliveries.served_at(placeholder, base_url)
     finally:
-        services.close()
+        sandbox.close()

@@ -1,6 +1,6 @@
-"""The service container: one object holding the store, clock, ids, keys and domain services.
+"""The sandbox core: one object holding the store, clock, ids, keys and domain services of a running sandbox.
 
-create_app builds it; operation handlers reach it as ``ctx.sandbox``, the dashboard through ``services()``;
+create_app builds it; operation handlers reach it as ``ctx.sandbox``, the dashboard through ``current_sandbox()``;
 tests can build one without Flask.
 """
 
@@ -37,7 +37,7 @@ EXTENSION = "pismo_sandbox"
 
 
 @dataclass
-class Services:
+class SandboxCore:
     config: "Config"
     store: "Store"
     settings: "SettingsRepository"
@@ -71,6 +71,6 @@ class Services:
         return self.clock.reset()
 
 
-def services() -> Services:
+def current_sandbox() -> SandboxCore:
     """The running app's services (inside a request or app context)."""
     return current_app.extensions[EXTENSION]
