@@ -214,8 +214,9 @@ def payment_page(tenant_id: str, authorization_id: int):
 
 @blueprint.get("/journal")
 def journal_page():
+    sandbox = current_sandbox()
     return _page("dashboard/journal.html", "journal",
-                 tenant_ids=queries.tenant_ids(current_sandbox()), operation_ids=queries.operation_ids(current_sandbox()))
+                 tenant_ids=queries.tenant_ids(sandbox), operation_ids=queries.operation_ids(sandbox))
 
 
 @blueprint.get("/events")
