@@ -46,7 +46,9 @@ class EventReceiver:
                 pass
 
         self._server = ThreadingHTTPServer((self.host, 0), Handler)
-        threading.Thread(target=self._server.serve_forever, name="pismo-events", daemon=True).start()
+        # polled every 50 ms, so stopping it (at the end of each test) does not wait half a second
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="pismo-events",
+                         daemon=True).start()
         return self
 
     def subscribe(self, admin, filter: dict | None = None) -> dict:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
+import os
 import sys
-import threading
+from typing import NoReturn
 
 from pismo_sandbox import logs
 from pismo_sandbox.config import Config
@@ -23,22 +25,13 @@ def freeze_start_up_objects(_worker=None) -> None:
     gc.freeze()
 
 
-def ready_worker(_worker=None) -> threading.Thread:
-    """Once a worker has built its app: load openapi-core in the background while the worker
-    already serves (a request that needs it first waits for it), then freeze what start-up and
-    the loading made, in one collection. Returns the loading thread."""
-    warm_up = threading.Thread(target=_warm_contract, name="contract-warm-up", daemon=True)
-    warm_up.start()
-    return warm_up
-
-
-def _warm_contract() -> None:
+def warm_before_fork() -> None:
+    """In the master, before the workers fork: load openapi-core and build its view of every
+    bundled document once, so each worker inherits it instead of loading it again (about 0.6 s of
+    CPU per worker), and every worker can use it from its first request."""
     from pismo_sandbox.contract.operations import load_contract
 
-    try:
-        load_contract().warm()
-    finally:
-        freeze_start_up_objects()
+    load_contract().warm()
 
 
 def _reachable(host: str) -> str:
@@ -59,7 +52,7 @@ class SandboxServer(GunicornApp):
         super().__init__({
             **served_options(host, port, workers, threads),
             **header_options(load_contract().documents.values()),
-            "post_worker_init": ready_worker,
+            "post_worker_init": freeze_start_up_objects,
             "loglevel": config.log_level.lower(),
             **logs.gunicorn_options(config.log_format),
             "when_ready": self._announce,
@@ -127,5 +120,22 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     for line in prepare(sandbox, config, f"http://{_reachable(host)}:{port}"):
         print(f"pismo-sandbox: {line}", file=sys.stderr, flush=True)
     sandbox.close()
+    warm_before_fork()
     logging.getLogger("gunicorn.error").addFilter(SocketFaultNoise())
-    SandboxServer(config, host, port, workers, threads).run()
+    try:
+        SandboxServer(config, host, port, workers, threads).run()
+    except SystemExit as stop:  # the master when it stops, and each worker (forked in run) when it ends
+        exit_without_teardown(stop.code)
+
+
+def exit_without_teardown(code: object) -> NoReturn:
+    """End this process once its exit handlers have run (a worker's journal writer commits what it
+    queued there) and its output is flushed, skipping the interpreter's teardown of every module
+    and object: measured at 0.3 to 1 s of CPU for a master or worker that loaded the contract."""
+    atexit._run_exitfuncs()
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
