@@ -94,7 +94,7 @@ def test_compiled_request_check_never_accepts_what_openapi_core_rejects(op):
     names = sorted(_field_names(CONTRACT.documents[op.spec], _body_schema(op))) or ["x"]
     accepted = {"n": 0}
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
     @given(body=st.one_of(json_values, _shaped(names)))
     def check(body):
         fast, core = _request_verdicts(op, body)
@@ -113,7 +113,7 @@ def _response_statuses(op):
 def test_compiled_response_check_never_accepts_what_openapi_core_rejects(op):
     statuses = _response_statuses(op)
 
-    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(status=st.sampled_from(statuses + [299]), body=st.one_of(json_values, st.none()))
     def check(status, body):
         data = b"" if body is None else json.dumps(body).encode()
