@@ -117,7 +117,8 @@ class TokenSource:
             return self._token
 
     def _login(self) -> None:
-        body: dict[str, str | int | None] = {"server_key": self.credentials.server_key, "server_secret": self.credentials.server_secret}
+        body: dict[str, str | int | None] = {"server_key": self.credentials.server_key,
+                                             "server_secret": self.credentials.server_secret}
         if self.credentials.account_id is not None:
             body["account_id"] = self.credentials.account_id
         status, _, answer = self.target.request("POST", LOGIN_PATH, body)
