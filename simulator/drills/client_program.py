@@ -30,7 +30,7 @@ def _env_value(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _client(scenario: Scenario) -> dict:
+def client_section(scenario: Scenario) -> dict:
     """The scenario's client section (a drill run by its steps has none)."""
     if scenario.client is None:
         raise DrillError(f"drill {scenario.name} has no client")
@@ -52,7 +52,7 @@ class ClientProgram:
         self.echo = echo or (lambda _line: None)
 
     def command(self, scenario: Scenario, context: dict) -> list[str]:
-        raw = self.command_override if self.command_override is not None else _client(scenario)["command"]
+        raw = self.command_override if self.command_override is not None else client_section(scenario)["command"]
         args = shlex.split(raw) if isinstance(raw, str) else list(raw)
         try:
             return [str(interpolate(arg, context)) for arg in args]
@@ -60,7 +60,7 @@ class ClientProgram:
             raise DrillError(f"client.command: {error.args[0]}") from None
 
     def env(self, scenario: Scenario, context: dict, instance: int, context_file: str) -> dict:
-        client = _client(scenario)
+        client = client_section(scenario)
         env = dict(os.environ)
         bin_dir = os.path.dirname(sys.executable)  # `python` is this interpreter, with requests
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
@@ -90,7 +90,7 @@ class ClientProgram:
         return env
 
     def run(self, scenario: Scenario, context: dict, result: DrillResult) -> None:
-        client = _client(scenario)
+        client = client_section(scenario)
         command = self.command(scenario, context)
         cwd = os.getcwd()
         if client["cwd"]:
