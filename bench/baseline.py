@@ -11,5 +11,5 @@ BODY = {"account_id": 100000001, "authorization_id": 1, "status": "PROCESSING"}
 
 
 @app.route("/<path:anything>", methods=["GET", "POST"])
-def anything(anything: str):
+def anything(anything: str) -> tuple[dict, int]:
     return BODY, 200

@@ -34,7 +34,7 @@ SCHEME = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
 class Receiver:
     """Counts pushes (distinct event ids) and when they arrived."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.arrivals: dict[str, float] = {}
         receiver = self
@@ -42,7 +42,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self):
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 event_id = self.headers.get("x-sandbox-event-id") or json.loads(body).get("event_id")
                 with receiver.lock:
@@ -51,7 +51,7 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *_args):
+            def log_message(self, *_args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -194,12 +194,12 @@ def main(argv: list[str] | None = None) -> int:
                 order = list(modes) if round_no % 2 == 0 else list(reversed(modes))
                 for mode in order:
                     batch, pool = pool[:args.requests], pool[args.requests:]
-                    subscription = subscribe(server.url, receiver.url) if mode == "one subscription" else None
+                    subscribed = subscribe(server.url, receiver.url) if mode == "one subscription" else None
                     elapsed, latencies = register_all(server.url, batch, args.clients)
-                    if subscription:
+                    if subscribed:
                         expected += args.requests
                         receiver.wait_for(expected, timeout=120)  # drained before the next mode
-                        unsubscribe(server.url, subscription)
+                        unsubscribe(server.url, subscribed)
                     modes[mode].append({"rps": len(batch) / elapsed, "p50_ms": _quantile(latencies, 0.5) * 1000,
                                         "p99_ms": _quantile(latencies, 0.99) * 1000})
             results["request_path"] = {mode: {key: round(statistics.median(r[key] for r in rounds), 2)

@@ -36,7 +36,7 @@ PATH = "/banking-auth/v1/credentials"
 access_log = logging.getLogger("bench.floor")
 
 
-def request_validator():
+def request_validator() -> jsonschema_rs.Validator:
     """The compiled validator of the credential request schema in the bundled document."""
     document = json.loads((resources.files("pismo_sandbox.contracts") / "openapi" / "banking-auth.v1.json").read_text())
     return jsonschema_rs.validator_for({"$ref": "#/components/schemas/PostCreateRequest",
@@ -111,12 +111,12 @@ def create_floor(db_path: str, secret: str) -> Flask:
     box = AESGCM(AESGCM.generate_key(bit_length=256))
 
     @app.before_request
-    def started():
+    def started() -> None:
         g.started = time.perf_counter()
         g.tenant_id = None
 
     @app.post(PATH)
-    def credentials():
+    def credentials() -> tuple[dict, int] | Response:
         try:
             claims = jwt.decode(request.headers.get("Authorization", "")[len("Bearer "):], secret,
                                 algorithms=["HS256"])
@@ -128,7 +128,7 @@ def create_floor(db_path: str, secret: str) -> Flask:
             return {"code": "UNAUTHORIZED"}, 401
         g.tenant_id = tenant[0]
         body = request.get_json(silent=True)
-        if not validator.is_valid(body):
+        if not isinstance(body, dict) or not validator.is_valid(body):
             return {"code": "EBAA0005"}, 400
         command = upsert.load(body)
         slot = (g.tenant_id, command.provider, command.type)
@@ -150,11 +150,11 @@ def create_floor(db_path: str, secret: str) -> Flask:
         return Response(status=201)
 
     @app.get("/health")
-    def health():
+    def health() -> dict:
         return {"status": "ok"}
 
     @app.after_request
-    def journal(response):
+    def journal(response: Response) -> Response:
         duration_ms = (time.perf_counter() - g.started) * 1000
         files.journal.execute(
             "INSERT INTO journal (timestamp, method, path, status, tenant_id, duration_ms)"

@@ -15,6 +15,7 @@ import itertools
 import time
 from collections.abc import Callable
 
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 _counter = itertools.count()
@@ -30,7 +31,7 @@ def environ_for(line: str) -> dict:
     headers = {name: value.replace("{{n}}", unique) for name, value in headers.items()}
     builder = EnvironBuilder(method=method, path=path.split("?")[0],
                              query_string=path.split("?", 1)[1] if "?" in path else None,
-                             headers=headers, data=body.replace("{{n}}", unique) or None)
+                             headers=Headers(headers), data=body.replace("{{n}}", unique) or None)
     environ = builder.get_environ()
     environ["bench.body"] = environ["wsgi.input"].read()
     return environ

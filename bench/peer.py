@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 
 import requests
 
@@ -23,7 +24,7 @@ CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".ca
 DOCUMENT = "banking-auth"  # the credentials scenario's document, as the simulator serves it
 
 
-def prism_binary(say) -> pathlib.Path | None:
+def prism_binary(say: Callable[[str], None]) -> pathlib.Path | None:
     """Prism's command, installed if missing; None (after saying why) when it cannot be."""
     if not (shutil.which("node") and shutil.which("npm")):
         say("peer prism skipped: Node.js and npm are not installed")
@@ -43,7 +44,7 @@ def prism_binary(say) -> pathlib.Path | None:
 class PrismServer:
     """`prism mock` on a document, on a free port of 127.0.0.1 (``pid`` for the CPU it spends)."""
 
-    def __init__(self, binary: pathlib.Path, document: dict, port: int):
+    def __init__(self, binary: pathlib.Path, document: dict, port: int) -> None:
         self.port = port
         self._file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
         json.dump(document, self._file)

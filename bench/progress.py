@@ -5,6 +5,8 @@ size of each round's pool of one-shot requests, and the CPU ratio printed beside
 
 from __future__ import annotations
 
+import argparse
+import io
 import math
 import sys
 import time
@@ -25,7 +27,7 @@ def say(message: str) -> None:
     print(f"[{time.monotonic() - _STARTED:6.1f} s] {message}", flush=True)
 
 
-def apply_quick(args) -> None:
+def apply_quick(args: argparse.Namespace) -> None:
     for name, value in QUICK.items():
         setattr(args, name, value)
 
@@ -47,7 +49,5 @@ def cpu_ratio(baseline_cpu_us: float | None, simulator_cpu_us: float | None) -> 
 
 def line_buffered() -> None:
     """Lines out as they are printed, whatever stdout is."""
-    try:
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a text stream with reconfigure (not a test's capture)
         sys.stdout.reconfigure(line_buffering=True)
-    except AttributeError:  # not a text stream with reconfigure (a test's capture)
-        pass

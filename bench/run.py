@@ -23,7 +23,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import jwt
 
@@ -33,6 +35,9 @@ from bench.scenarios import SCENARIOS, Fixture, credentials_line, scenario_crede
 from bench.servers import ROOT, THREADS, WORKERS, Server, reference_server, simulator_server, worker_rss_mb
 from bench.wrk import median_measure, run_wrk
 from pismo_sandbox.launcher import free_port
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -90,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         sim_app = _inprocess_app(str(workdir / "bench.db"))
         from bench.baseline import app as baseline_app
         for name in names:
-            sims, bases, floors, measured_rps = [], [], [], []
+            sims, bases, floors = [], [], []
+            measured_rps: list[float] = []
             load = (args.duration, args.connections, args.threads)
             for n in range(args.rounds):  # alternate, so a slow spell of the machine hits both
                 pool = progress.pool_size(args.pool, args.duration, measured_rps)
@@ -129,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                                       "baseline_inprocess_spaced_cpu_us_per_request": base_us})
         if args.peer == "prism" and "credentials" in results:
             _peer_prism(results["credentials"], simulator.url, fixture, args)
+        if simulator.process is None:  # started above
+            raise RuntimeError("the simulator is not started")
         meta = {"startup_s": round(statistics.median(startups or [simulator.startup_s]), 3),
                 "startup_s_runs": [round(s, 3) for s in startups],
                 "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
@@ -147,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _peer_prism(result: dict, simulator_url: str, fixture: Fixture, args) -> None:
+def _peer_prism(result: dict, simulator_url: str, fixture: Fixture, args: argparse.Namespace) -> None:
     """Prism's mock server on the same document, the same credentials request, ``--rounds`` runs
     after the simulator's (median): ``peer_prism_rps``, ``peer_prism_cpu_us_per_request``."""
     from bench.peer import PrismServer, prism_binary, served_document
@@ -192,7 +200,7 @@ def prepare_floor(floor: Server) -> list[str]:
     return [credentials_line({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})]
 
 
-def _replayed(fixture: Fixture, name: str, sim_app, baseline_app, pool: int,
+def _replayed(fixture: Fixture, name: str, sim_app: Callable, baseline_app: Callable, pool: int,
               gap_s: float = 0.0) -> tuple[float, float, int]:
     """A fresh pool of the scenario's requests replayed in-process: the simulator's and the
     baseline's CPU us per request, and how many of the simulator's answers were not 2xx."""
@@ -202,7 +210,7 @@ def _replayed(fixture: Fixture, name: str, sim_app, baseline_app, pool: int,
     return round(app_us, 1), round(base_us, 1), failures
 
 
-def _inprocess_app(db_path: str):
+def _inprocess_app(db_path: str) -> Flask:
     """The simulator's app in this process, on the served database, logging as served (the
     access log formatted and written, to nowhere) and with start-up objects frozen as served."""
     import logging

@@ -3,6 +3,7 @@ preloaded with 1,000,000 bank-slip payments and 100,000 accounts, against an emp
 
 from __future__ import annotations
 
+import argparse
 import pathlib
 import sqlite3
 import time
@@ -53,7 +54,7 @@ def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) ->
     return time.perf_counter() - started
 
 
-def compare_scale(workdir: pathlib.Path, args) -> dict:
+def compare_scale(workdir: pathlib.Path, args: argparse.Namespace) -> dict:
     """Both databases served side by side and measured in alternation (after a short unmeasured
     warm-up each time), so a slow spell of the machine hits both; medians over the rounds."""
     empty_db, loaded_db = str(workdir / "empty.db"), str(workdir / "loaded.db")

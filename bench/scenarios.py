@@ -33,7 +33,7 @@ class Fixture:
     def token_for(self, account_id: int) -> str:
         return self.admin.issue_token(self.tenant_id, account_id, ttl_seconds=86400)["token"]
 
-    def headers(self, token: str | None = None, **extra) -> dict:
+    def headers(self, token: str | None = None, **extra: str) -> dict:
         return {"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/json", **extra}
 
 

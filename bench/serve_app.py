@@ -3,10 +3,12 @@ simulator's own server settings: `python -m bench.serve_app PORT WORKERS THREADS
 
 import sys
 
+from flask import Flask
+
 from pismo_sandbox.gunicorn_app import GunicornApp, served_options
 
 
-def load_reference(name: str):
+def load_reference(name: str) -> Flask:
     if name == "floor":
         from bench.floor import app_from_environment
         return app_from_environment()

@@ -10,14 +10,25 @@ import statistics
 import subprocess
 import tempfile
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 
-from bench.servers import ROOT, Server, cpu_seconds, cpu_ticks
+from bench.servers import ROOT, cpu_seconds, cpu_ticks
 
 LUA = ROOT / "bench" / "wrk.lua"
 
 
 # -- wrk ---------------------------------------------------------------------------------------
+
+class Served(Protocol):
+    """What wrk loads: a server's URL, and its process (for the CPU it spends)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def process(self) -> subprocess.Popen | None: ...
+
 
 @dataclass
 class Measure:
@@ -30,15 +41,28 @@ class Measure:
     steal_pct: float = 0.0
 
 
+def _found(pattern: str, text: str) -> re.Match[str]:
+    """A figure of a wrk report; ValueError naming it when the report has none (wrk failed)."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise ValueError(f"no {pattern!r} in wrk's report: {text[:300]!r}")
+    return match
+
+
 def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    match = re.match(r"([\d.]+)(\w+)", text)
+    if match is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    value, unit = match.groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(server: Server, lines: list[str], duration: int, connections: int, threads: int) -> Measure:
+def run_wrk(server: Served, lines: list[str], duration: int, connections: int, threads: int) -> Measure:
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
         handle.write("\n".join(lines) + "\n")
         path = handle.name
+    if server.process is None:
+        raise RuntimeError(f"the server at {server.url} is not started")
     cpu_before, (steal_before, ticks_before) = cpu_seconds(server.process.pid), cpu_ticks()
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
                           "-s", str(LUA), server.url, "--", path, str(threads)],
@@ -53,12 +77,12 @@ def run_wrk(server: Server, lines: list[str], duration: int, connections: int, t
 
 def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:
     """The figures of one `wrk --latency` report (plus the server CPU it cost)."""
-    total = int(re.search(r"(\d+) requests in", out).group(1))
+    total = int(_found(r"(\d+) requests in", out).group(1))
     errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return Measure(rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-                   p50_ms=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
-                   p99_ms=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+    return Measure(rps=float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+                   p50_ms=_ms(_found(r"\s50%\s+(\S+)", out).group(1)),
+                   p99_ms=_ms(_found(r"\s99%\s+(\S+)", out).group(1)),
                    requests=total, errors=errors, cpu_us_per_request=cpu_seconds_used / max(total, 1) * 1e6)
 
 

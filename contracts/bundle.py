@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
 
 import jsonpatch
 import yaml
@@ -53,7 +55,7 @@ SOURCES: tuple[SpecSource, ...] = (
 )
 
 
-def spec_dir():
+def spec_dir() -> Traversable:
     return resources.files("pismo_sandbox.contracts") / "openapi"
 
 
@@ -83,7 +85,7 @@ def load_document(source: SpecSource) -> dict:
     return with_int64_integers(document)
 
 
-def with_int64_integers(node):
+def with_int64_integers(node: Any) -> Any:
     """ERRATA E-14: every integer the documents leave unbounded is a 64-bit one (``format: int64``,
     as Pismo's ids and SQLite's integers are), so that clients, validators and the contract
     harness all know that 10**30 is not a valid account id."""

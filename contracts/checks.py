@@ -5,13 +5,15 @@ idempotent replay answering the same body. See the hooks module's docstring for 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import schemathesis
+from schemathesis import Case, CheckContext, Response
 
 
 
-def _header(response, name: str) -> str | None:
+def _header(response: Response, name: str) -> str | None:
     values = response.headers.get(name.lower()) or response.headers.get(name)
     if isinstance(values, list):
         return values[0] if values else None
@@ -19,7 +21,7 @@ def _header(response, name: str) -> str | None:
 
 
 @schemathesis.check
-def response_has_x_cid(ctx, response, case) -> None:
+def response_has_x_cid(ctx: CheckContext, response: Response, case: Case) -> None:
     """Every response carries a non-empty x-cid (Pismo's tracking id)."""
     if not (_header(response, "x-cid") or "").strip():
         raise AssertionError(f"{case.method} {case.formatted_path} answered {response.status_code} "
@@ -57,7 +59,7 @@ def documented_codes(document: dict, operation: dict, status: int) -> set[str]:
     return codes
 
 
-def _error_entries(errors: dict):
+def _error_entries(errors: dict) -> Iterator[dict]:
     for value in errors.values():
         if isinstance(value, dict) and "code" in value:
             yield value
@@ -69,7 +71,7 @@ ENVELOPE_KEYS = {"code", "message", "details"}
 
 
 @schemathesis.check
-def documented_error_envelope(ctx, response, case) -> None:
+def documented_error_envelope(ctx: CheckContext, response: Response, case: Case) -> None:
     """A 4xx/5xx body is {code, message, details?} and its code is documented for the operation
     and status. Statuses the operation does not declare are status_code_conformance's to report;
     probes with another method (unsupported_method) are not the operation's answers."""
@@ -91,9 +93,9 @@ def documented_error_envelope(ctx, response, case) -> None:
     if extra or wrong or missing:
         raise AssertionError(
             f"{status} body is not the documented envelope {{code, message, details?}}: "
-            + "; ".join(filter(None, [missing and f"missing {', '.join(missing)}",
-                                      wrong and f"not strings: {', '.join(sorted(wrong))}",
-                                      extra and f"unexpected fields: {', '.join(sorted(extra))}"])))
+            + "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
+                                      f"not strings: {', '.join(sorted(wrong))}" if wrong else "",
+                                      f"unexpected fields: {', '.join(sorted(extra))}" if extra else ""])))
     codes = documented_codes(case.operation.schema.raw_schema, operation, status)
     if codes and body["code"] not in codes:
         raise AssertionError(
@@ -110,7 +112,7 @@ def _takes_idempotency_key(operation: dict, document: dict) -> bool:
 
 
 @schemathesis.check
-def idempotent_replay_returns_same_body(ctx, response, case) -> None:
+def idempotent_replay_returns_same_body(ctx: CheckContext, response: Response, case: Case) -> None:
     """Replaying an accepted idempotent request (same key, same body) answers the same."""
     if not 200 <= response.status_code < 300:
         return
@@ -130,7 +132,7 @@ def idempotent_replay_returns_same_body(ctx, response, case) -> None:
                              f"{replay.content[:300]!r}")
 
 
-def _json(content: bytes):
+def _json(content: bytes) -> Any:
     try:
         return json.loads(content or b"null")
     except ValueError:

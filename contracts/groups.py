@@ -138,7 +138,7 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     if not renames:
         return node
     if isinstance(node, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str) and value in renames:
                 out[key] = renames[value]

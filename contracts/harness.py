@@ -36,7 +36,8 @@ from __future__ import annotations
 import shutil
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Callable
 
 from pismo_sandbox.contracts import hooks, report, stateful_checks
 from pismo_sandbox.contracts.bundle import ADMIN, TOKEN, load_document
@@ -44,6 +45,20 @@ from pismo_sandbox.contracts.groups import _METHODS, SpecGroup, build_groups, se
 from pismo_sandbox.contracts.provisioning import clear_fault_rules, fresh_app, note_fault_rules, prepare
 from pismo_sandbox.contracts.results import Finding, HarnessError, HarnessResult, OperationResult
 from pismo_sandbox.contracts.target import Credentials, Target, TokenSource
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+    import requests
+    import schemathesis
+    from schemathesis import BaseSchema, Case, Response
+    from schemathesis.engine.core import Engine
+    from schemathesis.engine.events import ScenarioFinished
+    from schemathesis.engine.recorder import CheckFailureInfo
+    from schemathesis.transport.wsgi import WSGITransport
+    from werkzeug.test import Client
+
+    from pismo_sandbox.contracts.run_state import RunState
 
 DEFAULT_SEED = 20240611
 DEFAULT_EXAMPLES = 100
@@ -104,19 +119,20 @@ def _wsgi_probe_fix() -> None:
         return
     original = WSGITransport.send
 
-    def send(self, case, *, session=None, **kwargs):
+    def send(self: WSGITransport, case: Case, *, session: Client | requests.Session | None = None,
+             **kwargs: Any) -> Response:
         if session is None:
             for name in ("max_redirects", "verify", "cert", "proxies"):
                 kwargs.pop(name, None)
         return original(self, case, session=session, **kwargs)
 
     send._pismo_fixed = True  # type: ignore[attr-defined]
-    WSGITransport.send = send
+    WSGITransport.send = send  # type: ignore[method-assign]  # patched in place until upstream drops them
 
 
 def schemathesis_config(*, seed: int, examples: int, base_url: str | None, headers: dict | None = None,
                         phases: Iterable[str] | None = None, checks: Iterable[str] | None = None,
-                        scopes: Iterable[dict] = ()):
+                        scopes: Iterable[dict] = ()) -> schemathesis.Config:
     """The run's configuration, in schemathesis.toml terms (see contracts/README.md)."""
     import schemathesis
 
@@ -147,10 +163,10 @@ def schemathesis_config(*, seed: int, examples: int, base_url: str | None, heade
     return schemathesis.Config.from_dict(data)
 
 
-def run(*, app=None, base_url: str | None = None, specs: Iterable[str] | None = None,
+def run(*, app: WSGIApplication | None = None, base_url: str | None = None, specs: Iterable[str] | None = None,
         examples: int = DEFAULT_EXAMPLES, seed: int = DEFAULT_SEED, credentials: Credentials | None = None,
         junit: str | None = None, phases: Iterable[str] | None = None,
-        checks: Iterable[str] | None = None, progress=None, verbose: bool = False,
+        checks: Iterable[str] | None = None, progress: Callable[[str], None] | None = None, verbose: bool = False,
         server_log: bool = False, provision: bool = False, clear_faults: bool = False) -> HarnessResult:
     """Run the harness. With neither ``app`` nor ``base_url``, against a fresh in-process simulator.
 
@@ -216,7 +232,7 @@ def run(*, app=None, base_url: str | None = None, specs: Iterable[str] | None = 
     return result
 
 
-def _quiet_access_log():
+def _quiet_access_log() -> Callable[[], None]:
     """Silence the simulator's access log (one line per request: thousands in a run) until the
     returned function is called."""
     import logging
@@ -227,8 +243,9 @@ def _quiet_access_log():
     return lambda: logger.setLevel(level)
 
 
-def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, state, result: HarnessResult,
-               *, seed: int, examples: int, credentials: Credentials, phases, checks, progress,
+def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, state: RunState | None,
+               result: HarnessResult, *, seed: int, examples: int, credentials: Credentials,
+               phases: Iterable[str] | None, checks: Iterable[str] | None, progress: Callable[[str], None] | None,
                verbose: bool = False) -> None:
     import schemathesis
     from schemathesis.engine import from_schema
@@ -263,14 +280,15 @@ def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, sta
         hooks.unbind(schema)
 
 
-def _execute(engine, group: SpecGroup, result: HarnessResult, spec_of: dict, progress, *,
+def _execute(engine: Engine, group: SpecGroup, result: HarnessResult, spec_of: dict,
+             progress: Callable[[str], None] | None, *,
              verbose: bool = False, last_unit_phase: str | None = None) -> None:
     from schemathesis.engine import events
 
     seen_cases: dict[str, set[str]] = defaultdict(set)
     seen_findings: dict[str, set[tuple]] = defaultdict(set)
     seen_statuses: dict[str, set[str]] = defaultdict(set)
-    stateful = Counter()
+    stateful: Counter[str] = Counter()
     errored: set[str] = set()
     printed: set[str] = set()
     names = {source.name for source in group.sources}
@@ -320,13 +338,13 @@ def _applies(match: dict, group: SpecGroup) -> bool:
                for method, operation_id in operations)
 
 
-def _operation_ids(document: dict) -> list[str]:
+def _operation_ids(document: dict) -> list[str | None]:
     return [op.get("operationId") for item in document.get("paths", {}).values()
             for method, op in item.items() if method in _METHODS and isinstance(op, dict)]
 
 
-def _collect(event, result: HarnessResult, spec_of: dict, seen_cases, seen_findings, seen_statuses,
-             group: SpecGroup) -> None:
+def _collect(event: ScenarioFinished, result: HarnessResult, spec_of: dict, seen_cases: dict[str, set[str]],
+             seen_findings: dict[str, set[tuple]], seen_statuses: dict[str, set[str]], group: SpecGroup) -> None:
     recorder = event.recorder
     for case_id, checks in recorder.checks.items():
         node = recorder.cases.get(case_id)
@@ -367,7 +385,7 @@ def _collect(event, result: HarnessResult, spec_of: dict, seen_cases, seen_findi
                 response=report.response_excerpt(response) if response is not None else None))
 
 
-def _reproduce(info, case) -> str | None:
+def _reproduce(info: CheckFailureInfo, case: Case) -> str | None:
     sample = getattr(info, "code_sample", None)
     if sample:
         return sample.strip().replace("\n", " ")
@@ -377,21 +395,22 @@ def _reproduce(info, case) -> str | None:
         return None
 
 
-def _install_auth(schema, tokens: TokenSource) -> None:
+def _install_auth(schema: BaseSchema, tokens: TokenSource) -> None:
     """Every case gets the run's account token (refreshed before expiry by TokenSource)."""
 
     class PismoAccountToken:
-        def get(self, case, context):
+        def get(self, case: Case, context: schemathesis.AuthContext) -> str | None:
             return tokens.token()
 
-        def set(self, case, data, context):
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        def set(self, case: Case, data: str, context: schemathesis.AuthContext) -> None:
+            # a plain dict, as schemathesis stores generated headers (its annotation says CaseInsensitiveDict)
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}  # type: ignore[assignment, dict-item]
 
     schema.auth(refresh_interval=None)(PismoAccountToken)
 
 
-def _caller(target: Target, tokens: TokenSource | None):
-    def call(method: str, path: str, body: Any = None, headers: dict | None = None):
+def _caller(target: Target, tokens: TokenSource | None) -> Callable[..., tuple[int, Any]]:
+    def call(method: str, path: str, body: Any = None, headers: dict | None = None) -> tuple[int, Any]:
         sent = dict(headers or {})
         token = tokens.token() if tokens is not None else None
         if token:

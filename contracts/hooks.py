@@ -33,9 +33,11 @@ response in the stateful phase) is kept.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import Any, Callable
 
 import schemathesis
+from schemathesis import Case, HookContext, Response
+from schemathesis.core.failures import Failure
 
 from pismo_sandbox.contracts.checks import CUSTOM_CHECKS, documented_codes
 from pismo_sandbox.contracts.preparers import PAY_ID, PREPARERS, VALIDATE_ID, canonical_integers, json_post
@@ -58,7 +60,7 @@ RECREATES: dict[str, Callable] = {
 
 
 @schemathesis.hook
-def filter_failure(context, failure, case, response) -> bool:
+def filter_failure(context: HookContext, failure: Failure, case: Case, response: Response) -> bool:
     """Keep every failure, except a use_after_free on a resource that the last successful write
     to it created again (a RECREATES operation, after the DELETE): that read is right to succeed."""
     if type(failure).__name__ != "UseAfterFree":
@@ -72,7 +74,7 @@ def filter_failure(context, failure, case, response) -> bool:
 
 
 @schemathesis.hook
-def after_call(context, case, response) -> None:
+def after_call(context: HookContext, case: Case, response: Response) -> None:
     """Remember what later requests depend on: each slip Validate bank slip accepted for the
     run's account (Pay needs it; a payment uses it up), and the last successful write to each
     resource a RECREATES operation creates."""
@@ -99,7 +101,7 @@ def after_call(context, case, response) -> None:
 
 
 @schemathesis.hook
-def before_call(context, case, kwargs) -> None:
+def before_call(context: HookContext, case: Case, kwargs: dict[str, Any]) -> None:
     """Prepare a positive case's state just before it is sent (once per case: a replay made by
     a check sends the case exactly as it was)."""
     state = state_for(case)

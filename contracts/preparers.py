@@ -9,14 +9,18 @@ instance one an OpenAPI link carried over from the previous response) is kept.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
-from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
+from collections.abc import Callable, Mapping
 
-from schemathesis import GenerationMode
+from schemathesis import Case, GenerationMode
 from schemathesis.core import NOT_SET
 
 from pismo_sandbox.contracts.run_state import RunState
+
+if TYPE_CHECKING:
+    from pismo_sandbox.domains.bankslips.boleto import Slip
 
 # -- preparers ---------------------------------------------------------------------------------
 #
@@ -24,10 +28,11 @@ from pismo_sandbox.contracts.run_state import RunState
 # reader can tell "valid for the schema, meaningful for the API" apart from a weakened check.
 
 PREPARERS: dict[str, Callable] = {}
+F = TypeVar("F", bound=Callable[[Case, RunState], None])
 
 
-def preparer(*operation_ids: str):
-    def register(func):
+def preparer(*operation_ids: str) -> Callable[[F], F]:
+    def register(func: F) -> F:
         for operation_id in operation_ids:
             PREPARERS[operation_id] = func
         return func
@@ -35,7 +40,7 @@ def preparer(*operation_ids: str):
 
 
 @preparer("post-credentials")
-def _credential(case, state: RunState) -> None:
+def _credential(case: Case, state: RunState) -> None:
     """BTG with a client_id (a real BTG configuration has one; the sandbox needs none, ERRATA
     S-10); never a documented trigger key (``sandbox-...``). Every provider/type pair of the
     enums is supported (ERRATA S-11)."""
@@ -70,7 +75,7 @@ _TRIGGER_PREFIX = "999999999"
 
 
 @preparer("post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil")
-def _register_bank_account(case, state: RunState) -> None:
+def _register_bank_account(case: Case, state: RunState) -> None:
     """The run's own NORMAL account in the path (another id is someone else's account: 403 or
     404); the scheme rules seed 002 states in prose, not in its schema: a real ISPB, a branch of
     1-4 digits, an account number of 1-13 digits without a leading zero; never a documented
@@ -95,19 +100,19 @@ def _register_bank_account(case, state: RunState) -> None:
 
 @preparer("get-intl-bank-accounts-v2-bank-accounts-account-id-bank-accounts-scheme-name",
           "delete-intl-bank-accounts-v2-accounts-account-id-bank-accounts-scheme-name")
-def _own_account_path(case, state: RunState) -> None:
+def _own_account_path(case: Case, state: RunState) -> None:
     """The run's own account in the path: any other id is not this token's account."""
     if state.account_id is not None and "accountId" in (case.path_parameters or {}) \
             and positive(case, "path"):
         case.path_parameters["accountId"] = str(state.account_id)
 
 
-def _number(value) -> bool:
+def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @preparer("sandbox-create-fault")
-def _fault_rule(case, state: RunState) -> None:
+def _fault_rule(case: Case, state: RunState) -> None:
     """The action rules sandbox-admin.yaml states in prose (the schema cannot: they depend on
     ``type``): status only with a status action, which needs one; a timeout needs ms; a delay
     needs the parameters of its distribution, with min_ms <= max_ms; match.operation_id names
@@ -134,7 +139,7 @@ def _fault_rule(case, state: RunState) -> None:
 
 
 @preparer("sandbox-create-subscription")
-def _subscription(case, state: RunState) -> None:
+def _subscription(case: Case, state: RunState) -> None:
     """What sandbox-admin-deliveries.yaml states in prose: the url's host must be one the
     sandbox delivers to (PISMO_SANDBOX_DELIVERY_HOSTS, loopback by default). The port is the
     discard port: a served target's attempts are refused, on loopback."""
@@ -158,12 +163,12 @@ _DELIVERY_PARAMETERS = {"duplicate": {"copies"}, "drop": set(), "reorder": {"win
 
 
 @preparer("sandbox-create-delivery-fault")
-def _delivery_fault_rule(case, state: RunState) -> None:
+def _delivery_fault_rule(case: Case, state: RunState) -> None:
     """The action rules sandbox-admin-deliveries.yaml states in prose (they depend on ``type``):
     each action takes only its own parameters; a reorder needs a window; a delay needs the
     parameters of its distribution, with min_ms <= max_ms."""
     action = case.body.get("action") if isinstance(case.body, dict) and positive(case, "body") else None
-    if not isinstance(action, dict) or action.get("type") not in _DELIVERY_PARAMETERS:
+    if not _object(action) or action.get("type") not in _DELIVERY_PARAMETERS:
         return
     kind = action["type"]
     for name in list(action):
@@ -183,7 +188,7 @@ PAY_ID = "post-integrated-payments-api-v1-bankslips-pay"
 _KINDS = {1: "bank", 2: "dealership"}
 
 
-def _slip(text: Any, kind_type: Any, field: str):
+def _slip(text: Any, kind_type: Any, field: str) -> Slip | None:
     """The decoded slip if ``text`` is a valid bar code / digitable line of that type, else None."""
     from datetime import date
 
@@ -221,11 +226,11 @@ def _validated(state: RunState, type_: int, bar_code: str | None = None) -> dict
 
 
 @preparer(VALIDATE_ID)
-def _validate_slip(case, state: RunState) -> None:
+def _validate_slip(case: Case, state: RunState) -> None:
     """Exactly one of bar_code / digitable_line (the operation's documented rule), naming a slip
     whose check digits are right and whose kind agrees with ``type``."""
     body = case.body
-    if not isinstance(body, dict) or not positive(case, "body") or body.get("type") not in _KINDS:
+    if not _object(body) or not positive(case, "body") or body.get("type") not in _KINDS:
         return
     given = [name for name in ("bar_code", "digitable_line") if name in body]
     if len(given) == 1 and _slip(body[given[0]], body["type"], given[0]) is not None:
@@ -240,7 +245,7 @@ def _validate_slip(case, state: RunState) -> None:
 
 
 @preparer(PAY_ID)
-def _pay_slip(case, state: RunState) -> None:
+def _pay_slip(case: Case, state: RunState) -> None:
     """Pay names the run's account, a slip this account validated (a fresh one is validated
     now unless the case already carries one, e.g. from the validate -> pay link), the amount and
     external_authorization that validation returned, and BRL. The idempotency key is fresh per
@@ -250,7 +255,7 @@ def _pay_slip(case, state: RunState) -> None:
             and any(k.lower() == "x-idempotency-key" for k in case.headers):
         for name in [k for k in case.headers if k.lower() == "x-idempotency-key"]:
             case.headers[name] = state.unique("uuid")
-    if not isinstance(body, dict) or not positive(case, "body"):
+    if not _object(body) or not positive(case, "body"):
         return
     if state.account_id is not None:
         body["account_id"] = state.account_id
@@ -288,7 +293,7 @@ def _pay_slip(case, state: RunState) -> None:
 
 
 @preparer("get-integrated-payments-api-v1-bankslips-receipts")
-def _receipts_query(case, state: RunState) -> None:
+def _receipts_query(case: Case, state: RunState) -> None:
     """A window that is not inverted (beginDatetime <= endDatetime) and a paging cursor that is
     one (a previous page's last_evaluated_payment_datetime, or an RFC 3339 instant)."""
     from pismo_sandbox.clock import parse_instant
@@ -297,15 +302,15 @@ def _receipts_query(case, state: RunState) -> None:
     if not isinstance(query, dict) or not positive(case, "query"):
         return
 
-    def instant(value):
+    def instant(value: object) -> datetime | None:
         try:
             return parse_instant(str(value))
         except ValueError:
             return None
 
     begin, end = query.get("beginDatetime"), query.get("endDatetime")
-    if begin is not None and end is not None and instant(begin) and instant(end) \
-            and instant(begin) > instant(end):
+    start, stop = instant(begin), instant(end)  # None for a missing one too
+    if start is not None and stop is not None and start > stop:
         query["beginDatetime"], query["endDatetime"] = end, begin
     cursor = query.get("lastEvaluatedPaymentDatetimeQuery")
     if cursor is not None:
@@ -315,13 +320,13 @@ def _receipts_query(case, state: RunState) -> None:
 
 
 @preparer("sandbox-generate-boleto")
-def _boleto_request(case, state: RunState) -> None:
+def _boleto_request(case: Case, state: RunState) -> None:
     """The generator's rules the schema states in prose: trigger or free_field, not both; money
     with at most 2 decimals; charges only on a slip with an amount, and a discount that leaves
     something to pay; bank slips take bank/due_date (within the FEBRABAN factor window), dealership
     slips a segment."""
-    body = case.body
-    if not isinstance(body, dict) or not positive(case, "body") or body.get("kind") not in ("bank", "dealership"):
+    body: object = case.body
+    if not _object(body) or not positive(case, "body") or body.get("kind") not in ("bank", "dealership"):
         return
     if body.get("trigger") and body.get("free_field"):
         body.pop("free_field")
@@ -345,7 +350,7 @@ def _boleto_request(case, state: RunState) -> None:
         body.pop("due_date", None)
 
 
-def positive(case, location: str) -> bool:
+def positive(case: Case, location: str) -> bool:
     """Whether this part of the case ("body", "path", "query", "header") was generated valid.
     Preparers only touch valid parts: a deliberately invalid part stays as generated."""
     meta = case.meta
@@ -357,7 +362,7 @@ def positive(case, location: str) -> bool:
     return meta.generation.mode == GenerationMode.POSITIVE
 
 
-def canonical_integers(case) -> None:
+def canonical_integers(case: Case) -> None:
     """ERRATA E-15: a valid integer parameter is sent as clients write it ("47009", never the
     "47009.0" JSON Schema would also call an integer); the simulator refuses the latter."""
     for attribute, location in (("query", "query"), ("path_parameters", "path")):
@@ -368,22 +373,29 @@ def canonical_integers(case) -> None:
                     values[name] = int(value)
 
 
-def json_post(case) -> None:
+def json_post(case: Case) -> None:
     """A POST without a body still says ``Content-Type: application/json``, as the sandbox
     requires of every POST (docs/security.md: a browser sends other POSTs cross-site without
     asking); a case that names a content type of its own is sent as it is."""
-    headers = case.headers or {}
+    headers: Mapping[str, Any] = case.headers or {}
     if case.method.upper() == "POST" and case.body is NOT_SET \
             and not any(name.lower() == "content-type" for name in headers):
-        case.headers = {**headers, "Content-Type": "application/json"}
+        # a plain dict, as schemathesis stores generated headers (its annotation says CaseInsensitiveDict)
+        case.headers = {**headers, "Content-Type": "application/json"}  # type: ignore[assignment]
+
+
+def _object(value: object) -> TypeGuard[dict[str, Any]]:
+    """Whether a generated value is a JSON object (its values are checked where they matter)."""
+    return isinstance(value, dict)
 
 
 def _complete_delay(action: dict) -> None:
     """A delay action (request or delivery fault) with the fields its distribution needs, and a
     uniform range the right way round."""
     distribution = action.get("distribution", "fixed")
-    needs = {"fixed": {"ms": 0}, "uniform": {"min_ms": 0, "max_ms": 0},
-             "lognormal": {"median_ms": 0.0, "sigma": 0.0, "cap_ms": 0}}.get(distribution, {})
+    by_distribution: dict[str, dict[str, float]] = {"fixed": {"ms": 0}, "uniform": {"min_ms": 0, "max_ms": 0},
+                                                    "lognormal": {"median_ms": 0.0, "sigma": 0.0, "cap_ms": 0}}
+    needs = by_distribution.get(distribution, {})
     for name, default in needs.items():
         action.setdefault(name, default)
     if distribution == "uniform" and _number(action.get("min_ms")) and _number(action.get("max_ms")) \

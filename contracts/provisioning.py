@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.contracts.run_state import RunState
 from pismo_sandbox.contracts.results import HarnessError, HarnessResult
 from pismo_sandbox.contracts.target import Credentials, Target
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 # The instant a simulator the harness builds for itself is frozen at (a Monday, 09:00 in Brasilia).
 FROZEN_AT = "2030-06-03T12:00:00Z"
 
 
-def fresh_app(cleanup: list[str], seed: int):
+def fresh_app(cleanup: list[str], seed: int) -> Flask:
     """A simulator of the harness's own: a temporary database, ids seeded and the clock frozen at
     FROZEN_AT, so that every response (ids, timestamps) and therefore every request derived from
     one (links, values reused from responses) is the same on every run with the same seed."""
@@ -80,7 +85,7 @@ def prepare(target: Target, credentials: Credentials, remote: bool, state: RunSt
                        account_id=account["account_id"])
 
 
-def _simulator_boleto(target: Target):
+def _simulator_boleto(target: Target) -> Callable[[Decimal, str], dict]:
     """A valid slip from the simulator's admin API (POST /_sandbox/boletos), else the codec."""
     fallback = _codec_boleto()
 
@@ -93,7 +98,7 @@ def _simulator_boleto(target: Target):
     return make
 
 
-def _codec_boleto():
+def _codec_boleto() -> Callable[[Decimal, str], dict]:
     """A valid slip built with the FEBRABAN codec (check digits right; bank slips due in 30 days)."""
     from datetime import date, timedelta
 

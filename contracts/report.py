@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from pismo_sandbox import junit
 
 if TYPE_CHECKING:  # pragma: no cover
+    from schemathesis import Response
+    from schemathesis.engine.recorder import Request
+
     from pismo_sandbox.contracts.results import Finding, HarnessResult, OperationResult
+
+T = TypeVar("T")
 
 BODY_LIMIT = 600        # characters of a request or response body shown in a failure report
 HEADER_NAMES = ("content-type", "x-cid", "x-idempotency-replayed", "x-sandbox-fault", "location")
@@ -27,7 +33,7 @@ def printable(text: str) -> str:
                    (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
 
 
-def _sanitized(value):
+def _sanitized(value: T) -> T:
     """Secret-looking fields and headers replaced by [Filtered] (Schemathesis's own rules, the
     ones its reproduction commands use)."""
     from schemathesis.config import SanitizationConfig
@@ -53,14 +59,14 @@ def body_excerpt(content: bytes | str | None, limit: int = BODY_LIMIT) -> str:
     return text
 
 
-def _header_value(headers, name: str):
+def _header_value(headers: Mapping[str, list[str] | str] | None, name: str) -> str | None:
     value = headers.get(name) if headers is not None else None
     if isinstance(value, list):
         value = ", ".join(map(str, value))
     return value
 
 
-def request_excerpt(request) -> str:
+def request_excerpt(request: Request) -> str:
     """``METHOD URI`` and the body sent (a Schemathesis recorder Request)."""
     from schemathesis.config import SanitizationConfig
     from schemathesis.core.output.sanitization import sanitize_url
@@ -72,7 +78,7 @@ def request_excerpt(request) -> str:
     return line
 
 
-def response_excerpt(response) -> str:
+def response_excerpt(response: Response) -> str:
     """``status``, the headers that explain an answer, and the body received."""
     shown = [(name, _header_value(response.headers, name)) for name in HEADER_NAMES]
     headers = "; ".join(f"{name}: {printable(str(value))}" for name, value in shown if value)
@@ -180,8 +186,8 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
         lines += ["", "ERRORS"]
         lines.extend(f"- {printable(error)}" for error in result.errors)
     cases = sum(op.cases for op in result.operations.values())
-    failed = sum(op.failed for op in result.operations.values())
-    lines += ["", f"{'OK' if result.ok else 'FAILED'}: {len(result.findings)} failures in {failed} of "
+    failing = sum(op.failed for op in result.operations.values())
+    lines += ["", f"{'OK' if result.ok else 'FAILED'}: {len(result.findings)} failures in {failing} of "
                   f"{len(result.operations)} operations, {len(result.errors)} errors; {cases} cases in "
                   f"{result.duration:.1f} s"]
     return "\n".join(lines)

@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 from collections.abc import Callable
 
+from schemathesis import BaseSchema, Case
+
 
 
 @dataclass
@@ -54,15 +56,15 @@ _STATES: dict[str, RunState] = {}
 RUN_KEY = "x-pismo-harness-run"
 
 
-def bind(schema, state: RunState) -> None:
+def bind(schema: BaseSchema, state: RunState) -> None:
     """Make ``state`` the run state of every case generated from ``schema``."""
     run_id = schema.raw_schema.setdefault(RUN_KEY, uuid.uuid4().hex)
     _STATES[run_id] = state
 
 
-def unbind(schema) -> None:
+def unbind(schema: BaseSchema) -> None:
     _STATES.pop(schema.raw_schema.get(RUN_KEY, ""), None)
 
 
-def state_for(case) -> RunState | None:
+def state_for(case: Case) -> RunState | None:
     return _STATES.get(case.operation.schema.raw_schema.get(RUN_KEY, ""))

@@ -26,7 +26,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pismo_sandbox.contracts.groups import SpecGroup
+    from pismo_sandbox.contracts.results import HarnessResult
+    from pismo_sandbox.contracts.run_state import RunState
 
 VALIDATE = "/integrated-payments/v1/bankslips/validate"
 PAY = "/integrated-payments/v1/bankslips/pay"
@@ -75,11 +81,11 @@ class Conversation:
             body["external_authorization"] = answer["external_authorization"]
         return body
 
-    def pay(self, body: dict, key: str | None = None):
+    def pay(self, body: dict, key: str | None = None) -> tuple[int, object]:
         return self.call("POST", PAY, body, {"x-idempotency-key": key or self.unique("uuid")})
 
 
-def _short(body) -> str:
+def _short(body: object) -> str:
     text = repr(body)
     return text if len(text) <= 200 else text[:197] + "..."
 
@@ -214,7 +220,7 @@ def run_checks(talk: Conversation, operation_ids: set[str],
                names: set[str] | None = None) -> list[tuple[StatefulCheck, str | None]]:
     """Run every check whose operations are under test (and named, if ``names``):
     (check, failure message or None)."""
-    outcomes = []
+    outcomes: list[tuple[StatefulCheck, str | None]] = []
     for check in CHECKS:
         if check.operation_id not in operation_ids or (names is not None and check.name not in names):
             continue
@@ -226,7 +232,8 @@ def run_checks(talk: Conversation, operation_ids: set[str],
     return outcomes
 
 
-def record(result, state, groups, checks=None) -> None:
+def record(result: HarnessResult, state: RunState | None, groups: Iterable[SpecGroup],
+           checks: Iterable[str] | None = None) -> None:
     """Run the checks with the harness run's state and add their outcomes to ``result`` (a
     ``results.HarnessResult``), under the operation each one exercises."""
     from pismo_sandbox.contracts.results import Finding, OperationResult

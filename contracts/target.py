@@ -8,10 +8,16 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pismo_sandbox.contracts.results import HarnessError
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+    import requests
 
 LOGIN_PATH = "/passport/v2/s2s/access-token"
 
@@ -43,8 +49,8 @@ class Credentials:
 class Target:
     """Where requests go: an in-process WSGI app (no sockets) or a base URL."""
 
-    def __init__(self, app=None, base_url: str | None = None, timeout: float = 30,
-                 admin_token: str | None = None):
+    def __init__(self, app: WSGIApplication | None = None, base_url: str | None = None, timeout: float = 30,
+                 admin_token: str | None = None) -> None:
         if (app is None) == (base_url is None):
             raise HarnessError("give either an app or a base URL")
         from werkzeug.test import Client
@@ -55,9 +61,10 @@ class Target:
         self.admin_token = admin_token
         self._client = Client(app) if app is not None else None  # any WSGI app, not only Flask
         self._lock = threading.Lock()
-        self._session = None
+        self._session: requests.Session | None = None
 
-    def request(self, method: str, path: str, json_body: Any = None, headers: dict | None = None):
+    def request(self, method: str, path: str, json_body: Any = None,
+                headers: dict | None = None) -> tuple[int, dict, Any]:
         """(status, headers, parsed JSON body or None)."""
         headers = dict(headers or {})
         if method.upper() == "POST":  # every POST is JSON, even an empty one (docs/security.md)
@@ -68,14 +75,14 @@ class Target:
             headers["Content-Type"] = "application/json"  # state-changing calls, even without a body
         if self._client is not None:
             with self._lock:
-                response = self._client.open(path, method=method, json=json_body, headers=headers)
-            return response.status_code, dict(response.headers), response.get_json(silent=True)
+                reply = self._client.open(path, method=method, json=json_body, headers=headers)
+            return reply.status_code, dict(reply.headers), reply.get_json(silent=True)
         import requests
 
         if self._session is None:
             self._session = requests.Session()
         try:
-            response = self._session.request(method, self.base_url + path, json=json_body,
+            response = self._session.request(method, f"{self.base_url}{path}", json=json_body,
                                              headers=headers, timeout=self.timeout)
         except requests.ConnectionError as error:
             reason = "connection refused" if "refused" in str(error).lower() else "cannot connect"
@@ -93,7 +100,8 @@ class Target:
 class TokenSource:
     """An account token: given as is, or from server login, refreshed before it expires."""
 
-    def __init__(self, target: Target, credentials: Credentials, clock=time.monotonic):
+    def __init__(self, target: Target, credentials: Credentials,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.target = target
         self.credentials = credentials
         self.clock = clock
@@ -109,7 +117,8 @@ class TokenSource:
             return self._token
 
     def _login(self) -> None:
-        body = {"server_key": self.credentials.server_key, "server_secret": self.credentials.server_secret}
+        body: dict[str, str | int | None] = {"server_key": self.credentials.server_key,
+                                             "server_secret": self.credentials.server_secret}
         if self.credentials.account_id is not None:
             body["account_id"] = self.credentials.account_id
         status, _, answer = self.target.request("POST", LOGIN_PATH, body)

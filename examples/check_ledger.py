@@ -30,9 +30,10 @@ def main() -> int:
         return 1
     admin_token = os.environ.get("PISMO_SANDBOX_ADMIN_TOKEN")
     headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
-    events = requests.get(f"{base}/_sandbox/events", params={"tenant_id": tenant, "limit": 1000},
+    query: dict[str, str | int] = {"tenant_id": tenant, "limit": 1000}
+    events = requests.get(f"{base}/_sandbox/events", params=query,
                           headers=headers, timeout=10).json()["items"]
-    payments = requests.get(f"{base}/_sandbox/bankslips", params={"tenant_id": tenant, "limit": 1000},
+    payments = requests.get(f"{base}/_sandbox/bankslips", params=query,
                             headers=headers, timeout=10).json()["items"]
     by_id = {e["event_id"]: e for e in events}
     problems = []

@@ -15,10 +15,11 @@ import hmac
 import json
 import sys
 import urllib.request
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def describe(headers, body: bytes, secret: str | None) -> str:
+def describe(headers: Message, body: bytes, secret: str | None) -> str:
     kind = headers.get("x-amz-sns-message-type")
     document = json.loads(body)
     if kind == "SubscriptionConfirmation":
@@ -45,13 +46,13 @@ def main() -> None:
     args = parser.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             print(describe(self.headers, body, args.secret), flush=True)
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, *_args):
+        def log_message(self, *_args: object) -> None:
             pass
 
     print(f"listening on http://127.0.0.1:{args.port}/", file=sys.stderr, flush=True)

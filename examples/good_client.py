@@ -38,7 +38,7 @@ import requests
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
-def log(message: str, **fields) -> None:
+def log(message: str, **fields: object) -> None:
     print(json.dumps({"msg": message, **fields}), flush=True)
 
 

@@ -30,6 +30,7 @@ import os
 import threading
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 RANK = {"PROCESSING": 0, "PAID": 1, "SETTLED": 2, "ERROR": 2, "TIMEOUT": 2, "CANCELLED": 2}
 
@@ -45,10 +46,10 @@ def signature_ok(secret: str | None, header: str, body: bytes) -> bool:
 
 
 class Ledger:
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         self.lock = threading.Lock()
-        self.state = {"applied": [], "payments": {}, "total": "0"}
+        self.state: dict[str, Any] = {"applied": [], "payments": {}, "total": "0"}
 
     def apply(self, event: dict) -> bool:
         """Apply an event once; False when it was already applied (a duplicate)."""
@@ -94,7 +95,7 @@ def main() -> None:
     ledger._save()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if not signature_ok(args.secret, self.headers.get("x-sandbox-signature", ""), body):
                 self.send_response(401)
@@ -103,11 +104,11 @@ def main() -> None:
                 self.send_response(204)
             self.end_headers()
 
-        def do_GET(self):  # readiness
+        def do_GET(self) -> None:  # readiness
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, *_args):
+        def log_message(self, *_args: object) -> None:
             pass
 
     ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()

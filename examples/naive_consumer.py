@@ -14,13 +14,14 @@ import os
 import threading
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 class Ledger:
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         self.lock = threading.Lock()
-        self.state = {"applied": [], "payments": {}, "total": "0"}
+        self.state: dict[str, Any] = {"applied": [], "payments": {}, "total": "0"}
 
     def apply(self, event: dict) -> None:
         with self.lock:
@@ -54,16 +55,16 @@ def main() -> None:
     ledger = Ledger(args.ledger)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
+        def do_POST(self) -> None:
             ledger.apply(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
             self.send_response(200)
             self.end_headers()
 
-        def do_GET(self):
+        def do_GET(self) -> None:
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, *_args):
+        def log_message(self, *_args: object) -> None:
             pass
 
     ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()

@@ -7,12 +7,16 @@ pismo_faults   fault rules for one test (removed after it)
 """
 
 import uuid
+from typing import Any
 
 import pytest
 import requests
 
+from pismo_sandbox import AccountSession, Sandbox
+from pismo_sandbox.pytest_plugin import FaultRules
 
-def test_register_a_brazilian_bank_account(pismo_sandbox, pismo_account):
+
+def test_register_a_brazilian_bank_account(pismo_sandbox: Sandbox, pismo_account: AccountSession) -> None:
     url = f"{pismo_sandbox.base_url}/intl-bankaccounts/v2/accounts/{pismo_account.account_id}/bank-accounts/brazil"
     body = {"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
                        "supplementary_data": {"account_type": "CACC"}}}
@@ -25,7 +29,7 @@ def test_register_a_brazilian_bank_account(pismo_sandbox, pismo_account):
     assert [e["event_type"] for e in events] == ["intl_bankaccount_register-1"]
 
 
-def test_pay_a_boleto_and_see_it_settle(pismo_sandbox, pismo_account):
+def test_pay_a_boleto_and_see_it_settle(pismo_sandbox: Sandbox, pismo_account: AccountSession) -> None:
     admin = pismo_sandbox.admin
     admin.set_bankslip_provider(pismo_account.tenant_id, "CELCOIN")
     boleto = admin.generate_boleto(amount=150.25)
@@ -46,7 +50,8 @@ def test_pay_a_boleto_and_see_it_settle(pismo_sandbox, pismo_account):
     assert payment["status"] == "SETTLED"
 
 
-def test_a_lost_answer_is_replayed_under_the_same_idempotency_key(pismo_sandbox, pismo_account, pismo_faults):
+def test_a_lost_answer_is_replayed_under_the_same_idempotency_key(pismo_sandbox: Sandbox, pismo_account: AccountSession,
+                                                                  pismo_faults: FaultRules) -> None:
     admin = pismo_sandbox.admin
     admin.set_bankslip_provider(pismo_account.tenant_id, "ITAU")
     boleto = admin.generate_boleto(amount=80.00)
@@ -56,7 +61,7 @@ def test_a_lost_answer_is_replayed_under_the_same_idempotency_key(pismo_sandbox,
     api = f"{pismo_sandbox.base_url}/integrated-payments/v1/bankslips"
     slip = {"type": boleto["type"], "bar_code": boleto["bar_code"]}
     validated = requests.post(f"{api}/validate", json=slip, headers=pismo_account.headers, timeout=10).json()
-    pay = {"json": {"account_id": pismo_account.account_id, "amount": 80.00, "bankslip": slip,
+    pay: dict[str, Any] = {"json": {"account_id": pismo_account.account_id, "amount": 80.00, "bankslip": slip,
                     "external_authorization": validated["external_authorization"]},
            "headers": {**pismo_account.headers, "x-idempotency-key": str(uuid.uuid4())}, "timeout": 10}
 
@@ -70,7 +75,7 @@ def test_a_lost_answer_is_replayed_under_the_same_idempotency_key(pismo_sandbox,
 
 @pytest.mark.pismo_faults({"match": {"operation_id": "post-credentials"},
                            "action": {"type": "status", "status": 502}})
-def test_a_marker_installs_fault_rules_for_one_test(pismo_sandbox, pismo_account):
+def test_a_marker_installs_fault_rules_for_one_test(pismo_sandbox: Sandbox, pismo_account: AccountSession) -> None:
     answer = requests.post(f"{pismo_sandbox.base_url}/banking-auth/v1/credentials", headers=pismo_account.headers,
                            json={"key": "k", "provider": "CELCOIN", "type": "BAAS"}, timeout=10)
 

@@ -22,12 +22,19 @@ from pismo_sandbox.launcher import kill_group
 OUTPUT_LIMIT = 20_000
 
 
-def _env_value(value) -> str:
+def _env_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     return "" if value is None else str(value)
+
+
+def client_section(scenario: Scenario) -> dict:
+    """The scenario's client section (a drill run by its steps has none)."""
+    if scenario.client is None:
+        raise DrillError(f"drill {scenario.name} has no client")
+    return scenario.client
 
 
 def env_name(name: str) -> str:
@@ -39,13 +46,13 @@ class ClientProgram:
     the scenario's command)."""
 
     def __init__(self, base: str, command_override: str | list[str] | None = None,
-                 echo: Callable[[str], None] | None = None):
+                 echo: Callable[[str], None] | None = None) -> None:
         self.base = base
         self.command_override = command_override
         self.echo = echo or (lambda _line: None)
 
     def command(self, scenario: Scenario, context: dict) -> list[str]:
-        raw = self.command_override if self.command_override is not None else scenario.client["command"]
+        raw = self.command_override if self.command_override is not None else client_section(scenario)["command"]
         args = shlex.split(raw) if isinstance(raw, str) else list(raw)
         try:
             return [str(interpolate(arg, context)) for arg in args]
@@ -53,6 +60,7 @@ class ClientProgram:
             raise DrillError(f"client.command: {error.args[0]}") from None
 
     def env(self, scenario: Scenario, context: dict, instance: int, context_file: str) -> dict:
+        client = client_section(scenario)
         env = dict(os.environ)
         bin_dir = os.path.dirname(sys.executable)  # `python` is this interpreter, with requests
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
@@ -66,23 +74,23 @@ class ClientProgram:
             "PISMO_DRILL_NAME": scenario.name,
             "PISMO_DRILL_CONTEXT": context_file,
             "PISMO_CLIENT_INSTANCE": str(instance),
-            "PISMO_CLIENT_INSTANCES": str(scenario.client["instances"]),
+            "PISMO_CLIENT_INSTANCES": str(client["instances"]),
             "PISMO_BOLETOS": json.dumps(list(context["boletos"].values())),
         })
-        if scenario.client["task"]:
-            env["PISMO_DRILL_TASK"] = scenario.client["task"]
+        if client["task"]:
+            env["PISMO_DRILL_TASK"] = client["task"]
         for name, boleto in context["boletos"].items():
             for field in ("type", "bar_code", "digitable_line", "amount"):
                 env[f"PISMO_BOLETO_{env_name(name)}_{field.upper()}"] = _env_value(boleto.get(field))
         try:
-            for key, value in scenario.client["env"].items():
+            for key, value in client["env"].items():
                 env[key] = _env_value(interpolate(value, context))
         except KeyError as error:
             raise DrillError(f"client.env: {error.args[0]}") from None
         return env
 
     def run(self, scenario: Scenario, context: dict, result: DrillResult) -> None:
-        client = scenario.client
+        client = client_section(scenario)
         command = self.command(scenario, context)
         cwd = os.getcwd()
         if client["cwd"]:

@@ -19,12 +19,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.domains.deliveries.outbox import filter_matches
 from pismo_sandbox.launcher import free_port
-from pismo_sandbox.drills.model import Check
+from pismo_sandbox.drills.errors import DrillError
+from pismo_sandbox.drills.model import Check, DrillResult
 from pismo_sandbox.drills.references import interpolate
 from pismo_sandbox.drills.scenario import Scenario
+
+if TYPE_CHECKING:
+    from pismo_sandbox.drills.runner import DrillRunner
 
 POLL_SECONDS = 0.2
 CHECK_TIMEOUT_SECONDS = 60
@@ -42,10 +47,13 @@ def _tail(path: str) -> list[str]:
 class ConsumerRun:
     """One consumer drill's consumer: started, subscribed, waited for, checked, stopped."""
 
-    def __init__(self, runner, scenario: Scenario, context: dict, command_override: str | None = None):
+    def __init__(self, runner: DrillRunner, scenario: Scenario, context: dict,
+                 command_override: str | None = None) -> None:
+        if scenario.consumer is None:
+            raise DrillError(f"drill {scenario.name} has no consumer")
         self.runner = runner
         self.scenario = scenario
-        self.spec = scenario.consumer
+        self.spec: dict = scenario.consumer
         self.context = context
         self.command_override = command_override
         self.directory = tempfile.mkdtemp(prefix="pismo-consumer-")
@@ -56,7 +64,7 @@ class ConsumerRun:
         self.log_path = os.path.join(self.directory, "consumer.log")
 
     # -- environment -------------------------------------------------------------------------------
-    def _args(self, raw) -> list[str]:
+    def _args(self, raw: str | list[str]) -> list[str]:
         args = shlex.split(raw) if isinstance(raw, str) else list(raw)
         return [str(interpolate(arg, self.context)) for arg in args]
 
@@ -87,8 +95,6 @@ class ConsumerRun:
     # -- life cycle -----------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the consumer and wait until its port accepts connections, then subscribe it."""
-        from pismo_sandbox.drills.errors import DrillError
-
         port = free_port()
         self.context.update(consumer_port=port, consumer_dir=self.directory,
                             consumer_url=f"http://127.0.0.1:{port}{self.spec['path']}",
@@ -136,22 +142,28 @@ class ConsumerRun:
         self.subscription = self.runner.admin("POST", "/_sandbox/subscriptions", "consumer (subscription)",
                                               json=body)
 
+    def _subscribed(self) -> dict:
+        """The consumer's subscription (made when it started)."""
+        if self.subscription is None:
+            raise DrillError("the consumer is not subscribed yet")
+        return self.subscription
+
     def install_faults(self) -> None:
         for i, rule in enumerate(self.scenario.delivery_faults):
             rule = copy.deepcopy(rule)
-            rule.setdefault("match", {}).setdefault("subscription_id", self.subscription["subscription_id"])
+            rule.setdefault("match", {}).setdefault("subscription_id", self._subscribed()["subscription_id"])
             self.rules.append(self.runner.admin("POST", "/_sandbox/delivery-faults", f"delivery_faults[{i}]",
                                                 json=rule))
 
     def deliveries(self) -> list[dict]:
         return self.runner.admin("GET", "/_sandbox/deliveries", "reading the delivery log", params={
-            "subscription_id": self.subscription["subscription_id"], "limit": 1000})["items"]
+            "subscription_id": self._subscribed()["subscription_id"], "limit": 1000})["items"]
 
-    def wait(self, events_mark: int, result) -> None:
+    def wait(self, events_mark: int, result: DrillResult) -> None:
         """Until every event of the window that the subscription takes has deliveries and none
         is pending or held (or the consumer's timeout)."""
         started = time.monotonic()
-        flt = self.subscription["filter"]
+        flt = self._subscribed()["filter"]
         while True:
             events = self.runner.admin("GET", "/_sandbox/events", "reading events",
                                        params={"after": events_mark, "limit": 1000})["items"]
@@ -243,7 +255,7 @@ class ConsumerRun:
         secret = self.context["consumer_secret"]
         command = [arg.replace(secret, "***") for arg in self._args(self.command_override or self.spec["command"])]
         return {"command": command,
-                "format": self.spec["format"], "subscription_id": self.subscription["subscription_id"]}
+                "format": self.spec["format"], "subscription_id": self._subscribed()["subscription_id"]}
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

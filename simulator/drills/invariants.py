@@ -13,7 +13,7 @@ link was inferred.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from typing import Callable, Collection
 
 from pismo_sandbox.drills.model import Check, Observation
 
@@ -158,7 +158,8 @@ def attempt_groups(journal: list[dict], operations: list[str] | None = None) -> 
 
 # -- the invariants ------------------------------------------------------------------------------------
 
-def no_slip_paid_twice(obs: Observation, ignore_statuses=("ERROR", "TIMEOUT", "CANCELLED")) -> Check:
+def no_slip_paid_twice(obs: Observation,
+                       ignore_statuses: Collection[str] = ("ERROR", "TIMEOUT", "CANCELLED")) -> Check:
     """One payment per distinct slip and account (payments that ended ERROR, TIMEOUT or CANCELLED
     do not count: the slip may be paid again)."""
     name = "no_slip_paid_twice"
@@ -189,7 +190,8 @@ def no_slip_paid_twice(obs: Observation, ignore_statuses=("ERROR", "TIMEOUT", "C
                  f" {', '.join(str(p['authorization_id']) for p in first)}", details, requests)
 
 
-def retries_reuse_idempotency_key(obs: Observation, operations=("post-integrated-payments-api-v1-bankslips-pay",)) -> Check:
+def retries_reuse_idempotency_key(
+        obs: Observation, operations: Collection[str] = ("post-integrated-payments-api-v1-bankslips-pay",)) -> Check:
     """Every retry of a request reused the first attempt's idempotency key, and no key was reused
     for a different request."""
     name = "retries_reuse_idempotency_key"
@@ -200,7 +202,7 @@ def retries_reuse_idempotency_key(obs: Observation, operations=("post-integrated
     duplicates: list[str] = []
     retries = sum(len(g) - 1 for g in groups)
     for group in groups:
-        keys = list(dict.fromkeys(r.get("idempotency_key") for r in group if r.get("idempotency_key")))
+        keys: list[str] = list(dict.fromkeys(r["idempotency_key"] for r in group if r.get("idempotency_key")))
         if len(keys) > 1:
             scope = group[0]
             paid = [p for p in obs.payments if p.get("idempotency_key") in keys
@@ -251,7 +253,8 @@ def retries_reuse_idempotency_key(obs: Observation, operations=("post-integrated
     return Check("invariant", name, False, summary, details, sorted(requests, key=lambda r: r["seq"]))
 
 
-def payments_reach_status(obs: Observation, status: str = "SETTLED", boletos="all") -> Check:
+def payments_reach_status(obs: Observation, status: str = "SETTLED",
+                          boletos: str | list[str] | dict[str, str] = "all") -> Check:
     """Every payment ended in its expected status, and every expected boleto was paid."""
     name = "payments_reach_status"
     by_name = {b: status for b in obs.boletos} if boletos == "all" else (
@@ -259,7 +262,7 @@ def payments_reach_status(obs: Observation, status: str = "SETTLED", boletos="al
     details = []
     for payment in obs.payments:
         boleto = obs.boleto_named(payment["bar_code"])
-        expected = by_name.get(boleto, status)
+        expected = by_name.get(boleto, status) if boleto is not None else status
         if payment["status"] != expected:
             details.append(f"{describe_payment(payment, obs)}: expected {expected}"
                            f" (history: {_history(payment)}, next move at {payment.get('next_transition_at')})")
@@ -275,7 +278,8 @@ def payments_reach_status(obs: Observation, status: str = "SETTLED", boletos="al
                  f"{len(obs.payments)} payment(s), each ended {', '.join(sorted(set(by_name.values()) or {status}))}")
 
 
-def retries_bounded(obs: Observation, max_attempts: int = 5, final_statuses=(), operations=None) -> Check:
+def retries_bounded(obs: Observation, max_attempts: int = 5, final_statuses: Collection[int] = (),
+                    operations: Collection[str] | None = None) -> Check:
     """No request was left unanswered: every logical request took at most ``max_attempts``
     attempts and its last attempt got a 2xx (or one of ``final_statuses``, documented final 4xx)."""
     name = "retries_bounded"

@@ -16,13 +16,13 @@ import json
 import sys
 import time
 import traceback
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import requests
 
 from pismo_sandbox.client import AdminClient, AdminError
 from pismo_sandbox.drills import assertions, invariants
-from pismo_sandbox.drills.client_program import ClientProgram
+from pismo_sandbox.drills.client_program import ClientProgram, client_section
 from pismo_sandbox.drills.errors import DrillError
 from pismo_sandbox.drills.model import Check, DrillResult, Exchange, Observation
 from pismo_sandbox.drills.references import interpolate
@@ -64,17 +64,23 @@ class SandboxProcess(Sandbox):
 
 # -- the runner ---------------------------------------------------------------------------------------
 
-def _body_text(body) -> str:
+def _body_text(body: Any) -> str:
     return body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
 
 
-def _json_or_text(response: requests.Response):
+def _json_or_text(response: requests.Response) -> Any:
     if not response.content:
         return None
     try:
         return response.json()
     except ValueError:
         return response.text
+
+
+def _url(sandbox: Sandbox) -> str:
+    if sandbox.url is None:
+        raise DrillError("the sandbox is not running")
+    return sandbox.url
 
 
 def _delay_bound(rule: dict) -> float:
@@ -91,7 +97,7 @@ class DrillRunner:
 
     def __init__(self, base_url: str, client_command: str | list[str] | None = None,
                  echo: Callable[[str], None] | None = None, admin_token: str | None = None,
-                 consumer_command: str | None = None):
+                 consumer_command: str | None = None) -> None:
         self.base = base_url.rstrip("/")
         self.consumer_override = consumer_command
         self.http = requests.Session()
@@ -102,7 +108,7 @@ class DrillRunner:
 
     # -- admin API ---------------------------------------------------------------------------------
     def admin(self, method: str, path: str, what: str, expected: Iterable[int] = (200, 201, 204),
-              *, json=None, params: dict | None = None, headers: dict | None = None):
+              *, json: Any = None, params: dict | None = None, headers: dict | None = None) -> Any:
         """A setup or observation call, through the admin client; DrillError naming ``what``."""
         try:
             return self.client.request(method, path, json=json, params=params, headers=headers, expect=expected)
@@ -295,7 +301,7 @@ class DrillRunner:
         return exchange
 
     def _run_steps(self, scenario: Scenario, context: dict, result: DrillResult) -> None:
-        for i, step in enumerate(scenario.steps):
+        for i, step in enumerate(scenario.steps or []):
             try:
                 exchange = self.send(step["name"], step, context)
             except KeyError as error:
@@ -375,13 +381,15 @@ class DrillRunner:
 
     def _judge(self, scenario: Scenario, context: dict, result: DrillResult) -> None:
         obs = result.observation
+        if obs is None:
+            raise DrillError("the sandbox's record was not read")
         expected_exit = scenario.expect["client_exit_code"]
         for run in result.runs:
             name = "client exit code" + (f" (instance {run.instance})" if len(result.runs) > 1 else "")
             line = scenario.line_of(("expect", "client_exit_code")) or scenario.line_of(("client",))
             if run.timed_out:
                 result.checks.append(Check("client", name, False,
-                                           f"the client did not finish in {scenario.client['timeout_seconds']:g} s"
+                                           f"the client did not finish in {client_section(scenario)['timeout_seconds']:g} s"
                                            " and was killed", [], [], line))
             elif expected_exit is not None:
                 passed = run.exit_code == expected_exit
@@ -438,13 +446,13 @@ def run_drills(scenarios: list[Scenario], *, base_url: str | None = None, isolat
         for scenario in scenarios:
             try:
                 with SandboxProcess(workers=workers) as sandbox:
-                    play(DrillRunner(sandbox.url, client_command, echo, consumer_command=consumer_command), scenario)
+                    play(DrillRunner(_url(sandbox), client_command, echo, consumer_command=consumer_command), scenario)
             except DrillError as error:
                 failed_to_start(scenario, error)
         return results
     try:
         with SandboxProcess(workers=workers) as sandbox:
-            runner = DrillRunner(sandbox.url, client_command, echo, consumer_command=consumer_command)
+            runner = DrillRunner(_url(sandbox), client_command, echo, consumer_command=consumer_command)
             for scenario in scenarios:
                 play(runner, scenario)
     except DrillError as error:

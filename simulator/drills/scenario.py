@@ -236,7 +236,8 @@ def _schema_at(path: Path) -> Schema | None:
 
 def _message(path: Path, text: str) -> str:
     if text == "Unknown field." and path:
-        known = sorted(_schema_at(path[:-1]).fields) if _schema_at(path[:-1]) else []
+        schema = _schema_at(path[:-1])
+        known = sorted(schema.fields) if schema else []
         if path[-2:-1] == ("match",):
             known += list(FaultField.sugar)
         close = difflib.get_close_matches(str(path[-1]), known, n=1)

@@ -53,7 +53,7 @@ def format_path(path: Iterable) -> str:
 class Marks:
     """Where each field path starts in the file (the key's position for mapping entries)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.marks: dict[Path, tuple[int, int]] = {}
         self.duplicates: list[tuple[Path, tuple[int, int]]] = []
 

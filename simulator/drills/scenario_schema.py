@@ -4,6 +4,8 @@ file may hold (documented in scenarios/README.md), and the custom fields they us
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -25,11 +27,12 @@ BOLETO_FIELDS = ("name", "kind", "type", "bar_code", "digitable_line", "amount",
 class OneOrMany(fields.Field):
     """A value or a list of values, each checked by ``inner``; always loads as a list."""
 
-    def __init__(self, inner: fields.Field, **kwargs):
+    def __init__(self, inner: fields.Field, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.inner = inner
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> list[Any]:
         values = value if isinstance(value, list) else [value]
         if not values:
             raise ValidationError("must not be empty")
@@ -39,7 +42,8 @@ class OneOrMany(fields.Field):
 class Count(fields.Field):
     """``3`` (exactly) or ``{min: 1, max: 5}`` (either bound optional)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> dict[str, int | None]:
         if isinstance(value, bool):
             raise ValidationError("must be a number, or a mapping with min and/or max")
         if isinstance(value, int):
@@ -63,7 +67,8 @@ class Count(fields.Field):
 class Command(fields.Field):
     """A command line: a string (split like a shell would) or a list of arguments."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> str | list[str]:
         if isinstance(value, str) and value.strip():
             return value
         if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) for v in value):
@@ -72,7 +77,8 @@ class Command(fields.Field):
 
 
 class ExitCode(fields.Field):
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> int | None:
         if value == "any":
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255:
@@ -83,7 +89,8 @@ class ExitCode(fields.Field):
 class Scalar(fields.Field):
     """An environment value: strings, numbers and booleans as text; mappings and lists as JSON."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> Any:
         if value is None:
             raise ValidationError("must not be null")
         return value
@@ -92,11 +99,12 @@ class Scalar(fields.Field):
 class Toggle(fields.Field):
     """An invariant's parameters: a mapping, ``{}``/null/true for the defaults, false to turn off."""
 
-    def __init__(self, schema: type[Schema], **kwargs):
+    def __init__(self, schema: type[Schema], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.schema = schema()
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> dict | None:
         if value is False:
             return None
         if value is None or value is True:
@@ -113,7 +121,8 @@ class FaultField(fields.Field):
     schema = FaultRuleSchema()
     sugar = ("tenant", "account")
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> dict[str, dict]:
         if not isinstance(value, dict):
             raise ValidationError("a fault rule must be a mapping")
         match = value.get("match")
@@ -140,7 +149,7 @@ class ClockSchema(Strict):
     freeze = fields.Boolean(load_default=True)
 
     @validates_schema
-    def check(self, data, **_):
+    def check(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("now") is not None:
             from pismo_sandbox.clock import parse_instant
             try:
@@ -192,7 +201,7 @@ class BoletoSchema(Strict):
     discount = fields.Float(load_default=None)
 
 
-def _bad_trigger(value: str):
+def _bad_trigger(value: str) -> NoReturn:
     close = " or ".join(repr(c) for c in difflib.get_close_matches(value, _trigger_names(), n=2))
     raise ValidationError(f"not a trigger of the catalogue{f' (did you mean {close}?)' if close else ''};"
                           f" one of: {', '.join(_trigger_names())}")
@@ -247,7 +256,7 @@ class AdvanceSchema(Strict):
     days = fields.Float(load_default=0, validate=validate.Range(min=0))
 
     @validates_schema
-    def check(self, data, **_):
+    def check(self, data: dict[str, Any], **_: Any) -> None:
         if not any(data.get(k) for k in ("seconds", "minutes", "hours", "days")):
             raise ValidationError("give seconds, minutes, hours or days (more than 0)")
 
@@ -269,7 +278,7 @@ class PaymentsReachStatusSchema(Strict):
     boletos = fields.Raw(load_default="all")  # "all", or a list of boleto names, or {name: status}
 
     @validates_schema
-    def check(self, data, **_):
+    def check(self, data: dict[str, Any], **_: Any) -> None:
         boletos = data.get("boletos")
         if boletos == "all" or (isinstance(boletos, list) and all(isinstance(b, str) for b in boletos)):
             return
@@ -368,7 +377,8 @@ ASSERTIONS: dict[str, type[Schema]] = {
 class AssertionField(fields.Field):
     """One assertion: exactly one subject key (events, journal, payments, credentials, request)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> dict:
         if not isinstance(value, dict):
             raise ValidationError("an assertion must be a mapping")
         subjects = [k for k in ASSERTIONS if k in value]
@@ -416,7 +426,8 @@ class DeliveryFaultField(fields.Field):
     """A delivery fault rule in the admin API's format (simulator.domains.deliveries.schemas);
     the runner limits it to the consumer's subscription."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> dict:
         from pismo_sandbox.domains.deliveries.schemas import load_rule as load_delivery_rule
         if not isinstance(value, dict):
             raise ValidationError("a delivery fault rule must be a mapping")
@@ -450,7 +461,7 @@ class ScenarioSchema(Strict):
     delivery_faults = fields.List(DeliveryFaultField(), load_default=list)
 
     @validates_schema
-    def one_driver(self, data, **_):
+    def one_driver(self, data: dict[str, Any], **_: Any) -> None:
         if (data.get("steps") is None) == (data.get("client") is None):
             raise ValidationError("give either steps (the runner sends requests) or client (an external"
                                   " command is the client under test), not both and not neither")

@@ -20,7 +20,7 @@ def shipped() -> dict[str, str]:
     found = {}
     for entry in folder.iterdir():
         if entry.name.endswith(SUFFIXES) and entry.is_file():
-            found[entry.name.rsplit(".", 1)[0]] = os.fspath(entry)
+            found[entry.name.rsplit(".", 1)[0]] = str(entry)
     return dict(sorted(found.items()))
 
 

@@ -38,6 +38,15 @@ def test_a_wrk_report_becomes_figures_in_milliseconds_with_every_error_counted()
     assert measure.cpu_us_per_request == pytest.approx(500.0)
 
 
+def test_a_wrk_report_without_a_figure_is_refused_naming_the_missing_figure():
+    # wrk that could not connect prints no throughput and no latency distribution
+    failed = REPORT.replace("Requests/sec:   1200.50\n", "")
+    with pytest.raises(ValueError, match="Requests/sec"):
+        parse_wrk(failed, cpu_seconds_used=0.0)
+    with pytest.raises(ValueError, match="not a wrk duration"):
+        parse_wrk(REPORT.replace("99%    1.20s", "99%    -"), cpu_seconds_used=0.0)
+
+
 def test_steal_is_read_from_the_machine_wide_cpu_line_and_counted_in_the_total():
     # user nice system idle iowait irq softirq steal guest guest_nice (guest time is already
     # inside user, so it is not added again)
