@@ -236,7 +236,8 @@ def _check_receivers(services: SandboxCore, wanted: list[dict], path: str) -> No
         raise StateFileError(path, problems)
 
 
-def _apply_subscriptions(services: SandboxCore, wanted: list[dict], path: str, public_base: str, applied: Applied) -> None:
+def _apply_subscriptions(services: SandboxCore, wanted: list[dict], path: str, public_base: str,
+                         applied: Applied) -> None:
     """Subscribe each receiver the sandbox does not push to yet: one with the same url, format and
     filter is left alone (its secret is the one it was made with), as ``serve --subscribe`` does."""
     from pismo_sandbox.errors import SandboxError

@@ -55,7 +55,8 @@ def check_integer_range(op: Operation, checked: "CheckedRequest", document: dict
 def check_integer_spelling(op: Operation, checked: "CheckedRequest", request: Request) -> None:
     """Integer parameters in plain ASCII digits (E-15): Python's int(), which openapi-core casts
     with, also reads " 5", "1_0" and "١"."""
-    sources: dict[str, ParameterSource] = {"path": request.view_args or {}, "query": request.args, "header": request.headers}
+    sources: dict[str, ParameterSource] = {"path": request.view_args or {}, "query": request.args,
+                                           "header": request.headers}
     for location in ("path", "query", "header"):
         for name, value in getattr(checked, location).items():
             raw = sources[location].get(name)
