@@ -12,13 +12,14 @@ import fnmatch
 import math
 import random
 from dataclasses import dataclass
+from typing import Protocol
 
 from marshmallow import ValidationError
 
 from pismo_sandbox.clock import Clock, isoformat
 from pismo_sandbox.faults.errors import InvalidFaultRule
 from pismo_sandbox.faults.repository import FaultRepository
-from pismo_sandbox.faults.rules import Action, FaultRule, Match, dump_rule, load_rule, validate_rule
+from pismo_sandbox.faults.rules import Action, FaultRule, Match, Schedule, dump_rule, load_rule, validate_rule
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.runtime_settings import SettingsRepository
 from pismo_sandbox.store import Store
@@ -57,12 +58,19 @@ def matches(match: Match, facts: RequestFacts) -> bool:
     return True
 
 
+class Scheduled(Protocol):
+    """A rule with a schedule: a request fault rule or a delivery fault rule."""
+
+    @property
+    def schedule(self) -> Schedule: ...
+
+
 def draw(seed: int, n: int, salt: str = "fire") -> float:
     """A number in [0, 1) that depends only on (seed, n, salt)."""
     return random.Random(f"{seed}:{n}:{salt}").random()
 
 
-def fires(rule: FaultRule, n: int, fired_so_far: int) -> bool:
+def fires(rule: Scheduled, n: int, fired_so_far: int) -> bool:
     schedule = rule.schedule
     if n < schedule.nth:
         return False
