@@ -20,7 +20,7 @@ _PUBLIC = {
 __all__ = ["__version__", *_PUBLIC]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _PUBLIC:
         import importlib
 

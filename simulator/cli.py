@@ -5,21 +5,26 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from pismo_sandbox.config import Config
 
+if TYPE_CHECKING:
+    from pismo_sandbox.drills.model import DrillResult
 
-def _config(**overrides) -> Config:
+
+def _config(**overrides: object) -> Config:
     """The settings from PISMO_SANDBOX_* and the options; a bad value is a one-line error."""
     try:
-        return Config.from_env(**overrides)
+        return Config.from_env(None, **overrides)
     except ValueError as error:
         _startup_failed(error)
 
 
-def _startup_failed(error: Exception):
+def _startup_failed(error: Exception | str) -> NoReturn:
     """A start-up mistake: one line naming the setting and the fix, exit status 2."""
     click.echo(f"pismo-sandbox: error: {error}", err=True)
     sys.exit(2)
@@ -31,7 +36,7 @@ def _db_option(db_path: str | None) -> str:
                                                else "the default --db")
 
 
-def _checked(check, *args, **kwargs) -> None:
+def _checked(check: Callable[..., object], *args: object, **kwargs: object) -> None:
     """Run a start-up check (pismo_sandbox.startup_checks); its error ends the command."""
     from pismo_sandbox.startup_checks import StartupError
 
@@ -42,7 +47,7 @@ def _checked(check, *args, **kwargs) -> None:
 
 
 @contextlib.contextmanager
-def _key_file_errors():
+def _key_file_errors() -> Iterator[None]:
     """A damaged key file beside the database is one line saying what to do (exit 2)."""
     from pismo_sandbox.crypto import KeyFileError
 
@@ -192,8 +197,10 @@ def reset(db_path: str | None) -> None:
 @click.option("--server-log", is_flag=True, help="show the in-process simulator's access log")
 @click.option("-q", "--quiet", is_flag=True, help="no progress lines, only the summary")
 @click.option("-v", "--verbose", is_flag=True, help="also print every finished scenario to stderr")
-def contract(base_url, token, server_key, server_secret, account_id, admin_token, specs, examples,
-             seed, junit_path, provision, clear_faults, server_log, quiet, verbose) -> None:
+def contract(base_url: str | None, token: str | None, server_key: str | None, server_secret: str | None,
+             account_id: int | None, admin_token: str | None, specs: tuple[str, ...], examples: int,
+             seed: int | None, junit_path: str | None, provision: bool, clear_faults: bool, server_log: bool,
+             quiet: bool, verbose: bool) -> None:
     """Check an implementation against the bundled contract with Schemathesis.
 
     Without --base-url: a fresh in-process simulator (tenant, account and token made for the
@@ -274,7 +281,7 @@ def drill(files: tuple[str, ...], list_only: bool, junit_path: str | None, clien
         click.echo(f"error: invalid drill scenario:\n{error}", err=True)
         sys.exit(2)
 
-    def show(result) -> None:
+    def show(result: DrillResult) -> None:
         if result.passed and not verbose:
             click.echo(passed_line(result))
         else:

@@ -116,7 +116,7 @@ class AccountSession:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def _params(**values) -> dict:
+def _params(**values: object) -> dict:
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -244,7 +244,7 @@ class AdminClient:
         return self.request("GET", "/_sandbox/credentials", params={"tenant_id": tenant_id})["items"]
 
     # -- bank slips ------------------------------------------------------------------------------
-    def generate_boleto(self, kind: str = "bank", amount: float | None = None, **fields) -> Boleto:
+    def generate_boleto(self, kind: str = "bank", amount: float | None = None, **fields: object) -> Boleto:
         """A valid boleto from the sandbox's generator (fields as sandbox-admin-bankslips.yaml)."""
         body = {"kind": kind, **({"amount": amount} if amount is not None else {}), **fields}
         return self.request("POST", "/_sandbox/boletos", json=body, expect=(201,))
@@ -266,7 +266,7 @@ class AdminClient:
         self.request("DELETE", f"/_sandbox/tenants/{tenant_id}/bankslip-provider", expect=(204,))
 
     # -- fault rules -----------------------------------------------------------------------------
-    def add_fault(self, rule: dict | None = None, **fields) -> FaultRule:
+    def add_fault(self, rule: dict | None = None, **fields: object) -> FaultRule:
         """Install a fault rule (the admin API's format: match, action, phase, schedule)."""
         return self.request("POST", "/_sandbox/faults", json={**(rule or {}), **fields}, expect=(201,))
 
@@ -304,7 +304,7 @@ class AdminClient:
         return self.request("GET", "/_sandbox/deliveries", params=_params(
             subscription_id=subscription_id, event_id=event_id, status=status, limit=limit))["items"]
 
-    def add_delivery_fault(self, rule: dict | None = None, **fields) -> dict:
+    def add_delivery_fault(self, rule: dict | None = None, **fields: object) -> dict:
         """Install a delivery fault rule (duplicate, delay, drop, reorder)."""
         return self.request("POST", "/_sandbox/delivery-faults", json={**(rule or {}), **fields},
                             expect=(201,))

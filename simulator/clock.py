@@ -22,7 +22,7 @@ class ClockOutOfRange(Conflict):
     """A move that would take the clock out of its range (the admin document allows only
     instants well inside it, so what is refused is an advance from where the clock is)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(details=f"the sandbox clock stays from {isoformat(EARLIEST)} to before"
                                  f" {isoformat(LATEST)}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 ENV_PREFIX = "PISMO_SANDBOX_"
@@ -86,7 +87,7 @@ class Config:
     subscribe_secret: str | None = None
     extra: dict = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         level = self.synchronous.upper()
         if level not in SYNCHRONOUS_LEVELS:
             raise ValueError(f"{ENV_PREFIX}SYNCHRONOUS: must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
@@ -97,14 +98,14 @@ class Config:
                              f" not {self.write_lock_timeout_seconds}")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Config":
         """Build a config from defaults, then PISMO_SANDBOX_* variables, then ``overrides``."""
-        environ = os.environ if environ is None else environ
+        source: Mapping[str, str] = os.environ if environ is None else environ
         values: dict = {}
         for f in dataclasses.fields(cls):
             if f.name == "extra":
                 continue
-            raw = environ.get(ENV_PREFIX + f.name.upper())
+            raw = source.get(ENV_PREFIX + f.name.upper())
             if raw is None:
                 continue
             values[f.name] = _coerce(f, raw)
@@ -112,7 +113,7 @@ class Config:
         return cls(**values)
 
 
-def _coerce(f: dataclasses.Field, raw: str):
+def _coerce(f: dataclasses.Field, raw: str) -> bool | int | float | str:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     try:
         if kind.startswith("bool"):

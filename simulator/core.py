@@ -56,7 +56,7 @@ class SandboxCore:
     bank_accounts: "BankAccountService"
     idempotency: "IdempotencyKeys"
     bankslips: "BankSlipService"
-    deliveries: "DeliveryService | None" = None
+    deliveries: "DeliveryService"
 
     def close(self) -> None:
         """Close this thread's connections (the state's and the journal's)."""

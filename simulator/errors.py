@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from pismo_sandbox.request_context import current
@@ -52,7 +52,7 @@ class Unauthorized(SandboxError):
     status, code, message = 401, "UNAUTHORIZED", "Unauthorized"
 
 
-def error_response(error: SandboxError):
+def error_response(error: SandboxError) -> Response:
     response = jsonify(error.body())
     response.status_code = error.status
     for name, value in error.headers.items():
@@ -64,12 +64,12 @@ def register_error_handlers(app: Flask) -> None:
     """Map SandboxError, HTTP errors and unexpected exceptions to JSON envelopes."""
 
     @app.errorhandler(SandboxError)
-    def _sandbox_error(error: SandboxError):
+    def _sandbox_error(error: SandboxError) -> Response:
         current().error = error  # the journal records why a request was refused
         return error_response(error)
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):
+    def _http_error(error: HTTPException) -> Response:
         code = {
             404: "SANDBOX_ROUTE_NOT_FOUND",
             405: "SANDBOX_METHOD_NOT_ALLOWED",
@@ -81,7 +81,7 @@ def register_error_handlers(app: Flask) -> None:
                                            details=error.description, headers=allow))
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
+    def _unexpected(error: Exception) -> Response:
         log.exception("unhandled error: this is a simulator bug")
         return error_response(SandboxError(
             "SANDBOX_INTERNAL_ERROR", "Internal simulator error", status=500,

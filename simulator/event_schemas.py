@@ -18,11 +18,11 @@ class EventSchemaViolation(RuntimeError):
 
 
 @functools.lru_cache(maxsize=1)
-def _validators() -> tuple[object, dict[str, object]]:
+def _validators() -> tuple[jsonschema_rs.Draft202012Validator, dict[str, jsonschema_rs.Draft202012Validator]]:
     document = parse_document(FILENAME, read_text(FILENAME))
     defs = document.get("$defs", {})
 
-    def compile_(schema: dict):
+    def compile_(schema: dict) -> jsonschema_rs.Draft202012Validator:
         return jsonschema_rs.Draft202012Validator({**schema, "$defs": defs}, validate_formats=True)
 
     return compile_(document["envelope"]), {name: compile_(schema)
@@ -38,7 +38,7 @@ def problems(envelope: dict) -> list[str]:
     envelope_validator, by_type = _validators()
     found = [f"{'/'.join(map(str, e.instance_path)) or '(envelope)'}: {e.message}"
              for e in envelope_validator.iter_errors(envelope)]
-    validator = by_type.get(envelope.get("event_type"))
+    validator = by_type.get(envelope.get("event_type", ""))
     if validator is None:
         return found + [f"event_type: {envelope.get('event_type')!r} has no documented schema"]
     return found + [f"data/{'/'.join(map(str, e.instance_path))}: {e.message}"

@@ -70,7 +70,8 @@ class EventLog:
     def list(self, filters: EventFilter) -> list[dict]:
         for catch_up in self._catch_ups:
             catch_up()
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[object] = []
         if filters.org_id:
             where.append("org_id = ?")
             params.append(filters.org_id)

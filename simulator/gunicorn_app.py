@@ -4,8 +4,12 @@ apps, which must be served exactly as the simulator is), and the application cla
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from gunicorn.app.base import BaseApplication
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 def served_options(host: str, port: int, workers: int, threads: int) -> dict:
@@ -27,14 +31,14 @@ def served_options(host: str, port: int, workers: int, threads: int) -> dict:
 class GunicornApp(BaseApplication):
     """Serve the WSGI app ``load()`` returns (called in each worker) with ``options``."""
 
-    def __init__(self, options: dict, load: Callable):
+    def __init__(self, options: dict, load: Callable[[], WSGIApplication]):
         self.options = options
         self._load = load
         super().__init__()
 
-    def load_config(self):
+    def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> WSGIApplication:
         return self._load()

@@ -72,7 +72,7 @@ def render(reply: Reply) -> Response:
     elif reply.body is None:
         response = bodiless(reply.status)
     else:
-        response = current_app.json.response(reply.body)
+        response = current_app.json.response(reply.body)  # type: ignore[assignment]  # a flask.Response at run time
         response.status_code = reply.status
     for name, value in reply.headers.items():
         response.headers[name] = value

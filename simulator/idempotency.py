@@ -32,7 +32,7 @@ from typing import Any
 
 from pismo_sandbox.crypto import Fingerprinter
 from pismo_sandbox.errors import SandboxError
-from pismo_sandbox.store import Store
+from pismo_sandbox.store import Database, Store
 
 REPLAY_HEADER = "x-idempotency-replayed"
 LEASE_SECONDS = 60.0
@@ -123,7 +123,7 @@ class IdempotencyKeys:
         with self.store.transaction() as db:
             return self.claim_in(db, scope, fingerprint, now)
 
-    def claim_in(self, db, scope: Scope, fingerprint: str, now: str) -> Claim | StoredResponse:
+    def claim_in(self, db: Database, scope: Scope, fingerprint: str, now: str) -> Claim | StoredResponse:
         """``claim`` inside the caller's transaction: for a request that claims the key, does
         its work and ``complete``s in one transaction, so nobody ever sees the key in flight
         (a concurrent request with the same key waits for the write lock, then replays)."""
@@ -154,7 +154,7 @@ class IdempotencyKeys:
                    [lease, expires, *self._pk(scope)])
         return Claim(scope, fingerprint, lease)
 
-    def complete(self, db, claim: Claim, status: int, body: str, now: str) -> None:
+    def complete(self, db: Database, claim: Claim, status: int, body: str, now: str) -> None:
         """Record the response, inside the transaction that commits the request's effect."""
         cursor = db.execute(
             "UPDATE idempotency_keys SET state = ?, response_status = ?, response_body = ?,"
@@ -175,7 +175,7 @@ class IdempotencyKeys:
     def get(self, scope: Scope) -> dict | None:
         return self._get(self.store.db, scope)
 
-    def _get(self, db, scope: Scope) -> dict | None:
+    def _get(self, db: Database, scope: Scope) -> dict | None:
         rows = list(db.query("SELECT * FROM idempotency_keys WHERE tenant_id = ? AND account_scope = ?"
                              " AND idempotency_key = ?", self._pk(scope)))
         return rows[0] if rows else None

@@ -21,6 +21,9 @@ import typing as t
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
+if t.TYPE_CHECKING:
+    from werkzeug.sansio.response import Response
+
 # Dates and dataclasses go through Flask's own `default` (HTTP dates, asdict), as before.
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 # orjson keeps integers that fit in 64 bits exact and reads wider ones as floats; a float this
@@ -32,7 +35,7 @@ MAX_DEPTH = 64
 class TooDeep(ValueError):
     """A document nested deeper than MAX_DEPTH."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(f"request body is nested deeper than {MAX_DEPTH} levels")
 
 
@@ -133,11 +136,13 @@ class OrjsonProvider(DefaultJSONProvider):
             return strict_loads(s)
         return _check_depth(data, value)
 
-    def response(self, *args: t.Any, **kwargs: t.Any):
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         if self._app.debug or self.sort_keys:
             return super().response(obj)
-        return self._app.response_class(self._encode(obj) + b"\n", mimetype=self.mimetype)
+        # The provider's app is typed as the sans-IO App, whose response class takes no body;
+        # at run time it is a flask.Flask, whose response class does.
+        return self._app.response_class(self._encode(obj) + b"\n", mimetype=self.mimetype)  # type: ignore[arg-type]
 
     def _encode(self, obj: t.Any) -> bytes:
         if self.sort_keys:

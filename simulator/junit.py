@@ -76,7 +76,7 @@ class Suite:
 MESSAGE_LIMIT = 1000  # characters of a failure's message attribute (the full text is the body)
 
 
-def _element(parent: ET.Element, tag: str, **attributes) -> ET.Element:
+def _element(parent: ET.Element, tag: str, **attributes: str | None) -> ET.Element:
     return ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attributes.items() if v is not None})
 
 

@@ -58,6 +58,7 @@ class Sandbox:
         self.state = os.fspath(state) if state is not None else None
         self.subscribe = [subscribe] if isinstance(subscribe, str) else list(subscribe)
         self.subscribe_format = subscribe_format
+        self.port: int | None  # None: connected to a URL that names no port
         self.host, self.port = host, port
         self.startup_timeout = startup_timeout
         self.directory: str | None = None
@@ -65,7 +66,7 @@ class Sandbox:
         self.process: subprocess.Popen | None = None
         self.base_url: str | None = None
         self._admin: AdminClient | None = None
-        self._output = None
+        self._output: str | None = None
         environ = dict(os.environ) if inherit_env else {
             k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
         for name, value in (settings or {}).items():
@@ -122,6 +123,7 @@ class Sandbox:
         return self
 
     def _wait_until_served(self) -> None:
+        assert self.process is not None, "start() starts the process first"
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.base_url is None:
@@ -169,7 +171,7 @@ class Sandbox:
     def __enter__(self) -> "Sandbox":
         return self.start()
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     # -- use -------------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ import click
 @click.option("--from-start", is_flag=True, help="forward the events already in the log too")
 @click.option("--max-events", type=click.IntRange(1), default=None, help="stop after forwarding this many")
 @click.option("--poll-seconds", type=click.FloatRange(0.05, 60), default=0.5, show_default=True)
-def listen(forward_to, base_url, fmt, secret, admin_token, domain, event_type, tenant_id, from_start,
-           max_events, poll_seconds) -> None:
+def listen(forward_to: str, base_url: str, fmt: str, secret: str | None, admin_token: str | None,
+           domain: str | None, event_type: str | None, tenant_id: str | None, from_start: bool,
+           max_events: int | None, poll_seconds: float) -> None:
     """Forward a sandbox's events to a local URL as they are written, like `stripe listen`.
 
     For a sandbox that cannot reach your machine (a shared one): this command polls its event

@@ -88,8 +88,8 @@ class AccessLog:
         self._second = -1
         self._stamp = ""
 
-    def write(self, method: str, path: str, status: int, duration_ms: float, cid, operation_id,
-              verdict: str, tenant_id, fault_rule) -> None:
+    def write(self, method: str, path: str, status: int, duration_ms: float, cid: str | None,
+              operation_id: str | None, verdict: str, tenant_id: str | None, fault_rule: str | None) -> None:
         logger = self.logger
         if not logger.isEnabledFor(logging.INFO):
             return

@@ -42,5 +42,5 @@ class RequestLine(Request):
     (the body may be over the size limit, and it plays no part in checking a response)."""
 
     @property
-    def body(self):
+    def body(self) -> None:
         return None

@@ -19,8 +19,15 @@ Lazy: nothing starts unless a test asks for one of the fixtures.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pismo_sandbox.client import AccountSession, AdminClient, FaultRule
+    from pismo_sandbox.launcher import Sandbox
+    from pismo_sandbox.receiver import EventReceiver
 
 URL_ENV = "PISMO_SANDBOX_URL"
 
@@ -47,11 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
 class FaultRules:
     """Fault rules installed for one test; ``remove()`` deletes exactly those."""
 
-    def __init__(self, admin):
+    def __init__(self, admin: AdminClient):
         self.admin = admin
-        self.installed: list[dict] = []
+        self.installed: list[FaultRule] = []
 
-    def add(self, rule: dict | None = None, *, account=None, **fields) -> dict:
+    def add(self, rule: dict | None = None, *, account: AccountSession | None = None,
+            **fields: object) -> FaultRule:
         """Install ``rule`` (match, action, phase, schedule, description); ``account`` (an
         AccountSession) narrows it to that account's requests."""
         rule = {**(rule or {}), **fields}
@@ -62,7 +70,7 @@ class FaultRules:
         self.installed.append(installed)
         return installed
 
-    def refreshed(self) -> list[dict]:
+    def refreshed(self) -> list[FaultRule]:
         """The installed rules as the sandbox now reports them (with matched and fired counts)."""
         return [self.admin.fault(rule["id"]) for rule in self.installed]
 
@@ -84,7 +92,7 @@ def _option(config: pytest.Config, name: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def pismo_sandbox(pytestconfig: pytest.Config):
+def pismo_sandbox(pytestconfig: pytest.Config) -> Iterator[Sandbox]:
     """A running pismo-sandbox for the whole session (``.base_url``, ``.admin``)."""
     from pismo_sandbox.launcher import Sandbox
 
@@ -112,14 +120,14 @@ def pismo_sandbox(pytestconfig: pytest.Config):
 
 
 @pytest.fixture
-def pismo_account(pismo_sandbox):
+def pismo_account(pismo_sandbox: Sandbox) -> AccountSession:
     """A fresh tenant with one NORMAL account, logged in: ``.tenant_id``, ``.account_id``,
     ``.token``, ``.headers`` (the Authorization header), ``.server_key``, ``.server_secret``."""
     return pismo_sandbox.admin.new_account()
 
 
 @pytest.fixture
-def pismo_faults(pismo_sandbox, request: pytest.FixtureRequest):
+def pismo_faults(pismo_sandbox: Sandbox, request: pytest.FixtureRequest) -> Iterator[FaultRules]:
     """Fault rules for this test: ``pismo_faults.add(rule)``; removed after the test."""
     rules = FaultRules(pismo_sandbox.admin)
     try:
@@ -132,7 +140,7 @@ def pismo_faults(pismo_sandbox, request: pytest.FixtureRequest):
 
 
 @pytest.fixture(autouse=True)
-def _pismo_faults_marker(request: pytest.FixtureRequest):
+def _pismo_faults_marker(request: pytest.FixtureRequest) -> None:
     """Installs the rules of a ``pismo_faults`` marker even when the test does not name the
     fixture; does nothing (starts nothing) for unmarked tests."""
     if request.node.get_closest_marker("pismo_faults") is not None:
@@ -141,7 +149,7 @@ def _pismo_faults_marker(request: pytest.FixtureRequest):
 
 
 @pytest.fixture
-def pismo_events(pismo_sandbox):
+def pismo_events(pismo_sandbox: Sandbox) -> Iterator[EventReceiver]:
     """A receiver on a loopback port, subscribed to the session's sandbox for this test:
     ``.received`` (every event pushed since, in arrival order) and ``.wait_for(event_type,
     tenant_id=None, data=None, timeout=30)``. Its subscription is removed after the test."""

@@ -10,6 +10,10 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pismo_sandbox.client import AdminClient
 
 
 class EventReceiver:
@@ -21,7 +25,7 @@ class EventReceiver:
         self.received: list[dict] = []
         self.subscription: dict | None = None
         self._secret: str | None = None
-        self._admin = None
+        self._admin: AdminClient | None = None
         self._arrived = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
 
@@ -35,14 +39,14 @@ class EventReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 accepted = receiver._accept(self.headers.get("x-sandbox-signature") or "", body)
                 self.send_response(200 if accepted else 401)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *_args):
+            def log_message(self, *_args: object) -> None:
                 pass
 
         self._server = ThreadingHTTPServer((self.host, 0), Handler)
@@ -51,7 +55,7 @@ class EventReceiver:
                          daemon=True).start()
         return self
 
-    def subscribe(self, admin, filter: dict | None = None) -> dict:
+    def subscribe(self, admin: AdminClient, filter: dict | None = None) -> dict:
         """Subscribe this receiver through ``admin`` (an AdminClient)."""
         made = admin.subscribe(self.url, "pismo", filter=filter)
         self._admin, self._secret = admin, made.pop("secret")

@@ -39,6 +39,13 @@ class RequestContext:
     error: "SandboxError | None" = None    # the error the request was answered with
     unjournaled: bool = False              # the dashboard's own traffic stays out of the journal
 
+    @property
+    def caller(self) -> "Principal":
+        """Who called an operation that needs a token (the gateway refused the request otherwise)."""
+        if self.principal is None:
+            raise RuntimeError("no caller: the gateway authenticates an operation before its handler runs")
+        return self.principal
+
     # -- the validated inputs ---------------------------------------------------------------
     @property
     def path(self) -> dict:

@@ -28,7 +28,8 @@ class ChangeCounter:
     the same database: 8 bytes of ``<db>.settings-changes``, memory-mapped (for an in-memory
     database, a process-local count). Reading it is a memory read, no SQL."""
 
-    def __init__(self, db_path: str):
+    def __init__(self, db_path: str) -> None:
+        self._map: bytearray | mmap.mmap
         if db_path == ":memory:":
             self._map = bytearray(_COUNTER.size)
             return

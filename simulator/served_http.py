@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import uuid
 from collections.abc import Iterable
 
@@ -28,7 +29,7 @@ def declared_underscore_headers(documents: Iterable[dict]) -> list[str]:
     ``tracking_id``), in upper case as gunicorn names them."""
     names: set[str] = set()
 
-    def walk(node) -> None:
+    def walk(node: object) -> None:
         if isinstance(node, dict):
             if node.get("in") == "header" and "_" in str(node.get("name", "")):
                 names.add(node["name"].upper())
@@ -64,13 +65,13 @@ def header_options(documents: Iterable[dict]) -> dict:
 class _Captured:
     """Stands in for the client socket while gunicorn writes its HTML refusal."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.data = b""
 
-    def gettimeout(self):
+    def gettimeout(self) -> float:
         return 0.0
 
-    def setblocking(self, _flag):
+    def setblocking(self, _flag: bool) -> None:
         pass
 
     def sendall(self, data: bytes) -> None:
@@ -81,7 +82,7 @@ class SandboxWorker(ThreadWorker):
     """gunicorn's threaded worker, answering what gunicorn refuses (431, 414, 400 and the rest)
     with the status gunicorn chose and a JSON body in the gateway envelope."""
 
-    def handle_error(self, req, client, addr, exc):
+    def handle_error(self, req: object, client: socket.socket, addr: object, exc: Exception) -> None:
         captured = _Captured()
         super().handle_error(req, captured, addr, exc)  # logs, classifies, writes HTML: captured
         status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1")
@@ -102,9 +103,10 @@ class SandboxWorker(ThreadWorker):
 
 def _refusal(status: int, exc: Exception) -> dict:
     kind = type(exc).__name__
-    if kind == "InvalidHeader" and getattr(exc, "hdr", None):
+    hdr = getattr(exc, "hdr", None)
+    if kind == "InvalidHeader" and hdr:
         # The gateway's own words for the same refusal (header_rules.check).
-        what = f"header {str(exc.hdr).lower()}: control characters are not allowed in a header value"
+        what = f"header {str(hdr).lower()}: control characters are not allowed in a header value"
     else:
         what = {
             "LimitRequestHeaders": "the request's header section is over the server's limits"

@@ -19,6 +19,7 @@ import os
 import pathlib
 import socket
 import sqlite3
+from collections.abc import Mapping
 
 from pismo_sandbox.config import ENV_PREFIX, Config
 from pismo_sandbox.crypto import KEY_BYTES, damaged_key_file
@@ -136,14 +137,14 @@ def check_faults_file(path: str | None) -> None:
         raise StartupError(f"--faults {error}".replace("\n", "; ")) from None
 
 
-def misspelt_settings(environ: dict | None = None) -> list[str]:
+def misspelt_settings(environ: Mapping[str, str] | None = None) -> list[str]:
     """Warnings for PISMO_SANDBOX_* variables that are no setting but look like a misspelt one
     (they would be ignored without a word). Variables close to no setting are left alone: other
     tools may use the prefix too."""
-    environ = os.environ if environ is None else environ
+    source: Mapping[str, str] = os.environ if environ is None else environ
     known = [ENV_PREFIX + f.name.upper() for f in dataclasses.fields(Config) if f.name != "extra"]
     warnings = []
-    for name in sorted(environ):
+    for name in sorted(source):
         if name.startswith(ENV_PREFIX) and name not in known:
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
             if close:

@@ -12,12 +12,16 @@ used since (it never deletes anything the file does not name).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from pismo_sandbox.drills.scenario import _flatten
 from pismo_sandbox.drills.scenario_file import Problem, ScenarioError, format_path, read_yaml
 from pismo_sandbox.drills.scenario_schema import AccountSchema, CredentialSchema, Strict, TenantSchema
+
+if TYPE_CHECKING:
+    from pismo_sandbox.core import SandboxCore
 
 NAME = "state file"
 
@@ -47,7 +51,7 @@ class StateTenantSchema(TenantSchema):
     credentials = fields.List(fields.Nested(CredentialSchema), load_default=list)
 
     @validates_schema
-    def keys_in_pairs(self, data, **_):
+    def keys_in_pairs(self, data: dict, **_: object) -> None:
         if (data.get("server_key") is None) != (data.get("server_secret") is None):
             raise ValidationError("give server_key and server_secret together (or neither)", "server_key")
 
@@ -114,11 +118,12 @@ def read_state(path: str, text: str | None = None) -> dict:
     if problems:
         raise StateFileError(path, [Problem(path, *marks.find(where), format_path(where), message)
                                     for where, message in sorted(problems, key=lambda p: marks.find(p[0]))])
+    assert loaded is not None  # a file that does not load is a problem, raised above
     return loaded
 
 
 def _semantic_problems(state: dict) -> list[tuple[tuple, str]]:
-    problems = []
+    problems: list[tuple[tuple, str]] = []
     seen_tenants: dict[str, int] = {}
     seen_accounts: dict[int, tuple] = {}
     for i, tenant in enumerate(state["tenants"]):
@@ -143,7 +148,7 @@ def _semantic_problems(state: dict) -> list[tuple[tuple, str]]:
     return problems
 
 
-def apply_state(services, state: dict, path: str = NAME, public_base: str = "http://127.0.0.1") -> Applied:
+def apply_state(services: SandboxCore, state: dict, path: str = NAME, public_base: str = "http://127.0.0.1") -> Applied:
     """Make the sandbox hold ``state`` (services: pismo_sandbox.core.SandboxCore); public_base is
     where receivers reach the sandbox (an SNS SubscribeURL)."""
     from pismo_sandbox.domains.bank_accounts.schemas import RegisterBrazilAccount
@@ -185,9 +190,9 @@ def apply_state(services, state: dict, path: str = NAME, public_base: str = "htt
                 if wanted is None:
                     continue
                 caller = Principal(tenant_id, account["account_id"], "state-file")
-                command = RegisterBrazilAccount(wanted["bank"], wanted["branch"], wanted["account_number"],
-                                                wanted["account_type"], wanted["metadata"])
-                scheme = checked_scheme(command, strict_ispb=services.bank_accounts.strict_ispb).as_dict()
+                registration = RegisterBrazilAccount(wanted["bank"], wanted["branch"], wanted["account_number"],
+                                                     wanted["account_type"], wanted["metadata"])
+                scheme = checked_scheme(registration, strict_ispb=services.bank_accounts.strict_ispb).as_dict()
                 try:
                     current = services.bank_accounts.get(caller, str(account["account_id"]), BRAZIL)
                 except SandboxError:
@@ -197,7 +202,7 @@ def apply_state(services, state: dict, path: str = NAME, public_base: str = "htt
                     continue
                 if current is not None:
                     services.bank_accounts.delete(caller, str(account["account_id"]), BRAZIL, cid=None)
-                services.bank_accounts.register_brazil(caller, str(account["account_id"]), command, cid=None)
+                services.bank_accounts.register_brazil(caller, str(account["account_id"]), registration, cid=None)
                 applied.bank_accounts += 1
             if tenant["bankslip_provider"]:
                 setting = services.bankslips.provider_setting(tenant_id)
@@ -220,7 +225,7 @@ def _subscription_key(url: str, fmt: str, filter_: dict) -> tuple:
     return url, fmt, tuple(sorted((k, v) for k, v in (filter_ or {}).items() if v is not None))
 
 
-def _check_receivers(services, wanted: list[dict], path: str) -> None:
+def _check_receivers(services: SandboxCore, wanted: list[dict], path: str) -> None:
     """Refuse, before anything is written, a receiver the sandbox would not push to."""
     from pismo_sandbox.domains.deliveries.service import url_problem
 
@@ -231,7 +236,8 @@ def _check_receivers(services, wanted: list[dict], path: str) -> None:
         raise StateFileError(path, problems)
 
 
-def _apply_subscriptions(services, wanted: list[dict], path: str, public_base: str, applied: Applied) -> None:
+def _apply_subscriptions(services: SandboxCore, wanted: list[dict], path: str, public_base: str,
+                         applied: Applied) -> None:
     """Subscribe each receiver the sandbox does not push to yet: one with the same url, format and
     filter is left alone (its secret is the one it was made with), as ``serve --subscribe`` does."""
     from pismo_sandbox.errors import SandboxError

@@ -16,7 +16,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from typing import Any, NoReturn
 
 import sqlite_utils
 from sqlite_utils.utils import dedupe_keys
@@ -342,7 +343,7 @@ class Database(sqlite_utils.Database):
     keeps the library's guard.
     """
 
-    def query(self, sql: str, params=None):
+    def query(self, sql: str, params: Sequence | dict[str, Any] | None = None) -> Generator[dict, None, None]:
         if sql.lstrip()[:6].upper() != "SELECT":
             return super().query(sql, params)
         cursor = self.conn.execute(sql, params if params is not None else ())
@@ -441,7 +442,7 @@ class Store:
         elif self.on_settings_commit is not None:
             self.on_settings_commit()
 
-    def write_one(self, sql: str, params=()) -> sqlite3.Cursor:
+    def write_one(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> sqlite3.Cursor:
         """One statement in its own (implicit) transaction, queued on the writer lock as
         ``transaction()`` is: half the round trips of BEGIN IMMEDIATE ... COMMIT around it."""
         db = self.db
@@ -492,7 +493,7 @@ class Store:
     def _holder(self) -> str:
         """Who holds the lock, from the kernel's table of locks (Linux), else "another process"."""
         try:
-            st = os.fstat(self._file_lock.fd)
+            st = os.fstat(self._process_lock().fd)
             inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
             with open("/proc/locks") as table:  # "1: FLOCK  ADVISORY  WRITE <pid> <dev:inode> 0 EOF"
                 for line in table:
@@ -503,7 +504,7 @@ class Store:
             pass
         return "another process"
 
-    def _stalled(self, holder: str):
+    def _stalled(self, holder: str) -> NoReturn:
         log.error("writer lock of %s not free after %.1f s: held by %s, which has stalled"
                   " (stopped or stuck); answering 503", self.path, self.lock_timeout, holder)
         raise WriterLockTimeout(f"the writer lock of {self.path} was not free within {self.lock_timeout:g} s")

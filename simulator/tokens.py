@@ -41,6 +41,14 @@ class Principal:
     account_id: int | None
     subject: str
 
+    @property
+    def required_account_id(self) -> int:
+        """The account of an operation that needs an account token (the gateway refuses a tenant
+        token there: its error map documents ``missing_account``)."""
+        if self.account_id is None:
+            raise RuntimeError("no account: the gateway requires an account token for this operation")
+        return self.account_id
+
 
 @dataclass(frozen=True)
 class IssuedToken:

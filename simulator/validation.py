@@ -15,9 +15,12 @@ import math
 import re
 from dataclasses import dataclass
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jsonschema_rs
+
+if TYPE_CHECKING:
+    from flask import Request, Response
 
 JSON_MEDIA = "application/json"
 _NOT_SURE = object()
@@ -60,11 +63,11 @@ INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
-def _integer(text: str):
+def _integer(text: str) -> object:
     return int(text) if INTEGER_TEXT.fullmatch(text) else _NOT_SURE
 
 
-def _number(text: str):
+def _number(text: str) -> object:
     if not _NUMBER.fullmatch(text):
         return _NOT_SURE
     value = float(text)
@@ -87,6 +90,12 @@ def _scalar_caster(schema: dict) -> Callable[[str], Any] | None:
     return None
 
 
+class ParameterSource(Protocol):
+    """Where a parameter's text is looked up: path arguments, query string or headers."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class _Parameter:
     location: str
@@ -104,7 +113,7 @@ class _Response:
 class CompiledOperation:
     """One operation's request and response checks, compiled."""
 
-    def __init__(self, document: dict, path: str, method: str):
+    def __init__(self, document: dict, path: str, method: str) -> None:
         self.openapi_30 = str(document.get("openapi", "3.1")).startswith("3.0")
         self._root_extras = {"components": to_json_schema(document.get("components", {}), self.openapi_30)}
         item = document["paths"][path]
@@ -128,7 +137,7 @@ class CompiledOperation:
         body = resolve_ref(document, spec.get("requestBody")) if "requestBody" in spec else None
         self.has_body = body is not None
         self.body_required = bool(body and body.get("required"))
-        self.body_validator = None
+        self.body_validator: jsonschema_rs.Draft202012Validator | None = None
         if body is not None:
             content = body.get("content", {})
             if set(content) - {JSON_MEDIA}:
@@ -146,17 +155,18 @@ class CompiledOperation:
             validator = self._compile(content[JSON_MEDIA].get("schema", {})) if content else None
             self.responses[int(status)] = _Response(validator)
 
-    def _compile(self, schema: dict):
+    def _compile(self, schema: dict) -> jsonschema_rs.Draft202012Validator:
         root = {**self._root_extras, **to_json_schema(copy.deepcopy(schema), self.openapi_30)}
         return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
 
     # -- requests ------------------------------------------------------------------------------
-    def check_request(self, request) -> tuple[dict, dict, dict, Any] | None:
+    def check_request(self, request: Request) -> tuple[dict, dict, dict, Any] | None:
         """(path, query, header, body) when the request surely conforms, else None."""
         if not self.modelled:
             return None
-        found = {"path": {}, "query": {}, "header": {}}
-        sources = {"path": request.view_args or {}, "query": request.args, "header": request.headers}
+        found: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
+        sources: dict[str, ParameterSource] = {"path": request.view_args or {}, "query": request.args,
+                                               "header": request.headers}
         for param in self.parameters:
             raw = sources[param.location].get(param.name)
             if raw is None:
@@ -177,12 +187,13 @@ class CompiledOperation:
                 if request.mimetype != JSON_MEDIA:
                     return None
                 body = request.get_json(silent=True)
-                if body is None or not self.body_validator.is_valid(body):
+                # No JSON schema to check it against: not sure, openapi-core decides.
+                if body is None or self.body_validator is None or not self.body_validator.is_valid(body):
                     return None
         return found["path"], found["query"], found["header"], body
 
     # -- responses -----------------------------------------------------------------------------
-    def response_conforms(self, response) -> bool:
+    def response_conforms(self, response: Response) -> bool:
         """True when the response surely conforms; False means "let openapi-core look"."""
         declared = self.responses.get(response.status_code)
         if declared is None:

@@ -88,7 +88,7 @@ def create_token(ctx: RequestContext) -> Reply:
     return created(token_body(issued, tenant_id, account_id))
 
 
-def _integer(value):
+def _integer(value: int | float | None) -> int | None:
     """JSON Schema's integer admits 5.0; a token must carry 5 (found by the contract harness: a
     token issued for account 5.0 was refused by the gateway)."""
     return int(value) if isinstance(value, float) else value

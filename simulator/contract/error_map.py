@@ -6,16 +6,20 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn
 from collections.abc import Iterable
 
 from pismo_sandbox.errors import SandboxError
 
 if TYPE_CHECKING:
+    from flask import Request
+    from jsonschema.exceptions import ValidationError as SchemaError
+
     from pismo_sandbox.contract.operations import Operation
 
 
-def core():
+def core() -> ModuleType:
     """pismo_sandbox.openapi_bridge, imported on first use (see operations.CoreApi)."""
     from pismo_sandbox import openapi_bridge
     return openapi_bridge
@@ -27,7 +31,7 @@ class ErrorSpec:
     code: str
     message: str
 
-    def raise_(self, details: str | None = None, **fmt) -> None:
+    def raise_(self, details: str | None = None, **fmt: str) -> NoReturn:
         message = self.message
         if fmt:
             message = message.format_map(_Default(fmt))
@@ -35,7 +39,7 @@ class ErrorSpec:
 
 
 class _Default(dict):
-    def __missing__(self, key):
+    def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
 
@@ -65,7 +69,8 @@ class ErrorMap:
         return tuple(self.entries.get("unsupported", {}).get("fields", ()))
 
 
-def raise_for(op: Operation, errors: Iterable[Exception], request, unreadable_body: str | None = None) -> None:
+def raise_for(op: Operation, errors: Iterable[Exception], request: Request,
+              unreadable_body: str | None = None) -> NoReturn:
     """Turn openapi-core request errors into the most specific documented error."""
     core_ = core()
     errors = list(errors)
@@ -104,7 +109,7 @@ def raise_for(op: Operation, errors: Iterable[Exception], request, unreadable_bo
                                     or "; ".join(describe_error(e) for e in errors))
 
 
-def _schema_errors(error: Exception) -> list:
+def _schema_errors(error: Exception) -> list[SchemaError]:
     cause = error.__cause__
     found = list(getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None) or [])
     flat = []
@@ -116,7 +121,7 @@ def _schema_errors(error: Exception) -> list:
     return flat
 
 
-def _closest_branch(context: list) -> list:
+def _closest_branch(context: list[SchemaError] | None) -> list[SchemaError]:
     """The sub-errors of the branch the instance came closest to: one that misses no field if
     there is one (a body with every field of a branch broke that branch's other rules)."""
     branches: dict = {}
@@ -126,7 +131,7 @@ def _closest_branch(context: list) -> list:
     return complete[0] if complete else list(context or [])
 
 
-def _own_message(se) -> str | None:
+def _own_message(se: SchemaError) -> str | None:
     """The words a schema gives for breaking a rule JSON Schema cannot name well (``anyOf``,
     ``not``, ``pattern``): ``x-sandbox-message`` on the rule's subschema or on its schema."""
     if se.validator not in {"anyOf", "oneOf", "not", "pattern"}:
@@ -137,7 +142,7 @@ def _own_message(se) -> str | None:
     return None
 
 
-def _missing_name(schema_error) -> str:
+def _missing_name(schema_error: SchemaError) -> str:
     match = re.match(r"'([^']+)' is a required property", schema_error.message)
     return match.group(1) if match else "?"
 
@@ -149,12 +154,12 @@ def _dotted(path: list) -> str:
     return out or "body"
 
 
-def _short(value) -> str:
+def _short(value: object) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _json_or_empty(request) -> dict:
+def _json_or_empty(request: Request) -> dict:
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else {}
 
@@ -163,7 +168,7 @@ _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a numbe
                "object": "an object", "array": "an array", "boolean": "a boolean", "null": "null"}
 
 
-def describe_schema_error(se, root: str = "body") -> str:
+def describe_schema_error(se: SchemaError, root: str = "body") -> str:
     """Name the field and the rule it broke, never the value (it may be a secret).
 
     ``root`` names what an empty path points at: the body, or a parameter.
@@ -174,7 +179,7 @@ def describe_schema_error(se, root: str = "body") -> str:
     path = _dotted(list(se.path)) if se.path else root
     v, arg = se.validator, se.validator_value
     if v == "type":
-        kinds = arg if isinstance(arg, list) else [arg]
+        kinds: list[str] = arg if isinstance(arg, list) else [arg]
         rule = "must be " + " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
     elif v == "enum":
         rule = "must be one of " + ", ".join(json.dumps(x) for x in arg)

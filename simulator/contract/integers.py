@@ -9,7 +9,10 @@ from pismo_sandbox.jsonio import number_outside
 from pismo_sandbox.validation import INTEGER_TEXT as _INTEGER_TEXT, resolve_ref as _resolve
 
 if TYPE_CHECKING:
+    from flask import Request
+
     from pismo_sandbox.contract.operations import CheckedRequest, Operation
+    from pismo_sandbox.validation import ParameterSource
 
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
@@ -19,7 +22,7 @@ def check_integer_range(op: Operation, checked: "CheckedRequest", document: dict
     SQLite): a schema-valid 10**30 is still a client mistake, answered as invalid, never a 500.
     Only where the contract declares an integer (ERRATA E-14: ``format: int64``): a field it
     does not declare is ignored whatever it holds (found by the contract harness)."""
-    def walk(value, schema, path: str):
+    def walk(value: object, schema: dict | None, path: str) -> None:
         if isinstance(value, bool) or not isinstance(schema, dict):
             return
         schema = _resolve(document, schema)
@@ -49,10 +52,11 @@ def check_integer_range(op: Operation, checked: "CheckedRequest", document: dict
                     details=f"{location} parameter {name}: must fit in a 64-bit integer")
 
 
-def check_integer_spelling(op: Operation, checked: "CheckedRequest", request) -> None:
+def check_integer_spelling(op: Operation, checked: "CheckedRequest", request: Request) -> None:
     """Integer parameters in plain ASCII digits (E-15): Python's int(), which openapi-core casts
     with, also reads " 5", "1_0" and "١"."""
-    sources = {"path": request.view_args or {}, "query": request.args, "header": request.headers}
+    sources: dict[str, ParameterSource] = {"path": request.view_args or {}, "query": request.args,
+                                           "header": request.headers}
     for location in ("path", "query", "header"):
         for name, value in getattr(checked, location).items():
             raw = sources[location].get(name)
@@ -62,7 +66,7 @@ def check_integer_spelling(op: Operation, checked: "CheckedRequest", request) ->
                     details=f"{location} parameter {name}: must be an integer in digits")
 
 
-def _has_wide_integer(value) -> bool:
+def _has_wide_integer(value: object) -> bool:
     """Whether any number in a parsed JSON value falls outside int64 (the usual answer, no,
     costs one pass over the values and no schema lookups)."""
     return number_outside(value, *INT64)

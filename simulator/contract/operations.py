@@ -8,13 +8,17 @@ import functools
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pismo_sandbox.contract.error_map import ErrorMap, core as _core, describe_error, raise_for
 from pismo_sandbox.contract.integers import check_integer_range, check_integer_spelling
 from pismo_sandbox.contracts.bundle import METHODS, SOURCES, TOKEN, SpecSource, load_document
 from pismo_sandbox.jsonio import TooDeep
 from pismo_sandbox.validation import CompiledOperation, resolve_ref as _resolve
+
+if TYPE_CHECKING:
+    from flask import Request, Response
+    from openapi_core import OpenAPI
 
 
 @dataclass
@@ -33,7 +37,7 @@ class Operation:
     compiled: CompiledOperation | None = field(default=None, repr=False)
 
     @property
-    def api(self):
+    def api(self) -> OpenAPI:
         """openapi-core's object for this operation's document (built on first use)."""
         return self.core.get()
 
@@ -64,13 +68,13 @@ class CoreApi:
 
     def __init__(self, document: dict):
         self._document = document
-        self._api = None
+        self._api: OpenAPI | None = None
 
     @property
     def loaded(self) -> bool:
         return self._api is not None
 
-    def get(self):
+    def get(self) -> OpenAPI:
         if self._api is None:
             with self._lock:
                 if self._api is None:
@@ -117,7 +121,7 @@ class Contract:
         return self.operations.get((method.upper(), rule))
 
     # -- requests ----------------------------------------------------------------------------
-    def check_request(self, op: Operation, request) -> "CheckedRequest":
+    def check_request(self, op: Operation, request: Request) -> "CheckedRequest":
         """Validate the request; return its unmarshalled parts or raise the documented error.
 
         Security is the gateway's job (it runs first), so the validators skip it.
@@ -163,13 +167,13 @@ class Contract:
         return media.get("example") if isinstance(media.get("example"), dict) else None
 
     # -- responses ---------------------------------------------------------------------------
-    def check_response(self, op: Operation, request, response) -> list[str]:
+    def check_response(self, op: Operation, request: Request, response: Response) -> list[str]:
         """Every way the response breaks the contract (empty when it conforms)."""
         if op.compiled is not None and op.compiled.response_conforms(response):
             return []
         return self.core_response_problems(op, request, response)
 
-    def core_response_problems(self, op: Operation, request, response) -> list[str]:
+    def core_response_problems(self, op: Operation, request: Request, response: Response) -> list[str]:
         """The response as openapi-core alone judges it (plus the no-content rule)."""
         core = _core()
         result = op.api.unmarshal_response(core.RequestLine(request),
@@ -193,7 +197,7 @@ def _without_security(document: dict) -> dict:
     return stripped
 
 
-def _unreadable_body(request) -> str | None:
+def _unreadable_body(request: Request) -> str | None:
     """Why the app's JSON reader refuses the body (None: it reads it, or there is no JSON body
     for it to read, which openapi-core judges)."""
     data = request.get_data(cache=True)

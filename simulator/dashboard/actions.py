@@ -31,7 +31,7 @@ def business_day_later(sandbox: SandboxCore, now: datetime) -> datetime:
     return datetime.combine(day, local.timetz())
 
 
-def preset_seconds(sandbox: SandboxCore, preset: str) -> float:
+def preset_seconds(sandbox: SandboxCore, preset: object) -> float:
     if preset == "minute":
         return 60
     if preset == "hour":
@@ -67,7 +67,7 @@ def set_account_status(sandbox: SandboxCore, tenant_id: str, account_id: int, bo
     return sandbox.tenancy.set_account_status(tenant_id, account_id, status)
 
 
-def add_fault(sandbox: SandboxCore, rule) -> dict:
+def add_fault(sandbox: SandboxCore, rule: object) -> dict:
     """Store a rule exactly as POST /_sandbox/faults would (the fault rule schema checks it)."""
     if not isinstance(rule, dict):
         raise InvalidFaultRule(details="rule: must be a JSON object")

@@ -10,12 +10,12 @@ def when(value: str | None) -> str:
     return value.replace("T", " ") if value else "—"
 
 
-def pretty(value) -> str:
+def pretty(value: object) -> str:
     """A JSON value, indented, for a <pre> block."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
 
-def compact(value) -> str:
+def compact(value: object) -> str:
     """A JSON value on one line (objects in a rule's action)."""
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -9,6 +9,9 @@ first, and nothing here answers that question.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from flask import (Blueprint, Response, jsonify, make_response, redirect, render_template,
                    request, url_for)
 
@@ -18,13 +21,17 @@ from pismo_sandbox.errors import SandboxError, Unauthorized, error_response
 from pismo_sandbox.request_context import current
 from pismo_sandbox.core import current_sandbox
 
+if TYPE_CHECKING:
+    from flask.blueprints import BlueprintSetupState
+    from flask.typing import ResponseReturnValue
+
 blueprint = Blueprint("dashboard", __name__, url_prefix="/_sandbox/ui",
                       template_folder="templates", static_folder="static")
 OPEN_ENDPOINTS = frozenset({"dashboard.static", "dashboard.login", "dashboard.login_page"})
 
 
 @blueprint.record_once
-def _filters(state) -> None:
+def _filters(state: BlueprintSetupState) -> None:
     state.app.jinja_env.filters.update(presentation.FILTERS)
 
 
@@ -42,7 +49,7 @@ class AdminTokenRequired(Unauthorized):
 
 
 @blueprint.before_request
-def _gate():
+def _gate() -> ResponseReturnValue | None:
     current().unjournaled = True
     if request.endpoint in OPEN_ENDPOINTS:
         return None
@@ -66,7 +73,7 @@ def _wants_page() -> bool:
 
 
 @blueprint.errorhandler(SandboxError)
-def _error(error: SandboxError):
+def _error(error: SandboxError) -> ResponseReturnValue:
     """A page that cannot be shown says why on a page; live fragments and actions answer JSON."""
     current().error = error
     if _wants_page():
@@ -83,12 +90,12 @@ def _json_body() -> dict:
     return body
 
 
-def _text(args, name: str) -> str | None:
+def _text(args: Mapping[str, str], name: str) -> str | None:
     value = (args.get(name) or "").strip()
     return value or None
 
 
-def _number(args, name: str) -> int | None:
+def _number(args: Mapping[str, str], name: str) -> int | None:
     """A whole number filter; anything else (or a number no row can carry) filters nothing."""
     value = _text(args, name)
     return int(value) if value is not None and actions.WHOLE_NUMBER.fullmatch(value) else None
@@ -96,7 +103,7 @@ def _number(args, name: str) -> int | None:
 
 # -- login -----------------------------------------------------------------------------------------
 
-def _login_page(next_url: str, status: int = 200):
+def _login_page(next_url: str | None, status: int = 200) -> tuple[str, int]:
     needed = bool(current_sandbox().config.admin_token)
     return render_template("dashboard/login.html", next_url=_local(next_url), needed=needed), status
 
@@ -109,12 +116,12 @@ def _local(url: str | None) -> str:
 
 
 @blueprint.get("/login")
-def login_page():
+def login_page() -> ResponseReturnValue:
     return _login_page(request.args.get("next"))
 
 
 @blueprint.post("/login")
-def login():
+def login() -> Response:
     body = _json_body()
     admin_token = current_sandbox().config.admin_token
     token = body.get("token")
@@ -129,7 +136,7 @@ def login():
 
 
 @blueprint.post("/logout")
-def logout():
+def logout() -> Response:
     _json_body()
     response = jsonify({"next": url_for("dashboard.login_page")})
     response.delete_cookie(access.COOKIE, path=access.COOKIE_PATH)
@@ -138,18 +145,18 @@ def logout():
 
 # -- pages -----------------------------------------------------------------------------------------
 
-def _payment_query(args) -> queries.PaymentQuery:
+def _payment_query(args: Mapping[str, str]) -> queries.PaymentQuery:
     return queries.PaymentQuery(tenant_id=_text(args, "tenant_id"), account_id=_number(args, "account_id"),
                                 status=_text(args, "status"))
 
 
-def _journal_query(args) -> queries.JournalQuery:
+def _journal_query(args: Mapping[str, str]) -> queries.JournalQuery:
     return queries.JournalQuery(tenant_id=_text(args, "tenant_id"), cid=_text(args, "cid"),
                                 operation_id=_text(args, "operation_id"),
                                 idempotency_key=_text(args, "idempotency_key"))
 
 
-def _event_query(args) -> queries.EventQuery:
+def _event_query(args: Mapping[str, str]) -> queries.EventQuery:
     return queries.EventQuery(tenant_id=_text(args, "tenant_id"), cid=_text(args, "cid"),
                               event_type=_text(args, "type"), domain=_text(args, "domain"))
 
@@ -173,66 +180,68 @@ SECTIONS = {
 }
 
 
-def _also(section: str, args) -> dict:
+def _also(section: str, args: Mapping[str, str]) -> dict:
     """A second live section of a page: its rows now, and where to poll for them."""
     partial, gather = SECTIONS[section]
-    return {f"{section}_partial": partial, f"{section}_url": url_for("dashboard.live", section=section, **args),
+    # Filter names are never url_for's own keywords (_external...), which its signature cannot know.
+    return {f"{section}_partial": partial,
+            f"{section}_url": url_for("dashboard.live", section=section, **args),  # type: ignore[arg-type]
             **gather(current_sandbox(), args)}
 
 
-def _page(template: str, section: str, args=None, **context):
+def _page(template: str, section: str, args: Mapping[str, str] | None = None, **context: object) -> str:
     """A page: its layout, its live section rendered now, and where to poll for the section."""
     sandbox = current_sandbox()
     args = request.args.to_dict() if args is None else args
     partial, gather = SECTIONS[section]
     return render_template(template, section=section, partial=partial, args=args,
-                           live_url=url_for("dashboard.live", section=section, **args),
+                           live_url=url_for("dashboard.live", section=section, **args),  # type: ignore[arg-type]
                            clock=queries.clock(sandbox), **gather(sandbox, args), **context)
 
 
 @blueprint.get("/")
-def index():
+def index() -> ResponseReturnValue:
     return redirect(url_for("dashboard.payments_page"))
 
 
 @blueprint.get("/tenants")
-def tenants_page():
+def tenants_page() -> str:
     return _page("dashboard/tenants.html", "tenants", statuses=ACCOUNT_STATUSES)
 
 
 @blueprint.get("/payments")
-def payments_page():
+def payments_page() -> str:
     return _page("dashboard/payments.html", "payments",
                  tenant_ids=queries.tenant_ids(current_sandbox()), statuses=queries.PAYMENT_STATUSES)
 
 
 @blueprint.get("/payments/<tenant_id>/<int:authorization_id>")
-def payment_page(tenant_id: str, authorization_id: int):
+def payment_page(tenant_id: str, authorization_id: int) -> str:
     return _page("dashboard/payment.html", "payment",
                  args={"tenant_id": tenant_id, "authorization_id": str(authorization_id)})
 
 
 @blueprint.get("/journal")
-def journal_page():
+def journal_page() -> str:
     sandbox = current_sandbox()
     return _page("dashboard/journal.html", "journal",
                  tenant_ids=queries.tenant_ids(sandbox), operation_ids=queries.operation_ids(sandbox))
 
 
 @blueprint.get("/events")
-def events_page():
+def events_page() -> str:
     return _page("dashboard/events.html", "events",
                  tenant_ids=queries.tenant_ids(current_sandbox()), **_also("deliveries", request.args.to_dict()))
 
 
 @blueprint.get("/faults")
-def faults_page():
+def faults_page() -> str:
     return _page("dashboard/faults.html", "faults", operation_ids=queries.operation_ids(current_sandbox()),
                  **_also("delivery_faults", {}))
 
 
 @blueprint.get("/live/<section>")
-def live(section: str):
+def live(section: str) -> dict:
     """A section's rows as HTML, and the clock: what the pages poll to stay current."""
     if section not in SECTIONS:
         raise actions.InvalidAction(details=f"section: must be one of {', '.join(SECTIONS)}")
@@ -244,29 +253,29 @@ def live(section: str):
 # -- actions (JSON in, JSON out) -----------------------------------------------------------------
 
 @blueprint.post("/actions/clock")
-def clock_action():
+def clock_action() -> dict:
     sandbox = current_sandbox()
     actions.change_clock(sandbox, _json_body())
     return queries.clock(sandbox)
 
 
 @blueprint.post("/actions/accounts/<tenant_id>/<int:account_id>")
-def account_action(tenant_id: str, account_id: int):
+def account_action(tenant_id: str, account_id: int) -> dict:
     return actions.set_account_status(current_sandbox(), tenant_id, account_id, _json_body())
 
 
 @blueprint.post("/actions/faults")
-def create_fault():
+def create_fault() -> tuple[dict, int]:
     return actions.add_fault(current_sandbox(), _json_body()), 201
 
 
 @blueprint.delete("/actions/faults/<fault_id>")
-def delete_fault(fault_id: str):
+def delete_fault(fault_id: str) -> Response:
     actions.delete_fault(current_sandbox(), fault_id)
     return make_response("", 204)
 
 
 @blueprint.delete("/actions/delivery-faults/<fault_id>")
-def delete_delivery_fault(fault_id: str):
+def delete_delivery_fault(fault_id: str) -> Response:
     actions.delete_delivery_fault(current_sandbox(), fault_id)
     return make_response("", 204)

@@ -12,13 +12,14 @@ import fnmatch
 import math
 import random
 from dataclasses import dataclass
+from typing import Protocol
 
 from marshmallow import ValidationError
 
 from pismo_sandbox.clock import Clock, isoformat
 from pismo_sandbox.faults.errors import InvalidFaultRule
 from pismo_sandbox.faults.repository import FaultRepository
-from pismo_sandbox.faults.rules import Action, FaultRule, Match, dump_rule, load_rule, validate_rule
+from pismo_sandbox.faults.rules import Action, FaultRule, Match, Schedule, dump_rule, load_rule, validate_rule
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.runtime_settings import SettingsRepository
 from pismo_sandbox.store import Store
@@ -57,12 +58,19 @@ def matches(match: Match, facts: RequestFacts) -> bool:
     return True
 
 
+class Scheduled(Protocol):
+    """A rule with a schedule: a request fault rule or a delivery fault rule."""
+
+    @property
+    def schedule(self) -> Schedule: ...
+
+
 def draw(seed: int, n: int, salt: str = "fire") -> float:
     """A number in [0, 1) that depends only on (seed, n, salt)."""
     return random.Random(f"{seed}:{n}:{salt}").random()
 
 
-def fires(rule: FaultRule, n: int, fired_so_far: int) -> bool:
+def fires(rule: Scheduled, n: int, fired_so_far: int) -> bool:
     schedule = rule.schedule
     if n < schedule.nth:
         return False
@@ -80,8 +88,10 @@ def delay_for(action: Action, seed: int, n: int) -> int:
     if action.type != "delay":
         return 0
     if action.distribution == "uniform":
+        assert action.min_ms is not None and action.max_ms is not None  # the rule schema requires them
         return round(action.min_ms + draw(seed, n, "delay") * (action.max_ms - action.min_ms))
     if action.distribution == "lognormal":
+        assert action.median_ms is not None and action.sigma is not None and action.cap_ms is not None
         u = min(max(draw(seed, n, "delay"), 1e-12), 1 - 1e-12)
         z = _normal_quantile(u)
         return min(round(action.median_ms * math.exp(action.sigma * z)), action.cap_ms)
@@ -130,7 +140,7 @@ class FaultEngine:
         with self.store.transaction() as db:
             self.repo.insert(db, rule_id, dump_rule(rule), isoformat(self.clock.now()))
             self.settings.bump(db, self.VERSION)
-        return self.get(rule_id)
+        return self._stored(rule_id)
 
     def replace_all(self, rules: list[dict]) -> list[dict]:
         """Validate every rule first, then swap them in at once (used by --faults FILE)."""
@@ -143,7 +153,7 @@ class FaultEngine:
                 rule_id = f"fault-{self.ids.uuid()[:8]}"
                 self.repo.insert(db, rule_id, rule, isoformat(self.clock.now()))
                 ids.append(rule_id)
-        return [self.get(i) for i in ids]
+        return [self._stored(i) for i in ids]
 
     def list(self) -> list[dict]:
         return [_public(r) for r in self.repo.all()]
@@ -151,6 +161,12 @@ class FaultEngine:
     def get(self, rule_id: str) -> dict | None:
         row = self.repo.get(rule_id)
         return _public(row) if row else None
+
+    def _stored(self, rule_id: str) -> dict:
+        """A rule just stored here (only a later delete removes it)."""
+        rule = self.get(rule_id)
+        assert rule is not None, rule_id
+        return rule
 
     def delete(self, rule_id: str) -> bool:
         with self.store.transaction() as db:
@@ -185,7 +201,7 @@ class FaultEngine:
         return None
 
 
-def _flatten(messages, prefix: str = "") -> str:
+def _flatten(messages: object, prefix: str = "") -> str:
     """marshmallow's nested messages as "action.status: ..." text."""
     if isinstance(messages, dict):
         return "; ".join(_flatten(v, f"{prefix}{k}." if k != "_schema" else prefix)

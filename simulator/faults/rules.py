@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Unpack
 
 from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates_schema)
+
+if TYPE_CHECKING:
+    from marshmallow.fields import _BaseFieldKwargs  # the keyword arguments every field takes
+
 
 PHASES = ("before", "after")
 ACTIONS = ("status", "delay", "timeout", "reset", "empty", "malformed")
@@ -23,10 +28,10 @@ class _WholeNumber(fields.Integer):
     """An integer as sandbox-admin.yaml (JSON Schema) counts them: 5 and 5.0, never 5.5 or "5".
     (Found by the contract harness: a rule with "ms": 5.0 was schema-valid, yet refused.)"""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Unpack[_BaseFieldKwargs]) -> None:
         super().__init__(strict=True, **kwargs)
 
-    def _validated(self, value):
+    def _validated(self, value: object) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return super()._validated(value)
@@ -86,7 +91,7 @@ class MatchSchema(Schema):
     account_id = _WholeNumber(load_default=None, allow_none=False)
 
     @post_load
-    def make(self, data, **_):
+    def make(self, data: dict, **_: object) -> Match:
         if data.get("method"):
             data["method"] = data["method"].upper()
         return Match(**data)
@@ -108,7 +113,7 @@ class ActionSchema(Schema):
     cap_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
 
     @validates_schema
-    def check(self, data, **_):
+    def check(self, data: dict, **_: object) -> None:
         kind = data["type"]
         if kind == "status" and data.get("status") is None:
             raise ValidationError("a status action needs status (400-599)", "status")
@@ -127,7 +132,7 @@ class ActionSchema(Schema):
                 raise ValidationError("min_ms must not exceed max_ms", "min_ms")
 
     @post_load
-    def make(self, data, **_):
+    def make(self, data: dict, **_: object) -> Action:
         return Action(**data)
 
 
@@ -141,7 +146,7 @@ class ScheduleSchema(Schema):
     seed = _WholeNumber(load_default=0)
 
     @post_load
-    def make(self, data, **_):
+    def make(self, data: dict, **_: object) -> Schedule:
         return Schedule(**data)
 
 
@@ -156,7 +161,7 @@ class FaultRuleSchema(Schema):
     description = fields.String(load_default=None, validate=validate.Length(max=500))
 
     @post_load
-    def make(self, data, **_):
+    def make(self, data: dict, **_: object) -> FaultRule:
         match = data["match"] if isinstance(data["match"], Match) else Match()
         schedule = data["schedule"] if isinstance(data["schedule"], Schedule) else Schedule()
         return FaultRule(match=match, action=data["action"], phase=data["phase"], schedule=schedule,
@@ -165,7 +170,7 @@ class FaultRuleSchema(Schema):
 
 def dump_rule(rule: FaultRule) -> dict:
     """The rule as JSON, without unset optional fields."""
-    def compact(obj) -> dict:
+    def compact(obj: object) -> dict:
         return {k: v for k, v in obj.__dict__.items() if v is not None}
 
     action = compact(rule.action)
@@ -181,7 +186,7 @@ def dump_rule(rule: FaultRule) -> dict:
 _schema = FaultRuleSchema()
 
 
-def load_rule(data) -> FaultRule:
+def load_rule(data: dict) -> FaultRule:
     """Validate one rule; raises marshmallow.ValidationError naming the field."""
     if not isinstance(data, dict):
         raise ValidationError("a fault rule must be an object")
@@ -206,7 +211,7 @@ def unknown_operation(operation_id: str, known: frozenset[str] | None = None) ->
             " documents and their operations")
 
 
-def validate_rule(data) -> FaultRule:
+def validate_rule(data: dict) -> FaultRule:
     """A new rule (admin API, fault files, drill scenarios): load_rule, and its operation_id must
     name an operation of the bundled documents (a misspelt one would never fire).
     Raises marshmallow.ValidationError naming the field."""

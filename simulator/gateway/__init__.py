@@ -12,7 +12,7 @@ import time
 
 from flask import Flask, Response, request
 
-from pismo_sandbox.contract import Operation
+from pismo_sandbox.contract import Contract, Operation
 from pismo_sandbox.errors import SandboxError, error_response
 from pismo_sandbox.gateway import auth, busy, faults, header_rules, journal, limits, origin, tracking
 from pismo_sandbox.request_context import begin, current
@@ -27,9 +27,10 @@ def install(app: Flask, sandbox: SandboxCore) -> None:
     busy.install(app, sandbox)
 
     @app.before_request
-    def _on_the_way_in():
+    def _on_the_way_in() -> Response | None:
         state = begin(sandbox, time.perf_counter())
-        req = request._get_current_object()  # the real object behind the proxy, looked up once
+        # The real object behind the proxy, looked up once (typed as a Request, it is a LocalProxy).
+        req = request._get_current_object()  # type: ignore[attr-defined]
         sandbox.settings.pin()  # one read of clock state and cache versions per request
         state.cid = tracking.cid_for(req, sandbox.ids)
         refused = origin.refusal(req, site)
@@ -61,8 +62,8 @@ def install(app: Flask, sandbox: SandboxCore) -> None:
         return None
 
     @app.after_request
-    def _on_the_way_out(response):
-        state, req = current(), request._get_current_object()
+    def _on_the_way_out(response: Response) -> Response:
+        state, req = current(), request._get_current_object()  # type: ignore[attr-defined]
         op: Operation | None = state.operation
         injected = state.fault_injected or state.gateway_answered
         if op is not None and not injected:
@@ -76,7 +77,7 @@ def install(app: Flask, sandbox: SandboxCore) -> None:
                     "SANDBOX_CONTRACT_VIOLATION",
                     "The simulator produced a response its contract does not allow (a simulator bug)",
                     status=500, details=f"{op.operation_id} {response.status_code}: {detail}"))
-        if state.fault is not None and not injected:
+        if state.fault is not None and op is not None and not injected:  # a fault is decided for an operation
             response = faults.apply(state.fault, "after", contract, op, req, response)
         if state.verdict == "request_rejected":
             error = state.error
@@ -88,11 +89,11 @@ def install(app: Flask, sandbox: SandboxCore) -> None:
         return response
 
     @app.teardown_request
-    def _forget_the_snapshot(_error):
+    def _forget_the_snapshot(_error: BaseException | None) -> None:
         sandbox.settings.unpin()
 
 
-def _options(contract, rule: str):
+def _options(contract: Contract, rule: str) -> Response | None:
     """OPTIONS on a documented path: Allow names the methods its contract documents there.
     (Werkzeug's automatic answer also lists the methods of other routes the URL happens to
     match: .../bank-accounts/brazil is also .../bank-accounts/{schemeName}.)"""

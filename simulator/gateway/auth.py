@@ -7,14 +7,18 @@ those headers; when they disagree with the token the operation's documented 403 
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.contract import ADMIN, NONE, Operation
 from pismo_sandbox.errors import SandboxError
 from pismo_sandbox.core import SandboxCore
 from pismo_sandbox.tokens import Principal
 
+if TYPE_CHECKING:
+    from flask import Request
 
-def bearer_token(request, op: Operation) -> str | None:
+
+def bearer_token(request: Request, op: Operation) -> str | None:
     """The token of ``Authorization: Bearer <token>`` (the scheme is required, as Pismo's
     gateway requires it: ERRATA S-16); on banking-auth, else the ``account_token`` header
     (ERRATA E-04), with or without the scheme. ``Authorization`` wins when both carry one."""
@@ -30,7 +34,7 @@ def bearer_token(request, op: Operation) -> str | None:
     return None
 
 
-def missing_token_details(request) -> str:
+def missing_token_details(request: Request) -> str:
     """Why no token was found, in words that say how to send one."""
     header = request.headers.get("Authorization", "").strip()
     if header and " " not in header:
@@ -38,7 +42,7 @@ def missing_token_details(request) -> str:
     return "missing bearer token in the Authorization header"
 
 
-def authenticate(request, op: Operation, sandbox: SandboxCore) -> Principal | None:
+def authenticate(request: Request, op: Operation, sandbox: SandboxCore) -> Principal | None:
     if op.auth == NONE:
         return None
     if op.auth == ADMIN:
@@ -61,7 +65,7 @@ def authenticate(request, op: Operation, sandbox: SandboxCore) -> Principal | No
     return principal
 
 
-def _check_forwarded_headers(request, op: Operation, principal: Principal) -> None:
+def _check_forwarded_headers(request: Request, op: Operation, principal: Principal) -> None:
     tenant = request.headers.get("x-tenant")
     if tenant is not None and tenant != principal.tenant_id:
         op.errors.get("tenant_mismatch", fallback="unauthorized").raise_(
@@ -75,7 +79,7 @@ def _check_forwarded_headers(request, op: Operation, principal: Principal) -> No
             details="this operation needs an account token (server login with account_id)")
 
 
-def _check_admin(request, op: Operation, admin_token: str | None) -> None:
+def _check_admin(request: Request, op: Operation, admin_token: str | None) -> None:
     if not admin_token or op.spec == "sandbox-sns":
         # sandbox-sns.yaml: the SNS endpoints a receiver calls with what a message gave it (the
         # SubscribeURL carries its own secret token); SNS asks for no other credential.

@@ -4,18 +4,23 @@ stopped or stuck): the operation's documented 503, else its documented 504, else
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response, jsonify
 
 from pismo_sandbox.request_context import current
 
 from pismo_sandbox.store import WriterLockTimeout
 
+if TYPE_CHECKING:
+    from pismo_sandbox.core import SandboxCore
 
-def install(app: Flask, services) -> None:
+
+def install(app: Flask, services: SandboxCore) -> None:
     contract = services.contract
 
     @app.errorhandler(WriterLockTimeout)
-    def _writer_busy(error: WriterLockTimeout):
+    def _writer_busy(error: WriterLockTimeout) -> Response:
         state = current()
         op = state.operation
         declared = op.declared_statuses if op is not None else frozenset()

@@ -11,6 +11,7 @@ import socket
 import struct
 import time
 from http import HTTPStatus
+from typing import TYPE_CHECKING, overload
 
 from flask import Response, jsonify
 
@@ -19,11 +20,18 @@ from pismo_sandbox.faults.engine import Decision, RequestFacts, delay_for
 from pismo_sandbox.faults.rules import Action, FaultRule, Match, Schedule
 from pismo_sandbox.request_context import current
 
+if TYPE_CHECKING:
+    from flask import Request
+
+    from pismo_sandbox.core import SandboxCore
+    from pismo_sandbox.tokens import Principal
+
 HEADER = "x-sandbox-fault"
 log = logging.getLogger("pismo_sandbox")
 
 
-def decide(services, request, op: Operation | None, principal) -> Decision | None:
+def decide(services: SandboxCore, request: Request, op: Operation | None,
+           principal: Principal | None) -> Decision | None:
     """The fault for this request, if any: a header trigger (when enabled) or a stored rule."""
     if op is None or op.auth == ADMIN:
         return None  # the control plane is never faulted
@@ -35,7 +43,13 @@ def decide(services, request, op: Operation | None, principal) -> Decision | Non
         account_id=principal.account_id if principal else None))
 
 
-def apply(decision: Decision, phase: str, contract: Contract, op: Operation, request,
+@overload
+def apply(decision: Decision, phase: str, contract: Contract, op: Operation, request: Request,
+          response: Response) -> Response: ...
+@overload
+def apply(decision: Decision, phase: str, contract: Contract, op: Operation, request: Request,
+          response: None = None) -> Response | None: ...
+def apply(decision: Decision, phase: str, contract: Contract, op: Operation, request: Request,
           response: Response | None = None) -> Response | None:
     """Carry out the decision at this phase; a Response replaces the real one, None lets it be."""
     if decision.rule.phase != phase:
@@ -49,6 +63,7 @@ def apply(decision: Decision, phase: str, contract: Contract, op: Operation, req
         time.sleep(decision.delay_ms / 1000)
         return _tagged(fault_response(contract, op, 504, None), decision)
     if action.type == "status":
+        assert action.status is not None  # a status action always names its status
         return _tagged(fault_response(contract, op, action.status, action.body), decision)
     return _tagged(_socket_fault(action.type, request.environ, decision), decision)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -12,6 +13,12 @@ from pismo_sandbox.jsonio import sorted_compact
 from pismo_sandbox.logs import AccessLog
 from pismo_sandbox.gateway.journal_writer import BatchWriter
 from pismo_sandbox.store import Store
+
+if TYPE_CHECKING:
+    from flask import Request, Response
+
+    from pismo_sandbox.core import SandboxCore
+    from pismo_sandbox.request_context import RequestContext
 
 access_log = logging.getLogger("pismo_sandbox.access")
 access_line = AccessLog(access_log)
@@ -58,7 +65,7 @@ class JournalRepository:
 
     def _write(self, batch: list[dict]) -> None:
         if len(batch) == 1:  # one statement, no BEGIN/COMMIT round trips
-            self._prune_after(self.store.write_one(self.INSERT, batch[0]).lastrowid, 1)
+            self._prune_after(cast(int, self.store.write_one(self.INSERT, batch[0]).lastrowid), 1)  # set by an INSERT
             return
         with self.store.transaction() as db:
             db.conn.executemany(self.INSERT, batch)
@@ -89,7 +96,8 @@ class JournalRepository:
                operation_id: str | None = None, after: int | None = None, *,
                idempotency_key: str | None = None) -> list[dict]:
         self.flush()
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[object] = []
         if idempotency_key:
             where.append("idempotency_key = ?")
             params.append(idempotency_key)
@@ -111,7 +119,7 @@ class JournalRepository:
         return [{**row, "replayed": bool(row["replayed"])} for row in rows]
 
 
-def _fingerprint(services, state, request) -> str | None:
+def _fingerprint(services: SandboxCore, state: RequestContext, request: Request) -> str | None:
     checked = state.checked
     if checked is not None:  # validated: the body is already parsed
         body = checked.body
@@ -125,7 +133,7 @@ def _fingerprint(services, state, request) -> str | None:
     return services.fingerprint(sorted_compact(body))[:32]
 
 
-def _error_code(response) -> str | None:
+def _error_code(response: Response) -> str | None:
     """The documented code of an error answer (the envelope's `code`), for the journal."""
     if response.status_code < 400 or response.mimetype != "application/json":
         return None
@@ -133,14 +141,14 @@ def _error_code(response) -> str | None:
     return body.get("code") if isinstance(body, dict) and isinstance(body.get("code"), str) else None
 
 
-def record(services, state, request, response) -> None:
+def record(services: SandboxCore, state: RequestContext, request: Request, response: Response) -> None:
     """Append the journal row and the access-log line for this request (``state`` is its
     RequestContext)."""
     principal = state.principal
     op = state.operation
     duration_ms = round((time.perf_counter() - state.started) * 1000, 3)
     headers = request.headers
-    entry = {
+    entry: dict[str, Any] = {
         "timestamp": isoformat(services.clock.now()),
         "method": request.method,
         "path": request.path,

@@ -35,6 +35,7 @@ class _Marks:
 
     def __init__(self, folder: str | None):
         self.path = None
+        self._map: bytearray | mmap.mmap
         if folder is None:
             self._map = bytearray(_COUNTS.size)
             return
@@ -123,6 +124,7 @@ class BatchWriter:
                 self._start()
             self._queue.append(row)
             self._queued += 1
+            assert self._marks is not None  # _start made them
             self._marks.write(self._queued, self._done)
             if len(self._queue) == 1 or len(self._queue) >= self.BATCH:
                 self._cond.notify_all()
@@ -145,6 +147,7 @@ class BatchWriter:
                 self._on_failure(batch, error)
             with self._cond:
                 self._done += len(batch)
+                assert self._marks is not None  # _start made them before starting this thread
                 self._marks.write(self._queued, self._done)
                 self._cond.notify_all()
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pismo_sandbox.contract import Operation
 
+if TYPE_CHECKING:
+    from flask import Request
 
-def check_body_size(request, op: Operation, limit: int) -> None:
+
+def check_body_size(request: Request, op: Operation, limit: int) -> None:
     """413 (in the operation's envelope) when the body is, or turns out to be, over the limit.
 
     Operations without a request body ignore whatever body a client sends.
@@ -17,6 +22,7 @@ def check_body_size(request, op: Operation, limit: int) -> None:
     too_large = op.errors.get("payload_too_large", fallback=None)
     if request.content_length is not None and request.content_length > limit:
         too_large.raise_(details=f"request body is {request.content_length} bytes; the limit is {limit}")
+    over: bool | bytes
     try:
         data = request.get_data(cache=True)  # chunked bodies: werkzeug stops reading at the limit
         # ...and a chunked body cut exactly at the limit may still have more to come.

@@ -23,9 +23,15 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.contract import Operation
 from pismo_sandbox.errors import SandboxError
+
+if TYPE_CHECKING:
+    from flask import Request
+
+    from pismo_sandbox.config import Config
 
 JSON_ONLY_METHODS = frozenset({"POST"})
 WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::", "[::]"})
@@ -73,7 +79,7 @@ class SitePolicy:
     _named: dict = dataclasses.field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def from_config(cls, config) -> "SitePolicy":
+    def from_config(cls, config: Config) -> "SitePolicy":
         return cls(_names(config.allowed_hosts), _names(config.allowed_origins))
 
     def host_allowed(self, host: str, environ: dict) -> bool:
@@ -108,7 +114,7 @@ def _local_address(environ: dict) -> str | None:
     return address[0] if isinstance(address, tuple) else None
 
 
-def refusal(request, policy: SitePolicy) -> SandboxError | None:
+def refusal(request: Request, policy: SitePolicy) -> SandboxError | None:
     """Why this request may not be served (a foreign Host or Origin), or None."""
     environ = request.environ
     host = environ.get("HTTP_HOST")
@@ -122,7 +128,7 @@ def refusal(request, policy: SitePolicy) -> SandboxError | None:
     return None
 
 
-def require_json(request, op: Operation | None) -> None:
+def require_json(request: Request, op: Operation | None) -> None:
     """A POST must say ``Content-Type: application/json`` (empty bodies included); raises the
     operation's documented error for an unreadable body, or 415 in the gateway envelope."""
     if request.method not in JSON_ONLY_METHODS or request.environ.get("CONTENT_TYPE") == "application/json" \
@@ -141,7 +147,7 @@ def _forbidden(details: str) -> SandboxError:
     return SandboxError("GATEWAY_403", "Forbidden", status=403, details=details)
 
 
-def with_bound_host(config, host: str):
+def with_bound_host(config: Config, host: str) -> Config:
     """``config`` that also allows the name the server is bound to (unless a wildcard)."""
     name = split_host(host)
     if name in WILDCARD_BINDS or is_loopback(name):

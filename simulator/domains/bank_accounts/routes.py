@@ -15,19 +15,19 @@ _found = BankAccountWithStatusSchema()
 
 @operation("post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil")
 def register_brazil(ctx: RequestContext) -> Reply:
-    row = ctx.sandbox.bank_accounts.register_brazil(ctx.principal, ctx.path["accountId"],
+    row = ctx.sandbox.bank_accounts.register_brazil(ctx.caller, ctx.path["accountId"],
                                                     _register.load(ctx.body), cid=ctx.cid)
     return created(_created.dump(row))
 
 
 @operation("get-intl-bank-accounts-v2-bank-accounts-account-id-bank-accounts-scheme-name")
 def get_bank_account(ctx: RequestContext) -> Reply:
-    row = ctx.sandbox.bank_accounts.get(ctx.principal, ctx.path["accountId"], ctx.path["schemeName"])
+    row = ctx.sandbox.bank_accounts.get(ctx.caller, ctx.path["accountId"], ctx.path["schemeName"])
     return ok(_found.dump(row))
 
 
 @operation("delete-intl-bank-accounts-v2-accounts-account-id-bank-accounts-scheme-name")
 def delete_bank_account(ctx: RequestContext) -> Reply:
-    ctx.sandbox.bank_accounts.delete(ctx.principal, ctx.path["accountId"], ctx.path["schemeName"],
+    ctx.sandbox.bank_accounts.delete(ctx.caller, ctx.path["accountId"], ctx.path["schemeName"],
                                      cid=ctx.cid)
     return no_content()

@@ -46,7 +46,7 @@ class RegisterBrazilAccountSchema(Schema):
     metadata = fields.Dict(load_default=dict)
 
     @post_load
-    def make(self, data: dict, **_) -> RegisterBrazilAccount:
+    def make(self, data: dict, **_: object) -> RegisterBrazilAccount:
         scheme = data["scheme"]
         return RegisterBrazilAccount(
             bank=scheme["bank"], branch=scheme["branch"], account_number=scheme["account_number"],

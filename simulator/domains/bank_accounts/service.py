@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.clock import Clock, isoformat
 from pismo_sandbox.domains.bank_accounts import errors, ispb
@@ -24,6 +25,9 @@ from pismo_sandbox.errors import SandboxError
 from pismo_sandbox.events import EventLog
 from pismo_sandbox.store import Store
 from pismo_sandbox.tokens import Principal
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 DOMAIN = "intl-bankaccounts"
 REGISTERED, UPDATED = "intl_bankaccount_register", "intl_bankaccount_update"
@@ -135,7 +139,9 @@ class BankAccountService:
                                     "account_id": account_id, "creation_datetime": now,
                                     "scheme": scheme.as_dict(), "type": scheme.account_type,
                                     "metadata": command.metadata})
-            return self.repo.find_active(db, caller.tenant_id, account_id, BRAZIL)
+            registered = self.repo.find_active(db, caller.tenant_id, account_id, BRAZIL)
+        assert registered is not None  # inserted above, in the same transaction
+        return registered
 
     def get(self, caller: Principal, account_id_text: str, scheme_name: str) -> dict:
         """The active bank account under ``scheme_name``; reading needs no particular status."""
@@ -178,7 +184,7 @@ class BankAccountService:
         if account["status"] != NORMAL:
             raise errors.AccountNotNormal(details=f"account status is {account['status']}")
 
-    def _active(self, db, caller: Principal, account_id: int, scheme_name: str) -> dict:
+    def _active(self, db: sqlite_utils.Database | None, caller: Principal, account_id: int, scheme_name: str) -> dict:
         if scheme_name != BRAZIL:  # only Brazilian bank accounts can be registered here
             raise errors.BankAccountNotFound(
                 details="the sandbox registers BRAZIL bank accounts only; no other scheme is ever found")

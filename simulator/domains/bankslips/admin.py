@@ -73,7 +73,7 @@ class BankSlipAdmin(SlipRules):
                    for name in ("fine", "interest", "discount") if getattr(spec, name) is not None}
         if charges and not amount:
             raise bad(details="fine, interest and discount need a slip with an amount")
-        if charges and amount + charges.get("fine", 0) + charges.get("interest", 0) \
+        if charges and amount is not None and amount + charges.get("fine", 0) + charges.get("interest", 0) \
                 - charges.get("discount", 0) <= 0:
             raise bad(details="discount: must leave something to pay")
         free_field = spec.free_field or self._free_field(spec.trigger)
@@ -94,8 +94,8 @@ class BankSlipAdmin(SlipRules):
         except ValueError as error:
             raise bad(details=str(error)) from None
         if charges:
-            self.repo.put_scenario(slip.bar_code, *(as_text(charges.get(n)) for n in ("fine", "interest", "discount")),
-                                   isoformat(self.clock.now()))
+            self.repo.put_scenario(slip.bar_code, as_text(charges.get("fine")), as_text(charges.get("interest")),
+                                   as_text(charges.get("discount")), isoformat(self.clock.now()))
         body: dict = {"kind": slip.kind, "type": BANK_TYPE if slip.kind == BANK else DEALERSHIP_TYPE,
                       "bar_code": slip.bar_code, "digitable_line": slip.digitable_line,
                       "amount": as_money(slip.amount)}

@@ -16,6 +16,7 @@ Everything here is pure: no I/O, no clock.  Functions that need "today"
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -86,7 +87,7 @@ class InvalidSlip(ValueError):
         self.reason = reason
         self.field = field
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[InvalidSlip], tuple[str, str]]:
         return (type(self), (self.reason, self.field))
 
 
@@ -257,7 +258,7 @@ def _dealership_payload(bar_code: str) -> str:
     return bar_code[:3] + bar_code[4:]
 
 
-def _dealership_module(value_id: str, field: str):
+def _dealership_module(value_id: str, field: str) -> tuple[Callable[[str], int], str]:
     if value_id in _MOD10_VALUE_IDS:
         return mod10, "mod 10"
     if value_id in _MOD11_VALUE_IDS:

@@ -20,11 +20,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.clock import Clock, isoformat, parse_instant
 from pismo_sandbox.domains.bankslips.providers import PROVIDERS, Provider
 from pismo_sandbox.events import EventLog
 from pismo_sandbox.store import Store
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from pismo_sandbox.domains.bankslips.repository import BankSlipRepository
 
 PROCESSING, PAID, SETTLED = "PROCESSING", "PAID", "SETTLED"
 ERROR, TIMEOUT, CANCELLED = "ERROR", "TIMEOUT", "CANCELLED"
@@ -58,7 +64,7 @@ class IllegalTransition(Exception):
     """A move the status machine does not allow (a simulator bug if it is ever raised)."""
 
 
-def check_transition(old: str, new: str) -> None:
+def check_transition(old: str, new: str | None) -> None:
     if new not in TRANSITIONS.get(old, frozenset()):
         raise IllegalTransition(f"{old} -> {new} is not a bank-slip transition")
 
@@ -194,7 +200,7 @@ class Lifecycle:
     """Moves payments along their path as the sandbox clock passes their scheduled instants."""
 
     store: Store
-    repo: "BankSlipRepository"  # noqa: F821 (imported lazily to keep this module SQL-free)
+    repo: "BankSlipRepository"  # imported for type checking only, to keep this module SQL-free
     events: EventLog
     clock: Clock
     calendar: Calendar = field(default_factory=Calendar)
@@ -223,12 +229,13 @@ class Lifecycle:
             if len(rows) < BATCH:
                 return moved
 
-    def _advance(self, db, row: dict, now: datetime) -> int:
+    def _advance(self, db: sqlite_utils.Database, row: dict, now: datetime) -> int:
         moved = 0
         status, at = row["status"], parse_instant(row["next_at"])
         while at <= now:
             new = next_status(status, row["outcome"])
             check_transition(status, new)
+            assert new is not None  # check_transition refuses None
             following = due_at(new, row["outcome"], at, self.provider_for(row["provider"]), self.calendar)
             if not self.repo.transition(db, row["authorization_id"], status, new, isoformat(at),
                                         isoformat(following) if following else None):

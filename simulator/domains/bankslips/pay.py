@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.clock import isoformat, parse_instant
 from pismo_sandbox.domains.bankslips import errors, providers, registry, triggers
@@ -28,6 +30,9 @@ from pismo_sandbox.domains.tenancy.service import NORMAL
 from pismo_sandbox.errors import SandboxError
 from pismo_sandbox.idempotency import Claim, Scope, StoredResponse, Unclaimed, request_fingerprint
 from pismo_sandbox.tokens import Principal
+
+if TYPE_CHECKING:
+    import sqlite_utils
 from pismo_sandbox.domains.bankslips.rules import (BANK_TYPE, CURRENCY_CODES, DEALERSHIP_TYPE,
                                                    PayResult, SlipRules, as_money, as_text,
                                                    control_number, two_places)
@@ -55,7 +60,7 @@ class PaySlip(SlipRules):
         return self._holding_key(scope, fingerprint, lambda claim: self._pay(
             claim, principal, command, skip_reconciliation, cid))
 
-    def _holding_key(self, scope: Scope, fingerprint: str, work) -> PayResult:
+    def _holding_key(self, scope: Scope, fingerprint: str, work: Callable[[Claim], PayResult]) -> PayResult:
         """Claim the key in a committed transaction of its own (a concurrent request with it
         sees it in flight), then ``work(claim)``; replay a stored answer instead; give the key
         back if the work fails (it committed nothing)."""
@@ -68,7 +73,7 @@ class PaySlip(SlipRules):
             self.idempotency.release(claimed)
             raise
 
-    def _pay(self, claim, principal: Principal, command: PayCommand, skip_reconciliation: bool,
+    def _pay(self, claim: Claim | Unclaimed, principal: Principal, command: PayCommand, skip_reconciliation: bool,
              cid: str | None) -> PayResult:
         tenant_id = principal.tenant_id
         now = self.clock.now()
@@ -118,10 +123,11 @@ class PaySlip(SlipRules):
         outcome = triggers.outcome_for(amount)
         with self.store.transaction() as db:
             if isinstance(claim, Unclaimed):
-                claim = self.idempotency.claim_in(db, claim.scope, claim.fingerprint,
-                                                  isoformat(self.clock.now()))
-                if isinstance(claim, StoredResponse):  # a twin request committed first
-                    return PayResult(claim.status, claim.body, replayed=True)
+                claimed = self.idempotency.claim_in(db, claim.scope, claim.fingerprint,
+                                                    isoformat(self.clock.now()))
+                if isinstance(claimed, StoredResponse):  # a twin request committed first
+                    return PayResult(claimed.status, claimed.body, replayed=True)
+                claim = claimed
             self.refuse_if_paid(tenant_id, slip, db)  # a payment under another key may have won
             paid_at = self.clock.now()
             row = self._payment_row(db, principal, slip, validation, provider, amount, outcome,
@@ -131,7 +137,7 @@ class PaySlip(SlipRules):
             except SlipAlreadyPaid:
                 raise errors.ProviderConflict(details="the provider already has a payment of this"
                                                       " bank slip; a slip is paid once") from None
-            self.repo.delete_validation(db, tenant_id, principal.account_id, slip.bar_code)
+            self.repo.delete_validation(db, tenant_id, principal.required_account_id, slip.bar_code)
             self.events.publish(db, org_id=tenant_id, domain="authorization", event="authorization-event",
                                 data=self._authorization_event(row), cid=cid, now=paid_at)
             text = json.dumps(self.pay_response(row), separators=(",", ":"))
@@ -140,7 +146,7 @@ class PaySlip(SlipRules):
 
     def _check_validation(self, principal: Principal, slip: Slip, provider: providers.Provider,
                           command: PayCommand, amount: Decimal, now: datetime) -> dict:
-        validation = self.repo.validation(principal.tenant_id, principal.account_id, slip.bar_code)
+        validation = self.repo.validation(principal.tenant_id, principal.required_account_id, slip.bar_code)
         if validation is None:
             raise errors.ValidationFailed(
                 details="bank slip not validated by this account: call POST"
@@ -169,7 +175,7 @@ class PaySlip(SlipRules):
         # sandbox takes both from the slip and the validation, whatever the request says.
         return validation
 
-    def _payment_row(self, db, principal: Principal, slip: Slip, validation: dict,
+    def _payment_row(self, db: sqlite_utils.Database, principal: Principal, slip: Slip, validation: dict,
                      provider: providers.Provider, amount: Decimal, outcome: str,
                      skip_reconciliation: bool, key: str, cid: str | None, paid_at: datetime) -> dict:
         beneficiary = registry.beneficiary(slip)

@@ -22,7 +22,7 @@ class ListReceipts(SlipRules):
         if begin and end and begin > end:
             raise errors.ValidationFailed(details="beginDatetime: must not be after endDatetime")
         rows = self.repo.receipts(ReceiptsFilter(
-            tenant_id=principal.tenant_id, account_id=principal.account_id, limit=query.per_page + 1,
+            tenant_id=principal.tenant_id, account_id=principal.required_account_id, limit=query.per_page + 1,
             descending=query.order.lower() != "asc", authorization_id=query.authorization_id,
             begin=begin, end=end, after=self._cursor(query.cursor)))
         page = rows[:query.per_page]
@@ -34,7 +34,7 @@ class ListReceipts(SlipRules):
         return body
 
     @staticmethod
-    def _instant(value, name: str) -> str | None:
+    def _instant(value: object, name: str) -> str | None:
         if value is None:
             return None
         try:

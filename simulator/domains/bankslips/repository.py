@@ -123,7 +123,8 @@ class BankSlipRepository:
 
     def list_payments(self, tenant_id: str, account_id: int | None, status: str | None,
                       limit: int) -> list[dict]:
-        where, params = ["tenant_id = ?"], [tenant_id]
+        where: list[str] = ["tenant_id = ?"]
+        params: list[object] = [tenant_id]
         if account_id is not None:
             where.append("account_id = ?")
             params.append(account_id)

@@ -19,12 +19,13 @@ SKIP_RECONCILIATION_HEADER = "x-skip-reconciliation"
 
 @operation("post-integrated-payments-api-v1-bankslips-validate")
 def validate_bankslip(ctx: RequestContext) -> Reply:
-    return ok(ctx.sandbox.bankslips.validate(ctx.principal, _validate_schema.load(ctx.body)))
+    return ok(ctx.sandbox.bankslips.validate(ctx.caller, _validate_schema.load(ctx.body)))
 
 
 @operation("post-integrated-payments-api-v1-bankslips-pay")
 def pay_bankslip(ctx: RequestContext) -> Reply:
     op = ctx.operation
+    assert op is not None  # the handler of a documented operation
     key = (ctx.headers.get(IDEMPOTENCY_HEADER) or "").strip()
     if not key:  # present but blank: as good as missing
         op.errors.header(IDEMPOTENCY_HEADER).raise_(details=f"{IDEMPOTENCY_HEADER} is empty")
@@ -32,7 +33,7 @@ def pay_bankslip(ctx: RequestContext) -> Reply:
         op.errors.get("invalid_parameter").raise_(
             details=f"{IDEMPOTENCY_HEADER}: must have at most {MAX_KEY_LENGTH} characters")
     result = ctx.sandbox.bankslips.pay(
-        ctx.principal, _pay_schema.load(ctx.body), key=key, operation_id=op.operation_id,
+        ctx.caller, _pay_schema.load(ctx.body), key=key, operation_id=op.operation_id,
         body=ctx.body, skip_reconciliation=ctx.headers.get(SKIP_RECONCILIATION_HEADER) == "true",
         cid=ctx.cid)
     # The answer is stored encoded (a replay sends the same bytes), so it goes out as it is.
@@ -42,4 +43,4 @@ def pay_bankslip(ctx: RequestContext) -> Reply:
 
 @operation("get-integrated-payments-api-v1-bankslips-receipts")
 def list_bankslip_receipts(ctx: RequestContext) -> Reply:
-    return ok(ctx.sandbox.bankslips.receipts(ctx.principal, _receipts_schema.load(ctx.query)))
+    return ok(ctx.sandbox.bankslips.receipts(ctx.caller, _receipts_schema.load(ctx.query)))

@@ -7,10 +7,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.domains.bankslips import boleto, errors, providers
 from pismo_sandbox.domains.bankslips.boleto import BANK, InvalidSlip, Slip
 from pismo_sandbox.domains.bankslips.lifecycle import BRT
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from pismo_sandbox.clock import Clock
+    from pismo_sandbox.config import Config
+    from pismo_sandbox.crypto import Fingerprinter
+    from pismo_sandbox.domains.bankslips.lifecycle import Lifecycle
+    from pismo_sandbox.domains.bankslips.repository import BankSlipRepository
+    from pismo_sandbox.domains.credentials.service import CredentialService
+    from pismo_sandbox.domains.tenancy.service import TenancyService
+    from pismo_sandbox.errors import SandboxError
+    from pismo_sandbox.events import EventLog
+    from pismo_sandbox.idempotency import IdempotencyKeys
+    from pismo_sandbox.ids import Ids
+    from pismo_sandbox.store import Store
 
 
 BANK_TYPE, DEALERSHIP_TYPE = 1, 2
@@ -48,7 +65,7 @@ def as_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def two_places(value: Decimal, name: str, error=errors.ValidationFailed) -> Decimal:
+def two_places(value: Decimal, name: str, error: type[SandboxError] = errors.ValidationFailed) -> Decimal:
     try:
         exact = value.quantize(Decimal("0.01"))
     except InvalidOperation:
@@ -60,6 +77,19 @@ def two_places(value: Decimal, name: str, error=errors.ValidationFailed) -> Deci
 
 class SlipRules:
     """The shared rules; each operation's class builds on them (see service.BankSlipService)."""
+
+    # The collaborators, set by BankSlipService.
+    store: Store
+    repo: BankSlipRepository
+    lifecycle: Lifecycle
+    clock: Clock
+    ids: Ids
+    events: EventLog
+    tenancy: TenancyService
+    credentials: CredentialService
+    idempotency: IdempotencyKeys
+    fingerprint: Fingerprinter
+    config: Config
 
     @staticmethod
     def today(now: datetime) -> date:
@@ -119,7 +149,7 @@ class SlipRules:
         return Charges(slip.amount, *(Decimal(scenario[k]) if scenario[k] is not None else None
                                       for k in ("fine", "interest", "discount")))
 
-    def refuse_if_paid(self, tenant_id: str, slip: Slip, db=None) -> None:
+    def refuse_if_paid(self, tenant_id: str, slip: Slip, db: sqlite_utils.Database | None = None) -> None:
         active = self.repo.active_payment(tenant_id, slip.bar_code, db)
         if active is not None:
             raise errors.ProviderConflict(

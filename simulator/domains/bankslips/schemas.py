@@ -73,7 +73,7 @@ class ValidateSchema(_Loose):
     digitable_line = fields.String(load_default=None)
 
     @post_load
-    def make(self, data: dict, **_) -> ValidateCommand:
+    def make(self, data: dict, **_: object) -> ValidateCommand:
         return ValidateCommand(data["type"], data["bar_code"], data["digitable_line"])
 
 
@@ -84,7 +84,7 @@ class SlipReferenceSchema(_Loose):
     original_amount = fields.Decimal(load_default=None)
 
     @post_load
-    def make(self, data: dict, **_) -> SlipReference:
+    def make(self, data: dict, **_: object) -> SlipReference:
         return SlipReference(data["type"], data["bar_code"], data["digitable_line"],
                              data["original_amount"])
 
@@ -97,7 +97,7 @@ class PaySchema(_Loose):
     external_authorization = fields.String(load_default=None)
 
     @post_load
-    def make(self, data: dict, **_) -> PayCommand:
+    def make(self, data: dict, **_: object) -> PayCommand:
         return PayCommand(data["account_id"], data["amount"], data["bankslip"],
                           data["currency_code"], data["external_authorization"])
 
@@ -111,7 +111,7 @@ class ReceiptsQuerySchema(_Loose):
     lastEvaluatedPaymentDatetimeQuery = fields.String(load_default=None)
 
     @post_load
-    def make(self, data: dict, **_) -> ReceiptsQuery:
+    def make(self, data: dict, **_: object) -> ReceiptsQuery:
         return ReceiptsQuery(data["perPage"], data["order"], data["beginDatetime"], data["endDatetime"],
                              data["authorizationId"], data["lastEvaluatedPaymentDatetimeQuery"])
 
@@ -132,11 +132,11 @@ class GenerateBoletoSchema(_Loose):
     due_date_given = fields.Boolean(data_key="_due_date_given", load_default=False)
 
     @pre_load
-    def _mark_due_date(self, data: dict, **_) -> dict:
+    def _mark_due_date(self, data: dict, **_: object) -> dict:
         return {**data, "_due_date_given": "due_date" in data}
 
     @post_load
-    def make(self, data: dict, **_) -> GenerateBoleto:
+    def make(self, data: dict, **_: object) -> GenerateBoleto:
         return GenerateBoleto(
             kind=data["kind"], amount=data["amount"], due_date=_as_date(data["due_date"]),
             due_date_given=data["due_date_given"], bank=data["bank"], segment=data["segment"],
@@ -144,7 +144,7 @@ class GenerateBoletoSchema(_Loose):
             interest=data["interest"], discount=data["discount"])
 
 
-def _as_date(value) -> date | None:
+def _as_date(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))

@@ -50,12 +50,12 @@ class ValidateSlip(SlipRules):
             body["due_datetime"] = due_datetime(slip.due_date.isoformat())
         if slip.kind == BANK:
             body["bank"] = {"code": slip.bank_code}
-            name = registry.bank_name(slip.bank_code)
-            if name:
-                body["bank"]["name"] = name
+            bank_name = registry.bank_name(slip.bank_code or "")
+            if bank_name:
+                body["bank"]["name"] = bank_name
         else:
             body["dealership"] = {"segment": slip.segment,
-                                  "segment_name": registry.SEGMENT_NAMES.get(slip.segment, ""),
+                                  "segment_name": registry.SEGMENT_NAMES.get(slip.segment or "", ""),
                                   "company_code": slip.bar_code[15:19]}
         beneficiary = registry.beneficiary(slip)
         body["beneficiary"] = {"name": beneficiary.name, "document": beneficiary.document,

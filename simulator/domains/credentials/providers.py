@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pismo_sandbox.domains.credentials import errors
+from pismo_sandbox.errors import SandboxError
 
 # Seed 000's enums are provider {BTG, CELCOIN, JDPI} x type {PIX, BAAS}, and its prose names
 # Celcoin, BTG and JD Consultores as Banking-as-a-Service partners: every pair is offered
@@ -26,7 +27,7 @@ TOKEN_LIFETIME = timedelta(hours=1)
 # Where in the upsert a trigger fires, and what it raises.
 READ, VERIFY, DECRYPT, EXCHANGE, PARSE, SAVE = "read", "verify", "decrypt", "exchange", "parse", "save"
 
-TRIGGERS: dict[str, tuple[str, type[Exception]]] = {
+TRIGGERS: dict[str, tuple[str, type[SandboxError]]] = {
     "sandbox-provider-reject": (EXCHANGE, errors.ProviderRejected),
     "sandbox-provider-timeout": (EXCHANGE, errors.ProviderTimeout),
     "sandbox-provider-garbled": (PARSE, errors.ProviderResponseUnreadable),
@@ -51,10 +52,12 @@ class Trigger:
     """The failure a trigger key asks for, raised when the upsert reaches its stage."""
 
     def __init__(self, key: str):
+        self.stage: str | None
+        self.error: type[SandboxError] | None
         self.stage, self.error = TRIGGERS.get(key, (None, None))
 
     def fire(self, stage: str) -> None:
-        if self.stage == stage:
+        if self.stage == stage and self.error is not None:
             raise self.error(details=f"sandbox trigger key (stage: {stage})")
 
 

@@ -11,5 +11,5 @@ _schema = UpsertCredentialSchema()
 
 @operation("post-credentials")
 def post_credentials(ctx: RequestContext) -> Reply:
-    ctx.sandbox.credentials.upsert(ctx.principal.tenant_id, _schema.load(ctx.body))
+    ctx.sandbox.credentials.upsert(ctx.caller.tenant_id, _schema.load(ctx.body))
     return no_content(201)  # the spec documents no body

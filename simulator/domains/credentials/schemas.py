@@ -37,6 +37,6 @@ class UpsertCredentialSchema(Schema):
     provider_data = fields.Nested(ProviderDataSchema, load_default=dict)
 
     @post_load
-    def make(self, data: dict, **_) -> UpsertCredential:
+    def make(self, data: dict, **_: object) -> UpsertCredential:
         return UpsertCredential(key=data["key"], provider=data["provider"], type=data["type"],
                                 client_id=(data.get("provider_data") or {}).get("client_id"))

@@ -13,12 +13,16 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 from pismo_sandbox.domains.deliveries import formats
 from pismo_sandbox.domains.deliveries.outbox import filter_matches
+
+if TYPE_CHECKING:
+    from pismo_sandbox.domains.deliveries.signing import SnsSigner
 
 PAGE = 1000
 
@@ -35,7 +39,7 @@ class LocalSns:
     """The SNS endpoints a receiver calls, on a loopback port: the certificate and the
     SubscribeURL. Signs with a key made for this run."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
         from pismo_sandbox.domains.deliveries.signing import SnsSigner, self_signed_certificate
@@ -46,7 +50,7 @@ class LocalSns:
         local = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 if parts.path.endswith(".pem"):
@@ -65,7 +69,7 @@ class LocalSns:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *_args):
+            def log_message(self, *_args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -75,7 +79,7 @@ class LocalSns:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def sns_signer(self):
+    def sns_signer(self) -> SnsSigner:
         return self.signer
 
     def close(self) -> None:
@@ -121,7 +125,7 @@ class Forwarder:
             if len(page) < PAGE:
                 return seq
 
-    def _post(self, push: formats.Push, keys) -> tuple[int | None, str | None, float]:
+    def _post(self, push: formats.Push, keys: formats.SnsKeys | None) -> tuple[int | None, str | None, float]:
         framed = formats.frame(self.format, push, keys)
         started = time.perf_counter()
         try:

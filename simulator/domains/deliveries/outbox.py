@@ -18,8 +18,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, UTC
 from collections.abc import Callable
+from typing import overload
 
 import requests
+import sqlite_utils
 
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.config import Config
@@ -66,6 +68,10 @@ class Outcome:
     latency_ms: float | None = None
 
 
+@overload
+def instant(seconds: float) -> str: ...
+@overload
+def instant(seconds: None) -> None: ...
 def instant(seconds: float | None) -> str | None:
     """Seconds since the epoch as an RFC 3339 instant (None stays None)."""
     return None if seconds is None else isoformat(datetime.fromtimestamp(seconds, UTC))
@@ -137,7 +143,7 @@ class Outbox:
                     self.repo.move_cursor(db, sub["subscription_id"], events[-1]["seq"])
         return made
 
-    def _deliveries_for(self, db, subscription_id: str, event: dict,
+    def _deliveries_for(self, db: sqlite_utils.Database, subscription_id: str, event: dict,
                         rules: list[tuple[str, DeliveryFaultRule]], now: float) -> int:
         decision = self._decide(db, rules, subscription_id, event)
         base = {"subscription_id": subscription_id, "kind": "event", "event_seq": event["seq"],
@@ -149,28 +155,35 @@ class Outbox:
             action = rule.action
             base.update(fault_rule=rule_id, fault_action=action.type)
             if action.type == "duplicate":
+                assert action.copies is not None  # the rule schema makes it 1 when not given
                 copies += action.copies
             elif action.type == "delay":
                 base["due_at"] = now + delay_for(action.as_delay(), rule.schedule.seed, n) / 1000
             elif action.type == "drop":
                 base["drops_left"] = 1
             elif action.type == "reorder":
+                assert action.hold_ms is not None  # the rule schema gives the default when not given
                 base.update(status="held", held_until=now + action.hold_ms / 1000)
         for copy in range(copies):
             self.repo.insert_delivery(db, {**base, "delivery_id": f"dlv-{self.ids.uuid()}", "copy": copy})
         if base["status"] == "held":
+            assert decision is not None  # only a firing reorder rule holds
             rule_id, rule, _n = decision
             held = self.repo.held(db, subscription_id, rule_id)
+            assert rule.action.window is not None  # the rule schema requires it of a reorder rule
             if len(held) >= rule.action.window:
                 self._release(db, held, rule, now)
         return copies
 
-    def _decide(self, db, rules, subscription_id: str, event: dict):
+    def _decide(self, db: sqlite_utils.Database, rules: list[tuple[str, DeliveryFaultRule]], subscription_id: str,
+                event: dict) -> tuple[str, DeliveryFaultRule, int] | None:
         """First live matching rule, counted; (rule id, rule, n) when it fires."""
         for rule_id, rule in rules:
             if not rule_matches(rule.match, subscription_id, event):
                 continue
             row = self.repo.rule(rule_id, db)
+            if row is None:
+                continue  # deleted since the rules were read
             if rule.schedule.times is not None and row["fired"] >= rule.schedule.times:
                 continue  # spent
             n = row["matched"] + 1
@@ -179,7 +192,7 @@ class Outbox:
             return (rule_id, rule, n) if fire else None
         return None
 
-    def _release(self, db, held: list[dict], rule: DeliveryFaultRule, now: float) -> None:
+    def _release(self, db: sqlite_utils.Database, held: list[dict], rule: DeliveryFaultRule, now: float) -> None:
         """Release a held window in another order (deterministic per seed and window)."""
         ids = [row["delivery_id"] for row in held]
         order = list(ids)

@@ -65,7 +65,7 @@ class DeliveryMatchSchema(Schema):
     subscription_id = fields.String(load_default=None)
 
     @post_load
-    def make(self, data, **_):
+    def make(self, data: dict, **_: object) -> DeliveryMatch:
         return DeliveryMatch(**data)
 
 
@@ -86,7 +86,7 @@ class DeliveryActionSchema(Schema):
     hold_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
 
     @validates_schema
-    def check(self, data, **_):
+    def check(self, data: dict, **_: object) -> None:
         kind = data["type"]
         allowed = {"duplicate": {"copies"}, "drop": set(), "reorder": {"window", "hold_ms"},
                    "delay": {"ms", "min_ms", "max_ms", "median_ms", "sigma", "cap_ms"}}[kind]
@@ -109,7 +109,7 @@ class DeliveryActionSchema(Schema):
                 raise ValidationError("min_ms must not exceed max_ms", "min_ms")
 
     @post_load
-    def make(self, data, **_):
+    def make(self, data: dict, **_: object) -> DeliveryAction:
         if data["type"] == "duplicate" and data.get("copies") is None:
             data["copies"] = 1
         if data["type"] == "reorder" and data.get("hold_ms") is None:
@@ -127,7 +127,7 @@ class DeliveryFaultRuleSchema(Schema):
     description = fields.String(load_default=None, validate=validate.Length(max=500))
 
     @post_load
-    def make(self, data, **_):
+    def make(self, data: dict, **_: object) -> DeliveryFaultRule:
         match = data["match"] if isinstance(data["match"], DeliveryMatch) else DeliveryMatch()
         schedule = data["schedule"] if isinstance(data["schedule"], Schedule) else Schedule()
         return DeliveryFaultRule(match=match, action=data["action"], schedule=schedule,
@@ -136,13 +136,13 @@ class DeliveryFaultRuleSchema(Schema):
 
 def dump_rule(rule: DeliveryFaultRule) -> dict:
     """The rule as JSON, without unset optional fields."""
-    def compact(obj) -> dict:
+    def compact(obj: object) -> dict:
         return {k: v for k, v in obj.__dict__.items() if v is not None}
 
     action = compact(rule.action)
     if rule.action.type != "delay":
         action.pop("distribution", None)
-    out = {"match": compact(rule.match), "action": action, "schedule": compact(rule.schedule)}
+    out: dict[str, object] = {"match": compact(rule.match), "action": action, "schedule": compact(rule.schedule)}
     if rule.description:
         out["description"] = rule.description
     return out
@@ -151,7 +151,7 @@ def dump_rule(rule: DeliveryFaultRule) -> dict:
 _schema = DeliveryFaultRuleSchema()
 
 
-def load_rule(data) -> DeliveryFaultRule:
+def load_rule(data: object) -> DeliveryFaultRule:
     """Validate one rule; raises marshmallow.ValidationError naming the field."""
     if not isinstance(data, dict):
         raise ValidationError("a delivery fault rule must be an object")

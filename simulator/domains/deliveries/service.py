@@ -5,6 +5,7 @@ them (fan-out, leases, attempts, retries) is the outbox's (outbox.py).
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import asdict
 from collections.abc import Callable
@@ -149,7 +150,7 @@ class DeliveryService:
 
     # -- the delivery log --------------------------------------------------------------------------
     def deliveries(self, subscription_id: str | None = None, event_id: str | None = None,
-                   status: str | None = None, limit: int = 100, newest: bool = False) -> list[dict]:
+                   status: str | None = None, limit: int = 100, newest: bool = False) -> builtins.list[dict]:
         """The delivery log, oldest first (newest: the latest ``limit``, newest first)."""
         rows = self.repo.deliveries(subscription_id=subscription_id, event_id=event_id, status=status,
                                     limit=limit, newest=newest)
@@ -166,7 +167,7 @@ class DeliveryService:
             self.repo.insert_rule(db, rule_id, dump_rule(rule), instant(self.wall()))
         return self.get_rule(rule_id)
 
-    def replace_rules(self, rules: list[dict]) -> list[dict]:
+    def replace_rules(self, rules: builtins.list[dict]) -> builtins.list[dict]:
         """Validate every rule, then swap them in at once (fault files)."""
         parsed = [dump_rule(load_rule(r)) for r in rules]
         ids = []
@@ -177,7 +178,7 @@ class DeliveryService:
                 self.repo.insert_rule(db, ids[-1], rule, instant(self.wall()))
         return [self.get_rule(i) for i in ids]
 
-    def rules(self) -> list[dict]:
+    def rules(self) -> builtins.list[dict]:
         return [_public_rule(r) for r in self.repo.rules()]
 
     def get_rule(self, rule_id: str) -> dict:
@@ -231,6 +232,6 @@ def _public_rule(row: dict) -> dict:
             "created_at": row["created_at"]}
 
 
-def _flatten(messages, prefix: str = "") -> str:
+def _flatten(messages: object, prefix: str = "") -> str:
     from pismo_sandbox.faults.engine import _flatten as flatten
     return flatten(messages, prefix)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime
 import threading
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -14,6 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from pismo_sandbox.crypto import SecretBox
+
+if TYPE_CHECKING:
+    from pismo_sandbox.domains.deliveries.repository import DeliveryRepository
 
 KEY_SETTING, CERT_SETTING = "deliveries.sns.key", "deliveries.sns.certificate"
 CONTEXT = "deliveries/sns-signing-key"
@@ -35,6 +39,8 @@ def verify(certificate_pem: str | bytes, text: str, signature_b64: str) -> bool:
     from cryptography.exceptions import InvalidSignature
     pem = certificate_pem.encode() if isinstance(certificate_pem, str) else certificate_pem
     public_key = x509.load_pem_x509_certificate(pem).public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):  # SignatureVersion 2 is SHA256withRSA
+        return False
     try:
         public_key.verify(base64.b64decode(signature_b64), text.encode(), padding.PKCS1v15(), hashes.SHA256())
         return True
@@ -57,7 +63,7 @@ def self_signed_certificate(key: rsa.RSAPrivateKey) -> str:
 class SigningKeys:
     """Loads (or makes, once for every worker) the SNS signer."""
 
-    def __init__(self, repo, box: SecretBox):
+    def __init__(self, repo: DeliveryRepository, box: SecretBox):
         self.repo = repo  # DeliveryRepository
         self.box = box
         self._signer: SnsSigner | None = None
@@ -78,6 +84,7 @@ class SigningKeys:
             return None
         pem = self.box.open(base64.b64decode(rows[KEY_SETTING]), CONTEXT)
         key = serialization.load_pem_private_key(pem.encode(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey), "the stored key is the RSA key _make made"
         return SnsSigner(key, rows[CERT_SETTING])
 
     def _make(self) -> SnsSigner:
@@ -88,4 +95,6 @@ class SigningKeys:
         sealed = base64.b64encode(self.box.seal(key_pem, CONTEXT)).decode()
         # Another worker may have made a pair meanwhile: the first one stored is kept.
         self.repo.settings_once({KEY_SETTING: sealed, CERT_SETTING: cert_pem})
-        return self._load()
+        signer = self._load()
+        assert signer is not None, "a key pair was stored just above"
+        return signer

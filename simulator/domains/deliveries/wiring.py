@@ -3,6 +3,8 @@ names its handler module, and starts the background worker in a serving process.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pismo_sandbox.config import Config
 from pismo_sandbox.crypto import SecretBox
 from pismo_sandbox.domains.deliveries import routes
@@ -13,6 +15,9 @@ from pismo_sandbox.domains.deliveries.worker import DeliveryWorker
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.store import Store
 
+if TYPE_CHECKING:
+    from pismo_sandbox.core import SandboxCore
+
 HANDLER_MODULES = (routes,)  # its handlers register on import
 
 
@@ -21,7 +26,7 @@ def build(*, config: Config, store: Store, ids: Ids, box: SecretBox) -> Delivery
     return DeliveryService(store, repo, SigningKeys(repo, box), box, ids, config)
 
 
-def start_worker(sandbox) -> DeliveryWorker:
+def start_worker(sandbox: SandboxCore) -> DeliveryWorker:
     """Start this process's delivery thread (one per server worker; leases keep each attempt
     to one of them)."""
     worker = DeliveryWorker(sandbox.deliveries.outbox, poll_seconds=sandbox.config.delivery_poll_seconds,
@@ -30,7 +35,7 @@ def start_worker(sandbox) -> DeliveryWorker:
     return worker
 
 
-def prepare(sandbox, config: Config, public_base: str) -> list[str]:
+def prepare(sandbox: SandboxCore, config: Config, public_base: str) -> list[str]:
     """Before the server forks: release leases left by a previous run (no worker of this one
     runs yet), load the fault file's delivery rules, and subscribe the --subscribe receivers
     (once per URL and format: a restart does not subscribe them again). Lines to print."""

@@ -33,7 +33,7 @@ class ServerLoginSchema(Schema):
     account_id = fields.Integer(load_default=None)
 
     @post_load
-    def make(self, data: dict, **_) -> ServerLogin:
+    def make(self, data: dict, **_: object) -> ServerLogin:
         return ServerLogin(data["server_key"], data["server_secret"] or data["secret_key"],
                            data["account_id"])
 

@@ -79,7 +79,7 @@ class TenancyService:
                         "created_at": isoformat(self.clock.now())}):
                     raise errors.TenantExists(details=f"server key {server_key} belongs to another tenant")
                 return True
-            if server_key is not None and (
+            if server_key is not None and server_secret is not None and (
                     existing["server_key"] != server_key
                     or not self.fingerprint.matches(server_secret, existing["server_secret_hash"])):
                 if not self.repo.set_server_credentials(db, tenant_id, server_key,
@@ -126,7 +126,9 @@ class TenancyService:
                 raise errors.AccountNotFound(
                     details=f"account {account_id} does not exist in tenant {tenant_id}")
             self.repo.set_account_status(db, account_id, status, isoformat(self.clock.now()))
-        return self.repo.get_account(account_id)
+            updated = self.repo.get_account(account_id, db)
+        assert updated is not None, "read in the transaction that changed it"
+        return updated
 
     def delete_account(self, tenant_id: str, account_id: int) -> None:
         """Remove a Pismo account (its bank accounts go with it); tokens already issued for it

@@ -6,9 +6,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pismo_sandbox.domains.deliveries.signing import SnsSigner
 
 FORMATS = ("pismo", "sns", "pubsub")
 CONFIRMING = ("sns",)   # formats whose receiver must confirm before notifications flow
+
+
+class SnsKeys(Protocol):
+    """Where the SNS format finds its signer (the sandbox's stored keys, or a forwarder's own)."""
+
+    def sns_signer(self) -> SnsSigner: ...
 
 
 @dataclass(frozen=True)
@@ -39,11 +49,11 @@ def envelope_json(envelope: dict) -> str:
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 
 
-def frame(format_name: str, push: Push, keys) -> Framed:
+def frame(format_name: str, push: Push, keys: SnsKeys | None) -> Framed:
     """Frame ``push`` in ``format_name`` (``keys`` gives the SNS signer)."""
     return _framers()[format_name](push, keys)
 
 
-def _framers() -> dict[str, Callable[[Push, object], Framed]]:
+def _framers() -> dict[str, Callable[[Push, SnsKeys | None], Framed]]:
     from pismo_sandbox.domains.deliveries.formats import pismo, pubsub, sns
     return {"pismo": pismo.frame, "sns": sns.frame, "pubsub": pubsub.frame}

@@ -30,7 +30,8 @@ def verify(secret: str, header: str, body: bytes) -> bool:
     return hmac.compare_digest(signature(secret, int(parts["t"]), body), parts["v1"])
 
 
-def frame(push: Push, _keys=None) -> Framed:
+def frame(push: Push, _keys: object = None) -> Framed:
+    assert push.envelope is not None, "an event push carries its envelope"
     body = envelope_json(push.envelope).encode()
     timestamp = int(push.now)
     headers = {

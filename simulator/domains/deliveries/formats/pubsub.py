@@ -28,8 +28,9 @@ def message_id(subscription_id: str, event_id: str) -> str:
     return str(int(digest[:13], 16))
 
 
-def frame(push: Push, _keys=None) -> Framed:
+def frame(push: Push, _keys: object = None) -> Framed:
     envelope = push.envelope
+    assert envelope is not None, "an event push carries its envelope"
     ident = message_id(push.subscription_id, envelope["event_id"])
     data = base64.b64encode(envelope_json(envelope).encode()).decode()
     attributes = {"event_id": envelope["event_id"], "event_type": envelope["event_type"],

@@ -16,7 +16,7 @@ import uuid
 from urllib.parse import quote
 
 from pismo_sandbox.clock import isoformat
-from pismo_sandbox.domains.deliveries.formats import Framed, Push, envelope_json
+from pismo_sandbox.domains.deliveries.formats import Framed, Push, SnsKeys, envelope_json
 from datetime import UTC
 
 REGION, ACCOUNT = "us-east-1", "000000000000"
@@ -56,9 +56,11 @@ def unsubscribe_url(base: str, subscription_id: str) -> str:
             f"&SubscriptionArn={quote(subscription_arn(subscription_id), safe='')}")
 
 
-def frame(push: Push, keys) -> Framed:
+def frame(push: Push, keys: SnsKeys | None) -> Framed:
+    assert keys is not None, "the sns format signs every message"
     signer = keys.sns_signer()
     if push.kind == "confirmation":
+        assert push.confirm_token is not None, "a confirmation push carries its token"
         message = {
             "Type": "SubscriptionConfirmation",
             "MessageId": message_id(push.subscription_id, "confirmation"),
@@ -70,6 +72,7 @@ def frame(push: Push, keys) -> Framed:
             "Timestamp": isoformat_epoch(push.now),
         }
     else:
+        assert push.envelope is not None, "an event push carries its envelope"
         message = {
             "Type": "Notification",
             "MessageId": message_id(push.subscription_id, push.envelope["event_id"]),
