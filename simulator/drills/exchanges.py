@@ -65,7 +65,7 @@ class Sender:
         return exchange
 
     def run_steps(self, scenario: Scenario, context: dict, result: DrillResult) -> None:
-        for i, step in enumerate(scenario.steps):
+        for i, step in enumerate(scenario.steps or []):
             try:
                 exchange = self.send(step["name"], step, context)
             except KeyError as error:

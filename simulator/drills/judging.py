@@ -14,13 +14,16 @@ from pismo_sandbox.drills.scenario import Scenario
 def judge(scenario: Scenario, context: dict, result: DrillResult, sender: Sender) -> None:
     """Append the drill's checks (and notes) to ``result``, whose observation is read."""
     obs = result.observation
+    if obs is None:
+        raise DrillError("the drill was judged before the sandbox's records were read")
+    timeout_seconds = (scenario.client or {}).get("timeout_seconds", 0)
     expected_exit = scenario.expect["client_exit_code"]
     for run in result.runs:
         name = "client exit code" + (f" (instance {run.instance})" if len(result.runs) > 1 else "")
         line = scenario.line_of(("expect", "client_exit_code")) or scenario.line_of(("client",))
         if run.timed_out:
             result.checks.append(Check("client", name, False,
-                                       f"the client did not finish in {scenario.client['timeout_seconds']:g} s"
+                                       f"the client did not finish in {timeout_seconds:g} s"
                                        " and was killed", [], [], line))
         elif expected_exit is not None:
             passed = run.exit_code == expected_exit

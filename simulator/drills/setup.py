@@ -70,8 +70,8 @@ def set_up(admin: AdminClient, scenario: Scenario) -> dict:
         # due_date is present only when the file gives it: an explicit null means "no due date"
         body = {k: v for k, v in boleto.items() if k != "name" and (v is not None or k == "due_date")}
         with admin_step(format_path(("setup", "boletos", i))):
-            made = admin.generate_boleto(**body)
-        boletos[boleto["name"]] = {"name": boleto["name"], **made}
+            slip = admin.generate_boleto(**body)
+        boletos[boleto["name"]] = {"name": boleto["name"], **slip}
     primary = next(iter(accounts.values()))
     owner = next(t for t in tenants.values() if t["tenant_id"] == primary["tenant_id"])
     return {"base_url": admin.base_url, "python": sys.executable, "scenario_dir": scenario.directory,
