@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-import requests
 
 from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
@@ -175,8 +174,7 @@ class ServedSandbox(Launched):
 
     def reset(self) -> "ServedSandbox":
         """Wipe its state (POST /_sandbox/reset), as a fresh server would start."""
-        response = requests.post(self.url + "/_sandbox/reset", json={}, timeout=30)
-        assert response.status_code == 200, response.text
+        self.admin.reset()
         return self
 
 
