@@ -5,6 +5,7 @@ check that owns it, with a reproduction."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from werkzeug.wrappers import Request, Response
@@ -115,6 +116,30 @@ def test_a_replayed_pay_that_answers_another_body_is_reported(simulator):
                          specs=["integrated-payments", "integrated-payments-validate"], **QUICK)
     findings = _findings(result, "idempotent_replay_returns_same_body", "POST /integrated-payments/v1/bankslips/pay")
     assert findings and "replay" in findings[0].message
+
+
+def test_a_bank_account_still_readable_after_its_delete_is_reported_as_use_after_free(simulator):
+    """A real use_after_free (the DELETE answers 204 but removes nothing) is reported: the
+    harness forgives only a read of a resource registered again after its DELETE."""
+    resource = re.compile(r"^/intl-bankaccounts/v2/accounts/[^/]+/bank-accounts/[^/]+$")
+
+    def delete_removes_nothing(environ, start_response):
+        if environ["REQUEST_METHOD"] == "DELETE" and resource.match(environ["PATH_INFO"]):
+            response = Response.from_app(simulator, {**environ, "REQUEST_METHOD": "GET"}, buffered=True)
+            if response.status_code == 200:  # it exists: say it was deleted, and keep it
+                response.status_code = 204
+                response.set_data(b"")
+                del response.headers["Content-Type"]
+            return response(environ, start_response)
+        return simulator(environ, start_response)
+
+    result = harness.run(app=delete_removes_nothing, specs=["intl-bankaccounts", "intl-bankaccounts-read"],
+                         examples=12, phases=("stateful",))
+
+    findings = _findings(result, "use_after_free",
+                         "GET /intl-bankaccounts/v2/accounts/{accountId}/bank-accounts/{schemeName}")
+    assert findings and "404" in findings[0].message
+    assert not result.ok and "use_after_free" in result.summary()
 
 
 def test_the_junit_report_carries_each_failure(simulator, tmp_path):
