@@ -155,7 +155,7 @@ class AdminClient:
             response = self.http.request(method, self.base_url + path, headers=sent, **kwargs)
         except requests.RequestException as error:
             raise AdminError(method, path, None, reason=str(error)) from None
-        body = _decode(response)
+        body = decoded_body(response)
         if response.status_code not in tuple(expect):
             raise AdminError(method, path, response.status_code, body)
         return body
@@ -336,7 +336,8 @@ def _encode(value: Any) -> bytes:
     return jsonlib.dumps(value).encode()
 
 
-def _decode(response: requests.Response) -> Any:
+def decoded_body(response: requests.Response) -> Any:
+    """A response's body: its JSON, else its text; None when it is empty."""
     if not response.content:
         return None
     try:

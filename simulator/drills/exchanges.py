@@ -8,20 +8,12 @@ import time
 
 import requests
 
+from pismo_sandbox.client import decoded_body
 from pismo_sandbox.drills import assertions
 from pismo_sandbox.drills.errors import DrillError
 from pismo_sandbox.drills.model import Check, DrillResult, Exchange
 from pismo_sandbox.drills.references import interpolate
 from pismo_sandbox.drills.scenario import Scenario
-
-
-def _json_or_text(response: requests.Response):
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
 
 
 class Sender:
@@ -56,7 +48,7 @@ class Sender:
             response = self.http.request(method, self.base + path, **kwargs)
             exchange.status = response.status_code
             exchange.headers = dict(response.headers)
-            exchange.body = _json_or_text(response)
+            exchange.body = decoded_body(response)
         except requests.Timeout as error:
             exchange.error, exchange.error_text = "timeout", str(error)
         except requests.ConnectionError as error:

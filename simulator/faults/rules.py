@@ -178,11 +178,13 @@ class FaultRuleSchema(Schema):
                          description=data.get("description"))
 
 
+def compact(part: object) -> dict:
+    """A part of a rule (match, action, schedule) as JSON, without its unset optional fields."""
+    return {k: v for k, v in vars(part).items() if v is not None}
+
+
 def dump_rule(rule: FaultRule) -> dict:
     """The rule as JSON, without unset optional fields."""
-    def compact(obj) -> dict:
-        return {k: v for k, v in obj.__dict__.items() if v is not None}
-
     action = compact(rule.action)
     if action.get("distribution") == "fixed" and rule.action.type != "delay":
         action.pop("distribution")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from pismo_sandbox.faults.rules import (MAX_MS, Action, DelaySchema, Schedule, ScheduleSchema, _WholeNumber,
-                                        check_delay)
+                                        check_delay, compact)
 
 DELIVERY_ACTIONS = ("duplicate", "delay", "drop", "reorder")
 DEFAULT_HOLD_MS = 2000
@@ -124,9 +124,6 @@ class DeliveryFaultRuleSchema(Schema):
 
 def dump_rule(rule: DeliveryFaultRule) -> dict:
     """The rule as JSON, without unset optional fields."""
-    def compact(obj) -> dict:
-        return {k: v for k, v in obj.__dict__.items() if v is not None}
-
     action = compact(rule.action)
     if rule.action.type != "delay":
         action.pop("distribution", None)
