@@ -36,7 +36,8 @@ from __future__ import annotations
 import shutil
 import time
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 from collections.abc import Callable
 
 from pismo_sandbox.contracts import hooks, report, stateful_checks
@@ -391,7 +392,7 @@ def _reproduce(info: CheckFailureInfo, case: Case) -> str | None:
         return sample.strip().replace("\n", " ")
     try:
         return case.as_curl_command()
-    except Exception:  # noqa: BLE001 - a reproduction line is a nicety, never a reason to fail
+    except Exception:
         return None
 
 

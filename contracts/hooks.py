@@ -33,7 +33,8 @@ response in the stateful phase) is kept.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import schemathesis
 from schemathesis import Case, HookContext, Response

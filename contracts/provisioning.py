@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pismo_sandbox.client import AdminClient, AdminError
 from pismo_sandbox.contracts.run_state import RunState
 from pismo_sandbox.contracts.results import HarnessError, HarnessResult
-from pismo_sandbox.contracts.target import Credentials, Target
+from pismo_sandbox.contracts.target import Credentials, Target, unreachable
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -31,16 +33,31 @@ def fresh_app(cleanup: list[str], seed: int) -> Flask:
     directory = tempfile.mkdtemp(prefix="pismo-contract-")
     cleanup.append(directory)
     app = create_app(Config(db_path=os.path.join(directory, "sandbox.db"), id_seed=seed))
-    status, _, body = Target(app=app).request("POST", "/_sandbox/clock", {"now": FROZEN_AT, "freeze": True})
-    if status != 200:
-        raise HarnessError(f"could not freeze the simulator's clock ({status}): {body}")
+    try:
+        AdminClient.in_process(app).freeze_clock(FROZEN_AT)
+    except AdminError as error:
+        raise HarnessError(f"could not freeze the simulator's clock ({error.status}): {error.body}") from None
     return app
+
+
+@contextmanager
+def _answering(target: Target) -> Iterator[None]:
+    """A target that does not answer the admin client at all is the run's error, naming the fix."""
+    try:
+        yield
+    except AdminError as error:
+        if error.status is None:
+            raise unreachable(error.method, f"{target.admin.base_url}{error.path}", error) from None
+        raise
 
 
 def note_fault_rules(target: Target, result: HarnessResult) -> None:
     """Leave the target's fault rules alone, but say so when there are any: they shape answers."""
-    status, _, body = target.request("GET", "/_sandbox/faults")
-    rules = body.get("items") if status == 200 and isinstance(body, dict) else None
+    try:
+        with _answering(target):
+            rules = target.admin.faults()
+    except AdminError:
+        return
     if rules:
         result.notes.append(f"the target has {len(rules)} fault rule(s) ({', '.join(r.get('id', '?') for r in rules)});"
                             " they were left in place and may cause failures (--clear-faults removes them)")
@@ -49,9 +66,12 @@ def note_fault_rules(target: Target, result: HarnessResult) -> None:
 def clear_fault_rules(target: Target, simulator: bool) -> None:
     """No injected faults while the contract is checked. A simulator without fault support
     answers 404/405; any other target (the real sandbox) may answer anything: it has none."""
-    status, _, body = target.request("DELETE", "/_sandbox/faults")
-    if simulator and status not in (204, 200, 404, 405):
-        raise HarnessError(f"could not clear fault rules on the simulator ({status}): {body}")
+    try:
+        with _answering(target):
+            target.admin.clear_faults()
+    except AdminError as error:
+        if simulator and error.status not in (200, 404, 405):
+            raise HarnessError(f"could not clear fault rules on the simulator ({error.status}): {error.body}") from None
 
 
 def prepare(target: Target, credentials: Credentials, remote: bool, state: RunState) -> Credentials:
@@ -66,34 +86,44 @@ def prepare(target: Target, credentials: Credentials, remote: bool, state: RunSt
         state.boleto = _codec_boleto()
         state.account_id = credentials.account_id
         return credentials
-    status, _, tenant = target.request("POST", "/_sandbox/tenants", {})
-    if status != 201:
+    admin = target.admin
+    try:
+        with _answering(target):
+            tenant = admin.create_tenant()
+    except AdminError as error:
         needs = "; the target requires its admin token: give --admin-token (env PISMO_SANDBOX_ADMIN_TOKEN)" \
-            if status == 401 else ""
-        raise HarnessError(f"could not create a tenant through the admin API ({status}): {tenant}{needs}")
-    status, _, account = target.request("POST", f"/_sandbox/tenants/{tenant['tenant_id']}/accounts",
-                                        {"status": "NORMAL"})
-    if status != 201:
-        raise HarnessError(f"could not create an account through the admin API ({status}): {account}")
-    state.tenant_id, state.account_id = tenant["tenant_id"], account["account_id"]
-    state.boleto = _simulator_boleto(target)
+            if error.status == 401 else ""
+        raise HarnessError(f"could not create a tenant through the admin API ({error.status}): {error.body}{needs}") \
+            from None
+    try:
+        with _answering(target):
+            account = admin.create_account(tenant.tenant_id, status="NORMAL")
+    except AdminError as error:
+        raise HarnessError(f"could not create an account through the admin API ({error.status}): {error.body}") \
+            from None
+    state.tenant_id, state.account_id = tenant.tenant_id, account["account_id"]
+    state.boleto = _simulator_boleto(admin)
     # Bank slips need a provider: the admin choice wins over whatever provider credentials the
     # banking-auth run leaves behind (CELCOIN returns external_authorization, so Pay's strictest
     # path is the one exercised). A simulator without bank slips answers 404/405: ignored.
-    target.request("PUT", f"/_sandbox/tenants/{tenant['tenant_id']}/bankslip-provider", {"provider": "CELCOIN"})
-    return Credentials(server_key=tenant["server_key"], server_secret=tenant["server_secret"],
+    try:
+        admin.set_bankslip_provider(tenant.tenant_id, "CELCOIN")
+    except AdminError:
+        pass
+    return Credentials(server_key=tenant.server_key, server_secret=tenant.server_secret,
                        account_id=account["account_id"])
 
 
-def _simulator_boleto(target: Target) -> Callable[[Decimal, str], dict]:
+def _simulator_boleto(admin: AdminClient) -> Callable[[Decimal, str], dict]:
     """A valid slip from the simulator's admin API (POST /_sandbox/boletos), else the codec."""
     fallback = _codec_boleto()
 
     def make(amount: Decimal, kind: str = "bank") -> dict:
-        status, _, body = target.request("POST", "/_sandbox/boletos", {"kind": kind, "amount": float(amount)})
-        if status == 201 and isinstance(body, dict):
-            return body
-        return fallback(amount, kind)
+        try:
+            made = admin.generate_boleto(kind, float(amount))
+        except AdminError:
+            return fallback(amount, kind)
+        return dict(made) if isinstance(made, dict) else fallback(amount, kind)
 
     return make
 

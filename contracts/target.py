@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pismo_sandbox.client import AdminClient
 from pismo_sandbox.contracts.results import HarnessError
 
 if TYPE_CHECKING:
@@ -62,6 +63,15 @@ class Target:
         self._client = Client(app) if app is not None else None  # any WSGI app, not only Flask
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
+        self._admin: AdminClient | None = None
+
+    @property
+    def admin(self) -> AdminClient:
+        """The target's admin API (a pismo-sandbox's), through the admin client, with the admin token."""
+        if self._admin is None:
+            self._admin = AdminClient.in_process(self.app, self.admin_token) if self.app is not None else \
+                AdminClient(self.base_url or "", self.admin_token, timeout=self.timeout)
+        return self._admin
 
     def request(self, method: str, path: str, json_body: Any = None,
                 headers: dict | None = None) -> tuple[int, dict, Any]:
@@ -85,9 +95,7 @@ class Target:
             response = self._session.request(method, f"{self.base_url}{path}", json=json_body,
                                              headers=headers, timeout=self.timeout)
         except requests.ConnectionError as error:
-            reason = "connection refused" if "refused" in str(error).lower() else "cannot connect"
-            raise HarnessError(f"{method} {self.base_url}{path}: {reason}; check --base-url and that the target"
-                               " is running") from None
+            raise unreachable(method, f"{self.base_url}{path}", error) from None
         except requests.RequestException as error:
             raise HarnessError(f"{method} {self.base_url}{path}: {error}") from None
         try:
@@ -95,6 +103,12 @@ class Target:
         except ValueError:
             body = None
         return response.status_code, dict(response.headers), body
+
+
+def unreachable(method: str, url: str, error: Exception) -> HarnessError:
+    """The error of a target that did not answer, naming the fix."""
+    reason = "connection refused" if "refused" in str(error).lower() else "cannot connect"
+    return HarnessError(f"{method} {url}: {reason}; check --base-url and that the target is running")
 
 
 class TokenSource:

@@ -4,8 +4,8 @@ sandbox knows (its events and bank-slip payments). Exit 0 when the ledger is rig
 print every difference, naming the events applied more than once, and exit 1.
 
 Usage: check_ledger.py LEDGER   (PISMO_BASE_URL, PISMO_TENANT_ID and, if the sandbox requires it,
-PISMO_SANDBOX_ADMIN_TOKEN, from `pismo-sandbox drill`)
-Standard library and requests only.
+PISMO_SANDBOX_ADMIN_TOKEN, from `pismo-sandbox drill`). Reads the sandbox through its admin
+client (pismo_sandbox.AdminClient).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import os
 import sys
 from decimal import Decimal
 
-import requests
+from pismo_sandbox import AdminClient
 
 
 def main() -> int:
@@ -28,13 +28,9 @@ def main() -> int:
     except (OSError, ValueError) as error:
         print(f"cannot read the consumer's ledger {ledger_path}: {error}")
         return 1
-    admin_token = os.environ.get("PISMO_SANDBOX_ADMIN_TOKEN")
-    headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
-    query: dict[str, str | int] = {"tenant_id": tenant, "limit": 1000}
-    events = requests.get(f"{base}/_sandbox/events", params=query,
-                          headers=headers, timeout=10).json()["items"]
-    payments = requests.get(f"{base}/_sandbox/bankslips", params=query,
-                            headers=headers, timeout=10).json()["items"]
+    admin = AdminClient(base, os.environ.get("PISMO_SANDBOX_ADMIN_TOKEN") or None, timeout=10)
+    events = admin.events(tenant_id=tenant, limit=1000)
+    payments = admin.payments(tenant, limit=1000)
     by_id = {e["event_id"]: e for e in events}
     problems = []
     for event_id, times in collections.Counter(ledger["applied"]).items():

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json as jsonlib
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from collections.abc import Iterable
 
 import requests
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 JSON = "application/json"
 DEFAULT_TIMEOUT = 30.0
@@ -128,7 +131,15 @@ class AdminClient:
         self.base_url = base_url.rstrip("/")
         self.http = session or requests.Session()
         self.timeout = timeout
+        self.admin_token = admin_token
         self.admin_headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+
+    @classmethod
+    def in_process(cls, app: WSGIApplication, admin_token: str | None = None) -> "AdminClient":
+        """The admin API of a WSGI app in this process (no sockets; pismo_sandbox.inprocess)."""
+        from pismo_sandbox.inprocess import BASE_URL, session_for
+
+        return cls(BASE_URL, admin_token, session=session_for(app))
 
     def close(self) -> None:
         self.http.close()
@@ -147,7 +158,7 @@ class AdminClient:
             response = self.http.request(method, self.base_url + path, headers=sent, **kwargs)
         except requests.RequestException as error:
             raise AdminError(method, path, None, reason=str(error)) from None
-        body = _decode(response)
+        body = decoded_body(response)
         if response.status_code not in tuple(expect):
             raise AdminError(method, path, response.status_code, body)
         return body
@@ -284,9 +295,10 @@ class AdminClient:
 
     # -- event delivery (docs/events.md) ---------------------------------------------------------
     def subscribe(self, url: str, format: str = "pismo", *, filter: dict | None = None,
-                  secret: str | None = None) -> dict:
-        """Push events to ``url`` in a transport's framing (pismo, sns, pubsub)."""
-        body = {"url": url, "format": format, **_params(filter=filter, secret=secret)}
+                  secret: str | None = None, retry: dict | None = None) -> dict:
+        """Push events to ``url`` in a transport's framing (pismo, sns, pubsub); ``retry`` is the
+        subscription's retry policy (docs/events.md)."""
+        body = {"url": url, "format": format, **_params(filter=filter, secret=secret, retry=retry)}
         return self.request("POST", "/_sandbox/subscriptions", json=body, expect=(201,))
 
     def subscriptions(self) -> list[dict]:
@@ -312,6 +324,10 @@ class AdminClient:
     def delivery_faults(self) -> list[dict]:
         return self.request("GET", "/_sandbox/delivery-faults")["items"]
 
+    def delivery_fault(self, fault_id: str) -> dict:
+        """One delivery fault rule with its counters (matched, fired)."""
+        return self.request("GET", f"/_sandbox/delivery-faults/{fault_id}")
+
     def delete_delivery_fault(self, fault_id: str) -> None:
         self.request("DELETE", f"/_sandbox/delivery-faults/{fault_id}", expect=(204,))
 
@@ -323,7 +339,8 @@ def _encode(value: Any) -> bytes:
     return jsonlib.dumps(value).encode()
 
 
-def _decode(response: requests.Response) -> Any:
+def decoded_body(response: requests.Response) -> Any:
+    """A response's body: its JSON, else its text; None when it is empty."""
     if not response.content:
         return None
     try:

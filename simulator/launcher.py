@@ -39,7 +39,8 @@ class Sandbox:
     faults:      a YAML/JSON fault file loaded at start-up (``serve --faults``).
     state:       a state file loaded at start-up (``serve --state``).
     subscribe:   receiver URL(s) every event is pushed to (``serve --subscribe``), framed as
-                 subscribe_format (pismo, sns or pubsub).
+                 subscribe_format (pismo, sns or pubsub), signed with subscribe_secret
+                 (``serve --subscribe-secret``; default: one the sandbox makes).
     settings:    Config fields, e.g. {"token_ttl_seconds": 60}, passed as PISMO_SANDBOX_<NAME>.
     env:         extra environment variables of the child.
     inherit_env: pass the caller's PISMO_SANDBOX_* variables on (the rest of the environment
@@ -50,6 +51,7 @@ class Sandbox:
     def __init__(self, *, db_path: str | None = None, workers: int = 1, threads: int = 8,
                  faults: str | os.PathLike | None = None, state: str | os.PathLike | None = None,
                  subscribe: str | Sequence[str] = (), subscribe_format: str = "pismo",
+                 subscribe_secret: str | None = None,
                  settings: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None,
                  inherit_env: bool = True, host: str = "127.0.0.1", port: int = 0,
                  startup_timeout: float = 60.0):
@@ -59,6 +61,7 @@ class Sandbox:
         self.subscribe = [subscribe] if isinstance(subscribe, str) else list(subscribe)
         self.subscribe_format = subscribe_format
         self.port: int | None  # None: connected to a URL that names no port
+        self.subscribe_secret = subscribe_secret
         self.host, self.port = host, port
         self.startup_timeout = startup_timeout
         self.directory: str | None = None
@@ -105,6 +108,8 @@ class Sandbox:
             argv += ["--subscribe", url]
         if self.subscribe:
             argv += ["--subscribe-format", self.subscribe_format]
+        if self.subscribe and self.subscribe_secret:
+            argv += ["--subscribe-secret", self.subscribe_secret]
         # A file, not a pipe: nothing drains a pipe while the server runs, and a full one blocks
         # it. Opened for appending by the child (stdout and stderr, in the order written), read
         # here through its path; the URL is the line that is nothing but a URL.

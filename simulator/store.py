@@ -458,7 +458,8 @@ class Store:
         SQLite's busy handler waits for a locked database by sleeping in growing steps (up to
         100 ms), which turns contention between workers into long tails. Writers here wait on a
         thread lock and an flock on "<db>.lock" instead (file_lock.FileLock: taken the moment it
-        is free, waited for at most the bound), and the busy timeout remains for anything else that writes to the file. A writer that cannot
+        is free, waited for at most the bound), and the busy timeout remains for anything else that
+        writes to the file. A writer that cannot
         have the lock in time raises WriterLockTimeout (the gateway answers 503/504) and logs who
         holds it (the kernel's table of locks names the process). A holder that kept the lock longer
         than the bound logs that too, once it lets go (a stopped worker, when it resumes).

@@ -116,7 +116,7 @@ def dig(value: Any, path: str) -> Any:
 
 def same(actual: Any, expected: Any) -> bool:
     if isinstance(actual, bool) or isinstance(expected, bool):
-        return actual is expected or actual == expected and type(actual) is type(expected)
+        return actual is expected or (actual == expected and type(actual) is type(expected))
     if isinstance(actual, (int, float)) and isinstance(expected, (int, float)):
         return abs(actual - expected) < 1e-9
     if isinstance(actual, (int, float)) and isinstance(expected, str):

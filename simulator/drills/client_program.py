@@ -135,7 +135,7 @@ class ClientProgram:
                     stdout.close()
                     stderr.close()
                 raise
-            for run, process, stdout, stderr, began in running:
+            for run, _process, stdout, stderr, _began in running:
                 for handle, attr in ((stdout, "stdout"), (stderr, "stderr")):
                     handle.seek(0)
                     text = handle.read().decode("utf-8", errors="replace")

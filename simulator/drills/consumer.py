@@ -21,10 +21,11 @@ import tempfile
 import time
 from typing import TYPE_CHECKING
 
+from pismo_sandbox.client import AdminError
 from pismo_sandbox.domains.deliveries.outbox import filter_matches
-from pismo_sandbox.launcher import free_port
-from pismo_sandbox.drills.errors import DrillError
+from pismo_sandbox.drills.errors import DrillError, admin_step
 from pismo_sandbox.drills.model import Check, DrillResult
+from pismo_sandbox.launcher import free_port, kill_group
 from pismo_sandbox.drills.references import interpolate
 from pismo_sandbox.drills.scenario import Scenario
 
@@ -80,9 +81,8 @@ class ConsumerRun:
         })
         if self.subscription:
             env["PISMO_SUBSCRIPTION_ID"] = self.subscription["subscription_id"]
-        admin = self.runner.admin_headers.get("Authorization", "")
-        if admin.startswith("Bearer "):  # a --base-url sandbox that requires the admin token
-            env["PISMO_SANDBOX_ADMIN_TOKEN"] = admin[len("Bearer "):]
+        if self.runner.client.admin_token:  # a --base-url sandbox that requires the admin token
+            env["PISMO_SANDBOX_ADMIN_TOKEN"] = self.runner.client.admin_token
         for key, value in self.spec["env"].items():
             env[key] = str(interpolate(value, self.context))
         return env
@@ -129,18 +129,14 @@ class ConsumerRun:
         self._subscribe()
 
     def _subscribe(self) -> None:
-        body = {"url": self.context["consumer_url"], "format": self.spec["format"],
-                "secret": self.context["consumer_secret"]}
         flt = {k: v for k, v in (self.spec["filter"] or {}).items() if v is not None}
         if "tenant" in flt:
             flt["tenant_id"] = self.context["tenants"][flt.pop("tenant")]["tenant_id"]
-        if flt:
-            body["filter"] = flt
         retry = {k: v for k, v in (self.spec["retry"] or {}).items() if v is not None}
-        if retry:
-            body["retry"] = retry
-        self.subscription = self.runner.admin("POST", "/_sandbox/subscriptions", "consumer (subscription)",
-                                              json=body)
+        with admin_step("consumer (subscription)"):
+            self.subscription = self.runner.client.subscribe(
+                self.context["consumer_url"], self.spec["format"], secret=self.context["consumer_secret"],
+                filter=flt or None, retry=retry or None)
 
     def _subscribed(self) -> dict:
         """The consumer's subscription (made when it started)."""
@@ -152,12 +148,12 @@ class ConsumerRun:
         for i, rule in enumerate(self.scenario.delivery_faults):
             rule = copy.deepcopy(rule)
             rule.setdefault("match", {}).setdefault("subscription_id", self._subscribed()["subscription_id"])
-            self.rules.append(self.runner.admin("POST", "/_sandbox/delivery-faults", f"delivery_faults[{i}]",
-                                                json=rule))
+            with admin_step(f"delivery_faults[{i}]"):
+                self.rules.append(self.runner.client.add_delivery_fault(rule))
 
     def deliveries(self) -> list[dict]:
-        return self.runner.admin("GET", "/_sandbox/deliveries", "reading the delivery log", params={
-            "subscription_id": self._subscribed()["subscription_id"], "limit": 1000})["items"]
+        with admin_step("reading the delivery log"):
+            return self.runner.client.deliveries(subscription_id=self._subscribed()["subscription_id"], limit=1000)
 
     def wait(self, events_mark: int, result: DrillResult) -> None:
         """Until every event of the window that the subscription takes has deliveries and none
@@ -165,8 +161,8 @@ class ConsumerRun:
         started = time.monotonic()
         flt = self._subscribed()["filter"]
         while True:
-            events = self.runner.admin("GET", "/_sandbox/events", "reading events",
-                                       params={"after": events_mark, "limit": 1000})["items"]
+            with admin_step("reading events"):
+                events = self.runner.client.events(after=events_mark, limit=1000)
             wanted = {e["event_id"] for e in events if filter_matches(flt, e)}
             log = self.deliveries()
             delivered_for = {d["event_id"] for d in log if d["kind"] == "event"}
@@ -241,7 +237,8 @@ class ConsumerRun:
                                 [f"event {d['event_id']}: {len(d['attempts'])} attempts" for d in over], [], line))
         listed_rules = []
         for rule in self.rules:
-            listed = self.runner.admin("GET", f"/_sandbox/delivery-faults/{rule['id']}", "reading delivery faults")
+            with admin_step("reading delivery faults"):
+                listed = self.runner.client.delivery_fault(rule["id"])
             listed_rules.append(listed)
             action = listed["action"]["type"]
             checks.append(Check("delivery", f"delivery fault {rule['id']} ({action}) fired", listed["fired"] > 0,
@@ -259,16 +256,11 @@ class ConsumerRun:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, 9)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
+            kill_group(self.process)
         if self.subscription is not None:
             try:
-                self.runner.admin("DELETE", f"/_sandbox/subscriptions/{self.subscription['subscription_id']}",
-                                  "removing the consumer's subscription", expected=(204, 404))
-            except Exception:  # the sandbox may be gone; a reset removes it anyway
+                self.runner.client.unsubscribe(self.subscription["subscription_id"])
+            except AdminError:  # already gone, or the sandbox is; a reset removes it anyway
                 pass
         shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -13,7 +13,7 @@ link was inferred.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, Collection
+from collections.abc import Callable, Collection
 
 from pismo_sandbox.drills.model import Check, Observation
 
@@ -183,7 +183,8 @@ def no_slip_paid_twice(obs: Observation,
         for payment in payments:
             details.append(f"  duplicate payment: {describe_payment(payment, obs)} ({_history(payment)})")
         requests += [r for r in obs.journal if r.get("cid") in cids or
-                     (r.get("idempotency_key") in keys and r["operation_id"] == "post-integrated-payments-api-v1-bankslips-pay")]
+                     (r.get("idempotency_key") in keys
+                      and r["operation_id"] == "post-integrated-payments-api-v1-bankslips-pay")]
     first = next(iter(twice.values()))
     return Check("invariant", name, False,
                  f"{len(twice)} slip(s) paid twice: duplicate payment authorizations"
@@ -257,8 +258,8 @@ def payments_reach_status(obs: Observation, status: str = "SETTLED",
                           boletos: str | list[str] | dict[str, str] = "all") -> Check:
     """Every payment ended in its expected status, and every expected boleto was paid."""
     name = "payments_reach_status"
-    by_name = {b: status for b in obs.boletos} if boletos == "all" else (
-        dict(boletos) if isinstance(boletos, dict) else {b: status for b in boletos})
+    by_name = dict.fromkeys(obs.boletos, status) if boletos == "all" else (
+        dict(boletos) if isinstance(boletos, dict) else dict.fromkeys(boletos, status))
     details = []
     for payment in obs.payments:
         boleto = obs.boleto_named(payment["bar_code"])

@@ -15,7 +15,7 @@ OUTPUT_TAIL_LINES = 15
 
 
 def _tail(text: str, lines: int = OUTPUT_TAIL_LINES) -> list[str]:
-    return [line for line in text.rstrip().splitlines()[-lines:]] if text.strip() else []
+    return text.rstrip().splitlines()[-lines:] if text.strip() else []
 
 
 def _check_lines(check: Check, faults_by_id: dict, verbose: bool) -> list[str]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import difflib
 import pathlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from marshmallow import Schema, ValidationError, fields
 
@@ -132,7 +133,7 @@ def _semantic_problems(data: dict) -> list[tuple[Path, str]]:
 
     consumer = data.get("consumer")
     if consumer is not None:
-        context.update({name: True for name in CONSUMER_BUILTINS})
+        context.update(dict.fromkeys(CONSUMER_BUILTINS, True))
         for part in ("command", "check", "env", "cwd"):
             if consumer[part]:
                 check(consumer[part], ("consumer", part), context)
@@ -223,11 +224,7 @@ def _schema_at(path: Path) -> Schema | None:
         current = schema.fields[part]
         if isinstance(current, fields.List):
             current = current.inner
-        if isinstance(current, fields.Nested):
-            schema = current.schema
-        elif isinstance(current, Toggle):
-            schema = current.schema
-        elif isinstance(current, FaultField):
+        if isinstance(current, (fields.Nested, Toggle, FaultField)):
             schema = current.schema
         else:
             return None

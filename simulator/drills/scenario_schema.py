@@ -155,7 +155,7 @@ class ClockSchema(Strict):
             try:
                 parse_instant(data["now"])
             except ValueError:
-                raise ValidationError("must be an RFC 3339 date-time, e.g. 2025-06-02T13:00:00Z", "now")
+                raise ValidationError("must be an RFC 3339 date-time, e.g. 2025-06-02T13:00:00Z", "now") from None
 
 
 class AccountSchema(Strict):

@@ -97,13 +97,14 @@ class MatchSchema(Schema):
         return Match(**data)
 
 
-class ActionSchema(Schema):
+class DelaySchema(Schema):
+    """The parameters of a delay (fixed ``ms``, uniform ``min_ms``-``max_ms``, or lognormal
+    ``median_ms``/``sigma`` capped at ``cap_ms``): one definition for the actions of request
+    fault rules (ActionSchema) and of delivery fault rules (deliveries/schemas.py)."""
+
     class Meta:
         unknown = RAISE
 
-    type = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    status = _WholeNumber(load_default=None, validate=validate.Range(400, 599))
-    body = fields.Dict(load_default=None)
     ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
     distribution = fields.String(load_default="fixed", validate=validate.OneOf(DISTRIBUTIONS))
     min_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
@@ -111,6 +112,27 @@ class ActionSchema(Schema):
     median_ms = fields.Float(load_default=None, validate=validate.Range(min=0, max=MAX_MS))
     sigma = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
     cap_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
+
+
+def check_delay(data: dict) -> None:
+    """A delay action's distribution has every parameter it needs, and a uniform range is one."""
+    dist = data.get("distribution", "fixed")
+    needs = {"fixed": ["ms"], "uniform": ["min_ms", "max_ms"],
+             "lognormal": ["median_ms", "sigma", "cap_ms"]}[dist]
+    missing = [name for name in needs if data.get(name) is None]
+    if missing:
+        raise ValidationError(f"a {dist} delay needs {', '.join(missing)}", missing[0])
+    if dist == "uniform" and data["min_ms"] > data["max_ms"]:
+        raise ValidationError("min_ms must not exceed max_ms", "min_ms")
+
+
+class ActionSchema(DelaySchema):
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    status = _WholeNumber(load_default=None, validate=validate.Range(400, 599))
+    body = fields.Dict(load_default=None)
 
     @validates_schema
     def check(self, data: dict, **_: object) -> None:
@@ -122,14 +144,7 @@ class ActionSchema(Schema):
         if kind == "timeout" and data.get("ms") is None:
             raise ValidationError("a timeout action needs ms", "ms")
         if kind == "delay":
-            dist = data.get("distribution", "fixed")
-            needs = {"fixed": ["ms"], "uniform": ["min_ms", "max_ms"],
-                     "lognormal": ["median_ms", "sigma", "cap_ms"]}[dist]
-            missing = [name for name in needs if data.get(name) is None]
-            if missing:
-                raise ValidationError(f"a {dist} delay needs {', '.join(missing)}", missing[0])
-            if dist == "uniform" and data["min_ms"] > data["max_ms"]:
-                raise ValidationError("min_ms must not exceed max_ms", "min_ms")
+            check_delay(data)
 
     @post_load
     def make(self, data: dict, **_: object) -> Action:
@@ -168,11 +183,13 @@ class FaultRuleSchema(Schema):
                          description=data.get("description"))
 
 
+def compact(part: object) -> dict:
+    """A part of a rule (match, action, schedule) as JSON, without its unset optional fields."""
+    return {k: v for k, v in vars(part).items() if v is not None}
+
+
 def dump_rule(rule: FaultRule) -> dict:
     """The rule as JSON, without unset optional fields."""
-    def compact(obj: object) -> dict:
-        return {k: v for k, v in obj.__dict__.items() if v is not None}
-
     action = compact(rule.action)
     if action.get("distribution") == "fixed" and rule.action.type != "delay":
         action.pop("distribution")

@@ -195,7 +195,9 @@ class BatchWriter:
             pause = min(pause * 2, 0.005)
             for path, target in list(pending.items()):
                 counts = _read_counts(path)
-                if counts is None or counts[1] >= target or counts[0] < target or not _alive(int(os.path.basename(path))):  # done, gone, restarted
+                # done, gone, or the process restarted
+                if counts is None or counts[1] >= target or counts[0] < target \
+                        or not _alive(int(os.path.basename(path))):
                     del pending[path]
 
     def close(self) -> None:

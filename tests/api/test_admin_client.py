@@ -168,3 +168,37 @@ def test_subscriptions_deliveries_and_delivery_faults_round_trip(admin):
     admin.clear_delivery_faults()
     admin.unsubscribe(subscription["subscription_id"])
     assert (admin.delivery_faults(), admin.subscriptions()) == ([], [])
+
+
+def test_a_subscription_keeps_the_retry_policy_it_was_given(admin):
+    subscription = admin.subscribe("http://127.0.0.1:9/events", retry={"max_attempts": 2})
+
+    assert admin.subscription(subscription["subscription_id"])["retry"]["max_attempts"] == 2
+
+
+def test_one_delivery_fault_rule_is_read_back_with_its_counters(admin):
+    rule = admin.add_delivery_fault(action={"type": "drop"}, description="lose one")
+
+    listed = admin.delivery_fault(rule["id"])
+
+    assert (listed["id"], listed["description"], listed["matched"], listed["fired"]) == (
+        rule["id"], "lose one", 0, 0)
+    admin.delete_delivery_fault(rule["id"])
+    with pytest.raises(AdminError) as raised:
+        admin.delivery_fault(rule["id"])
+    assert raised.value.status == 404
+
+
+def test_an_in_process_client_drives_an_app_without_sockets(app):
+    admin = AdminClient.in_process(app)
+
+    tenant = admin.create_tenant("TN-inproc")
+    account = admin.create_account(tenant.tenant_id, status="BLOCKED")
+    with pytest.raises(AdminError) as raised:
+        admin.create_tenant("TN-inproc")
+
+    assert [(a["account_id"], a["status"]) for a in admin.accounts("TN-inproc")] == [(account["account_id"], "BLOCKED")]
+    assert raised.value.status == 409 and raised.value.code
+    assert admin.set_clock(now="2030-06-03T12:00:00Z", freeze=True) == {"now": "2030-06-03T12:00:00.000Z",
+                                                                         "frozen": True}
+    assert [(r["method"], r["path"]) for r in admin.journal(limit=1)] == [("POST", "/_sandbox/clock")]

@@ -9,7 +9,6 @@ import pathlib
 import shutil
 
 import pytest
-import requests
 
 from tests.conftest import ServedSandbox
 
@@ -90,20 +89,11 @@ class Dashboard:
 
 
 class LockedSandbox(ServedSandbox):
-    """A served sandbox with an admin token: its health check has to present the token."""
+    """A served sandbox with an admin token (the launcher's health check and admin client
+    present it)."""
 
     def __init__(self, db_path: str, admin_token: str, **kwargs):
         super().__init__(db_path, env={"PISMO_SANDBOX_ADMIN_TOKEN": admin_token}, **kwargs)
-        self.admin_token = admin_token
-
-    def start(self, timeout: float = 20) -> "LockedSandbox":
-        original = requests.get
-        admin = {"Authorization": f"Bearer {self.admin_token}"}
-        requests.get = lambda url, **kw: original(url, **{**kw, "headers": {**kw.get("headers", {}), **admin}})
-        try:
-            return super().start(timeout)
-        finally:
-            requests.get = original
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ check that owns it, with a reproduction."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from werkzeug.wrappers import Request, Response
@@ -115,6 +117,53 @@ def test_a_replayed_pay_that_answers_another_body_is_reported(simulator):
                          specs=["integrated-payments", "integrated-payments-validate"], **QUICK)
     findings = _findings(result, "idempotent_replay_returns_same_body", "POST /integrated-payments/v1/bankslips/pay")
     assert findings and "replay" in findings[0].message
+
+
+# Run in a process of its own: which paths the stateful phase walks depends on what the test
+# process ran before (the same run in a fresh process walks the same paths every time).
+DELETE_REMOVES_NOTHING = """
+import json, re, sys
+from werkzeug.wrappers import Response
+from pismo_sandbox.app import create_app
+from pismo_sandbox.config import Config
+from pismo_sandbox.contracts import harness
+
+simulator = create_app(Config(db_path=sys.argv[1]))
+resource = re.compile(r"^/intl-bankaccounts/v2/accounts/[^/]+/bank-accounts/[^/]+$")
+
+def delete_removes_nothing(environ, start_response):
+    if environ["REQUEST_METHOD"] == "DELETE" and resource.match(environ["PATH_INFO"]):
+        response = Response.from_app(simulator, {**environ, "REQUEST_METHOD": "GET"}, buffered=True)
+        if response.status_code == 200:  # it exists: say it was deleted, and keep it
+            response.status_code = 204
+            response.set_data(b"")
+            del response.headers["Content-Type"]
+        return response(environ, start_response)
+    return simulator(environ, start_response)
+
+result = harness.run(app=delete_removes_nothing, specs=["intl-bankaccounts", "intl-bankaccounts-read"],
+                     examples=12, phases=("stateful",))
+print(json.dumps({"ok": result.ok, "errors": result.errors, "forgiven": result.forgiven,
+                  "findings": [[f.check, f.operation, f.message] for f in result.findings]}))
+"""
+
+
+def test_a_bank_account_still_readable_after_its_delete_is_reported_as_use_after_free(tmp_path):
+    """A real use_after_free (the DELETE answers 204 but removes nothing) is reported: the
+    harness forgives only a read of a resource registered again after its DELETE."""
+    script = tmp_path / "delete_removes_nothing.py"
+    script.write_text(DELETE_REMOVES_NOTHING)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "sandbox.db")], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+
+    read = "GET /intl-bankaccounts/v2/accounts/{accountId}/bank-accounts/{schemeName}"
+    messages = [message for check, operation, message in result["findings"]
+                if check == "use_after_free" and operation == read]
+    assert not result["errors"] and not result["ok"]
+    assert messages and "404" in messages[0], result
+    assert result["forgiven"] == 0
 
 
 def test_the_junit_report_carries_each_failure(simulator, tmp_path):

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-import requests
 
 from pismo_sandbox.contracts import harness
 
@@ -18,11 +17,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def served(served_sandbox):
     server = served_sandbox
-    tenant = requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=10).json()
-    account = requests.post(f"{server.url}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={},
-                            timeout=10).json()
-    return server, {"PISMO_BASE_URL": server.url, "PISMO_SERVER_KEY": tenant["server_key"],
-                    "PISMO_SERVER_SECRET": tenant["server_secret"],
+    tenant = server.admin.create_tenant()
+    account = server.admin.create_account(tenant.tenant_id)
+    return server, {"PISMO_BASE_URL": server.url, "PISMO_SERVER_KEY": tenant.server_key,
+                    "PISMO_SERVER_SECRET": tenant.server_secret,
                     "PISMO_ACCOUNT_ID": str(account["account_id"])}
 
 

@@ -3,19 +3,12 @@ served sandbox that can be killed with SIGKILL."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 
 import pytest
-import requests
 
 from pismo_sandbox.domains.deliveries.worker import DeliveryWorker
 from pismo_sandbox.core import EXTENSION
-from pismo_sandbox.launcher import free_port
+from pismo_sandbox.launcher import Sandbox, kill_group
 from tests.deliveries.receiver import Receiver
 
 
@@ -42,57 +35,16 @@ def worker(app):
         made._http.close()
 
 
-class KillableSandbox:
-    """`pismo-sandbox serve` in its own process group, so SIGKILL takes master and workers."""
+class KillableSandbox(Sandbox):
+    """`pismo-sandbox serve` through the launcher (in its own session), which kill() ends with
+    SIGKILL to the whole group: nothing gets to clean up."""
 
-    def __init__(self, db_path: str, workers: int = 2, extra_args: list[str] | None = None,
-                 env: dict | None = None):
-        self.db_path = db_path
-        self.workers = workers
-        self.extra_args = extra_args or []
-        self.env = {**os.environ, "PISMO_SANDBOX_LOG_LEVEL": "WARNING", **(env or {})}
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-        self.log = tempfile.TemporaryFile()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60) -> "KillableSandbox":
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(self.port), "--db", self.db_path,
-             "--workers", str(self.workers), *self.extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.output()}")
-            try:
-                if requests.get(self.url + "/_sandbox/health", timeout=5).status_code == 200:
-                    return self
-            except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
-                time.sleep(0.1)
-        self.kill()
-        raise RuntimeError("server did not become healthy in time")
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+    def __init__(self, db_path: str, workers: int = 2, **options):
+        super().__init__(db_path=db_path, workers=workers, settings={"log_level": "WARNING"}, **options)
 
     def kill(self) -> None:
-        """SIGKILL the whole process group: nothing gets to clean up."""
         if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            kill_group(self.process)
 
 
 @pytest.fixture
@@ -105,4 +57,4 @@ def killable(tmp_path):
 
     yield make
     for server in started:
-        server.stop()
+        server.close()

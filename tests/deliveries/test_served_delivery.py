@@ -33,8 +33,8 @@ def test_each_format_receives_every_event_of_a_pay_flow_once(killable, receiver)
     hooks = {fmt: receiver(confirm_sns=True) for fmt in ("pismo", "sns", "pubsub")}
     subs = {fmt: flow.subscribe(hook.url, fmt) for fmt, hook in hooks.items()}
     # the sns receiver confirms on its own (GET SubscribeURL); then notifications flow
-    assert hooks["sns"].wait_for(lambda: flow.admin(
-        "GET", f"/_sandbox/subscriptions/{subs['sns']['subscription_id']}")["status"] == "active")
+    assert hooks["sns"].wait_for(
+        lambda: flow.client.subscription(subs["sns"]["subscription_id"])["status"] == "active")
     tenant = flow.tenant()
     flow.pay(tenant)
     flow.settle()
@@ -102,29 +102,29 @@ def test_serve_subscribe_and_fault_files_apply_at_start_up_and_restart_repeats_n
     db = str(tmp_path / "subscribed.db")
     faults = tmp_path / "faults.yaml"
     faults.write_text("delivery_rules:\n  - {match: {domain: intl-bankaccounts}, action: {type: duplicate}}\n")
-    args = ["--subscribe", hook.url, "--subscribe-format", "pubsub", "--subscribe-secret", "a-long-secret",
-            "--faults", str(faults)]
-    server = killable(db, extra_args=args)
+    args = {"subscribe": hook.url, "subscribe_format": "pubsub", "subscribe_secret": "a-long-secret",
+            "faults": faults}
+    server = killable(db, **args)
     flow = Flow(server.url)
-    [sub] = flow.admin("GET", "/_sandbox/subscriptions")["items"]
+    [sub] = flow.client.subscriptions()
     assert sub["format"] == "pubsub" and sub["url"] == hook.url
-    [rule] = flow.admin("GET", "/_sandbox/delivery-faults")["items"]
+    [rule] = flow.client.delivery_faults()
     assert rule["action"] == {"type": "duplicate", "copies": 1}
     _register(flow, flow.tenant())
     assert hook.wait_for(lambda: len(hook.posts()) == 2)   # pushed from start-up on, and duplicated
     assert len({p.json()["message"]["messageId"] for p in hook.posts()}) == 1
     server.stop()
-    again = killable(db, extra_args=args)
-    assert [s["subscription_id"] for s in Flow(again.url).admin("GET", "/_sandbox/subscriptions")["items"]] \
+    again = killable(db, **args)
+    assert [s["subscription_id"] for s in Flow(again.url).client.subscriptions()] \
         == [sub["subscription_id"]]
     assert "a-long-secret" not in server.output() + again.output()
 
 
 def _register(flow: Flow, tenant: dict) -> None:
-    flow.admin("POST", f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
-               headers={"Authorization": f"Bearer {tenant['token']}"},
-               json={"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
-                                "supplementary_data": {"account_type": "CACC"}}})
+    flow.call("POST", f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
+              headers={"Authorization": f"Bearer {tenant['token']}"},
+              json={"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
+                               "supplementary_data": {"account_type": "CACC"}}})
 
 
 def test_a_served_receiver_failing_twice_gets_the_event_on_the_third_attempt(killable, receiver):

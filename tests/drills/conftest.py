@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from pismo_sandbox.drills.runner import SandboxProcess
+from pismo_sandbox.drills.sandbox_process import SandboxProcess
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

@@ -18,12 +18,8 @@ RACERS = 50
 def test_fifty_concurrent_identical_registrations_give_one_201_and_49_409s(served_sandbox):
     server = served_sandbox
     base = server.url
-    tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
-    account_id = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={},
-                               timeout=10).json()["account_id"]
-    login = requests.post(f"{base}/passport/v2/s2s/access-token", timeout=10, json={
-        "server_key": tenant["server_key"], "server_secret": tenant["server_secret"], "account_id": account_id})
-    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    account = server.admin.new_account()  # a fresh tenant, its account, logged in
+    account_id, headers = account.account_id, account.headers
     url = f"{base}/intl-bankaccounts/v2/accounts/{account_id}/bank-accounts/brazil"
     body = {"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
                        "supplementary_data": {"account_type": "CACC"}}, "metadata": {"race": True}}
@@ -42,11 +38,10 @@ def test_fifty_concurrent_identical_registrations_give_one_201_and_49_409s(serve
     read = requests.get(f"{base}/intl-bankaccounts/v2/accounts/{account_id}/bank-accounts/BRAZIL",
                         headers=headers, timeout=10)
     assert read.status_code == 200 and read.json()["metadata"] == {"race": True}
-    events = requests.get(f"{base}/_sandbox/events", timeout=10,
-                          params={"tenant_id": tenant["tenant_id"], "type": "intl_bankaccount_register"}).json()
-    assert len(events["items"]) == 1
+    events = server.admin.events(tenant_id=account.tenant_id, type="intl_bankaccount_register")
+    assert len(events) == 1
     # The journal saw every racer, and none was answered 5xx.
-    journal = requests.get(f"{base}/_sandbox/journal", params={"limit": 500}, timeout=10).json()["items"]
+    journal = server.admin.journal(limit=500)
     registrations = [e for e in journal if e["path"].endswith("/bank-accounts/brazil")]
     assert len(registrations) == RACERS
     assert all(e["status"] < 500 for e in registrations)

@@ -17,12 +17,10 @@ BODY = {"key": "k", "provider": "CELCOIN", "type": "PIX"}
 
 
 def _tenant(server) -> tuple:
-    base = server.url
-    tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
-    account = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()
-    token = requests.post(f"{base}/_sandbox/tokens", json={"tenant_id": tenant["tenant_id"],
-                                                           "account_id": account["account_id"]}, timeout=10).json()["token"]
-    return server, {"Authorization": f"Bearer {token}"}, tenant["tenant_id"]
+    tenant = server.admin.create_tenant()
+    account = server.admin.create_account(tenant.tenant_id)
+    token = server.admin.issue_token(tenant.tenant_id, account["account_id"])["token"]
+    return server, {"Authorization": f"Bearer {token}"}, tenant.tenant_id
 
 
 @pytest.fixture
@@ -37,10 +35,8 @@ def served_alone(serve):
     return _tenant(serve())
 
 
-def _fault(base: str, **rule) -> dict:
-    response = requests.post(f"{base}/_sandbox/faults", json=rule, timeout=10)
-    assert response.status_code == 201, response.text
-    return response.json()
+def _fault(server, **rule) -> dict:
+    return dict(server.admin.add_fault(rule))
 
 
 def _raw_post(base: str, headers: dict) -> tuple[str, bytes]:
@@ -64,7 +60,7 @@ def _raw_post(base: str, headers: dict) -> tuple[str, bytes]:
 
 def test_reset_closes_the_connection_with_a_tcp_reset(served_alone):
     server, headers, _ = served_alone
-    _fault(server.url, action={"type": "reset"}, schedule={"times": 1})
+    _fault(server, action={"type": "reset"}, schedule={"times": 1})
     assert _raw_post(server.url, headers)[0] == "reset"
     assert _raw_post(server.url, headers)[0] == "status 201"
     assert "Socket error processing request" not in server.stop()
@@ -72,14 +68,14 @@ def test_reset_closes_the_connection_with_a_tcp_reset(served_alone):
 
 def test_empty_closes_the_connection_without_a_byte(served):
     server, headers, _ = served
-    _fault(server.url, action={"type": "empty"}, schedule={"times": 1})
+    _fault(server, action={"type": "empty"}, schedule={"times": 1})
     assert _raw_post(server.url, headers)[0] == "closed without response"
     assert _raw_post(server.url, headers)[0] == "status 201"
 
 
 def test_malformed_sends_bytes_that_are_not_http(served):
     server, headers, _ = served
-    _fault(server.url, action={"type": "malformed"}, schedule={"times": 1})
+    _fault(server, action={"type": "malformed"}, schedule={"times": 1})
     outcome, detail = _raw_post(server.url, headers)
     assert outcome == "not http" and b"2OO" in detail
     assert _raw_post(server.url, headers)[0] == "status 201"
@@ -87,15 +83,14 @@ def test_malformed_sends_bytes_that_are_not_http(served):
 
 def test_reset_after_commit_keeps_the_change(served):
     server, headers, tenant_id = served
-    _fault(server.url, action={"type": "reset"}, phase="after", schedule={"times": 1})
+    _fault(server, action={"type": "reset"}, phase="after", schedule={"times": 1})
     assert _raw_post(server.url, headers)[0] == "reset"
-    stored = requests.get(f"{server.url}/_sandbox/credentials", params={"tenant_id": tenant_id}, timeout=10).json()
-    assert [c["version"] for c in stored["items"]] == [1]
+    assert [c["version"] for c in server.admin.credentials(tenant_id)] == [1]
 
 
 def test_timeout_holds_then_answers_504_over_http(served):
     server, headers, _ = served
-    _fault(server.url, action={"type": "timeout", "ms": 400}, schedule={"times": 1})
+    _fault(server, action={"type": "timeout", "ms": 400}, schedule={"times": 1})
     started = time.perf_counter()
     response = requests.post(server.url + URL, json=BODY, headers=headers, timeout=10)
     assert response.status_code == 504 and response.json()["code"] == "EBAA0003"
@@ -104,18 +99,18 @@ def test_timeout_holds_then_answers_504_over_http(served):
 
 def test_a_client_timeout_shorter_than_the_hold_times_out(served):
     server, headers, _ = served
-    _fault(server.url, action={"type": "timeout", "ms": 2000}, schedule={"times": 1})
+    _fault(server, action={"type": "timeout", "ms": 2000}, schedule={"times": 1})
     with pytest.raises(requests.ReadTimeout):
         requests.post(server.url + URL, json=BODY, headers=headers, timeout=0.5)
     # The server still answers the held request (504) once the hold is over.
-    assert _journaled(server.url, lambda entry: entry["path"] == URL and entry["status"] == 504)
+    assert _journaled(server, lambda entry: entry["path"] == URL and entry["status"] == 504)
 
 
-def _journaled(base: str, wanted) -> dict | None:
+def _journaled(server, wanted) -> dict | None:
     """The first journal entry `wanted` accepts, waiting until one is written (or a minute passes)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        entries = requests.get(f"{base}/_sandbox/journal", params={"limit": 100}, timeout=10).json()["items"]
+        entries = server.admin.journal(limit=100)
         found = next((entry for entry in entries if wanted(entry)), None)
         if found is not None:
             return found
@@ -127,7 +122,7 @@ def test_a_long_delay_does_not_hold_up_other_requests(served_alone):
     """Other requests are answered while one is held: all of them before it. (How little they are
     slowed is a figure to measure, not something to assert: a loaded machine would fail it.)"""
     server, headers, _ = served_alone
-    rule = _fault(server.url, match={"operation_id": "post-credentials"}, action={"type": "delay", "ms": 60_000},
+    rule = _fault(server, match={"operation_id": "post-credentials"}, action={"type": "delay", "ms": 60_000},
                   schedule={"times": 1})
     answered: list[str] = []
 
@@ -140,7 +135,7 @@ def test_a_long_delay_does_not_hold_up_other_requests(served_alone):
 
     threading.Thread(target=delayed, daemon=True).start()
     deadline = time.monotonic() + 60  # until the rule has fired: the delayed request is being held
-    while requests.get(f"{server.url}/_sandbox/faults/{rule['id']}", timeout=10).json()["fired"] == 0:
+    while server.admin.fault(rule["id"])["fired"] == 0:
         assert time.monotonic() < deadline, "the delayed request never reached the server"
         time.sleep(0.05)
     session = requests.Session()
@@ -155,8 +150,8 @@ def test_same_seed_gives_the_same_fault_sequence_over_http(served):
     session = requests.Session()
 
     def run() -> list[int]:
-        requests.delete(f"{server.url}/_sandbox/faults", timeout=10)
-        _fault(server.url, action={"type": "status", "status": 504}, schedule={"probability": 0.3, "seed": 99})
+        server.admin.clear_faults()
+        _fault(server, action={"type": "status", "status": 504}, schedule={"probability": 0.3, "seed": 99})
         return [session.post(server.url + URL, json=BODY, headers=headers, timeout=10).status_code
                 for _ in range(300)]
 
@@ -170,7 +165,7 @@ def test_faults_file_is_loaded_at_start_up(serve, tmp_path):
     rules.write_text("rules:\n  - match: {operation_id: post-credentials}\n"
                      "    action: {type: status, status: 502}\n    schedule: {nth: 2, times: 1}\n")
     server = serve(env={"PISMO_SANDBOX_FAULTS_FILE": str(rules)})
-    listed = requests.get(f"{server.url}/_sandbox/faults", timeout=10).json()["items"]
+    listed = server.admin.faults()
     assert [(r["action"]["status"], r["schedule"]["nth"]) for r in listed] == [(502, 2)]
     assert "1 fault rule(s) loaded" in server.stop()
 
@@ -188,7 +183,7 @@ def test_a_bad_faults_file_stops_the_server_with_a_clear_error(tmp_path):
 
 def test_concurrent_requests_count_exactly_across_workers(served):
     server, headers, _ = served
-    _fault(server.url, action={"type": "status", "status": 502}, schedule={"nth": 11, "times": 25})
+    _fault(server, action={"type": "status", "status": 502}, schedule={"nth": 11, "times": 25})
 
     def call(_):
         return requests.post(server.url + URL, json=BODY, headers=headers, timeout=30).status_code

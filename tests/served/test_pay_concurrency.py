@@ -18,19 +18,15 @@ pytestmark = pytest.mark.slow
 KEYS, REQUESTS_PER_KEY, SLOW_KEYS = 20, 10, 4
 
 
-def _setup(base: str) -> tuple[dict, dict, list[tuple[str, dict]]]:
-    tenant = requests.post(f"{base}/_sandbox/tenants", json={}).json()
-    account = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}).json()["account_id"]
-    token = requests.post(f"{base}/passport/v2/s2s/access-token", json={
-        "server_key": tenant["server_key"], "server_secret": tenant["server_secret"],
-        "account_id": account}).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    assert requests.put(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/bankslip-provider",
-                        json={"provider": "ITAU"}).status_code == 200
+def _setup(server) -> tuple[dict, dict, list[tuple[str, dict]]]:
+    base, admin = server.url, server.admin
+    session = admin.new_account()
+    tenant, account, headers = {"tenant_id": session.tenant_id}, session.account_id, session.headers
+    admin.set_bankslip_provider(session.tenant_id, "ITAU")
     work = []
     for n in range(KEYS):
-        boleto = {"kind": "bank", "amount": 10 + n} | ({"trigger": "slow-provider"} if n < SLOW_KEYS else {})
-        slip = requests.post(f"{base}/_sandbox/boletos", json=boleto).json()
+        boleto = {"amount": 10 + n} | ({"trigger": "slow-provider"} if n < SLOW_KEYS else {})
+        slip = admin.generate_boleto("bank", **boleto)
         validation = requests.post(f"{base}/integrated-payments/v1/bankslips/validate",
                                    json={"type": 1, "bar_code": slip["bar_code"]}, headers=headers)
         assert validation.status_code == 200, validation.text
@@ -43,7 +39,7 @@ def _setup(base: str) -> tuple[dict, dict, list[tuple[str, dict]]]:
 
 def test_200_concurrent_pays_over_20_keys_make_exactly_20_payments(served_sandbox):
     base = served_sandbox.url
-    tenant, headers, work = _setup(base)
+    tenant, headers, work = _setup(served_sandbox)
     calls = [item for item in work for _ in range(REQUESTS_PER_KEY)]
     random.Random(7).shuffle(calls)
 
@@ -69,11 +65,10 @@ def test_200_concurrent_pays_over_20_keys_make_exactly_20_payments(served_sandbo
     in_flight = [key for key, status, _, _ in results if status == 409]
     assert set(in_flight) & {f"concurrent-{n}" for n in range(SLOW_KEYS)}
 
-    payments = requests.get(f"{base}/_sandbox/bankslips", params={"tenant_id": tenant["tenant_id"]}).json()["items"]
+    payments = served_sandbox.admin.payments(tenant["tenant_id"])
     assert len(payments) == KEYS
     assert sorted(p["idempotency_key"] for p in payments) == sorted(key for key, _ in work)
-    events = requests.get(f"{base}/_sandbox/events", params={
-        "tenant_id": tenant["tenant_id"], "type": "authorization-event", "limit": 1000}).json()["items"]
+    events = served_sandbox.admin.events(tenant_id=tenant["tenant_id"], type="authorization-event", limit=1000)
     assert len(events) == KEYS
 
     # Afterwards every key replays its one payment.

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from pismo_sandbox.client import AdminClient, AdminError
 from pismo_sandbox.domains.deliveries import formats
 from pismo_sandbox.domains.deliveries.outbox import filter_matches
 
@@ -102,17 +103,14 @@ class Forwarder:
         self.poll_seconds = poll_seconds
         self.timeout = timeout_seconds
         self.http = http or requests.Session()
-        self.headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        self.admin = AdminClient(self.base, admin_token, session=self.http, timeout=timeout_seconds)
         self.wall = wall
         self.id = f"listen-{uuid.uuid4().hex[:12]}"
         self.cursor: int | None = None
         self.sns: LocalSns | None = None
 
     def events_after(self, seq: int) -> list[dict]:
-        response = self.http.get(f"{self.base}/_sandbox/events", params={"after": seq, "limit": PAGE},
-                                 headers=self.headers, timeout=self.timeout)
-        response.raise_for_status()
-        return response.json()["items"]
+        return self.admin.events(after=seq, limit=PAGE)
 
     def latest_seq(self) -> int:
         """Where the log ends now (a run forwards what is written from now on)."""
@@ -171,7 +169,7 @@ class Forwarder:
         while not stop.is_set():
             try:
                 page = self.events_after(self.cursor)
-            except requests.RequestException as error:
+            except AdminError as error:
                 self.echo(f"cannot read {self.base}/_sandbox/events: {error}; retrying")
                 stop.wait(max(self.poll_seconds, 1.0))
                 continue

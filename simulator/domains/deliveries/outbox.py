@@ -17,7 +17,6 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, UTC
-from collections.abc import Callable
 from typing import overload
 
 import requests
@@ -25,14 +24,10 @@ import sqlite_utils
 
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.config import Config
-from pismo_sandbox.crypto import SecretBox
 from pismo_sandbox.domains.deliveries import formats
-from pismo_sandbox.domains.deliveries.repository import DeliveryRepository
+from pismo_sandbox.domains.deliveries.parts import DeliveryParts
 from pismo_sandbox.domains.deliveries.schemas import DeliveryFaultRule, DeliveryMatch, load_rule
-from pismo_sandbox.domains.deliveries.signing import SigningKeys
 from pismo_sandbox.faults.engine import delay_for, fires
-from pismo_sandbox.ids import Ids
-from pismo_sandbox.store import Store
 
 FAN_OUT_BATCH = 500
 SECRET_CONTEXT = "deliveries/subscription-secret"
@@ -106,15 +101,14 @@ def envelope_of(row: dict) -> dict:
 
 
 class Outbox:
-    def __init__(self, store: Store, repo: DeliveryRepository, keys: SigningKeys, box: SecretBox,
-                 ids: Ids, config: Config, wall: Callable[[], float] = time.time):
-        self.store = store
-        self.repo = repo
-        self.keys = keys
-        self.box = box
-        self.ids = ids
-        self.config = config
-        self.wall = wall
+    def __init__(self, parts: DeliveryParts):
+        self.parts = parts
+        self.store, self.repo, self.keys, self.box = parts.store, parts.repo, parts.keys, parts.box
+        self.ids, self.config = parts.ids, parts.config
+
+    def wall(self) -> float:
+        """Seconds since the epoch, on the clock the service reads too."""
+        return self.parts.wall()
 
     def has_subscriptions(self) -> bool:
         return bool(self.repo.subscriptions())

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from pismo_sandbox.faults.rules import (DISTRIBUTIONS, MAX_MS, Action, Schedule, ScheduleSchema,
-                                        _WholeNumber)
+from pismo_sandbox.faults.rules import (MAX_MS, Action, DelaySchema, Schedule, ScheduleSchema, _WholeNumber,
+                                        check_delay, compact)
 
 DELIVERY_ACTIONS = ("duplicate", "delay", "drop", "reorder")
 DEFAULT_HOLD_MS = 2000
@@ -69,19 +69,14 @@ class DeliveryMatchSchema(Schema):
         return DeliveryMatch(**data)
 
 
-class DeliveryActionSchema(Schema):
+class DeliveryActionSchema(DelaySchema):
+    """A delivery fault's action: its delay parameters are the request faults' (DelaySchema)."""
+
     class Meta:
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(DELIVERY_ACTIONS))
     copies = _WholeNumber(load_default=None, validate=validate.Range(1, 10))
-    ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
-    distribution = fields.String(load_default="fixed", validate=validate.OneOf(DISTRIBUTIONS))
-    min_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
-    max_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
-    median_ms = fields.Float(load_default=None, validate=validate.Range(min=0, max=MAX_MS))
-    sigma = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
-    cap_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
     window = _WholeNumber(load_default=None, validate=validate.Range(2, 100))
     hold_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
 
@@ -99,14 +94,7 @@ class DeliveryActionSchema(Schema):
         if kind == "reorder" and data.get("window") is None:
             raise ValidationError("a reorder action needs window (2-100)", "window")
         if kind == "delay":
-            dist = data.get("distribution", "fixed")
-            needs = {"fixed": ["ms"], "uniform": ["min_ms", "max_ms"],
-                     "lognormal": ["median_ms", "sigma", "cap_ms"]}[dist]
-            missing = [name for name in needs if data.get(name) is None]
-            if missing:
-                raise ValidationError(f"a {dist} delay needs {', '.join(missing)}", missing[0])
-            if dist == "uniform" and data["min_ms"] > data["max_ms"]:
-                raise ValidationError("min_ms must not exceed max_ms", "min_ms")
+            check_delay(data)
 
     @post_load
     def make(self, data: dict, **_: object) -> DeliveryAction:
@@ -136,9 +124,6 @@ class DeliveryFaultRuleSchema(Schema):
 
 def dump_rule(rule: DeliveryFaultRule) -> dict:
     """The rule as JSON, without unset optional fields."""
-    def compact(obj: object) -> dict:
-        return {k: v for k, v in obj.__dict__.items() if v is not None}
-
     action = compact(rule.action)
     if rule.action.type != "delay":
         action.pop("distribution", None)

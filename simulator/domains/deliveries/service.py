@@ -6,7 +6,6 @@ them (fan-out, leases, attempts, retries) is the outbox's (outbox.py).
 from __future__ import annotations
 
 import builtins
-import time
 from dataclasses import asdict
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -14,18 +13,14 @@ from urllib.parse import urlsplit
 from marshmallow import ValidationError
 
 from pismo_sandbox.config import Config
-from pismo_sandbox.crypto import SecretBox
 from pismo_sandbox.domains.deliveries import formats
 from pismo_sandbox.domains.deliveries.errors import (ConfirmationRefused, DeliveryFaultNotFound,
                                                      InvalidDeliveryFault, InvalidSubscription,
                                                      SubscriptionNotFound)
 from pismo_sandbox.domains.deliveries.formats import sns
 from pismo_sandbox.domains.deliveries.outbox import SECRET_CONTEXT, Outbox, RetryPolicy, instant
-from pismo_sandbox.domains.deliveries.repository import DeliveryRepository
+from pismo_sandbox.domains.deliveries.parts import DeliveryParts
 from pismo_sandbox.domains.deliveries.schemas import dump_rule, load_rule
-from pismo_sandbox.domains.deliveries.signing import SigningKeys
-from pismo_sandbox.ids import Ids
-from pismo_sandbox.store import Store
 
 
 def allowed_hosts(config: Config) -> set[str] | None:
@@ -51,27 +46,22 @@ def url_problem(url: str, allowed: set[str] | None) -> str | None:
 
 
 class DeliveryService:
-    def __init__(self, store: Store, repo: DeliveryRepository, keys: SigningKeys, box: SecretBox,
-                 ids: Ids, config: Config, wall: Callable[[], float] = time.time):
-        self.store = store
-        self.repo = repo
-        self.keys = keys
-        self.box = box
-        self.ids = ids
-        self.config = config
-        self.default_retry = RetryPolicy.from_config(config)
-        self.allowed_hosts = allowed_hosts(config)
-        self.outbox = Outbox(store, repo, keys, box, ids, config, wall)
-        self._wall = wall
+    def __init__(self, parts: DeliveryParts):
+        self.parts = parts
+        self.store, self.repo, self.keys, self.box = parts.store, parts.repo, parts.keys, parts.box
+        self.ids, self.config = parts.ids, parts.config
+        self.default_retry = RetryPolicy.from_config(parts.config)
+        self.allowed_hosts = allowed_hosts(parts.config)
+        self.outbox = Outbox(parts)
 
     @property
     def wall(self) -> Callable[[], float]:
         """Seconds since the epoch (injectable: the outbox reads the same clock)."""
-        return self._wall
+        return self.parts.wall
 
     @wall.setter
     def wall(self, wall: Callable[[], float]) -> None:
-        self._wall = self.outbox.wall = wall
+        self.parts.wall = wall
 
     # -- subscriptions ----------------------------------------------------------------------------
     def subscribe(self, body: dict, public_base: str) -> dict:
@@ -220,7 +210,8 @@ def _delivery(row: dict) -> dict:
         "event_id": row["event_id"], "event_type": row["event_type"], "copy": row["copy"],
         "status": row["status"], "fault": _fault(row["fault_rule"], row["fault_action"]),
         "created_at": row["created_at"],
-        "next_attempt_at": instant(row["due_at"] if row["status"] == "pending" else row["held_until"]) if pending else None,
+        "next_attempt_at": (instant(row["due_at"] if row["status"] == "pending" else row["held_until"])
+                            if pending else None),
         "attempts": [{"attempt": a["attempt"], "attempted_at": a["attempted_at"], "outcome": a["outcome"],
                       "http_status": a["http_status"], "error": a["error"], "latency_ms": a["latency_ms"],
                       "fault": _fault(a["fault_rule"], a["fault_action"])} for a in row["attempt_rows"]],

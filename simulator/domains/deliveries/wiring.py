@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 from pismo_sandbox.config import Config
 from pismo_sandbox.crypto import SecretBox
 from pismo_sandbox.domains.deliveries import routes
-from pismo_sandbox.domains.deliveries.repository import DeliveryRepository
+from pismo_sandbox.domains.deliveries.parts import DeliveryParts
 from pismo_sandbox.domains.deliveries.service import DeliveryService
-from pismo_sandbox.domains.deliveries.signing import SigningKeys
 from pismo_sandbox.domains.deliveries.worker import DeliveryWorker
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.store import Store
@@ -22,8 +21,7 @@ HANDLER_MODULES = (routes,)  # its handlers register on import
 
 
 def build(*, config: Config, store: Store, ids: Ids, box: SecretBox) -> DeliveryService:
-    repo = DeliveryRepository(store)
-    return DeliveryService(store, repo, SigningKeys(repo, box), box, ids, config)
+    return DeliveryService(DeliveryParts.build(config=config, store=store, ids=ids, box=box))
 
 
 def start_worker(sandbox: SandboxCore) -> DeliveryWorker:

@@ -79,12 +79,13 @@ class TenancyService:
                         "created_at": isoformat(self.clock.now())}):
                     raise errors.TenantExists(details=f"server key {server_key} belongs to another tenant")
                 return True
-            if server_key is not None and server_secret is not None and (
-                    existing["server_key"] != server_key
-                    or not self.fingerprint.matches(server_secret, existing["server_secret_hash"])):
-                if not self.repo.set_server_credentials(db, tenant_id, server_key,
-                                                        self.fingerprint(server_secret)):
-                    raise errors.TenantExists(details=f"server key {server_key} belongs to another tenant")
+            if server_key is None or server_secret is None:
+                return False
+            changed = (existing["server_key"] != server_key
+                       or not self.fingerprint.matches(server_secret, existing["server_secret_hash"]))
+            if changed and not self.repo.set_server_credentials(db, tenant_id, server_key,
+                                                                self.fingerprint(server_secret)):
+                raise errors.TenantExists(details=f"server key {server_key} belongs to another tenant")
             return False
 
     def get_tenant(self, tenant_id: str) -> dict:
