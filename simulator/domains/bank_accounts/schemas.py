@@ -93,7 +93,7 @@ def register_command(body: Any) -> RegisterBrazilAccount:
     return _REGISTER.load(body)
 
 
-_ABSENT = object()
+_ABSENT: Any = object()
 # (response field, row key, conversion) as BankAccountSchema dumps them
 _CREATED_FIELDS = (("account_id", "account_id", int), ("creation_datetime", "created_at", str),
                    ("scheme", "scheme", dict), ("metadata", "metadata", dict))
