@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 from bench.servers import ROOT, Server, simulator_server
+from pismo_sandbox.client import AdminClient
 
 SCHEME = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
           "supplementary_data": {"account_type": "CACC"}}
@@ -85,18 +86,7 @@ class Receiver:
 
 def start(server: Server, timeout: float = 60.0) -> Server:
     """Start ``server`` and wait for its first answer (patient: the machine may be busy)."""
-    import subprocess
-    server.process = subprocess.Popen(server.argv, env=server.env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL, cwd=ROOT)
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        try:
-            if requests.get(server.url + "/_sandbox/health", timeout=5).status_code == 200:
-                return server
-        except requests.RequestException:
-            time.sleep(0.05)
-    server.stop()
-    raise RuntimeError("the simulator did not start")
+    return server.start("/_sandbox/health", timeout=timeout)
 
 
 def account_pool(base: str, db_path: str, size: int) -> list[tuple[int, str]]:
@@ -104,7 +94,7 @@ def account_pool(base: str, db_path: str, size: int) -> list[tuple[int, str]]:
     from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.config import Config
 
-    tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()["tenant_id"]
+    tenant = AdminClient(base, timeout=10).create_tenant().tenant_id
     sandbox = build_sandbox(Config(db_path=db_path, log_level="WARNING"))
     pool = []
     for _ in range(size):
@@ -145,13 +135,11 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def subscribe(base: str, url: str) -> str:
-    response = requests.post(f"{base}/_sandbox/subscriptions", json={"url": url}, timeout=10)
-    response.raise_for_status()
-    return response.json()["subscription_id"]
+    return AdminClient(base, timeout=10).subscribe(url)["subscription_id"]
 
 
 def unsubscribe(base: str, subscription_id: str) -> None:
-    requests.delete(f"{base}/_sandbox/subscriptions/{subscription_id}", timeout=10).raise_for_status()
+    AdminClient(base, timeout=10).unsubscribe(subscription_id)
 
 
 def main(argv: list[str] | None = None) -> int:

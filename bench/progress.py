@@ -14,7 +14,7 @@ import time
 _STARTED = time.monotonic()
 
 # `--quick`: a smoke figure in about two minutes (one short round per scenario, few starts).
-QUICK = {"duration": 4, "rounds": 1, "startups": 1, "pool": 2000, "inprocess_pool": 300, "spaced_pool": 0}
+QUICK = {"duration": 4, "rounds": 1, "startups": 1, "pool": 3000, "inprocess_pool": 300, "spaced_pool": 0}
 # Served req/s assumed for a scenario not measured yet in this run (the simulator's best on two
 # cores has stayed under this), and the headroom given to a measured rate.
 FIRST_GUESS_RPS = 900

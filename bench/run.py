@@ -271,8 +271,12 @@ def print_table(results: dict, meta: dict) -> None:
           f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}")
     if "scale" in meta:
         for name, s in meta["scale"].items():
+            if name == "preloaded":
+                print(f"scale: preloaded in the requests' own tenant and account: {s}")
+                continue
             print(f"{name}: p50 {s['empty_p50_ms']:.2f} ms empty vs {s['loaded_p50_ms']:.2f} ms loaded "
-                  f"({s['ratio']:.2f}x)")
+                  f"({s['ratio']:.2f}x); CPU {s['empty_cpu_us_per_request']} vs "
+                  f"{s['loaded_cpu_us_per_request']} us/req ({s['cpu_ratio']:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -1,89 +1,164 @@
-"""`make bench SCALE=1`: does cost grow with state? Pay and receipts latency on a database
-preloaded with 1,000,000 bank-slip payments and 100,000 accounts, against an empty one."""
+"""`make bench SCALE=1`: does cost grow with state? Pay and receipts measured on a database
+whose state sits where the measured requests look, against one holding only what they need.
+
+Both sides get the same fixture through the HTTP API (tenant, account, token, provider
+credential). The loaded side then gets, in the fixture's own tenant: 100,000 more accounts and
+1,000,000 bank-slip payments, half of them in the requests' own account, each with its status
+history, its authorization event and its completed idempotency key, plus a full request
+journal (10,000 rows, the journal's bound) of that tenant. Most payments are settled; 5% are
+still on their way (PROCESSING), a tenth of those already due when the server starts (the
+first requests apply those transitions) and the rest falling due one after another during
+the run, so the lifecycle's work on the pay path is part of what is measured.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import sqlite3
 import time
+from datetime import UTC, datetime, timedelta
 
+from bench import progress
 from bench.scenarios import SCENARIOS, Fixture
-from bench.servers import simulator_server
+from bench.servers import Server, simulator_server
 from bench.wrk import median_measure, run_wrk
+from pismo_sandbox.client import AdminClient
 
-PAYMENTS, ACCOUNTS = 1_000_000, 100_000
+PAYMENTS, ACCOUNTS, JOURNAL_ROWS = 1_000_000, 100_000, 10_000
+IN_FLIGHT_EVERY = 20  # one payment in 20 is still PROCESSING
+DUE_EVERY = 10  # of those, one in 10 is due already
+FALLING_DUE_S = 1200  # the rest fall due evenly over this many seconds after the preload
 CHUNK = 50_000
+PAY_OPERATION = "post-integrated-payments-api-v1-bankslips-pay"
 
 
-def preload(db_path: str, payments: int = PAYMENTS, accounts: int = ACCOUNTS) -> float:
-    """Fill the database directly (the schema comes from the simulator's own migrations)."""
-    from pismo_sandbox.app import build_sandbox
-    from pismo_sandbox.clock import isoformat
-    from pismo_sandbox.config import Config
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    sandbox = build_sandbox(Config(db_path=db_path))
-    tenant = sandbox.tenancy.create_tenant("TN-scale").tenant_id
-    now = isoformat(sandbox.clock.now())
-    sandbox.close()
+
+def preload(db_path: str, tenant_id: str, account_id: int, payments: int = PAYMENTS,
+            accounts: int = ACCOUNTS, journal_rows: int = JOURNAL_ROWS) -> dict:
+    """Fill the (served, then stopped) database of ``tenant_id`` directly; counts of what it
+    wrote. The schema is the simulator's own, migrated when the server first started."""
+    from pismo_sandbox.store import journal_path
+
     started = time.perf_counter()
+    now = datetime.now(UTC)
     conn = sqlite3.connect(db_path)
-    conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")
     first = 200_000_001
+    created = _stamp(now - timedelta(days=30))
     conn.executemany("INSERT INTO accounts (account_id, tenant_id, status, created_at, updated_at)"
                      " VALUES (?, ?, 'NORMAL', ?, ?)",
-                     ((first + i, tenant, now, now) for i in range(accounts)))
+                     ((first + i, tenant_id, created, created) for i in range(accounts)))
     columns = ("authorization_id, tenant_id, account_id, provider, provider_id, authorization_code,"
                " type, bar_code, digitable_line, amount, due_date, beneficiary_name, beneficiary_document,"
-               " beneficiary_document_type, status, outcome, skip_reconciliation, payment_at, updated_at")
+               " beneficiary_document_type, status, outcome, next_at, skip_reconciliation, idempotency_key,"
+               " cid, payment_at, updated_at")
+    in_flight = due = 0
     for start in range(0, payments, CHUNK):
-        rows = []
+        slips: list[tuple] = []
+        history: list[tuple] = []
+        events: list[tuple] = []
+        keys: list[tuple] = []
         for n in range(start, min(start + CHUNK, payments)):
-            day = 1 + n % 28
-            stamp = f"2026-{1 + n % 10:02d}-{day:02d}T12:{n % 60:02d}:{(n // 60) % 60:02d}.000Z"
-            code = f"{n:044d}"
-            rows.append((900_000_000 + n, tenant, first + n % accounts, "CELCOIN", f"prov-{n}", f"{n % 999999:06d}",
-                         1, code, f"{n:047d}", "100.00", "2026-12-01", "Scale Beneficiary", "12345678909",
-                         "CPF", "SETTLED", "SETTLED", 0, stamp, stamp))
-        conn.executemany(f"INSERT INTO bankslip_payments ({columns}) VALUES ({', '.join('?' * 19)})", rows)
+            authorization_id = 900_000_000 + n
+            account = account_id if n % 2 == 0 else first + n % accounts
+            paid_at = now - timedelta(days=1 + n % 200, seconds=n % 86_400)
+            stamp, key, cid = _stamp(paid_at), f"scale-{n}", f"scale-cid-{n}"
+            if n % IN_FLIGHT_EVERY == 0:
+                in_flight += 1
+                if (n // IN_FLIGHT_EVERY) % DUE_EVERY == 0:
+                    due += 1
+                    next_at = now - timedelta(seconds=1 + n % 600)
+                else:
+                    next_at = now + timedelta(seconds=(n * 7919) % (FALLING_DUE_S * 1000) / 1000)
+                status, next_stamp = "PROCESSING", _stamp(next_at)
+                history.append((authorization_id, 1, None, "PROCESSING", stamp))
+            else:
+                status, next_stamp = "SETTLED", None
+                history += [(authorization_id, 1, None, "PROCESSING", stamp),
+                            (authorization_id, 2, "PROCESSING", "PAID", stamp),
+                            (authorization_id, 3, "PAID", "SETTLED", stamp)]
+            slips.append((authorization_id, tenant_id, account, "CELCOIN", f"prov-{n}", f"{n % 999999:06d}",
+                          1, f"{n:044d}", f"{n:047d}", "100.00", "2026-12-01", "Scale Beneficiary",
+                          "12345678909", "CPF", status, "SETTLED", next_stamp, 0, key, cid, stamp, stamp))
+            body = json.dumps({"authorization_id": authorization_id, "status": "PROCESSING"}, separators=(",", ":"))
+            events.append((f"scale-event-{n}", tenant_id, "authorization", "authorization-event-1", 1, cid, stamp,
+                           json.dumps({"authorization_id": authorization_id, "account_id": account,
+                                       "amount": "100.00"}, separators=(",", ":"))))
+            keys.append((tenant_id, str(account), key, PAY_OPERATION, f"{n:064x}", "completed", 202, body,
+                         stamp, stamp))
+        conn.executemany(f"INSERT INTO bankslip_payments ({columns}) VALUES ({', '.join('?' * 22)})", slips)
+        conn.executemany("INSERT INTO bankslip_status_history (authorization_id, seq, old_status, new_status, at)"
+                         " VALUES (?, ?, ?, ?, ?)", history)
+        conn.executemany("INSERT INTO events (event_id, org_id, domain, event_type, schema_version, cid,"
+                         " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
+        conn.executemany("INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key, operation_id,"
+                         " fingerprint, state, response_status, response_body, created_at, completed_at)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", keys)
         conn.commit()
     conn.execute("ANALYZE")
     conn.commit()
     conn.close()
-    return time.perf_counter() - started
+    journal = sqlite3.connect(journal_path(db_path))
+    journal.executemany(
+        "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id, account_id, cid,"
+        " verdict, duration_ms, idempotency_key) VALUES (?, 'POST', '/integrated-payments/v1/bankslips/pay',"
+        " ?, 202, ?, ?, ?, 'ok', 3.0, ?)",
+        ((_stamp(now - timedelta(seconds=journal_rows - i)), PAY_OPERATION, tenant_id, account_id,
+          f"scale-journal-{i}", f"scale-{i}") for i in range(journal_rows)))
+    journal.commit()
+    journal.close()
+    return {"payments": payments, "accounts": accounts, "in_flight": in_flight, "due_at_start": due,
+            "journal_rows": journal_rows, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _served(db: str, fixture: Fixture | None = None) -> tuple[Server, Fixture]:
+    server = simulator_server(pathlib.Path(db)).start("/_sandbox/health")
+    if fixture is None:
+        return server, Fixture(server.url, db)
+    fixture.base, fixture.admin = server.url, AdminClient(server.url, timeout=10)  # same state, new port
+    return server, fixture
 
 
 def compare_scale(workdir: pathlib.Path, args: argparse.Namespace) -> dict:
     """Both databases served side by side and measured in alternation (after a short unmeasured
     warm-up each time), so a slow spell of the machine hits both; medians over the rounds."""
-    empty_db, loaded_db = str(workdir / "empty.db"), str(workdir / "loaded.db")
-    seconds = preload(loaded_db)
-    print(f"preloaded {PAYMENTS:,} payments and {ACCOUNTS:,} accounts in {seconds:.0f} s")
-    databases = {"empty": empty_db, "loaded": loaded_db}
-    servers = {state: simulator_server(pathlib.Path(path)) for state, path in databases.items()}
-    measured: dict = {(state, name): [] for state in servers for name in ("pay", "receipts")}
+    databases = {"empty": str(workdir / "empty.db"), "loaded": str(workdir / "loaded.db")}
+    servers, fixtures = {}, {}
+    measured: dict = {(state, name): [] for state in databases for name in ("pay", "receipts")}
     duration = max(3, args.duration // 2)
+    out: dict = {}
     try:
-        fixtures = {}
-        for state, server in servers.items():
-            server.start("/_sandbox/health")
-            fixtures[state] = Fixture(server.url, databases[state])
-        for _ in range(args.rounds):
+        for state, db in databases.items():
+            servers[state], fixtures[state] = _served(db)
+        servers["loaded"].stop()  # preloaded while nothing else writes
+        out["preloaded"] = preload(databases["loaded"], fixtures["loaded"].tenant_id, fixtures["loaded"].account_id)
+        progress.say(f"scale: preloaded {out['preloaded']}")
+        servers["loaded"], fixtures["loaded"] = _served(databases["loaded"], fixtures["loaded"])
+        for round_no in range(args.rounds):
             for name in ("pay", "receipts"):
                 for state, server in servers.items():
                     lines = SCENARIOS[name](fixtures[state], min(args.pool, 4000))
                     run_wrk(server, lines, 1, args.connections, args.threads)  # warm-up
                     lines = SCENARIOS[name](fixtures[state], min(args.pool, 4000))
-                    measured[(state, name)].append(
-                        run_wrk(server, lines, duration, args.connections, args.threads))
+                    measure = run_wrk(server, lines, duration, args.connections, args.threads)
+                    measured[(state, name)].append(measure)
+                    progress.say(f"scale round {round_no + 1}: {name} {state} p50 {measure.p50_ms:.1f} ms,"
+                                 f" {measure.cpu_us_per_request:.0f} CPU us/req, {measure.errors} errors")
     finally:
         for server in servers.values():
             server.stop()
-    out = {}
     for name in ("pay", "receipts"):
         empty, loaded = (median_measure(measured[(state, name)]) for state in ("empty", "loaded"))
         out[name] = {"empty_p50_ms": empty.p50_ms, "loaded_p50_ms": loaded.p50_ms,
                      "empty_p99_ms": empty.p99_ms, "loaded_p99_ms": loaded.p99_ms,
-                     "ratio": round(loaded.p50_ms / empty.p50_ms, 2) if empty.p50_ms else None}
+                     "empty_cpu_us_per_request": round(empty.cpu_us_per_request),
+                     "loaded_cpu_us_per_request": round(loaded.cpu_us_per_request),
+                     "ratio": round(loaded.p50_ms / empty.p50_ms, 2) if empty.p50_ms else None,
+                     "cpu_ratio": round(loaded.cpu_us_per_request / empty.cpu_us_per_request, 2)
+                     if empty.cpu_us_per_request else None}
     return out

@@ -71,8 +71,7 @@ def _slips(fx: Fixture, count: int) -> list[dict]:
     slips = []
     for i in range(count):
         amount = round(100 + (i % 9000) + ((i * 7) % 90 + 10) / 100, 2)
-        slips.append(requests.post(f"{fx.base}/_sandbox/boletos", json={"kind": "bank", "amount": amount},
-                                   timeout=10).json())
+        slips.append(dict(fx.admin.generate_boleto("bank", amount)))
     return slips
 
 

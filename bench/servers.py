@@ -14,7 +14,7 @@ import time
 
 import requests
 
-from pismo_sandbox.launcher import free_port
+from pismo_sandbox.launcher import free_port, kill_group
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -78,23 +78,28 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, health: str) -> "Server":
+    def start(self, health: str, timeout: float = 30.0) -> "Server":
         started = time.perf_counter()
+        # its own process group: stop() can take the master and every worker down together
         self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, cwd=ROOT)
-        while time.perf_counter() - started < 30:
+                                        stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+        while time.perf_counter() - started < timeout:
             try:
                 if requests.get(self.url + health, timeout=0.5).status_code == 200:
                     self.startup_s = time.perf_counter() - started
                     return self
             except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
                 time.sleep(0.02)
+        self.stop()
         raise RuntimeError(f"{self.argv} did not start")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=20)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                kill_group(self.process)
 
 
 def simulator_server(db: pathlib.Path) -> Server:

@@ -4,13 +4,11 @@ reply."""
 
 from __future__ import annotations
 
-from pismo_sandbox.domains.bankslips.schemas import PaySchema, ReceiptsQuerySchema, ValidateSchema
+from pismo_sandbox.domains.bankslips.schemas import ReceiptsQuerySchema, pay_command, validate_command
 from pismo_sandbox.handlers import Reply, ok, operation
 from pismo_sandbox.idempotency import MAX_KEY_LENGTH, REPLAY_HEADER
 from pismo_sandbox.request_context import RequestContext
 
-_validate_schema = ValidateSchema()
-_pay_schema = PaySchema()
 _receipts_schema = ReceiptsQuerySchema()
 
 IDEMPOTENCY_HEADER = "x-idempotency-key"
@@ -19,7 +17,7 @@ SKIP_RECONCILIATION_HEADER = "x-skip-reconciliation"
 
 @operation("post-integrated-payments-api-v1-bankslips-validate")
 def validate_bankslip(ctx: RequestContext) -> Reply:
-    return ok(ctx.sandbox.bankslips.validate(ctx.caller, _validate_schema.load(ctx.body)))
+    return ok(ctx.sandbox.bankslips.validate(ctx.caller, validate_command(ctx.body)))
 
 
 @operation("post-integrated-payments-api-v1-bankslips-pay")
@@ -33,7 +31,7 @@ def pay_bankslip(ctx: RequestContext) -> Reply:
         op.errors.get("invalid_parameter").raise_(
             details=f"{IDEMPOTENCY_HEADER}: must have at most {MAX_KEY_LENGTH} characters")
     result = ctx.sandbox.bankslips.pay(
-        ctx.caller, _pay_schema.load(ctx.body), key=key, operation_id=op.operation_id,
+        ctx.caller, pay_command(ctx.body), key=key, operation_id=op.operation_id,
         body=ctx.body, skip_reconciliation=ctx.headers.get(SKIP_RECONCILIATION_HEADER) == "true",
         cid=ctx.cid)
     # The answer is stored encoded (a replay sends the same bytes), so it goes out as it is.

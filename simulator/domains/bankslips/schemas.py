@@ -1,7 +1,9 @@
 """Marshmallow schemas: validated request parts -> typed commands for the service.
 
 Shapes were already checked against the contract; these build typed commands (Decimal money)
-for the service. The service applies the rules the contract cannot express.
+for the service. The service applies the rules the contract cannot express. The commands of
+Validate and Pay are built directly from a body of the plain shape (``validate_command``,
+``pay_command``); the schemas decide anything else.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load
 
@@ -148,3 +151,53 @@ def _as_date(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+_VALIDATE, _PAY = ValidateSchema(), PaySchema()
+_ABSENT: Any = object()
+
+
+def _text(value: Any) -> bool:
+    """An optional string field the schemas load as it is: absent (None) or a string."""
+    return value is None or type(value) is str
+
+
+def _money(value: Any) -> Decimal | None:
+    """A JSON number as fields.Decimal loads it (Decimal of its text), None when not plain."""
+    if type(value) is int or type(value) is float:
+        number = Decimal(str(value))
+        if number.is_finite():
+            return number
+    return None
+
+
+def validate_command(body: Any) -> ValidateCommand:
+    """The Validate command of a body the contract layer accepted: read directly when ``type``
+    is an integer and the two codes absent or strings, by the schema otherwise (which refuses as
+    before). A property test holds the two to the same command or refusal."""
+    if type(body) is dict:
+        kind, bar_code, line = body.get("type"), body.get("bar_code"), body.get("digitable_line")
+        if type(kind) is int and _text(bar_code) and _text(line):
+            return ValidateCommand(kind, bar_code, line)
+    return _VALIDATE.load(body)
+
+
+def pay_command(body: Any) -> PayCommand:
+    """The Pay command, read directly from a plain body (as ``validate_command``), by the schema
+    otherwise."""
+    if type(body) is dict:
+        account_id, amount = body.get("account_id"), _money(body.get("amount"))
+        currency, authorization = body.get("currency_code"), body.get("external_authorization")
+        slip = body.get("bankslip", _ABSENT)
+        if type(account_id) is int and amount is not None and _text(currency) and _text(authorization):
+            if slip is _ABSENT or slip is None:
+                return PayCommand(account_id, amount, None, currency, authorization)
+            if type(slip) is dict:
+                kind, bar_code, line = slip.get("type"), slip.get("bar_code"), slip.get("digitable_line")
+                original = slip.get("original_amount")
+                original_amount = _money(original)
+                if type(kind) is int and _text(bar_code) and _text(line) \
+                        and (original is None or original_amount is not None):
+                    return PayCommand(account_id, amount, SlipReference(kind, bar_code, line, original_amount),
+                                      currency, authorization)
+    return _PAY.load(body)
