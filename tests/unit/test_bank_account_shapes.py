@@ -33,7 +33,7 @@ def _verdict(load, body):
         return ("refused", refusal.messages)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(bodies)
 def test_any_body_gives_the_schemas_command_or_its_refusal(body):
     assert _verdict(register_command, body) == _verdict(RegisterBrazilAccountSchema().load, body)
@@ -55,7 +55,7 @@ rows = st.fixed_dictionaries({}, optional={
     "status": st.text(max_size=8), "tenant_id": st.text(max_size=8)})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(rows)
 def test_the_created_body_is_the_schemas_dump_of_any_row(row):
     assert created_body(row) == BankAccountSchema().dump(row)

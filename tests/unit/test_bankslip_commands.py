@@ -44,13 +44,13 @@ def _same(direct, schema):
             assert str(direct.bankslip.original_amount) == str(schema.bankslip.original_amount)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(validate_bodies)
 def test_any_validate_body_gives_the_schemas_command_or_its_refusal(body):
     _same(_verdict(validate_command, body), _verdict(ValidateSchema().load, body))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(pay_bodies)
 def test_any_pay_body_gives_the_schemas_command_or_its_refusal(body):
     _same(_verdict(pay_command, body), _verdict(PaySchema().load, body))

@@ -34,7 +34,7 @@ def _direct_verdict(body):
         return ("refused", refusal.messages)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(bodies)
 def test_any_body_gives_the_schemas_command_or_its_refusal(body):
     assert _direct_verdict(body) == _schema_verdict(body)

@@ -27,7 +27,7 @@ def _verdict(load, action: dict) -> tuple[str, object]:
         return "refused", error.messages
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(DELAYS, st.integers(0, 2**31), st.integers(1, 50))
 def test_both_kinds_of_rule_accept_refuse_and_draw_a_delay_alike(action, seed, n):
     request_verdict, request_outcome = _verdict(load_request_rule, action)
