@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
-from pismo_sandbox.app import build_sandbox
-from pismo_sandbox.config import Config
 from pismo_sandbox.state import StateFileError, apply_state, read_state
 
 STATE = """\
@@ -23,22 +20,6 @@ tenants:
       - {provider: CELCOIN, type: BAAS, key: celcoin-secret}
     bankslip_provider: ITAU
 """
-
-
-@pytest.fixture
-def state_file(tmp_path):
-    def _write(text: str = STATE) -> str:
-        path = tmp_path / "state.yaml"
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return str(path)
-    return _write
-
-
-@pytest.fixture
-def services(tmp_path):
-    sandbox = build_sandbox(Config(db_path=str(tmp_path / "state.db")))
-    yield sandbox
-    sandbox.close()
 
 
 def test_a_state_file_creates_tenants_accounts_credentials_bank_accounts_and_providers(services, state_file):

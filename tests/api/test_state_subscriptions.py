@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
-from pismo_sandbox.app import build_sandbox
-from pismo_sandbox.config import Config
 from pismo_sandbox.launcher import Sandbox
 from pismo_sandbox.state import StateFileError, apply_state, read_state
 from tests.deliveries.flow import Flow
@@ -28,22 +25,6 @@ subscriptions:
     filter: {domain: integrated-payments}
     secret: a-shared-secret
 """
-
-
-@pytest.fixture
-def state_file(tmp_path):
-    def _write(text: str = STATE) -> str:
-        path = tmp_path / "state.yaml"
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return str(path)
-    return _write
-
-
-@pytest.fixture
-def services(tmp_path):
-    sandbox = build_sandbox(Config(db_path=str(tmp_path / "state.db")))
-    yield sandbox
-    sandbox.close()
 
 
 def _subscriptions(services) -> list[tuple]:

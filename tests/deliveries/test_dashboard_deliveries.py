@@ -11,18 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.http._dashboard import UI, live_html, page, rows
-
-FAST = {"backoff_seconds": 0, "backoff_max_seconds": 0, "max_attempts": 5}
-
-
-def _publish(sandbox, tenant) -> str:
-    """One event (a bank account registered); its event_id."""
-    response = sandbox.client.post(
-        f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/brazil", headers=tenant.headers,
-        json={"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
-                         "supplementary_data": {"account_type": "CACC"}}})
-    assert response.status_code == 201, response.json
-    return sandbox.events(tenant_id=tenant.tenant_id)[-1]["event_id"]
+from tests.deliveries.publishing import FAST, publish
 
 
 def _deliveries(html: str) -> list:
@@ -37,7 +26,7 @@ def test_the_events_page_shows_subscriptions_and_every_attempt_of_a_retried_deli
         client, sandbox, tenant, worker, receiver):
     hook = receiver(statuses=[503])
     sub = client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": FAST}).json
-    event_id = _publish(sandbox, tenant)
+    event_id = publish(sandbox, tenant)
     worker.run_until_idle()
 
     html = page(client, "events")
@@ -63,7 +52,7 @@ def test_a_delivery_shaped_by_a_fault_names_its_rule_on_the_delivery_and_the_att
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": FAST})
     rule = client.post("/_sandbox/delivery-faults", json={"action": {"type": "drop"}}).json
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     worker.run_until_idle()
 
     [delivery] = _deliveries(page(client, "events"))
@@ -78,7 +67,7 @@ def test_deliveries_follow_the_events_filters_and_the_live_fragment(client, sand
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
     first, second = sandbox.tenant(), sandbox.tenant()
-    first_event, second_event = _publish(sandbox, first), _publish(sandbox, second)
+    first_event, second_event = publish(sandbox, first), publish(sandbox, second)
     worker.run_until_idle()
 
     everything = _deliveries(live_html(client, "deliveries"))
@@ -97,7 +86,7 @@ def test_a_pending_delivery_shows_when_it_is_tried_next_and_nothing_before_a_sub
     hook = receiver(statuses=[500])
     client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": {**FAST, "backoff_seconds": 3600,
                                                                            "backoff_max_seconds": 3600}})
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     worker.run_until_idle()
 
     [delivery] = _deliveries(live_html(client, "deliveries"))
@@ -114,7 +103,7 @@ def test_delivery_fault_rules_show_their_counters_and_are_deleted_from_the_fault
     rule = client.post("/_sandbox/delivery-faults", json={
         "match": {"tenant_id": tenant.tenant_id}, "action": {"type": "duplicate", "copies": 2},
         "description": "twice more"}).json
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     worker.run_until_idle()
 
     copies = _deliveries(page(client, "events"))

@@ -5,18 +5,7 @@ from __future__ import annotations
 
 from pismo_sandbox.core import EXTENSION
 from pismo_sandbox.launcher import free_port
-
-FAST = {"backoff_seconds": 0, "backoff_max_seconds": 0, "max_attempts": 5}
-
-
-def _publish(sandbox, tenant) -> str:
-    """One event (a bank account registered); its event_id."""
-    response = sandbox.client.post(
-        f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/brazil", headers=tenant.headers,
-        json={"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
-                         "supplementary_data": {"account_type": "CACC"}}})
-    assert response.status_code == 201, response.json
-    return sandbox.events(tenant_id=tenant.tenant_id)[-1]["event_id"]
+from tests.deliveries.publishing import FAST, publish
 
 
 def _log(client, **query) -> list[dict]:
@@ -28,7 +17,7 @@ def _log(client, **query) -> list[dict]:
 def test_a_receiver_failing_twice_gets_the_event_on_the_third_attempt(client, sandbox, tenant, worker, receiver):
     hook = receiver(statuses=[503, 500])
     sub = client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": FAST}).json
-    event_id = _publish(sandbox, tenant)
+    event_id = publish(sandbox, tenant)
     worker.run_until_idle()
     assert [p.json()["event_id"] for p in hook.posts()] == [event_id] * 3
     [delivery] = _log(client, subscription_id=sub["subscription_id"])
@@ -42,7 +31,7 @@ def test_a_receiver_failing_twice_gets_the_event_on_the_third_attempt(client, sa
 def test_after_the_last_attempt_the_delivery_is_failed(client, sandbox, tenant, worker, receiver):
     hook = receiver(statuses=[500] * 10)
     client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": {**FAST, "max_attempts": 3}})
-    event_id = _publish(sandbox, tenant)
+    event_id = publish(sandbox, tenant)
     worker.run_until_idle()
     assert len(hook.posts()) == 3
     [delivery] = _log(client, event_id=event_id)
@@ -54,7 +43,7 @@ def test_after_the_last_attempt_the_delivery_is_failed(client, sandbox, tenant, 
 def test_a_connection_error_is_an_attempt_and_is_retried(client, sandbox, tenant, worker):
     dead = f"http://127.0.0.1:{free_port()}/nobody-listens"
     client.post("/_sandbox/subscriptions", json={"url": dead, "retry": {**FAST, "max_attempts": 2}})
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     worker.run_until_idle()
     [delivery] = _log(client)
     assert [a["outcome"] for a in delivery["attempts"]] == ["error", "error"]
@@ -85,7 +74,7 @@ def test_a_slow_receiver_times_out_and_is_retried(client, sandbox, tenant, worke
     try:
         client.post("/_sandbox/subscriptions", json={
             "url": f"http://127.0.0.1:{server.server_address[1]}/", "retry": {**FAST, "timeout_seconds": 0.2}})
-        _publish(sandbox, tenant)
+        publish(sandbox, tenant)
         worker.run_until_idle()
     finally:
         server.shutdown()
@@ -101,7 +90,7 @@ def test_backoff_grows_exponentially_up_to_its_cap(app, client, sandbox, tenant,
     hook = receiver(statuses=[500] * 10)
     client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": {
         "max_attempts": 6, "backoff_seconds": 1, "backoff_factor": 2, "backoff_max_seconds": 5}})
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     waits = []
     for _ in range(5):
         worker.run_until_idle()
@@ -120,7 +109,7 @@ def test_nothing_is_sent_before_it_is_due(app, client, sandbox, tenant, worker, 
     app.extensions[EXTENSION].deliveries.wall = lambda: now[0]
     hook = receiver(statuses=[500])
     client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": {"backoff_seconds": 30}})
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     worker.run_until_idle()
     assert len(hook.posts()) == 1
     now[0] += 29
@@ -134,7 +123,7 @@ def test_nothing_is_sent_before_it_is_due(app, client, sandbox, tenant, worker, 
 def test_a_removed_subscription_gets_nothing_more(client, sandbox, tenant, worker, receiver):
     hook = receiver(statuses=[500])
     sub = client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": {"backoff_seconds": 60}}).json
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     worker.run_until_idle()
     client.delete(f"/_sandbox/subscriptions/{sub['subscription_id']}")
     assert _log(client) == []
@@ -145,7 +134,7 @@ def test_a_removed_subscription_gets_nothing_more(client, sandbox, tenant, worke
 def test_a_request_writes_only_the_event_and_the_worker_delivers_it(client, sandbox, tenant, worker, receiver):
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
-    event_id = _publish(sandbox, tenant)
+    event_id = publish(sandbox, tenant)
     assert _log(client) == [] and hook.posts() == []       # nothing done on the request path
     worker.run_until_idle()
     assert [d["event_id"] for d in _log(client, status="delivered")] == [event_id]

@@ -1,0 +1,27 @@
+"""Fixtures of the state-file tests: a state file written from the module's STATE (or a given
+text), and a sandbox core on a database of the test's own."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from pismo_sandbox.app import build_sandbox
+from pismo_sandbox.config import Config
+
+
+@pytest.fixture
+def state_file(tmp_path, request):
+    def _write(text: str | None = None) -> str:
+        path = tmp_path / "state.yaml"
+        path.write_text(textwrap.dedent(text if text is not None else request.module.STATE), encoding="utf-8")
+        return str(path)
+    return _write
+
+
+@pytest.fixture
+def services(tmp_path):
+    sandbox = build_sandbox(Config(db_path=str(tmp_path / "state.db")))
+    yield sandbox
+    sandbox.close()
