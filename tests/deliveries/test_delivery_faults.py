@@ -7,12 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pismo_sandbox.core import EXTENSION
-from tests.deliveries.test_retries import FAST, _log, _publish
+from tests.deliveries.publishing import FAST, publish
+from tests.deliveries.test_retries import _log
 
 
 def _bank_account_events(sandbox, n: int) -> list[str]:
     """n events from n tenants' bank-account registrations."""
-    return [_publish(sandbox, sandbox.tenant()) for _ in range(n)]
+    return [publish(sandbox, sandbox.tenant()) for _ in range(n)]
 
 
 def _fault(client, rule: dict) -> dict:
@@ -26,7 +27,7 @@ def test_a_duplicate_rule_delivers_the_same_event_id_twice(client, sandbox, tena
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
     rule = _fault(client, {"match": {"domain": "intl-bankaccounts"}, "action": {"type": "duplicate"},
                            "schedule": {"times": 1}})
-    event_id = _publish(sandbox, tenant)
+    event_id = publish(sandbox, tenant)
     worker.run_until_idle()
     assert [p.json()["event_id"] for p in hook.posts()] == [event_id, event_id]
     copies = _log(client, event_id=event_id)
@@ -42,7 +43,7 @@ def test_a_drop_loses_the_first_attempt_and_the_event_is_redelivered(client, san
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": FAST})
     rule = _fault(client, {"action": {"type": "drop"}})
-    event_id = _publish(sandbox, tenant)
+    event_id = publish(sandbox, tenant)
     worker.run_until_idle()
     assert [p.json()["event_id"] for p in hook.posts()] == [event_id]
     [delivery] = _log(client)
@@ -56,7 +57,7 @@ def test_a_delay_holds_the_first_attempt(app, client, sandbox, tenant, worker, r
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
     _fault(client, {"action": {"type": "delay", "ms": 1500}})
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     worker.run_until_idle()
     assert hook.posts() == []
     now[0] += 1.4
@@ -106,7 +107,7 @@ def test_a_rule_matching_another_subscription_leaves_this_one_alone(client, sand
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
     target = client.post("/_sandbox/subscriptions", json={"url": other.url}).json
     _fault(client, {"match": {"subscription_id": target["subscription_id"]}, "action": {"type": "duplicate"}})
-    _publish(sandbox, tenant)
+    publish(sandbox, tenant)
     worker.run_until_idle()
     assert (len(hook.posts()), len(other.posts())) == (1, 2)
 
