@@ -1,5 +1,5 @@
-"""create_app(config): builds the sandbox core and wires the gateway hooks, the operations' URL rules
-and the dashboard. Wiring only: no process-wide side effects (logging is set up by the entry
+"""create_app(config): builds the sandbox core and wires the gateway, the operations' URL rules and
+their dispatcher, and the dashboard. Wiring only: no process-wide side effects (logging is set up by the entry
 points, pismo_sandbox.logs.configure)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pismo_sandbox.config import Config
 from pismo_sandbox.contract.operations import load_contract
 from pismo_sandbox.crypto import Fingerprinter, SecretBox, derive, load_master_key
 from pismo_sandbox.dashboard.routes import blueprint as dashboard_blueprint
+from pismo_sandbox.dispatch import OperationDispatcher
 from pismo_sandbox.domains.bank_accounts import routes as bank_accounts_routes
 from pismo_sandbox.domains.bank_accounts.repository import BankAccountRepository
 from pismo_sandbox.domains.bank_accounts.service import BankAccountService
@@ -86,7 +87,9 @@ def create_app(config: Config | None = None) -> Flask:
     sandbox = build_sandbox(config)
     app.extensions[EXTENSION] = sandbox
     register_error_handlers(app)
-    gateway.install(app, sandbox)
+    the_gateway = gateway.Gateway(sandbox)
+    gateway.install(app, the_gateway)  # for the requests Flask serves itself
     handlers.mount(app, sandbox.contract)  # a URL rule per operation, from the bundled specs
     app.register_blueprint(dashboard_blueprint)  # /_sandbox/ui (docs/dashboard.md)
+    app.wsgi_app = OperationDispatcher(app, the_gateway, handlers.HANDLERS)  # type: ignore[method-assign]
     return app

@@ -4,9 +4,11 @@ become responses, and the Flask rules built from the bundled specs.
 A handler is ``def handler(ctx: RequestContext) -> Reply``: it reads its validated inputs
 (``ctx.path``, ``ctx.query``, ``ctx.headers``, ``ctx.body``), the caller (``ctx.principal``)
 and the container (``ctx.sandbox``), calls a service, and returns a ``Reply``. Only
-``render`` turns a Reply into a Flask response. ``mount`` gives every operation of every
+``render`` turns a Reply into a response. ``mount`` gives every operation of every
 bundled document one URL rule: the spec's path under the document's base path, named by the
-operationId (docs/operations.md walks through adding one).
+operationId (docs/operations.md walks through adding one). The rule routes Flask's requests to
+the handler; pismo_sandbox.dispatch uses the same rules to call it without Flask's request
+machinery.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response
 
 from pismo_sandbox.request_context import RequestContext, current
-from pismo_sandbox.responses import bodiless
+from pismo_sandbox.responses import bodiless, json_response
 
 if TYPE_CHECKING:
     from pismo_sandbox.contract import Contract
@@ -72,8 +74,7 @@ def render(reply: Reply) -> Response:
     elif reply.body is None:
         response = bodiless(reply.status)
     else:
-        response = current_app.json.response(reply.body)  # type: ignore[assignment]  # a flask.Response at run time
-        response.status_code = reply.status
+        response = json_response(reply.body, reply.status)
     for name, value in reply.headers.items():
         response.headers[name] = value
     return response

@@ -118,6 +118,15 @@ def strict_loads(data: str | bytes) -> t.Any:
     return _check_depth(data, value)
 
 
+def encode(obj: t.Any) -> bytes:
+    """``obj`` as compact JSON in UTF-8, keys in their order: the encoding of every answer."""
+    try:
+        return orjson.dumps(obj, default=DefaultJSONProvider.default, option=_OPTIONS)
+    except TypeError:
+        return json.dumps(obj, default=DefaultJSONProvider.default, ensure_ascii=True,
+                          separators=(",", ":")).encode()
+
+
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         if kwargs:  # an explicit formatting request (indent, sort_keys...): the standard library
@@ -147,11 +156,7 @@ class OrjsonProvider(DefaultJSONProvider):
     def _encode(self, obj: t.Any) -> bytes:
         if self.sort_keys:
             return super().dumps(obj).encode()
-        try:
-            return orjson.dumps(obj, default=self.default, option=_OPTIONS)
-        except TypeError:
-            return json.dumps(obj, default=self.default, ensure_ascii=self.ensure_ascii,
-                              separators=(",", ":")).encode()
+        return encode(obj)
 
 
 def sorted_compact(obj: t.Any) -> bytes:

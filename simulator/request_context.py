@@ -3,16 +3,19 @@ the tracking id, the validated inputs, the fault decision and the verdict the jo
 
 The gateway creates it first thing on the way in; handlers receive it, and everything else in
 the request path (error handlers, fault injection, the journal) reaches it through ``current()``.
+It lives in a context variable, not in Flask's ``g``: an operation's request is dispatched
+without Flask's request machinery (pismo_sandbox.dispatch).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import g, request
-
 if TYPE_CHECKING:
+    from flask import Request
+
     from pismo_sandbox.contract import CheckedRequest, Operation
     from pismo_sandbox.errors import SandboxError
     from pismo_sandbox.faults.engine import Decision
@@ -26,6 +29,7 @@ _EMPTY: dict = {}
 class RequestContext:
     sandbox: "SandboxCore"                    # the running app's container
     started: float                         # time.perf_counter() when the request came in
+    request: "Request | None" = None       # the HTTP request (werkzeug's, or Flask's subclass)
     cid: str = ""                          # the tracking id (x-cid)
     operation: "Operation | None" = None   # None: no documented operation matched
     principal: "Principal | None" = None   # who called (None: nobody needed, or refused)
@@ -38,6 +42,7 @@ class RequestContext:
     detail: str | None = None              # why, in words
     error: "SandboxError | None" = None    # the error the request was answered with
     unjournaled: bool = False              # the dashboard's own traffic stays out of the journal
+    _token: "Token[RequestContext] | None" = field(default=None, repr=False)  # what `end` resets
 
     @property
     def caller(self) -> "Principal":
@@ -66,16 +71,28 @@ class RequestContext:
     @property
     def host_url(self) -> str:
         """Where this request reached the sandbox, e.g. http://127.0.0.1:8080/."""
-        return request.host_url
+        if self.request is None:
+            raise RuntimeError("no HTTP request: the gateway records it first thing")
+        return self.request.host_url
 
 
-def begin(sandbox: "SandboxCore", started: float) -> RequestContext:
+_CURRENT: ContextVar[RequestContext] = ContextVar("pismo_request")
+
+
+def begin(sandbox: "SandboxCore", started: float, request: "Request") -> RequestContext:
     """A fresh context for the request being served (the gateway's first step)."""
-    context = RequestContext(sandbox=sandbox, started=started)
-    g.pismo_request = context
+    context = RequestContext(sandbox=sandbox, started=started, request=request)
+    context._token = _CURRENT.set(context)
     return context
+
+
+def end(context: RequestContext) -> None:
+    """The request is answered: its context is no longer current (whatever was, is again)."""
+    if context._token is not None:
+        _CURRENT.reset(context._token)
+        context._token = None
 
 
 def current() -> RequestContext:
     """The context of the request being served."""
-    return g.pismo_request
+    return _CURRENT.get()

@@ -68,7 +68,7 @@ def _uses_defaults(config: Config) -> bool:
 @pytest.fixture
 def app(request, config):
     """An app on a clean sandbox. With the default configuration it is the shared app, reset here
-    and given back its views, settings and extensions afterwards (tests may replace a view);
+    and given back its views, handlers, settings and extensions afterwards (tests may replace one);
     otherwise an app of the test's own."""
     if config.db_path != request.getfixturevalue("shared_db_path") or not _uses_defaults(config):
         own = create_app(config)
@@ -80,6 +80,7 @@ def app(request, config):
     services = shared.extensions[EXTENSION]
     services.reset()
     saved = [(shared.view_functions, dict(shared.view_functions)), (shared.config, dict(shared.config)),
+             (shared.wsgi_app.handlers, dict(shared.wsgi_app.handlers)),
              (shared.extensions, dict(shared.extensions)), (vars(services), dict(vars(services)))]
     yield shared
     for current, before in saved:

@@ -13,12 +13,13 @@ import time
 from http import HTTPStatus
 from typing import TYPE_CHECKING, overload
 
-from flask import Response, jsonify
+from flask import Response
 
 from pismo_sandbox.contract import ADMIN, Contract, Operation
 from pismo_sandbox.faults.engine import Decision, RequestFacts, delay_for
 from pismo_sandbox.faults.rules import Action, FaultRule, Match, Schedule
 from pismo_sandbox.request_context import current
+from pismo_sandbox.responses import json_response
 
 if TYPE_CHECKING:
     from flask import Request
@@ -74,9 +75,7 @@ def fault_response(contract: Contract, op: Operation, status: int, body: dict | 
         body = contract.documented_example(op, status) or {
             "code": f"GATEWAY_{status}", "message": _phrase(status),
             "details": "injected by pismo-sandbox (the operation documents no body for this status)"}
-    response = jsonify(body)
-    response.status_code = status
-    return response
+    return json_response(body, status)
 
 
 def _phrase(status: int) -> str:
@@ -96,10 +95,8 @@ def _socket_fault(kind: str, environ: dict, decision: Decision) -> Response:
     """reset: RST; empty: close without a byte; malformed: bytes that are not HTTP, then close."""
     sock: socket.socket | None = environ.get("gunicorn.socket")
     if sock is None:
-        response = jsonify({"code": "SANDBOX_SOCKET_FAULT", "message": f"{kind} fault",
-                            "details": "this server gives no access to the socket; answered 502 instead"})
-        response.status_code = 502
-        return response
+        return json_response({"code": "SANDBOX_SOCKET_FAULT", "message": f"{kind} fault",
+                              "details": "this server gives no access to the socket; answered 502 instead"}, 502)
     try:
         if kind == "reset":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from pismo_sandbox.contract.operations import CheckedRequest, Contract, load_contract
+from pismo_sandbox.handlers import Reply
 
 OPERATIONS = sorted(load_contract().operations.values(), key=lambda op: op.operation_id)
 
@@ -23,10 +24,8 @@ def _url(op, tenant) -> str:
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.operation_id)
 def test_a_response_that_breaks_the_contract_is_answered_500(app, client, tenant, op, caplog, monkeypatch):
-    endpoint = next(rule.endpoint for rule in app.url_map.iter_rules()
-                    if rule.rule == op.flask_rule and op.method in rule.methods)
-    app.view_functions[endpoint] = lambda **_: ({"surprise": True}, 299)
-    # Let every request through to the (replaced) view: this test is about the way out.
+    app.wsgi_app.handlers[op.operation_id] = lambda ctx: Reply({"surprise": True}, 299)
+    # Let every request through to the (replaced) handler: this test is about the way out.
     monkeypatch.setattr(Contract, "check_request", lambda self, op, request: CheckedRequest())
     caplog.set_level(logging.ERROR)
     headers = {**tenant.headers, "x-idempotency-key": "k-1"}
@@ -39,7 +38,7 @@ def test_a_response_that_breaks_the_contract_is_answered_500(app, client, tenant
 
 
 def test_broken_credentials_response_is_journaled_as_response_invalid(app, client, sandbox, tenant):
-    app.view_functions["post-credentials"] = lambda: ({"unexpected": 1}, 201)
+    app.wsgi_app.handlers["post-credentials"] = lambda ctx: Reply({"unexpected": 1}, 201)
     response = client.post("/banking-auth/v1/credentials", json={"key": "k", "provider": "BTG", "type": "PIX"},
                            headers=tenant.headers)
     assert response.status_code == 500
@@ -48,7 +47,7 @@ def test_broken_credentials_response_is_journaled_as_response_invalid(app, clien
 
 
 def test_broken_server_login_response_is_caught(app, client, sandbox):
-    app.view_functions["post-passport-v2-s2s-access-token"] = lambda: ({"tenant": "x"}, 200)  # no token
+    app.wsgi_app.handlers["post-passport-v2-s2s-access-token"] = lambda ctx: Reply({"tenant": "x"})  # no token
     response = client.post("/passport/v2/s2s/access-token", json={"server_key": "a", "server_secret": "b"})
     assert response.status_code == 500
     assert "token" in response.json["details"]
