@@ -31,6 +31,7 @@ from pismo_sandbox.events import EventLog
 from pismo_sandbox.faults.engine import FaultEngine
 from pismo_sandbox.faults.repository import FaultRepository
 from pismo_sandbox.gateway.journal import JournalRepository
+from pismo_sandbox.http_request import SandboxRequest
 from pismo_sandbox.ids import Ids
 from pismo_sandbox.jsonio import OrjsonProvider
 from pismo_sandbox.core import EXTENSION, SandboxCore
@@ -80,6 +81,7 @@ def build_sandbox(config: Config) -> SandboxCore:
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask("pismo_sandbox")
+    app.request_class = SandboxRequest
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json = OrjsonProvider(app)
     app.json.sort_keys = False

@@ -3,19 +3,21 @@ its handler without Flask's request machinery (no app or request context, no ses
 signals, no hooks to look up); everything else (the dashboard, unknown paths, OPTIONS, HEAD)
 goes on to Flask.
 
-Routing is Flask's own: the app's URL map, with the rules ``handlers.mount`` built from the
-bundled specs, decides which requests are an operation's, so both ways route alike. The way in
+Routing follows Flask's: ``OperationRoutes`` compiles the operations' rules of the app's URL map
+(the ones ``handlers.mount`` built from the bundled specs) to one regular expression each, and
+takes a request only when that rule is the one werkzeug's matcher would choose; anything it is
+not sure of goes to Flask, which routes it itself (a property test compares the two). The way in
 and out is the same ``Gateway`` Flask's hooks call, and errors become responses through the
 same ``errors.answer``: a request answers the same whichever way it went.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, Response
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response
 from werkzeug.routing import Rule
 
 from pismo_sandbox.errors import answer
@@ -27,42 +29,32 @@ if TYPE_CHECKING:
     from pismo_sandbox.contract import Operation
     from pismo_sandbox.gateway import Gateway
 
-# Flask answers these itself for every route (HEAD from GET, OPTIONS from the rule's methods).
-_FLASKS_OWN = frozenset({"HEAD", "OPTIONS"})
+# A rule whose arguments all take werkzeug's default converter: <name>, never <converter:name>.
+_PLAIN_RULE = re.compile(r"(?:[^<>]|<[A-Za-z_][A-Za-z0-9_]*>)*")
 
 
 class OperationDispatcher:
     """The app's WSGI callable (``app.wsgi_app``): operations here, the rest to ``flask_wsgi``."""
 
     def __init__(self, app: Flask, gateway: Gateway, handlers: Mapping[str, Handler]):
-        self.url_map = app.url_map
+        self.routes = OperationRoutes(app.url_map.iter_rules(), gateway.contract.by_id)
         self.flask_wsgi: WSGIApplication = app.wsgi_app
+        self.request_class = app.request_class
         self.gateway = gateway
         self.json = app.json  # bodies are read as Flask's views read them
         self.max_body_bytes = gateway.sandbox.config.max_body_bytes
-        self.operations = gateway.contract.by_id
         self.handlers: dict[str, Handler] = dict(handlers)  # by operationId (tests may replace one)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        found = self._operation_of(environ)
+        found = self.routes.match(environ)
         if found is None:
             return self.flask_wsgi(environ, start_response)
         op, rule, args = found
         return self._serve(op, self.handlers[op.operation_id], rule, args, environ)(environ, start_response)
 
-    def _operation_of(self, environ: WSGIEnvironment) -> tuple[Operation, Rule, Mapping[str, Any]] | None:
-        if environ.get("REQUEST_METHOD") in _FLASKS_OWN:
-            return None
-        try:
-            rule, args = self.url_map.bind_to_environ(environ).match(return_rule=True)
-        except HTTPException:  # not found, method not allowed, a redirect: Flask answers
-            return None
-        op = self.operations.get(rule.endpoint)
-        return None if op is None else (op, rule, args)
-
     def _serve(self, op: Operation, handler: Handler, rule: Rule, args: Mapping[str, Any],
                environ: WSGIEnvironment) -> Response:
-        req = Request(environ)
+        req = self.request_class(environ)
         req.url_rule, req.view_args = rule, dict(args)
         req.json_module = self.json
         req.max_content_length = self.max_body_bytes
@@ -81,3 +73,44 @@ class OperationDispatcher:
                 return answer(error)
         finally:
             gateway.finish(state)
+
+
+class OperationRoutes:
+    """The operations' URL rules, one regular expression each, per method.
+
+    werkzeug matches the path decoded as UTF-8 (PATH_INFO is latin-1 text of the raw bytes), a
+    ``<name>`` argument is one or more characters up to the next "/", and with strict slashes
+    off a trailing "/" is optional. A rule with static text where another has an argument wins
+    (``.../bank-accounts/brazil`` over ``.../bank-accounts/<schemeName>``), so rules are tried
+    with the fewest arguments first. Anything else werkzeug does (leading or doubled slashes,
+    redirects, HEAD, OPTIONS, the dashboard's routes) is left to Flask: ``match`` answers None.
+    """
+
+    def __init__(self, rules: Iterable[Rule], operations: Mapping[str, Operation]):
+        compiled: dict[str, list[tuple[int, int, re.Pattern[str], Operation, Rule]]] = {}
+        for rule in rules:
+            op = operations.get(str(rule.endpoint))
+            if op is None or rule.rule != op.flask_rule or not _PLAIN_RULE.fullmatch(rule.rule):
+                continue
+            parts = re.split(r"<([A-Za-z_][A-Za-z0-9_]*)>", rule.rule)
+            pattern = "".join(re.escape(part) if n % 2 == 0 else f"(?P<{part}>[^/]+)"
+                              for n, part in enumerate(parts))
+            static = sum(len(part) for part in parts[::2])
+            compiled.setdefault(op.method, []).append(
+                (len(parts) // 2, -static, re.compile(f"{pattern}/?"), op, rule))
+        self._by_method = {method: [(pattern, op, rule) for *_, pattern, op, rule in sorted(
+            entries, key=lambda entry: entry[:2])] for method, entries in compiled.items()}
+
+    def match(self, environ: WSGIEnvironment) -> tuple[Operation, Rule, dict[str, str]] | None:
+        candidates = self._by_method.get(environ.get("REQUEST_METHOD", ""))
+        if candidates is None:
+            return None
+        path = environ.get("PATH_INFO") or ""
+        if not path.isascii():
+            path = path.encode("latin-1").decode("utf-8", "replace")  # as werkzeug reads it
+        for pattern, op, rule in candidates:
+            found = pattern.fullmatch(path)
+            if found is not None:
+                return op, rule, found.groupdict()
+        return None
+

@@ -1,0 +1,31 @@
+"""A request's headers answer every lookup as werkzeug's own environ headers do, only without
+raising inside on a miss."""
+
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+from werkzeug.datastructures import EnvironHeaders
+
+from pismo_sandbox.http_request import Headers, SandboxRequest
+
+NAMES = ["x-cid", "X-Cid", "tracking_id", "tracking-id", "Content-Type", "content-length", "CONTENT_TYPE",
+         "Transfer-Encoding", "authorization", "x-tenant", "HTTP_X_CID", "", "-"]
+name = st.one_of(st.sampled_from(NAMES), st.text(max_size=12))
+environ = st.dictionaries(
+    st.one_of(st.sampled_from(["CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_X_CID", "HTTP_TRACKING_ID",
+                               "HTTP_AUTHORIZATION", "HTTP_TRANSFER_ENCODING", "HTTP_HTTP_X_CID", "HTTP_"]),
+              st.text(max_size=12).map(lambda key: "HTTP_" + key.upper())),
+    st.text(max_size=8), max_size=6)
+
+
+@given(environ=environ, key=name, default=st.sampled_from([None, "", "fallback"]))
+def test_a_header_lookup_answers_as_werkzeugs_does(environ, key, default):
+    assert Headers(environ).get(key, default) == EnvironHeaders(environ).get(key, default)
+    assert Headers(environ).get(key, default, type=len) == EnvironHeaders(environ).get(key, default, type=len)
+
+
+def test_the_request_reads_its_headers_and_body_length_from_the_environ():
+    request = SandboxRequest({"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "12", "HTTP_X_CID": "abc",
+                              "wsgi.input": None, "SERVER_NAME": "h", "SERVER_PORT": "80"})
+    assert isinstance(request.headers, Headers)
+    assert (request.headers.get("x-cid"), request.headers.get("tracking-id"), request.content_length) == ("abc", None, 12)
