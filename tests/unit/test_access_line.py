@@ -76,3 +76,35 @@ def test_nothing_is_written_below_the_logger_level(logger):
     parent.setLevel(logging.WARNING)
     AccessLog(child).write(**FIELDS)
     assert out.getvalue() == ""
+
+
+def test_lines_written_to_a_file_by_many_threads_come_out_whole_and_in_each_threads_order(logger, tmp_path):
+    import threading
+
+    parent, child = logger
+    stream = open(tmp_path / "access.log", "w", encoding="utf-8")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    parent.addHandler(handler)
+    access = AccessLog(child)
+
+    def writer(n: int) -> None:
+        for i in range(150):
+            access.write(**{**FIELDS, "path": f"/thread-{n}/é/{i}", "cid": f"c{n}-{i}"})
+            if i % 50 == 0:
+                child.warning("thread %d passed %d", n, i)  # a record through logging, between lines
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stream.close()
+    lines = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
+    access_lines = [line for line in lines if " POST /thread-" in line]
+    assert len(access_lines) == 8 * 150 and len(lines) == 8 * 150 + 8 * 3
+    for n in range(8):
+        mine = [line for line in access_lines if f" POST /thread-{n}/é/" in line]
+        assert [int(line.split(f"/thread-{n}/é/")[1].split()[0]) for line in mine] == list(range(150))
+        assert all(re.fullmatch(STAMP + rf" INFO {child.name}: POST /thread-{n}/é/\d+ 201 3.1ms cid=c{n}-\d+"
+                                r" op=upsertCredential verdict=ok", line) for line in mine)
