@@ -1,9 +1,15 @@
-"""The request object of every request: Flask's, with header lookups that cost a dictionary read.
+"""The request object of every request: Flask's, with header lookups that cost a dictionary read
+and a body of known length read in one call.
 
 werkzeug answers ``headers.get(name)`` for a header the request does not carry by raising and
 catching an HTTP exception inside, which costs more than the lookup; a request looks up about
 ten headers it mostly does not carry (tracking ids, forwarded tenant and account, fault header,
 Transfer-Encoding). These headers read the WSGI environ directly, with werkzeug's key rules.
+
+werkzeug reads a body through a stream wrapper that enforces the length; a body whose
+Content-Length is known and within the limit is read here with one ``read`` of that length,
+with werkzeug's outcome for a body that ends early (a client that went away). A chunked body,
+or one over the limit, goes werkzeug's way.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Request
 from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -33,3 +40,27 @@ class SandboxRequest(Request):
     def __init__(self, environ: WSGIEnvironment, populate_request: bool = True, shallow: bool = False) -> None:
         super().__init__(environ, populate_request, shallow)
         self.headers = Headers(environ)
+
+    def get_data(self, cache: bool = True, as_text: bool = False,  # type: ignore[override]
+                 parse_form_data: bool = False) -> bytes | str:
+        if cache and not parse_form_data and getattr(self, "_cached_data", None) is None \
+                and "stream" not in self.__dict__:
+            self._cached_data = self._read_body()  # type: ignore[assignment]  # None: werkzeug reads
+        return super().get_data(cache, as_text, parse_form_data)  # type: ignore[call-overload,no-any-return]
+
+    def _read_body(self) -> bytes | None:
+        """The body as werkzeug's stream would read it whole; None to let werkzeug read it."""
+        length, limit = self.content_length, self.max_content_length
+        if length is None or (limit is not None and length > limit):
+            return None  # chunked, absent, or too large: werkzeug's way
+        stream = self.environ["wsgi.input"]
+        if "wsgi.input_terminated" in self.environ:  # the server ends the stream: read to its end
+            if limit is None:
+                return stream.read()  # type: ignore[no-any-return]
+            if limit == 0:  # werkzeug's stream is exhausted before it starts
+                raise RequestEntityTooLarge()
+            return stream.read(limit)  # type: ignore[no-any-return]  # at most the limit, silently
+        data = stream.read(length) if length else b""
+        if len(data) < length:
+            raise ClientDisconnected()
+        return data  # type: ignore[no-any-return]

@@ -3,8 +3,12 @@ raising inside on a miss."""
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+import io
+
+from flask import Request
+from hypothesis import given, settings, strategies as st
 from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import HTTPException
 
 from pismo_sandbox.http_request import Headers, SandboxRequest
 
@@ -29,3 +33,28 @@ def test_the_request_reads_its_headers_and_body_length_from_the_environ():
                               "wsgi.input": None, "SERVER_NAME": "h", "SERVER_PORT": "80"})
     assert isinstance(request.headers, Headers)
     assert (request.headers.get("x-cid"), request.headers.get("tracking-id"), request.content_length) == ("abc", None, 12)
+
+
+def _outcome(request_class, environ: dict, body: bytes, limit: int | None):
+    request = request_class({**environ, "wsgi.input": io.BytesIO(body)})
+    request.max_content_length = limit
+    try:
+        first = request.get_data(cache=True)
+        return first, request.get_data(), request.get_json(silent=True) if request.is_json else None
+    except HTTPException as error:
+        return type(error)
+
+
+@settings(max_examples=500)
+@given(body=st.binary(max_size=40) | st.just(b'{"a": 1}'), declared=st.one_of(st.none(), st.integers(0, 50),
+       st.sampled_from(["", "x", "-3"])), chunked=st.booleans(), terminated=st.booleans(),
+       limit=st.one_of(st.none(), st.integers(0, 60)))
+def test_a_body_reads_as_werkzeug_reads_it(body, declared, chunked, terminated, limit):
+    environ = {"REQUEST_METHOD": "POST", "SERVER_NAME": "h", "SERVER_PORT": "80", "CONTENT_TYPE": "application/json"}
+    if declared is not None:
+        environ["CONTENT_LENGTH"] = str(declared)
+    if chunked:
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    assert _outcome(SandboxRequest, environ, body, limit) == _outcome(Request, environ, body, limit)
