@@ -127,6 +127,19 @@ def encode(obj: t.Any) -> bytes:
                           separators=(",", ":")).encode()
 
 
+def loads(s: str | bytes) -> t.Any:
+    """A JSON document as every request body and response check reads it (ValueError if it is
+    not one): orjson, or the strict standard library reader where orjson would differ."""
+    data = s.encode() if isinstance(s, str) else s
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return strict_loads(s)  # not UTF-8, say: the standard library decides
+    if _may_hide_a_wide_integer(value):
+        return strict_loads(s)
+    return _check_depth(data, value)
+
+
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         if kwargs:  # an explicit formatting request (indent, sort_keys...): the standard library
@@ -136,14 +149,7 @@ class OrjsonProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
         if kwargs:
             return json.loads(s, **kwargs)
-        data = s.encode() if isinstance(s, str) else s
-        try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return strict_loads(s)  # not UTF-8, say: the standard library decides
-        if _may_hide_a_wide_integer(value):
-            return strict_loads(s)
-        return _check_depth(data, value)
+        return loads(s)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import jsonschema_rs
 
+from pismo_sandbox.jsonio import loads
+
 if TYPE_CHECKING:
     from flask import Request, Response
 
@@ -203,5 +205,8 @@ class CompiledOperation:
             return not data
         if response.mimetype != JSON_MEDIA or not data:
             return False
-        body = response.get_json(silent=True)
+        try:
+            body = loads(data)  # the sandbox's own reader (orjson), with or without an app context
+        except ValueError:
+            return False
         return body is not None and declared.validator.is_valid(body)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pismo_sandbox.clock import isoformat
-from pismo_sandbox.jsonio import sorted_compact
+from pismo_sandbox.jsonio import loads, sorted_compact
 from pismo_sandbox.logs import AccessLog
 from pismo_sandbox.gateway.journal_writer import BatchWriter
 from pismo_sandbox.store import Store
@@ -137,7 +137,10 @@ def _error_code(response: Response) -> str | None:
     """The documented code of an error answer (the envelope's `code`), for the journal."""
     if response.status_code < 400 or response.mimetype != "application/json":
         return None
-    body = response.get_json(silent=True)
+    try:
+        body = loads(response.get_data())
+    except ValueError:
+        return None
     return body.get("code") if isinstance(body, dict) and isinstance(body.get("code"), str) else None
 
 
