@@ -18,8 +18,8 @@ EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "test_with_
 
 
 # Plugins a user's suite here does not use, left out of its start-up (about 1 s each run):
-# Schemathesis's, Hypothesis's and xdist's.
-UNUSED_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:xdist")
+# Schemathesis's, Hypothesis's, xdist's and anyio's.
+UNUSED_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:xdist", "-p", "no:anyio")
 
 
 def run_pytest(directory: pathlib.Path, *args: str) -> subprocess.CompletedProcess:
