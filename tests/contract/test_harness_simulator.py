@@ -1,7 +1,7 @@
 """The contract harness against the in-process simulator: every bundled spec, every phase,
 positive and negative data, every check, a fixed seed, 10 examples per operation and phase
-(2,571 cases over 47 operations; the coverage phase's probes do not depend on that number, and
-20 examples made 3,120 for half as much CPU again). That is enough for every assertion below:
+(2,571 cases over 47 operations; the coverage phase's probes do not depend on that number; 20
+examples made 3,120 cases for about 60% more CPU). That is enough for every assertion below:
 each operation reached, answered 2xx, sent positive and negative data, every check run, every
 link followed. `make contract` runs the deeper default, 100 examples. Zero failures is the bar: a failure here is a simulator bug to fix (or an
 erratum to record), never a check to relax."""
