@@ -1,4 +1,8 @@
-"""Serving: gunicorn (threaded workers) running create_app, one app per worker after fork."""
+"""Serving: gunicorn (threaded workers) running create_app, one app per worker after fork.
+
+What only a start that goes ahead needs (the gateway, the served HTTP rules) is imported when it
+does: the command line imports this module before it checks the options, and a start-up mistake
+is then answered without loading them."""
 
 from __future__ import annotations
 
@@ -12,9 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from pismo_sandbox import logs
 from pismo_sandbox.config import Config
-from pismo_sandbox.gateway.faults import SocketFaultNoise
 from pismo_sandbox.gunicorn_app import GunicornApp, served_options
-from pismo_sandbox.served_http import header_options
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -63,6 +65,7 @@ def _reachable(host: str) -> str:
 class SandboxServer(GunicornApp):
     def __init__(self, config: Config, host: str, port: int, workers: int, threads: int):
         from pismo_sandbox.contract.operations import load_contract  # built once already, before the fork
+        from pismo_sandbox.served_http import header_options
 
         self.sandbox_config = config
         # what subscriptions made before binding call the sandbox when it is asked for a free port
@@ -114,6 +117,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.faults.files import read_rules
     from pismo_sandbox.gateway import origin
+    from pismo_sandbox.gateway.faults import SocketFaultNoise
 
     warning = origin.exposure_warning(host, config.admin_token)
     if warning:

@@ -217,6 +217,20 @@ def served_sandbox(shared_server) -> ServedSandbox:
     return shared_server.reset()
 
 
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory) -> pathlib.Path:
+    """The project's wheel, built once for the test process (the packaging and install-from-wheel
+    tests share it: both are in the xdist group "packaging")."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out),
+                    str(pathlib.Path(__file__).resolve().parents[1])], check=True, capture_output=True)
+    [built] = out.glob("pismo_sandbox-*.whl")
+    return built
+
+
 # -- parallel runs (pytest-xdist) -------------------------------------------------------------
 
 _KEPT_TOGETHER = re.compile(r"""scope=["'](?:module|class|package)["']|xdist_group\(["']([\w-]+)["']\)""")

@@ -17,17 +17,15 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.slow
+# In one process with tests/test_packaging.py, which reads the same built wheel.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> dict:
+def installed(tmp_path_factory, built_wheel) -> dict:
     """A virtualenv holding the wheel (and plain pytest), and a working directory; both outside
     the checkout."""
-    wheels = tmp_path_factory.mktemp("wheels")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT)],
-                   check=True, capture_output=True)
-    [wheel] = wheels.glob("pismo_sandbox-*.whl")
+    wheel = built_wheel
     home = tmp_path_factory.mktemp("clean-venv")
     assert ROOT not in home.parents
     # pip, from outside, installs into the new environment (``pip --python``): no copy of pip is

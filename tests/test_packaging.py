@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import configparser
 import pathlib
-import subprocess
-import sys
 import zipfile
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-# One process builds the wheel for every test here (xdist_group keeps them together).
+# One process builds the wheel for every test here and in test_install_from_wheel.py
+# (xdist_group keeps them together; tests/conftest.py, built_wheel).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
-                   check=True, capture_output=True)
-    [built] = out.glob("pismo_sandbox-*.whl")
-    return zipfile.ZipFile(built)
+def wheel(built_wheel) -> zipfile.ZipFile:
+    return zipfile.ZipFile(built_wheel)
 
 
 def test_wheel_ships_every_spec_overlay_and_errata(wheel):

@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 import requests
 
-from pismo_sandbox import AdminClient, AdminError, Sandbox
+from pismo_sandbox import AdminClient, AdminError
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
+@pytest.fixture
+def sandbox(served_sandbox):
+    """The test process's served sandbox, reset (tests/conftest.py)."""
+    return served_sandbox
 
 
 @pytest.fixture
 def admin(sandbox):
-    sandbox.admin.reset()
     return sandbox.admin
 
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from pismo_sandbox.cli import main
+from tests.api.test_pytest_plugin import UNUSED_PLUGINS
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -37,7 +38,7 @@ def run_python_block(code: str, directory: pathlib.Path) -> subprocess.Completed
     test_file = re.match(r"# (test_\w+\.py)", first)
     if test_file:
         (directory / test_file.group(1)).write_text(code, encoding="utf-8")
-        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_file.group(1)]
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *UNUSED_PLUGINS, test_file.group(1)]
     else:
         argv = [sys.executable, "-c", code]
     return subprocess.run(argv, cwd=directory, capture_output=True, text=True, timeout=300)

@@ -27,25 +27,26 @@ tenants:
 """
 
 
-def test_a_sandbox_serves_on_a_free_port_and_is_gone_after_the_with_block():
-    with Sandbox() as sb:
-        url, directory = sb.base_url, sb.directory
-        assert sb.port not in (None, 0)
+def test_two_sandboxes_serve_side_by_side_on_free_ports_with_their_own_state_and_are_gone_after_the_with_block():
+    with Sandbox() as first, Sandbox() as second:
+        url, directory = first.base_url, first.directory
+        assert first.port not in (None, 0) and second.port not in (None, 0)
         assert requests.get(url + "/_sandbox/health", timeout=5).json()["status"] == "ok"
         assert os.path.isdir(directory)
-
-    with pytest.raises(requests.ConnectionError):
-        requests.get(url + "/_sandbox/health", timeout=5)
-    assert not os.path.exists(directory)  # the temporary database went with it
-
-
-def test_two_sandboxes_run_side_by_side_with_their_own_state():
-    with Sandbox() as first, Sandbox() as second:
-        first.admin.create_tenant("TN-first")
+        # connect() uses a sandbox someone else started: what it makes is in that sandbox
+        other = Sandbox.connect(first.base_url)
+        other.admin.create_tenant("TN-first")
 
         assert first.base_url != second.base_url
         assert [t["tenant_id"] for t in first.admin.tenants()] == ["TN-first"]
         assert second.admin.tenants() == []
+        with pytest.raises(AdminError) as raised:
+            other.admin.create_tenant("TN-first")
+        assert raised.value.status == 409
+
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/_sandbox/health", timeout=5)
+    assert not os.path.exists(directory)  # the temporary database went with it
 
 
 def test_settings_reach_the_served_sandbox(tmp_path):
@@ -126,17 +127,6 @@ def test_an_invalid_state_file_stops_serve_with_its_position_and_exit_2(tmp_path
     assert done.returncode == 2
     assert f"{state}:3:5: tenants[0].acounts: Unknown field." in done.stderr
     assert "Traceback" not in done.stderr
-
-
-def test_connect_uses_a_sandbox_someone_else_started():
-    with Sandbox() as sb:
-        other = Sandbox.connect(sb.base_url)
-        other.admin.create_tenant("TN-seen")
-
-        assert [t["tenant_id"] for t in sb.admin.tenants()] == ["TN-seen"]
-        with pytest.raises(AdminError) as raised:
-            other.admin.create_tenant("TN-seen")
-        assert raised.value.status == 409
 
 
 def test_a_sandbox_never_closed_is_stopped_when_the_program_exits(tmp_path):

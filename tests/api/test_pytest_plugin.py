@@ -11,15 +11,19 @@ import textwrap
 
 import pytest
 
-from pismo_sandbox import Sandbox
 
 pytestmark = pytest.mark.slow
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "test_with_pismo_sandbox.py"
 
 
+# Plugins a user's suite here does not use, left out of its start-up (about 1 s each run):
+# Schemathesis's, Hypothesis's, xdist's and anyio's.
+UNUSED_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:xdist", "-p", "no:anyio")
+
+
 def run_pytest(directory: pathlib.Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *UNUSED_PLUGINS, *args],
                           cwd=directory, capture_output=True, text=True, timeout=300)
 
 
@@ -36,20 +40,20 @@ def test_the_worked_example_passes(tmp_path):
     assert "4 passed" in done.stdout
 
 
-def test_a_running_sandbox_is_used_when_its_url_is_given(tmp_path):
+def test_a_running_sandbox_is_used_when_its_url_is_given(tmp_path, served_sandbox):
     user_file(tmp_path, """
         def test_makes_an_account(pismo_account):
             assert pismo_account.headers == {"Authorization": f"Bearer {pismo_account.token}"}
         """)
-    with Sandbox() as sb:
-        done = run_pytest(tmp_path, f"--pismo-sandbox-url={sb.base_url}")
-        tenants = sb.admin.tenants()
+    sb = served_sandbox
+    done = run_pytest(tmp_path, f"--pismo-sandbox-url={sb.base_url}")
+    tenants = sb.admin.tenants()
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(tenants) == 1  # the account was made in this sandbox
 
 
-def test_fault_rules_last_one_test_and_others_are_left_alone(tmp_path):
+def test_fault_rules_last_one_test_and_others_are_left_alone(tmp_path, served_sandbox):
     user_file(tmp_path, """
         import pytest, requests
 
@@ -69,10 +73,10 @@ def test_fault_rules_last_one_test_and_others_are_left_alone(tmp_path):
         def test_after_them(pismo_sandbox):
             assert len(pismo_sandbox.admin.faults()) == 1
         """)
-    with Sandbox() as sb:
-        kept = sb.admin.add_fault(match={"operation_id": "sandbox-health"}, action={"type": "delay", "ms": 1})
-        done = run_pytest(tmp_path, "-p", "no:randomly", f"--pismo-sandbox-url={sb.base_url}")
-        left = sb.admin.faults()
+    sb = served_sandbox
+    kept = sb.admin.add_fault(match={"operation_id": "sandbox-health"}, action={"type": "delay", "ms": 1})
+    done = run_pytest(tmp_path, "-p", "no:randomly", f"--pismo-sandbox-url={sb.base_url}")
+    left = sb.admin.faults()
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert [r["id"] for r in left] == [kept["id"]]

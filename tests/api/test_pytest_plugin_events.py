@@ -11,7 +11,6 @@ import textwrap
 import pytest
 import requests
 
-from pismo_sandbox import Sandbox
 from pismo_sandbox.receiver import EventReceiver
 from tests.api.test_pytest_plugin import run_pytest, user_file
 from tests.deliveries.flow import Flow
@@ -36,7 +35,7 @@ PAY = textwrap.dedent('''
     ''')
 
 
-def test_a_test_receives_the_events_of_its_payment_and_its_subscription_is_removed_after_it(tmp_path):
+def test_a_test_receives_the_events_of_its_payment_and_its_subscription_is_removed_after_it(tmp_path, served_sandbox):
     user_file(tmp_path, PAY + textwrap.dedent('''
         def test_the_payment_is_announced(pismo_sandbox, pismo_account, pismo_events):
             paid = pay(pismo_sandbox, pismo_account, 42.00)
@@ -50,31 +49,31 @@ def test_a_test_receives_the_events_of_its_payment_and_its_subscription_is_remov
         def test_afterwards_nothing_is_subscribed(pismo_sandbox):
             assert pismo_sandbox.admin.subscriptions() == []
         '''))
-    with Sandbox() as sb:
-        sb.admin.freeze_clock("2025-06-02T13:00:00Z")
-        done = run_pytest(tmp_path, "-p", "no:randomly", f"--pismo-sandbox-url={sb.base_url}")
-        left = sb.admin.subscriptions()
-        delivered = sb.admin.deliveries(status="delivered")
+    sb = served_sandbox
+    sb.admin.freeze_clock("2025-06-02T13:00:00Z")
+    done = run_pytest(tmp_path, "-p", "no:randomly", f"--pismo-sandbox-url={sb.base_url}")
+    left = sb.admin.subscriptions()
+    delivered = sb.admin.deliveries(status="delivered")
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
     assert left == [] and delivered == []  # the log went with the subscription
 
 
-def test_a_push_not_signed_with_the_subscription_secret_is_refused_and_not_kept():
-    with Sandbox() as sb:
-        receiver = EventReceiver().start()
-        try:
-            receiver.subscribe(sb.admin)
-            forged = requests.post(receiver.url, data=json.dumps({"event_type": "authorization-event-1"}),
-                                   headers={"x-sandbox-signature": "t=1,v1=00"}, timeout=5)
-            unsigned = requests.post(receiver.url, json={"event_type": "authorization-event-1"}, timeout=5)
-            flow = Flow(sb.base_url)
-            tenant = flow.tenant()
-            flow.pay(tenant)
-            pushed = receiver.wait_for("authorization-event", tenant_id=tenant["tenant_id"])
-        finally:
-            receiver.close()
+def test_a_push_not_signed_with_the_subscription_secret_is_refused_and_not_kept(served_sandbox):
+    sb = served_sandbox
+    receiver = EventReceiver().start()
+    try:
+        receiver.subscribe(sb.admin)
+        forged = requests.post(receiver.url, data=json.dumps({"event_type": "authorization-event-1"}),
+                               headers={"x-sandbox-signature": "t=1,v1=00"}, timeout=5)
+        unsigned = requests.post(receiver.url, json={"event_type": "authorization-event-1"}, timeout=5)
+        flow = Flow(sb.base_url)
+        tenant = flow.tenant()
+        flow.pay(tenant)
+        pushed = receiver.wait_for("authorization-event", tenant_id=tenant["tenant_id"])
+    finally:
+        receiver.close()
 
     assert forged.status_code == unsigned.status_code == 401
     assert [e["event_id"] for e in receiver.received] == [pushed["event_id"]]

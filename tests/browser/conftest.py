@@ -56,6 +56,42 @@ def chrome():
     return _start
 
 
+class Browsers:
+    """One Chromium per size for the whole test process (starting one costs more than most
+    tests), each handed to a test blank: no page, no cookies, no cache (the dashboard keeps nothing
+    in the browser's storage)."""
+
+    def __init__(self, start):
+        self.start = start
+        self.running: dict[tuple[int, int], object] = {}
+
+    def get(self, size):
+        if size not in self.running:
+            self.running[size] = self.start(size)
+        driver = self.running[size]
+        driver.get("about:blank")
+        for command in ("Network.clearBrowserCookies", "Network.clearBrowserCache"):
+            driver.execute_cdp_cmd(command, {})
+        return driver
+
+    def quit(self) -> None:
+        for driver in self.running.values():
+            driver.quit()
+
+
+@pytest.fixture(scope="session")
+def browsers(chrome):
+    made = Browsers(chrome)
+    yield made
+    made.quit()
+
+
+@pytest.fixture
+def phone(browsers):
+    """A phone-sized browser session, blank."""
+    return browsers.get(PHONE)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -97,21 +133,18 @@ class LockedSandbox(ServedSandbox):
 
 
 @pytest.fixture
-def dashboard(request, chrome, serve, tmp_path):
-    """A served sandbox (gunicorn; an admin token from an indirect parameter, if any) and a
-    desktop-sized browser on its dashboard; on failure, screenshots of every page."""
+def dashboard(request, browsers, tmp_path):
+    """A served sandbox (gunicorn) and a desktop-sized browser on its dashboard; on failure,
+    screenshots of every page. Without an admin token it is the test process's shared served
+    sandbox, reset; with one (an indirect parameter) a sandbox of its own started with it."""
     admin_token = getattr(request, "param", None)
     if admin_token:
-        server = LockedSandbox(str(tmp_path / "locked.db"), admin_token).start()
+        server = LockedSandbox(str(tmp_path / "locked.db"), admin_token, workers=1).start()
         request.addfinalizer(server.stop)
     else:
-        server = serve()
-    driver = chrome()
-    view = Dashboard(driver, server.url)
-    try:
-        yield view
-        failed = getattr(request.node, "report_call", None)
-        if failed is not None and failed.failed:
-            view.screenshots(artifacts_dir(request.node.name))
-    finally:
-        driver.quit()
+        server = request.getfixturevalue("served_sandbox")
+    view = Dashboard(browsers.get(DESKTOP), server.url)
+    yield view
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        view.screenshots(artifacts_dir(request.node.name))

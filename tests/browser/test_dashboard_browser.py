@@ -9,9 +9,10 @@ import uuid
 import pytest
 import requests
 
-from tests.browser.conftest import PAGES, PHONE
+from tests.browser.conftest import PAGES
 
-pytestmark = pytest.mark.slow
+# Both browser modules run in one test process, which starts one Chromium per size.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 MONDAY = "2025-06-02T13:00:00.000Z"  # 10:00 in Brasilia; June 3 is the next business day
 
@@ -188,25 +189,21 @@ def test_with_an_admin_token_the_login_form_opens_the_dashboard_and_logging_out_
     assert dashboard.driver.find_elements("id", "login") and not dashboard.driver.find_elements("id", "clock")
 
 
-def test_every_page_loads_only_from_the_sandbox_at_desktop_and_phone_widths(dashboard, chrome):
+def test_every_page_loads_only_from_the_sandbox_at_desktop_and_phone_widths(dashboard, phone):
     api = Api(dashboard.base_url)
     tenant = api.tenant()
     api.pay_a_boleto(tenant)
-    for driver in (dashboard.driver, chrome(PHONE)):
-        try:
-            for page in PAGES:
-                driver.get(f"{dashboard.base_url}/_sandbox/ui/{page}")
-                loaded = driver.execute_script(
-                    "return performance.getEntriesByType('resource').map(e => e.name);")
-                assert loaded and all(url.startswith(dashboard.base_url) for url in loaded), loaded
-                # Styled (the stylesheet applied) and no wider than the window (nothing to scroll sideways).
-                assert driver.find_element("css selector", "header.top").value_of_css_property("display") == "flex"
+    for driver in (dashboard.driver, phone):
+        for page in PAGES:
+            driver.get(f"{dashboard.base_url}/_sandbox/ui/{page}")
+            loaded = driver.execute_script(
+                "return performance.getEntriesByType('resource').map(e => e.name);")
+            assert loaded and all(url.startswith(dashboard.base_url) for url in loaded), loaded
+            # Styled (the stylesheet applied) and no wider than the window (nothing to scroll sideways).
+            assert driver.find_element("css selector", "header.top").value_of_css_property("display") == "flex"
+            assert driver.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth;"), page
+            if driver is phone:  # a phone: rows are cards, no table scrolls sideways
                 assert driver.execute_script(
-                    "return document.documentElement.scrollWidth <= window.innerWidth;"), page
-                if driver is not dashboard.driver:  # a phone: rows are cards, no table scrolls sideways
-                    assert driver.execute_script(
-                        "return Array.from(document.querySelectorAll('.live'))"
-                        ".every(s => s.scrollWidth <= s.clientWidth);"), page
-        finally:
-            if driver is not dashboard.driver:
-                driver.quit()
+                    "return Array.from(document.querySelectorAll('.live'))"
+                    ".every(s => s.scrollWidth <= s.clientWidth);"), page

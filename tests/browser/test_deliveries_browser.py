@@ -10,10 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.browser.conftest import PHONE
 from tests.browser.test_dashboard_browser import MONDAY, Api
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]  # one Chromium per size (conftest)
 
 
 class Hook:
@@ -62,7 +61,7 @@ return Array.from(document.querySelectorAll('table.deliveries tr[data-delivery]'
 """
 
 
-def test_a_paid_boleto_is_seen_delivered_to_the_subscribed_receiver_on_the_open_events_page(dashboard, hook, chrome):
+def test_a_paid_boleto_is_seen_delivered_to_the_subscribed_receiver_on_the_open_events_page(dashboard, hook, phone):
     api = Api(dashboard.base_url)
     api.call("POST", "/_sandbox/clock", 200, json={"now": MONDAY, "freeze": True})
     tenant = api.tenant()
@@ -88,12 +87,8 @@ def test_a_paid_boleto_is_seen_delivered_to_the_subscribed_receiver_on_the_open_
     assert dashboard.driver.execute_script("return window.notReloaded === true;"), "the page was reloaded"
 
     # On a phone the deliveries are cards: nothing scrolls sideways.
-    phone = chrome(PHONE)
-    try:
-        phone.get(f"{dashboard.base_url}/_sandbox/ui/events")
-        assert phone.find_elements("css selector", "table.deliveries tr[data-delivery]")
-        assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth;")
-        assert phone.execute_script("return Array.from(document.querySelectorAll('.live'))"
-                                    ".every(s => s.scrollWidth <= s.clientWidth);")
-    finally:
-        phone.quit()
+    phone.get(f"{dashboard.base_url}/_sandbox/ui/events")
+    assert phone.find_elements("css selector", "table.deliveries tr[data-delivery]")
+    assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth;")
+    assert phone.execute_script("return Array.from(document.querySelectorAll('.live'))"
+                                ".every(s => s.scrollWidth <= s.clientWidth);")

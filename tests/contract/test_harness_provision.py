@@ -26,8 +26,8 @@ def _contract(url: str, *args: str) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_provision_creates_tenant_and_account_through_the_admin_api_and_keeps_fault_rules(serve):
-    server = serve(workers=1)
+def test_provision_creates_tenant_and_account_through_the_admin_api_and_keeps_fault_rules(served_sandbox):
+    server = served_sandbox
     rule = server.admin.add_fault(IDLE_RULE)
     completed = _contract(server.url, "--provision")
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -41,8 +41,8 @@ def test_provision_creates_tenant_and_account_through_the_admin_api_and_keeps_fa
     assert f"the target has 1 fault rule(s) ({rule['id']})" in completed.stdout
 
 
-def test_clear_faults_removes_the_targets_rules_first(serve):
-    server = serve(workers=1)
+def test_clear_faults_removes_the_targets_rules_first(served_sandbox):
+    server = served_sandbox
     server.admin.add_fault(IDLE_RULE)
     completed = _contract(server.url, "--provision", "--clear-faults")
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -50,8 +50,8 @@ def test_clear_faults_removes_the_targets_rules_first(serve):
     assert "fault rule(s)" not in completed.stdout
 
 
-def test_a_base_url_without_credentials_or_provision_says_both_ways(serve):
-    server = serve(workers=1)
+def test_a_base_url_without_credentials_or_provision_says_both_ways(served_sandbox):
+    server = served_sandbox
     completed = _contract(server.url)
     assert completed.returncode == 2
     assert "needs --token or --server-key/--server-secret" in completed.stdout

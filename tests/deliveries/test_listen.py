@@ -26,8 +26,8 @@ def _forward_in_background(forwarder: Forwarder, **kwargs) -> tuple[threading.Th
     return thread, stop
 
 
-def test_listen_forwards_new_events_signed_in_the_pismo_format(serve, receiver):
-    server = serve(workers=1)
+def test_listen_forwards_new_events_signed_in_the_pismo_format(served_sandbox, receiver):
+    server = served_sandbox
     flow = Flow(server.url)
     flow.freeze()
     old = flow.tenant()
@@ -52,8 +52,8 @@ def test_listen_forwards_new_events_signed_in_the_pismo_format(serve, receiver):
     assert all("seq" not in p.json() for p in posts)
 
 
-def test_listen_from_the_start_in_the_pubsub_format_with_a_filter(serve, receiver):
-    server = serve(workers=1)
+def test_listen_from_the_start_in_the_pubsub_format_with_a_filter(served_sandbox, receiver):
+    server = served_sandbox
     flow = Flow(server.url)
     flow.freeze()
     tenant = flow.tenant()
@@ -68,8 +68,8 @@ def test_listen_from_the_start_in_the_pubsub_format_with_a_filter(serve, receive
     assert statuses == ["PAID", "SETTLED"]
 
 
-def test_listen_in_the_sns_format_waits_for_confirmation_and_signs(serve, receiver):
-    server = serve(workers=1)
+def test_listen_in_the_sns_format_waits_for_confirmation_and_signs(served_sandbox, receiver):
+    server = served_sandbox
     flow = Flow(server.url)
     hook = receiver(confirm_sns=True)
     forwarder = Forwarder(server.url, hook.url, "sns", poll_seconds=0.05)
@@ -92,8 +92,8 @@ def test_listen_in_the_sns_format_waits_for_confirmation_and_signs(serve, receiv
     forwarder.close()
 
 
-def test_the_listen_command_forwards_and_stops_after_max_events(serve, receiver):
-    server = serve(workers=1)
+def test_the_listen_command_forwards_and_stops_after_max_events(served_sandbox, receiver):
+    server = served_sandbox
     flow = Flow(server.url)
     flow.tenant()
     tenant = flow.tenant()

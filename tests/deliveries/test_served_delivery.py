@@ -1,6 +1,7 @@
 """Event delivery from a served sandbox (gunicorn, two workers, each with its delivery thread):
 every format end to end, each attempt made once, prompt delivery after a clock move, and no
-event lost to a kill -9."""
+event lost to a kill -9. Tests that need no start-up of their own use the test process's shared
+served sandbox (two workers), reset; the others a killable one."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def _event_id(post, fmt: str) -> str:
     return body["event_id"]
 
 
-def test_each_format_receives_every_event_of_a_pay_flow_once(killable, receiver):
-    server = killable()
+def test_each_format_receives_every_event_of_a_pay_flow_once(served_sandbox, receiver):
+    server = served_sandbox  # two workers
     flow = Flow(server.url)
     flow.freeze()
     hooks = {fmt: receiver(confirm_sns=True) for fmt in ("pismo", "sns", "pubsub")}
@@ -58,8 +59,8 @@ def test_each_format_receives_every_event_of_a_pay_flow_once(killable, receiver)
         assert pismo.verify(subs["pismo"]["secret"], post.headers["x-sandbox-signature"], post.body)
 
 
-def test_events_of_a_clock_move_are_pushed_without_anyone_reading_them(killable, receiver):
-    server = killable()
+def test_events_of_a_clock_move_are_pushed_without_anyone_reading_them(served_sandbox, receiver):
+    server = served_sandbox  # two workers
     flow = Flow(server.url)
     hook = receiver()
     flow.freeze()
@@ -127,8 +128,8 @@ def _register(flow: Flow, tenant: dict) -> None:
                                "supplementary_data": {"account_type": "CACC"}}})
 
 
-def test_a_served_receiver_failing_twice_gets_the_event_on_the_third_attempt(killable, receiver):
-    server = killable()
+def test_a_served_receiver_failing_twice_gets_the_event_on_the_third_attempt(served_sandbox, receiver):
+    server = served_sandbox  # two workers
     flow = Flow(server.url)
     hook = receiver(statuses=[503, 502])
     flow.subscribe(hook.url, retry={"backoff_seconds": 0.1, "backoff_max_seconds": 0.2})
@@ -140,8 +141,8 @@ def test_a_served_receiver_failing_twice_gets_the_event_on_the_third_attempt(kil
     assert len(hook.posts()) == 3
 
 
-def test_with_two_workers_each_delivery_is_attempted_once(killable, receiver):
-    server = killable(workers=2)
+def test_with_two_workers_each_delivery_is_attempted_once(served_sandbox, receiver):
+    server = served_sandbox  # two workers
     flow = Flow(server.url)
     hook = receiver()
     flow.subscribe(hook.url)

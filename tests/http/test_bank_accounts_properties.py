@@ -173,7 +173,7 @@ def test_every_broken_scheme_rule_is_named_at_once(client, tenant, fields, data)
 
 # -- the rule function, many more cases ----------------------------------------------------------
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(bank=banks, branch=branches, account_number=account_numbers, account_type=account_types,
        meta=metadata)
 def test_scheme_rules_accept_every_valid_scheme(bank, branch, account_number, account_type, meta):
@@ -181,7 +181,7 @@ def test_scheme_rules_accept_every_valid_scheme(bank, branch, account_number, ac
     assert scheme_problems(command) == []
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(broken=one_invalid_field)
 def test_scheme_rules_name_the_one_broken_field(broken):
     field, value = broken

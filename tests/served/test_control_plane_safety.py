@@ -31,8 +31,8 @@ def _tenant_and_token(base: str) -> tuple[str, str]:
     return tenant["tenant_id"], token
 
 
-def test_a_served_sandbox_refuses_foreign_hosts_and_origins_and_non_json_posts(serve):
-    server = serve(workers=1)
+def test_a_served_sandbox_refuses_foreign_hosts_and_origins_and_non_json_posts(served_sandbox):
+    server = served_sandbox
     tenant_id, _ = _tenant_and_token(server.url)
     rebound = requests.get(f"{server.url}/_sandbox/tenants", headers={"Host": "evil.example:8080"}, timeout=10)
     assert rebound.status_code == 403 and rebound.json()["code"] == "GATEWAY_403"
