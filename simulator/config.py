@@ -52,10 +52,6 @@ class Config:
     # providers; docs/python-api.md) applied at every start, idempotently.
     state_file: str | None = None
     journal_limit: int = 10_000
-    # Served workers load openapi-core (the validator behind the compiled checks' uncertain
-    # cases) in the background once they serve. A sandbox that lives for a few requests (a test's)
-    # may skip it: the first request that needs openapi-core loads it then (about 0.5 s of CPU).
-    warm_validators: bool = True
     # SQLite's PRAGMA synchronous. OFF: a crash of the simulator loses nothing (every commit is in
     # the operating system's hands before the answer leaves), but an operating-system crash or a
     # power cut may lose or damage the file; NORMAL or FULL also survive those, at a cost per

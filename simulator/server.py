@@ -74,7 +74,7 @@ class SandboxServer(GunicornApp):
         super().__init__({
             **served_options(host, port, workers, threads),
             **header_options(load_contract().documents.values()),
-            "post_worker_init": ready_worker if config.warm_validators else freeze_start_up_objects,
+            "post_worker_init": ready_worker,
             "loglevel": config.log_level.lower(),
             **logs.gunicorn_options(config.log_format),
             "when_ready": self._announce,

@@ -166,14 +166,10 @@ def tenant(sandbox) -> Tenant:
 
 class ServedSandbox(Launched):
     """`pismo-sandbox serve` in a child process (gunicorn, real sockets), through the launcher;
-    ``port`` None: a free one chosen by the operating system. stop() returns its log.
-    Its workers load openapi-core when a request first needs it, not in the background at start
-    (PISMO_SANDBOX_WARM_VALIDATORS=false: most of these servers live for a few requests); a test
-    may set it back in ``env``."""
+    ``port`` None: a free one chosen by the operating system. stop() returns its log."""
 
     def __init__(self, db_path: str, workers: int = 2, env: dict | None = None, port: int | None = None):
-        super().__init__(db_path=db_path, workers=workers, port=port or 0,
-                         env={"PISMO_SANDBOX_WARM_VALIDATORS": "false", **(env or {})})
+        super().__init__(db_path=db_path, workers=workers, env=env, port=port or 0)
 
     def start(self, timeout: float = 20) -> "ServedSandbox":
         self.startup_timeout = timeout

@@ -34,20 +34,6 @@ def test_a_worker_loads_openapi_core_in_the_background_then_freezes_what_start_u
     assert any(obj is app for obj in gc.get_objects())
 
 
-def test_a_worker_told_not_to_warm_up_loads_nothing_at_start_and_still_freezes_what_it_built(tmp_path):
-    load_contract.cache_clear()
-    server = SandboxServer(Config(db_path=str(tmp_path / "w.db"), warm_validators=False), "127.0.0.1", 0,
-                           workers=1, threads=1)
-    create_app(Config(db_path=str(tmp_path / "w.db")))
-    operations = list(load_contract().by_id.values())
-    try:
-        assert server.cfg.post_worker_init(None) is None  # no loading thread
-        assert gc.get_freeze_count() > 0
-        assert not any(op.core.loaded for op in operations)
-    finally:
-        gc.unfreeze()
-
-
 @pytest.mark.parametrize("code, status", [(None, 0), (3, 3)])
 def test_a_stopping_process_runs_its_exit_handlers_before_it_ends(code, status, tmp_path):
     marker = tmp_path / "handler-ran"
