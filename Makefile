@@ -49,12 +49,13 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PYTEST_RUN) -n $(FAST_WORKERS) tests/unit tests/http $(PYTEST_ARGS)
 
-# Lint (ruff) and types (mypy; see pyproject.toml). mypy reads the installed layout, where
+# Lint and format (ruff) and types (mypy; see pyproject.toml); `ruff format .` formats the code. mypy reads the installed layout, where
 # simulator/ is pismo_sandbox and contracts/ is pismo_sandbox.contracts: a tree of links under
 # build/typecheck gives it that layout without an install.
 TYPECHECK := build/typecheck
 lint: lint-types
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 lint-types: $(STAMP)
 	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/pismo_sandbox

@@ -28,10 +28,12 @@ SCENARIOS = ("pay", "credentials", "register")
 
 # -- one side, in its own process ---------------------------------------------------------------
 
+
 def _side(scenarios: list[str], count: int) -> dict:
     import logging
 
     from bench import inprocess
+
     try:
         from bench.scenarios import CREDENTIAL_BODY
         from bench.wrk import line
@@ -76,28 +78,56 @@ def _side(scenarios: list[str], count: int) -> dict:
         if name == "credentials":
             return [line("POST", "/banking-auth/v1/credentials", auth, CREDENTIAL_BODY)]
         if name == "register":
-            scheme = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
-                      "supplementary_data": {"account_type": "CACC"}}
+            scheme = {
+                "bank": "00000000",
+                "branch": "186",
+                "account_number": "1773065291",
+                "supplementary_data": {"account_type": "CACC"},
+            }
             out = []
             for _ in range(size):
                 acct = account()
                 head = dict(auth, Authorization=f"Bearer {token(acct)}")
-                out.append(line("POST", f"/intl-bankaccounts/v2/accounts/{acct}/bank-accounts/brazil", head,
-                                {"scheme": scheme, "metadata": {"bench": True}}))
+                out.append(
+                    line(
+                        "POST",
+                        f"/intl-bankaccounts/v2/accounts/{acct}/bank-accounts/brazil",
+                        head,
+                        {"scheme": scheme, "metadata": {"bench": True}},
+                    )
+                )
             return out
         out = []
         for i in range(max(size // 2, 1)):
             paid, checked = slip(2 * i), slip(2 * i + 1)
-            validated = post("/integrated-payments/v1/bankslips/validate",
-                             {"type": 1, "digitable_line": paid["digitable_line"]}, auth)
-            body = {"account_id": main_account, "amount": validated["amount"],
-                    "bankslip": {"type": 1, "digitable_line": paid["digitable_line"]}}
+            validated = post(
+                "/integrated-payments/v1/bankslips/validate",
+                {"type": 1, "digitable_line": paid["digitable_line"]},
+                auth,
+            )
+            body = {
+                "account_id": main_account,
+                "amount": validated["amount"],
+                "bankslip": {"type": 1, "digitable_line": paid["digitable_line"]},
+            }
             if validated.get("external_authorization"):
                 body["external_authorization"] = validated["external_authorization"]
-            out.append(line("POST", "/integrated-payments/v1/bankslips/validate", auth,
-                            {"type": 1, "digitable_line": checked["digitable_line"]}))
-            out.append(line("POST", "/integrated-payments/v1/bankslips/pay",
-                            dict(auth, **{"x-idempotency-key": "ab-{{n}}"}), body))
+            out.append(
+                line(
+                    "POST",
+                    "/integrated-payments/v1/bankslips/validate",
+                    auth,
+                    {"type": 1, "digitable_line": checked["digitable_line"]},
+                )
+            )
+            out.append(
+                line(
+                    "POST",
+                    "/integrated-payments/v1/bankslips/pay",
+                    dict(auth, **{"x-idempotency-key": "ab-{{n}}"}),
+                    body,
+                )
+            )
         return out
 
     results = {}
@@ -109,6 +139,7 @@ def _side(scenarios: list[str], count: int) -> dict:
 
 
 # -- the driver -----------------------------------------------------------------------------------
+
 
 def _snapshot(rev: str) -> pathlib.Path:
     """The package at ``rev``, laid out as an importable ``pismo_sandbox`` under a temporary
@@ -130,8 +161,14 @@ def _run_side(path: pathlib.Path | None, scenarios: list[str], count: int) -> di
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(([str(path)] if path else []) + [str(ROOT)])
     chosen = [arg for s in scenarios for arg in ("--scenario", s)]
-    out = subprocess.run([sys.executable, "-m", "bench.ab", "--side", *chosen,
-                          "--count", str(count)], env=env, cwd=str(ROOT), check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.ab", "--side", *chosen, "--count", str(count)],
+        env=env,
+        cwd=str(ROOT),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -163,8 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in scenarios:
         b, a = runs[s]["before"], runs[s]["after"]
         mb, ma = statistics.median(b), statistics.median(a)
-        print(f"{s:<12} {mb:>8.0f} ({min(b):.0f}-{max(b):.0f}) {ma:>10.0f} ({min(a):.0f}-{max(a):.0f})"
-              f" {mb - ma:>7.0f}")
+        print(f"{s:<12} {mb:>8.0f} ({min(b):.0f}-{max(b):.0f}) {ma:>10.0f} ({min(a):.0f}-{max(a):.0f}) {mb - ma:>7.0f}")
     print(json.dumps(runs))
     return 0
 

@@ -28,8 +28,12 @@ import requests
 from bench.servers import ROOT, Server, simulator_server
 from pismo_sandbox.client import AdminClient
 
-SCHEME = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
-          "supplementary_data": {"account_type": "CACC"}}
+SCHEME = {
+    "bank": "00000000",
+    "branch": "186",
+    "account_number": "1773065291",
+    "supplementary_data": {"account_type": "CACC"},
+}
 
 
 class Receiver:
@@ -116,9 +120,12 @@ def register_all(base: str, pool: list[tuple[int, str]], clients: int) -> tuple[
             session.trust_env = False
         account, token = item
         started = time.perf_counter()
-        response = session.post(f"{base}/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil",
-                                json={"scheme": SCHEME}, timeout=30,
-                                headers={"Authorization": f"Bearer {token}"})
+        response = session.post(
+            f"{base}/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil",
+            json={"scheme": SCHEME},
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         if response.status_code != 201:
             raise RuntimeError(f"register answered {response.status_code}: {response.text[:200]}")
         return time.perf_counter() - started
@@ -163,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             # 1. Delivery throughput: requests write events as fast as the clients can; the
             #    receiver notes when each event arrives.
             subscription = subscribe(server.url, receiver.url)
-            batch, pool = pool[:args.events], pool[args.events:]
+            batch, pool = pool[: args.events], pool[args.events :]
             started = time.perf_counter()
             written_s, _ = register_all(server.url, batch, args.clients)
             if not receiver.wait_for(args.events, timeout=120):
@@ -171,36 +178,46 @@ def main(argv: list[str] | None = None) -> int:
             delivered_s = receiver.last_arrival() - started
             unsubscribe(server.url, subscription)
             results["delivery"] = {
-                "events": args.events, "write_seconds": round(written_s, 3),
+                "events": args.events,
+                "write_seconds": round(written_s, 3),
                 "delivered_seconds": round(delivered_s, 3),
                 "events_delivered_per_second": round(args.events / delivered_s, 1),
-                "drain_after_last_write_seconds": round(delivered_s - written_s, 3)}
+                "drain_after_last_write_seconds": round(delivered_s - written_s, 3),
+            }
             # 2. The request path with and without a subscription, alternating.
             modes: dict[str, list[dict]] = {"no subscription": [], "one subscription": []}
             expected = args.events
             for round_no in range(args.rounds):
                 order = list(modes) if round_no % 2 == 0 else list(reversed(modes))
                 for mode in order:
-                    batch, pool = pool[:args.requests], pool[args.requests:]
+                    batch, pool = pool[: args.requests], pool[args.requests :]
                     subscribed = subscribe(server.url, receiver.url) if mode == "one subscription" else None
                     elapsed, latencies = register_all(server.url, batch, args.clients)
                     if subscribed:
                         expected += args.requests
                         receiver.wait_for(expected, timeout=120)  # drained before the next mode
                         unsubscribe(server.url, subscribed)
-                    modes[mode].append({"rps": len(batch) / elapsed, "p50_ms": _quantile(latencies, 0.5) * 1000,
-                                        "p99_ms": _quantile(latencies, 0.99) * 1000})
-            results["request_path"] = {mode: {key: round(statistics.median(r[key] for r in rounds), 2)
-                                              for key in ("rps", "p50_ms", "p99_ms")}
-                                       for mode, rounds in modes.items()}
+                    modes[mode].append(
+                        {
+                            "rps": len(batch) / elapsed,
+                            "p50_ms": _quantile(latencies, 0.5) * 1000,
+                            "p99_ms": _quantile(latencies, 0.99) * 1000,
+                        }
+                    )
+            results["request_path"] = {
+                mode: {key: round(statistics.median(r[key] for r in rounds), 2) for key in ("rps", "p50_ms", "p99_ms")}
+                for mode, rounds in modes.items()
+            }
         finally:
             receiver.stop()
             server.stop()
     pathlib.Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
     delivery = results["delivery"]
-    print(f"event delivery: {delivery['events']} events, {delivery['events_delivered_per_second']} delivered/s"
-          f" (written in {delivery['write_seconds']} s, all delivered {delivery['delivered_seconds']} s after"
-          f" the first request)")
+    print(
+        f"event delivery: {delivery['events']} events, {delivery['events_delivered_per_second']} delivered/s"
+        f" (written in {delivery['write_seconds']} s, all delivered {delivery['delivered_seconds']} s after"
+        f" the first request)"
+    )
     print(f"{'request path (register bank account)':<40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
     for mode, figures in results["request_path"].items():
         print(f"  {mode:<38} {figures['rps']:>8} {figures['p50_ms']:>8} {figures['p99_ms']:>8}")

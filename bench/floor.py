@@ -39,8 +39,9 @@ access_log = logging.getLogger("bench.floor")
 def request_validator() -> jsonschema_rs.Validator:
     """The compiled validator of the credential request schema in the bundled document."""
     document = json.loads((resources.files("pismo_sandbox.contracts") / "openapi" / "banking-auth.v1.json").read_text())
-    return jsonschema_rs.validator_for({"$ref": "#/components/schemas/PostCreateRequest",
-                                        "components": document["components"]})
+    return jsonschema_rs.validator_for(
+        {"$ref": "#/components/schemas/PostCreateRequest", "components": document["components"]}
+    )
 
 
 class Files:
@@ -118,12 +119,14 @@ def create_floor(db_path: str, secret: str) -> Flask:
     @app.post(PATH)
     def credentials() -> tuple[dict, int] | Response:
         try:
-            claims = jwt.decode(request.headers.get("Authorization", "")[len("Bearer "):], secret,
-                                algorithms=["HS256"])
+            claims = jwt.decode(
+                request.headers.get("Authorization", "")[len("Bearer ") :], secret, algorithms=["HS256"]
+            )
         except jwt.PyJWTError:
             return {"code": "UNAUTHORIZED"}, 401
-        tenant = files.state.execute("SELECT tenant_id FROM tenants WHERE tenant_id = ?",
-                                     (claims.get("tenant_id"),)).fetchone()
+        tenant = files.state.execute(
+            "SELECT tenant_id FROM tenants WHERE tenant_id = ?", (claims.get("tenant_id"),)
+        ).fetchone()
         if tenant is None:
             return {"code": "UNAUTHORIZED"}, 401
         g.tenant_id = tenant[0]
@@ -137,12 +140,15 @@ def create_floor(db_path: str, secret: str) -> Flask:
         db = files.state
         db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute("SELECT version FROM credentials WHERE tenant_id = ? AND provider = ?"
-                             " AND type = ?", slot).fetchone()
-            db.execute("INSERT INTO credentials VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
-                       " key_ciphertext = excluded.key_ciphertext, version = excluded.version,"
-                       " updated_at = excluded.updated_at",
-                       (*slot, sealed, row[0] + 1 if row else 1, _now()))
+            row = db.execute(
+                "SELECT version FROM credentials WHERE tenant_id = ? AND provider = ? AND type = ?", slot
+            ).fetchone()
+            db.execute(
+                "INSERT INTO credentials VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+                " key_ciphertext = excluded.key_ciphertext, version = excluded.version,"
+                " updated_at = excluded.updated_at",
+                (*slot, sealed, row[0] + 1 if row else 1, _now()),
+            )
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -157,11 +163,10 @@ def create_floor(db_path: str, secret: str) -> Flask:
     def journal(response: Response) -> Response:
         duration_ms = (time.perf_counter() - g.started) * 1000
         files.journal.execute(
-            "INSERT INTO journal (timestamp, method, path, status, tenant_id, duration_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), request.method, request.path, response.status_code, g.tenant_id, duration_ms))
-        access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code,
-                        duration_ms)
+            "INSERT INTO journal (timestamp, method, path, status, tenant_id, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            (_now(), request.method, request.path, response.status_code, g.tenant_id, duration_ms),
+        )
+        access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms)
         return response
 
     return app

@@ -29,9 +29,13 @@ def environ_for(line: str) -> dict:
     unique = f"inprocess-{next(_counter)}"
     headers = dict(h.split(": ", 1) for h in head.split("||") if h) if head else {}
     headers = {name: value.replace("{{n}}", unique) for name, value in headers.items()}
-    builder = EnvironBuilder(method=method, path=path.split("?")[0],
-                             query_string=path.split("?", 1)[1] if "?" in path else None,
-                             headers=Headers(headers), data=body.replace("{{n}}", unique) or None)
+    builder = EnvironBuilder(
+        method=method,
+        path=path.split("?")[0],
+        query_string=path.split("?", 1)[1] if "?" in path else None,
+        headers=Headers(headers),
+        data=body.replace("{{n}}", unique) or None,
+    )
     environ = builder.get_environ()
     environ["bench.body"] = environ["wsgi.input"].read()
     return environ
@@ -46,8 +50,9 @@ def call(app: Callable, environ: dict) -> int:
     return int(status[0].split()[0])
 
 
-def cpu_us_per_request(app: Callable, lines: list[str], count: int = 1500,
-                       rounds: int = 3, gap_s: float = 0.0) -> tuple[float, int]:
+def cpu_us_per_request(
+    app: Callable, lines: list[str], count: int = 1500, rounds: int = 3, gap_s: float = 0.0
+) -> tuple[float, int]:
     """Least CPU per request over ``rounds`` equal slices of ``count`` requests (after a short
     warm-up), and how many answers were not 2xx (a figure is only meaningful when that is 0).
     ``lines`` are cycled up to ``count``: a scenario of one repeatable request is one line, one
@@ -60,7 +65,7 @@ def cpu_us_per_request(app: Callable, lines: list[str], count: int = 1500,
     size = max(len(rest) // rounds, 1)
     best, failures = float("inf"), 0
     for start in range(0, size * rounds, size):
-        chunk = rest[start:start + size]
+        chunk = rest[start : start + size]
         if not chunk:
             break
         spent, failed = _replay(app, chunk, gap_s)

@@ -53,11 +53,27 @@ def main(argv: list[str] | None = None) -> int:
     logging.logMultiprocessing = False
 
     def old_access(n: int) -> None:
-        access_log.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", "POST", "/banking-auth/v1/credentials", 201,
-                        1.234, "cid", "op", "ok", extra={
-                            "method": "POST", "path": "/banking-auth/v1/credentials", "status": 201,
-                            "duration_ms": 1.2, "cid": "cid", "operation_id": "op", "verdict": "ok",
-                            "tenant_id": "t", "fault_rule": None})
+        access_log.info(
+            "%s %s %s %.1fms cid=%s op=%s verdict=%s",
+            "POST",
+            "/banking-auth/v1/credentials",
+            201,
+            1.234,
+            "cid",
+            "op",
+            "ok",
+            extra={
+                "method": "POST",
+                "path": "/banking-auth/v1/credentials",
+                "status": 201,
+                "duration_ms": 1.2,
+                "cid": "cid",
+                "operation_id": "op",
+                "verdict": "ok",
+                "tenant_id": "t",
+                "fault_rule": None,
+            },
+        )
 
     def new_access(n: int) -> None:
         access_line.write("POST", "/banking-auth/v1/credentials", 201, 1.234, "cid", "op", "ok", "t", None)
@@ -72,10 +88,24 @@ def main(argv: list[str] | None = None) -> int:
         settings.pin()
 
     journal = sandbox.journal
-    row = {"timestamp": "2030-01-01T00:00:00.000Z", "method": "POST", "path": "/x", "operation_id": "op",
-           "status": 201, "tenant_id": "t", "account_id": 1, "cid": "c", "verdict": "ok", "detail": None,
-           "fault_rule": None, "duration_ms": 1.0, "idempotency_key": None, "body_fingerprint": None,
-           "code": None, "replayed": 0}
+    row = {
+        "timestamp": "2030-01-01T00:00:00.000Z",
+        "method": "POST",
+        "path": "/x",
+        "operation_id": "op",
+        "status": 201,
+        "tenant_id": "t",
+        "account_id": 1,
+        "cid": "c",
+        "verdict": "ok",
+        "detail": None,
+        "fault_rule": None,
+        "duration_ms": 1.0,
+        "idempotency_key": None,
+        "body_fingerprint": None,
+        "code": None,
+        "replayed": 0,
+    }
 
     def old_journal(n: int) -> None:
         journal._write([row])  # the row committed by the request itself, as before
@@ -87,12 +117,19 @@ def main(argv: list[str] | None = None) -> int:
 
     tokens = sandbox.tokens
     fresh = [tokens.issue("TN-1", n, 3600).token for n in range(args.calls)]
-    claims_options: Options = {"require": ["iss", "sub", "iat", "exp"], "verify_exp": False, "verify_iat": False,
-                      "verify_nbf": False}
+    claims_options: Options = {
+        "require": ["iss", "sub", "iat", "exp"],
+        "verify_exp": False,
+        "verify_iat": False,
+        "verify_nbf": False,
+    }
 
     def old_token(n: int) -> None:
-        tokens._principal(jwt.decode(fresh[n], tokens._secret, algorithms=["HS256", "HS512"], issuer="Passport",
-                                     options=claims_options))
+        tokens._principal(
+            jwt.decode(
+                fresh[n], tokens._secret, algorithms=["HS256", "HS512"], issuer="Passport", options=claims_options
+            )
+        )
 
     def new_token(n: int) -> None:
         claims = tokens._checked_claims(fresh[n])
@@ -100,8 +137,12 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError("a token issued here missed the fast path")
         tokens._principal(claims)
 
-    parts = {"access line": (old_access, new_access), "settings pin": (old_pin, new_pin),
-             "journal row": (old_journal, new_journal), "new token": (old_token, new_token)}
+    parts = {
+        "access line": (old_access, new_access),
+        "settings pin": (old_pin, new_pin),
+        "journal row": (old_journal, new_journal),
+        "new token": (old_token, new_token),
+    }
     print(f"{'part':<14} {'old us/call':>22} {'new us/call':>22} {'saved':>7}")
     for name, (old, new) in parts.items():
         olds, news = [], []
@@ -109,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
             olds.append(_cpu_us(old, args.calls))
             news.append(_cpu_us(new, args.calls))
         mo, mn = statistics.median(olds), statistics.median(news)
-        print(f"{name:<14} {mo:>8.1f} ({min(olds):.1f}-{max(olds):.1f}) {mn:>10.1f} ({min(news):.1f}-{max(news):.1f})"
-              f" {mo - mn:>7.1f}", flush=True)
+        print(
+            f"{name:<14} {mo:>8.1f} ({min(olds):.1f}-{max(olds):.1f}) {mn:>10.1f} ({min(news):.1f}-{max(news):.1f})"
+            f" {mo - mn:>7.1f}",
+            flush=True,
+        )
     return 0
 
 

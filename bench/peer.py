@@ -33,8 +33,11 @@ def prism_binary(say: Callable[[str], None]) -> pathlib.Path | None:
     if not binary.exists():
         say(f"installing {PRISM_PACKAGE} from the npm registry into {CACHE}")
         CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), PRISM_PACKAGE],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), PRISM_PACKAGE],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0 or not binary.exists():
             say(f"peer prism skipped: npm install failed ({done.stderr.strip().splitlines()[-1:] or '?'})")
             return None
@@ -49,8 +52,11 @@ class PrismServer:
         self._file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
         json.dump(document, self._file)
         self._file.close()
-        self.process = subprocess.Popen([str(binary), "mock", "-h", "127.0.0.1", "-p", str(port), self._file.name],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [str(binary), "mock", "-h", "127.0.0.1", "-p", str(port), self._file.name],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     @property
     def url(self) -> str:

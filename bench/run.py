@@ -42,32 +42,50 @@ if TYPE_CHECKING:
 
 # -- main ----------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario and target")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--pool", type=int, default=20000,
-                        help="one-shot requests prepared per scenario and round, at most (each round prepares"
-                             " what the best rate measured so far needs for --duration, with headroom)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="simulator/baseline pairs per scenario, alternating; the median is reported")
-    parser.add_argument("--inprocess-pool", type=int, default=1500,
-                        help="requests replayed in-process (no server) per scenario")
-    parser.add_argument("--spaced-pool", type=int, default=600,
-                        help="requests replayed in-process with a pause before each (0: skip)")
-    parser.add_argument("--gap-ms", type=float, default=2.0,
-                        help="the pause before each spaced in-process request")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=20000,
+        help="one-shot requests prepared per scenario and round, at most (each round prepares"
+        " what the best rate measured so far needs for --duration, with headroom)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="simulator/baseline pairs per scenario, alternating; the median is reported",
+    )
+    parser.add_argument(
+        "--inprocess-pool", type=int, default=1500, help="requests replayed in-process (no server) per scenario"
+    )
+    parser.add_argument(
+        "--spaced-pool", type=int, default=600, help="requests replayed in-process with a pause before each (0: skip)"
+    )
+    parser.add_argument("--gap-ms", type=float, default=2.0, help="the pause before each spaced in-process request")
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
-    parser.add_argument("--startups", type=int, default=5,
-                        help="fresh starts of the simulator timed to the first served request (median reported)")
+    parser.add_argument(
+        "--startups",
+        type=int,
+        default=5,
+        help="fresh starts of the simulator timed to the first served request (median reported)",
+    )
     parser.add_argument("--scale", action="store_true", help="also compare with 1M slips / 100k accounts")
     parser.add_argument("--output", default=str(ROOT / "bench-results.json"))
-    parser.add_argument("--peer", choices=["prism"],
-                        help="also load a peer mock server with the credentials request (bench/peer.py)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke figure in about two minutes: " + ", ".join(
-                            f"{k.replace('_', '-')} {v}" for k, v in progress.QUICK.items()))
+    parser.add_argument(
+        "--peer", choices=["prism"], help="also load a peer mock server with the credentials request (bench/peer.py)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke figure in about two minutes: "
+        + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in progress.QUICK.items()),
+    )
     args = parser.parse_args(argv)
     progress.line_buffered()
     if args.quick:
@@ -78,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     names = args.scenario or list(SCENARIOS)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="pismo-bench-"))
     baseline = reference_server("baseline")
-    floor = reference_server("floor", {"BENCH_FLOOR_DB": str(workdir / "floor.db"),
-                                       "BENCH_FLOOR_SECRET": secrets.token_hex(32)})
+    floor = reference_server(
+        "floor", {"BENCH_FLOOR_DB": str(workdir / "floor.db"), "BENCH_FLOOR_SECRET": secrets.token_hex(32)}
+    )
     simulator = simulator_server(workdir / "bench.db")
     results: dict = {}
     progress.say(f"timing {args.startups} fresh start(s)")
@@ -94,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         fixture = Fixture(simulator.url, str(workdir / "bench.db"))
         sim_app = _inprocess_app(str(workdir / "bench.db"))
         from bench.baseline import app as baseline_app
+
         for name in names:
             sims, bases, floors = [], [], []
             measured_rps: list[float] = []
@@ -107,42 +127,66 @@ def main(argv: list[str] | None = None) -> int:
                 bases.append(run_wrk(baseline, lines, *load))
                 if name == "credentials":
                     floors.append(run_wrk(floor, floor_lines, *load))
-                progress.say(f"{name} round {n + 1}/{args.rounds}: simulator {sims[-1].rps:.0f} req/s"
-                             f" {sims[-1].cpu_us_per_request:.0f} us CPU/req, baseline {bases[-1].rps:.0f} req/s"
-                             f" {bases[-1].cpu_us_per_request:.0f} us CPU/req"
-                             + (f", {sims[-1].errors} errors" if sims[-1].errors else ""))
+                progress.say(
+                    f"{name} round {n + 1}/{args.rounds}: simulator {sims[-1].rps:.0f} req/s"
+                    f" {sims[-1].cpu_us_per_request:.0f} us CPU/req, baseline {bases[-1].rps:.0f} req/s"
+                    f" {bases[-1].cpu_us_per_request:.0f} us CPU/req"
+                    + (f", {sims[-1].errors} errors" if sims[-1].errors else "")
+                )
             sim, base = median_measure(sims), median_measure(bases)
-            results[name] = {**asdict(sim), "baseline_rps": base.rps,
-                             "baseline_cpu_us_per_request": base.cpu_us_per_request,
-                             "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
-                             "cpu_ratio_to_baseline": progress.cpu_ratio(base.cpu_us_per_request,
-                                                                         sim.cpu_us_per_request),
-                             "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None}
+            results[name] = {
+                **asdict(sim),
+                "baseline_rps": base.rps,
+                "baseline_cpu_us_per_request": base.cpu_us_per_request,
+                "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
+                "cpu_ratio_to_baseline": progress.cpu_ratio(base.cpu_us_per_request, sim.cpu_us_per_request),
+                "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None,
+            }
             if floors:
                 least = median_measure(floors)
-                results[name].update({"floor_rps": least.rps, "floor_cpu_us_per_request": least.cpu_us_per_request,
-                                      "floor_errors": least.errors,
-                                      "floor_ratio_to_baseline": round(least.rps / base.rps, 3) if base.rps else None})
+                results[name].update(
+                    {
+                        "floor_rps": least.rps,
+                        "floor_cpu_us_per_request": least.cpu_us_per_request,
+                        "floor_errors": least.errors,
+                        "floor_ratio_to_baseline": round(least.rps / base.rps, 3) if base.rps else None,
+                    }
+                )
             apps = (fixture, name, sim_app, baseline_app)
             progress.say(f"{name}: in-process replay")
             app_us, base_us, failures = _replayed(*apps, args.inprocess_pool)
-            results[name].update({"inprocess_cpu_us_per_request": app_us, "inprocess_failures": failures,
-                                  "baseline_inprocess_cpu_us_per_request": base_us})
+            results[name].update(
+                {
+                    "inprocess_cpu_us_per_request": app_us,
+                    "inprocess_failures": failures,
+                    "baseline_inprocess_cpu_us_per_request": base_us,
+                }
+            )
             if args.spaced_pool:
                 app_us, base_us, more = _replayed(*apps, args.spaced_pool, args.gap_ms / 1000)
-                results[name].update({"inprocess_spaced_cpu_us_per_request": app_us,
-                                      "inprocess_failures": failures + more,
-                                      "baseline_inprocess_spaced_cpu_us_per_request": base_us})
+                results[name].update(
+                    {
+                        "inprocess_spaced_cpu_us_per_request": app_us,
+                        "inprocess_failures": failures + more,
+                        "baseline_inprocess_spaced_cpu_us_per_request": base_us,
+                    }
+                )
         if args.peer == "prism" and "credentials" in results:
             _peer_prism(results["credentials"], simulator.url, fixture, args)
         if simulator.process is None:  # started above
             raise RuntimeError("the simulator is not started")
-        meta = {"startup_s": round(statistics.median(startups or [simulator.startup_s]), 3),
-                "startup_s_runs": [round(s, 3) for s in startups],
-                "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
-                "workers": WORKERS, "threads": THREADS, "connections": args.connections,
-                "duration_s": args.duration, "rounds": args.rounds, "cpus": os.cpu_count(),
-                "spaced_gap_ms": args.gap_ms if args.spaced_pool else None}
+        meta = {
+            "startup_s": round(statistics.median(startups or [simulator.startup_s]), 3),
+            "startup_s_runs": [round(s, 3) for s in startups],
+            "worker_rss_mb": [round(x, 1) for x in worker_rss_mb(simulator.process.pid)],
+            "workers": WORKERS,
+            "threads": THREADS,
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "rounds": args.rounds,
+            "cpus": os.cpu_count(),
+            "spaced_gap_ms": args.gap_ms if args.spaced_pool else None,
+        }
     finally:
         simulator.stop()
         baseline.stop()
@@ -166,13 +210,20 @@ def _peer_prism(result: dict, simulator_url: str, fixture: Fixture, args: argpar
     progress.say("peer prism: loading prism mock")
     prism = PrismServer(binary, served_document(simulator_url), free_port()).start()
     try:
-        runs = [run_wrk(prism, scenario_credentials(fixture, 1), args.duration, args.connections, args.threads)
-                for _ in range(args.rounds)]
+        runs = [
+            run_wrk(prism, scenario_credentials(fixture, 1), args.duration, args.connections, args.threads)
+            for _ in range(args.rounds)
+        ]
     finally:
         prism.stop()
     peer = median_measure(runs)
-    result.update({"peer_prism_rps": peer.rps, "peer_prism_cpu_us_per_request": peer.cpu_us_per_request,
-                   "peer_prism_errors": peer.errors})
+    result.update(
+        {
+            "peer_prism_rps": peer.rps,
+            "peer_prism_cpu_us_per_request": peer.cpu_us_per_request,
+            "peer_prism_errors": peer.errors,
+        }
+    )
 
 
 def startup_times(workdir: pathlib.Path, count: int) -> list[float]:
@@ -195,13 +246,15 @@ def prepare_floor(floor: Server) -> list[str]:
 
     tenant_id = "bench-floor-tenant"
     prepare(floor.env["BENCH_FLOOR_DB"], tenant_id)
-    token = jwt.encode({"tenant_id": tenant_id, "exp": int(time.time()) + 86400},
-                       floor.env["BENCH_FLOOR_SECRET"], algorithm="HS256")
+    token = jwt.encode(
+        {"tenant_id": tenant_id, "exp": int(time.time()) + 86400}, floor.env["BENCH_FLOOR_SECRET"], algorithm="HS256"
+    )
     return [credentials_line({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})]
 
 
-def _replayed(fixture: Fixture, name: str, sim_app: Callable, baseline_app: Callable, pool: int,
-              gap_s: float = 0.0) -> tuple[float, float, int]:
+def _replayed(
+    fixture: Fixture, name: str, sim_app: Callable, baseline_app: Callable, pool: int, gap_s: float = 0.0
+) -> tuple[float, float, int]:
     """A fresh pool of the scenario's requests replayed in-process: the simulator's and the
     baseline's CPU us per request, and how many of the simulator's answers were not 2xx."""
     lines = SCENARIOS[name](fixture, pool + inprocess.WARM_UP)
@@ -220,7 +273,6 @@ def _inprocess_app(db_path: str) -> Flask:
     from pismo_sandbox.config import Config
     from pismo_sandbox.server import freeze_start_up_objects
 
-
     logger = logging.getLogger("pismo_sandbox")
     if not logger.handlers:
         logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
@@ -232,51 +284,71 @@ def _inprocess_app(db_path: str) -> Flask:
 
 
 def print_table(results: dict, meta: dict) -> None:
-    print(f"\n{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} "
-          f"{'baseline':>9} {'ratio':>6} {'CPU ratio':>10} {'errors':>7} {'steal %':>8}")
+    print(
+        f"\n{'scenario':<12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} "
+        f"{'baseline':>9} {'ratio':>6} {'CPU ratio':>10} {'errors':>7} {'steal %':>8}"
+    )
     for name, r in results.items():
         cpu_ratio = r.get("cpu_ratio_to_baseline")
-        print(f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-              f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
-              f"{cpu_ratio if cpu_ratio is not None else float('nan'):>10.2f} {r['errors']:>7} {r['steal_pct']:>8.1f}")
+        print(
+            f"{name:<12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+            f"{r['cpu_us_per_request']:>11.0f} {r['baseline_rps']:>9.0f} {r['ratio_to_baseline']:>6.2f} "
+            f"{cpu_ratio if cpu_ratio is not None else float('nan'):>10.2f} {r['errors']:>7} {r['steal_pct']:>8.1f}"
+        )
     gap = f"{meta.get('spaced_gap_ms') or 0:g} ms apart"
-    columns = [("served", lambda r: r["cpu_us_per_request"]),
-               ("in-process", lambda r: r["inprocess_cpu_us_per_request"]),
-               (gap, lambda r: r.get("inprocess_spaced_cpu_us_per_request")),
-               ("serving", lambda r: r["cpu_us_per_request"] - r["inprocess_cpu_us_per_request"]),
-               ("baseline served", lambda r: r["baseline_cpu_us_per_request"]),
-               ("baseline in-process", lambda r: r["baseline_inprocess_cpu_us_per_request"]),
-               (f"baseline {gap}", lambda r: r.get("baseline_inprocess_spaced_cpu_us_per_request"))]
-    columns = [(title, figure) for title, figure in columns  # spaced columns only when measured
-               if all(figure(r) is not None for r in results.values())]
+    columns = [
+        ("served", lambda r: r["cpu_us_per_request"]),
+        ("in-process", lambda r: r["inprocess_cpu_us_per_request"]),
+        (gap, lambda r: r.get("inprocess_spaced_cpu_us_per_request")),
+        ("serving", lambda r: r["cpu_us_per_request"] - r["inprocess_cpu_us_per_request"]),
+        ("baseline served", lambda r: r["baseline_cpu_us_per_request"]),
+        ("baseline in-process", lambda r: r["baseline_inprocess_cpu_us_per_request"]),
+        (f"baseline {gap}", lambda r: r.get("baseline_inprocess_spaced_cpu_us_per_request")),
+    ]
+    columns = [
+        (title, figure)
+        for title, figure in columns  # spaced columns only when measured
+        if all(figure(r) is not None for r in results.values())
+    ]
     print(f"\n{'CPU us/req':<12}" + "".join(f" {title:>{len(title) + 2}}" for title, _ in columns))
     for name, r in results.items():
-        print(f"{name:<12}" + "".join(f" {figure(r):>{len(title) + 2}.0f}" for title, figure in columns)
-              + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else ""))
+        print(
+            f"{name:<12}"
+            + "".join(f" {figure(r):>{len(title) + 2}.0f}" for title, figure in columns)
+            + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else "")
+        )
     for name, r in results.items():
         if "floor_rps" in r:
-            print(f"\nfloor ({name}, the least this stack can do; bench/floor.py): {r['floor_rps']:.0f} req/s, "
-                  f"{r['floor_cpu_us_per_request']:.0f} us CPU/req, ratio {r['floor_ratio_to_baseline']:.2f}"
-                  + (f", {r['floor_errors']} errors" if r["floor_errors"] else ""))
+            print(
+                f"\nfloor ({name}, the least this stack can do; bench/floor.py): {r['floor_rps']:.0f} req/s, "
+                f"{r['floor_cpu_us_per_request']:.0f} us CPU/req, ratio {r['floor_ratio_to_baseline']:.2f}"
+                + (f", {r['floor_errors']} errors" if r["floor_errors"] else "")
+            )
     for name, r in results.items():
         if "peer_prism_rps" in r:
-            print(f"peer: prism mock ({name}, same document and request): {r['peer_prism_rps']:.0f} req/s, "
-                  f"{r['peer_prism_cpu_us_per_request']:.0f} us CPU/req; the simulator serves "
-                  f"{r['rps'] / r['peer_prism_rps']:.1f}x its req/s; prism's CPU per request is "
-                  f"{r['peer_prism_cpu_us_per_request'] / r['cpu_us_per_request']:.1f}x the simulator's"
-                  + (f" ({r['peer_prism_errors']} prism answers not 2xx)" if r["peer_prism_errors"] else ""))
+            print(
+                f"peer: prism mock ({name}, same document and request): {r['peer_prism_rps']:.0f} req/s, "
+                f"{r['peer_prism_cpu_us_per_request']:.0f} us CPU/req; the simulator serves "
+                f"{r['rps'] / r['peer_prism_rps']:.1f}x its req/s; prism's CPU per request is "
+                f"{r['peer_prism_cpu_us_per_request'] / r['cpu_us_per_request']:.1f}x the simulator's"
+                + (f" ({r['peer_prism_errors']} prism answers not 2xx)" if r["peer_prism_errors"] else "")
+            )
     runs = meta.get("startup_s_runs") or []
     spread = f" (median of {len(runs)} starts, {min(runs):.2f} to {max(runs):.2f} s)" if len(runs) > 1 else ""
-    print(f"\nstart-up to first served request: {meta['startup_s']:.2f} s{spread}; "
-          f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}")
+    print(
+        f"\nstart-up to first served request: {meta['startup_s']:.2f} s{spread}; "
+        f"memory per worker: {', '.join(f'{m:.0f} MB' for m in meta['worker_rss_mb'])}"
+    )
     if "scale" in meta:
         for name, s in meta["scale"].items():
             if name == "preloaded":
                 print(f"scale: preloaded in the requests' own tenant and account: {s}")
                 continue
-            print(f"{name}: p50 {s['empty_p50_ms']:.2f} ms empty vs {s['loaded_p50_ms']:.2f} ms loaded "
-                  f"({s['ratio']:.2f}x); CPU {s['empty_cpu_us_per_request']} vs "
-                  f"{s['loaded_cpu_us_per_request']} us/req ({s['cpu_ratio']:.2f}x)")
+            print(
+                f"{name}: p50 {s['empty_p50_ms']:.2f} ms empty vs {s['loaded_p50_ms']:.2f} ms loaded "
+                f"({s['ratio']:.2f}x); CPU {s['empty_cpu_us_per_request']} vs "
+                f"{s['loaded_cpu_us_per_request']} us/req ({s['cpu_ratio']:.2f}x)"
+            )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,14 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def preload(db_path: str, tenant_id: str, account_id: int, payments: int = PAYMENTS,
-            accounts: int = ACCOUNTS, journal_rows: int = JOURNAL_ROWS) -> dict:
+def preload(
+    db_path: str,
+    tenant_id: str,
+    account_id: int,
+    payments: int = PAYMENTS,
+    accounts: int = ACCOUNTS,
+    journal_rows: int = JOURNAL_ROWS,
+) -> dict:
     """Fill the (served, then stopped) database of ``tenant_id`` directly; counts of what it
     wrote. The schema is the simulator's own, migrated when the server first started."""
     from pismo_sandbox.store import journal_path
@@ -50,13 +56,16 @@ def preload(db_path: str, tenant_id: str, account_id: int, payments: int = PAYME
     conn.execute("PRAGMA synchronous = OFF")
     first = 200_000_001
     created = _stamp(now - timedelta(days=30))
-    conn.executemany("INSERT INTO accounts (account_id, tenant_id, status, created_at, updated_at)"
-                     " VALUES (?, ?, 'NORMAL', ?, ?)",
-                     ((first + i, tenant_id, created, created) for i in range(accounts)))
-    columns = ("authorization_id, tenant_id, account_id, provider, provider_id, authorization_code,"
-               " type, bar_code, digitable_line, amount, due_date, beneficiary_name, beneficiary_document,"
-               " beneficiary_document_type, status, outcome, next_at, skip_reconciliation, idempotency_key,"
-               " cid, payment_at, updated_at")
+    conn.executemany(
+        "INSERT INTO accounts (account_id, tenant_id, status, created_at, updated_at) VALUES (?, ?, 'NORMAL', ?, ?)",
+        ((first + i, tenant_id, created, created) for i in range(accounts)),
+    )
+    columns = (
+        "authorization_id, tenant_id, account_id, provider, provider_id, authorization_code,"
+        " type, bar_code, digitable_line, amount, due_date, beneficiary_name, beneficiary_document,"
+        " beneficiary_document_type, status, outcome, next_at, skip_reconciliation, idempotency_key,"
+        " cid, payment_at, updated_at"
+    )
     in_flight = due = 0
     for start in range(0, payments, CHUNK):
         slips: list[tuple] = []
@@ -79,26 +88,73 @@ def preload(db_path: str, tenant_id: str, account_id: int, payments: int = PAYME
                 history.append((authorization_id, 1, None, "PROCESSING", stamp))
             else:
                 status, next_stamp = "SETTLED", None
-                history += [(authorization_id, 1, None, "PROCESSING", stamp),
-                            (authorization_id, 2, "PROCESSING", "PAID", stamp),
-                            (authorization_id, 3, "PAID", "SETTLED", stamp)]
-            slips.append((authorization_id, tenant_id, account, "CELCOIN", f"prov-{n}", f"{n % 999999:06d}",
-                          1, f"{n:044d}", f"{n:047d}", "100.00", "2026-12-01", "Scale Beneficiary",
-                          "12345678909", "CPF", status, "SETTLED", next_stamp, 0, key, cid, stamp, stamp))
+                history += [
+                    (authorization_id, 1, None, "PROCESSING", stamp),
+                    (authorization_id, 2, "PROCESSING", "PAID", stamp),
+                    (authorization_id, 3, "PAID", "SETTLED", stamp),
+                ]
+            slips.append(
+                (
+                    authorization_id,
+                    tenant_id,
+                    account,
+                    "CELCOIN",
+                    f"prov-{n}",
+                    f"{n % 999999:06d}",
+                    1,
+                    f"{n:044d}",
+                    f"{n:047d}",
+                    "100.00",
+                    "2026-12-01",
+                    "Scale Beneficiary",
+                    "12345678909",
+                    "CPF",
+                    status,
+                    "SETTLED",
+                    next_stamp,
+                    0,
+                    key,
+                    cid,
+                    stamp,
+                    stamp,
+                )
+            )
             body = json.dumps({"authorization_id": authorization_id, "status": "PROCESSING"}, separators=(",", ":"))
-            events.append((f"scale-event-{n}", tenant_id, "authorization", "authorization-event-1", 1, cid, stamp,
-                           json.dumps({"authorization_id": authorization_id, "account_id": account,
-                                       "amount": "100.00"}, separators=(",", ":"))))
-            keys.append((tenant_id, str(account), key, PAY_OPERATION, f"{n:064x}", "completed", 202, body,
-                         stamp, stamp))
+            events.append(
+                (
+                    f"scale-event-{n}",
+                    tenant_id,
+                    "authorization",
+                    "authorization-event-1",
+                    1,
+                    cid,
+                    stamp,
+                    json.dumps(
+                        {"authorization_id": authorization_id, "account_id": account, "amount": "100.00"},
+                        separators=(",", ":"),
+                    ),
+                )
+            )
+            keys.append(
+                (tenant_id, str(account), key, PAY_OPERATION, f"{n:064x}", "completed", 202, body, stamp, stamp)
+            )
         conn.executemany(f"INSERT INTO bankslip_payments ({columns}) VALUES ({', '.join('?' * 22)})", slips)
-        conn.executemany("INSERT INTO bankslip_status_history (authorization_id, seq, old_status, new_status, at)"
-                         " VALUES (?, ?, ?, ?, ?)", history)
-        conn.executemany("INSERT INTO events (event_id, org_id, domain, event_type, schema_version, cid,"
-                         " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
-        conn.executemany("INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key, operation_id,"
-                         " fingerprint, state, response_status, response_body, created_at, completed_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", keys)
+        conn.executemany(
+            "INSERT INTO bankslip_status_history (authorization_id, seq, old_status, new_status, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            history,
+        )
+        conn.executemany(
+            "INSERT INTO events (event_id, org_id, domain, event_type, schema_version, cid,"
+            " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+        conn.executemany(
+            "INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key, operation_id,"
+            " fingerprint, state, response_status, response_body, created_at, completed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            keys,
+        )
         conn.commit()
     conn.execute("ANALYZE")
     conn.commit()
@@ -108,12 +164,28 @@ def preload(db_path: str, tenant_id: str, account_id: int, payments: int = PAYME
         "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id, account_id, cid,"
         " verdict, duration_ms, idempotency_key) VALUES (?, 'POST', '/integrated-payments/v1/bankslips/pay',"
         " ?, 202, ?, ?, ?, 'ok', 3.0, ?)",
-        ((_stamp(now - timedelta(seconds=journal_rows - i)), PAY_OPERATION, tenant_id, account_id,
-          f"scale-journal-{i}", f"scale-{i}") for i in range(journal_rows)))
+        (
+            (
+                _stamp(now - timedelta(seconds=journal_rows - i)),
+                PAY_OPERATION,
+                tenant_id,
+                account_id,
+                f"scale-journal-{i}",
+                f"scale-{i}",
+            )
+            for i in range(journal_rows)
+        ),
+    )
     journal.commit()
     journal.close()
-    return {"payments": payments, "accounts": accounts, "in_flight": in_flight, "due_at_start": due,
-            "journal_rows": journal_rows, "seconds": round(time.perf_counter() - started, 1)}
+    return {
+        "payments": payments,
+        "accounts": accounts,
+        "in_flight": in_flight,
+        "due_at_start": due,
+        "journal_rows": journal_rows,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def _served(db: str, fixture: Fixture | None = None) -> tuple[Server, Fixture]:
@@ -147,18 +219,25 @@ def compare_scale(workdir: pathlib.Path, args: argparse.Namespace) -> dict:
                     lines = SCENARIOS[name](fixtures[state], min(args.pool, 4000))
                     measure = run_wrk(server, lines, duration, args.connections, args.threads)
                     measured[(state, name)].append(measure)
-                    progress.say(f"scale round {round_no + 1}: {name} {state} p50 {measure.p50_ms:.1f} ms,"
-                                 f" {measure.cpu_us_per_request:.0f} CPU us/req, {measure.errors} errors")
+                    progress.say(
+                        f"scale round {round_no + 1}: {name} {state} p50 {measure.p50_ms:.1f} ms,"
+                        f" {measure.cpu_us_per_request:.0f} CPU us/req, {measure.errors} errors"
+                    )
     finally:
         for server in servers.values():
             server.stop()
     for name in ("pay", "receipts"):
         empty, loaded = (median_measure(measured[(state, name)]) for state in ("empty", "loaded"))
-        out[name] = {"empty_p50_ms": empty.p50_ms, "loaded_p50_ms": loaded.p50_ms,
-                     "empty_p99_ms": empty.p99_ms, "loaded_p99_ms": loaded.p99_ms,
-                     "empty_cpu_us_per_request": round(empty.cpu_us_per_request),
-                     "loaded_cpu_us_per_request": round(loaded.cpu_us_per_request),
-                     "ratio": round(loaded.p50_ms / empty.p50_ms, 2) if empty.p50_ms else None,
-                     "cpu_ratio": round(loaded.cpu_us_per_request / empty.cpu_us_per_request, 2)
-                     if empty.cpu_us_per_request else None}
+        out[name] = {
+            "empty_p50_ms": empty.p50_ms,
+            "loaded_p50_ms": loaded.p50_ms,
+            "empty_p99_ms": empty.p99_ms,
+            "loaded_p99_ms": loaded.p99_ms,
+            "empty_cpu_us_per_request": round(empty.cpu_us_per_request),
+            "loaded_cpu_us_per_request": round(loaded.cpu_us_per_request),
+            "ratio": round(loaded.p50_ms / empty.p50_ms, 2) if empty.p50_ms else None,
+            "cpu_ratio": round(loaded.cpu_us_per_request / empty.cpu_us_per_request, 2)
+            if empty.cpu_us_per_request
+            else None,
+        }
     return out

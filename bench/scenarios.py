@@ -12,6 +12,7 @@ from pismo_sandbox.client import AdminClient
 
 # -- scenarios ---------------------------------------------------------------------------------
 
+
 class Fixture:
     """Tenants, accounts and tokens prepared through the admin API before measuring."""
 
@@ -24,8 +25,12 @@ class Fixture:
         self.account_id = self.account()
         self.token = self.token_for(self.account_id)
         # Bank slips need the tenant's provider: register a Celcoin BaaS credential, as a user would.
-        requests.post(f"{base}/banking-auth/v1/credentials", headers=self.headers(), timeout=10,
-                      json={"key": "bench-celcoin-key", "provider": "CELCOIN", "type": "BAAS"}).raise_for_status()
+        requests.post(
+            f"{base}/banking-auth/v1/credentials",
+            headers=self.headers(),
+            timeout=10,
+            json={"key": "bench-celcoin-key", "provider": "CELCOIN", "type": "BAAS"},
+        ).raise_for_status()
 
     def account(self) -> int:
         return self.admin.create_account(self.tenant_id)["account_id"]
@@ -55,14 +60,24 @@ def scenario_register(fx: Fixture, size: int) -> list[str]:
     from pismo_sandbox.config import Config
 
     sandbox = build_sandbox(Config(db_path=fx.db_path))
-    scheme = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
-              "supplementary_data": {"account_type": "CACC"}}
+    scheme = {
+        "bank": "00000000",
+        "branch": "186",
+        "account_number": "1773065291",
+        "supplementary_data": {"account_type": "CACC"},
+    }
     out = []
     for _ in range(size):
         account = sandbox.tenancy.create_account(fx.tenant_id)["account_id"]
         token = sandbox.tokens.issue(fx.tenant_id, account, 86400).token
-        out.append(line("POST", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil",
-                        fx.headers(token), {"scheme": scheme, "metadata": {"bench": True}}))
+        out.append(
+            line(
+                "POST",
+                f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil",
+                fx.headers(token),
+                {"scheme": scheme, "metadata": {"bench": True}},
+            )
+        )
     sandbox.close()
     return out
 
@@ -76,15 +91,22 @@ def _slips(fx: Fixture, count: int) -> list[dict]:
 
 
 def _validate(fx: Fixture, slip: dict) -> dict:
-    response = requests.post(f"{fx.base}/integrated-payments/v1/bankslips/validate", headers=fx.headers(),
-                             json={"type": 1, "digitable_line": slip["digitable_line"]}, timeout=10)
+    response = requests.post(
+        f"{fx.base}/integrated-payments/v1/bankslips/validate",
+        headers=fx.headers(),
+        json={"type": 1, "digitable_line": slip["digitable_line"]},
+        timeout=10,
+    )
     response.raise_for_status()
     return response.json()
 
 
 def _pay_body(fx: Fixture, slip: dict, validated: dict) -> dict:
-    body = {"account_id": fx.account_id, "amount": validated["amount"],
-            "bankslip": {"type": 1, "digitable_line": slip["digitable_line"]}}
+    body = {
+        "account_id": fx.account_id,
+        "amount": validated["amount"],
+        "bankslip": {"type": 1, "digitable_line": slip["digitable_line"]},
+    }
     if validated.get("external_authorization"):
         body["external_authorization"] = validated["external_authorization"]
     return body
@@ -97,21 +119,40 @@ def scenario_pay(fx: Fixture, size: int) -> list[str]:
     to_pay, to_validate = _slips(fx, half), _slips(fx, half)
     out = []
     for paid, checked in zip(to_pay, to_validate):
-        out.append(line("POST", "/integrated-payments/v1/bankslips/validate", fx.headers(),
-                        {"type": 1, "digitable_line": checked["digitable_line"]}))
-        out.append(line("POST", "/integrated-payments/v1/bankslips/pay",
-                        fx.headers(**{"x-idempotency-key": "bench-{{n}}"}),
-                        _pay_body(fx, paid, _validate(fx, paid))))
+        out.append(
+            line(
+                "POST",
+                "/integrated-payments/v1/bankslips/validate",
+                fx.headers(),
+                {"type": 1, "digitable_line": checked["digitable_line"]},
+            )
+        )
+        out.append(
+            line(
+                "POST",
+                "/integrated-payments/v1/bankslips/pay",
+                fx.headers(**{"x-idempotency-key": "bench-{{n}}"}),
+                _pay_body(fx, paid, _validate(fx, paid)),
+            )
+        )
     return out
 
 
 def scenario_receipts(fx: Fixture, size: int) -> list[str]:
     for slip in _slips(fx, 40):
         validated = _validate(fx, slip)
-        requests.post(f"{fx.base}/integrated-payments/v1/bankslips/pay", json=_pay_body(fx, slip, validated),
-                      headers=fx.headers(**{"x-idempotency-key": f"seed-{slip['digitable_line']}"}), timeout=10)
+        requests.post(
+            f"{fx.base}/integrated-payments/v1/bankslips/pay",
+            json=_pay_body(fx, slip, validated),
+            headers=fx.headers(**{"x-idempotency-key": f"seed-{slip['digitable_line']}"}),
+            timeout=10,
+        )
     return [line("GET", "/integrated-payments/v1/bankslips/receipts?perPage=20", fx.headers())]
 
 
-SCENARIOS = {"pay": scenario_pay, "register": scenario_register, "credentials": scenario_credentials,
-             "receipts": scenario_receipts}
+SCENARIOS = {
+    "pay": scenario_pay,
+    "register": scenario_register,
+    "credentials": scenario_credentials,
+    "receipts": scenario_receipts,
+}

@@ -11,13 +11,16 @@ from pismo_sandbox.gunicorn_app import GunicornApp, served_options
 def load_reference(name: str) -> Flask:
     if name == "floor":
         from bench.floor import app_from_environment
+
         return app_from_environment()
     from bench.baseline import app
+
     return app
 
 
 if __name__ == "__main__":
     port, workers, threads = (int(arg) for arg in sys.argv[1:4])
     name = sys.argv[4] if len(sys.argv) > 4 else "baseline"
-    GunicornApp({**served_options("127.0.0.1", port, workers, threads), "loglevel": "warning"},
-                lambda: load_reference(name)).run()
+    GunicornApp(
+        {**served_options("127.0.0.1", port, workers, threads), "loglevel": "warning"}, lambda: load_reference(name)
+    ).run()

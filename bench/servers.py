@@ -23,6 +23,7 @@ WORKERS, THREADS = 2, 8  # as `make run` serves
 
 # -- processes ---------------------------------------------------------------------------------
 
+
 def _children(pid: int) -> list[int]:
     out = []
     for entry in pathlib.Path("/proc").iterdir():
@@ -81,8 +82,14 @@ class Server:
     def start(self, health: str, timeout: float = 30.0) -> "Server":
         started = time.perf_counter()
         # its own process group: stop() can take the master and every worker down together
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            start_new_session=True,
+        )
         while time.perf_counter() - started < timeout:
             try:
                 if requests.get(self.url + health, timeout=0.5).status_code == 200:
@@ -105,12 +112,26 @@ class Server:
 def simulator_server(db: pathlib.Path) -> Server:
     """The simulator served as `make run` serves it, on ``db``, not started yet."""
     port = free_port()
-    return Server([sys.executable, "-m", "pismo_sandbox", "serve", "--port", str(port), "--db", str(db),
-                   "--workers", str(WORKERS), "--threads", str(THREADS)], port)
+    return Server(
+        [
+            sys.executable,
+            "-m",
+            "pismo_sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+        ],
+        port,
+    )
 
 
 def reference_server(name: str, env: dict | None = None) -> Server:
     """One of the bench's reference apps (bench/serve_app.py), not started yet."""
     port = free_port()
-    return Server([sys.executable, "-m", "bench.serve_app", str(port), str(WORKERS), str(THREADS), name],
-                  port, env)
+    return Server([sys.executable, "-m", "bench.serve_app", str(port), str(WORKERS), str(THREADS), name], port, env)

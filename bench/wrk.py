@@ -20,6 +20,7 @@ LUA = ROOT / "bench" / "wrk.lua"
 
 # -- wrk ---------------------------------------------------------------------------------------
 
+
 class Served(Protocol):
     """What wrk loads: a server's URL, and its process (for the CPU it spends)."""
 
@@ -64,15 +65,34 @@ def run_wrk(server: Served, lines: list[str], duration: int, connections: int, t
     if server.process is None:
         raise RuntimeError(f"the server at {server.url} is not started")
     cpu_before, (steal_before, ticks_before) = cpu_seconds(server.process.pid), cpu_ticks()
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
-                          "-s", str(LUA), server.url, "--", path, str(threads)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "-s",
+            str(LUA),
+            server.url,
+            "--",
+            path,
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     cpu = cpu_seconds(server.process.pid) - cpu_before
     steal_after, ticks_after = cpu_ticks()
     os.unlink(path)
     ticks = ticks_after - ticks_before
-    return replace(parse_wrk(out, cpu),
-                   steal_pct=round(100 * (steal_after - steal_before) / ticks, 1) if ticks else 0.0)
+    return replace(
+        parse_wrk(out, cpu), steal_pct=round(100 * (steal_after - steal_before) / ticks, 1) if ticks else 0.0
+    )
 
 
 def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:
@@ -80,20 +100,28 @@ def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:
     total = int(_found(r"(\d+) requests in", out).group(1))
     errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return Measure(rps=float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-                   p50_ms=_ms(_found(r"\s50%\s+(\S+)", out).group(1)),
-                   p99_ms=_ms(_found(r"\s99%\s+(\S+)", out).group(1)),
-                   requests=total, errors=errors, cpu_us_per_request=cpu_seconds_used / max(total, 1) * 1e6)
+    return Measure(
+        rps=float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        p50_ms=_ms(_found(r"\s50%\s+(\S+)", out).group(1)),
+        p99_ms=_ms(_found(r"\s99%\s+(\S+)", out).group(1)),
+        requests=total,
+        errors=errors,
+        cpu_us_per_request=cpu_seconds_used / max(total, 1) * 1e6,
+    )
 
 
 def median_measure(measures: list[Measure]) -> Measure:
     """Each figure's median over the rounds (a rounds' worth of requests and errors in total)."""
     mid = statistics.median
-    return Measure(rps=mid([m.rps for m in measures]), p50_ms=mid([m.p50_ms for m in measures]),
-                   p99_ms=mid([m.p99_ms for m in measures]), requests=sum(m.requests for m in measures),
-                   errors=sum(m.errors for m in measures),
-                   cpu_us_per_request=mid([m.cpu_us_per_request for m in measures]),
-                   steal_pct=mid([m.steal_pct for m in measures]))
+    return Measure(
+        rps=mid([m.rps for m in measures]),
+        p50_ms=mid([m.p50_ms for m in measures]),
+        p99_ms=mid([m.p99_ms for m in measures]),
+        requests=sum(m.requests for m in measures),
+        errors=sum(m.errors for m in measures),
+        cpu_us_per_request=mid([m.cpu_us_per_request for m in measures]),
+        steal_pct=mid([m.steal_pct for m in measures]),
+    )
 
 
 def line(method: str, path: str, headers: dict, body: dict | None = None) -> str:

@@ -40,10 +40,10 @@ class SpecSource:
 
 SOURCES: tuple[SpecSource, ...] = (
     SpecSource("banking-auth", "banking-auth.v1.json", "banking-auth.v1.overlay.yaml", vendor=True),
-    SpecSource("intl-bankaccounts", "intl-bankaccounts.v2.json",
-               "intl-bankaccounts.v2.overlay.yaml", vendor=True),
-    SpecSource("integrated-payments", "integrated-payments.v1.json",
-               "integrated-payments.v1.overlay.yaml", vendor=True),
+    SpecSource("intl-bankaccounts", "intl-bankaccounts.v2.json", "intl-bankaccounts.v2.overlay.yaml", vendor=True),
+    SpecSource(
+        "integrated-payments", "integrated-payments.v1.json", "integrated-payments.v1.overlay.yaml", vendor=True
+    ),
     SpecSource("passport", "passport.yaml", auth=NONE),
     SpecSource("sandbox-admin", "sandbox-admin.yaml", auth=ADMIN),
     SpecSource("intl-bankaccounts-read", "intl-bankaccounts-read.yaml"),
@@ -73,8 +73,7 @@ def parse_document(filename: str, text: str) -> dict:
 def load_overlay(filename: str) -> list[dict]:
     """The overlay's JSON Patch operations, without their bookkeeping keys."""
     overlay = yaml.load(read_text(filename), Loader=SAFE_LOADER) or {}
-    return [{k: v for k, v in patch.items() if k not in {"erratum", "why"}}
-            for patch in overlay.get("patches", [])]
+    return [{k: v for k, v in patch.items() if k not in {"erratum", "why"}} for patch in overlay.get("patches", [])]
 
 
 def load_document(source: SpecSource) -> dict:

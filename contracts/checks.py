@@ -12,7 +12,6 @@ import schemathesis
 from schemathesis import Case, CheckContext, Response
 
 
-
 def _header(response: Response, name: str) -> str | None:
     values = response.headers.get(name.lower()) or response.headers.get(name)
     if isinstance(values, list):
@@ -24,8 +23,9 @@ def _header(response: Response, name: str) -> str | None:
 def response_has_x_cid(ctx: CheckContext, response: Response, case: Case) -> None:
     """Every response carries a non-empty x-cid (Pismo's tracking id)."""
     if not (_header(response, "x-cid") or "").strip():
-        raise AssertionError(f"{case.method} {case.formatted_path} answered {response.status_code} "
-                             "without an x-cid header")
+        raise AssertionError(
+            f"{case.method} {case.formatted_path} answered {response.status_code} without an x-cid header"
+        )
 
 
 def _resolve(document: dict, node: Any) -> Any:
@@ -93,14 +93,23 @@ def documented_error_envelope(ctx: CheckContext, response: Response, case: Case)
     if extra or wrong or missing:
         raise AssertionError(
             f"{status} body is not the documented envelope {{code, message, details?}}: "
-            + "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
-                                      f"not strings: {', '.join(sorted(wrong))}" if wrong else "",
-                                      f"unexpected fields: {', '.join(sorted(extra))}" if extra else ""])))
+            + "; ".join(
+                filter(
+                    None,
+                    [
+                        f"missing {', '.join(missing)}" if missing else "",
+                        f"not strings: {', '.join(sorted(wrong))}" if wrong else "",
+                        f"unexpected fields: {', '.join(sorted(extra))}" if extra else "",
+                    ],
+                )
+            )
+        )
     codes = documented_codes(case.operation.schema.raw_schema, operation, status)
     if codes and body["code"] not in codes:
         raise AssertionError(
             f"{status} code {body['code']!r} is not documented for {case.operation.label} "
-            f"{status} (documented: {', '.join(sorted(codes))})")
+            f"{status} (documented: {', '.join(sorted(codes))})"
+        )
 
 
 def _takes_idempotency_key(operation: dict, document: dict) -> bool:
@@ -123,13 +132,17 @@ def idempotent_replay_returns_same_body(ctx: CheckContext, response: Response, c
         return
     replay = case.call()  # the same case, so before_call leaves it as it was sent
     if replay.status_code != response.status_code:
-        raise AssertionError(f"replay with x-idempotency-key {headers['x-idempotency-key']!r} answered "
-                             f"{replay.status_code}, the original {response.status_code}")
+        raise AssertionError(
+            f"replay with x-idempotency-key {headers['x-idempotency-key']!r} answered "
+            f"{replay.status_code}, the original {response.status_code}"
+        )
     first, again = _json(response.content), _json(replay.content)
     if first != again:
-        raise AssertionError(f"replay with x-idempotency-key {headers['x-idempotency-key']!r} answered "
-                             f"another body:\n  first:  {response.content[:300]!r}\n  replay: "
-                             f"{replay.content[:300]!r}")
+        raise AssertionError(
+            f"replay with x-idempotency-key {headers['x-idempotency-key']!r} answered "
+            f"another body:\n  first:  {response.content[:300]!r}\n  replay: "
+            f"{replay.content[:300]!r}"
+        )
 
 
 def _json(content: bytes) -> Any:

@@ -14,8 +14,18 @@ from pismo_sandbox.contracts.bundle import ADMIN, SOURCES, TOKEN, SpecSource, lo
 from pismo_sandbox.contracts.results import HarnessError
 
 
-_COMPONENT_SECTIONS = ("schemas", "parameters", "responses", "headers", "examples", "requestBodies",
-                       "securitySchemes", "links", "callbacks", "pathItems")
+_COMPONENT_SECTIONS = (
+    "schemas",
+    "parameters",
+    "responses",
+    "headers",
+    "examples",
+    "requestBodies",
+    "securitySchemes",
+    "links",
+    "callbacks",
+    "pathItems",
+)
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
@@ -39,12 +49,16 @@ class SpecGroup:
 
     @property
     def operation_ids(self) -> set[str]:
-        return {op["operationId"] for item in self.document.get("paths", {}).values()
-                for method, op in item.items() if method in _METHODS and "operationId" in op}
+        return {
+            op["operationId"]
+            for item in self.document.get("paths", {}).values()
+            for method, op in item.items()
+            if method in _METHODS and "operationId" in op
+        }
 
 
 def base_path(document: dict) -> str:
-    url = ((document.get("servers") or [{"url": "/"}])[0].get("url") or "/")
+    url = (document.get("servers") or [{"url": "/"}])[0].get("url") or "/"
     if "://" in url:
         rest = url.split("://", 1)[1]
         url = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
@@ -78,8 +92,7 @@ def build_groups(sources: list[SpecSource], base_url: str | None = None) -> list
         members.sort(key=lambda member: not member[0].vendor)
         document = merge_documents([document for _, document in members], [s.name for s, _ in members])
         document["servers"] = [{"url": (base_url.rstrip("/") if base_url else "") + path or "/"}]
-        group = SpecGroup(name=members[0][0].name, sources=[s for s, _ in members], base_path=path,
-                          document=document)
+        group = SpecGroup(name=members[0][0].name, sources=[s for s, _ in members], base_path=path, document=document)
         apply_links(group, links)
         groups.append(group)
     return groups
@@ -143,12 +156,18 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
             if key == "$ref" and isinstance(value, str) and value in renames:
                 out[key] = renames[value]
             elif key == "security" and isinstance(value, list):  # requirements name schemes, not $refs
-                out[key] = [{_renamed_key("securitySchemes", name, renames): scopes
-                             for name, scopes in requirement.items()} for requirement in value]
+                out[key] = [
+                    {_renamed_key("securitySchemes", name, renames): scopes for name, scopes in requirement.items()}
+                    for requirement in value
+                ]
             elif key == "components" and isinstance(value, dict):
-                out[key] = {section: {_renamed_key(section, name, renames): _rename_refs(v, renames)
-                                      for name, v in (items or {}).items()}
-                            for section, items in value.items()}
+                out[key] = {
+                    section: {
+                        _renamed_key(section, name, renames): _rename_refs(v, renames)
+                        for name, v in (items or {}).items()
+                    }
+                    for section, items in value.items()
+                }
             else:
                 out[key] = _rename_refs(value, renames)
         return out

@@ -65,10 +65,19 @@ DEFAULT_SEED = 20240611
 DEFAULT_EXAMPLES = 100
 # Every check Schemathesis ships, by name: the harness enables all of them (plus ours).
 BUILTIN_CHECKS = (
-    "not_a_server_error", "status_code_conformance", "content_type_conformance",
-    "response_headers_conformance", "response_schema_conformance", "negative_data_rejection",
-    "positive_data_acceptance", "missing_required_header", "ignored_auth", "use_after_free",
-    "ensure_resource_availability", "unsupported_method", "allow_header_conformance",
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "ignored_auth",
+    "use_after_free",
+    "ensure_resource_availability",
+    "unsupported_method",
+    "allow_header_conformance",
     "object_level_authorization",
 )
 
@@ -83,25 +92,25 @@ OPERATION_SETTINGS: tuple[dict, ...] = (
         "label": "DELETE fuzzing uses random ids",
         "config": {"phases": {"fuzzing": {"extra-data-sources": {"responses": False}}}},
         "why": "Schemathesis fuzzes a DELETE only with ids earlier responses returned and stops once it "
-               "has deleted them all (20-40 cases); random ids keep fuzzing at the full example count, "
-               "while the stateful phase still deletes real resources through its links",
+        "has deleted them all (20-40 cases); random ids keep fuzzing at the full example count, "
+        "while the stateful phase still deletes real resources through its links",
     },
     {
         "match": {"include-operation-id": "sandbox-get-bankslip-provider"},
         "label": "no use_after_free on GET /_sandbox/tenants/{tenant_id}/bankslip-provider",
         "config": {"checks": {"use_after_free": {"enabled": False}}},
         "why": "DELETE on this path forgets the admin's choice of provider (sandbox-admin-bankslips.yaml: "
-               "'the provider credentials decide again'); the setting itself remains, so GET answers 200 "
-               "after it by design. Schemathesis pairs DELETE and GET on one path as deleting a resource",
+        "'the provider credentials decide again'); the setting itself remains, so GET answers 200 "
+        "after it by design. Schemathesis pairs DELETE and GET on one path as deleting a resource",
     },
     {
         "match": {"include-operation-id": "post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil"},
         "label": "unsupported_method skips GET/DELETE on .../bank-accounts/brazil (ERRATA S-03)",
         "config": {"phases": {"coverage": {"unexpected-methods": ["put", "patch", "trace", "options", "query"]}}},
         "why": "ERRATA S-03: GET and DELETE on .../bank-accounts/brazil are Get/Delete bank account "
-               "with schemeName 'brazil', which is outside the enum (400 EIBA0009), so they are not "
-               "undocumented methods of Register; unsupported_method still probes PUT, PATCH, TRACE, "
-               "OPTIONS and QUERY on this path",
+        "with schemeName 'brazil', which is outside the enum (400 EIBA0009), so they are not "
+        "undocumented methods of Register; unsupported_method still probes PUT, PATCH, TRACE, "
+        "OPTIONS and QUERY on this path",
     },
 )
 
@@ -120,8 +129,9 @@ def _wsgi_probe_fix() -> None:
         return
     original = WSGITransport.send
 
-    def send(self: WSGITransport, case: Case, *, session: Client | requests.Session | None = None,
-             **kwargs: Any) -> Response:
+    def send(
+        self: WSGITransport, case: Case, *, session: Client | requests.Session | None = None, **kwargs: Any
+    ) -> Response:
         if session is None:
             for name in ("max_redirects", "verify", "cert", "proxies"):
                 kwargs.pop(name, None)
@@ -131,9 +141,16 @@ def _wsgi_probe_fix() -> None:
     WSGITransport.send = send  # type: ignore[method-assign]  # patched in place until upstream drops them
 
 
-def schemathesis_config(*, seed: int, examples: int, base_url: str | None, headers: dict | None = None,
-                        phases: Iterable[str] | None = None, checks: Iterable[str] | None = None,
-                        scopes: Iterable[dict] = ()) -> schemathesis.Config:
+def schemathesis_config(
+    *,
+    seed: int,
+    examples: int,
+    base_url: str | None,
+    headers: dict | None = None,
+    phases: Iterable[str] | None = None,
+    checks: Iterable[str] | None = None,
+    scopes: Iterable[dict] = (),
+) -> schemathesis.Config:
     """The run's configuration, in schemathesis.toml terms (see contracts/README.md)."""
     import schemathesis
 
@@ -147,12 +164,12 @@ def schemathesis_config(*, seed: int, examples: int, base_url: str | None, heade
         # Not the literals of whatever Python modules the process has imported (in-process only):
         # which ones that is depends on the caller (pytest collection), so runs would differ.
         "analysis": {"constants": {"enabled": False}},
-        "generation": {"mode": "all", "max-examples": examples, "deterministic": True,
-                       "database": "none"},
-        "checks": {name: {"enabled": name in enabled}
-                   for name in BUILTIN_CHECKS + hooks.CUSTOM_CHECKS},
-        "phases": {name: {"enabled": phases is None or name in phases}
-                   for name in ("examples", "coverage", "fuzzing", "stateful")},
+        "generation": {"mode": "all", "max-examples": examples, "deterministic": True, "database": "none"},
+        "checks": {name: {"enabled": name in enabled} for name in BUILTIN_CHECKS + hooks.CUSTOM_CHECKS},
+        "phases": {
+            name: {"enabled": phases is None or name in phases}
+            for name in ("examples", "coverage", "fuzzing", "stateful")
+        },
         "request-timeout": 30,
     }
     if scopes:
@@ -164,11 +181,23 @@ def schemathesis_config(*, seed: int, examples: int, base_url: str | None, heade
     return schemathesis.Config.from_dict(data)
 
 
-def run(*, app: WSGIApplication | None = None, base_url: str | None = None, specs: Iterable[str] | None = None,
-        examples: int = DEFAULT_EXAMPLES, seed: int = DEFAULT_SEED, credentials: Credentials | None = None,
-        junit: str | None = None, phases: Iterable[str] | None = None,
-        checks: Iterable[str] | None = None, progress: Callable[[str], None] | None = None, verbose: bool = False,
-        server_log: bool = False, provision: bool = False, clear_faults: bool = False) -> HarnessResult:
+def run(
+    *,
+    app: WSGIApplication | None = None,
+    base_url: str | None = None,
+    specs: Iterable[str] | None = None,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int = DEFAULT_SEED,
+    credentials: Credentials | None = None,
+    junit: str | None = None,
+    phases: Iterable[str] | None = None,
+    checks: Iterable[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    verbose: bool = False,
+    server_log: bool = False,
+    provision: bool = False,
+    clear_faults: bool = False,
+) -> HarnessResult:
     """Run the harness. With neither ``app`` nor ``base_url``, against a fresh in-process simulator.
 
     ``progress`` (optional) is called with one line of text per operation once it has been
@@ -184,8 +213,12 @@ def run(*, app: WSGIApplication | None = None, base_url: str | None = None, spec
     started = time.monotonic()
     cleanup: list[str] = []
     remote = base_url is not None
-    result = HarnessResult(target=base_url or ("in-process simulator" if app is None else "in-process app"),
-                           seed=seed, examples=examples, simulator=not remote or provision)
+    result = HarnessResult(
+        target=base_url or ("in-process simulator" if app is None else "in-process app"),
+        seed=seed,
+        examples=examples,
+        simulator=not remote or provision,
+    )
     quiet = None if server_log else _quiet_access_log()
     try:
         sources = select_sources(specs, remote)
@@ -212,9 +245,20 @@ def run(*, app: WSGIApplication | None = None, base_url: str | None = None, spec
             if group.auth == ADMIN and own_app and pismo_groups:
                 group_target = Target(app=fresh_app(cleanup, seed))  # see the module docstring
             group_started = time.monotonic()
-            _run_group(group, group_target, tokens, state, result, seed=seed, examples=examples,
-                       credentials=credentials or Credentials(), phases=phases, checks=checks,
-                       progress=progress, verbose=verbose)
+            _run_group(
+                group,
+                group_target,
+                tokens,
+                state,
+                result,
+                seed=seed,
+                examples=examples,
+                credentials=credentials or Credentials(),
+                phases=phases,
+                checks=checks,
+                progress=progress,
+                verbose=verbose,
+            )
             group.duration = time.monotonic() - group_started
         if tokens is not None:  # what only a stateful target gets right (contracts/stateful_checks.py)
             stateful_checks.record(result, state, pismo_groups, checks)
@@ -244,10 +288,21 @@ def _quiet_access_log() -> Callable[[], None]:
     return lambda: logger.setLevel(level)
 
 
-def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, state: RunState | None,
-               result: HarnessResult, *, seed: int, examples: int, credentials: Credentials,
-               phases: Iterable[str] | None, checks: Iterable[str] | None, progress: Callable[[str], None] | None,
-               verbose: bool = False) -> None:
+def _run_group(
+    group: SpecGroup,
+    target: Target,
+    tokens: TokenSource | None,
+    state: RunState | None,
+    result: HarnessResult,
+    *,
+    seed: int,
+    examples: int,
+    credentials: Credentials,
+    phases: Iterable[str] | None,
+    checks: Iterable[str] | None,
+    progress: Callable[[str], None] | None,
+    verbose: bool = False,
+) -> None:
     import schemathesis
     from schemathesis.engine import from_schema
 
@@ -256,9 +311,15 @@ def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, sta
         headers = {"Authorization": f"Bearer {credentials.admin_token}"}
     scopes = [scope for scope in OPERATION_SETTINGS if _applies(scope["match"], group)]
     group.settings = [scope["label"] for scope in scopes]
-    config = schemathesis_config(seed=seed, examples=examples, headers=headers, phases=phases, checks=checks,
-                                 scopes=scopes,
-                                 base_url=(target.base_url + group.base_path) if target.base_url else None)
+    config = schemathesis_config(
+        seed=seed,
+        examples=examples,
+        headers=headers,
+        phases=phases,
+        checks=checks,
+        scopes=scopes,
+        base_url=(target.base_url + group.base_path) if target.base_url else None,
+    )
     schema = schemathesis.openapi.from_dict(group.document, config=config)
     if target.app is not None:
         _wsgi_probe_fix()
@@ -271,19 +332,35 @@ def _run_group(group: SpecGroup, target: Target, tokens: TokenSource | None, sta
         hooks.bind(schema, state)
     spec_of = {op: s.name for s in group.sources for op in _operation_ids(load_document(s))}
     if progress is not None:
-        progress(f"{group.base_path or '/'}: {', '.join(s.name for s in group.sources)} "
-                 f"({len(group.operation_ids)} operation(s))")
+        progress(
+            f"{group.base_path or '/'}: {', '.join(s.name for s in group.sources)} "
+            f"({len(group.operation_ids)} operation(s))"
+        )
     last_unit = [p for p in ("examples", "coverage", "fuzzing") if phases is None or p in phases][-1:]
     try:
-        _execute(from_schema(schema), group, result, spec_of, progress, verbose=verbose,
-                 last_unit_phase=last_unit[0] if last_unit else None)
+        _execute(
+            from_schema(schema),
+            group,
+            result,
+            spec_of,
+            progress,
+            verbose=verbose,
+            last_unit_phase=last_unit[0] if last_unit else None,
+        )
     finally:
         hooks.unbind(schema)
 
 
-def _execute(engine: Engine, group: SpecGroup, result: HarnessResult, spec_of: dict,
-             progress: Callable[[str], None] | None, *,
-             verbose: bool = False, last_unit_phase: str | None = None) -> None:
+def _execute(
+    engine: Engine,
+    group: SpecGroup,
+    result: HarnessResult,
+    spec_of: dict,
+    progress: Callable[[str], None] | None,
+    *,
+    verbose: bool = False,
+    last_unit_phase: str | None = None,
+) -> None:
     from schemathesis.engine import events
 
     seen_cases: dict[str, set[str]] = defaultdict(set)
@@ -310,17 +387,26 @@ def _execute(engine: Engine, group: SpecGroup, result: HarnessResult, spec_of: d
                     progress(report.operation_line(op, errored=label in errored))
             if phase == "stateful":
                 stateful[event.status.value] += 1
-        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == last_unit_phase \
-                and progress is not None:
+        elif (
+            isinstance(event, events.PhaseFinished)
+            and event.phase.name.value == last_unit_phase
+            and progress is not None
+        ):
             for op in sorted(result.operations.values(), key=lambda op: op.label):
                 if op.spec in names and op.label not in printed:  # none in the last phase (skipped)
                     printed.add(op.label)
                     progress(report.operation_line(op))
-        elif isinstance(event, events.PhaseFinished) and event.phase.name.value == "stateful" \
-                and progress is not None and stateful:
+        elif (
+            isinstance(event, events.PhaseFinished)
+            and event.phase.name.value == "stateful"
+            and progress is not None
+            and stateful
+        ):
             outcome = ", ".join(f"{n} {status}" for status, n in sorted(stateful.items()))
-            progress(f"  {'FAIL' if stateful.get('failure') else 'ok':<5} stateful phase over "
-                     f"{len(group.links)} links  ({outcome})")
+            progress(
+                f"  {'FAIL' if stateful.get('failure') else 'ok':<5} stateful phase over "
+                f"{len(group.links)} links  ({outcome})"
+            )
         elif isinstance(event, events.NonFatalError):
             result.errors.append(f"{group.name}: {event.label}: {event.info.format()}".strip())
         elif isinstance(event, events.FatalError):
@@ -332,20 +418,37 @@ def _execute(engine: Engine, group: SpecGroup, result: HarnessResult, spec_of: d
 
 def _applies(match: dict, group: SpecGroup) -> bool:
     """Whether a setting's operation filter (Schemathesis' include-* keys) selects anything here."""
-    operations = [(method.upper(), op.get("operationId")) for item in group.document.get("paths", {}).values()
-                  for method, op in item.items() if method in _METHODS and isinstance(op, dict)]
-    return any(match.get("include-method", method).upper() == method
-               and match.get("include-operation-id", operation_id) == operation_id
-               for method, operation_id in operations)
+    operations = [
+        (method.upper(), op.get("operationId"))
+        for item in group.document.get("paths", {}).values()
+        for method, op in item.items()
+        if method in _METHODS and isinstance(op, dict)
+    ]
+    return any(
+        match.get("include-method", method).upper() == method
+        and match.get("include-operation-id", operation_id) == operation_id
+        for method, operation_id in operations
+    )
 
 
 def _operation_ids(document: dict) -> list[str | None]:
-    return [op.get("operationId") for item in document.get("paths", {}).values()
-            for method, op in item.items() if method in _METHODS and isinstance(op, dict)]
+    return [
+        op.get("operationId")
+        for item in document.get("paths", {}).values()
+        for method, op in item.items()
+        if method in _METHODS and isinstance(op, dict)
+    ]
 
 
-def _collect(event: ScenarioFinished, result: HarnessResult, spec_of: dict, seen_cases: dict[str, set[str]],
-             seen_findings: dict[str, set[tuple]], seen_statuses: dict[str, set[str]], group: SpecGroup) -> None:
+def _collect(
+    event: ScenarioFinished,
+    result: HarnessResult,
+    spec_of: dict,
+    seen_cases: dict[str, set[str]],
+    seen_findings: dict[str, set[tuple]],
+    seen_statuses: dict[str, set[str]],
+    group: SpecGroup,
+) -> None:
     recorder = event.recorder
     for case_id, checks in recorder.checks.items():
         node = recorder.cases.get(case_id)
@@ -378,12 +481,19 @@ def _collect(event: ScenarioFinished, result: HarnessResult, spec_of: dict, seen
             if key in seen_findings[label]:
                 continue
             seen_findings[label].add(key)
-            op.findings.append(Finding(
-                operation=label, check=check.name, title=failure.title, message=failure.message,
-                status_code=response.status_code if response is not None else None,
-                phase=event.phase.value, reproduce=_reproduce(check.failure_info, case),
-                request=report.request_excerpt(interaction.request) if interaction is not None else None,
-                response=report.response_excerpt(response) if response is not None else None))
+            op.findings.append(
+                Finding(
+                    operation=label,
+                    check=check.name,
+                    title=failure.title,
+                    message=failure.message,
+                    status_code=response.status_code if response is not None else None,
+                    phase=event.phase.value,
+                    reproduce=_reproduce(check.failure_info, case),
+                    request=report.request_excerpt(interaction.request) if interaction is not None else None,
+                    response=report.response_excerpt(response) if response is not None else None,
+                )
+            )
 
 
 def _reproduce(info: CheckFailureInfo, case: Case) -> str | None:

@@ -55,8 +55,9 @@ __all__ = ["CUSTOM_CHECKS", "RECREATES", "RunState", "bind", "documented_codes",
 # (.../bank-accounts/brazil) is not a parent of the resource (.../bank-accounts/{schemeName}).
 # Creating operation -> the resource path a success (re)creates.
 RECREATES: dict[str, Callable] = {
-    "post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil":
-        lambda case: case.formatted_path.rsplit("/", 1)[0] + "/BRAZIL",
+    "post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil": lambda case: (
+        case.formatted_path.rsplit("/", 1)[0] + "/BRAZIL"
+    ),
 }
 
 

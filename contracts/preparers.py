@@ -36,6 +36,7 @@ def preparer(*operation_ids: str) -> Callable[[F], F]:
         for operation_id in operation_ids:
             PREPARERS[operation_id] = func
         return func
+
     return register
 
 
@@ -94,16 +95,17 @@ def _register_bank_account(case: Case, state: RunState) -> None:
     if isinstance(number, str):
         number = _digits(number, 13, no_leading_zero=True)
         if number.startswith(_TRIGGER_PREFIX):
-            number = "1" + number[len(_TRIGGER_PREFIX):]
+            number = "1" + number[len(_TRIGGER_PREFIX) :]
         scheme["account_number"] = number
 
 
-@preparer("get-intl-bank-accounts-v2-bank-accounts-account-id-bank-accounts-scheme-name",
-          "delete-intl-bank-accounts-v2-accounts-account-id-bank-accounts-scheme-name")
+@preparer(
+    "get-intl-bank-accounts-v2-bank-accounts-account-id-bank-accounts-scheme-name",
+    "delete-intl-bank-accounts-v2-accounts-account-id-bank-accounts-scheme-name",
+)
 def _own_account_path(case: Case, state: RunState) -> None:
     """The run's own account in the path: any other id is not this token's account."""
-    if state.account_id is not None and "accountId" in (case.path_parameters or {}) \
-            and positive(case, "path"):
+    if state.account_id is not None and "accountId" in (case.path_parameters or {}) and positive(case, "path"):
         case.path_parameters["accountId"] = str(state.account_id)
 
 
@@ -150,16 +152,23 @@ def _subscription(case: Case, state: RunState) -> None:
         return
     url = body.get("url")
     try:
-        ok = isinstance(url, str) and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1") \
+        ok = (
+            isinstance(url, str)
+            and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
             and urlsplit(url).port is not None
+        )
     except ValueError:
         ok = False
     if not ok:
         body["url"] = "http://127.0.0.1:9/events"
 
 
-_DELIVERY_PARAMETERS = {"duplicate": {"copies"}, "drop": set(), "reorder": {"window", "hold_ms"},
-                        "delay": {"ms", "min_ms", "max_ms", "median_ms", "sigma", "cap_ms", "distribution"}}
+_DELIVERY_PARAMETERS = {
+    "duplicate": {"copies"},
+    "drop": set(),
+    "reorder": {"window", "hold_ms"},
+    "delay": {"ms", "min_ms", "max_ms", "median_ms", "sigma", "cap_ms", "distribution"},
+}
 
 
 @preparer("sandbox-create-delivery-fault")
@@ -251,8 +260,11 @@ def _pay_slip(case: Case, state: RunState) -> None:
     external_authorization that validation returned, and BRL. The idempotency key is fresh per
     case (a generated key reused with another body is, rightly, a 409)."""
     body = case.body
-    if isinstance(case.headers, dict) and positive(case, "header") \
-            and any(k.lower() == "x-idempotency-key" for k in case.headers):
+    if (
+        isinstance(case.headers, dict)
+        and positive(case, "header")
+        and any(k.lower() == "x-idempotency-key" for k in case.headers)
+    ):
         for name in [k for k in case.headers if k.lower() == "x-idempotency-key"]:
             case.headers[name] = state.unique("uuid")
     if not _object(body) or not positive(case, "body"):
@@ -337,8 +349,7 @@ def _boleto_request(case: Case, state: RunState) -> None:
     if charges and not body.get("amount"):
         for name in charges:
             body.pop(name)
-    elif "discount" in body and body["amount"] + body.get("fine", 0) + body.get("interest", 0) \
-            - body["discount"] <= 0:
+    elif "discount" in body and body["amount"] + body.get("fine", 0) + body.get("interest", 0) - body["discount"] <= 0:
         body.pop("discount")
     if body["kind"] == "bank":
         body.pop("segment", None)
@@ -378,8 +389,11 @@ def json_post(case: Case) -> None:
     requires of every POST (docs/security.md: a browser sends other POSTs cross-site without
     asking); a case that names a content type of its own is sent as it is."""
     headers: Mapping[str, Any] = case.headers or {}
-    if case.method.upper() == "POST" and case.body is NOT_SET \
-            and not any(name.lower() == "content-type" for name in headers):
+    if (
+        case.method.upper() == "POST"
+        and case.body is NOT_SET
+        and not any(name.lower() == "content-type" for name in headers)
+    ):
         # a plain dict, as schemathesis stores generated headers (its annotation says CaseInsensitiveDict)
         case.headers = {**headers, "Content-Type": "application/json"}  # type: ignore[assignment]
 
@@ -393,11 +407,18 @@ def _complete_delay(action: dict) -> None:
     """A delay action (request or delivery fault) with the fields its distribution needs, and a
     uniform range the right way round."""
     distribution = action.get("distribution", "fixed")
-    by_distribution: dict[str, dict[str, float]] = {"fixed": {"ms": 0}, "uniform": {"min_ms": 0, "max_ms": 0},
-                                                    "lognormal": {"median_ms": 0.0, "sigma": 0.0, "cap_ms": 0}}
+    by_distribution: dict[str, dict[str, float]] = {
+        "fixed": {"ms": 0},
+        "uniform": {"min_ms": 0, "max_ms": 0},
+        "lognormal": {"median_ms": 0.0, "sigma": 0.0, "cap_ms": 0},
+    }
     needs = by_distribution.get(distribution, {})
     for name, default in needs.items():
         action.setdefault(name, default)
-    if distribution == "uniform" and _number(action.get("min_ms")) and _number(action.get("max_ms")) \
-            and action["min_ms"] > action["max_ms"]:
+    if (
+        distribution == "uniform"
+        and _number(action.get("min_ms"))
+        and _number(action.get("max_ms"))
+        and action["min_ms"] > action["max_ms"]
+    ):
         action["min_ms"], action["max_ms"] = action["max_ms"], action["min_ms"]

@@ -59,8 +59,10 @@ def note_fault_rules(target: Target, result: HarnessResult) -> None:
     except AdminError:
         return
     if rules:
-        result.notes.append(f"the target has {len(rules)} fault rule(s) ({', '.join(r.get('id', '?') for r in rules)});"
-                            " they were left in place and may cause failures (--clear-faults removes them)")
+        result.notes.append(
+            f"the target has {len(rules)} fault rule(s) ({', '.join(r.get('id', '?') for r in rules)});"
+            " they were left in place and may cause failures (--clear-faults removes them)"
+        )
 
 
 def clear_fault_rules(target: Target, simulator: bool) -> None:
@@ -80,9 +82,11 @@ def prepare(target: Target, credentials: Credentials, remote: bool, state: RunSt
     remote target, the credentials given."""
     if remote:
         if not (credentials.token or credentials.can_login):
-            raise HarnessError("a remote target needs --token or --server-key/--server-secret "
-                               "(env PISMO_TOKEN or PISMO_SERVER_KEY/PISMO_SERVER_SECRET), or --provision "
-                               "when it is a pismo-sandbox (what the run needs is made through its admin API)")
+            raise HarnessError(
+                "a remote target needs --token or --server-key/--server-secret "
+                "(env PISMO_TOKEN or PISMO_SERVER_KEY/PISMO_SERVER_SECRET), or --provision "
+                "when it is a pismo-sandbox (what the run needs is made through its admin API)"
+            )
         state.boleto = _codec_boleto()
         state.account_id = credentials.account_id
         return credentials
@@ -91,16 +95,21 @@ def prepare(target: Target, credentials: Credentials, remote: bool, state: RunSt
         with _answering(target):
             tenant = admin.create_tenant()
     except AdminError as error:
-        needs = "; the target requires its admin token: give --admin-token (env PISMO_SANDBOX_ADMIN_TOKEN)" \
-            if error.status == 401 else ""
-        raise HarnessError(f"could not create a tenant through the admin API ({error.status}): {error.body}{needs}") \
-            from None
+        needs = (
+            "; the target requires its admin token: give --admin-token (env PISMO_SANDBOX_ADMIN_TOKEN)"
+            if error.status == 401
+            else ""
+        )
+        raise HarnessError(
+            f"could not create a tenant through the admin API ({error.status}): {error.body}{needs}"
+        ) from None
     try:
         with _answering(target):
             account = admin.create_account(tenant.tenant_id, status="NORMAL")
     except AdminError as error:
-        raise HarnessError(f"could not create an account through the admin API ({error.status}): {error.body}") \
-            from None
+        raise HarnessError(
+            f"could not create an account through the admin API ({error.status}): {error.body}"
+        ) from None
     state.tenant_id, state.account_id = tenant.tenant_id, account["account_id"]
     state.boleto = _simulator_boleto(admin)
     # Bank slips need a provider: the admin choice wins over whatever provider credentials the
@@ -110,8 +119,9 @@ def prepare(target: Target, credentials: Credentials, remote: bool, state: RunSt
         admin.set_bankslip_provider(tenant.tenant_id, "CELCOIN")
     except AdminError:
         pass
-    return Credentials(server_key=tenant.server_key, server_secret=tenant.server_secret,
-                       account_id=account["account_id"])
+    return Credentials(
+        server_key=tenant.server_key, server_secret=tenant.server_secret, account_id=account["account_id"]
+    )
 
 
 def _simulator_boleto(admin: AdminClient) -> Callable[[Decimal, str], dict]:
@@ -136,9 +146,16 @@ def _codec_boleto() -> Callable[[Decimal, str], dict]:
 
     def make(amount: Decimal, kind: str = "bank") -> dict:
         amount = Decimal(amount).quantize(Decimal("0.01"))
-        slip = boleto.generate_bank_slip(amount, due_date=date.today() + timedelta(days=30)) \
-            if kind == "bank" else boleto.generate_dealership_slip(amount)
-        return {"kind": kind, "bar_code": slip.bar_code, "digitable_line": slip.digitable_line,
-                "amount": float(slip.amount) if slip.amount is not None else None}
+        slip = (
+            boleto.generate_bank_slip(amount, due_date=date.today() + timedelta(days=30))
+            if kind == "bank"
+            else boleto.generate_dealership_slip(amount)
+        )
+        return {
+            "kind": kind,
+            "bar_code": slip.bar_code,
+            "digitable_line": slip.digitable_line,
+            "amount": float(slip.amount) if slip.amount is not None else None,
+        }
 
     return make

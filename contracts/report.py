@@ -19,18 +19,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 T = TypeVar("T")
 
-BODY_LIMIT = 600        # characters of a request or response body shown in a failure report
+BODY_LIMIT = 600  # characters of a request or response body shown in a failure report
 HEADER_NAMES = ("content-type", "x-cid", "x-idempotency-replayed", "x-sandbox-fault", "location")
-MESSAGE_LINES = 12      # lines of a check's message shown in the text report
-SHOWN_PER_CHECK = 3     # distinct failures printed per operation and check
+MESSAGE_LINES = 12  # lines of a check's message shown in the text report
+SHOWN_PER_CHECK = 3  # distinct failures printed per operation and check
 
 
 # -- excerpts of a failing exchange ------------------------------------------------------------
 
+
 def printable(text: str) -> str:
     """``text`` safe for a terminal and for XML: control characters as visible escapes."""
-    return "".join(c if c.isprintable() or c in "\n\t" else
-                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
+    return "".join(
+        c if c.isprintable() or c in "\n\t" else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        for c in text
+    )
 
 
 def _sanitized(value: T) -> T:
@@ -106,9 +109,8 @@ MEANINGS = {
     "object_level_authorization": "one account could reach another account's resource",
     "response_has_x_cid": "the response has no x-cid tracking header (Pismo's gateway sets one)",
     "documented_error_envelope": "the error body is not the documented envelope with a code this "
-                                 "operation documents for that status",
-    "idempotent_replay_returns_same_body": "a replay with the same idempotency key did not return the "
-                                           "first answer",
+    "operation documents for that status",
+    "idempotent_replay_returns_same_body": "a replay with the same idempotency key did not return the first answer",
 }
 
 
@@ -116,32 +118,43 @@ def hint(check: str, simulator: bool) -> str:
     """One line: what the failure means and where the fix goes, for the kind of target tested."""
     meaning = MEANINGS.get(check, f"the {check} check failed")
     if simulator:
-        where = ("fix the simulator (simulator/); if the bundled spec is what is wrong, repair it "
-                 "with an overlay and an entry in contracts/openapi/ERRATA.md")
+        where = (
+            "fix the simulator (simulator/); if the bundled spec is what is wrong, repair it "
+            "with an overlay and an entry in contracts/openapi/ERRATA.md"
+        )
     else:
-        where = ("the target differs from the bundled contract: if the target is right, record the "
-                 "difference as an overlay (contracts/openapi/ERRATA.md); otherwise report it to the "
-                 "target's owner")
+        where = (
+            "the target differs from the bundled contract: if the target is right, record the "
+            "difference as an overlay (contracts/openapi/ERRATA.md); otherwise report it to the "
+            "target's owner"
+        )
     return f"{meaning}; {where}"
 
 
 # -- progress ----------------------------------------------------------------------------------
 
+
 def operation_line(op: "OperationResult", errored: bool = False) -> str:
     """The progress line of an operation once every unit phase has run on it."""
     verdict = "FAIL" if op.failed else ("ERROR" if errored else "ok")
     failures = ", ".join(f"{name} x{n}" for name, n in sorted(op.failed_checks.items()))
-    return (f"  {verdict:<5} {op.label}  ({op.cases} cases, {sum(op.checks.values())} checks"
-            + (f"; failed: {failures}" if failures else "") + ")")
+    return (
+        f"  {verdict:<5} {op.label}  ({op.cases} cases, {sum(op.checks.values())} checks"
+        + (f"; failed: {failures}" if failures else "")
+        + ")"
+    )
 
 
 # -- the summary -------------------------------------------------------------------------------
 
+
 def summary(result: "HarnessResult", verbose: bool = True) -> str:
     """The summary table (one row per document under test, a line under it per failed
     operation), notes, then every failure (``verbose``), errors and the verdict."""
-    lines = [f"pismo-sandbox contract: {result.target}; seed {result.seed}; "
-             f"{result.examples} examples per operation and phase"]
+    lines = [
+        f"pismo-sandbox contract: {result.target}; seed {result.seed}; "
+        f"{result.examples} examples per operation and phase"
+    ]
     rows = []
     for group in result.groups:
         names = {source.name for source in group.sources}
@@ -150,13 +163,18 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
         rows.append((group, ops, failed))
     if rows and result.operations:
         width = max([len("base path")] + [len(group.base_path or "/") for group, _, _ in rows])
-        lines += ["", f"  {'result':<6}  {'base path':<{width}}  {'operations':>10}  {'cases':>6}  {'checks':>7}"
-                      f"  {'time':>7}  documents"]
+        lines += [
+            "",
+            f"  {'result':<6}  {'base path':<{width}}  {'operations':>10}  {'cases':>6}  {'checks':>7}"
+            f"  {'time':>7}  documents",
+        ]
         for group, ops, failed in rows:
             verdict = "FAIL" if failed else ("ok" if ops else "-")
-            lines.append(f"  {verdict:<6}  {group.base_path or '/':<{width}}  {len(ops):>10}  "
-                         f"{sum(op.cases for op in ops):>6}  {sum(sum(op.checks.values()) for op in ops):>7}  "
-                         f"{group.duration:>5.1f} s  {', '.join(s.name for s in group.sources)}")
+            lines.append(
+                f"  {verdict:<6}  {group.base_path or '/':<{width}}  {len(ops):>10}  "
+                f"{sum(op.cases for op in ops):>6}  {sum(sum(op.checks.values()) for op in ops):>7}  "
+                f"{group.duration:>5.1f} s  {', '.join(s.name for s in group.sources)}"
+            )
             for op in failed:
                 checks = ", ".join(f"{name} x{n}" for name, n in sorted(op.failed_checks.items()))
                 lines.append(f"          FAIL {op.label}: {checks}")
@@ -169,8 +187,10 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
     for note in result.notes:
         lines.append(f"  note: {note}")
     if result.forgiven:
-        lines.append(f"  note: {result.forgiven} use_after_free reports dropped: a read after a register that "
-                     "created the deleted resource again (contracts/hooks.py, RECREATES)")
+        lines.append(
+            f"  note: {result.forgiven} use_after_free reports dropped: a read after a register that "
+            "created the deleted resource again (contracts/hooks.py, RECREATES)"
+        )
     if result.findings and verbose:
         lines += ["", "FAILURES"]
         shown: Counter = Counter()
@@ -187,13 +207,16 @@ def summary(result: "HarnessResult", verbose: bool = True) -> str:
         lines.extend(f"- {printable(error)}" for error in result.errors)
     cases = sum(op.cases for op in result.operations.values())
     failing = sum(op.failed for op in result.operations.values())
-    lines += ["", f"{'OK' if result.ok else 'FAILED'}: {len(result.findings)} failures in {failing} of "
-                  f"{len(result.operations)} operations, {len(result.errors)} errors; {cases} cases in "
-                  f"{result.duration:.1f} s"]
+    lines += [
+        "",
+        f"{'OK' if result.ok else 'FAILED'}: {len(result.findings)} failures in {failing} of "
+        f"{len(result.operations)} operations, {len(result.errors)} errors; {cases} cases in "
+        f"{result.duration:.1f} s",
+    ]
     return "\n".join(lines)
 
 
-IN_PROCESS_URL = "http://localhost/"   # what Schemathesis puts in reproductions of in-process calls
+IN_PROCESS_URL = "http://localhost/"  # what Schemathesis puts in reproductions of in-process calls
 SERVED_URL = "http://127.0.0.1:8080/"  # `pismo-sandbox serve`'s default address
 
 
@@ -213,8 +236,10 @@ def finding_lines(finding: "Finding", simulator: bool, in_process: bool = False)
     if finding.reproduce:
         reproduce = printable(finding.reproduce)
         if in_process and IN_PROCESS_URL in reproduce:
-            lines.append("    reproduce (the run was in-process: start `pismo-sandbox serve` and use a token of"
-                         " its own for [Filtered]):")
+            lines.append(
+                "    reproduce (the run was in-process: start `pismo-sandbox serve` and use a token of"
+                " its own for [Filtered]):"
+            )
             lines.append(f"      {reproduce.replace(IN_PROCESS_URL, SERVED_URL)}")
         else:
             lines.append(f"    reproduce: {reproduce}")
@@ -222,6 +247,7 @@ def finding_lines(finding: "Finding", simulator: bool, in_process: bool = False)
 
 
 # -- JUnit -------------------------------------------------------------------------------------
+
 
 def junit_suites(result: "HarnessResult") -> list[junit.Suite]:
     """One test suite per document, one test case per operation, one <failure> per finding;
@@ -232,22 +258,35 @@ def junit_suites(result: "HarnessResult") -> list[junit.Suite]:
     durations = {group.name: group.duration for group in result.groups}
     suites = []
     for spec, ops in by_spec.items():
-        suite = junit.Suite(name=spec, properties=[("target", result.target), ("seed", str(result.seed))],
-                            time=durations.get(spec, 0.0))
+        suite = junit.Suite(
+            name=spec, properties=[("target", result.target), ("seed", str(result.seed))], time=durations.get(spec, 0.0)
+        )
         for op in sorted(ops, key=lambda o: o.label):
-            case = junit.Case(op.label, spec, system_out=(
-                f"{op.cases} cases; checks: " + ", ".join(f"{k}={v}" for k, v in sorted(op.checks.items()))))
+            case = junit.Case(
+                op.label,
+                spec,
+                system_out=(
+                    f"{op.cases} cases; checks: " + ", ".join(f"{k}={v}" for k, v in sorted(op.checks.items()))
+                ),
+            )
             for finding in op.findings:
-                case.failures.append(junit.Outcome(finding.title, finding.check,
-                                                   "\n".join(finding_lines(finding, result.simulator,
-                                                                            result.target.startswith("in-process")))))
+                case.failures.append(
+                    junit.Outcome(
+                        finding.title,
+                        finding.check,
+                        "\n".join(finding_lines(finding, result.simulator, result.target.startswith("in-process"))),
+                    )
+                )
             suite.cases.append(case)
         suites.append(suite)
     if result.errors:
         suite = junit.Suite(name="harness")
         for n, error in enumerate(result.errors, 1):
-            suite.cases.append(junit.Case(f"error {n}", "harness", errors=[
-                junit.Outcome(error.splitlines()[0][:300], "HarnessError", error)]))
+            suite.cases.append(
+                junit.Case(
+                    f"error {n}", "harness", errors=[junit.Outcome(error.splitlines()[0][:300], "HarnessError", error)]
+                )
+            )
         suites.append(suite)
     return suites
 

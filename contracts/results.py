@@ -17,7 +17,6 @@ class HarnessError(RuntimeError):
     """The harness could not run (bad arguments, login refused, target unreachable)."""
 
 
-
 @dataclass
 class Finding:
     """One failed check on one operation (deduplicated by check and message)."""
@@ -29,7 +28,7 @@ class Finding:
     status_code: int | None = None
     phase: str | None = None
     reproduce: str | None = None
-    request: str | None = None   # the request sent (contracts.report.request_excerpt)
+    request: str | None = None  # the request sent (contracts.report.request_excerpt)
     response: str | None = None  # the offending response (contracts.report.response_excerpt)
 
 
@@ -38,12 +37,12 @@ class OperationResult:
     label: str
     spec: str
     cases: int = 0
-    checks: Counter = field(default_factory=Counter)       # check name -> runs
+    checks: Counter = field(default_factory=Counter)  # check name -> runs
     failed_checks: Counter = field(default_factory=Counter)  # check name -> failed runs
     findings: list[Finding] = field(default_factory=list)
-    by_phase: Counter = field(default_factory=Counter)     # phase -> cases
-    by_mode: Counter = field(default_factory=Counter)      # positive / negative -> cases
-    statuses: Counter = field(default_factory=Counter)     # response status -> cases
+    by_phase: Counter = field(default_factory=Counter)  # phase -> cases
+    by_mode: Counter = field(default_factory=Counter)  # positive / negative -> cases
+    statuses: Counter = field(default_factory=Counter)  # response status -> cases
 
     @property
     def failed(self) -> bool:

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from schemathesis import BaseSchema, Case
 
 
-
 @dataclass
 class RunState:
     """What one harness run prepared on its target, reachable from every case of its schemas.
@@ -46,8 +45,11 @@ class RunState:
         """A reproducible unique value (seed + a counter): idempotency keys, external ids."""
         with self._lock:
             n = next(self._counter)
-        return str(uuid.UUID(int=(self.seed << 64 | n) & (2**128 - 1), version=4)) if prefix == "uuid" \
+        return (
+            str(uuid.UUID(int=(self.seed << 64 | n) & (2**128 - 1), version=4))
+            if prefix == "uuid"
             else f"{prefix}-{self.seed}-{n}"
+        )
 
 
 # Run states by run id; a document under test names its run in ``x-pismo-harness-run`` (the

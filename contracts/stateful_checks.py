@@ -75,8 +75,11 @@ class Conversation:
         status, answer = self.call("POST", VALIDATE, {"type": 1, "bar_code": slip["bar_code"]})
         if status != 200 or not isinstance(answer, dict):
             raise CheckFailed(f"Validate bank slip of a valid slip answered {status}: {_short(answer)}")
-        body = {"account_id": self.account_id, "amount": answer.get("amount", float(amount)),
-                "bankslip": {"type": 1, "bar_code": slip["bar_code"]}}
+        body = {
+            "account_id": self.account_id,
+            "amount": answer.get("amount", float(amount)),
+            "bankslip": {"type": 1, "bar_code": slip["bar_code"]},
+        }
         if answer.get("external_authorization"):
             body["external_authorization"] = answer["external_authorization"]
         return body
@@ -96,6 +99,7 @@ def _ok(status: int) -> bool:
 
 # -- the checks --------------------------------------------------------------------------------
 
+
 def _idempotency_key_binds_its_request(talk: Conversation) -> None:
     key = talk.unique("uuid")
     first_status, _ = talk.pay(talk.validated_pay_body(Decimal("21.10")), key)
@@ -103,15 +107,23 @@ def _idempotency_key_binds_its_request(talk: Conversation) -> None:
         raise CheckFailed(f"the first payment under a new key answered {first_status}")
     second_status, _second = talk.pay(talk.validated_pay_body(Decimal("21.20")), key)
     if _ok(second_status):
-        raise CheckFailed(f"the same x-idempotency-key with a different body was answered"
-                          f" {first_status} and then {second_status}: the key does not bind its request")
+        raise CheckFailed(
+            f"the same x-idempotency-key with a different body was answered"
+            f" {first_status} and then {second_status}: the key does not bind its request"
+        )
 
 
 def _scheme(talk: Conversation) -> dict:
     number = "1" + "".join(ch for ch in talk.unique("n") if ch.isdigit())[-9:].rjust(9, "0")
-    return {"scheme": {"bank": "60701190", "branch": "0042", "account_number": number,
-                       "supplementary_data": {"account_type": "CACC"}},
-            "metadata": {"nickname": talk.unique("nick")}}
+    return {
+        "scheme": {
+            "bank": "60701190",
+            "branch": "0042",
+            "account_number": number,
+            "supplementary_data": {"account_type": "CACC"},
+        },
+        "metadata": {"nickname": talk.unique("nick")},
+    }
 
 
 def _register_fresh(talk: Conversation, body: dict) -> tuple[int, object]:
@@ -119,19 +131,19 @@ def _register_fresh(talk: Conversation, body: dict) -> tuple[int, object]:
     talk.call("DELETE", f"{path}/BRAZIL")  # whatever an earlier phase left there
     status, answer = talk.call("POST", f"{path}/brazil", body)
     if status != 201:
-        raise CheckFailed(f"registering a bank account on an account without one answered {status}:"
-                          f" {_short(answer)}")
+        raise CheckFailed(f"registering a bank account on an account without one answered {status}: {_short(answer)}")
     return status, answer
 
 
 def _bank_account_registered_once(talk: Conversation) -> None:
     body = _scheme(talk)
     _register_fresh(talk, body)
-    status, _answer = talk.call(
-        "POST", f"/intl-bankaccounts/v2/accounts/{talk.account_id}/bank-accounts/brazil", body)
+    status, _answer = talk.call("POST", f"/intl-bankaccounts/v2/accounts/{talk.account_id}/bank-accounts/brazil", body)
     if status == 201:
-        raise CheckFailed("the same Brazilian bank account was registered twice, 201 both times"
-                          " (one bank account per account and scheme: 409 EIBA0028)")
+        raise CheckFailed(
+            "the same Brazilian bank account was registered twice, 201 both times"
+            " (one bank account per account and scheme: 409 EIBA0028)"
+        )
 
 
 def _bank_account_reads_back_as_registered(talk: Conversation) -> None:
@@ -149,8 +161,10 @@ def _bank_account_reads_back_as_registered(talk: Conversation) -> None:
     if answer.get("account_id") not in (None, talk.account_id):
         differ.append("account_id")
     if differ:
-        raise CheckFailed(f"a bank account read back right after it was registered differs in"
-                          f" {', '.join(differ)}: sent {_short(body)}, read {_short(answer)}")
+        raise CheckFailed(
+            f"a bank account read back right after it was registered differs in"
+            f" {', '.join(differ)}: sent {_short(body)}, read {_short(answer)}"
+        )
 
 
 def _pay_answer_echoes_its_request(talk: Conversation) -> None:
@@ -158,24 +172,34 @@ def _pay_answer_echoes_its_request(talk: Conversation) -> None:
     status, answer = talk.pay(body)
     if not _ok(status) or not isinstance(answer, dict):
         raise CheckFailed(f"paying a validated slip answered {status}: {_short(answer)}")
-    differ = [name for name, want in (("account_id", body["account_id"]), ("amount", body["amount"]),
-                                      ("bar_code", body["bankslip"]["bar_code"]))
-              if name in answer and answer[name] != want]
+    differ = [
+        name
+        for name, want in (
+            ("account_id", body["account_id"]),
+            ("amount", body["amount"]),
+            ("bar_code", body["bankslip"]["bar_code"]),
+        )
+        if name in answer and answer[name] != want
+    ]
     missing = [name for name in ("account_id", "amount", "bar_code") if name not in answer]
     if differ or len(missing) == 3:
-        raise CheckFailed(f"the Pay answer does not describe the payment asked for"
-                          f" (differs in {', '.join(differ) or 'nothing'}, lacks {', '.join(missing) or 'nothing'}):"
-                          f" sent {_short(body)}, answered {_short(answer)}")
+        raise CheckFailed(
+            f"the Pay answer does not describe the payment asked for"
+            f" (differs in {', '.join(differ) or 'nothing'}, lacks {', '.join(missing) or 'nothing'}):"
+            f" sent {_short(body)}, answered {_short(answer)}"
+        )
 
 
 def _pay_needs_a_validation(talk: Conversation) -> None:
     slip = talk.boleto(Decimal("44.40"), "bank")
-    body = {"account_id": talk.account_id, "amount": slip.get("amount") or 44.40,
-            "bankslip": {"type": 1, "bar_code": slip["bar_code"]}}
+    body = {
+        "account_id": talk.account_id,
+        "amount": slip.get("amount") or 44.40,
+        "bankslip": {"type": 1, "bar_code": slip["bar_code"]},
+    }
     status, _answer = talk.pay(body)
     if _ok(status):
-        raise CheckFailed(f"a slip nobody validated was paid ({status}): Pay bank slip needs Validate"
-                          " bank slip first")
+        raise CheckFailed(f"a slip nobody validated was paid ({status}): Pay bank slip needs Validate bank slip first")
 
 
 def _receipts_list_real_payments(talk: Conversation) -> None:
@@ -187,37 +211,70 @@ def _receipts_list_real_payments(talk: Conversation) -> None:
     items = listed.get("items") if isinstance(listed, dict) else None
     if status != 200 or not isinstance(items, list):
         raise CheckFailed(f"receipts of a payment just made answered {status}: {_short(listed)}")
-    strangers = [item.get("authorization_id") for item in items if isinstance(item, dict)
-                 and item.get("authorization_id") != authorization]
+    strangers = [
+        item.get("authorization_id")
+        for item in items
+        if isinstance(item, dict) and item.get("authorization_id") != authorization
+    ]
     if strangers or not items:
-        raise CheckFailed(f"receipts for authorization {authorization} list"
-                          f" {len(items)} item(s), authorization ids {strangers or 'none of it'}")
+        raise CheckFailed(
+            f"receipts for authorization {authorization} list"
+            f" {len(items)} item(s), authorization ids {strangers or 'none of it'}"
+        )
     status, listed = talk.call("GET", f"{RECEIPTS}?authorizationId={NO_SUCH_AUTHORIZATION}")
     items = listed.get("items") if isinstance(listed, dict) else None
     if status == 200 and items:
-        raise CheckFailed(f"receipts for an authorization id no payment has list {len(items)}"
-                          f" item(s): {_short(items[:2])}")
+        raise CheckFailed(
+            f"receipts for an authorization id no payment has list {len(items)} item(s): {_short(items[:2])}"
+        )
 
 
 CHECKS: tuple[StatefulCheck, ...] = (
-    StatefulCheck("idempotency_key_binds_its_request", PAY_ID, PAY_LABEL,
-                  "Same idempotency key, different body, accepted twice", _idempotency_key_binds_its_request),
-    StatefulCheck("bank_account_registered_once", REGISTER_ID, REGISTER_LABEL,
-                  "Same bank account registered twice", _bank_account_registered_once),
-    StatefulCheck("bank_account_reads_back_as_registered", REGISTER_ID, REGISTER_LABEL,
-                  "Bank account read back differs from what was registered", _bank_account_reads_back_as_registered),
-    StatefulCheck("pay_answer_echoes_its_request", PAY_ID, PAY_LABEL,
-                  "Pay answer does not describe its request", _pay_answer_echoes_its_request),
-    StatefulCheck("pay_needs_a_validation", PAY_ID, PAY_LABEL,
-                  "Pay accepted for a slip never validated", _pay_needs_a_validation),
-    StatefulCheck("receipts_list_real_payments", RECEIPTS_ID, RECEIPTS_LABEL,
-                  "Receipts list payments that never happened", _receipts_list_real_payments),
+    StatefulCheck(
+        "idempotency_key_binds_its_request",
+        PAY_ID,
+        PAY_LABEL,
+        "Same idempotency key, different body, accepted twice",
+        _idempotency_key_binds_its_request,
+    ),
+    StatefulCheck(
+        "bank_account_registered_once",
+        REGISTER_ID,
+        REGISTER_LABEL,
+        "Same bank account registered twice",
+        _bank_account_registered_once,
+    ),
+    StatefulCheck(
+        "bank_account_reads_back_as_registered",
+        REGISTER_ID,
+        REGISTER_LABEL,
+        "Bank account read back differs from what was registered",
+        _bank_account_reads_back_as_registered,
+    ),
+    StatefulCheck(
+        "pay_answer_echoes_its_request",
+        PAY_ID,
+        PAY_LABEL,
+        "Pay answer does not describe its request",
+        _pay_answer_echoes_its_request,
+    ),
+    StatefulCheck(
+        "pay_needs_a_validation", PAY_ID, PAY_LABEL, "Pay accepted for a slip never validated", _pay_needs_a_validation
+    ),
+    StatefulCheck(
+        "receipts_list_real_payments",
+        RECEIPTS_ID,
+        RECEIPTS_LABEL,
+        "Receipts list payments that never happened",
+        _receipts_list_real_payments,
+    ),
 )
 NAMES = tuple(check.name for check in CHECKS)
 
 
-def run_checks(talk: Conversation, operation_ids: set[str],
-               names: set[str] | None = None) -> list[tuple[StatefulCheck, str | None]]:
+def run_checks(
+    talk: Conversation, operation_ids: set[str], names: set[str] | None = None
+) -> list[tuple[StatefulCheck, str | None]]:
     """Run every check whose operations are under test (and named, if ``names``):
     (check, failure message or None)."""
     outcomes: list[tuple[StatefulCheck, str | None]] = []
@@ -232,8 +289,9 @@ def run_checks(talk: Conversation, operation_ids: set[str],
     return outcomes
 
 
-def record(result: HarnessResult, state: RunState | None, groups: Iterable[SpecGroup],
-           checks: Iterable[str] | None = None) -> None:
+def record(
+    result: HarnessResult, state: RunState | None, groups: Iterable[SpecGroup], checks: Iterable[str] | None = None
+) -> None:
     """Run the checks with the harness run's state and add their outcomes to ``result`` (a
     ``results.HarnessResult``), under the operation each one exercises."""
     from pismo_sandbox.contracts.results import Finding, OperationResult
@@ -241,16 +299,17 @@ def record(result: HarnessResult, state: RunState | None, groups: Iterable[SpecG
     if state is None or state.call is None or state.account_id is None or state.boleto is None:
         return
     spec_of = {op: group.name for group in groups for op in group.operation_ids}
-    talk = Conversation(call=state.call, boleto=state.boleto, account_id=state.account_id,
-                        unique=state.unique)
+    talk = Conversation(call=state.call, boleto=state.boleto, account_id=state.account_id, unique=state.unique)
     names = None if checks is None else set(checks)
     for check, failure in run_checks(talk, set(spec_of), names):
         op = result.operations.get(check.label)
         if op is None:
-            op = result.operations[check.label] = OperationResult(label=check.label,
-                                                                  spec=spec_of[check.operation_id])
+            op = result.operations[check.label] = OperationResult(label=check.label, spec=spec_of[check.operation_id])
         op.checks[check.name] += 1
         if failure is not None:
             op.failed_checks[check.name] += 1
-            op.findings.append(Finding(operation=check.label, check=check.name, title=check.title,
-                                       message=failure, phase="stateful checks"))
+            op.findings.append(
+                Finding(
+                    operation=check.label, check=check.name, title=check.title, message=failure, phase="stateful checks"
+                )
+            )

@@ -37,10 +37,13 @@ class Credentials:
     def from_env(cls, environ: dict | None = None) -> "Credentials":
         env = os.environ if environ is None else environ
         account = env.get("PISMO_ACCOUNT_ID")
-        return cls(token=env.get("PISMO_TOKEN") or None, server_key=env.get("PISMO_SERVER_KEY") or None,
-                   server_secret=env.get("PISMO_SERVER_SECRET") or None,
-                   account_id=int(account) if account else None,
-                   admin_token=env.get("PISMO_SANDBOX_ADMIN_TOKEN") or None)
+        return cls(
+            token=env.get("PISMO_TOKEN") or None,
+            server_key=env.get("PISMO_SERVER_KEY") or None,
+            server_secret=env.get("PISMO_SERVER_SECRET") or None,
+            account_id=int(account) if account else None,
+            admin_token=env.get("PISMO_SANDBOX_ADMIN_TOKEN") or None,
+        )
 
     @property
     def can_login(self) -> bool:
@@ -50,8 +53,13 @@ class Credentials:
 class Target:
     """Where requests go: an in-process WSGI app (no sockets) or a base URL."""
 
-    def __init__(self, app: WSGIApplication | None = None, base_url: str | None = None, timeout: float = 30,
-                 admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        app: WSGIApplication | None = None,
+        base_url: str | None = None,
+        timeout: float = 30,
+        admin_token: str | None = None,
+    ) -> None:
         if (app is None) == (base_url is None):
             raise HarnessError("give either an app or a base URL")
         from werkzeug.test import Client
@@ -69,12 +77,16 @@ class Target:
     def admin(self) -> AdminClient:
         """The target's admin API (a pismo-sandbox's), through the admin client, with the admin token."""
         if self._admin is None:
-            self._admin = AdminClient.in_process(self.app, self.admin_token) if self.app is not None else \
-                AdminClient(self.base_url or "", self.admin_token, timeout=self.timeout)
+            self._admin = (
+                AdminClient.in_process(self.app, self.admin_token)
+                if self.app is not None
+                else AdminClient(self.base_url or "", self.admin_token, timeout=self.timeout)
+            )
         return self._admin
 
-    def request(self, method: str, path: str, json_body: Any = None,
-                headers: dict | None = None) -> tuple[int, dict, Any]:
+    def request(
+        self, method: str, path: str, json_body: Any = None, headers: dict | None = None
+    ) -> tuple[int, dict, Any]:
         """(status, headers, parsed JSON body or None)."""
         headers = dict(headers or {})
         if method.upper() == "POST":  # every POST is JSON, even an empty one (docs/security.md)
@@ -92,8 +104,9 @@ class Target:
         if self._session is None:
             self._session = requests.Session()
         try:
-            response = self._session.request(method, f"{self.base_url}{path}", json=json_body,
-                                             headers=headers, timeout=self.timeout)
+            response = self._session.request(
+                method, f"{self.base_url}{path}", json=json_body, headers=headers, timeout=self.timeout
+            )
         except requests.ConnectionError as error:
             raise unreachable(method, f"{self.base_url}{path}", error) from None
         except requests.RequestException as error:
@@ -114,8 +127,7 @@ def unreachable(method: str, url: str, error: Exception) -> HarnessError:
 class TokenSource:
     """An account token: given as is, or from server login, refreshed before it expires."""
 
-    def __init__(self, target: Target, credentials: Credentials,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, target: Target, credentials: Credentials, clock: Callable[[], float] = time.monotonic) -> None:
         self.target = target
         self.credentials = credentials
         self.clock = clock
@@ -131,8 +143,10 @@ class TokenSource:
             return self._token
 
     def _login(self) -> None:
-        body: dict[str, str | int | None] = {"server_key": self.credentials.server_key,
-                                             "server_secret": self.credentials.server_secret}
+        body: dict[str, str | int | None] = {
+            "server_key": self.credentials.server_key,
+            "server_secret": self.credentials.server_secret,
+        }
         if self.credentials.account_id is not None:
             body["account_id"] = self.credentials.account_id
         status, _, answer = self.target.request("POST", LOGIN_PATH, body)

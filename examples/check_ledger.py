@@ -36,10 +36,12 @@ def main() -> int:
     for event_id, times in collections.Counter(ledger["applied"]).items():
         if times > 1:
             event = by_id.get(event_id, {})
-            auth = (event.get("data", {}).get("authorization", {}) or {}).get("id") or \
-                event.get("data", {}).get("authorization_id")
-            problems.append(f"event {event_id} ({event.get('event_type', '?')}, authorization {auth})"
-                            f" was applied {times} times")
+            auth = (event.get("data", {}).get("authorization", {}) or {}).get("id") or event.get("data", {}).get(
+                "authorization_id"
+            )
+            problems.append(
+                f"event {event_id} ({event.get('event_type', '?')}, authorization {auth}) was applied {times} times"
+            )
     missing = sorted(set(by_id) - set(ledger["applied"]))
     problems += [f"event {e} ({by_id[e]['event_type']}) was never applied" for e in missing]
     truth_total = sum((Decimal(str(p["amount"])) for p in payments), Decimal("0"))
@@ -50,8 +52,10 @@ def main() -> int:
         if mine is None:
             problems.append(f"payment {payment['authorization_id']} is not in the ledger")
         elif mine["status"] != payment["status"]:
-            problems.append(f"payment {payment['authorization_id']}: ledger says {mine['status']},"
-                            f" the sandbox says {payment['status']}")
+            problems.append(
+                f"payment {payment['authorization_id']}: ledger says {mine['status']},"
+                f" the sandbox says {payment['status']}"
+            )
     for line in problems:
         print(line)
     if not problems:

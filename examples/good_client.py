@@ -60,8 +60,11 @@ class Client:
 
     def login(self) -> None:
         """Server login (Passport): an account token for our account."""
-        body = {"server_key": os.environ["PISMO_SERVER_KEY"], "server_secret": os.environ["PISMO_SERVER_SECRET"],
-                "account_id": self.account_id}
+        body = {
+            "server_key": os.environ["PISMO_SERVER_KEY"],
+            "server_secret": os.environ["PISMO_SERVER_SECRET"],
+            "account_id": self.account_id,
+        }
         response = self.call("POST", "/passport/v2/s2s/access-token", body, authenticated=False)
         response.raise_for_status()
         self.token = response.json()["token"]
@@ -74,8 +77,9 @@ class Client:
             delay = random.uniform(0, min(2.0, self.backoff * 2 ** (attempt - 1)))
         time.sleep(delay)
 
-    def call(self, method: str, path: str, body: dict | None = None, *, key: str | None = None,
-             authenticated: bool = True) -> requests.Response:
+    def call(
+        self, method: str, path: str, body: dict | None = None, *, key: str | None = None, authenticated: bool = True
+    ) -> requests.Response:
         """Send one logical request, retrying what may succeed later. The idempotency key (if
         any) is fixed by the caller, so every attempt carries the same one."""
         headers = {"x-idempotency-key": key} if key else {}
@@ -85,8 +89,7 @@ class Client:
                 headers["Authorization"] = f"Bearer {self.token}"
             response = None
             try:
-                response = self.http.request(method, self.base + path, json=body, headers=headers,
-                                             timeout=self.timeout)
+                response = self.http.request(method, self.base + path, json=body, headers=headers, timeout=self.timeout)
             except (requests.Timeout, requests.ConnectionError) as error:
                 log("no answer, will retry", path=path, attempt=attempt, key=key, error=type(error).__name__)
             else:
@@ -106,15 +109,17 @@ class Client:
     # -- tasks -------------------------------------------------------------------------------------
     def pay_boleto(self, boleto: dict) -> bool:
         slip = {"type": boleto["type"]}
-        slip.update({"digitable_line": boleto["digitable_line"]} if boleto.get("digitable_line")
-                    else {"bar_code": boleto["bar_code"]})
+        slip.update(
+            {"digitable_line": boleto["digitable_line"]}
+            if boleto.get("digitable_line")
+            else {"bar_code": boleto["bar_code"]}
+        )
         validated = self.call("POST", "/integrated-payments/v1/bankslips/validate", slip)
         if validated.status_code != 200:
             log("validate refused", boleto=boleto.get("name"), status=validated.status_code, body=validated.text)
             return False
         found = validated.json()
-        body = {"account_id": self.account_id, "amount": found.get("amount", boleto.get("amount")),
-                "bankslip": slip}
+        body = {"account_id": self.account_id, "amount": found.get("amount", boleto.get("amount")), "bankslip": slip}
         if found.get("external_authorization"):
             body["external_authorization"] = found["external_authorization"]
         key = f"pay-{uuid.uuid4()}"  # once per payment: every retry below reuses it
@@ -122,8 +127,13 @@ class Client:
         if paid.status_code != 202:
             log("pay refused", boleto=boleto.get("name"), key=key, status=paid.status_code, body=paid.text)
             return False
-        log("paid", boleto=boleto.get("name"), key=key, authorization_id=paid.json()["authorization_id"],
-            replayed=paid.headers.get("x-idempotency-replayed") == "true")
+        log(
+            "paid",
+            boleto=boleto.get("name"),
+            key=key,
+            authorization_id=paid.json()["authorization_id"],
+            replayed=paid.headers.get("x-idempotency-replayed") == "true",
+        )
         return True
 
     def register_credential(self, credential: dict) -> bool:
@@ -132,8 +142,12 @@ class Client:
         return response.status_code == 201
 
     def register_bank_account(self, wanted: dict) -> bool:
-        scheme = {"bank": wanted["bank"], "branch": wanted["branch"], "account_number": wanted["account_number"],
-                  "supplementary_data": {"account_type": wanted["account_type"]}}
+        scheme = {
+            "bank": wanted["bank"],
+            "branch": wanted["branch"],
+            "account_number": wanted["account_number"],
+            "supplementary_data": {"account_type": wanted["account_type"]},
+        }
         body = {"scheme": scheme, **({"metadata": wanted["metadata"]} if "metadata" in wanted else {})}
         path = f"/intl-bankaccounts/v2/accounts/{self.account_id}/bank-accounts/brazil"
         response = self.call("POST", path, body)
@@ -146,8 +160,9 @@ class Client:
             current = self.call("GET", f"/intl-bankaccounts/v2/accounts/{self.account_id}/bank-accounts/BRAZIL")
             if current.status_code == 200:
                 have = current.json().get("scheme", {})
-                same = all(have.get(k) == v for k, v in scheme.items() if k != "branch") and \
-                    have.get("branch", "").lstrip("0") == scheme["branch"].lstrip("0")
+                same = all(have.get(k) == v for k, v in scheme.items() if k != "branch") and have.get(
+                    "branch", ""
+                ).lstrip("0") == scheme["branch"].lstrip("0")
                 log("bank account already registered", same=same)
                 return same
         log("bank account refused", status=response.status_code, body=response.text)
@@ -171,13 +186,17 @@ def main(argv: list[str]) -> int:
             results = [client.pay_boleto(b) for b in boletos]
             ok = bool(results) and all(results)
         elif task == "register-credential":
-            credential = json.loads(os.environ.get(
-                "PISMO_CREDENTIAL", '{"provider": "CELCOIN", "type": "BAAS", "key": "celcoin-secret"}'))
+            credential = json.loads(
+                os.environ.get("PISMO_CREDENTIAL", '{"provider": "CELCOIN", "type": "BAAS", "key": "celcoin-secret"}')
+            )
             ok = client.register_credential(credential)
         elif task == "register-bank-account":
-            wanted = json.loads(os.environ.get(
-                "PISMO_BANK_ACCOUNT",
-                '{"bank": "00000000", "branch": "0001", "account_number": "1234567", "account_type": "CACC"}'))
+            wanted = json.loads(
+                os.environ.get(
+                    "PISMO_BANK_ACCOUNT",
+                    '{"bank": "00000000", "branch": "0001", "account_number": "1234567", "account_type": "CACC"}',
+                )
+            )
             ok = client.register_bank_account(wanted)
         else:
             log("unknown task", task=task)

@@ -63,17 +63,20 @@ class Ledger:
                 payment = self.state["payments"].setdefault(auth, {"status": "PROCESSING", "reconciled": False})
                 payment["amount"] = str(data["amount"])
             elif kind == "bankslip_status_change":
-                payment = self.state["payments"].setdefault(str(data["authorization_id"]),
-                                                            {"status": "PROCESSING", "reconciled": False})
+                payment = self.state["payments"].setdefault(
+                    str(data["authorization_id"]), {"status": "PROCESSING", "reconciled": False}
+                )
                 payment.setdefault("amount", str(data["amount"]))
                 if RANK[data["new_status"]] > RANK[payment["status"]]:
                     payment["status"] = data["new_status"]
             elif kind == "financial_reconciliation":
-                payment = self.state["payments"].setdefault(str(data["authorization_id"]),
-                                                            {"status": "PROCESSING", "reconciled": False})
+                payment = self.state["payments"].setdefault(
+                    str(data["authorization_id"]), {"status": "PROCESSING", "reconciled": False}
+                )
                 payment["reconciled"] = True
-            self.state["total"] = str(sum((Decimal(p.get("amount", "0")) for p in self.state["payments"].values()),
-                                          Decimal("0")))
+            self.state["total"] = str(
+                sum((Decimal(p.get("amount", "0")) for p in self.state["payments"].values()), Decimal("0"))
+            )
             self.state["applied"].append(event["event_id"])
             self._save()
             return True

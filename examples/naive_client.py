@@ -53,8 +53,11 @@ def pay(boleto: dict) -> bool:
     if "external_authorization" in found:
         body["external_authorization"] = found["external_authorization"]
     paid = post("/integrated-payments/v1/bankslips/pay", body, fresh_key=True)
-    print(f"pay {boleto.get('name')}: {paid.status_code if paid is not None else 'no answer'}"
-          f" {paid.text if paid is not None else ''}", flush=True)
+    print(
+        f"pay {boleto.get('name')}: {paid.status_code if paid is not None else 'no answer'}"
+        f" {paid.text if paid is not None else ''}",
+        flush=True,
+    )
     return paid is not None and paid.status_code == 202
 
 
@@ -64,17 +67,26 @@ def main(argv: list[str]) -> int:
         results = [pay(b) for b in json.loads(os.environ.get("PISMO_BOLETOS", "[]"))]
         return 0 if results and all(results) else 1
     if task == "register-credential":
-        credential = json.loads(os.environ.get(
-            "PISMO_CREDENTIAL", '{"provider": "CELCOIN", "type": "BAAS", "key": "celcoin-secret"}'))
+        credential = json.loads(
+            os.environ.get("PISMO_CREDENTIAL", '{"provider": "CELCOIN", "type": "BAAS", "key": "celcoin-secret"}')
+        )
         response = post("/banking-auth/v1/credentials", credential)
         return 0 if response is not None and response.status_code == 201 else 1
     if task == "register-bank-account":
-        wanted = json.loads(os.environ.get(
-            "PISMO_BANK_ACCOUNT",
-            '{"bank": "00000000", "branch": "0001", "account_number": "1234567", "account_type": "CACC"}'))
-        body = {"scheme": {"bank": wanted["bank"], "branch": wanted["branch"],
-                           "account_number": wanted["account_number"],
-                           "supplementary_data": {"account_type": wanted["account_type"]}}}
+        wanted = json.loads(
+            os.environ.get(
+                "PISMO_BANK_ACCOUNT",
+                '{"bank": "00000000", "branch": "0001", "account_number": "1234567", "account_type": "CACC"}',
+            )
+        )
+        body = {
+            "scheme": {
+                "bank": wanted["bank"],
+                "branch": wanted["branch"],
+                "account_number": wanted["account_number"],
+                "supplementary_data": {"account_type": wanted["account_type"]},
+            }
+        }
         response = post(f"/intl-bankaccounts/v2/accounts/{ACCOUNT_ID}/bank-accounts/brazil", body)
         return 0 if response is not None and response.status_code == 201 else 1
     print(f"unknown task {task}", file=sys.stderr)

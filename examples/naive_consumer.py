@@ -28,18 +28,19 @@ class Ledger:
             data = event["data"]
             kind = event["event_type"].rsplit("-", 1)[0]
             if kind == "authorization-event":
-                payment = self.state["payments"].setdefault(str(data["authorization"]["id"]),
-                                                            {"status": "PROCESSING", "reconciled": False,
-                                                             "amount": "0"})
+                payment = self.state["payments"].setdefault(
+                    str(data["authorization"]["id"]), {"status": "PROCESSING", "reconciled": False, "amount": "0"}
+                )
                 payment["amount"] = str(Decimal(payment["amount"]) + Decimal(str(data["amount"])))
             elif kind == "bankslip_status_change":
-                payment = self.state["payments"].setdefault(str(data["authorization_id"]),
-                                                            {"status": "PROCESSING", "reconciled": False,
-                                                             "amount": "0"})
+                payment = self.state["payments"].setdefault(
+                    str(data["authorization_id"]), {"status": "PROCESSING", "reconciled": False, "amount": "0"}
+                )
                 payment["status"] = data["new_status"]
             elif kind == "financial_reconciliation":
-                self.state["payments"].setdefault(str(data["authorization_id"]),
-                                                  {"status": "PROCESSING", "amount": "0"})["reconciled"] = True
+                self.state["payments"].setdefault(
+                    str(data["authorization_id"]), {"status": "PROCESSING", "amount": "0"}
+                )["reconciled"] = True
             self.state["total"] = str(sum(Decimal(p["amount"]) for p in self.state["payments"].values()))
             self.state["applied"].append(event["event_id"])
             with open(self.path, "w", encoding="utf-8") as out:

@@ -40,40 +40,76 @@ from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 from pismo_sandbox.tokens import Tokens
 
 # The modules whose @operation handlers serve the bundled operations (importing one registers them).
-HANDLER_MODULES = (admin_routes, admin_documents, passport_routes, credentials_routes, bank_accounts_routes,
-                   *bankslips.HANDLER_MODULES, *deliveries.HANDLER_MODULES)
+HANDLER_MODULES = (
+    admin_routes,
+    admin_documents,
+    passport_routes,
+    credentials_routes,
+    bank_accounts_routes,
+    *bankslips.HANDLER_MODULES,
+    *deliveries.HANDLER_MODULES,
+)
 
 
 def build_sandbox(config: Config) -> SandboxCore:
     """Everything the simulator needs, without Flask (usable from the CLI and tests)."""
     store = Store(config.db_path, config.synchronous, lock_timeout=config.write_lock_timeout_seconds)
     store.migrate()
-    journal_store = Store(journal_path(config.db_path), config.synchronous, JOURNAL_MIGRATIONS,
-                          lock_timeout=config.write_lock_timeout_seconds)
+    journal_store = Store(
+        journal_path(config.db_path),
+        config.synchronous,
+        JOURNAL_MIGRATIONS,
+        lock_timeout=config.write_lock_timeout_seconds,
+    )
     journal_store.migrate()
     master = load_master_key(config.master_key, config.db_path)
     ids = Ids(config.id_seed)
     settings = SettingsRepository(store)
     clock = VirtualClock(settings)
-    tokens = Tokens(derive(master, "tokens", 64), clock, ids, ttl_seconds=config.token_ttl_seconds,
-                    algorithm=config.token_algorithm, generation=settings.generation)
+    tokens = Tokens(
+        derive(master, "tokens", 64),
+        clock,
+        ids,
+        ttl_seconds=config.token_ttl_seconds,
+        algorithm=config.token_algorithm,
+        generation=settings.generation,
+    )
     fingerprint = Fingerprinter(derive(master, "fingerprints"))
     box = SecretBox(derive(master, "credentials"))
     tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint, settings)
     events = EventLog(store, ids)
     credentials = CredentialService(store, CredentialRepository(store), box, clock)
     idempotency, bankslip_service = bankslips.build(  # also subscribes the lifecycle to the clock
-        config=config, store=store, clock=clock, ids=ids, events=events, tenancy=tenancy,
-        credentials=credentials, fingerprint=fingerprint)
+        config=config,
+        store=store,
+        clock=clock,
+        ids=ids,
+        events=events,
+        tenancy=tenancy,
+        credentials=credentials,
+        fingerprint=fingerprint,
+    )
     return SandboxCore(
-        config=config, store=store, settings=settings, clock=clock, ids=ids, contract=load_contract(),
-        tokens=tokens, box=box, fingerprint=fingerprint, events=events,
-        journal=JournalRepository(journal_store, config.journal_limit), tenancy=tenancy,
-        passport=PassportService(tenancy, tokens), credentials=credentials,
+        config=config,
+        store=store,
+        settings=settings,
+        clock=clock,
+        ids=ids,
+        contract=load_contract(),
+        tokens=tokens,
+        box=box,
+        fingerprint=fingerprint,
+        events=events,
+        journal=JournalRepository(journal_store, config.journal_limit),
+        tenancy=tenancy,
+        passport=PassportService(tenancy, tokens),
+        credentials=credentials,
         faults=FaultEngine(store, FaultRepository(store), clock, ids, settings),
-        bank_accounts=BankAccountService(store, BankAccountRepository(store), tenancy, events, clock,
-                                         strict_ispb=config.strict_ispb),
-        idempotency=idempotency, bankslips=bankslip_service,
+        bank_accounts=BankAccountService(
+            store, BankAccountRepository(store), tenancy, events, clock, strict_ispb=config.strict_ispb
+        ),
+        idempotency=idempotency,
+        bankslips=bankslip_service,
         deliveries=deliveries.build(config=config, store=store, ids=ids, box=box),
     )
 

@@ -29,12 +29,16 @@ class AdminError(Exception):
         self.method, self.path, self.status, self.body = method, path, status, body
         envelope = body if isinstance(body, dict) else {}
         self.code = envelope.get("code")
-        what = reason or " ".join(str(p) for p in (envelope.get("code"), envelope.get("message"),
-                                                   envelope.get("details")) if p) or str(body)[:300]
+        what = (
+            reason
+            or " ".join(str(p) for p in (envelope.get("code"), envelope.get("message"), envelope.get("details")) if p)
+            or str(body)[:300]
+        )
         super().__init__(f"{method} {path} -> {status if status is not None else 'no answer'}: {what}")
 
 
 # -- shapes of the answers (sandbox-admin.yaml, sandbox-admin-bankslips.yaml) -------------------
+
 
 class TenantInfo(TypedDict, total=False):
     tenant_id: str
@@ -126,8 +130,14 @@ def _params(**values: object) -> dict:
 class AdminClient:
     """The admin API of the sandbox at ``base_url`` (and server login, which needs no admin)."""
 
-    def __init__(self, base_url: str, admin_token: str | None = None, *,
-                 session: requests.Session | None = None, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(
+        self,
+        base_url: str,
+        admin_token: str | None = None,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
         self.base_url = base_url.rstrip("/")
         self.http = session or requests.Session()
         self.timeout = timeout
@@ -145,8 +155,16 @@ class AdminClient:
         self.http.close()
 
     # -- transport -------------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                expect: Iterable[int] = (200,), headers: dict | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        expect: Iterable[int] = (200,),
+        headers: dict | None = None,
+    ) -> Any:
         """Call ``path`` (under the base URL); the decoded answer, None for an empty one."""
         sent = dict(self.admin_headers) if path.startswith("/_sandbox") else {}
         sent.update(headers or {})
@@ -182,35 +200,44 @@ class AdminClient:
     def tenant(self, tenant_id: str) -> TenantInfo:
         return self.request("GET", f"/_sandbox/tenants/{tenant_id}")
 
-    def create_account(self, tenant_id: str, account_id: int | None = None,
-                       status: str | None = None) -> AccountInfo:
-        return self.request("POST", f"/_sandbox/tenants/{tenant_id}/accounts",
-                            json=_params(account_id=account_id, status=status), expect=(201,))
+    def create_account(self, tenant_id: str, account_id: int | None = None, status: str | None = None) -> AccountInfo:
+        return self.request(
+            "POST",
+            f"/_sandbox/tenants/{tenant_id}/accounts",
+            json=_params(account_id=account_id, status=status),
+            expect=(201,),
+        )
 
     def accounts(self, tenant_id: str) -> list[AccountInfo]:
         return self.request("GET", f"/_sandbox/tenants/{tenant_id}/accounts")["items"]
 
     def set_account_status(self, tenant_id: str, account_id: int, status: str) -> AccountInfo:
-        return self.request("PATCH", f"/_sandbox/tenants/{tenant_id}/accounts/{account_id}",
-                            json={"status": status})
+        return self.request("PATCH", f"/_sandbox/tenants/{tenant_id}/accounts/{account_id}", json={"status": status})
 
     def delete_account(self, tenant_id: str, account_id: int) -> None:
         self.request("DELETE", f"/_sandbox/tenants/{tenant_id}/accounts/{account_id}", expect=(204,))
 
     # -- tokens ----------------------------------------------------------------------------------
-    def issue_token(self, tenant_id: str, account_id: int | None = None,
-                    ttl_seconds: int | None = None) -> IssuedToken:
+    def issue_token(self, tenant_id: str, account_id: int | None = None, ttl_seconds: int | None = None) -> IssuedToken:
         """A token without server login (an account token when ``account_id`` is given)."""
-        return self.request("POST", "/_sandbox/tokens", expect=(201,), json=_params(
-            tenant_id=tenant_id, account_id=account_id, ttl_seconds=ttl_seconds))
+        return self.request(
+            "POST",
+            "/_sandbox/tokens",
+            expect=(201,),
+            json=_params(tenant_id=tenant_id, account_id=account_id, ttl_seconds=ttl_seconds),
+        )
 
     def login(self, server_key: str, server_secret: str, account_id: int | None = None) -> str:
         """Server login (POST /passport/v2/s2s/access-token), as a Pismo client does it."""
-        return self.request("POST", "/passport/v2/s2s/access-token", json=_params(
-            server_key=server_key, server_secret=server_secret, account_id=account_id))["token"]
+        return self.request(
+            "POST",
+            "/passport/v2/s2s/access-token",
+            json=_params(server_key=server_key, server_secret=server_secret, account_id=account_id),
+        )["token"]
 
-    def new_account(self, status: str = "NORMAL", tenant_id: str | None = None,
-                    account_id: int | None = None) -> AccountSession:
+    def new_account(
+        self, status: str = "NORMAL", tenant_id: str | None = None, account_id: int | None = None
+    ) -> AccountSession:
         """A fresh tenant with one account, logged in (server login with the account id); the
         account's status is set after login, so any status can be had."""
         tenant = self.create_tenant(tenant_id)
@@ -218,37 +245,65 @@ class AdminClient:
         token = self.login(tenant.server_key, tenant.server_secret, account["account_id"])
         if status != account["status"]:
             self.set_account_status(tenant.tenant_id, account["account_id"], status)
-        return AccountSession(tenant.tenant_id, account["account_id"], token, tenant.server_key,
-                              tenant.server_secret)
+        return AccountSession(tenant.tenant_id, account["account_id"], token, tenant.server_key, tenant.server_secret)
 
     # -- clock -----------------------------------------------------------------------------------
     def clock(self) -> ClockState:
         return self.request("GET", "/_sandbox/clock")
 
-    def set_clock(self, *, now: str | None = None, freeze: bool | None = None,
-                  advance_seconds: float | None = None, reset: bool | None = None) -> ClockState:
-        return self.request("POST", "/_sandbox/clock", json=_params(
-            now=now, freeze=freeze, advance_seconds=advance_seconds, reset=reset))
+    def set_clock(
+        self,
+        *,
+        now: str | None = None,
+        freeze: bool | None = None,
+        advance_seconds: float | None = None,
+        reset: bool | None = None,
+    ) -> ClockState:
+        return self.request(
+            "POST",
+            "/_sandbox/clock",
+            json=_params(now=now, freeze=freeze, advance_seconds=advance_seconds, reset=reset),
+        )
 
-    def advance_clock(self, seconds: float = 0, *, minutes: float = 0, hours: float = 0,
-                      days: float = 0) -> ClockState:
+    def advance_clock(self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0) -> ClockState:
         return self.set_clock(advance_seconds=seconds + 60 * minutes + 3600 * hours + 86400 * days)
 
     def freeze_clock(self, now: str | None = None) -> ClockState:
         return self.set_clock(now=now, freeze=True)
 
     # -- records ---------------------------------------------------------------------------------
-    def events(self, *, tenant_id: str | None = None, type: str | None = None, domain: str | None = None,
-               cid: str | None = None, after: int | None = None, limit: int | None = None) -> list[dict]:
+    def events(
+        self,
+        *,
+        tenant_id: str | None = None,
+        type: str | None = None,
+        domain: str | None = None,
+        cid: str | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
         """The event log, oldest first, in Pismo's event envelope."""
-        return self.request("GET", "/_sandbox/events", params=_params(
-            tenant_id=tenant_id, type=type, domain=domain, cid=cid, after=after, limit=limit))["items"]
+        return self.request(
+            "GET",
+            "/_sandbox/events",
+            params=_params(tenant_id=tenant_id, type=type, domain=domain, cid=cid, after=after, limit=limit),
+        )["items"]
 
-    def journal(self, *, limit: int | None = None, tenant_id: str | None = None, cid: str | None = None,
-                operation_id: str | None = None, after: int | None = None) -> list[dict]:
+    def journal(
+        self,
+        *,
+        limit: int | None = None,
+        tenant_id: str | None = None,
+        cid: str | None = None,
+        operation_id: str | None = None,
+        after: int | None = None,
+    ) -> list[dict]:
         """Recent requests, newest first (no bodies, no secrets)."""
-        return self.request("GET", "/_sandbox/journal", params=_params(
-            limit=limit, tenant_id=tenant_id, cid=cid, operation_id=operation_id, after=after))["items"]
+        return self.request(
+            "GET",
+            "/_sandbox/journal",
+            params=_params(limit=limit, tenant_id=tenant_id, cid=cid, operation_id=operation_id, after=after),
+        )["items"]
 
     def credentials(self, tenant_id: str) -> list[dict]:
         """A tenant's stored provider credentials, without their keys."""
@@ -260,18 +315,21 @@ class AdminClient:
         body = {"kind": kind, **({"amount": amount} if amount is not None else {}), **fields}
         return self.request("POST", "/_sandbox/boletos", json=body, expect=(201,))
 
-    def payments(self, tenant_id: str, *, account_id: int | None = None, status: str | None = None,
-                 limit: int | None = None) -> list[dict]:
+    def payments(
+        self, tenant_id: str, *, account_id: int | None = None, status: str | None = None, limit: int | None = None
+    ) -> list[dict]:
         """A tenant's bank-slip payments with their status history, oldest first."""
-        return self.request("GET", "/_sandbox/bankslips", params=_params(
-            tenant_id=tenant_id, account_id=account_id, status=status, limit=limit))["items"]
+        return self.request(
+            "GET",
+            "/_sandbox/bankslips",
+            params=_params(tenant_id=tenant_id, account_id=account_id, status=status, limit=limit),
+        )["items"]
 
     def bankslip_provider(self, tenant_id: str) -> ProviderSetting:
         return self.request("GET", f"/_sandbox/tenants/{tenant_id}/bankslip-provider")
 
     def set_bankslip_provider(self, tenant_id: str, provider: str) -> ProviderSetting:
-        return self.request("PUT", f"/_sandbox/tenants/{tenant_id}/bankslip-provider",
-                            json={"provider": provider})
+        return self.request("PUT", f"/_sandbox/tenants/{tenant_id}/bankslip-provider", json={"provider": provider})
 
     def clear_bankslip_provider(self, tenant_id: str) -> None:
         self.request("DELETE", f"/_sandbox/tenants/{tenant_id}/bankslip-provider", expect=(204,))
@@ -294,8 +352,15 @@ class AdminClient:
         self.request("DELETE", "/_sandbox/faults", expect=(204,))
 
     # -- event delivery (docs/events.md) ---------------------------------------------------------
-    def subscribe(self, url: str, format: str = "pismo", *, filter: dict | None = None,
-                  secret: str | None = None, retry: dict | None = None) -> dict:
+    def subscribe(
+        self,
+        url: str,
+        format: str = "pismo",
+        *,
+        filter: dict | None = None,
+        secret: str | None = None,
+        retry: dict | None = None,
+    ) -> dict:
         """Push events to ``url`` in a transport's framing (pismo, sns, pubsub); ``retry`` is the
         subscription's retry policy (docs/events.md)."""
         body = {"url": url, "format": format, **_params(filter=filter, secret=secret, retry=retry)}
@@ -310,16 +375,24 @@ class AdminClient:
     def unsubscribe(self, subscription_id: str) -> None:
         self.request("DELETE", f"/_sandbox/subscriptions/{subscription_id}", expect=(204,))
 
-    def deliveries(self, *, subscription_id: str | None = None, event_id: str | None = None,
-                   status: str | None = None, limit: int | None = None) -> list[dict]:
+    def deliveries(
+        self,
+        *,
+        subscription_id: str | None = None,
+        event_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
         """The delivery log: every delivery with its attempts."""
-        return self.request("GET", "/_sandbox/deliveries", params=_params(
-            subscription_id=subscription_id, event_id=event_id, status=status, limit=limit))["items"]
+        return self.request(
+            "GET",
+            "/_sandbox/deliveries",
+            params=_params(subscription_id=subscription_id, event_id=event_id, status=status, limit=limit),
+        )["items"]
 
     def add_delivery_fault(self, rule: dict | None = None, **fields: object) -> dict:
         """Install a delivery fault rule (duplicate, delay, drop, reorder)."""
-        return self.request("POST", "/_sandbox/delivery-faults", json={**(rule or {}), **fields},
-                            expect=(201,))
+        return self.request("POST", "/_sandbox/delivery-faults", json={**(rule or {}), **fields}, expect=(201,))
 
     def delivery_faults(self) -> list[dict]:
         return self.request("GET", "/_sandbox/delivery-faults")["items"]

@@ -23,8 +23,7 @@ class ClockOutOfRange(Conflict):
     instants well inside it, so what is refused is an advance from where the clock is)."""
 
     def __init__(self) -> None:
-        super().__init__(details=f"the sandbox clock stays from {isoformat(EARLIEST)} to before"
-                                 f" {isoformat(LATEST)}")
+        super().__init__(details=f"the sandbox clock stays from {isoformat(EARLIEST)} to before {isoformat(LATEST)}")
 
 
 def utcnow() -> datetime:
@@ -38,8 +37,11 @@ def isoformat(moment: datetime) -> str:
 
 def parse_instant(text: str | datetime) -> datetime:
     """Parse an RFC 3339 instant (or take a datetime as is); a naive value is taken as UTC."""
-    moment = text if isinstance(text, datetime) else datetime.fromisoformat(
-        text.replace("Z", "+00:00").replace("z", "+00:00"))
+    moment = (
+        text
+        if isinstance(text, datetime)
+        else datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    )
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -92,8 +94,14 @@ class VirtualClock:
             raise ClockOutOfRange() from None
         return self.set(target)
 
-    def change(self, *, reset: bool = False, now: datetime | None = None, freeze: bool | None = None,
-               advance_seconds: float = 0) -> datetime:
+    def change(
+        self,
+        *,
+        reset: bool = False,
+        now: datetime | None = None,
+        freeze: bool | None = None,
+        advance_seconds: float = 0,
+    ) -> datetime:
         """One admin request's changes, in order: reset, jump (or freeze/thaw), advance. The
         instants they lead to are checked first, so a refused request moves nothing."""
         start = now if now is not None else (self.wall() if reset else self.now())

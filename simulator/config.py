@@ -90,12 +90,14 @@ class Config:
     def __post_init__(self) -> None:
         level = self.synchronous.upper()
         if level not in SYNCHRONOUS_LEVELS:
-            raise ValueError(f"{ENV_PREFIX}SYNCHRONOUS: must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
-                             f" not {self.synchronous!r}")
+            raise ValueError(
+                f"{ENV_PREFIX}SYNCHRONOUS: must be one of {', '.join(SYNCHRONOUS_LEVELS)}, not {self.synchronous!r}"
+            )
         object.__setattr__(self, "synchronous", level)
         if self.write_lock_timeout_seconds < 1:
-            raise ValueError(f"{ENV_PREFIX}WRITE_LOCK_TIMEOUT_SECONDS: must be at least 1,"
-                             f" not {self.write_lock_timeout_seconds}")
+            raise ValueError(
+                f"{ENV_PREFIX}WRITE_LOCK_TIMEOUT_SECONDS: must be at least 1, not {self.write_lock_timeout_seconds}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Config":

@@ -45,9 +45,11 @@ def load_master_key(master_key: str | None, db_path: str) -> bytes:
 
 def damaged_key_file(path: str, size: int) -> str:
     """What to say of a key file of the wrong size (the start-up checks say it too)."""
-    return (f"{path} is damaged ({size} bytes, expected {KEY_BYTES}): restore it from a backup, or"
-            f" delete it to start with a new key (tokens and stored provider keys made with the old"
-            f" one stop working)")
+    return (
+        f"{path} is damaged ({size} bytes, expected {KEY_BYTES}): restore it from a backup, or"
+        f" delete it to start with a new key (tokens and stored provider keys made with the old"
+        f" one stop working)"
+    )
 
 
 def _create_key_file(path: str) -> None:
@@ -71,8 +73,9 @@ def _create_key_file(path: str) -> None:
 
 
 def derive(master: bytes, purpose: str, length: int = 32) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None,
-                info=f"pismo-sandbox/{purpose}".encode()).derive(master)
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=f"pismo-sandbox/{purpose}".encode()).derive(
+        master
+    )
 
 
 class SecretBox:

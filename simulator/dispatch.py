@@ -52,8 +52,9 @@ class OperationDispatcher:
         op, rule, args = found
         return self._serve(op, self.handlers[op.operation_id], rule, args, environ)(environ, start_response)
 
-    def _serve(self, op: Operation, handler: Handler, rule: Rule, args: Mapping[str, Any],
-               environ: WSGIEnvironment) -> Response:
+    def _serve(
+        self, op: Operation, handler: Handler, rule: Rule, args: Mapping[str, Any], environ: WSGIEnvironment
+    ) -> Response:
         req = self.request_class(environ)
         req.url_rule, req.view_args = rule, dict(args)
         req.json_module = self.json
@@ -93,13 +94,13 @@ class OperationRoutes:
             if op is None or rule.rule != op.flask_rule or not _PLAIN_RULE.fullmatch(rule.rule):
                 continue
             parts = re.split(r"<([A-Za-z_][A-Za-z0-9_]*)>", rule.rule)
-            pattern = "".join(re.escape(part) if n % 2 == 0 else f"(?P<{part}>[^/]+)"
-                              for n, part in enumerate(parts))
+            pattern = "".join(re.escape(part) if n % 2 == 0 else f"(?P<{part}>[^/]+)" for n, part in enumerate(parts))
             static = sum(len(part) for part in parts[::2])
-            compiled.setdefault(op.method, []).append(
-                (len(parts) // 2, -static, re.compile(f"{pattern}/?"), op, rule))
-        self._by_method = {method: [(pattern, op, rule) for *_, pattern, op, rule in sorted(
-            entries, key=lambda entry: entry[:2])] for method, entries in compiled.items()}
+            compiled.setdefault(op.method, []).append((len(parts) // 2, -static, re.compile(f"{pattern}/?"), op, rule))
+        self._by_method = {
+            method: [(pattern, op, rule) for *_, pattern, op, rule in sorted(entries, key=lambda entry: entry[:2])]
+            for method, entries in compiled.items()
+        }
 
     def match(self, environ: WSGIEnvironment) -> tuple[Operation, Rule, dict[str, str]] | None:
         candidates = self._by_method.get(environ.get("REQUEST_METHOD", ""))
@@ -113,4 +114,3 @@ class OperationRoutes:
             if found is not None:
                 return op, rule, found.groupdict()
         return None
-

@@ -26,9 +26,15 @@ class SandboxError(Exception):
     code: str = "SANDBOX_ERROR"
     message: str = "Error"
 
-    def __init__(self, code: str | None = None, message: str | None = None, *,
-                 status: int | None = None, details: str | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        code: str | None = None,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        details: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.code = code or self.code
         self.message = message or self.message
         self.status = status or self.status
@@ -76,12 +82,18 @@ def answer(error: Exception) -> Response:
         code = _HTTP_CODES.get(error.code or 500, f"HTTP_{error.code}")
         # RFC 9110: a 405 names the methods the resource allows (werkzeug computes the header).
         allow = {name: value for name, value in error.get_headers() if name.lower() == "allow"}
-        return error_response(SandboxError(code, error.name, status=error.code or 500,
-                                           details=error.description, headers=allow))
+        return error_response(
+            SandboxError(code, error.name, status=error.code or 500, details=error.description, headers=allow)
+        )
     log.exception("unhandled error: this is a simulator bug", exc_info=error)
-    return error_response(SandboxError(
-        "SANDBOX_INTERNAL_ERROR", "Internal simulator error", status=500,
-        details=f"{type(error).__name__}; see the simulator log"))
+    return error_response(
+        SandboxError(
+            "SANDBOX_INTERNAL_ERROR",
+            "Internal simulator error",
+            status=500,
+            details=f"{type(error).__name__}; see the simulator log",
+        )
+    )
 
 
 def _writer_busy(error: WriterLockTimeout) -> Response:
@@ -94,8 +106,11 @@ def _writer_busy(error: WriterLockTimeout) -> Response:
     status = 504 if "504" in declared and "503" not in declared else 503
     body = state.sandbox.contract.documented_example(op, status) if op is not None else None
     if body is None:
-        body = {"code": f"GATEWAY_{status}", "message": "Service Unavailable",
-                "details": f"{error}; nothing was written, retry"}
+        body = {
+            "code": f"GATEWAY_{status}",
+            "message": "Service Unavailable",
+            "details": f"{error}; nothing was written, retry",
+        }
     state.gateway_answered = True  # the gateway answered: the operation's contract does not apply
     state.detail = str(error)
     response = json_response(body, status)

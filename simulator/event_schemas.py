@@ -25,8 +25,7 @@ def _validators() -> tuple[jsonschema_rs.Draft202012Validator, dict[str, jsonsch
     def compile_(schema: dict) -> jsonschema_rs.Draft202012Validator:
         return jsonschema_rs.Draft202012Validator({**schema, "$defs": defs}, validate_formats=True)
 
-    return compile_(document["envelope"]), {name: compile_(schema)
-                                            for name, schema in document["events"].items()}
+    return compile_(document["envelope"]), {name: compile_(schema) for name, schema in document["events"].items()}
 
 
 def documented_event_types() -> frozenset[str]:
@@ -36,18 +35,20 @@ def documented_event_types() -> frozenset[str]:
 def problems(envelope: dict) -> list[str]:
     """Every way ``envelope`` breaks the envelope schema or its event's schema."""
     envelope_validator, by_type = _validators()
-    found = [f"{'/'.join(map(str, e.instance_path)) or '(envelope)'}: {e.message}"
-             for e in envelope_validator.iter_errors(envelope)]
+    found = [
+        f"{'/'.join(map(str, e.instance_path)) or '(envelope)'}: {e.message}"
+        for e in envelope_validator.iter_errors(envelope)
+    ]
     validator = by_type.get(envelope.get("event_type", ""))
     if validator is None:
         return found + [f"event_type: {envelope.get('event_type')!r} has no documented schema"]
-    return found + [f"data/{'/'.join(map(str, e.instance_path))}: {e.message}"
-                    for e in validator.iter_errors(envelope.get("data"))]
+    return found + [
+        f"data/{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(envelope.get("data"))
+    ]
 
 
 def check(envelope: dict) -> None:
     """Raise :class:`EventSchemaViolation` when the event breaks its schema."""
     found = problems(envelope)
     if found:
-        raise EventSchemaViolation(f"event {envelope.get('event_type')} breaks its schema: "
-                                   + "; ".join(found))
+        raise EventSchemaViolation(f"event {envelope.get('event_type')} breaks its schema: " + "; ".join(found))

@@ -46,8 +46,18 @@ class EventLog:
         for catch_up in self._catch_ups:
             catch_up()
 
-    def publish(self, db: sqlite_utils.Database, *, org_id: str, domain: str, event: str,
-                data: dict, cid: str | None, now: datetime, version: int = 1) -> dict:
+    def publish(
+        self,
+        db: sqlite_utils.Database,
+        *,
+        org_id: str,
+        domain: str,
+        event: str,
+        data: dict,
+        cid: str | None,
+        now: datetime,
+        version: int = 1,
+    ) -> dict:
         """Record one event inside the caller's open transaction and return its envelope."""
         envelope = {
             "event_id": self.ids.uuid(),
@@ -63,8 +73,17 @@ class EventLog:
         db.execute(
             "INSERT INTO events (event_id, org_id, domain, event_type, schema_version, cid, timestamp, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [envelope["event_id"], org_id, domain, envelope["event_type"], version, cid,
-             envelope["timestamp"], json.dumps(data, separators=(",", ":"))])
+            [
+                envelope["event_id"],
+                org_id,
+                domain,
+                envelope["event_type"],
+                version,
+                cid,
+                envelope["timestamp"],
+                json.dumps(data, separators=(",", ":")),
+            ],
+        )
         return envelope
 
     def list(self, filters: EventFilter) -> list[dict]:
@@ -89,8 +108,8 @@ class EventLog:
             where.append("seq > ?")
             params.append(filters.after)
         rows = self.store.db.query(
-            f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?",
-            params + [filters.limit])
+            f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", params + [filters.limit]
+        )
         return [_envelope(row) for row in rows]
 
 

@@ -22,7 +22,7 @@ class FileLock:
     def __init__(self, path: str):
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._cond = threading.Condition()
-        self._wanted = False   # a writer is waiting for the helper
+        self._wanted = False  # a writer is waiting for the helper
         self._granted = False  # the helper took the lock for that writer
         self._pending = False  # the helper is in a blocking flock
         self._closed = False

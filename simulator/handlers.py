@@ -59,8 +59,10 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
 
     def register(handler: Handler) -> Handler:
         if operation_id in HANDLERS:
-            raise ValueError(f"{operation_id} already has a handler "
-                             f"({HANDLERS[operation_id].__module__}.{HANDLERS[operation_id].__qualname__})")
+            raise ValueError(
+                f"{operation_id} already has a handler "
+                f"({HANDLERS[operation_id].__module__}.{HANDLERS[operation_id].__qualname__})"
+            )
         HANDLERS[operation_id] = handler
         return handler
 
@@ -99,8 +101,10 @@ def mount(app: Flask, contract: "Contract", handlers: Mapping[str, Handler] = HA
     handler, or a handler without an operation, stops the app from being built."""
     missing, stray = unhandled(contract, handlers), sorted(set(handlers) - set(contract.by_id))
     if missing or stray:
-        raise LookupError(f"operations without a handler: {missing or 'none'}; "
-                          f"handlers of no bundled operation: {stray or 'none'}")
+        raise LookupError(
+            f"operations without a handler: {missing or 'none'}; handlers of no bundled operation: {stray or 'none'}"
+        )
     for op in contract.by_id.values():
-        app.add_url_rule(op.flask_rule, endpoint=op.operation_id, view_func=_view(handlers[op.operation_id]),
-                         methods=[op.method])
+        app.add_url_rule(
+            op.flask_rule, endpoint=op.operation_id, view_func=_view(handlers[op.operation_id]), methods=[op.method]
+        )

@@ -41,10 +41,18 @@ class SandboxRequest(Request):
         super().__init__(environ, populate_request, shallow)
         self.headers = Headers(environ)
 
-    def get_data(self, cache: bool = True, as_text: bool = False,  # type: ignore[override]
-                 parse_form_data: bool = False) -> bytes | str:
-        if cache and not parse_form_data and getattr(self, "_cached_data", None) is None \
-                and "stream" not in self.__dict__:
+    def get_data(  # type: ignore[override]
+        self,
+        cache: bool = True,
+        as_text: bool = False,
+        parse_form_data: bool = False,
+    ) -> bytes | str:
+        if (
+            cache
+            and not parse_form_data
+            and getattr(self, "_cached_data", None) is None
+            and "stream" not in self.__dict__
+        ):
             self._cached_data = self._read_body()  # type: ignore[assignment]  # None: werkzeug reads
         return super().get_data(cache, as_text, parse_form_data)  # type: ignore[call-overload,no-any-return]
 

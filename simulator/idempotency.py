@@ -83,15 +83,14 @@ class Unclaimed:
 @dataclass(frozen=True)
 class StoredResponse:
     status: int
-    body: str           # the JSON text exactly as first sent
+    body: str  # the JSON text exactly as first sent
     replayed: bool
 
 
 def canonical_json(value: Any) -> str:
     """One text per meaning: sorted keys, no spaces, numbers normalised (100 == 100.0)."""
     if isinstance(value, dict):
-        return "{" + ",".join(json.dumps(str(k)) + ":" + canonical_json(value[k])
-                              for k in sorted(value, key=str)) + "}"
+        return "{" + ",".join(json.dumps(str(k)) + ":" + canonical_json(value[k]) for k in sorted(value, key=str)) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(canonical_json(v) for v in value) + "]"
     if value is None or isinstance(value, bool):
@@ -104,15 +103,13 @@ def canonical_json(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def request_fingerprint(fingerprint: Fingerprinter, operation_id: str, body: Any,
-                        headers: dict | None = None) -> str:
+def request_fingerprint(fingerprint: Fingerprinter, operation_id: str, body: Any, headers: dict | None = None) -> str:
     """Keyed HMAC of the canonical request: comparable, and useless without the sandbox key."""
     return fingerprint(canonical_json({"operation": operation_id, "body": body, "headers": headers or {}}))
 
 
 class IdempotencyKeys:
-    def __init__(self, store: Store, wall: Callable[[], float] = time.time,
-                 lease_seconds: float = LEASE_SECONDS):
+    def __init__(self, store: Store, wall: Callable[[], float] = time.time, lease_seconds: float = LEASE_SECONDS):
         self.store = store
         self.wall = wall  # leases measure real time: the sandbox clock may be frozen
         self.lease_seconds = lease_seconds
@@ -135,23 +132,36 @@ class IdempotencyKeys:
                 "INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key,"
                 " operation_id, fingerprint, state, lease_token, lease_expires_at, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [scope.tenant_id, scope.account_scope, scope.key, scope.operation_id, fingerprint,
-                 IN_FLIGHT, lease, expires, now])
+                [
+                    scope.tenant_id,
+                    scope.account_scope,
+                    scope.key,
+                    scope.operation_id,
+                    fingerprint,
+                    IN_FLIGHT,
+                    lease,
+                    expires,
+                    now,
+                ],
+            )
             return Claim(scope, fingerprint, lease)
         if not secrets.compare_digest(row["fingerprint"], fingerprint):
             raise IdempotencyConflict(
                 details="this x-idempotency-key was first used with a different request;"
-                        " use a new key for a new request")
+                " use a new key for a new request"
+            )
         if row["state"] == COMPLETED:
             return StoredResponse(row["response_status"], row["response_body"], replayed=True)
         if row["lease_expires_at"] > self.wall():
             raise IdempotencyInFlight(
-                details="the first request with this x-idempotency-key has not finished;"
-                        " retry after it has")
+                details="the first request with this x-idempotency-key has not finished; retry after it has"
+            )
         # The request holding the key died without an answer (and committed nothing).
-        db.execute("UPDATE idempotency_keys SET lease_token = ?, lease_expires_at = ?"
-                   " WHERE tenant_id = ? AND account_scope = ? AND idempotency_key = ?",
-                   [lease, expires, *self._pk(scope)])
+        db.execute(
+            "UPDATE idempotency_keys SET lease_token = ?, lease_expires_at = ?"
+            " WHERE tenant_id = ? AND account_scope = ? AND idempotency_key = ?",
+            [lease, expires, *self._pk(scope)],
+        )
         return Claim(scope, fingerprint, lease)
 
     def complete(self, db: Database, claim: Claim, status: int, body: str, now: str) -> None:
@@ -161,23 +171,30 @@ class IdempotencyKeys:
             " completed_at = ?, lease_token = NULL, lease_expires_at = NULL"
             " WHERE tenant_id = ? AND account_scope = ? AND idempotency_key = ? AND state = ?"
             " AND lease_token = ?",
-            [COMPLETED, status, body, now, *self._pk(claim.scope), IN_FLIGHT, claim.lease])
+            [COMPLETED, status, body, now, *self._pk(claim.scope), IN_FLIGHT, claim.lease],
+        )
         if cursor.rowcount != 1:  # our lease expired and a retry took the key over
             raise IdempotencyInFlight(details="another request with this x-idempotency-key took it over")
 
     def release(self, claim: Claim) -> None:
         """Give the key back (the request failed and committed nothing)."""
         with self.store.transaction() as db:
-            db.execute("DELETE FROM idempotency_keys WHERE tenant_id = ? AND account_scope = ?"
-                       " AND idempotency_key = ? AND state = ? AND lease_token = ?",
-                       [*self._pk(claim.scope), IN_FLIGHT, claim.lease])
+            db.execute(
+                "DELETE FROM idempotency_keys WHERE tenant_id = ? AND account_scope = ?"
+                " AND idempotency_key = ? AND state = ? AND lease_token = ?",
+                [*self._pk(claim.scope), IN_FLIGHT, claim.lease],
+            )
 
     def get(self, scope: Scope) -> dict | None:
         return self._get(self.store.db, scope)
 
     def _get(self, db: Database, scope: Scope) -> dict | None:
-        rows = list(db.query("SELECT * FROM idempotency_keys WHERE tenant_id = ? AND account_scope = ?"
-                             " AND idempotency_key = ?", self._pk(scope)))
+        rows = list(
+            db.query(
+                "SELECT * FROM idempotency_keys WHERE tenant_id = ? AND account_scope = ? AND idempotency_key = ?",
+                self._pk(scope),
+            )
+        )
         return rows[0] if rows else None
 
     @staticmethod

@@ -30,15 +30,25 @@ class WSGIAdapter(BaseAdapter):
         self._client = Client(app)
         self._lock = threading.Lock()
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False,
-             timeout: float | tuple[float, float] | tuple[float, None] | None = None, verify: bool | str = True,
-             cert: bytes | str | tuple[bytes | str, bytes | str] | None = None, proxies: Mapping[str, str] | None = None
-             ) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         url = urlsplit(request.url or "")
         body = request.body.encode() if isinstance(request.body, str) else request.body
         with self._lock:
-            answer = self._client.open(url.path, method=request.method, query_string=url.query,
-                                       headers=list(request.headers.items()), data=body or b"")
+            answer = self._client.open(
+                url.path,
+                method=request.method,
+                query_string=url.query,
+                headers=list(request.headers.items()),
+                data=body or b"",
+            )
         response = requests.Response()
         response.status_code = answer.status_code
         response.reason = answer.status.partition(" ")[2]

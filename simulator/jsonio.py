@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 # orjson keeps integers that fit in 64 bits exact and reads wider ones as floats; a float this
 # large may have been such an integer, so its document is read again by the exact reader.
-_INTEGRAL_RANGE = 2.0 ** 63
+_INTEGRAL_RANGE = 2.0**63
 MAX_DEPTH = 64
 
 
@@ -123,8 +123,7 @@ def encode(obj: t.Any) -> bytes:
     try:
         return orjson.dumps(obj, default=DefaultJSONProvider.default, option=_OPTIONS)
     except TypeError:
-        return json.dumps(obj, default=DefaultJSONProvider.default, ensure_ascii=True,
-                          separators=(",", ":")).encode()
+        return json.dumps(obj, default=DefaultJSONProvider.default, ensure_ascii=True, separators=(",", ":")).encode()
 
 
 def loads(s: str | bytes) -> t.Any:

@@ -86,20 +86,30 @@ def to_xml(suites: list[Suite], name: str) -> str:
     stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "")
     root = ET.Element("testsuites", name=xml_text(name))
     for suite in suites:
-        node = _element(root, "testsuite", name=suite.name, tests=str(len(suite.cases)),
-                        failures=str(suite.failures), errors=str(suite.errors), skipped="0",
-                        time=f"{suite.time:.3f}", timestamp=stamp, hostname=host, file=suite.file)
+        node = _element(
+            root,
+            "testsuite",
+            name=suite.name,
+            tests=str(len(suite.cases)),
+            failures=str(suite.failures),
+            errors=str(suite.errors),
+            skipped="0",
+            time=f"{suite.time:.3f}",
+            timestamp=stamp,
+            hostname=host,
+            file=suite.file,
+        )
         if suite.properties:
             properties = ET.SubElement(node, "properties")
             for key, value in suite.properties:
                 _element(properties, "property", name=key, value=value)
         for case in suite.cases:
-            element = _element(node, "testcase", classname=case.classname, name=case.name,
-                               time=f"{case.time:.3f}")
+            element = _element(node, "testcase", classname=case.classname, name=case.name, time=f"{case.time:.3f}")
             for tag, outcomes in (("failure", case.failures), ("error", case.errors)):
                 for outcome in outcomes:
-                    _element(element, tag, message=outcome.message[:MESSAGE_LIMIT],
-                             type=outcome.type).text = xml_text(outcome.text)
+                    _element(element, tag, message=outcome.message[:MESSAGE_LIMIT], type=outcome.type).text = xml_text(
+                        outcome.text
+                    )
             if case.system_out:
                 ET.SubElement(element, "system-out").text = xml_text(case.system_out)
         if suite.system_out:

@@ -48,13 +48,24 @@ class Sandbox:
     port:        a fixed port (default 0: the operating system picks a free one).
     """
 
-    def __init__(self, *, db_path: str | None = None, workers: int = 1, threads: int = 8,
-                 faults: str | os.PathLike | None = None, state: str | os.PathLike | None = None,
-                 subscribe: str | Sequence[str] = (), subscribe_format: str = "pismo",
-                 subscribe_secret: str | None = None,
-                 settings: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None,
-                 inherit_env: bool = True, host: str = "127.0.0.1", port: int = 0,
-                 startup_timeout: float = 60.0):
+    def __init__(
+        self,
+        *,
+        db_path: str | None = None,
+        workers: int = 1,
+        threads: int = 8,
+        faults: str | os.PathLike | None = None,
+        state: str | os.PathLike | None = None,
+        subscribe: str | Sequence[str] = (),
+        subscribe_format: str = "pismo",
+        subscribe_secret: str | None = None,
+        settings: Mapping[str, object] | None = None,
+        env: Mapping[str, str] | None = None,
+        inherit_env: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        startup_timeout: float = 60.0,
+    ):
         self.workers, self.threads = workers, threads
         self.faults = os.fspath(faults) if faults is not None else None
         self.state = os.fspath(state) if state is not None else None
@@ -70,8 +81,9 @@ class Sandbox:
         self.base_url: str | None = None
         self._admin: AdminClient | None = None
         self._output: str | None = None
-        environ = dict(os.environ) if inherit_env else {
-            k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        environ = (
+            dict(os.environ) if inherit_env else {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        )
         for name, value in (settings or {}).items():
             environ[ENV_PREFIX + name.upper()] = _env_value(value)
         environ.update(env or {})
@@ -98,8 +110,22 @@ class Sandbox:
         self.directory = tempfile.mkdtemp(prefix="pismo-sandbox-")
         db_path = self.db_path or os.path.join(self.directory, "sandbox.db")
         self.db_path = db_path
-        argv = [sys.executable, "-m", "pismo_sandbox", "serve", "--host", self.host, "--port", str(self.port),
-                "--db", db_path, "--workers", str(self.workers), "--threads", str(self.threads)]
+        argv = [
+            sys.executable,
+            "-m",
+            "pismo_sandbox",
+            "serve",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--db",
+            db_path,
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+        ]
         if self.faults:
             argv += ["--faults", self.faults]
         if self.state:
@@ -115,8 +141,14 @@ class Sandbox:
         # here through its path; the URL is the line that is nothing but a URL.
         self._output = os.path.join(self.directory, "output")
         with open(self._output, "ab") as output:
-            self.process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env=self.env, start_new_session=True)
+            self.process = subprocess.Popen(
+                argv,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                start_new_session=True,
+            )
         # A sandbox never closed (no `with`, an exception in between) is still stopped when it is
         # collected or the interpreter exits: it runs in its own session, so nothing else would.
         self._finalizer = weakref.finalize(self, _abandon, self.process, self.directory)

@@ -11,33 +11,70 @@ import click
 
 
 @click.command()
-@click.option("--forward-to", "forward_to", required=True, metavar="URL",
-              help="where to post each event, e.g. http://127.0.0.1:3000/webhooks/pismo")
-@click.option("--base-url", envvar="PISMO_BASE_URL", default="http://127.0.0.1:8080", show_default=True,
-              help="the sandbox to follow  [env PISMO_BASE_URL]")
-@click.option("--format", "fmt", type=click.Choice(["pismo", "sns", "pubsub"]), default="pismo",
-              show_default=True, help="framing of the posts (docs/events.md)")
+@click.option(
+    "--forward-to",
+    "forward_to",
+    required=True,
+    metavar="URL",
+    help="where to post each event, e.g. http://127.0.0.1:3000/webhooks/pismo",
+)
+@click.option(
+    "--base-url",
+    envvar="PISMO_BASE_URL",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help="the sandbox to follow  [env PISMO_BASE_URL]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pismo", "sns", "pubsub"]),
+    default="pismo",
+    show_default=True,
+    help="framing of the posts (docs/events.md)",
+)
 @click.option("--secret", default=None, help="signing secret of the pismo format  [default: generated, shown]")
-@click.option("--admin-token", envvar="PISMO_SANDBOX_ADMIN_TOKEN", default=None,
-              help="admin token of the sandbox, if it requires one  [env PISMO_SANDBOX_ADMIN_TOKEN]")
+@click.option(
+    "--admin-token",
+    envvar="PISMO_SANDBOX_ADMIN_TOKEN",
+    default=None,
+    help="admin token of the sandbox, if it requires one  [env PISMO_SANDBOX_ADMIN_TOKEN]",
+)
 @click.option("--domain", default=None, help="only events of this domain")
 @click.option("--event-type", default=None, help="only events of this type (with or without -<version>)")
 @click.option("--tenant-id", default=None, help="only events of this tenant")
 @click.option("--from-start", is_flag=True, help="forward the events already in the log too")
 @click.option("--max-events", type=click.IntRange(1), default=None, help="stop after forwarding this many")
 @click.option("--poll-seconds", type=click.FloatRange(0.05, 60), default=0.5, show_default=True)
-def listen(forward_to: str, base_url: str, fmt: str, secret: str | None, admin_token: str | None,
-           domain: str | None, event_type: str | None, tenant_id: str | None, from_start: bool,
-           max_events: int | None, poll_seconds: float) -> None:
+def listen(
+    forward_to: str,
+    base_url: str,
+    fmt: str,
+    secret: str | None,
+    admin_token: str | None,
+    domain: str | None,
+    event_type: str | None,
+    tenant_id: str | None,
+    from_start: bool,
+    max_events: int | None,
+    poll_seconds: float,
+) -> None:
     """Forward a sandbox's events to a local URL as they are written, like `stripe listen`.
 
     For a sandbox that cannot reach your machine (a shared one): this command polls its event
     log and posts each event to --forward-to in the chosen format. Stop with Ctrl-C."""
     from pismo_sandbox.domains.deliveries.forwarder import Forwarder
 
-    forwarder = Forwarder(base_url, forward_to, fmt, secret, admin_token,
-                          {"domain": domain, "event_type": event_type, "tenant_id": tenant_id},
-                          echo=lambda line: click.echo(line), poll_seconds=poll_seconds)
+    forwarder = Forwarder(
+        base_url,
+        forward_to,
+        fmt,
+        secret,
+        admin_token,
+        {"domain": domain, "event_type": event_type, "tenant_id": tenant_id},
+        echo=lambda line: click.echo(line),
+        poll_seconds=poll_seconds,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if fmt == "pismo" and not secret:

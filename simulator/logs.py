@@ -23,7 +23,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
@@ -62,16 +63,26 @@ def gunicorn_options(log_format: str) -> dict:
     """gunicorn settings that give its own logs the format (none for the default text)."""
     if log_format != "json":
         return {}
-    return {"logconfig_dict": {
-        "root": {"level": "WARNING", "handlers": []},
-        "loggers": {
-            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False,
-                               "qualname": "gunicorn.error"},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False,
-                                "qualname": "gunicorn.access"},
-        },
-        "formatters": {"generic": {"()": "pismo_sandbox.logs.JsonFormatter"}},
-    }}
+    return {
+        "logconfig_dict": {
+            "root": {"level": "WARNING", "handlers": []},
+            "loggers": {
+                "gunicorn.error": {
+                    "level": "INFO",
+                    "handlers": ["error_console"],
+                    "propagate": False,
+                    "qualname": "gunicorn.error",
+                },
+                "gunicorn.access": {
+                    "level": "INFO",
+                    "handlers": ["console"],
+                    "propagate": False,
+                    "qualname": "gunicorn.access",
+                },
+            },
+            "formatters": {"generic": {"()": "pismo_sandbox.logs.JsonFormatter"}},
+        }
+    }
 
 
 class AccessLog:
@@ -89,23 +100,51 @@ class AccessLog:
         self._second = -1
         self._stamp = ""
 
-    def write(self, method: str, path: str, status: int, duration_ms: float, cid: str | None,
-              operation_id: str | None, verdict: str, tenant_id: str | None, fault_rule: str | None) -> None:
+    def write(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        duration_ms: float,
+        cid: str | None,
+        operation_id: str | None,
+        verdict: str,
+        tenant_id: str | None,
+        fault_rule: str | None,
+    ) -> None:
         logger = self.logger
         if not logger.isEnabledFor(logging.INFO):
             return
         handlers = _plain_handlers(logger)
         if handlers is None:  # someone needs a record: the JSON format writes each field
-            logger.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", method, path, status, duration_ms, cid,
-                        operation_id, verdict, extra={
-                            "method": method, "path": path, "status": status,
-                            "duration_ms": round(duration_ms, 1), "cid": cid, "operation_id": operation_id,
-                            "verdict": verdict, "tenant_id": tenant_id, "fault_rule": fault_rule})
+            logger.info(
+                "%s %s %s %.1fms cid=%s op=%s verdict=%s",
+                method,
+                path,
+                status,
+                duration_ms,
+                cid,
+                operation_id,
+                verdict,
+                extra={
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(duration_ms, 1),
+                    "cid": cid,
+                    "operation_id": operation_id,
+                    "verdict": verdict,
+                    "tenant_id": tenant_id,
+                    "fault_rule": fault_rule,
+                },
+            )
             return
         if not handlers:
             return
-        line = (f"{self._asctime()} INFO {logger.name}: {method} {path} {status} {duration_ms:.1f}ms"
-                f" cid={cid} op={operation_id} verdict={verdict}")
+        line = (
+            f"{self._asctime()} INFO {logger.name}: {method} {path} {status} {duration_ms:.1f}ms"
+            f" cid={cid} op={operation_id} verdict={verdict}"
+        )
         for handler in handlers:
             try:
                 fd = _fd_of(handler.stream)
@@ -114,8 +153,12 @@ class AccessLog:
                     # shorter than a pipe's atomic size, and a file's offset moves per write),
                     # and no thread waits for another's write, or for the interpreter lock
                     # while holding the handler's (a convoy under load).
-                    os.write(fd, (line + handler.terminator).encode(
-                        getattr(handler.stream, "encoding", None) or "utf-8", "backslashreplace"))
+                    os.write(
+                        fd,
+                        (line + handler.terminator).encode(
+                            getattr(handler.stream, "encoding", None) or "utf-8", "backslashreplace"
+                        ),
+                    )
                     continue
                 handler.acquire()
                 try:
@@ -155,9 +198,15 @@ def _plain_handlers(logger: logging.Logger) -> list[logging.StreamHandler] | Non
             return None
         for handler in current.handlers:
             formatter = handler.formatter
-            if (type(handler) is not logging.StreamHandler or handler.filters or formatter is None
-                    or type(formatter) is not logging.Formatter or formatter._fmt != TEXT_FORMAT
-                    or formatter.datefmt is not None or formatter.converter is not time.localtime):
+            if (
+                type(handler) is not logging.StreamHandler
+                or handler.filters
+                or formatter is None
+                or type(formatter) is not logging.Formatter
+                or formatter._fmt != TEXT_FORMAT
+                or formatter.datefmt is not None
+                or formatter.converter is not time.localtime
+            ):
                 return None
             if handler.level <= logging.INFO:
                 found.append(handler)

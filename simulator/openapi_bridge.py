@@ -12,12 +12,25 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.flask import FlaskOpenAPIRequest, FlaskOpenAPIResponse
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
 from openapi_core.validation.request.exceptions import (
-    InvalidParameter, InvalidRequestBody, MissingRequestBodyError, MissingRequiredParameter,
-    RequestBodyValidationError)
+    InvalidParameter,
+    InvalidRequestBody,
+    MissingRequestBodyError,
+    MissingRequiredParameter,
+    RequestBodyValidationError,
+)
 
-__all__ = ["FlaskOpenAPIResponse", "InvalidParameter", "InvalidRequestBody", "MediaTypeDeserializeError",
-           "MissingRequestBodyError", "MissingRequiredParameter", "Request", "RequestBodyValidationError",
-           "RequestLine", "build_api"]
+__all__ = [
+    "FlaskOpenAPIResponse",
+    "InvalidParameter",
+    "InvalidRequestBody",
+    "MediaTypeDeserializeError",
+    "MissingRequestBodyError",
+    "MissingRequiredParameter",
+    "Request",
+    "RequestBodyValidationError",
+    "RequestLine",
+    "build_api",
+]
 
 # The bundled documents are checked against the OpenAPI meta-schema by the test suite
 # (tests/contract/test_bundle.py), not again at every start-up.

@@ -34,21 +34,34 @@ URL_ENV = "PISMO_SANDBOX_URL"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pismo-sandbox", "pismo-sandbox fixtures")
-    group.addoption("--pismo-sandbox-url", dest="pismo_sandbox_url", default=None,
-                    help=f"use the sandbox running at this URL instead of starting one [env {URL_ENV}]")
-    group.addoption("--pismo-sandbox-admin-token", dest="pismo_sandbox_admin_token", default=None,
-                    help="admin token of that sandbox, if it requires one [env PISMO_SANDBOX_ADMIN_TOKEN]")
+    group.addoption(
+        "--pismo-sandbox-url",
+        dest="pismo_sandbox_url",
+        default=None,
+        help=f"use the sandbox running at this URL instead of starting one [env {URL_ENV}]",
+    )
+    group.addoption(
+        "--pismo-sandbox-admin-token",
+        dest="pismo_sandbox_admin_token",
+        default=None,
+        help="admin token of that sandbox, if it requires one [env PISMO_SANDBOX_ADMIN_TOKEN]",
+    )
     parser.addini("pismo_sandbox_url", "URL of a running sandbox to use instead of starting one")
     parser.addini("pismo_sandbox_workers", "gunicorn workers of the started sandbox", default="1")
     parser.addini("pismo_sandbox_state", "state file the started sandbox loads (serve --state)")
     parser.addini("pismo_sandbox_faults", "fault file the started sandbox loads (serve --faults)")
-    parser.addini("pismo_sandbox_settings", "settings of the started sandbox, NAME=VALUE per line"
-                  " (e.g. token_ttl_seconds=60)", type="linelist")
+    parser.addini(
+        "pismo_sandbox_settings",
+        "settings of the started sandbox, NAME=VALUE per line (e.g. token_ttl_seconds=60)",
+        type="linelist",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "pismo_faults(*rules): fault rules (the admin API's format)"
-                                       " installed in the pismo-sandbox for this test only")
+    config.addinivalue_line(
+        "markers",
+        "pismo_faults(*rules): fault rules (the admin API's format) installed in the pismo-sandbox for this test only",
+    )
 
 
 class FaultRules:
@@ -58,14 +71,12 @@ class FaultRules:
         self.admin = admin
         self.installed: list[FaultRule] = []
 
-    def add(self, rule: dict | None = None, *, account: AccountSession | None = None,
-            **fields: object) -> FaultRule:
+    def add(self, rule: dict | None = None, *, account: AccountSession | None = None, **fields: object) -> FaultRule:
         """Install ``rule`` (match, action, phase, schedule, description); ``account`` (an
         AccountSession) narrows it to that account's requests."""
         rule = {**(rule or {}), **fields}
         if account is not None:
-            rule["match"] = {**rule.get("match", {}), "tenant_id": account.tenant_id,
-                             "account_id": account.account_id}
+            rule["match"] = {**rule.get("match", {}), "tenant_id": account.tenant_id, "account_id": account.account_id}
         installed = self.admin.add_fault(rule)
         self.installed.append(installed)
         return installed
@@ -97,8 +108,9 @@ def pismo_sandbox(pytestconfig: pytest.Config) -> Iterator[Sandbox]:
     from pismo_sandbox.launcher import Sandbox
 
     url = _option(pytestconfig, "pismo_sandbox_url") or os.environ.get(URL_ENV)
-    admin_token = (pytestconfig.getoption("pismo_sandbox_admin_token", default=None)
-                   or os.environ.get("PISMO_SANDBOX_ADMIN_TOKEN"))
+    admin_token = pytestconfig.getoption("pismo_sandbox_admin_token", default=None) or os.environ.get(
+        "PISMO_SANDBOX_ADMIN_TOKEN"
+    )
     if url:
         sandbox = Sandbox.connect(url, admin_token)
         sandbox.admin.health()
@@ -113,9 +125,12 @@ def pismo_sandbox(pytestconfig: pytest.Config) -> Iterator[Sandbox]:
     def path(value: str | None) -> str | None:
         return os.path.join(root, value) if value else None
 
-    with Sandbox(workers=int(pytestconfig.getini("pismo_sandbox_workers") or 1), settings=settings,
-                 state=path(pytestconfig.getini("pismo_sandbox_state") or None),
-                 faults=path(pytestconfig.getini("pismo_sandbox_faults") or None)) as sandbox:
+    with Sandbox(
+        workers=int(pytestconfig.getini("pismo_sandbox_workers") or 1),
+        settings=settings,
+        state=path(pytestconfig.getini("pismo_sandbox_state") or None),
+        faults=path(pytestconfig.getini("pismo_sandbox_faults") or None),
+    ) as sandbox:
         yield sandbox
 
 
@@ -145,7 +160,6 @@ def _pismo_faults_marker(request: pytest.FixtureRequest) -> None:
     fixture; does nothing (starts nothing) for unmarked tests."""
     if request.node.get_closest_marker("pismo_faults") is not None:
         request.getfixturevalue("pismo_faults")
-
 
 
 @pytest.fixture

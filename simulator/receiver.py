@@ -51,8 +51,9 @@ class EventReceiver:
 
         self._server = ThreadingHTTPServer((self.host, 0), Handler)
         # polled every 50 ms, so stopping it (at the end of each test) does not wait half a second
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="pismo-events",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="pismo-events", daemon=True
+        ).start()
         return self
 
     def subscribe(self, admin: AdminClient, filter: dict | None = None) -> dict:
@@ -79,14 +80,22 @@ class EventReceiver:
             self._arrived.notify_all()
         return True
 
-    def events(self, event_type: str | None = None, *, tenant_id: str | None = None,
-               data: dict | None = None) -> list[dict]:
+    def events(
+        self, event_type: str | None = None, *, tenant_id: str | None = None, data: dict | None = None
+    ) -> list[dict]:
         """The received events of this type (with or without its ``-<version>``), of this tenant
         (the envelope's ``org_id``), whose ``data`` holds these values."""
         return [event for event in list(self.received) if _matches(event, event_type, tenant_id, data)]
 
-    def wait_for(self, event_type: str | None = None, *, tenant_id: str | None = None,
-                 data: dict | None = None, count: int = 1, timeout: float = 30.0) -> dict:
+    def wait_for(
+        self,
+        event_type: str | None = None,
+        *,
+        tenant_id: str | None = None,
+        data: dict | None = None,
+        count: int = 1,
+        timeout: float = 30.0,
+    ) -> dict:
         """The first matching event, once ``count`` of them arrived; AssertionError naming what
         did arrive if they do not within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
@@ -95,8 +104,10 @@ class EventReceiver:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = ", ".join(f"{e.get('event_type')} ({e.get('org_id')})" for e in self.received) or "nothing"
-                    raise AssertionError(f"no {count} x {event_type or 'event'} (tenant {tenant_id}, data {data})"
-                                         f" in {timeout:g} s; received: {seen}")
+                    raise AssertionError(
+                        f"no {count} x {event_type or 'event'} (tenant {tenant_id}, data {data})"
+                        f" in {timeout:g} s; received: {seen}"
+                    )
                 self._arrived.wait(left)
         return found[0]
 

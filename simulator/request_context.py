@@ -27,21 +27,21 @@ _EMPTY: dict = {}
 
 @dataclass(eq=False)
 class RequestContext:
-    sandbox: "SandboxCore"                    # the running app's container
-    started: float                         # time.perf_counter() when the request came in
-    request: "Request | None" = None       # the HTTP request (werkzeug's, or Flask's subclass)
-    cid: str = ""                          # the tracking id (x-cid)
-    operation: "Operation | None" = None   # None: no documented operation matched
-    principal: "Principal | None" = None   # who called (None: nobody needed, or refused)
+    sandbox: "SandboxCore"  # the running app's container
+    started: float  # time.perf_counter() when the request came in
+    request: "Request | None" = None  # the HTTP request (werkzeug's, or Flask's subclass)
+    cid: str = ""  # the tracking id (x-cid)
+    operation: "Operation | None" = None  # None: no documented operation matched
+    principal: "Principal | None" = None  # who called (None: nobody needed, or refused)
     checked: "CheckedRequest | None" = None  # the inputs that passed validation
-    fault: "Decision | None" = None        # the fault rule that matched, if any
-    fault_rule: str | None = None          # the id of the rule that acted (journal)
-    fault_injected: bool = False           # a fault answered in place of the operation
-    gateway_answered: bool = False         # the gateway answered (busy writer lock)
-    verdict: str = "not_validated"         # what the journal records
-    detail: str | None = None              # why, in words
-    error: "SandboxError | None" = None    # the error the request was answered with
-    unjournaled: bool = False              # the dashboard's own traffic stays out of the journal
+    fault: "Decision | None" = None  # the fault rule that matched, if any
+    fault_rule: str | None = None  # the id of the rule that acted (journal)
+    fault_injected: bool = False  # a fault answered in place of the operation
+    gateway_answered: bool = False  # the gateway answered (busy writer lock)
+    verdict: str = "not_validated"  # what the journal records
+    detail: str | None = None  # why, in words
+    error: "SandboxError | None" = None  # the error the request was answered with
+    unjournaled: bool = False  # the dashboard's own traffic stays out of the journal
     _token: "Token[RequestContext] | None" = field(default=None, repr=False)  # what `end` resets
 
     @property

@@ -100,8 +100,10 @@ class SettingsRepository:
     # -- writes ----------------------------------------------------------------------------------
     def put(self, key: str, value: str) -> None:
         with self.store.transaction() as db:
-            db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+            db.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
             self.store.settings_changed()
         self._refresh()
 
@@ -113,6 +115,9 @@ class SettingsRepository:
 
     def bump(self, db: sqlite_utils.Database, key: str) -> None:
         """Increment a counter inside the caller's transaction."""
-        db.execute("INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE"
-                   " SET value = CAST(value AS INTEGER) + 1", [key])
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE"
+            " SET value = CAST(value AS INTEGER) + 1",
+            [key],
+        )
         self.store.settings_changed()

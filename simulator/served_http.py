@@ -92,9 +92,11 @@ class SandboxWorker(ThreadWorker):
             status = 500
         body = json.dumps(_refusal(status, exc), separators=(",", ":")).encode()
         reason = status_line.split(" ", 2)[2] if status_line.count(" ") >= 2 else "Error"
-        head = (f"HTTP/1.1 {status} {reason}\r\n"
-                "Connection: close\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nx-cid: {uuid.uuid4()}\r\n\r\n")
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\n"
+            "Connection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nx-cid: {uuid.uuid4()}\r\n\r\n"
+        )
         try:
             util.write_nonblock(client, head.encode("latin-1") + body)
         except Exception:  # the client may be gone; gunicorn does the same
@@ -110,7 +112,7 @@ def _refusal(status: int, exc: Exception) -> dict:
     else:
         what = {
             "LimitRequestHeaders": "the request's header section is over the server's limits"
-                                   f" ({GUNICORN_MAX_FIELDS} fields, {GUNICORN_MAX_FIELD_BYTES} bytes each)",
+            f" ({GUNICORN_MAX_FIELDS} fields, {GUNICORN_MAX_FIELD_BYTES} bytes each)",
             "LimitRequestLine": f"the request line is longer than {GUNICORN_MAX_REQUEST_LINE} bytes",
             "InvalidHeader": "a header holds characters HTTP does not allow",
             "InvalidHeaderName": "a header name holds characters HTTP does not allow",

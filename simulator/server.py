@@ -69,16 +69,20 @@ class SandboxServer(GunicornApp):
 
         self.sandbox_config = config
         # what subscriptions made before binding call the sandbox when it is asked for a free port
-        self.free_port_base = f"http://{_reachable(host)}:0" \
-            if port == 0 and (config.subscribe or config.state_file) else None
-        super().__init__({
-            **served_options(host, port, workers, threads),
-            **header_options(load_contract().documents.values()),
-            "post_worker_init": ready_worker,
-            "loglevel": config.log_level.lower(),
-            **logs.gunicorn_options(config.log_format),
-            "when_ready": self._announce,
-        }, self._create_app)
+        self.free_port_base = (
+            f"http://{_reachable(host)}:0" if port == 0 and (config.subscribe or config.state_file) else None
+        )
+        super().__init__(
+            {
+                **served_options(host, port, workers, threads),
+                **header_options(load_contract().documents.values()),
+                "post_worker_init": ready_worker,
+                "loglevel": config.log_level.lower(),
+                **logs.gunicorn_options(config.log_format),
+                "when_ready": self._announce,
+            },
+            self._create_app,
+        )
 
     def _announce(self, arbiter: Arbiter) -> None:
         """Once gunicorn has bound its socket: the URL actually served on (the real port when
@@ -86,10 +90,12 @@ class SandboxServer(GunicornApp):
         url = served_url(arbiter)
         if self.free_port_base and self.sandbox_config.db_path != ":memory:":
             from pismo_sandbox.domains.deliveries.wiring import served_at
+
             served_at(self.sandbox_config, self.free_port_base, url)
         print(url, flush=True)
-        print(f"pismo-sandbox listening on {url} (database: {self.sandbox_config.db_path})",
-              file=sys.stderr, flush=True)
+        print(
+            f"pismo-sandbox listening on {url} (database: {self.sandbox_config.db_path})", file=sys.stderr, flush=True
+        )
 
     def _create_app(self) -> Flask:
         from pismo_sandbox.app import create_app
@@ -107,8 +113,7 @@ def served_url(arbiter: Arbiter) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
-          threads: int = 8) -> None:
+def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: int = 2, threads: int = 8) -> None:
     """Run until interrupted (one worker for ``:memory:`` or seeded ids)."""
     if config.db_path == ":memory:" or config.id_seed is not None:
         # An in-memory database lives in one process; seeded ids repeat only in one process
@@ -130,16 +135,18 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8080, workers: in
     sandbox = build_sandbox(config)
     if config.faults_file:
         rules = sandbox.faults.replace_all(read_rules(config.faults_file))
-        print(f"pismo-sandbox: {len(rules)} fault rule(s) loaded from {config.faults_file}",
-              file=sys.stderr, flush=True)
+        print(
+            f"pismo-sandbox: {len(rules)} fault rule(s) loaded from {config.faults_file}", file=sys.stderr, flush=True
+        )
     if config.state_file:
         from pismo_sandbox.state import apply_state, read_state
 
-        applied = apply_state(sandbox, read_state(config.state_file), config.state_file,
-                              public_base=f"http://{_reachable(host)}:{port}")
-        print(f"pismo-sandbox: state file {config.state_file}: {applied.summary()}",
-              file=sys.stderr, flush=True)
+        applied = apply_state(
+            sandbox, read_state(config.state_file), config.state_file, public_base=f"http://{_reachable(host)}:{port}"
+        )
+        print(f"pismo-sandbox: state file {config.state_file}: {applied.summary()}", file=sys.stderr, flush=True)
     from pismo_sandbox.domains.deliveries.wiring import prepare
+
     for line in prepare(sandbox, config, f"http://{_reachable(host)}:{port}"):
         print(f"pismo-sandbox: {line}", file=sys.stderr, flush=True)
     sandbox.close()

@@ -39,8 +39,10 @@ def check_settings(config: Config) -> None:
     from pismo_sandbox.tokens import ALGORITHMS
 
     if config.token_algorithm not in ALGORITHMS:
-        raise StartupError(f"{ENV_PREFIX}TOKEN_ALGORITHM={config.token_algorithm!r} is not supported; "
-                           f"use one of {', '.join(ALGORITHMS)} (or unset it for HS512)")
+        raise StartupError(
+            f"{ENV_PREFIX}TOKEN_ALGORITHM={config.token_algorithm!r} is not supported; "
+            f"use one of {', '.join(ALGORITHMS)} (or unset it for HS512)"
+        )
     if config.master_key:
         try:
             load_master_key(config.master_key, ":memory:")
@@ -48,11 +50,14 @@ def check_settings(config: Config) -> None:
         except (ValueError, binascii.Error):
             valid = False
         if not valid:
-            raise StartupError(f"{ENV_PREFIX}MASTER_KEY must be at least 32 random bytes in base64 (make one "
-                               f"with: {NEW_KEY}), or unset it to keep a key file beside the database")
+            raise StartupError(
+                f"{ENV_PREFIX}MASTER_KEY must be at least 32 random bytes in base64 (make one "
+                f"with: {NEW_KEY}), or unset it to keep a key file beside the database"
+            )
     if not isinstance(logging.getLevelName(str(config.log_level).upper()), int):
-        raise StartupError(f"{ENV_PREFIX}LOG_LEVEL={config.log_level!r} is not a log level; use one of "
-                           "DEBUG, INFO, WARNING, ERROR")
+        raise StartupError(
+            f"{ENV_PREFIX}LOG_LEVEL={config.log_level!r} is not a log level; use one of DEBUG, INFO, WARNING, ERROR"
+        )
     if config.log_format not in LOG_FORMATS:
         raise StartupError(f"{ENV_PREFIX}LOG_FORMAT={config.log_format!r} is not a log format; use text or json")
 
@@ -66,32 +71,37 @@ def check_database(path: str, *, must_exist: bool = False, option: str = "--db")
         raise StartupError(f"{where} is a folder; give a file path, e.g. {os.path.join(path, 'sandbox.db')}")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise StartupError(f"{where}: the folder {folder} does not exist; create it (mkdir -p {folder})"
-                           " or choose another path")
+        raise StartupError(
+            f"{where}: the folder {folder} does not exist; create it (mkdir -p {folder}) or choose another path"
+        )
     if not os.path.exists(path):
         if must_exist:
-            raise StartupError(f"{where}: no such database; give the file the sandbox serves from"
-                               " (pismo-sandbox serve --db FILE)")
+            raise StartupError(
+                f"{where}: no such database; give the file the sandbox serves from (pismo-sandbox serve --db FILE)"
+            )
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise StartupError(f"{where}: cannot create a file in {folder} (permission denied); "
-                               "choose a folder you can write to")
+            raise StartupError(
+                f"{where}: cannot create a file in {folder} (permission denied); choose a folder you can write to"
+            )
         return
     if not os.access(path, os.R_OK | os.W_OK):
-        raise StartupError(f"{where}: permission denied (the sandbox reads and writes it); "
-                           "fix its permissions or choose another file")
+        raise StartupError(
+            f"{where}: permission denied (the sandbox reads and writes it); fix its permissions or choose another file"
+        )
     with open(path, "rb") as handle:
         header = handle.read(len(SQLITE_HEADER))
     if header and header != SQLITE_HEADER:
-        raise StartupError(f"{where} is not a SQLite database; point --db at a sandbox database"
-                           " or at a new file")
+        raise StartupError(f"{where} is not a SQLite database; point --db at a sandbox database or at a new file")
     if header:
         try:
             uri = pathlib.Path(path).absolute().as_uri() + "?mode=ro"  # read only: nothing is created
             with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as error:
-            raise StartupError(f"{where} cannot be read as a SQLite database ({error}); point --db"
-                               " at a sandbox database or at a new file") from None
+            raise StartupError(
+                f"{where} cannot be read as a SQLite database ({error}); point --db"
+                " at a sandbox database or at a new file"
+            ) from None
     key_file = path + ".key"
     if os.path.isfile(key_file) and os.path.getsize(key_file) != KEY_BYTES:
         raise StartupError(damaged_key_file(key_file, os.path.getsize(key_file)))
@@ -106,8 +116,10 @@ def check_port(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise StartupError(f"--host {host}: unknown host; use an address of this machine, e.g. 127.0.0.1"
-                           " (or 0.0.0.0 for every interface)") from None
+        raise StartupError(
+            f"--host {host}: unknown host; use an address of this machine, e.g. 127.0.0.1"
+            " (or 0.0.0.0 for every interface)"
+        ) from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
@@ -115,14 +127,18 @@ def check_port(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise StartupError(f"--port {port}: {host}:{port} is already in use (another sandbox?); "
-                                   "stop what listens there or choose another port with --port") from None
+                raise StartupError(
+                    f"--port {port}: {host}:{port} is already in use (another sandbox?); "
+                    "stop what listens there or choose another port with --port"
+                ) from None
             if error.errno == errno.EACCES:
-                raise StartupError(f"--port {port}: permission denied (ports below 1024 need root); "
-                                   "choose a port from 1024 up") from None
+                raise StartupError(
+                    f"--port {port}: permission denied (ports below 1024 need root); choose a port from 1024 up"
+                ) from None
             if error.errno == errno.EADDRNOTAVAIL:
-                raise StartupError(f"--host {host}: not an address of this machine; use 127.0.0.1"
-                                   " (or 0.0.0.0 for every interface)") from None
+                raise StartupError(
+                    f"--host {host}: not an address of this machine; use 127.0.0.1 (or 0.0.0.0 for every interface)"
+                ) from None
             raise StartupError(f"--host {host} --port {port}: cannot listen there ({error.strerror})") from None
 
 
@@ -152,8 +168,9 @@ def misspelt_settings(environ: Mapping[str, str] | None = None) -> list[str]:
     return warnings
 
 
-def check_serve(config: Config, host: str, port: int, workers: int = 1, threads: int = 1,
-                db_option: str = "--db") -> None:
+def check_serve(
+    config: Config, host: str, port: int, workers: int = 1, threads: int = 1, db_option: str = "--db"
+) -> None:
     """Everything ``serve`` needs, in the order a user would fix it (``db_option``: how the
     database was named, for the message)."""
     check_settings(config)

@@ -88,11 +88,18 @@ class Applied:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        changed = [f"{n} {what}" for what, n in (("tenant(s)", self.tenants), ("account(s)", self.accounts),
-                                                ("credential(s)", self.credentials),
-                                                ("bank account(s)", self.bank_accounts),
-                                                ("bank-slip provider(s)", self.providers),
-                                                ("subscription(s)", self.subscriptions)) if n]
+        changed = [
+            f"{n} {what}"
+            for what, n in (
+                ("tenant(s)", self.tenants),
+                ("account(s)", self.accounts),
+                ("credential(s)", self.credentials),
+                ("bank account(s)", self.bank_accounts),
+                ("bank-slip provider(s)", self.providers),
+                ("subscription(s)", self.subscriptions),
+            )
+            if n
+        ]
         return (", ".join(changed) + " created or updated") if changed else "nothing to change"
 
 
@@ -116,8 +123,13 @@ def read_state(path: str, text: str | None = None) -> dict:
     if loaded is not None:
         problems += _semantic_problems(loaded)
     if problems:
-        raise StateFileError(path, [Problem(path, *marks.find(where), format_path(where), message)
-                                    for where, message in sorted(problems, key=lambda p: marks.find(p[0]))])
+        raise StateFileError(
+            path,
+            [
+                Problem(path, *marks.find(where), format_path(where), message)
+                for where, message in sorted(problems, key=lambda p: marks.find(p[0]))
+            ],
+        )
     assert loaded is not None  # a file that does not load is a problem, raised above
     return loaded
 
@@ -128,23 +140,37 @@ def _semantic_problems(state: dict) -> list[tuple[tuple, str]]:
     seen_accounts: dict[int, tuple] = {}
     for i, tenant in enumerate(state["tenants"]):
         if tenant["tenant_id"] in seen_tenants:
-            problems.append((("tenants", i, "tenant_id"), f"tenant {tenant['tenant_id']} is already defined"
-                                                          f" (tenants[{seen_tenants[tenant['tenant_id']]}])"))
+            problems.append(
+                (
+                    ("tenants", i, "tenant_id"),
+                    f"tenant {tenant['tenant_id']} is already defined (tenants[{seen_tenants[tenant['tenant_id']]}])",
+                )
+            )
         seen_tenants.setdefault(tenant["tenant_id"], i)
         for j, account in enumerate(tenant["accounts"]):
             where = ("tenants", i, "accounts", j, "account_id")
             if account["account_id"] in seen_accounts:
-                problems.append((where, f"account {account['account_id']} is already defined"
-                                        f" ({format_path(seen_accounts[account['account_id']][:-1])})"))
+                problems.append(
+                    (
+                        where,
+                        f"account {account['account_id']} is already defined"
+                        f" ({format_path(seen_accounts[account['account_id']][:-1])})",
+                    )
+                )
             seen_accounts.setdefault(account["account_id"], where)
         names = {a["name"] for a in tenant["accounts"] if a["name"]}
         for k, credential in enumerate(tenant["credentials"]):
             if not tenant["accounts"]:
-                problems.append((("tenants", i, "credentials", k),
-                                 "registering a credential needs an account of the tenant"))
+                problems.append(
+                    (("tenants", i, "credentials", k), "registering a credential needs an account of the tenant")
+                )
             elif credential["account"] is not None and credential["account"] not in names:
-                problems.append((("tenants", i, "credentials", k, "account"),
-                                 f"no account named {credential['account']!r} in this tenant"))
+                problems.append(
+                    (
+                        ("tenants", i, "credentials", k, "account"),
+                        f"no account named {credential['account']!r} in this tenant",
+                    )
+                )
     return problems
 
 
@@ -174,11 +200,15 @@ def apply_state(services: SandboxCore, state: dict, path: str = NAME, public_bas
                     # credentials and bank accounts need NORMAL; the file's status is set last
                     services.tenancy.set_account_status(tenant_id, account_id, "NORMAL")
             for _k, credential in enumerate(tenant["credentials"]):
-                owner = next((a for a in tenant["accounts"] if a["name"] == credential["account"]),
-                             tenant["accounts"][0])
-                command = UpsertCredential(key=credential["key"], provider=credential["provider"],
-                                           type=credential["type"],
-                                           client_id=(credential["provider_data"] or {}).get("client_id"))
+                owner = next(
+                    (a for a in tenant["accounts"] if a["name"] == credential["account"]), tenant["accounts"][0]
+                )
+                command = UpsertCredential(
+                    key=credential["key"],
+                    provider=credential["provider"],
+                    type=credential["type"],
+                    client_id=(credential["provider_data"] or {}).get("client_id"),
+                )
                 if services.credentials.holds(tenant_id, command):
                     applied.unchanged += 1
                 else:
@@ -190,8 +220,13 @@ def apply_state(services: SandboxCore, state: dict, path: str = NAME, public_bas
                 if wanted is None:
                     continue
                 caller = Principal(tenant_id, account["account_id"], "state-file")
-                registration = RegisterBrazilAccount(wanted["bank"], wanted["branch"], wanted["account_number"],
-                                                     wanted["account_type"], wanted["metadata"])
+                registration = RegisterBrazilAccount(
+                    wanted["bank"],
+                    wanted["branch"],
+                    wanted["account_number"],
+                    wanted["account_type"],
+                    wanted["metadata"],
+                )
                 scheme = checked_scheme(registration, strict_ispb=services.bank_accounts.strict_ispb).as_dict()
                 try:
                     current = services.bank_accounts.get(caller, str(account["account_id"]), BRAZIL)
@@ -215,8 +250,9 @@ def apply_state(services: SandboxCore, state: dict, path: str = NAME, public_bas
                 if account["status"] != "NORMAL":
                     services.tenancy.set_account_status(tenant_id, account["account_id"], account["status"])
         except SandboxError as error:
-            raise StateFileError(path, [Problem(path, None, None, where,
-                                                f"{error.code}: {error.details or error.message}")]) from None
+            raise StateFileError(
+                path, [Problem(path, None, None, where, f"{error.code}: {error.details or error.message}")]
+            ) from None
     _apply_subscriptions(services, state["subscriptions"], path, public_base, applied)
     return applied
 
@@ -229,15 +265,19 @@ def _check_receivers(services: SandboxCore, wanted: list[dict], path: str) -> No
     """Refuse, before anything is written, a receiver the sandbox would not push to."""
     from pismo_sandbox.domains.deliveries.service import url_problem
 
-    problems = [Problem(path, None, None, f"subscriptions[{i}].url", problem)
-                for i, subscription in enumerate(wanted)
-                for problem in [url_problem(subscription["url"], services.deliveries.allowed_hosts)] if problem]
+    problems = [
+        Problem(path, None, None, f"subscriptions[{i}].url", problem)
+        for i, subscription in enumerate(wanted)
+        for problem in [url_problem(subscription["url"], services.deliveries.allowed_hosts)]
+        if problem
+    ]
     if problems:
         raise StateFileError(path, problems)
 
 
-def _apply_subscriptions(services: SandboxCore, wanted: list[dict], path: str, public_base: str,
-                         applied: Applied) -> None:
+def _apply_subscriptions(
+    services: SandboxCore, wanted: list[dict], path: str, public_base: str, applied: Applied
+) -> None:
     """Subscribe each receiver the sandbox does not push to yet: one with the same url, format and
     filter is left alone (its secret is the one it was made with), as ``serve --subscribe`` does."""
     from pismo_sandbox.errors import SandboxError
@@ -248,14 +288,19 @@ def _apply_subscriptions(services: SandboxCore, wanted: list[dict], path: str, p
         if key in existing:
             applied.unchanged += 1
             continue
-        body = {"url": subscription["url"], "format": subscription["format"],
-                "filter": {k: v for k, v in subscription["filter"].items() if v is not None}}
+        body = {
+            "url": subscription["url"],
+            "format": subscription["format"],
+            "filter": {k: v for k, v in subscription["filter"].items() if v is not None},
+        }
         if subscription["secret"]:
             body["secret"] = subscription["secret"]
         try:
             services.deliveries.subscribe(body, public_base)
         except SandboxError as error:
-            raise StateFileError(path, [Problem(path, None, None, f"subscriptions[{i}]",
-                                                f"{error.code}: {error.details or error.message}")]) from None
+            raise StateFileError(
+                path,
+                [Problem(path, None, None, f"subscriptions[{i}]", f"{error.code}: {error.details or error.message}")],
+            ) from None
         existing.add(key)
         applied.subscriptions += 1

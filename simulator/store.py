@@ -35,9 +35,12 @@ log = logging.getLogger("pismo_sandbox")
 class WriterLockTimeout(Exception):
     """The writer lock could not be had in time (another writer is stuck or stopped)."""
 
+
 # Append-only: each entry runs once per database, in order, inside one transaction.
 MIGRATIONS: list[tuple[str, str]] = [
-    ("0001_core", """
+    (
+        "0001_core",
+        """
         CREATE TABLE settings (
             key   TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -96,8 +99,11 @@ MIGRATIONS: list[tuple[str, str]] = [
             updated_at     TEXT NOT NULL,
             PRIMARY KEY (tenant_id, provider, type)
         );
-    """),
-    ("0010_fault_rules", """
+    """,
+    ),
+    (
+        "0010_fault_rules",
+        """
         CREATE TABLE fault_rules (
             position   INTEGER PRIMARY KEY AUTOINCREMENT,
             id         TEXT NOT NULL UNIQUE,
@@ -106,8 +112,11 @@ MIGRATIONS: list[tuple[str, str]] = [
             fired      INTEGER NOT NULL DEFAULT 0,
             created_at TEXT NOT NULL
         );
-    """),
-    ("0002_bank_accounts", """
+    """,
+    ),
+    (
+        "0002_bank_accounts",
+        """
         CREATE TABLE bank_accounts (
             id           INTEGER PRIMARY KEY,
             tenant_id    TEXT NOT NULL REFERENCES tenants(tenant_id) ON DELETE CASCADE,
@@ -122,13 +131,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         CREATE UNIQUE INDEX bank_accounts_one_active
             ON bank_accounts (tenant_id, account_id, scheme_name) WHERE status = 'ACTIVE';
-    """),
-    ("0011_journal_retries", """
+    """,
+    ),
+    (
+        "0011_journal_retries",
+        """
         ALTER TABLE journal ADD COLUMN idempotency_key TEXT;
         ALTER TABLE journal ADD COLUMN body_fingerprint TEXT;
         CREATE INDEX journal_tenant_seq ON journal(tenant_id, seq);
-    """),
-    ("0003_idempotency", """
+    """,
+    ),
+    (
+        "0003_idempotency",
+        """
         CREATE TABLE idempotency_keys (
             tenant_id        TEXT NOT NULL,
             account_scope    TEXT NOT NULL,
@@ -144,8 +159,11 @@ MIGRATIONS: list[tuple[str, str]] = [
             completed_at     TEXT,
             PRIMARY KEY (tenant_id, account_scope, idempotency_key)
         );
-    """),
-    ("0004_bankslips", """
+    """,
+    ),
+    (
+        "0004_bankslips",
+        """
         CREATE TABLE bankslip_providers (
             tenant_id  TEXT PRIMARY KEY REFERENCES tenants(tenant_id) ON DELETE CASCADE,
             provider   TEXT NOT NULL,
@@ -218,19 +236,28 @@ MIGRATIONS: list[tuple[str, str]] = [
             at               TEXT NOT NULL,
             PRIMARY KEY (authorization_id, seq)
         );
-    """),
-    ("0012_journal_outcome", """
+    """,
+    ),
+    (
+        "0012_journal_outcome",
+        """
         ALTER TABLE journal ADD COLUMN code TEXT;
         ALTER TABLE journal ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0;
-    """),
+    """,
+    ),
     # The request journal moved to a file of its own (JOURNAL_MIGRATIONS): its commits, one per
     # request, no longer take the state's write lock nor discard other connections' page caches.
-    ("0013_journal_in_its_own_file", """
+    (
+        "0013_journal_in_its_own_file",
+        """
         DROP TABLE journal;
-    """),
+    """,
+    ),
     # Event delivery: subscriptions (each with a cursor into the event log), the outbox of
     # deliveries derived from it, every attempt, and the delivery fault rules.
-    ("0014_deliveries", """
+    (
+        "0014_deliveries",
+        """
         CREATE TABLE subscriptions (
             subscription_id TEXT PRIMARY KEY,
             url             TEXT NOT NULL,
@@ -290,12 +317,15 @@ MIGRATIONS: list[tuple[str, str]] = [
             fired      INTEGER NOT NULL DEFAULT 0,
             created_at TEXT NOT NULL
         );
-    """),
+    """,
+    ),
 ]
 
 # The request journal's file (journal_path): its one table, as the main file's stood after 0012.
 JOURNAL_MIGRATIONS: list[tuple[str, str]] = [
-    ("0001_journal", """
+    (
+        "0001_journal",
+        """
         CREATE TABLE journal (
             seq              INTEGER PRIMARY KEY AUTOINCREMENT,
             timestamp        TEXT NOT NULL,
@@ -316,7 +346,8 @@ JOURNAL_MIGRATIONS: list[tuple[str, str]] = [
             replayed         INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX journal_tenant_seq ON journal(tenant_id, seq);
-    """),
+    """,
+    ),
 ]
 
 
@@ -327,6 +358,7 @@ def journal_path(db_path: str) -> str:
         return db_path
     root, ext = os.path.splitext(db_path)
     return f"{root}.journal{ext}" if ext else f"{db_path}.journal.db"
+
 
 # Tables a reset keeps: the schema bookkeeping and settings (clock, generated secrets).
 KEPT_BY_RESET = {"_migrations", "settings", "sqlite_sequence"}
@@ -354,18 +386,20 @@ class Database(sqlite_utils.Database):
 class Store:
     """Owns the SQLite file (or a shared in-memory database for ``:memory:``)."""
 
-    def __init__(self, path: str, synchronous: str = "OFF",
-                 migrations: list[tuple[str, str]] | None = None,
-                 lock_timeout: float = WRITE_LOCK_TIMEOUT_S):
+    def __init__(
+        self,
+        path: str,
+        synchronous: str = "OFF",
+        migrations: list[tuple[str, str]] | None = None,
+        lock_timeout: float = WRITE_LOCK_TIMEOUT_S,
+    ):
         if synchronous.upper() not in SYNCHRONOUS_LEVELS:
-            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)},"
-                             f" not {synchronous!r}")
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}, not {synchronous!r}")
         self.path = path
         self.synchronous = synchronous.upper()
         self.migrations = MIGRATIONS if migrations is None else migrations
         self.memory = path == ":memory:"
-        self._uri = (f"file:pismo-sandbox-{uuid.uuid4().hex}?mode=memory&cache=shared"
-                     if self.memory else path)
+        self._uri = f"file:pismo-sandbox-{uuid.uuid4().hex}?mode=memory&cache=shared" if self.memory else path
         self._local = threading.local()
         self._anchor: sqlite3.Connection | None = None
         self._lock = threading.Lock()
@@ -379,8 +413,9 @@ class Store:
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._uri, uri=self.memory, isolation_level=None,
-                               timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=True)
+        conn = sqlite3.connect(
+            self._uri, uri=self.memory, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=True
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         if not self.memory:
@@ -480,8 +515,13 @@ class Store:
                 lock.release()
                 held = time.monotonic() - taken
                 if held > self.lock_timeout:
-                    log.warning("process %d held the writer lock of %s for %.1f s (over the %.1f s"
-                                " bound: was it stopped?)", os.getpid(), self.path, held, self.lock_timeout)
+                    log.warning(
+                        "process %d held the writer lock of %s for %.1f s (over the %.1f s bound: was it stopped?)",
+                        os.getpid(),
+                        self.path,
+                        held,
+                        self.lock_timeout,
+                    )
         finally:
             self._thread_writer.release()
 
@@ -506,8 +546,12 @@ class Store:
         return "another process"
 
     def _stalled(self, holder: str) -> NoReturn:
-        log.error("writer lock of %s not free after %.1f s: held by %s, which has stalled"
-                  " (stopped or stuck); answering 503", self.path, self.lock_timeout, holder)
+        log.error(
+            "writer lock of %s not free after %.1f s: held by %s, which has stalled (stopped or stuck); answering 503",
+            self.path,
+            self.lock_timeout,
+            holder,
+        )
         raise WriterLockTimeout(f"the writer lock of {self.path} was not free within {self.lock_timeout:g} s")
 
     # -- schema ------------------------------------------------------------------------------
@@ -533,8 +577,11 @@ class Store:
             for table in db.table_names():
                 if table not in KEPT_BY_RESET:
                     db.execute(f'DELETE FROM "{table}"')
-            db.execute("INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE"
-                       " SET value = CAST(value AS INTEGER) + 1", [GENERATION])
+            db.execute(
+                "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE"
+                " SET value = CAST(value AS INTEGER) + 1",
+                [GENERATION],
+            )
             self.settings_changed()
 
 

@@ -29,8 +29,9 @@ ALGORITHMS = ("HS256", "HS512")
 GENERATION_CLAIM = "sandbox_generation"
 _DIGESTS = {"HS256": hashlib.sha256, "HS512": hashlib.sha512}
 # Claims the sandbox issues: a token with any other (aud, jti, ...) is judged by PyJWT alone.
-_ISSUED_CLAIMS = frozenset({"iss", "sub", "iat", "exp", "nbf", "tenant_id", "roles", "account_id", "uid",
-                            GENERATION_CLAIM})
+_ISSUED_CLAIMS = frozenset(
+    {"iss", "sub", "iat", "exp", "nbf", "tenant_id", "roles", "account_id", "uid", GENERATION_CLAIM}
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,16 @@ class IssuedToken:
 class Tokens:
     CACHE_SIZE = 10_000
 
-    def __init__(self, secret: bytes, clock: Clock, ids: Ids, *, ttl_seconds: int = 600,
-                 algorithm: str = "HS512", generation: Callable[[], int] = lambda: 0):
+    def __init__(
+        self,
+        secret: bytes,
+        clock: Clock,
+        ids: Ids,
+        *,
+        ttl_seconds: int = 600,
+        algorithm: str = "HS512",
+        generation: Callable[[], int] = lambda: 0,
+    ):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"token algorithm must be one of {ALGORITHMS}")
         self._secret = secret
@@ -73,11 +82,18 @@ class Tokens:
         self._verified: OrderedDict[str, tuple[Principal, _Times]] = OrderedDict()
         self._cache_lock = threading.Lock()
         # The header segment PyJWT writes for each accepted algorithm, and a keyed HMAC for it.
-        self._macs = {jwt.encode({}, secret, algorithm=alg).split(".")[0]: hmac.new(secret, digestmod=_DIGESTS[alg])
-                      for alg in ALGORITHMS}
+        self._macs = {
+            jwt.encode({}, secret, algorithm=alg).split(".")[0]: hmac.new(secret, digestmod=_DIGESTS[alg])
+            for alg in ALGORITHMS
+        }
 
-    def issue(self, tenant_id: str, account_id: int | None = None,
-              ttl_seconds: int | None = None, roles: list[str] | None = None) -> IssuedToken:
+    def issue(
+        self,
+        tenant_id: str,
+        account_id: int | None = None,
+        ttl_seconds: int | None = None,
+        roles: list[str] | None = None,
+    ) -> IssuedToken:
         ttl = self.ttl_seconds if ttl_seconds is None else ttl_seconds
         now = self.clock.now().replace(microsecond=0)
         expires = now + timedelta(seconds=ttl)
@@ -154,18 +170,30 @@ class Tokens:
             claims = orjson.loads(base64url_decode(payload))
         except (ValueError, TypeError, orjson.JSONDecodeError):
             return None
-        if (type(claims) is not dict or not claims.keys() <= _ISSUED_CLAIMS
-                or any(claims.get(name) is None for name in ("iss", "sub", "iat", "exp"))
-                or claims["iss"] != ISSUER or not isinstance(claims["sub"], str)):
+        if (
+            type(claims) is not dict
+            or not claims.keys() <= _ISSUED_CLAIMS
+            or any(claims.get(name) is None for name in ("iss", "sub", "iat", "exp"))
+            or claims["iss"] != ISSUER
+            or not isinstance(claims["sub"], str)
+        ):
             return None
         return claims
 
     def _decoded_by_pyjwt(self, token: str) -> dict:
         try:
             claims = jwt.decode(  # time claims are checked on the sandbox clock, not here
-                token, self._secret, algorithms=list(ALGORITHMS), issuer=ISSUER,
-                options={"require": ["iss", "sub", "iat", "exp"], "verify_exp": False,
-                         "verify_iat": False, "verify_nbf": False})
+                token,
+                self._secret,
+                algorithms=list(ALGORITHMS),
+                issuer=ISSUER,
+                options={
+                    "require": ["iss", "sub", "iat", "exp"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
         except jwt.InvalidAlgorithmError:
             raise Unauthorized(details="token algorithm is not accepted") from None
         except jwt.InvalidSignatureError:
@@ -194,8 +222,10 @@ class Tokens:
         account = claims.get("account_id")
         if account is not None and (not isinstance(account, int) or isinstance(account, bool)):
             raise Unauthorized(details="token account_id is not an integer")
-        return (Principal(tenant_id=tenant, account_id=account, subject=str(claims["sub"])),
-                _Times(claims["exp"], not_before, generation))
+        return (
+            Principal(tenant_id=tenant, account_id=account, subject=str(claims["sub"])),
+            _Times(claims["exp"], not_before, generation),
+        )
 
 
 @dataclass(frozen=True)

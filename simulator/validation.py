@@ -44,9 +44,11 @@ def to_json_schema(node: Any, openapi_30: bool) -> Any:
         return [to_json_schema(item, openapi_30) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {key: to_json_schema(value, openapi_30) for key, value in node.items()
-           if key not in {"example", "examples", "discriminator", "xml", "externalDocs"}
-           or not openapi_30}
+    out = {
+        key: to_json_schema(value, openapi_30)
+        for key, value in node.items()
+        if key not in {"example", "examples", "discriminator", "xml", "externalDocs"} or not openapi_30
+    }
     if openapi_30:
         if out.pop("nullable", False) and "type" in out:
             kinds = out["type"] if isinstance(out["type"], list) else [out["type"]]
@@ -109,7 +111,7 @@ class _Parameter:
 
 @dataclass(frozen=True)
 class _Response:
-    validator: Any | None   # None: the status declares no content
+    validator: Any | None  # None: the status declares no content
 
 
 class CompiledOperation:
@@ -134,8 +136,15 @@ class CompiledOperation:
             if cast is None or param["in"] not in {"path", "query", "header"}:
                 self.modelled = False
                 continue
-            self.parameters.append(_Parameter(param["in"], param["name"], bool(param.get("required")),
-                                              cast, self._compile(param.get("schema", {}))))
+            self.parameters.append(
+                _Parameter(
+                    param["in"],
+                    param["name"],
+                    bool(param.get("required")),
+                    cast,
+                    self._compile(param.get("schema", {})),
+                )
+            )
         body = resolve_ref(document, spec.get("requestBody")) if "requestBody" in spec else None
         self.has_body = body is not None
         self.body_required = bool(body and body.get("required"))
@@ -167,8 +176,11 @@ class CompiledOperation:
         if not self.modelled:
             return None
         found: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
-        sources: dict[str, ParameterSource] = {"path": request.view_args or {}, "query": request.args,
-                                               "header": request.headers}
+        sources: dict[str, ParameterSource] = {
+            "path": request.view_args or {},
+            "query": request.args,
+            "header": request.headers,
+        }
         for param in self.parameters:
             raw = sources[param.location].get(param.name)
             if raw is None:

@@ -79,9 +79,13 @@ def app(request, config):
     shared = request.getfixturevalue("shared_app")
     services = shared.extensions[EXTENSION]
     services.reset()
-    saved = [(shared.view_functions, dict(shared.view_functions)), (shared.config, dict(shared.config)),
-             (shared.wsgi_app.handlers, dict(shared.wsgi_app.handlers)),
-             (shared.extensions, dict(shared.extensions)), (vars(services), dict(vars(services)))]
+    saved = [
+        (shared.view_functions, dict(shared.view_functions)),
+        (shared.config, dict(shared.config)),
+        (shared.wsgi_app.handlers, dict(shared.wsgi_app.handlers)),
+        (shared.extensions, dict(shared.extensions)),
+        (vars(services), dict(vars(services))),
+    ]
     yield shared
     for current, before in saved:
         current.clear()
@@ -135,8 +139,13 @@ class Sandbox:
     def tenant(self, status: str = "NORMAL") -> Tenant:
         created = self.create_tenant()
         account_id = self.create_account(created["tenant_id"], status)
-        return Tenant(created["tenant_id"], created["server_key"], created["server_secret"],
-                      account_id, self.login(created, account_id))
+        return Tenant(
+            created["tenant_id"],
+            created["server_key"],
+            created["server_secret"],
+            account_id,
+            self.login(created, account_id),
+        )
 
     def advance_clock(self, seconds: float) -> None:
         assert self.client.post("/_sandbox/clock", json={"advance_seconds": seconds}).status_code == 200
@@ -163,6 +172,7 @@ def tenant(sandbox) -> Tenant:
 
 
 # -- real servers ------------------------------------------------------------------------------
+
 
 class ServedSandbox(Launched):
     """`pismo-sandbox serve` in a child process (gunicorn, real sockets), through the launcher;
@@ -225,8 +235,21 @@ def built_wheel(tmp_path_factory) -> pathlib.Path:
     import sys
 
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out),
-                    str(pathlib.Path(__file__).resolve().parents[1])], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "-w",
+            str(out),
+            str(pathlib.Path(__file__).resolve().parents[1]),
+        ],
+        check=True,
+        capture_output=True,
+    )
     [built] = out.glob("pismo_sandbox-*.whl")
     return built
 

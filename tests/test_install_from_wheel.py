@@ -35,22 +35,45 @@ def installed(tmp_path_factory, built_wheel) -> dict:
     done = _pip_install(python, str(wheel), "pytest")
     assert done.returncode == 0, done.stdout + done.stderr
     work = tmp_path_factory.mktemp("elsewhere")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith(("PISMO_", "PYTEST_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith(("PISMO_", "PYTEST_"))
+    }
     env["PATH"] = f"{home / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    return {"python": str(python), "cli": str(home / "bin" / "pismo-sandbox"), "cwd": work, "env": env,
-            "wheel": str(wheel)}
+    return {
+        "python": str(python),
+        "cli": str(home / "bin" / "pismo-sandbox"),
+        "cwd": work,
+        "env": env,
+        "wheel": str(wheel),
+    }
 
 
 def _pip_install(python, *requirements: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                           "--no-compile", "--disable-pip-version-check", *requirements],
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--disable-pip-version-check",
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def run(installed: dict, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(list(argv), cwd=installed["cwd"], env=installed["env"], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        list(argv), cwd=installed["cwd"], env=installed["env"], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_the_installed_package_is_imported_from_the_virtualenv_not_the_checkout(installed):
@@ -62,13 +85,22 @@ def test_the_installed_package_is_imported_from_the_virtualenv_not_the_checkout(
 
 
 def test_serve_on_a_free_port_prints_its_url(installed):
-    process = subprocess.Popen([installed["cli"], "serve", "--port", "0", "--db", "s.db", "--workers", "1"],
-                               cwd=installed["cwd"], env=installed["env"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [installed["cli"], "serve", "--port", "0", "--db", "s.db", "--workers", "1"],
+        cwd=installed["cwd"],
+        env=installed["env"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         url = process.stdout.readline().strip()
-        health = run(installed, installed["python"], "-c",
-                     f"from pismo_sandbox import Sandbox; print(Sandbox.connect({url!r}).admin.health()['status'])")
+        health = run(
+            installed,
+            installed["python"],
+            "-c",
+            f"from pismo_sandbox import Sandbox; print(Sandbox.connect({url!r}).admin.health()['status'])",
+        )
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -89,8 +121,9 @@ def test_the_shipped_drills_are_listed_and_run_by_name(installed):
 def test_a_users_pytest_file_registers_a_bank_account_and_pays_a_boleto(installed):
     shutil.copy(ROOT / "examples" / "test_with_pismo_sandbox.py", installed["cwd"])
 
-    done = run(installed, installed["python"], "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               "test_with_pismo_sandbox.py")
+    done = run(
+        installed, installed["python"], "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_with_pismo_sandbox.py"
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "4 passed" in done.stdout
@@ -115,8 +148,21 @@ def test_a_failing_contract_run_writes_junit_a_strict_parser_reads(installed):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        done = run(installed, installed["cli"], "contract", "--base-url", f"http://127.0.0.1:{server.server_port}",
-                   "--spec", "passport", "--examples", "3", "--junit", "report.xml", "-q", timeout=600)
+        done = run(
+            installed,
+            installed["cli"],
+            "contract",
+            "--base-url",
+            f"http://127.0.0.1:{server.server_port}",
+            "--spec",
+            "passport",
+            "--examples",
+            "3",
+            "--junit",
+            "report.xml",
+            "-q",
+            timeout=600,
+        )
     finally:
         server.shutdown()
 

@@ -30,8 +30,11 @@ def test_wheel_ships_every_spec_overlay_and_errata(wheel):
 
 def test_wheel_ships_the_simulator_data_files(wheel):
     names = set(wheel.namelist())
-    data = {p.name for p in (ROOT / "simulator" / "data").iterdir() if p.is_file()} \
-        if (ROOT / "simulator" / "data").exists() else set()
+    data = (
+        {p.name for p in (ROOT / "simulator" / "data").iterdir() if p.is_file()}
+        if (ROOT / "simulator" / "data").exists()
+        else set()
+    )
     for name in data:
         assert f"pismo_sandbox/data/{name}" in names, name
 
@@ -43,8 +46,7 @@ def test_wheel_declares_the_console_script(wheel):
 
 def test_every_package_in_the_checkout_is_declared():
     declared = _declared_packages()
-    on_disk = {_import_name(init.parent) for folder in FOLDERS
-               for init in (ROOT / folder).rglob("__init__.py")}
+    on_disk = {_import_name(init.parent) for folder in FOLDERS for init in (ROOT / folder).rglob("__init__.py")}
     assert on_disk == declared
 
 
@@ -66,8 +68,11 @@ def test_wheel_registers_the_pytest_plugin(wheel):
 def test_serving_needs_neither_schemathesis_nor_hypothesis_nor_pytest(wheel):
     metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))).decode()
     requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
-    unconditional = {r.split(";")[0].split("<")[0].split(">")[0].split("=")[0].strip().lower()
-                     for r in requires if "extra ==" not in r}
+    unconditional = {
+        r.split(";")[0].split("<")[0].split(">")[0].split("=")[0].strip().lower()
+        for r in requires
+        if "extra ==" not in r
+    }
     assert unconditional and not unconditional & {"schemathesis", "hypothesis", "pytest"}
     assert any(r.startswith("schemathesis") and 'extra == "contract"' in r for r in requires)
     assert any(r.startswith("pytest") and 'extra == "test"' in r for r in requires)
@@ -78,8 +83,12 @@ def test_wheel_claims_no_generic_top_level_name(wheel):
     assert tops == {"pismo_sandbox"}
 
 
-FOLDERS = {"simulator": ["pismo_sandbox"], "contracts": ["pismo_sandbox", "contracts"],
-           "scenarios": ["pismo_sandbox", "scenarios"], "examples": ["pismo_sandbox", "examples"]}
+FOLDERS = {
+    "simulator": ["pismo_sandbox"],
+    "contracts": ["pismo_sandbox", "contracts"],
+    "scenarios": ["pismo_sandbox", "scenarios"],
+    "examples": ["pismo_sandbox", "examples"],
+}
 
 
 def _import_name(folder: pathlib.Path) -> str:

@@ -11,7 +11,7 @@ from pismo_sandbox.request_context import RequestContext
 
 
 def _base_path(document: dict) -> str:
-    url = ((document.get("servers") or [{"url": "/"}])[0].get("url") or "/")
+    url = (document.get("servers") or [{"url": "/"}])[0].get("url") or "/"
     if "://" in url:
         rest = url.split("://", 1)[1]
         url = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
@@ -25,14 +25,23 @@ def list_documents(ctx: RequestContext) -> Reply:
     for source in SOURCES:
         document = documents[source.name]
         info = document.get("info") or {}
-        items.append({
-            "name": source.name, "title": str(info.get("title", source.name)), "version": str(info.get("version", "")),
-            "base_path": _base_path(document), "authored_by": "pismo" if source.vendor else "sandbox",
-            "overlay": source.overlay, "url": f"/_sandbox/openapi/{source.name}",
-            "operations": [operation["operationId"] for item in (document.get("paths") or {}).values()
-                           for method, operation in item.items()
-                           if method in METHODS and isinstance(operation, dict) and "operationId" in operation],
-        })
+        items.append(
+            {
+                "name": source.name,
+                "title": str(info.get("title", source.name)),
+                "version": str(info.get("version", "")),
+                "base_path": _base_path(document),
+                "authored_by": "pismo" if source.vendor else "sandbox",
+                "overlay": source.overlay,
+                "url": f"/_sandbox/openapi/{source.name}",
+                "operations": [
+                    operation["operationId"]
+                    for item in (document.get("paths") or {}).values()
+                    for method, operation in item.items()
+                    if method in METHODS and isinstance(operation, dict) and "operationId" in operation
+                ],
+            }
+        )
     return ok({"items": items})
 
 

@@ -18,8 +18,9 @@ def _body(ctx: RequestContext) -> dict:
 @operation("sandbox-health")
 def health(ctx: RequestContext) -> Reply:
     sandbox = ctx.sandbox
-    return ok({"status": "ok", "version": __version__, "database": sandbox.store.path,
-               "now": isoformat(sandbox.clock.now())})
+    return ok(
+        {"status": "ok", "version": __version__, "database": sandbox.store.path, "now": isoformat(sandbox.clock.now())}
+    )
 
 
 @operation("sandbox-reset")
@@ -32,8 +33,14 @@ def create_tenant(ctx: RequestContext) -> Reply:
     tenancy = ctx.sandbox.tenancy
     tenant = tenancy.create_tenant(_body(ctx).get("tenant_id"))
     created_at = tenancy.get_tenant(tenant.tenant_id)["created_at"]
-    return created({"tenant_id": tenant.tenant_id, "server_key": tenant.server_key,
-                    "server_secret": tenant.server_secret, "created_at": created_at})
+    return created(
+        {
+            "tenant_id": tenant.tenant_id,
+            "server_key": tenant.server_key,
+            "server_secret": tenant.server_secret,
+            "created_at": created_at,
+        }
+    )
 
 
 @operation("sandbox-list-tenants")
@@ -52,21 +59,22 @@ def get_tenant(ctx: RequestContext) -> Reply:
 @operation("sandbox-create-account")
 def create_account(ctx: RequestContext) -> Reply:
     body = _body(ctx)
-    account = ctx.sandbox.tenancy.create_account(ctx.path["tenant_id"], body.get("account_id"),
-                                                 body.get("status", "NORMAL"))
+    account = ctx.sandbox.tenancy.create_account(
+        ctx.path["tenant_id"], body.get("account_id"), body.get("status", "NORMAL")
+    )
     return created(account_schema.dump(account))
 
 
 @operation("sandbox-list-accounts")
 def list_accounts(ctx: RequestContext) -> Reply:
-    return ok({"items": account_schema.dump(ctx.sandbox.tenancy.list_accounts(ctx.path["tenant_id"]),
-                                            many=True)})
+    return ok({"items": account_schema.dump(ctx.sandbox.tenancy.list_accounts(ctx.path["tenant_id"]), many=True)})
 
 
 @operation("sandbox-update-account")
 def update_account(ctx: RequestContext) -> Reply:
     account = ctx.sandbox.tenancy.set_account_status(
-        ctx.path["tenant_id"], ctx.path["account_id"], _body(ctx)["status"])
+        ctx.path["tenant_id"], ctx.path["account_id"], _body(ctx)["status"]
+    )
     return ok(account_schema.dump(account))
 
 
@@ -102,26 +110,37 @@ def get_clock(ctx: RequestContext) -> Reply:
 @operation("sandbox-set-clock")
 def set_clock(ctx: RequestContext) -> Reply:
     body, clock = _body(ctx), ctx.sandbox.clock
-    clock.change(reset=bool(body.get("reset")),
-                 now=parse_instant(body["now"]) if "now" in body else None,
-                 freeze=body.get("freeze"), advance_seconds=body.get("advance_seconds") or 0)
+    clock.change(
+        reset=bool(body.get("reset")),
+        now=parse_instant(body["now"]) if "now" in body else None,
+        freeze=body.get("freeze"),
+        advance_seconds=body.get("advance_seconds") or 0,
+    )
     return ok(clock_body(clock))
 
 
 @operation("sandbox-list-events")
 def list_events(ctx: RequestContext) -> Reply:
     q = ctx.query
-    items = ctx.sandbox.events.list(EventFilter(
-        org_id=q.get("tenant_id"), event_type=q.get("type"), domain=q.get("domain"),
-        cid=q.get("cid"), after=q.get("after"), limit=q.get("limit", 100)))
+    items = ctx.sandbox.events.list(
+        EventFilter(
+            org_id=q.get("tenant_id"),
+            event_type=q.get("type"),
+            domain=q.get("domain"),
+            cid=q.get("cid"),
+            after=q.get("after"),
+            limit=q.get("limit", 100),
+        )
+    )
     return ok({"items": items})
 
 
 @operation("sandbox-list-journal")
 def list_journal(ctx: RequestContext) -> Reply:
     q = ctx.query
-    rows = ctx.sandbox.journal.recent(q.get("limit", 50), q.get("tenant_id"), q.get("cid"),
-                                      q.get("operation_id"), q.get("after"))
+    rows = ctx.sandbox.journal.recent(
+        q.get("limit", 50), q.get("tenant_id"), q.get("cid"), q.get("operation_id"), q.get("after")
+    )
     return ok({"items": journal_schema.dump(rows, many=True)})
 
 

@@ -60,8 +60,7 @@ def clock_body(clock: "VirtualClock") -> dict:
 
 def token_body(issued: "IssuedToken", tenant_id: str, account_id: int | None) -> dict:
     """The 201 body of POST /_sandbox/tokens."""
-    out: dict[str, object] = {"token": issued.token, "expires_at": isoformat(issued.expires_at),
-                              "tenant_id": tenant_id}
+    out: dict[str, object] = {"token": issued.token, "expires_at": isoformat(issued.expires_at), "tenant_id": tenant_id}
     if account_id is not None:
         out["account_id"] = account_id
     return out

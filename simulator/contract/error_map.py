@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 def core() -> ModuleType:
     """pismo_sandbox.openapi_bridge, imported on first use (see operations.CoreApi)."""
     from pismo_sandbox import openapi_bridge
+
     return openapi_bridge
 
 
@@ -69,8 +70,9 @@ class ErrorMap:
         return tuple(self.entries.get("unsupported", {}).get("fields", ()))
 
 
-def raise_for(op: Operation, errors: Iterable[Exception], request: Request,
-              unreadable_body: str | None = None) -> NoReturn:
+def raise_for(
+    op: Operation, errors: Iterable[Exception], request: Request, unreadable_body: str | None = None
+) -> NoReturn:
     """Turn openapi-core request errors into the most specific documented error."""
     core_ = core()
     errors = list(errors)
@@ -84,29 +86,34 @@ def raise_for(op: Operation, errors: Iterable[Exception], request: Request,
         op.errors.get("malformed").raise_(details=unreadable_body)
     for error in errors:
         if isinstance(error, core_.MissingRequestBodyError) or (
-                isinstance(error, core_.RequestBodyValidationError)
-                and not isinstance(error, core_.InvalidRequestBody)):
+            isinstance(error, core_.RequestBodyValidationError) and not isinstance(error, core_.InvalidRequestBody)
+        ):
             cause = error.__cause__
-            why = ("request body is missing" if isinstance(error, core_.MissingRequestBodyError)
-                   else "request body is not valid JSON" if isinstance(cause, core_.MediaTypeDeserializeError)
-                   else "request body media type is not application/json")
+            why = (
+                "request body is missing"
+                if isinstance(error, core_.MissingRequestBodyError)
+                else "request body is not valid JSON"
+                if isinstance(cause, core_.MediaTypeDeserializeError)
+                else "request body media type is not application/json"
+            )
             op.errors.get("malformed").raise_(details=why)
-    schema_errors = [se for e in errors if isinstance(e, core_.InvalidRequestBody)
-                     for se in _schema_errors(e)]
-    missing = sorted({_dotted(list(se.path) + [_missing_name(se)]) for se in schema_errors
-                      if se.validator == "required"})
+    schema_errors = [se for e in errors if isinstance(e, core_.InvalidRequestBody) for se in _schema_errors(e)]
+    missing = sorted(
+        {_dotted(list(se.path) + [_missing_name(se)]) for se in schema_errors if se.validator == "required"}
+    )
     if missing:
         spec = op.errors.get("missing_fields")
-        spec.raise_(details="; ".join(f"{m}: is required" for m in missing),
-                    fields=", ".join(missing))
+        spec.raise_(details="; ".join(f"{m}: is required" for m in missing), fields=", ".join(missing))
     body = _json_or_empty(request)
     for se in schema_errors:
         path = _dotted(list(se.path))
         if se.validator == "enum" and path in op.errors.unsupported_fields and isinstance(se.instance, str):
             values = {name: _short(body.get(name)) for name in op.errors.unsupported_fields}
             op.errors.get("unsupported").raise_(details=describe_schema_error(se), **values)
-    op.errors.get("invalid").raise_(details="; ".join(describe_schema_error(se) for se in schema_errors)
-                                    or "; ".join(describe_error(e) for e in errors))
+    op.errors.get("invalid").raise_(
+        details="; ".join(describe_schema_error(se) for se in schema_errors)
+        or "; ".join(describe_error(e) for e in errors)
+    )
 
 
 def _schema_errors(error: Exception) -> list[SchemaError]:
@@ -164,8 +171,15 @@ def _json_or_empty(request: Request) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number",
-               "object": "an object", "array": "an array", "boolean": "a boolean", "null": "null"}
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "object": "an object",
+    "array": "an array",
+    "boolean": "a boolean",
+    "null": "null",
+}
 
 
 def describe_schema_error(se: SchemaError, root: str = "body") -> str:
@@ -194,8 +208,7 @@ def describe_schema_error(se: SchemaError, root: str = "body") -> str:
     elif v == "format":
         rule = f"must be a valid {arg}"
     elif v in {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}:
-        rule = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=",
-                "exclusiveMaximum": "<"}[v] + f" {arg}"
+        rule = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[v] + f" {arg}"
         rule = f"must be {rule}"
     elif v == "additionalProperties":
         extra = re.findall(r"'([^']+)'", se.message.split("(")[-1]) if "(" in se.message else []
@@ -211,8 +224,11 @@ def describe_error(error: Exception) -> str:
     schema_errors = _schema_errors(error)
     if schema_errors:
         core_ = core()
-        root = (f"{error.location} parameter {error.name}"
-                if isinstance(error, (core_.InvalidParameter, core_.MissingRequiredParameter)) else "body")
+        root = (
+            f"{error.location} parameter {error.name}"
+            if isinstance(error, (core_.InvalidParameter, core_.MissingRequiredParameter))
+            else "body"
+        )
         return "; ".join(describe_schema_error(se, root) for se in schema_errors)
     name = getattr(error, "name", None)
     text = type(error).__name__

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pismo_sandbox.contract.operations import CheckedRequest, Operation
     from pismo_sandbox.validation import ParameterSource
 
-INT64 = (-(2 ** 63), 2 ** 63 - 1)
+INT64 = (-(2**63), 2**63 - 1)
 
 
 def check_integer_range(op: Operation, checked: "CheckedRequest", document: dict) -> None:
@@ -22,12 +22,17 @@ def check_integer_range(op: Operation, checked: "CheckedRequest", document: dict
     SQLite): a schema-valid 10**30 is still a client mistake, answered as invalid, never a 500.
     Only where the contract declares an integer (ERRATA E-14: ``format: int64``): a field it
     does not declare is ignored whatever it holds (found by the contract harness)."""
+
     def walk(value: object, schema: dict | None, path: str) -> None:
         if isinstance(value, bool) or not isinstance(schema, dict):
             return
         schema = _resolve(document, schema)
-        branches = [schema] + [_resolve(document, sub) for key in ("allOf", "anyOf", "oneOf")
-                               for sub in schema.get(key) or [] if isinstance(sub, dict)]
+        branches = [schema] + [
+            _resolve(document, sub)
+            for key in ("allOf", "anyOf", "oneOf")
+            for sub in schema.get(key) or []
+            if isinstance(sub, dict)
+        ]
         if isinstance(value, (int, float)):  # 1e30 is a JSON Schema integer too
             if any(_declares_integer(branch) for branch in branches) and not INT64[0] <= value <= INT64[1]:
                 op.errors.get("invalid").raise_(details=f"{path}: must fit in a 64-bit integer")
@@ -48,22 +53,29 @@ def check_integer_range(op: Operation, checked: "CheckedRequest", document: dict
     for location in ("path", "query", "header"):  # parameters hold integers only where declared
         for name, value in getattr(checked, location).items():
             if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
-                op.errors.get("invalid").raise_(
-                    details=f"{location} parameter {name}: must fit in a 64-bit integer")
+                op.errors.get("invalid").raise_(details=f"{location} parameter {name}: must fit in a 64-bit integer")
 
 
 def check_integer_spelling(op: Operation, checked: "CheckedRequest", request: Request) -> None:
     """Integer parameters in plain ASCII digits (E-15): Python's int(), which openapi-core casts
     with, also reads " 5", "1_0" and "١"."""
-    sources: dict[str, ParameterSource] = {"path": request.view_args or {}, "query": request.args,
-                                           "header": request.headers}
+    sources: dict[str, ParameterSource] = {
+        "path": request.view_args or {},
+        "query": request.args,
+        "header": request.headers,
+    }
     for location in ("path", "query", "header"):
         for name, value in getattr(checked, location).items():
             raw = sources[location].get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and isinstance(raw, str) \
-                    and not _INTEGER_TEXT.fullmatch(raw):
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and isinstance(raw, str)
+                and not _INTEGER_TEXT.fullmatch(raw)
+            ):
                 op.errors.get("invalid_parameter").raise_(
-                    details=f"{location} parameter {name}: must be an integer in digits")
+                    details=f"{location} parameter {name}: must be an integer in digits"
+                )
 
 
 def _has_wide_integer(value: object) -> bool:

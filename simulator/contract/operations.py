@@ -26,8 +26,8 @@ class Operation:
     spec: str
     operation_id: str
     method: str
-    path: str          # the spec path, e.g. /v1/bankslips/pay
-    url_path: str      # base path + spec path, e.g. /integrated-payments/v1/bankslips/pay
+    path: str  # the spec path, e.g. /v1/bankslips/pay
+    url_path: str  # base path + spec path, e.g. /integrated-payments/v1/bankslips/pay
     errors: ErrorMap
     core: "CoreApi" = field(repr=False)
     auth: str = TOKEN
@@ -98,15 +98,23 @@ class Contract:
                     if method not in METHODS:
                         continue
                     op = Operation(
-                        spec=name, operation_id=spec["operationId"], method=method.upper(),
-                        path=path, url_path=base + path,
+                        spec=name,
+                        operation_id=spec["operationId"],
+                        method=method.upper(),
+                        path=path,
+                        url_path=base + path,
                         errors=ErrorMap({**doc_errors, **spec.get("x-sandbox-errors", {})}),
-                        core=core, auth=source.auth, has_body="requestBody" in spec,
+                        core=core,
+                        auth=source.auth,
+                        has_body="requestBody" in spec,
                         bodiless_statuses=frozenset(
-                            str(status) for status, response in spec.get("responses", {}).items()
-                            if "content" not in _resolve(document, response)),
+                            str(status)
+                            for status, response in spec.get("responses", {}).items()
+                            if "content" not in _resolve(document, response)
+                        ),
                         compiled=CompiledOperation(document, path, method) if compiled else None,
-                        declared_statuses=frozenset(str(s) for s in spec.get("responses", {})))
+                        declared_statuses=frozenset(str(s) for s in spec.get("responses", {})),
+                    )
                     self.operations[(op.method, op.flask_rule)] = op
                     self.by_id[op.operation_id] = op
 
@@ -147,9 +155,12 @@ class Contract:
             params = result.parameters
             # The body stays plain JSON (strings stay strings, e.g. date-times): services parse
             # what they need, and a faster validator can stand in without changing what views get.
-            checked = CheckedRequest(body=request.get_json(silent=True) if op.has_body else None,
-                                     path=dict(params.path or {}), query=dict(params.query or {}),
-                                     header=dict(params.header or {}))
+            checked = CheckedRequest(
+                body=request.get_json(silent=True) if op.has_body else None,
+                path=dict(params.path or {}),
+                query=dict(params.query or {}),
+                header=dict(params.header or {}),
+            )
             check_integer_spelling(op, checked, request)
         check_integer_range(op, checked, self.documents[op.spec])
         return checked
@@ -176,8 +187,7 @@ class Contract:
     def core_response_problems(self, op: Operation, request: Request, response: Response) -> list[str]:
         """The response as openapi-core alone judges it (plus the no-content rule)."""
         core = _core()
-        result = op.api.unmarshal_response(core.RequestLine(request),
-                                           core.FlaskOpenAPIResponse(response))
+        result = op.api.unmarshal_response(core.RequestLine(request), core.FlaskOpenAPIResponse(response))
         problems = [describe_error(e) for e in result.errors]
         if str(response.status_code) in op.bodiless_statuses and response.get_data():
             # openapi-core does not object to a body where none is declared; the contract does.
@@ -191,9 +201,12 @@ def _without_security(document: dict) -> dict:
     stop before unmarshalling the body)."""
     stripped = dict(document, security=[])
     stripped["paths"] = {
-        path: {method: ({k: v for k, v in op.items() if k != "security"} if isinstance(op, dict) else op)
-               for method, op in item.items()}
-        for path, item in document.get("paths", {}).items()}
+        path: {
+            method: ({k: v for k, v in op.items() if k != "security"} if isinstance(op, dict) else op)
+            for method, op in item.items()
+        }
+        for path, item in document.get("paths", {}).items()
+    }
     return stripped
 
 

@@ -15,12 +15,11 @@ from pismo_sandbox.core import SandboxCore
 from pismo_sandbox.tokens import Principal
 
 PAYMENT_STATUSES = STATUSES
-ROWS = 200               # rows a table shows (newest first)
+ROWS = 200  # rows a table shows (newest first)
 EVENTS_SCANNED = 10_000  # the event log lists oldest first: read this many, show the newest ROWS
 DELIVERIES_SCANNED = 2_000  # the newest deliveries looked at for the events a page shows
 # What a credential row shows: never the key, nor anything derived from it.
-CREDENTIAL_FIELDS = ("provider", "type", "client_id", "version", "token_expires_at", "created_at",
-                     "updated_at")
+CREDENTIAL_FIELDS = ("provider", "type", "client_id", "version", "token_expires_at", "created_at", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -60,14 +59,23 @@ def tenants(sandbox: SandboxCore) -> list[dict]:
     out = []
     for tenant in sandbox.tenancy.list_tenants():
         tenant_id = tenant["tenant_id"]
-        accounts = [{**account, "bank_account": _bank_account(sandbox, tenant_id, account["account_id"])}
-                    for account in sandbox.tenancy.list_accounts(tenant_id)]
-        credentials = [{name: row.get(name) for name in CREDENTIAL_FIELDS}
-                       for row in sandbox.credentials.list_public(tenant_id)]
-        out.append({"tenant_id": tenant_id, "server_key": tenant["server_key"],
-                    "created_at": tenant["created_at"], "accounts": accounts,
-                    "credentials": credentials,
-                    "provider": sandbox.bankslips.provider_setting(tenant_id)})
+        accounts = [
+            {**account, "bank_account": _bank_account(sandbox, tenant_id, account["account_id"])}
+            for account in sandbox.tenancy.list_accounts(tenant_id)
+        ]
+        credentials = [
+            {name: row.get(name) for name in CREDENTIAL_FIELDS} for row in sandbox.credentials.list_public(tenant_id)
+        ]
+        out.append(
+            {
+                "tenant_id": tenant_id,
+                "server_key": tenant["server_key"],
+                "created_at": tenant["created_at"],
+                "accounts": accounts,
+                "credentials": credentials,
+                "provider": sandbox.bankslips.provider_setting(tenant_id),
+            }
+        )
     return out
 
 
@@ -86,8 +94,7 @@ def payments(sandbox: SandboxCore, query: PaymentQuery) -> list[dict]:
     found = []
     for tenant_id in tenants_:
         try:
-            found += sandbox.bankslips.list_payments(tenant_id, query.account_id, query.status,
-                                                      limit=100_000)
+            found += sandbox.bankslips.list_payments(tenant_id, query.account_id, query.status, limit=100_000)
         except NotFound:  # a tenant filter naming no tenant shows nothing
             continue
     found.sort(key=lambda payment: payment["authorization_id"], reverse=True)
@@ -97,8 +104,11 @@ def payments(sandbox: SandboxCore, query: PaymentQuery) -> list[dict]:
 def payment(sandbox: SandboxCore, tenant_id: str, authorization_id: int) -> dict:
     """One payment, the journal rows that made it (its cid, and every request under its
     idempotency key: retries and replays) and the events it emitted (its cid)."""
-    match = [p for p in sandbox.bankslips.list_payments(tenant_id, limit=100_000)
-             if p["authorization_id"] == authorization_id]
+    match = [
+        p
+        for p in sandbox.bankslips.list_payments(tenant_id, limit=100_000)
+        if p["authorization_id"] == authorization_id
+    ]
     if not match:
         raise NotFound(details=f"payment {authorization_id} does not exist in tenant {tenant_id}")
     found = match[0]
@@ -106,26 +116,33 @@ def payment(sandbox: SandboxCore, tenant_id: str, authorization_id: int) -> dict
     if found["cid"]:
         rows.update((row["seq"], row) for row in sandbox.journal.recent(ROWS, tenant_id, found["cid"]))
     if found["idempotency_key"]:
-        rows.update((row["seq"], row) for row in sandbox.journal.recent(
-            ROWS, tenant_id, idempotency_key=found["idempotency_key"])
-            if row["account_id"] == found["account_id"])  # a key belongs to (tenant, account, key)
-    linked_events = events(sandbox, EventQuery(tenant_id=tenant_id, cid=found["cid"])) \
-        if found["cid"] else []
-    return {"payment": found, "journal": [rows[seq] for seq in sorted(rows, reverse=True)],
-            "events": linked_events}
+        rows.update(
+            (row["seq"], row)
+            for row in sandbox.journal.recent(ROWS, tenant_id, idempotency_key=found["idempotency_key"])
+            if row["account_id"] == found["account_id"]
+        )  # a key belongs to (tenant, account, key)
+    linked_events = events(sandbox, EventQuery(tenant_id=tenant_id, cid=found["cid"])) if found["cid"] else []
+    return {"payment": found, "journal": [rows[seq] for seq in sorted(rows, reverse=True)], "events": linked_events}
 
 
 def journal(sandbox: SandboxCore, query: JournalQuery) -> list[dict]:
     """Recent journal rows, newest first."""
-    return sandbox.journal.recent(ROWS, query.tenant_id, query.cid, query.operation_id,
-                                   idempotency_key=query.idempotency_key)
+    return sandbox.journal.recent(
+        ROWS, query.tenant_id, query.cid, query.operation_id, idempotency_key=query.idempotency_key
+    )
 
 
 def events(sandbox: SandboxCore, query: EventQuery) -> list[dict]:
     """Recent events, newest first."""
-    listed = sandbox.events.list(EventFilter(
-        org_id=query.tenant_id, cid=query.cid, event_type=query.event_type, domain=query.domain,
-        limit=EVENTS_SCANNED))
+    listed = sandbox.events.list(
+        EventFilter(
+            org_id=query.tenant_id,
+            cid=query.cid,
+            event_type=query.event_type,
+            domain=query.domain,
+            limit=EVENTS_SCANNED,
+        )
+    )
     return list(reversed(listed[-ROWS:]))
 
 
@@ -135,8 +152,11 @@ def deliveries(sandbox: SandboxCore, query: EventQuery) -> dict:
     shown = events(sandbox, query)
     position = {event["event_id"]: i for i, event in enumerate(shown)}
     recent = sandbox.deliveries.deliveries(limit=DELIVERIES_SCANNED, newest=True)
-    rows = [{**delivery, "event": shown[position[delivery["event_id"]]]}
-            for delivery in reversed(recent) if delivery["event_id"] in position]
+    rows = [
+        {**delivery, "event": shown[position[delivery["event_id"]]]}
+        for delivery in reversed(recent)
+        if delivery["event_id"] in position
+    ]
     rows.sort(key=lambda delivery: position[delivery["event_id"]])
     return {"subscriptions": sandbox.deliveries.list(), "deliveries": rows[:ROWS]}
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from flask import (Blueprint, Response, jsonify, make_response, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, Response, jsonify, make_response, redirect, render_template, request, url_for
 
 from pismo_sandbox.dashboard import access, actions, presentation, queries
 from pismo_sandbox.domains.tenancy.service import ACCOUNT_STATUSES
@@ -25,8 +24,9 @@ if TYPE_CHECKING:
     from flask.blueprints import BlueprintSetupState
     from flask.typing import ResponseReturnValue
 
-blueprint = Blueprint("dashboard", __name__, url_prefix="/_sandbox/ui",
-                      template_folder="templates", static_folder="static")
+blueprint = Blueprint(
+    "dashboard", __name__, url_prefix="/_sandbox/ui", template_folder="templates", static_folder="static"
+)
 OPEN_ENDPOINTS = frozenset({"dashboard.static", "dashboard.login", "dashboard.login_page"})
 
 
@@ -103,6 +103,7 @@ def _number(args: Mapping[str, str], name: str) -> int | None:
 
 # -- login -----------------------------------------------------------------------------------------
 
+
 def _login_page(next_url: str | None, status: int = 200) -> tuple[str, int]:
     needed = bool(current_sandbox().config.admin_token)
     return render_template("dashboard/login.html", next_url=_local(next_url), needed=needed), status
@@ -130,8 +131,9 @@ def login() -> Response:
     next_url = body.get("next")
     response = jsonify({"next": _local(next_url if isinstance(next_url, str) else None)})
     if admin_token:
-        response.set_cookie(access.COOKIE, access.session_value(admin_token), path=access.COOKIE_PATH,
-                            httponly=True, samesite="Strict")
+        response.set_cookie(
+            access.COOKIE, access.session_value(admin_token), path=access.COOKIE_PATH, httponly=True, samesite="Strict"
+        )
     return response
 
 
@@ -145,38 +147,47 @@ def logout() -> Response:
 
 # -- pages -----------------------------------------------------------------------------------------
 
+
 def _payment_query(args: Mapping[str, str]) -> queries.PaymentQuery:
-    return queries.PaymentQuery(tenant_id=_text(args, "tenant_id"), account_id=_number(args, "account_id"),
-                                status=_text(args, "status"))
+    return queries.PaymentQuery(
+        tenant_id=_text(args, "tenant_id"), account_id=_number(args, "account_id"), status=_text(args, "status")
+    )
 
 
 def _journal_query(args: Mapping[str, str]) -> queries.JournalQuery:
-    return queries.JournalQuery(tenant_id=_text(args, "tenant_id"), cid=_text(args, "cid"),
-                                operation_id=_text(args, "operation_id"),
-                                idempotency_key=_text(args, "idempotency_key"))
+    return queries.JournalQuery(
+        tenant_id=_text(args, "tenant_id"),
+        cid=_text(args, "cid"),
+        operation_id=_text(args, "operation_id"),
+        idempotency_key=_text(args, "idempotency_key"),
+    )
 
 
 def _event_query(args: Mapping[str, str]) -> queries.EventQuery:
-    return queries.EventQuery(tenant_id=_text(args, "tenant_id"), cid=_text(args, "cid"),
-                              event_type=_text(args, "type"), domain=_text(args, "domain"))
+    return queries.EventQuery(
+        tenant_id=_text(args, "tenant_id"),
+        cid=_text(args, "cid"),
+        event_type=_text(args, "type"),
+        domain=_text(args, "domain"),
+    )
 
 
 # Each live section: its partial template, and what the partial needs from the filters (args).
 SECTIONS = {
     "tenants": ("dashboard/_tenants.html", lambda s, args: {"tenants": queries.tenants(s)}),
-    "payments": ("dashboard/_payments.html",
-                 lambda s, args: {"payments": queries.payments(s, _payment_query(args))}),
-    "payment": ("dashboard/_payment.html", lambda s, args: queries.payment(
-        s, _text(args, "tenant_id") or "", _number(args, "authorization_id") or 0)),
-    "journal": ("dashboard/_journal.html",
-                lambda s, args: {"rows": queries.journal(s, _journal_query(args))}),
-    "events": ("dashboard/_events.html",
-               lambda s, args: {"events": queries.events(s, _event_query(args))}),
+    "payments": ("dashboard/_payments.html", lambda s, args: {"payments": queries.payments(s, _payment_query(args))}),
+    "payment": (
+        "dashboard/_payment.html",
+        lambda s, args: queries.payment(s, _text(args, "tenant_id") or "", _number(args, "authorization_id") or 0),
+    ),
+    "journal": ("dashboard/_journal.html", lambda s, args: {"rows": queries.journal(s, _journal_query(args))}),
+    "events": ("dashboard/_events.html", lambda s, args: {"events": queries.events(s, _event_query(args))}),
     "faults": ("dashboard/_faults.html", lambda s, args: {"faults": queries.faults(s)}),
-    "deliveries": ("dashboard/_deliveries.html",
-                   lambda s, args: queries.deliveries(s, _event_query(args))),
-    "delivery_faults": ("dashboard/_delivery_faults.html",
-                        lambda s, args: {"delivery_faults": queries.delivery_faults(s)}),
+    "deliveries": ("dashboard/_deliveries.html", lambda s, args: queries.deliveries(s, _event_query(args))),
+    "delivery_faults": (
+        "dashboard/_delivery_faults.html",
+        lambda s, args: {"delivery_faults": queries.delivery_faults(s)},
+    ),
 }
 
 
@@ -184,9 +195,11 @@ def _also(section: str, args: Mapping[str, str]) -> dict:
     """A second live section of a page: its rows now, and where to poll for them."""
     partial, gather = SECTIONS[section]
     # Filter names are never url_for's own keywords (_external...), which its signature cannot know.
-    return {f"{section}_partial": partial,
-            f"{section}_url": url_for("dashboard.live", section=section, **args),  # type: ignore[arg-type]
-            **gather(current_sandbox(), args)}
+    return {
+        f"{section}_partial": partial,
+        f"{section}_url": url_for("dashboard.live", section=section, **args),  # type: ignore[arg-type]
+        **gather(current_sandbox(), args),
+    }
 
 
 def _page(template: str, section: str, args: Mapping[str, str] | None = None, **context: object) -> str:
@@ -194,9 +207,16 @@ def _page(template: str, section: str, args: Mapping[str, str] | None = None, **
     sandbox = current_sandbox()
     args = request.args.to_dict() if args is None else args
     partial, gather = SECTIONS[section]
-    return render_template(template, section=section, partial=partial, args=args,
-                           live_url=url_for("dashboard.live", section=section, **args),  # type: ignore[arg-type]
-                           clock=queries.clock(sandbox), **gather(sandbox, args), **context)
+    return render_template(
+        template,
+        section=section,
+        partial=partial,
+        args=args,
+        live_url=url_for("dashboard.live", section=section, **args),  # type: ignore[arg-type]
+        clock=queries.clock(sandbox),
+        **gather(sandbox, args),
+        **context,
+    )
 
 
 @blueprint.get("/")
@@ -211,33 +231,50 @@ def tenants_page() -> str:
 
 @blueprint.get("/payments")
 def payments_page() -> str:
-    return _page("dashboard/payments.html", "payments",
-                 tenant_ids=queries.tenant_ids(current_sandbox()), statuses=queries.PAYMENT_STATUSES)
+    return _page(
+        "dashboard/payments.html",
+        "payments",
+        tenant_ids=queries.tenant_ids(current_sandbox()),
+        statuses=queries.PAYMENT_STATUSES,
+    )
 
 
 @blueprint.get("/payments/<tenant_id>/<int:authorization_id>")
 def payment_page(tenant_id: str, authorization_id: int) -> str:
-    return _page("dashboard/payment.html", "payment",
-                 args={"tenant_id": tenant_id, "authorization_id": str(authorization_id)})
+    return _page(
+        "dashboard/payment.html", "payment", args={"tenant_id": tenant_id, "authorization_id": str(authorization_id)}
+    )
 
 
 @blueprint.get("/journal")
 def journal_page() -> str:
     sandbox = current_sandbox()
-    return _page("dashboard/journal.html", "journal",
-                 tenant_ids=queries.tenant_ids(sandbox), operation_ids=queries.operation_ids(sandbox))
+    return _page(
+        "dashboard/journal.html",
+        "journal",
+        tenant_ids=queries.tenant_ids(sandbox),
+        operation_ids=queries.operation_ids(sandbox),
+    )
 
 
 @blueprint.get("/events")
 def events_page() -> str:
-    return _page("dashboard/events.html", "events",
-                 tenant_ids=queries.tenant_ids(current_sandbox()), **_also("deliveries", request.args.to_dict()))
+    return _page(
+        "dashboard/events.html",
+        "events",
+        tenant_ids=queries.tenant_ids(current_sandbox()),
+        **_also("deliveries", request.args.to_dict()),
+    )
 
 
 @blueprint.get("/faults")
 def faults_page() -> str:
-    return _page("dashboard/faults.html", "faults", operation_ids=queries.operation_ids(current_sandbox()),
-                 **_also("delivery_faults", {}))
+    return _page(
+        "dashboard/faults.html",
+        "faults",
+        operation_ids=queries.operation_ids(current_sandbox()),
+        **_also("delivery_faults", {}),
+    )
 
 
 @blueprint.get("/live/<section>")
@@ -251,6 +288,7 @@ def live(section: str) -> dict:
 
 
 # -- actions (JSON in, JSON out) -----------------------------------------------------------------
+
 
 @blueprint.post("/actions/clock")
 def clock_action() -> dict:

@@ -38,34 +38,46 @@ def select(kind: str, subject: dict, obs: Observation) -> list[dict]:
     """The rows of the drill window an assertion's filter selects."""
     tenant_id = obs.tenants[subject["tenant"]]["tenant_id"] if subject.get("tenant") else None
     if kind == "events":
-        return [e for e in obs.events
-                if (subject["type"] is None or _event_type_matches(e["event_type"], subject["type"]))
-                and (subject["domain"] is None or e["domain"] == subject["domain"])
-                and (tenant_id is None or e["org_id"] == tenant_id)]
+        return [
+            e
+            for e in obs.events
+            if (subject["type"] is None or _event_type_matches(e["event_type"], subject["type"]))
+            and (subject["domain"] is None or e["domain"] == subject["domain"])
+            and (tenant_id is None or e["org_id"] == tenant_id)
+        ]
     if kind == "journal":
-        return [r for r in obs.journal
-                if (subject["operation_id"] is None or r.get("operation_id") == subject["operation_id"])
-                and (subject["method"] is None or r["method"] == subject["method"].upper())
-                and (subject["path"] is None or fnmatch.fnmatchcase(r["path"], subject["path"]))
-                and (subject["status"] is None or r["status"] in subject["status"])
-                and (subject["verdict"] is None or r.get("verdict") == subject["verdict"])
-                and (subject["fault"] is None or bool(r.get("fault_rule")) == subject["fault"])
-                and (tenant_id is None or r.get("tenant_id") == tenant_id)
-                and (subject["idempotency_key"] is None or r.get("idempotency_key") == subject["idempotency_key"])]
+        return [
+            r
+            for r in obs.journal
+            if (subject["operation_id"] is None or r.get("operation_id") == subject["operation_id"])
+            and (subject["method"] is None or r["method"] == subject["method"].upper())
+            and (subject["path"] is None or fnmatch.fnmatchcase(r["path"], subject["path"]))
+            and (subject["status"] is None or r["status"] in subject["status"])
+            and (subject["verdict"] is None or r.get("verdict") == subject["verdict"])
+            and (subject["fault"] is None or bool(r.get("fault_rule")) == subject["fault"])
+            and (tenant_id is None or r.get("tenant_id") == tenant_id)
+            and (subject["idempotency_key"] is None or r.get("idempotency_key") == subject["idempotency_key"])
+        ]
     if kind == "payments":
         account_id = obs.accounts[subject["account"]]["account_id"] if subject.get("account") else None
         bar_code = obs.boletos[subject["boleto"]]["bar_code"] if subject.get("boleto") else None
-        return [p for p in obs.payments
-                if (tenant_id is None or p["tenant_id"] == tenant_id)
-                and (account_id is None or p["account_id"] == account_id)
-                and (bar_code is None or p["bar_code"] == bar_code)
-                and (subject["status"] is None or p["status"] in subject["status"])]
+        return [
+            p
+            for p in obs.payments
+            if (tenant_id is None or p["tenant_id"] == tenant_id)
+            and (account_id is None or p["account_id"] == account_id)
+            and (bar_code is None or p["bar_code"] == bar_code)
+            and (subject["status"] is None or p["status"] in subject["status"])
+        ]
     if kind == "credentials":
-        return [c for c in obs.credentials
-                if (tenant_id is None or c["tenant_id"] == tenant_id)
-                and (subject["provider"] is None or c["provider"] == subject["provider"])
-                and (subject["type"] is None or c["type"] == subject["type"])
-                and (subject["version"] is None or c.get("version") == subject["version"])]
+        return [
+            c
+            for c in obs.credentials
+            if (tenant_id is None or c["tenant_id"] == tenant_id)
+            and (subject["provider"] is None or c["provider"] == subject["provider"])
+            and (subject["type"] is None or c["type"] == subject["type"])
+            and (subject["version"] is None or c.get("version") == subject["version"])
+        ]
     raise ValueError(kind)
 
 
@@ -76,8 +88,7 @@ def _row_text(kind: str, row: dict, obs: Observation) -> str:
         return describe_row(row, {r["id"]: r for r in obs.faults if "id" in r})
     if kind == "payments":
         return describe_payment(row, obs)
-    return (f"credential {row['provider']}/{row['type']} of tenant {row.get('tenant')!r}"
-            f" version {row.get('version')}")
+    return f"credential {row['provider']}/{row['type']} of tenant {row.get('tenant')!r} version {row.get('version')}"
 
 
 def count_check(assertion: dict, obs: Observation, line: int | None = None) -> Check:
@@ -92,8 +103,15 @@ def count_check(assertion: dict, obs: Observation, line: int | None = None) -> C
     if len(rows) > 30:
         details.append(f"... and {len(rows) - 30} more")
     requests = rows if kind == "journal" else []
-    return Check("assertion", name, passed, summary, [] if passed and kind != "journal" else details,
-                 requests if not passed else [], line)
+    return Check(
+        "assertion",
+        name,
+        passed,
+        summary,
+        [] if passed and kind != "journal" else details,
+        requests if not passed else [],
+        line,
+    )
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -152,12 +170,20 @@ def response_problems(exchange: Exchange, expect: dict | None) -> list[str]:
     return problems
 
 
-def response_check(kind: str, name: str, exchange: Exchange, expect: dict | None, line: int | None,
-                   related: list[dict]) -> Check:
+def response_check(
+    kind: str, name: str, exchange: Exchange, expect: dict | None, line: int | None, related: list[dict]
+) -> Check:
     problems = response_problems(exchange, expect)
     summary = exchange.describe()
     if problems:
         body = exchange.body if isinstance(exchange.body, (dict, list)) else (exchange.body or "")
-        return Check(kind, name, False, f"{summary}: {problems[0]}",
-                     problems[1:] + [f"response body: {str(body)[:500]}"], related, line)
+        return Check(
+            kind,
+            name,
+            False,
+            f"{summary}: {problems[0]}",
+            problems[1:] + [f"response body: {str(body)[:500]}"],
+            related,
+            line,
+        )
     return Check(kind, name, True, summary, [], [], line)

@@ -45,8 +45,9 @@ class ClientProgram:
     """Runs a scenario's client against the sandbox at ``base`` (``command_override`` replaces
     the scenario's command)."""
 
-    def __init__(self, base: str, command_override: str | list[str] | None = None,
-                 echo: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, base: str, command_override: str | list[str] | None = None, echo: Callable[[str], None] | None = None
+    ) -> None:
         self.base = base
         self.command_override = command_override
         self.echo = echo or (lambda _line: None)
@@ -64,19 +65,21 @@ class ClientProgram:
         env = dict(os.environ)
         bin_dir = os.path.dirname(sys.executable)  # `python` is this interpreter, with requests
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-        env.update({
-            "PISMO_BASE_URL": self.base,
-            "PISMO_TENANT_ID": context["tenant_id"],
-            "PISMO_ACCOUNT_ID": str(context["account_id"]),
-            "PISMO_TOKEN": context["token"],
-            "PISMO_SERVER_KEY": context["server_key"],
-            "PISMO_SERVER_SECRET": context["server_secret"],
-            "PISMO_DRILL_NAME": scenario.name,
-            "PISMO_DRILL_CONTEXT": context_file,
-            "PISMO_CLIENT_INSTANCE": str(instance),
-            "PISMO_CLIENT_INSTANCES": str(client["instances"]),
-            "PISMO_BOLETOS": json.dumps(list(context["boletos"].values())),
-        })
+        env.update(
+            {
+                "PISMO_BASE_URL": self.base,
+                "PISMO_TENANT_ID": context["tenant_id"],
+                "PISMO_ACCOUNT_ID": str(context["account_id"]),
+                "PISMO_TOKEN": context["token"],
+                "PISMO_SERVER_KEY": context["server_key"],
+                "PISMO_SERVER_SECRET": context["server_secret"],
+                "PISMO_DRILL_NAME": scenario.name,
+                "PISMO_DRILL_CONTEXT": context_file,
+                "PISMO_CLIENT_INSTANCE": str(instance),
+                "PISMO_CLIENT_INSTANCES": str(client["instances"]),
+                "PISMO_BOLETOS": json.dumps(list(context["boletos"].values())),
+            }
+        )
         if client["task"]:
             env["PISMO_DRILL_TASK"] = client["task"]
         for name, boleto in context["boletos"].items():
@@ -108,8 +111,15 @@ class ClientProgram:
                     stdout = open(os.path.join(scratch, f"out-{instance}"), "w+b")
                     stderr = open(os.path.join(scratch, f"err-{instance}"), "w+b")
                     try:
-                        process = subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=stderr,
-                                                   stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+                        process = subprocess.Popen(
+                            command,
+                            cwd=cwd,
+                            stdout=stdout,
+                            stderr=stderr,
+                            stdin=subprocess.DEVNULL,
+                            start_new_session=True,
+                            env=env,
+                        )
                     except OSError as error:
                         stdout.close()
                         stderr.close()

@@ -48,8 +48,9 @@ def _tail(path: str) -> list[str]:
 class ConsumerRun:
     """One consumer drill's consumer: started, subscribed, waited for, checked, stopped."""
 
-    def __init__(self, runner: DrillRunner, scenario: Scenario, context: dict,
-                 command_override: str | None = None) -> None:
+    def __init__(
+        self, runner: DrillRunner, scenario: Scenario, context: dict, command_override: str | None = None
+    ) -> None:
         if scenario.consumer is None:
             raise DrillError(f"drill {scenario.name} has no consumer")
         self.runner = runner
@@ -72,13 +73,17 @@ class ConsumerRun:
     def _env(self) -> dict:
         env = dict(os.environ)
         env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-        env.update({
-            "PISMO_BASE_URL": self.runner.base, "PISMO_TENANT_ID": self.context["tenant_id"],
-            "PISMO_CONSUMER_URL": self.context["consumer_url"],
-            "PISMO_CONSUMER_PORT": str(self.context["consumer_port"]),
-            "PISMO_CONSUMER_DIR": self.directory, "PISMO_CONSUMER_SECRET": self.context["consumer_secret"],
-            "PISMO_DRILL_NAME": self.scenario.name,
-        })
+        env.update(
+            {
+                "PISMO_BASE_URL": self.runner.base,
+                "PISMO_TENANT_ID": self.context["tenant_id"],
+                "PISMO_CONSUMER_URL": self.context["consumer_url"],
+                "PISMO_CONSUMER_PORT": str(self.context["consumer_port"]),
+                "PISMO_CONSUMER_DIR": self.directory,
+                "PISMO_CONSUMER_SECRET": self.context["consumer_secret"],
+                "PISMO_DRILL_NAME": self.scenario.name,
+            }
+        )
         if self.subscription:
             env["PISMO_SUBSCRIPTION_ID"] = self.subscription["subscription_id"]
         if self.runner.client.admin_token:  # a --base-url sandbox that requires the admin token
@@ -96,9 +101,12 @@ class ConsumerRun:
     def start(self) -> None:
         """Start the consumer and wait until its port accepts connections, then subscribe it."""
         port = free_port()
-        self.context.update(consumer_port=port, consumer_dir=self.directory,
-                            consumer_url=f"http://127.0.0.1:{port}{self.spec['path']}",
-                            consumer_secret=self.spec.get("secret") or secrets.token_hex(16))
+        self.context.update(
+            consumer_port=port,
+            consumer_dir=self.directory,
+            consumer_url=f"http://127.0.0.1:{port}{self.spec['path']}",
+            consumer_secret=self.spec.get("secret") or secrets.token_hex(16),
+        )
         try:
             command = self._args(self.command_override or self.spec["command"])
         except KeyError as error:
@@ -106,9 +114,15 @@ class ConsumerRun:
         self.runner.echo(f"drill {self.scenario.name}: consumer {shlex.join(command)}")
         log = open(self.log_path, "wb")
         try:
-            self.process = subprocess.Popen(command, cwd=self._cwd(), env=self._env(), stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=self._cwd(),
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         except OSError as error:
             raise DrillError(f"consumer.command: cannot start {shlex.join(command)}: {error}") from None
         finally:
@@ -116,15 +130,18 @@ class ConsumerRun:
         deadline = time.monotonic() + self.spec["ready_timeout_seconds"]
         while True:
             if self.process.poll() is not None:
-                raise DrillError(f"the consumer exited ({self.process.returncode}) before listening on port"
-                                 f" {port}:\n" + "\n".join(_tail(self.log_path)))
+                raise DrillError(
+                    f"the consumer exited ({self.process.returncode}) before listening on port"
+                    f" {port}:\n" + "\n".join(_tail(self.log_path))
+                )
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise DrillError(f"the consumer did not listen on port {port} within"
-                                     f" {self.spec['ready_timeout_seconds']:g} s") from None
+                    raise DrillError(
+                        f"the consumer did not listen on port {port} within {self.spec['ready_timeout_seconds']:g} s"
+                    ) from None
                 time.sleep(0.05)
         self._subscribe()
 
@@ -135,8 +152,12 @@ class ConsumerRun:
         retry = {k: v for k, v in (self.spec["retry"] or {}).items() if v is not None}
         with admin_step("consumer (subscription)"):
             self.subscription = self.runner.client.subscribe(
-                self.context["consumer_url"], self.spec["format"], secret=self.context["consumer_secret"],
-                filter=flt or None, retry=retry or None)
+                self.context["consumer_url"],
+                self.spec["format"],
+                secret=self.context["consumer_secret"],
+                filter=flt or None,
+                retry=retry or None,
+            )
 
     def _subscribed(self) -> dict:
         """The consumer's subscription (made when it started)."""
@@ -170,9 +191,11 @@ class ConsumerRun:
             if wanted <= delivered_for and not open_:
                 return
             if time.monotonic() - started > self.spec["timeout_seconds"]:
-                result.notes.append(f"deliveries were still open {self.spec['timeout_seconds']:g} s after the"
-                                    f" drill: {len(open_)} pending or held, {len(wanted - delivered_for)}"
-                                    " event(s) not yet turned into deliveries; judged what had happened")
+                result.notes.append(
+                    f"deliveries were still open {self.spec['timeout_seconds']:g} s after the"
+                    f" drill: {len(open_)} pending or held, {len(wanted - delivered_for)}"
+                    " event(s) not yet turned into deliveries; judged what had happened"
+                )
                 return
             time.sleep(POLL_SECONDS)
 
@@ -182,33 +205,48 @@ class ConsumerRun:
         line = self.scenario.line_of(("consumer", "check"))
         command = self._args(self.spec["check"])
         try:
-            done = subprocess.run(command, cwd=self._cwd(), env=self._env(), capture_output=True, text=True,
-                                  timeout=CHECK_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                command,
+                cwd=self._cwd(),
+                env=self._env(),
+                capture_output=True,
+                text=True,
+                timeout=CHECK_TIMEOUT_SECONDS,
+                stdin=subprocess.DEVNULL,
+            )
         except (OSError, subprocess.TimeoutExpired) as error:
-            self.checks.append(Check("consumer", "consumer check", False, f"{shlex.join(command)}: {error}",
-                                     [], [], line))
+            self.checks.append(
+                Check("consumer", "consumer check", False, f"{shlex.join(command)}: {error}", [], [], line)
+            )
             return
         output = (done.stdout + done.stderr).rstrip().splitlines()
         passed = done.returncode == 0
-        details = [f"| {text}" for text in output[-OUTPUT_TAIL * 2:]]
+        details = [f"| {text}" for text in output[-OUTPUT_TAIL * 2 :]]
         if not passed:
             details += self._duplicates()
-        summary = "the consumer's state is right" if passed else \
-            f"the consumer's state is wrong ({shlex.join(command)} exited {done.returncode})"
+        summary = (
+            "the consumer's state is right"
+            if passed
+            else f"the consumer's state is wrong ({shlex.join(command)} exited {done.returncode})"
+        )
         self.checks.append(Check("consumer", "consumer check", passed, summary, details, [], line))
 
     def _duplicates(self) -> list[str]:
         """The events the sandbox pushed (and the consumer acknowledged) more than once."""
         log = self.deliveries()
-        acknowledged = collections.Counter(d["event_id"] for d in log
-                                           if d["kind"] == "event" and d["status"] == "delivered")
+        acknowledged = collections.Counter(
+            d["event_id"] for d in log if d["kind"] == "event" and d["status"] == "delivered"
+        )
         types = {d["event_id"]: d["event_type"] for d in log}
         faults = {d["event_id"]: d["fault"] for d in log if d["fault"]}
         lines = []
         for event_id, times in acknowledged.items():
             if times > 1:
-                why = f" (delivery fault {faults[event_id]['rule_id']}: {faults[event_id]['action']})" \
-                    if event_id in faults else ""
+                why = (
+                    f" (delivery fault {faults[event_id]['rule_id']}: {faults[event_id]['action']})"
+                    if event_id in faults
+                    else ""
+                )
                 lines.append(f"delivered {times} times: event {event_id} ({types[event_id]}){why}")
         return lines
 
@@ -219,31 +257,66 @@ class ConsumerRun:
         expect = expect or {"all_acknowledged": True, "max_attempts": None}
         line = self.scenario.line_of(("expect", "deliveries"))
         if self.process is not None and self.process.poll() is not None:
-            checks.append(Check("consumer", "consumer kept running", False,
-                                f"the consumer exited ({self.process.returncode}) during the drill",
-                                _tail(self.log_path), [], self.scenario.line_of(("consumer",))))
+            checks.append(
+                Check(
+                    "consumer",
+                    "consumer kept running",
+                    False,
+                    f"the consumer exited ({self.process.returncode}) during the drill",
+                    _tail(self.log_path),
+                    [],
+                    self.scenario.line_of(("consumer",)),
+                )
+            )
         if expect["all_acknowledged"]:
             unacknowledged = [d for d in log if d["status"] != "delivered"]
-            details = [f"{d['status']}: event {d['event_id']} ({d['event_type']}) after {len(d['attempts'])}"
-                       f" attempt(s); last: {_last(d)}" for d in unacknowledged]
-            checks.append(Check("delivery", "every event acknowledged", not unacknowledged,
-                                f"{len(log) - len(unacknowledged)} of {len(log)} deliveries acknowledged",
-                                details, [], line))
+            details = [
+                f"{d['status']}: event {d['event_id']} ({d['event_type']}) after {len(d['attempts'])}"
+                f" attempt(s); last: {_last(d)}"
+                for d in unacknowledged
+            ]
+            checks.append(
+                Check(
+                    "delivery",
+                    "every event acknowledged",
+                    not unacknowledged,
+                    f"{len(log) - len(unacknowledged)} of {len(log)} deliveries acknowledged",
+                    details,
+                    [],
+                    line,
+                )
+            )
         if expect["max_attempts"] is not None:
             over = [d for d in log if len(d["attempts"]) > expect["max_attempts"]]
-            checks.append(Check("delivery", "retries bounded", not over,
-                                f"at most {max([len(d['attempts']) for d in log] + [0])} attempt(s) per delivery"
-                                f" (limit {expect['max_attempts']})",
-                                [f"event {d['event_id']}: {len(d['attempts'])} attempts" for d in over], [], line))
+            checks.append(
+                Check(
+                    "delivery",
+                    "retries bounded",
+                    not over,
+                    f"at most {max([len(d['attempts']) for d in log] + [0])} attempt(s) per delivery"
+                    f" (limit {expect['max_attempts']})",
+                    [f"event {d['event_id']}: {len(d['attempts'])} attempts" for d in over],
+                    [],
+                    line,
+                )
+            )
         listed_rules = []
         for rule in self.rules:
             with admin_step("reading delivery faults"):
                 listed = self.runner.client.delivery_fault(rule["id"])
             listed_rules.append(listed)
             action = listed["action"]["type"]
-            checks.append(Check("delivery", f"delivery fault {rule['id']} ({action}) fired", listed["fired"] > 0,
-                                f"matched {listed['matched']}, fired {listed['fired']}", [], [],
-                                self.scenario.line_of(("delivery_faults",))))
+            checks.append(
+                Check(
+                    "delivery",
+                    f"delivery fault {rule['id']} ({action}) fired",
+                    listed["fired"] > 0,
+                    f"matched {listed['matched']}, fired {listed['fired']}",
+                    [],
+                    [],
+                    self.scenario.line_of(("delivery_faults",)),
+                )
+            )
         self.rules = listed_rules
         return checks
 
@@ -251,8 +324,11 @@ class ConsumerRun:
         """The consumer as run, for the report."""
         secret = self.context["consumer_secret"]
         command = [arg.replace(secret, "***") for arg in self._args(self.command_override or self.spec["command"])]
-        return {"command": command,
-                "format": self.spec["format"], "subscription_id": self._subscribed()["subscription_id"]}
+        return {
+            "command": command,
+            "format": self.spec["format"],
+            "subscription_id": self._subscribed()["subscription_id"],
+        }
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -269,5 +345,8 @@ def _last(delivery: dict) -> str:
     if not delivery["attempts"]:
         return "never attempted"
     attempt = delivery["attempts"][-1]
-    return attempt["outcome"] + (f" {attempt['http_status']}" if attempt["http_status"] else "") + \
-        (f" ({attempt['error']})" if attempt["error"] and not attempt["http_status"] else "")
+    return (
+        attempt["outcome"]
+        + (f" {attempt['http_status']}" if attempt["http_status"] else "")
+        + (f" ({attempt['error']})" if attempt["error"] and not attempt["http_status"] else "")
+    )

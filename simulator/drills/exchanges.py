@@ -36,8 +36,11 @@ class Sender:
             headers.setdefault("Authorization", f"Bearer {context['token']}")
         elif auth not in (None, "none"):
             headers.setdefault("Authorization", f"Bearer {context['accounts'][auth]['token']}")
-        kwargs = {"headers": headers, "params": interpolate(request["query"], context) or None,
-                  "timeout": request["timeout_seconds"]}
+        kwargs = {
+            "headers": headers,
+            "params": interpolate(request["query"], context) or None,
+            "timeout": request["timeout_seconds"],
+        }
         if request["json"] is not None:
             kwargs["json"] = interpolate(request["json"], context)
         elif method == "POST" and not any(name.lower() == "content-type" for name in headers):
@@ -63,17 +66,28 @@ class Sender:
             except KeyError as error:
                 raise DrillError(f"steps[{i}] ({step['name']}): {error.args[0]}") from None
             result.exchanges.append(exchange)
-            seen = {"status": exchange.status, "body": exchange.body,
-                    "headers": {k.lower(): v for k, v in exchange.headers.items()}}
+            seen = {
+                "status": exchange.status,
+                "body": exchange.body,
+                "headers": {k.lower(): v for k, v in exchange.headers.items()},
+            }
             context["steps"][step["name"]] = seen
             line = scenario.line_of(("steps", i))
             for var, where in step["capture"].items():
                 head, _, rest = where.partition(".")
                 value = assertions.dig(seen[head], rest) if rest else seen[head]
                 if value is assertions.MISSING:
-                    result.checks.append(Check("step", f"{step['name']}: capture {var}", False,
-                                               f"{where} is not in the response ({exchange.describe()})",
-                                               [f"response body: {str(exchange.body)[:500]}"], [], line))
+                    result.checks.append(
+                        Check(
+                            "step",
+                            f"{step['name']}: capture {var}",
+                            False,
+                            f"{where} is not in the response ({exchange.describe()})",
+                            [f"response body: {str(exchange.body)[:500]}"],
+                            [],
+                            line,
+                        )
+                    )
                     value = None
                 context[var] = value
             expect = interpolate(step["expect"], context) if step["expect"] else None

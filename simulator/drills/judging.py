@@ -22,14 +22,30 @@ def judge(scenario: Scenario, context: dict, result: DrillResult, sender: Sender
         name = "client exit code" + (f" (instance {run.instance})" if len(result.runs) > 1 else "")
         line = scenario.line_of(("expect", "client_exit_code")) or scenario.line_of(("client",))
         if run.timed_out:
-            result.checks.append(Check("client", name, False,
-                                       f"the client did not finish in {timeout_seconds:g} s"
-                                       " and was killed", [], [], line))
+            result.checks.append(
+                Check(
+                    "client",
+                    name,
+                    False,
+                    f"the client did not finish in {timeout_seconds:g} s and was killed",
+                    [],
+                    [],
+                    line,
+                )
+            )
         elif expected_exit is not None:
             passed = run.exit_code == expected_exit
-            result.checks.append(Check("client", name, passed,
-                                       f"exited {run.exit_code}" + ("" if passed else f", expected {expected_exit}"),
-                                       [], [], line))
+            result.checks.append(
+                Check(
+                    "client",
+                    name,
+                    passed,
+                    f"exited {run.exit_code}" + ("" if passed else f", expected {expected_exit}"),
+                    [],
+                    [],
+                    line,
+                )
+            )
     for check in invariants.evaluate(obs, scenario.expect["invariants"]):
         check.line = scenario.line_of(("expect", "invariants", check.name), exact=True)
         result.checks.append(check)

@@ -11,9 +11,9 @@ from pismo_sandbox.drills.errors import admin_step
 from pismo_sandbox.drills.model import DrillResult, Observation
 from pismo_sandbox.drills.scenario import Scenario
 
-QUIET_SECONDS = 0.3              # no new journal row for this long: nothing is in flight
+QUIET_SECONDS = 0.3  # no new journal row for this long: nothing is in flight
 MAX_SETTLE_SECONDS = 60.0
-SLOW_PROVIDER_SECONDS = 2.0     # simulator.domains.bankslips.triggers.SLOW_SECONDS
+SLOW_PROVIDER_SECONDS = 2.0  # simulator.domains.bankslips.triggers.SLOW_SECONDS
 
 
 def _delay_bound(rule: dict) -> float:
@@ -73,8 +73,9 @@ class Records:
         last_seq, last_change = None, time.monotonic()
         while True:
             now = time.monotonic()
-            recent = [r for r in self.journal_rows(100) if r["seq"] > journal_mark
-                      and not r["path"].startswith("/_sandbox")]
+            recent = [
+                r for r in self.journal_rows(100) if r["seq"] > journal_mark and not r["path"].startswith("/_sandbox")
+            ]
             seq = max((r["seq"] for r in recent), default=journal_mark)
             if seq != last_seq:
                 last_seq, last_change = seq, now
@@ -89,8 +90,10 @@ class Records:
             if landed and now - last_change >= QUIET_SECONDS and now - started >= minimum:
                 return
             if now - started > min(bound, MAX_SETTLE_SECONDS):
-                result.notes.append(f"requests were still arriving {now - started:.1f} s after the client"
-                                    " finished; judged what had landed")
+                result.notes.append(
+                    f"requests were still arriving {now - started:.1f} s after the client"
+                    " finished; judged what had landed"
+                )
                 return
             time.sleep(0.1)
 
@@ -110,6 +113,14 @@ class Records:
             listed = {r["id"]: dict(r) for r in self.admin.faults()}
         faults = [listed.get(r["id"], r) for r in result.faults]
         result.faults = faults
-        return Observation(journal=journal, events=events, payments=payments, credentials=credentials,
-                           faults=faults, boletos=context["boletos"], tenants=context["tenants"],
-                           accounts=context["accounts"], journal_truncated=truncated)
+        return Observation(
+            journal=journal,
+            events=events,
+            payments=payments,
+            credentials=credentials,
+            faults=faults,
+            boletos=context["boletos"],
+            tenants=context["tenants"],
+            accounts=context["accounts"],
+            journal_truncated=truncated,
+        )

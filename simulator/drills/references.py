@@ -11,8 +11,7 @@ from pismo_sandbox.drills.scenario_schema import BOLETO_FIELDS
 
 # Names a ${reference} may start with (besides tenants., accounts., boletos., steps. and
 # captured values). Documented in scenarios/README.md, "References".
-BUILTINS = ("base_url", "python", "scenario_dir", "tenant_id", "account_id", "token",
-            "server_key", "server_secret")
+BUILTINS = ("base_url", "python", "scenario_dir", "tenant_id", "account_id", "token", "server_key", "server_secret")
 # What a consumer drill adds: the receiver's URL, port and scratch directory, and the signing
 # secret of its subscription.
 CONSUMER_BUILTINS = ("consumer_url", "consumer_port", "consumer_dir", "consumer_secret")
@@ -49,8 +48,9 @@ def resolve(context: dict, reference: str) -> Any:
         else:
             known = sorted(current) if isinstance(current, dict) else []
             close = difflib.get_close_matches(part, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else (
-                f" (known: {', '.join(known[:12])})" if known else "")
+            hint = (
+                f" (did you mean {close[0]!r}?)" if close else (f" (known: {', '.join(known[:12])})" if known else "")
+            )
             where = ".".join(parts[:i]) or "the scenario"
             raise KeyError(f"${{{reference}}}: {where} has no {part!r}{hint}")
     return current
@@ -66,6 +66,7 @@ def interpolate(value: Any, context: dict) -> Any:
         def text(match: re.Match) -> str:
             found = resolve(context, match.group(1))
             return "" if found is None else str(found)
+
         parts = value.split(ESCAPED)
         return "${".join(REFERENCE.sub(text, part) for part in parts)
     if isinstance(value, dict):
@@ -79,11 +80,13 @@ def static_context(data: dict) -> dict:
     """The shape of the runtime context (runner.Context.values), for checking references."""
     tenants = data["setup"]["tenants"]
     context: dict = dict.fromkeys(BUILTINS, True)
-    context["tenants"] = {t["name"]: {"tenant_id": True, "server_key": True, "server_secret": True,
-                                      "name": True}
-                          for t in tenants}
-    context["accounts"] = {a["name"]: {"account_id": True, "tenant_id": True, "token": True, "name": True,
-                                       "status": True}
-                           for t in tenants for a in t["accounts"]}
+    context["tenants"] = {
+        t["name"]: {"tenant_id": True, "server_key": True, "server_secret": True, "name": True} for t in tenants
+    }
+    context["accounts"] = {
+        a["name"]: {"account_id": True, "tenant_id": True, "token": True, "name": True, "status": True}
+        for t in tenants
+        for a in t["accounts"]
+    }
     context["boletos"] = {b["name"]: dict.fromkeys(BOLETO_FIELDS, True) for b in data["setup"]["boletos"]}
     return context

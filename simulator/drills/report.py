@@ -44,8 +44,10 @@ def delivery_fault_text(rule: dict) -> str:
     kind = action.pop("type", "?")
     params = ", ".join(f"{k}={v}" for k, v in action.items() if k != "distribution" or v != "fixed")
     match = ", ".join(f"{k}={v}" for k, v in rule.get("match", {}).items() if k != "subscription_id")
-    return (f"{rule.get('id')}: {kind}{f' ({params})' if params else ''}"
-            f"{f' of {match}' if match else ''}  [matched {rule.get('matched', 0)}, fired {rule.get('fired', 0)}]")
+    return (
+        f"{rule.get('id')}: {kind}{f' ({params})' if params else ''}"
+        f"{f' of {match}' if match else ''}  [matched {rule.get('matched', 0)}, fired {rule.get('fired', 0)}]"
+    )
 
 
 def text_report(result: DrillResult, verbose: bool = False) -> str:
@@ -65,8 +67,10 @@ def text_report(result: DrillResult, verbose: bool = False) -> str:
         lines.append("  injected into event delivery:")
         lines += [f"    {delivery_fault_text(rule)}" for rule in result.delivery_faults]
     if result.consumer is not None:
-        lines.append(f"  consumer: {shlex.join(result.consumer['command'])} ({result.consumer['format']},"
-                     f" {result.consumer['subscription_id']})")
+        lines.append(
+            f"  consumer: {shlex.join(result.consumer['command'])} ({result.consumer['format']},"
+            f" {result.consumer['subscription_id']})"
+        )
     if result.client is not None:
         task = f" (task {result.client['task']})" if result.client.get("task") else ""
         lines.append(f"  client: {shlex.join(result.client['command'])}{task}")
@@ -74,8 +78,7 @@ def text_report(result: DrillResult, verbose: bool = False) -> str:
             who = f"instance {run.instance}: " if len(result.runs) > 1 else ""
             ended = "killed after the timeout" if run.timed_out else f"exited {run.exit_code}"
             lines.append(f"    {who}{ended} after {run.duration:.1f} s")
-            client_failed = run.timed_out or any(
-                not c.passed for c in result.checks if c.kind == "client")
+            client_failed = run.timed_out or any(not c.passed for c in result.checks if c.kind == "client")
             if verbose or client_failed or not result.passed:
                 for label, text in (("stdout", run.stdout), ("stderr", run.stderr)):
                     tail = _tail(text)
@@ -98,8 +101,10 @@ def text_report(result: DrillResult, verbose: bool = False) -> str:
             for p in obs.payments:
                 boleto = obs.boleto_named(p["bar_code"])
                 history = " -> ".join(h["new_status"] for h in p.get("history", []))
-                lines.append(f"    authorization {p['authorization_id']} boleto {boleto or p['bar_code']!r}"
-                             f" key={p.get('idempotency_key')} {p['status']} ({history})")
+                lines.append(
+                    f"    authorization {p['authorization_id']} boleto {boleto or p['bar_code']!r}"
+                    f" key={p.get('idempotency_key')} {p['status']} ({history})"
+                )
     if result.advanced_seconds:
         lines.append(f"  clock advanced {result.advanced_seconds:g} s after the client finished")
     for note in result.notes:
@@ -136,17 +141,28 @@ def junit_xml(results: list[DrillResult]) -> str:
             properties.append(("client", shlex.join(result.client["command"])))
         properties += [(f"fault {rule.get('id')}", fault_text(rule)) for rule in result.faults]
         classname = f"drills.{result.name}"
-        suite = junit.Suite(name=result.name, properties=properties, time=result.duration, file=result.path,
-                            system_out=text_report(result, verbose=True))
+        suite = junit.Suite(
+            name=result.name,
+            properties=properties,
+            time=result.duration,
+            file=result.path,
+            system_out=text_report(result, verbose=True),
+        )
         if result.error:
-            suite.cases.append(junit.Case("run", classname, errors=[junit.Outcome(
-                result.error.splitlines()[0][:500], "DrillError", result.error)]))
+            suite.cases.append(
+                junit.Case(
+                    "run",
+                    classname,
+                    errors=[junit.Outcome(result.error.splitlines()[0][:500], "DrillError", result.error)],
+                )
+            )
         faults_by_id = {r["id"]: r for r in result.faults if "id" in r}
         for check in result.checks:
             case = junit.Case(f"{check.kind}: {check.name}", classname)
             if not check.passed:
-                case.failures.append(junit.Outcome(check.summary, check.kind,
-                                                   "\n".join(_check_lines(check, faults_by_id, True))))
+                case.failures.append(
+                    junit.Outcome(check.summary, check.kind, "\n".join(_check_lines(check, faults_by_id, True)))
+                )
             suite.cases.append(case)
         suites.append(suite)
     return junit.to_xml(suites, "pismo-sandbox drills")

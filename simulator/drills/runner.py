@@ -46,9 +46,14 @@ ADMIN_TIMEOUT = 30
 class DrillRunner:
     """Plays scenarios against the sandbox at ``base_url`` (which it resets before each one)."""
 
-    def __init__(self, base_url: str, client_command: str | list[str] | None = None,
-                 echo: Callable[[str], None] | None = None, admin_token: str | None = None,
-                 consumer_command: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client_command: str | list[str] | None = None,
+        echo: Callable[[str], None] | None = None,
+        admin_token: str | None = None,
+        consumer_command: str | None = None,
+    ) -> None:
         self.base = base_url.rstrip("/")
         self.consumer_override = consumer_command
         self.http = requests.Session()
@@ -85,6 +90,7 @@ class DrillRunner:
         consumer = None
         if scenario.consumer is not None:  # a consumer drill: the consumer runs, subscribed, throughout
             from pismo_sandbox.drills.consumer import ConsumerRun
+
             consumer = ConsumerRun(self, scenario, context, self.consumer_override)
         try:
             if consumer is not None:
@@ -118,11 +124,18 @@ class DrillRunner:
                 consumer.stop()
 
 
-def run_drills(scenarios: list[Scenario], *, base_url: str | None = None, isolation: str = "reset",
-               client_command: str | None = None, workers: int = 2,
-               on_result: Callable[[DrillResult], None] | None = None,
-               echo: Callable[[str], None] | None = None, admin_token: str | None = None,
-               consumer_command: str | None = None) -> list[DrillResult]:
+def run_drills(
+    scenarios: list[Scenario],
+    *,
+    base_url: str | None = None,
+    isolation: str = "reset",
+    client_command: str | None = None,
+    workers: int = 2,
+    on_result: Callable[[DrillResult], None] | None = None,
+    echo: Callable[[str], None] | None = None,
+    admin_token: str | None = None,
+    consumer_command: str | None = None,
+) -> list[DrillResult]:
     """Run every scenario; a fresh sandbox unless ``base_url`` names one to use (and reset,
     with ``admin_token`` if it requires one)."""
     results: list[DrillResult] = []
@@ -158,6 +171,6 @@ def run_drills(scenarios: list[Scenario], *, base_url: str | None = None, isolat
             for scenario in scenarios:
                 play(runner, scenario)
     except DrillError as error:
-        for scenario in scenarios[len(results):]:
+        for scenario in scenarios[len(results) :]:
             failed_to_start(scenario, error)
     return results

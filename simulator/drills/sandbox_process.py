@@ -15,8 +15,13 @@ class SandboxProcess(Sandbox):
     default configuration, whoever runs it."""
 
     def __init__(self, workers: int = 2, threads: int = 8, startup_timeout: float = 60.0):
-        super().__init__(workers=workers, threads=threads, startup_timeout=startup_timeout,
-                         inherit_env=False, settings={"log_level": "WARNING"})
+        super().__init__(
+            workers=workers,
+            threads=threads,
+            startup_timeout=startup_timeout,
+            inherit_env=False,
+            settings={"log_level": "WARNING"},
+        )
 
     def start(self) -> "SandboxProcess":
         try:

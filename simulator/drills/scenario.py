@@ -26,20 +26,21 @@ from pismo_sandbox.drills.scenario_schema import FaultField, ScenarioSchema, Tog
 
 # -- the loaded scenario ---------------------------------------------------------------------------
 
+
 @dataclass
 class Scenario:
     path: str
     name: str
     description: str
     setup: dict
-    faults: list[dict]              # {"rule": admin-API rule, "refs": {"tenant"?, "account"?}}
+    faults: list[dict]  # {"rule": admin-API rule, "refs": {"tenant"?, "account"?}}
     steps: list[dict] | None
     client: dict | None
     advance: list[dict]
     expect: dict
     settle_seconds: float | None
     marks: Marks = field(repr=False, default_factory=Marks)
-    consumer: dict | None = None            # the consumer under test (consumer drills)
+    consumer: dict | None = None  # the consumer under test (consumer drills)
     delivery_faults: list[dict] = field(default_factory=list)
 
     @property
@@ -79,8 +80,12 @@ def _semantic_problems(data: dict) -> list[tuple[Path, str]]:
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if item[key] in seen:
-                problems.append((path + (i, key), f"{what} {item[key]!r} is already defined"
-                                                  f" ({format_path(path + (seen[item[key]],))})"))
+                problems.append(
+                    (
+                        path + (i, key),
+                        f"{what} {item[key]!r} is already defined ({format_path(path + (seen[item[key]],))})",
+                    )
+                )
             seen.setdefault(item[key], i)
 
     setup = data["setup"]
@@ -89,19 +94,30 @@ def _semantic_problems(data: dict) -> list[tuple[Path, str]]:
     seen_accounts: set[str] = set()
     for i, tenant in enumerate(setup["tenants"]):
         if not tenant["accounts"] and tenant["credentials"]:
-            problems.append((("setup", "tenants", i, "credentials"),
-                             "registering credentials needs an account token: give the tenant an account"))
+            problems.append(
+                (
+                    ("setup", "tenants", i, "credentials"),
+                    "registering credentials needs an account token: give the tenant an account",
+                )
+            )
         for j, account in enumerate(tenant["accounts"]):
             if account["name"] in seen_accounts:
-                problems.append((("setup", "tenants", i, "accounts", j, "name"),
-                                 f"account {account['name']!r} is already defined (account names are"
-                                 " unique across tenants)"))
+                problems.append(
+                    (
+                        ("setup", "tenants", i, "accounts", j, "name"),
+                        f"account {account['name']!r} is already defined (account names are unique across tenants)",
+                    )
+                )
             seen_accounts.add(account["name"])
         names = {a["name"] for a in tenant["accounts"]}
         for k, credential in enumerate(tenant["credentials"]):
             if credential["account"] is not None and credential["account"] not in names:
-                problems.append((("setup", "tenants", i, "credentials", k, "account"),
-                                 f"no account {credential['account']!r} in tenant {tenant['name']!r}"))
+                problems.append(
+                    (
+                        ("setup", "tenants", i, "credentials", k, "account"),
+                        f"no account {credential['account']!r} in tenant {tenant['name']!r}",
+                    )
+                )
     if not all_accounts:
         problems.append((("setup", "tenants"), "the drill needs at least one account (the client's)"))
     unique(setup["boletos"], ("setup", "boletos"), "boleto")
@@ -112,8 +128,12 @@ def _semantic_problems(data: dict) -> list[tuple[Path, str]]:
             ref = fault["refs"].get(key)
             if ref is not None and ref not in known:
                 close = difflib.get_close_matches(ref, sorted(known), n=1)
-                problems.append((("faults", i, "match", key), f"no {key} named {ref!r} in setup"
-                                 + (f" (did you mean {close[0]!r}?)" if close else "")))
+                problems.append(
+                    (
+                        ("faults", i, "match", key),
+                        f"no {key} named {ref!r} in setup" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                    )
+                )
 
     context = static_context(data)
 
@@ -155,47 +175,60 @@ def _semantic_problems(data: dict) -> list[tuple[Path, str]]:
         for i, step in enumerate(data["steps"]):
             auth = step["auth"]
             if auth not in (None, "none") and auth not in seen_accounts:
-                problems.append((("steps", i, "auth"), f"auth must be none or an account name"
-                                 f" ({', '.join(sorted(seen_accounts))})"))
+                problems.append(
+                    (("steps", i, "auth"), f"auth must be none or an account name ({', '.join(sorted(seen_accounts))})")
+                )
             for part in ("path", "headers", "query", "json", "expect"):
                 check(step[part], ("steps", i, part), context)
             context["steps"][step["name"]] = {"status": True, "body": OPEN, "headers": OPEN}
             for name in step["capture"]:
                 if name in context:
-                    problems.append((("steps", i, "capture", name),
-                                     f"{name!r} is already a name in the scenario; choose another"))
+                    problems.append(
+                        (("steps", i, "capture", name), f"{name!r} is already a name in the scenario; choose another")
+                    )
                 context[name] = OPEN
             for name, where in step["capture"].items():
                 if where.split(".")[0] not in ("body", "headers", "status"):
-                    problems.append((("steps", i, "capture", name),
-                                     "must start with body, headers or status (e.g. body.authorization_id)"))
+                    problems.append(
+                        (
+                            ("steps", i, "capture", name),
+                            "must start with body, headers or status (e.g. body.authorization_id)",
+                        )
+                    )
     for i, assertion in enumerate(data["expect"]["assertions"]):
         if assertion["kind"] == "request":
             check(assertion["request"], ("expect", "assertions", i, "request"), context)
             check(assertion["expect"], ("expect", "assertions", i, "expect"), context)
             auth = assertion["request"]["auth"]
             if auth not in (None, "none") and auth not in seen_accounts:
-                problems.append((("expect", "assertions", i, "request", "auth"),
-                                 "auth must be none or an account name"))
-        for key, known, label in (("tenant", tenant_names, "tenant"), ("account", seen_accounts, "account"),
-                                  ("boleto", {b["name"] for b in setup["boletos"]}, "boleto")):
+                problems.append(
+                    (("expect", "assertions", i, "request", "auth"), "auth must be none or an account name")
+                )
+        for key, known, label in (
+            ("tenant", tenant_names, "tenant"),
+            ("account", seen_accounts, "account"),
+            ("boleto", {b["name"] for b in setup["boletos"]}, "boleto"),
+        ):
             subject = assertion.get(assertion["kind"])
             ref = subject.get(key) if isinstance(subject, dict) else None
             if ref is not None and ref not in known:
-                problems.append((("expect", "assertions", i, assertion["kind"], key),
-                                 f"no {label} named {ref!r} in setup"))
+                problems.append(
+                    (("expect", "assertions", i, assertion["kind"], key), f"no {label} named {ref!r} in setup")
+                )
     invariants = data["expect"]["invariants"]
     reach = invariants.get("payments_reach_status")
     if reach is not None and reach["boletos"] != "all":
         known = {b["name"] for b in setup["boletos"]}
         for name in reach["boletos"]:
             if name not in known:
-                problems.append((("expect", "invariants", "payments_reach_status", "boletos"),
-                                 f"no boleto named {name!r} in setup"))
+                problems.append(
+                    (("expect", "invariants", "payments_reach_status", "boletos"), f"no boleto named {name!r} in setup")
+                )
     return problems
 
 
 # -- marshmallow errors -> problems -------------------------------------------------------------------
+
 
 def _flatten(messages: Any, path: Path = ()) -> list[tuple[Path, str]]:
     if isinstance(messages, dict):
@@ -276,11 +309,21 @@ def load_scenario(path: str, text: str | None = None) -> Scenario:
         add(field_path, message)
     if problems:
         raise ScenarioError(path, _by_line(problems))
-    return Scenario(path=path, name=loaded["name"], description=loaded["description"].strip(),
-                    setup=loaded["setup"], faults=loaded["faults"], steps=loaded["steps"],
-                    client=loaded["client"], advance=loaded["advance"], expect=loaded["expect"],
-                    settle_seconds=loaded["settle_seconds"], marks=marks,
-                    consumer=loaded["consumer"], delivery_faults=loaded["delivery_faults"])
+    return Scenario(
+        path=path,
+        name=loaded["name"],
+        description=loaded["description"].strip(),
+        setup=loaded["setup"],
+        faults=loaded["faults"],
+        steps=loaded["steps"],
+        client=loaded["client"],
+        advance=loaded["advance"],
+        expect=loaded["expect"],
+        settle_seconds=loaded["settle_seconds"],
+        marks=marks,
+        consumer=loaded["consumer"],
+        delivery_faults=loaded["delivery_faults"],
+    )
 
 
 def load_scenarios(paths: Iterable[str], loader: Callable[[str], Scenario] = load_scenario) -> list[Scenario]:
@@ -297,8 +340,17 @@ def load_scenarios(paths: Iterable[str], loader: Callable[[str], Scenario] = loa
     for scenario in scenarios:
         if scenario.name in names and names[scenario.name] != scenario.path:
             line = scenario.marks.find(("name",))
-            raise ScenarioError(scenario.path, [Problem(
-                scenario.path, line[0], line[1], "name",
-                f"drill name {scenario.name!r} is also used by {names[scenario.name]}")])
+            raise ScenarioError(
+                scenario.path,
+                [
+                    Problem(
+                        scenario.path,
+                        line[0],
+                        line[1],
+                        "name",
+                        f"drill name {scenario.name!r} is also used by {names[scenario.name]}",
+                    )
+                ],
+            )
         names[scenario.name] = scenario.path
     return scenarios

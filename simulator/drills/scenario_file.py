@@ -17,12 +17,13 @@ Path = tuple  # field path: str keys and int list indexes
 
 # -- errors --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Problem:
     file: str
-    line: int | None          # 1-based
-    column: int | None        # 1-based
-    field: str                # "setup.tenants[0].accounts" ("" for the whole file)
+    line: int | None  # 1-based
+    column: int | None  # 1-based
+    field: str  # "setup.tenants[0].accounts" ("" for the whole file)
     message: str
 
     def __str__(self) -> str:
@@ -49,6 +50,7 @@ def format_path(path: Iterable) -> str:
 
 
 # -- YAML with line numbers ------------------------------------------------------------------------
+
 
 class Marks:
     """Where each field path starts in the file (the key's position for mapping entries)."""

@@ -19,10 +19,25 @@ PROVIDERS = ("BTG", "CELCOIN", "JDPI")
 BANKSLIP_PROVIDERS = ("BTG", "CELCOIN", "ITAU", "JDPI")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PAY_OPERATION = "post-integrated-payments-api-v1-bankslips-pay"
-BOLETO_FIELDS = ("name", "kind", "type", "bar_code", "digitable_line", "amount", "due_date", "bank",
-                 "segment", "free_field", "trigger", "fine", "interest", "discount")
+BOLETO_FIELDS = (
+    "name",
+    "kind",
+    "type",
+    "bar_code",
+    "digitable_line",
+    "amount",
+    "due_date",
+    "bank",
+    "segment",
+    "free_field",
+    "trigger",
+    "fine",
+    "interest",
+    "discount",
+)
 
 # -- custom fields ---------------------------------------------------------------------------------
+
 
 class OneOrMany(fields.Field):
     """A value or a list of values, each checked by ``inner``; always loads as a list."""
@@ -31,8 +46,7 @@ class OneOrMany(fields.Field):
         super().__init__(**kwargs)
         self.inner = inner
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> list[Any]:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> list[Any]:
         values = value if isinstance(value, list) else [value]
         if not values:
             raise ValidationError("must not be empty")
@@ -42,8 +56,9 @@ class OneOrMany(fields.Field):
 class Count(fields.Field):
     """``3`` (exactly) or ``{min: 1, max: 5}`` (either bound optional)."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> dict[str, int | None]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> dict[str, int | None]:
         if isinstance(value, bool):
             raise ValidationError("must be a number, or a mapping with min and/or max")
         if isinstance(value, int):
@@ -53,8 +68,10 @@ class Count(fields.Field):
         if isinstance(value, dict):
             unknown = set(value) - {"min", "max"}
             if unknown or not value:
-                raise ValidationError("a range has min and/or max only" +
-                                      (f" (unknown: {', '.join(sorted(map(str, unknown)))})" if unknown else ""))
+                raise ValidationError(
+                    "a range has min and/or max only"
+                    + (f" (unknown: {', '.join(sorted(map(str, unknown)))})" if unknown else "")
+                )
             for bound in value.values():
                 if isinstance(bound, bool) or not isinstance(bound, int) or bound < 0:
                     raise ValidationError("min and max must be whole numbers, 0 or more")
@@ -67,8 +84,9 @@ class Count(fields.Field):
 class Command(fields.Field):
     """A command line: a string (split like a shell would) or a list of arguments."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> str | list[str]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str | list[str]:
         if isinstance(value, str) and value.strip():
             return value
         if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) for v in value):
@@ -77,8 +95,7 @@ class Command(fields.Field):
 
 
 class ExitCode(fields.Field):
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> int | None:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> int | None:
         if value == "any":
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255:
@@ -89,8 +106,7 @@ class ExitCode(fields.Field):
 class Scalar(fields.Field):
     """An environment value: strings, numbers and booleans as text; mappings and lists as JSON."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
         if value is None:
             raise ValidationError("must not be null")
         return value
@@ -103,8 +119,7 @@ class Toggle(fields.Field):
         super().__init__(**kwargs)
         self.schema = schema()
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> dict | None:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> dict | None:
         if value is False:
             return None
         if value is None or value is True:
@@ -121,8 +136,9 @@ class FaultField(fields.Field):
     schema = FaultRuleSchema()
     sugar = ("tenant", "account")
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> dict[str, dict]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> dict[str, dict]:
         if not isinstance(value, dict):
             raise ValidationError("a fault rule must be a mapping")
         match = value.get("match")
@@ -139,6 +155,7 @@ class FaultField(fields.Field):
 
 # -- schemas ---------------------------------------------------------------------------------------
 
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -152,6 +169,7 @@ class ClockSchema(Strict):
     def check(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("now") is not None:
             from pismo_sandbox.clock import parse_instant
+
             try:
                 parse_instant(data["now"])
             except ValueError:
@@ -182,6 +200,7 @@ class TenantSchema(Strict):
 
 def _trigger_names() -> list[str]:
     from pismo_sandbox.domains.bankslips.triggers import TRIGGERS
+
     return sorted(TRIGGERS)
 
 
@@ -203,8 +222,10 @@ class BoletoSchema(Strict):
 
 def _bad_trigger(value: str) -> NoReturn:
     close = " or ".join(repr(c) for c in difflib.get_close_matches(value, _trigger_names(), n=2))
-    raise ValidationError(f"not a trigger of the catalogue{f' (did you mean {close}?)' if close else ''};"
-                          f" one of: {', '.join(_trigger_names())}")
+    raise ValidationError(
+        f"not a trigger of the catalogue{f' (did you mean {close}?)' if close else ''};"
+        f" one of: {', '.join(_trigger_names())}"
+    )
 
 
 class SetupSchema(Strict):
@@ -216,8 +237,9 @@ class SetupSchema(Strict):
 class ClientSchema(Strict):
     command = Command(required=True)
     task = fields.String(load_default=None)
-    env = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")),
-                      values=Scalar(), load_default=dict)
+    env = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")), values=Scalar(), load_default=dict
+    )
     instances = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 16))
     timeout_seconds = fields.Float(load_default=60.0, validate=validate.Range(min=0.1, max=3600))
     cwd = fields.String(load_default=None)
@@ -244,8 +266,11 @@ class RequestSchema(Strict):
 
 class StepSchema(RequestSchema):
     name = fields.String(required=True, validate=validate.Regexp(NAME))
-    capture = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")),
-                          values=fields.String(), load_default=dict)
+    capture = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")),
+        values=fields.String(),
+        load_default=dict,
+    )
     expect = fields.Nested(StepExpectSchema, load_default=None)
 
 
@@ -263,14 +288,15 @@ class AdvanceSchema(Strict):
 
 # -- invariants' parameters (simulator.drills.invariants) --
 
+
 class NoSlipPaidTwiceSchema(Strict):
-    ignore_statuses = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)),
-                                  load_default=lambda: ["ERROR", "TIMEOUT", "CANCELLED"])
+    ignore_statuses = fields.List(
+        fields.String(validate=validate.OneOf(PAYMENT_STATUSES)), load_default=lambda: ["ERROR", "TIMEOUT", "CANCELLED"]
+    )
 
 
 class RetriesReuseKeySchema(Strict):
-    operations = fields.List(fields.String(), load_default=lambda: [PAY_OPERATION],
-                             validate=validate.Length(min=1))
+    operations = fields.List(fields.String(), load_default=lambda: [PAY_OPERATION], validate=validate.Length(min=1))
 
 
 class PaymentsReachStatusSchema(Strict):
@@ -284,14 +310,16 @@ class PaymentsReachStatusSchema(Strict):
             return
         if isinstance(boletos, dict) and all(s in PAYMENT_STATUSES for s in boletos.values()):
             return
-        raise ValidationError("must be 'all', a list of boleto names, or a mapping of boleto name to"
-                              f" status ({', '.join(PAYMENT_STATUSES)})", "boletos")
+        raise ValidationError(
+            "must be 'all', a list of boleto names, or a mapping of boleto name to"
+            f" status ({', '.join(PAYMENT_STATUSES)})",
+            "boletos",
+        )
 
 
 class RetriesBoundedSchema(Strict):
     max_attempts = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=1, max=1000))
-    final_statuses = fields.List(fields.Integer(strict=True, validate=validate.Range(400, 499)),
-                                 load_default=list)
+    final_statuses = fields.List(fields.Integer(strict=True, validate=validate.Range(400, 499)), load_default=list)
     operations = fields.List(fields.String(), load_default=None)
 
 
@@ -309,6 +337,7 @@ class InvariantsSchema(Strict):
 
 
 # -- plain assertions (simulator.drills.assertions) --
+
 
 class EventsFilter(Strict):
     type = fields.String(load_default=None)
@@ -369,16 +398,18 @@ class ProbeAssertion(Strict):
 
 
 ASSERTIONS: dict[str, type[Schema]] = {
-    "events": EventsAssertion, "journal": JournalAssertion, "payments": PaymentsAssertion,
-    "credentials": CredentialsAssertion, "request": ProbeAssertion,
+    "events": EventsAssertion,
+    "journal": JournalAssertion,
+    "payments": PaymentsAssertion,
+    "credentials": CredentialsAssertion,
+    "request": ProbeAssertion,
 }
 
 
 class AssertionField(fields.Field):
     """One assertion: exactly one subject key (events, journal, payments, credentials, request)."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> dict:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> dict:
         if not isinstance(value, dict):
             raise ValidationError("an assertion must be a mapping")
         subjects = [k for k in ASSERTIONS if k in value]
@@ -391,10 +422,11 @@ class AssertionField(fields.Field):
 
 # -- consumer drills (simulator.drills.consumer) --
 
+
 class ConsumerFilterSchema(Strict):
     domain = fields.String(load_default=None)
     event_type = fields.String(load_default=None)
-    tenant = fields.String(load_default=None)   # a setup tenant's name
+    tenant = fields.String(load_default=None)  # a setup tenant's name
 
 
 class ConsumerRetrySchema(Strict):
@@ -415,8 +447,9 @@ class ConsumerSchema(Strict):
     filter = fields.Nested(ConsumerFilterSchema, load_default=None)
     retry = fields.Nested(ConsumerRetrySchema, load_default=None)
     check = Command(load_default=None)
-    env = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")),
-                      values=Scalar(), load_default=dict)
+    env = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$")), values=Scalar(), load_default=dict
+    )
     cwd = fields.String(load_default=None)
     ready_timeout_seconds = fields.Float(load_default=15.0, validate=validate.Range(min=0.1, max=600))
     timeout_seconds = fields.Float(load_default=60.0, validate=validate.Range(min=0.1, max=3600))
@@ -426,9 +459,9 @@ class DeliveryFaultField(fields.Field):
     """A delivery fault rule in the admin API's format (simulator.domains.deliveries.schemas);
     the runner limits it to the consumer's subscription."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> dict:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> dict:
         from pismo_sandbox.domains.deliveries.schemas import load_rule as load_delivery_rule
+
         if not isinstance(value, dict):
             raise ValidationError("a delivery fault rule must be a mapping")
         load_delivery_rule(value)
@@ -463,5 +496,7 @@ class ScenarioSchema(Strict):
     @validates_schema
     def one_driver(self, data: dict[str, Any], **_: Any) -> None:
         if (data.get("steps") is None) == (data.get("client") is None):
-            raise ValidationError("give either steps (the runner sends requests) or client (an external"
-                                  " command is the client under test), not both and not neither")
+            raise ValidationError(
+                "give either steps (the runner sends requests) or client (an external"
+                " command is the client under test), not both and not neither"
+            )

@@ -13,7 +13,7 @@ from pismo_sandbox.drills.errors import DrillError, admin_step
 from pismo_sandbox.drills.scenario import Scenario
 from pismo_sandbox.drills.scenario_file import format_path
 
-TOKEN_TTL = 31_536_000          # the longest the admin API issues: advancing the clock never expires it
+TOKEN_TTL = 31_536_000  # the longest the admin API issues: advancing the clock never expires it
 
 
 def reset(admin: AdminClient) -> None:
@@ -23,8 +23,10 @@ def reset(admin: AdminClient) -> None:
     with admin_step("checking the reset"):
         left = (admin.tenants(), admin.faults())
     if any(left):
-        raise DrillError(f"POST /_sandbox/reset left state behind ({len(left[0])} tenant(s),"
-                         f" {len(left[1])} fault rule(s)): is another client using this sandbox?")
+        raise DrillError(
+            f"POST /_sandbox/reset left state behind ({len(left[0])} tenant(s),"
+            f" {len(left[1])} fault rule(s)): is another client using this sandbox?"
+        )
 
 
 def set_up(admin: AdminClient, scenario: Scenario) -> dict:
@@ -39,32 +41,47 @@ def set_up(admin: AdminClient, scenario: Scenario) -> dict:
         where = format_path(("setup", "tenants", i))
         with admin_step(where):
             created = admin.create_tenant(tenant["tenant_id"] or None)
-        tenants[tenant["name"]] = {"name": tenant["name"], "tenant_id": created.tenant_id,
-                                   "server_key": created.server_key, "server_secret": created.server_secret}
+        tenants[tenant["name"]] = {
+            "name": tenant["name"],
+            "tenant_id": created.tenant_id,
+            "server_key": created.server_key,
+            "server_secret": created.server_secret,
+        }
         for j, account in enumerate(tenant["accounts"]):
             with admin_step(f"{where}.accounts[{j}]"):
                 made = admin.create_account(created.tenant_id, account["account_id"] or None)
             with admin_step(f"{where}.accounts[{j}] (token)"):
                 token = admin.issue_token(created.tenant_id, made["account_id"], ttl_seconds=TOKEN_TTL)
-            accounts[account["name"]] = {"name": account["name"], "tenant_id": created.tenant_id,
-                                         "tenant": tenant["name"], "account_id": made["account_id"],
-                                         "token": token["token"], "status": account["status"]}
+            accounts[account["name"]] = {
+                "name": account["name"],
+                "tenant_id": created.tenant_id,
+                "tenant": tenant["name"],
+                "account_id": made["account_id"],
+                "token": token["token"],
+                "status": account["status"],
+            }
         for k, credential in enumerate(tenant["credentials"]):
             owner = accounts[credential["account"] or tenant["accounts"][0]["name"]]
             body = {key: credential[key] for key in ("key", "provider", "type")}
             if credential["provider_data"] is not None:
                 body["provider_data"] = credential["provider_data"]
             with admin_step(f"{where}.credentials[{k}]"):  # a Pismo API call, as the account
-                admin.request("POST", "/banking-auth/v1/credentials", json=body, expect=(201,),
-                              headers={"Authorization": f"Bearer {owner['token']}"})
+                admin.request(
+                    "POST",
+                    "/banking-auth/v1/credentials",
+                    json=body,
+                    expect=(201,),
+                    headers={"Authorization": f"Bearer {owner['token']}"},
+                )
         if tenant["bankslip_provider"]:
             with admin_step(f"{where}.bankslip_provider"):
                 admin.set_bankslip_provider(created.tenant_id, tenant["bankslip_provider"])
         for j, account in enumerate(tenant["accounts"]):  # statuses last: credentials need NORMAL
             if account["status"] != "NORMAL":
                 with admin_step(f"{where}.accounts[{j}].status"):
-                    admin.set_account_status(created.tenant_id, accounts[account["name"]]["account_id"],
-                                             account["status"])
+                    admin.set_account_status(
+                        created.tenant_id, accounts[account["name"]]["account_id"], account["status"]
+                    )
     boletos = {}
     for i, boleto in enumerate(setup["boletos"]):
         # due_date is present only when the file gives it: an explicit null means "no due date"
@@ -74,11 +91,20 @@ def set_up(admin: AdminClient, scenario: Scenario) -> dict:
         boletos[boleto["name"]] = {"name": boleto["name"], **slip}
     primary = next(iter(accounts.values()))
     owner = next(t for t in tenants.values() if t["tenant_id"] == primary["tenant_id"])
-    return {"base_url": admin.base_url, "python": sys.executable, "scenario_dir": scenario.directory,
-            "tenant_id": primary["tenant_id"], "account_id": primary["account_id"],
-            "token": primary["token"], "server_key": owner["server_key"],
-            "server_secret": owner["server_secret"], "tenants": tenants, "accounts": accounts,
-            "boletos": boletos, "steps": {}}
+    return {
+        "base_url": admin.base_url,
+        "python": sys.executable,
+        "scenario_dir": scenario.directory,
+        "tenant_id": primary["tenant_id"],
+        "account_id": primary["account_id"],
+        "token": primary["token"],
+        "server_key": owner["server_key"],
+        "server_secret": owner["server_secret"],
+        "tenants": tenants,
+        "accounts": accounts,
+        "boletos": boletos,
+        "steps": {},
+    }
 
 
 def install_faults(admin: AdminClient, scenario: Scenario, context: dict) -> list[dict]:

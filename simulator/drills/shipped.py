@@ -46,8 +46,10 @@ def resolve(arguments: tuple[str, ...] | list[str]) -> list[str]:
             files.append(known[argument])
         else:
             close = difflib.get_close_matches(argument.rsplit("/", 1)[-1].removesuffix(".yaml"), known, n=1)
-            unknown.append(f"{argument}: no such file, and no shipped drill of that name"
-                           + (f" (did you mean {close[0]!r}?)" if close else "; see `pismo-sandbox drill --list`"))
+            unknown.append(
+                f"{argument}: no such file, and no shipped drill of that name"
+                + (f" (did you mean {close[0]!r}?)" if close else "; see `pismo-sandbox drill --list`")
+            )
     if unknown:
         raise UnknownDrill("\n".join(unknown))
     return files

@@ -40,8 +40,8 @@ class RequestFacts:
 class Decision:
     rule_id: str
     rule: FaultRule
-    nth: int            # this request is the rule's n-th match
-    delay_ms: int       # drawn once per decision, for delay and timeout actions
+    nth: int  # this request is the rule's n-th match
+    delay_ms: int  # drawn once per decision, for delay and timeout actions
 
 
 def matches(match: Match, facts: RequestFacts) -> bool:
@@ -100,14 +100,14 @@ def delay_for(action: Action, seed: int, n: int) -> int:
 
 def _normal_quantile(p: float) -> float:
     from statistics import NormalDist
+
     return NormalDist().inv_cdf(p)
 
 
 class FaultEngine:
     VERSION = "faults.version"
 
-    def __init__(self, store: Store, repository: FaultRepository, clock: Clock, ids: Ids,
-                 settings: SettingsRepository):
+    def __init__(self, store: Store, repository: FaultRepository, clock: Clock, ids: Ids, settings: SettingsRepository):
         self.store = store
         self.repo = repository
         self.clock = clock
@@ -204,14 +204,19 @@ class FaultEngine:
 def _flatten(messages: object, prefix: str = "") -> str:
     """marshmallow's nested messages as "action.status: ..." text."""
     if isinstance(messages, dict):
-        return "; ".join(_flatten(v, f"{prefix}{k}." if k != "_schema" else prefix)
-                         for k, v in messages.items())
+        return "; ".join(_flatten(v, f"{prefix}{k}." if k != "_schema" else prefix) for k, v in messages.items())
     if isinstance(messages, list):
-        return "; ".join(f"{prefix.rstrip('.') or 'rule'}: {m}" if isinstance(m, str) else _flatten(m, prefix)
-                         for m in messages)
+        return "; ".join(
+            f"{prefix.rstrip('.') or 'rule'}: {m}" if isinstance(m, str) else _flatten(m, prefix) for m in messages
+        )
     return f"{prefix.rstrip('.')}: {messages}"
 
 
 def _public(row: dict) -> dict:
-    return {"id": row["id"], **row["rule"], "matched": row["matched"], "fired": row["fired"],
-            "created_at": row["created_at"]}
+    return {
+        "id": row["id"],
+        **row["rule"],
+        "matched": row["matched"],
+        "fired": row["fired"],
+        "created_at": row["created_at"],
+    }

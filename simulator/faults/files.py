@@ -19,11 +19,17 @@ class FaultFileError(ValueError):
 def _flatten(messages: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
     """marshmallow's nested messages as (field path, text) pairs."""
     if isinstance(messages, dict):
-        return [pair for key, value in messages.items()
-                for pair in _flatten(value, path if key == "_schema" else path + (key,))]
+        return [
+            pair
+            for key, value in messages.items()
+            for pair in _flatten(value, path if key == "_schema" else path + (key,))
+        ]
     if isinstance(messages, list):
-        return [pair for item in messages
-                for pair in (_flatten(item, path) if isinstance(item, (dict, list)) else [(path, str(item))])]
+        return [
+            pair
+            for item in messages
+            for pair in (_flatten(item, path) if isinstance(item, (dict, list)) else [(path, str(item))])
+        ]
     return [(path, str(messages))]
 
 
@@ -42,8 +48,9 @@ def read_rules(path: str) -> list[dict]:
     rules = data.get("rules") if isinstance(data, dict) else data
     if not isinstance(rules, list):
         line, column = marks.find(prefix)
-        raise FaultFileError(str(Problem(path, line, column, "", "expected a list of rules, or a mapping with"
-                                                                 " a 'rules' list")))
+        raise FaultFileError(
+            str(Problem(path, line, column, "", "expected a list of rules, or a mapping with a 'rules' list"))
+        )
     problems = []
     for index, rule in enumerate(rules):
         try:

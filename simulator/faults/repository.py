@@ -14,8 +14,10 @@ class FaultRepository:
         self.store = store
 
     def insert(self, db: sqlite_utils.Database, rule_id: str, rule: dict, created_at: str) -> None:
-        db.execute("INSERT INTO fault_rules (id, rule, matched, fired, created_at) VALUES (?, ?, 0, 0, ?)",
-                   [rule_id, json.dumps(rule, separators=(",", ":")), created_at])
+        db.execute(
+            "INSERT INTO fault_rules (id, rule, matched, fired, created_at) VALUES (?, ?, 0, 0, ?)",
+            [rule_id, json.dumps(rule, separators=(",", ":")), created_at],
+        )
 
     def all(self, db: sqlite_utils.Database | None = None) -> list[dict]:
         db = db or self.store.db
@@ -23,9 +25,13 @@ class FaultRepository:
 
     def live(self) -> list[dict]:
         """Rules that can still fire (their `times`, if any, not used up), in order."""
-        return [_row(r) for r in self.store.db.query(
-            "SELECT * FROM fault_rules WHERE json_extract(rule, '$.schedule.times') IS NULL"
-            " OR fired < json_extract(rule, '$.schedule.times') ORDER BY position")]
+        return [
+            _row(r)
+            for r in self.store.db.query(
+                "SELECT * FROM fault_rules WHERE json_extract(rule, '$.schedule.times') IS NULL"
+                " OR fired < json_extract(rule, '$.schedule.times') ORDER BY position"
+            )
+        ]
 
     def get(self, rule_id: str, db: sqlite_utils.Database | None = None) -> dict | None:
         db = db or self.store.db
@@ -33,8 +39,9 @@ class FaultRepository:
         return rows[0] if rows else None
 
     def count(self, db: sqlite_utils.Database, rule_id: str, fired: bool) -> None:
-        db.execute("UPDATE fault_rules SET matched = matched + 1, fired = fired + ? WHERE id = ?",
-                   [1 if fired else 0, rule_id])
+        db.execute(
+            "UPDATE fault_rules SET matched = matched + 1, fired = fired + ? WHERE id = ?", [1 if fired else 0, rule_id]
+        )
 
     def delete(self, rule_id: str, db: sqlite_utils.Database) -> bool:
         return db.execute("DELETE FROM fault_rules WHERE id = ?", [rule_id]).rowcount > 0

@@ -10,8 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Unpack
 
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
-                         validates_schema)
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 if TYPE_CHECKING:
     from marshmallow.fields import _BaseFieldKwargs  # the keyword arguments every field takes
@@ -41,7 +40,7 @@ class _WholeNumber(fields.Integer):
 class Match:
     operation_id: str | None = None
     method: str | None = None
-    path: str | None = None          # exact, or a glob with * (fnmatch)
+    path: str | None = None  # exact, or a glob with * (fnmatch)
     tenant_id: str | None = None
     account_id: int | None = None
 
@@ -62,8 +61,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Schedule:
-    nth: int = 1                   # first matching request (1-based) that may fire
-    times: int | None = None       # how many times it fires at most (None: no limit)
+    nth: int = 1  # first matching request (1-based) that may fire
+    times: int | None = None  # how many times it fires at most (None: no limit)
     probability: float | None = None
     seed: int = 0
 
@@ -84,8 +83,11 @@ class MatchSchema(Schema):
     # Absent means "any"; null is refused, as the admin API's schema refuses it (the dashboard's
     # form and fault files go through this schema alone and must accept exactly the same).
     operation_id = fields.String(load_default=None, allow_none=False)
-    method = fields.String(load_default=None, allow_none=False, validate=validate.OneOf(
-        ["GET", "POST", "PUT", "PATCH", "DELETE", "get", "post", "put", "patch", "delete"]))
+    method = fields.String(
+        load_default=None,
+        allow_none=False,
+        validate=validate.OneOf(["GET", "POST", "PUT", "PATCH", "DELETE", "get", "post", "put", "patch", "delete"]),
+    )
     path = fields.String(load_default=None, allow_none=False, validate=validate.Length(min=1, max=500))
     tenant_id = fields.String(load_default=None, allow_none=False)
     account_id = _WholeNumber(load_default=None, allow_none=False)
@@ -117,8 +119,7 @@ class DelaySchema(Schema):
 def check_delay(data: dict) -> None:
     """A delay action's distribution has every parameter it needs, and a uniform range is one."""
     dist = data.get("distribution", "fixed")
-    needs = {"fixed": ["ms"], "uniform": ["min_ms", "max_ms"],
-             "lognormal": ["median_ms", "sigma", "cap_ms"]}[dist]
+    needs = {"fixed": ["ms"], "uniform": ["min_ms", "max_ms"], "lognormal": ["median_ms", "sigma", "cap_ms"]}[dist]
     missing = [name for name in needs if data.get(name) is None]
     if missing:
         raise ValidationError(f"a {dist} delay needs {', '.join(missing)}", missing[0])
@@ -179,8 +180,13 @@ class FaultRuleSchema(Schema):
     def make(self, data: dict, **_: object) -> FaultRule:
         match = data["match"] if isinstance(data["match"], Match) else Match()
         schedule = data["schedule"] if isinstance(data["schedule"], Schedule) else Schedule()
-        return FaultRule(match=match, action=data["action"], phase=data["phase"], schedule=schedule,
-                         description=data.get("description"))
+        return FaultRule(
+            match=match,
+            action=data["action"],
+            phase=data["phase"],
+            schedule=schedule,
+            description=data.get("description"),
+        )
 
 
 def compact(part: object) -> dict:
@@ -193,8 +199,7 @@ def dump_rule(rule: FaultRule) -> dict:
     action = compact(rule.action)
     if action.get("distribution") == "fixed" and rule.action.type != "delay":
         action.pop("distribution")
-    out = {"match": compact(rule.match), "action": action, "phase": rule.phase,
-           "schedule": compact(rule.schedule)}
+    out = {"match": compact(rule.match), "action": action, "phase": rule.phase, "schedule": compact(rule.schedule)}
     if rule.description:
         out["description"] = rule.description
     return out
@@ -224,8 +229,10 @@ def unknown_operation(operation_id: str, known: frozenset[str] | None = None) ->
         return None
     close = difflib.get_close_matches(operation_id, sorted(known), n=3, cutoff=0.5)
     suggestion = f" (did you mean {' or '.join(repr(name) for name in close)}?)" if close else ""
-    return (f"no operation is called {operation_id!r}{suggestion}; GET /_sandbox/openapi lists the"
-            " documents and their operations")
+    return (
+        f"no operation is called {operation_id!r}{suggestion}; GET /_sandbox/openapi lists the"
+        " documents and their operations"
+    )
 
 
 def validate_rule(data: dict) -> FaultRule:

@@ -80,13 +80,23 @@ class Gateway:
             problems = self.contract.check_response(op, req, response)
             if problems:
                 detail = "; ".join(problems)
-                log.error("response breaks the contract of %s (%s %s -> %s): %s",
-                          op.operation_id, req.method, req.path, response.status_code, detail)
+                log.error(
+                    "response breaks the contract of %s (%s %s -> %s): %s",
+                    op.operation_id,
+                    req.method,
+                    req.path,
+                    response.status_code,
+                    detail,
+                )
                 state.verdict, state.detail = "response_invalid", detail
-                response = error_response(SandboxError(
-                    "SANDBOX_CONTRACT_VIOLATION",
-                    "The simulator produced a response its contract does not allow (a simulator bug)",
-                    status=500, details=f"{op.operation_id} {response.status_code}: {detail}"))
+                response = error_response(
+                    SandboxError(
+                        "SANDBOX_CONTRACT_VIOLATION",
+                        "The simulator produced a response its contract does not allow (a simulator bug)",
+                        status=500,
+                        details=f"{op.operation_id} {response.status_code}: {detail}",
+                    )
+                )
         if state.fault is not None and op is not None and not injected:  # a fault is decided for an operation
             response = faults.apply(state.fault, "after", self.contract, op, req, response)
         if state.verdict == "request_rejected":

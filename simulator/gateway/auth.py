@@ -53,8 +53,10 @@ def authenticate(request: Request, op: Operation, sandbox: SandboxCore) -> Princ
     if not token:
         unauthorized.raise_(details=missing_token_details(request))
     if "," in token:  # no JWT holds a comma: the header came twice (ERRATA S-15), joined by the server
-        unauthorized.raise_(details="the token was sent more than once (account_token and"
-                                    " account-token, or Authorization twice, are one header)")
+        unauthorized.raise_(
+            details="the token was sent more than once (account_token and"
+            " account-token, or Authorization twice, are one header)"
+        )
     try:
         principal = sandbox.tokens.verify(token)
     except SandboxError as error:
@@ -69,14 +71,17 @@ def _check_forwarded_headers(request: Request, op: Operation, principal: Princip
     tenant = request.headers.get("x-tenant")
     if tenant is not None and tenant != principal.tenant_id:
         op.errors.get("tenant_mismatch", fallback="unauthorized").raise_(
-            details="x-tenant header does not match the token's tenant")
+            details="x-tenant header does not match the token's tenant"
+        )
     account = request.headers.get("x-account-id")
     if account is not None and account != str(principal.account_id):
         op.errors.get("account_mismatch", fallback="unauthorized").raise_(
-            details="x-account-id header does not match the token's account")
+            details="x-account-id header does not match the token's account"
+        )
     if op.requires_account and principal.account_id is None:
         op.errors.get("missing_account").raise_(
-            details="this operation needs an account token (server login with account_id)")
+            details="this operation needs an account token (server login with account_id)"
+        )
 
 
 def _check_admin(request: Request, op: Operation, admin_token: str | None) -> None:

@@ -31,27 +31,41 @@ HEADER = "x-sandbox-fault"
 log = logging.getLogger("pismo_sandbox")
 
 
-def decide(services: SandboxCore, request: Request, op: Operation | None,
-           principal: Principal | None) -> Decision | None:
+def decide(
+    services: SandboxCore, request: Request, op: Operation | None, principal: Principal | None
+) -> Decision | None:
     """The fault for this request, if any: a header trigger (when enabled) or a stored rule."""
     if op is None or op.auth == ADMIN:
         return None  # the control plane is never faulted
     if services.config.fault_header_enabled and request.headers.get(HEADER):
         return _from_header(request.headers[HEADER])
-    return services.faults.decide(RequestFacts(
-        operation_id=op.operation_id, method=request.method, path=request.path,
-        tenant_id=principal.tenant_id if principal else None,
-        account_id=principal.account_id if principal else None))
+    return services.faults.decide(
+        RequestFacts(
+            operation_id=op.operation_id,
+            method=request.method,
+            path=request.path,
+            tenant_id=principal.tenant_id if principal else None,
+            account_id=principal.account_id if principal else None,
+        )
+    )
 
 
 @overload
-def apply(decision: Decision, phase: str, contract: Contract, op: Operation, request: Request,
-          response: Response) -> Response: ...
+def apply(
+    decision: Decision, phase: str, contract: Contract, op: Operation, request: Request, response: Response
+) -> Response: ...
 @overload
-def apply(decision: Decision, phase: str, contract: Contract, op: Operation, request: Request,
-          response: None = None) -> Response | None: ...
-def apply(decision: Decision, phase: str, contract: Contract, op: Operation, request: Request,
-          response: Response | None = None) -> Response | None:
+def apply(
+    decision: Decision, phase: str, contract: Contract, op: Operation, request: Request, response: None = None
+) -> Response | None: ...
+def apply(
+    decision: Decision,
+    phase: str,
+    contract: Contract,
+    op: Operation,
+    request: Request,
+    response: Response | None = None,
+) -> Response | None:
     """Carry out the decision at this phase; a Response replaces the real one, None lets it be."""
     if decision.rule.phase != phase:
         return response if phase == "after" else None
@@ -73,8 +87,10 @@ def fault_response(contract: Contract, op: Operation, status: int, body: dict | 
     """The body the operation documents for this status, else a gateway-style one."""
     if body is None:
         body = contract.documented_example(op, status) or {
-            "code": f"GATEWAY_{status}", "message": _phrase(status),
-            "details": "injected by pismo-sandbox (the operation documents no body for this status)"}
+            "code": f"GATEWAY_{status}",
+            "message": _phrase(status),
+            "details": "injected by pismo-sandbox (the operation documents no body for this status)",
+        }
     return json_response(body, status)
 
 
@@ -95,16 +111,25 @@ def _socket_fault(kind: str, environ: dict, decision: Decision) -> Response:
     """reset: RST; empty: close without a byte; malformed: bytes that are not HTTP, then close."""
     sock: socket.socket | None = environ.get("gunicorn.socket")
     if sock is None:
-        return json_response({"code": "SANDBOX_SOCKET_FAULT", "message": f"{kind} fault",
-                              "details": "this server gives no access to the socket; answered 502 instead"}, 502)
+        return json_response(
+            {
+                "code": "SANDBOX_SOCKET_FAULT",
+                "message": f"{kind} fault",
+                "details": "this server gives no access to the socket; answered 502 instead",
+            },
+            502,
+        )
     try:
         if kind == "reset":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.close()
         else:
             if kind == "malformed":
-                sock.sendall(b"HTTP/1.1 2OO NOT-HTTP\r\n" + f"{HEADER}: {decision.rule_id}\r\n".encode()
-                             + b"Content-Length: 9999\r\n\r\n{\"truncated\": ")
+                sock.sendall(
+                    b"HTTP/1.1 2OO NOT-HTTP\r\n"
+                    + f"{HEADER}: {decision.rule_id}\r\n".encode()
+                    + b'Content-Length: 9999\r\n\r\n{"truncated": '
+                )
             sock.shutdown(socket.SHUT_WR)  # FIN; closing the read side too would send RST
     except OSError as error:  # the client may already be gone
         log.debug("socket fault %s: %s", kind, error)

@@ -19,8 +19,8 @@ from http import HTTPStatus
 
 from pismo_sandbox.errors import SandboxError
 
-MAX_FIELDS = 200                # header fields a request may carry (a repeated name counts once)
-MAX_FIELD_BYTES = 16 * 1024     # one field: name, ": " and value, as bytes on the wire
+MAX_FIELDS = 200  # header fields a request may carry (a repeated name counts once)
+MAX_FIELD_BYTES = 16 * 1024  # one field: name, ": " and value, as bytes on the wire
 
 # RFC 9110 5.5: a field value holds no control character but horizontal tab.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -49,14 +49,12 @@ def check(environ: dict) -> None:
         if len(key) + len(value) > _LONGEST_FIELD and len(_name(key)) + 2 + len(value) > MAX_FIELD_BYTES:
             raise gateway_refusal(431, f"header {_name(key)} is longer than {MAX_FIELD_BYTES} bytes")
         if _CONTROL.search(value):
-            raise gateway_refusal(400, f"header {_name(key)}: control characters are not allowed in a"
-                                       " header value")
+            raise gateway_refusal(400, f"header {_name(key)}: control characters are not allowed in a header value")
         if not value.isascii():
             try:
                 decoded[key] = value.encode("latin-1").decode("utf-8")
             except (UnicodeEncodeError, UnicodeDecodeError):
                 pass  # not UTF-8 on the wire (or already text): kept as it came
     if count > MAX_FIELDS:
-        raise gateway_refusal(431, f"the request carries {count} header fields;"
-                                   f" at most {MAX_FIELDS} are accepted")
+        raise gateway_refusal(431, f"the request carries {count} header fields; at most {MAX_FIELDS} are accepted")
     environ.update(decoded)

@@ -42,18 +42,19 @@ class JournalRepository:
     ``store`` is the journal's own file (store.journal_path), not the state's: a journal commit
     never waits for the state's write lock, nor makes the state's connections re-read pages."""
 
-    INSERT = ("INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
-              " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
-              " body_fingerprint, code, replayed) VALUES (:timestamp, :method, :path,"
-              " :operation_id, :status, :tenant_id, :account_id, :cid, :verdict, :detail,"
-              " :fault_rule, :duration_ms, :idempotency_key, :body_fingerprint, :code, :replayed)")
+    INSERT = (
+        "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
+        " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
+        " body_fingerprint, code, replayed) VALUES (:timestamp, :method, :path,"
+        " :operation_id, :status, :tenant_id, :account_id, :cid, :verdict, :detail,"
+        " :fault_rule, :duration_ms, :idempotency_key, :body_fingerprint, :code, :replayed)"
+    )
 
     def __init__(self, store: Store, limit: int):
         self.store = store
         self.limit = limit
         self.prune_step = prune_step(limit)
-        self.writer = BatchWriter(self._write, None if store.memory else store.path + ".writers",
-                                  self._dropped)
+        self.writer = BatchWriter(self._write, None if store.memory else store.path + ".writers", self._dropped)
 
     def append(self, entry: dict) -> None:
         """Queue the row (committed within BatchWriter.DELAY, or by the next read)."""
@@ -83,8 +84,13 @@ class JournalRepository:
     def _dropped(batch: list[dict], error: BaseException) -> None:
         # The answers stand; only their rows are lost (a stalled writer-lock holder, a full disk).
         first = batch[0]
-        access_log.warning("journal row of %s %s dropped%s: %s", first["method"], first["path"],
-                           f" (and {len(batch) - 1} more)" if len(batch) > 1 else "", error)
+        access_log.warning(
+            "journal row of %s %s dropped%s: %s",
+            first["method"],
+            first["path"],
+            f" (and {len(batch) - 1} more)" if len(batch) > 1 else "",
+            error,
+        )
 
     def clear(self) -> None:
         """Forget every row (a sandbox reset), those still queued included."""
@@ -92,9 +98,16 @@ class JournalRepository:
         with self.store.transaction() as db:
             db.execute("DELETE FROM journal")
 
-    def recent(self, limit: int = 50, tenant_id: str | None = None, cid: str | None = None,
-               operation_id: str | None = None, after: int | None = None, *,
-               idempotency_key: str | None = None) -> list[dict]:
+    def recent(
+        self,
+        limit: int = 50,
+        tenant_id: str | None = None,
+        cid: str | None = None,
+        operation_id: str | None = None,
+        after: int | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> list[dict]:
         self.flush()
         where: list[str] = ["1 = 1"]
         params: list[object] = []
@@ -114,8 +127,8 @@ class JournalRepository:
             where.append("cid = ?")
             params.append(cid)
         rows = self.store.db.query(
-            f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
-            params + [limit])
+            f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", params + [limit]
+        )
         return [{**row, "replayed": bool(row["replayed"])} for row in rows]
 
 
@@ -172,5 +185,14 @@ def record(services: SandboxCore, state: RequestContext, request: Request, respo
     }
     if not state.unjournaled:  # the dashboard's own pages and polls are not API traffic
         services.journal.append(entry)
-    access_line.write(request.method, request.path, response.status_code, duration_ms, entry["cid"],
-                      entry["operation_id"], entry["verdict"], entry["tenant_id"], entry["fault_rule"])
+    access_line.write(
+        request.method,
+        request.path,
+        response.status_code,
+        duration_ms,
+        entry["cid"],
+        entry["operation_id"],
+        entry["verdict"],
+        entry["tenant_id"],
+        entry["fault_rule"],
+    )

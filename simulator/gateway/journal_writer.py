@@ -94,8 +94,12 @@ class BatchWriter:
     WAIT = 5.0  # seconds a reader waits at most for other processes' rows
     IDLE = 10.0  # seconds without a row after which the thread ends (the next row starts another)
 
-    def __init__(self, write: Callable[[list[dict]], None], folder: str | None,
-                 on_failure: Callable[[list[dict], BaseException], None]):
+    def __init__(
+        self,
+        write: Callable[[list[dict]], None],
+        folder: str | None,
+        on_failure: Callable[[list[dict], BaseException], None],
+    ):
         self._write = write
         self._folder = folder
         self._on_failure = on_failure
@@ -143,7 +147,7 @@ class BatchWriter:
                         return
                 if not self._urgent and len(self._queue) < self.BATCH:
                     self._cond.wait(self.DELAY)  # let the rows of the next few requests join
-                batch, self._queue = self._queue[:self.BATCH], self._queue[self.BATCH:]
+                batch, self._queue = self._queue[: self.BATCH], self._queue[self.BATCH :]
                 self._urgent = bool(self._queue) and self._urgent
             try:
                 self._write(batch)
@@ -200,8 +204,12 @@ class BatchWriter:
             for path, target in list(pending.items()):
                 counts = _read_counts(path)
                 # done, gone, or the process restarted
-                if counts is None or counts[1] >= target or counts[0] < target \
-                        or not _alive(int(os.path.basename(path))):
+                if (
+                    counts is None
+                    or counts[1] >= target
+                    or counts[0] < target
+                    or not _alive(int(os.path.basename(path)))
+                ):
                     del pending[path]
 
     def close(self) -> None:

@@ -119,20 +119,27 @@ def refusal(request: Request, policy: SitePolicy) -> SandboxError | None:
     environ = request.environ
     host = environ.get("HTTP_HOST")
     if host is not None and not policy.host_allowed(host, environ):
-        return _forbidden(f"Host {split_host(host)!r} is not served here: use a loopback name, or"
-                          f" add it to PISMO_SANDBOX_ALLOWED_HOSTS ({DOCS})")
+        return _forbidden(
+            f"Host {split_host(host)!r} is not served here: use a loopback name, or"
+            f" add it to PISMO_SANDBOX_ALLOWED_HOSTS ({DOCS})"
+        )
     origin = environ.get("HTTP_ORIGIN")
     if origin is not None and not policy.origin_allowed(origin, host or ""):
-        return _forbidden(f"Origin {origin.strip()[:100]!r} is not allowed: only the sandbox's own"
-                          f" origin and PISMO_SANDBOX_ALLOWED_ORIGINS are ({DOCS})")
+        return _forbidden(
+            f"Origin {origin.strip()[:100]!r} is not allowed: only the sandbox's own"
+            f" origin and PISMO_SANDBOX_ALLOWED_ORIGINS are ({DOCS})"
+        )
     return None
 
 
 def require_json(request: Request, op: Operation | None) -> None:
     """A POST must say ``Content-Type: application/json`` (empty bodies included); raises the
     operation's documented error for an unreadable body, or 415 in the gateway envelope."""
-    if request.method not in JSON_ONLY_METHODS or request.environ.get("CONTENT_TYPE") == "application/json" \
-            or request.mimetype == "application/json":
+    if (
+        request.method not in JSON_ONLY_METHODS
+        or request.environ.get("CONTENT_TYPE") == "application/json"
+        or request.mimetype == "application/json"
+    ):
         return
     sent = request.mimetype or "none"
     details = f"POST needs Content-Type: application/json, even with an empty body (sent: {sent}; {DOCS})"
@@ -161,6 +168,8 @@ def exposure_warning(host: str, admin_token: str | None) -> str | None:
     name = split_host(host)
     if admin_token or is_loopback(name):
         return None
-    return (f"pismo-sandbox: WARNING: serving on {host} with the admin API open: anyone who can"
-            f" reach this address can reset the sandbox, read its journal and mint tokens."
-            f" Set PISMO_SANDBOX_ADMIN_TOKEN to protect it ({DOCS}).")
+    return (
+        f"pismo-sandbox: WARNING: serving on {host} with the admin API open: anyone who can"
+        f" reach this address can reset the sandbox, read its journal and mint tokens."
+        f" Set PISMO_SANDBOX_ADMIN_TOKEN to protect it ({DOCS})."
+    )

@@ -17,6 +17,7 @@ def state_file(tmp_path, request):
         path = tmp_path / "state.yaml"
         path.write_text(textwrap.dedent(text if text is not None else request.module.STATE), encoding="utf-8")
         return str(path)
+
     return _write
 
 

@@ -43,8 +43,12 @@ def test_every_state_changing_call_sends_a_json_content_type_even_without_a_body
     client.request("GET", "/_sandbox/tenants")
 
     sent = [(r.method, r.headers.get("Content-Type"), r.body) for r in recorder.sent]
-    assert sent == [("POST", "application/json", b"{}"), ("DELETE", "application/json", b"{}"),
-                    ("PUT", "application/json", b'{"provider": "ITAU"}'), ("GET", None, None)]
+    assert sent == [
+        ("POST", "application/json", b"{}"),
+        ("DELETE", "application/json", b"{}"),
+        ("PUT", "application/json", b'{"provider": "ITAU"}'),
+        ("GET", None, None),
+    ]
 
 
 def test_the_admin_token_goes_to_the_admin_api_and_never_to_pismo_endpoints():
@@ -80,7 +84,9 @@ def test_new_account_is_a_logged_in_account_of_a_fresh_tenant(admin, sandbox):
 
     answer = requests.get(
         f"{sandbox.base_url}/intl-bankaccounts/v2/accounts/{account.account_id}/bank-accounts/BRAZIL",
-        headers=account.headers, timeout=5)
+        headers=account.headers,
+        timeout=5,
+    )
 
     assert answer.status_code == 404 and answer.json()["code"] == "EIBA0029"  # authorised, nothing registered
     assert admin.accounts(account.tenant_id)[0]["status"] == "NORMAL"
@@ -94,9 +100,17 @@ def test_clock_boletos_provider_payments_and_events(admin, sandbox):
     slip = {"type": boleto["type"], "bar_code": boleto["bar_code"]}
     api = sandbox.base_url + "/integrated-payments/v1/bankslips"
     validated = requests.post(api + "/validate", json=slip, headers=account.headers, timeout=5).json()
-    paid = requests.post(api + "/pay", headers={**account.headers, "x-idempotency-key": "k-1"}, timeout=5, json={
-        "account_id": account.account_id, "amount": 42.10, "bankslip": slip,
-        "external_authorization": validated["external_authorization"]})
+    paid = requests.post(
+        api + "/pay",
+        headers={**account.headers, "x-idempotency-key": "k-1"},
+        timeout=5,
+        json={
+            "account_id": account.account_id,
+            "amount": 42.10,
+            "bankslip": slip,
+            "external_authorization": validated["external_authorization"],
+        },
+    )
 
     clock = admin.advance_clock(days=2)
 
@@ -105,8 +119,9 @@ def test_clock_boletos_provider_payments_and_events(admin, sandbox):
     assert clock == {"now": "2025-06-04T13:00:00.000Z", "frozen": True}
     assert [p["status"] for p in admin.payments(account.tenant_id)] == ["SETTLED"]
     assert admin.payments(account.tenant_id, status="PAID") == []
-    statuses = [e["data"]["new_status"] for e in admin.events(tenant_id=account.tenant_id,
-                                                              type="bankslip_status_change")]
+    statuses = [
+        e["data"]["new_status"] for e in admin.events(tenant_id=account.tenant_id, type="bankslip_status_change")
+    ]
     assert statuses == ["PAID", "SETTLED"]
     admin.clear_bankslip_provider(account.tenant_id)
     assert admin.bankslip_provider(account.tenant_id)["source"] is None
@@ -115,8 +130,12 @@ def test_clock_boletos_provider_payments_and_events(admin, sandbox):
 
 def test_credentials_are_listed_without_keys(admin, sandbox):
     account = admin.new_account()
-    requests.post(sandbox.base_url + "/banking-auth/v1/credentials", headers=account.headers, timeout=5,
-                  json={"key": "very-secret", "provider": "CELCOIN", "type": "BAAS"})
+    requests.post(
+        sandbox.base_url + "/banking-auth/v1/credentials",
+        headers=account.headers,
+        timeout=5,
+        json={"key": "very-secret", "provider": "CELCOIN", "type": "BAAS"},
+    )
 
     [credential] = admin.credentials(account.tenant_id)
 
@@ -125,8 +144,11 @@ def test_credentials_are_listed_without_keys(admin, sandbox):
 
 
 def test_fault_rules_round_trip(admin):
-    rule = admin.add_fault(match={"operation_id": "post-credentials"}, action={"type": "status", "status": 502},
-                           description="provider down")
+    rule = admin.add_fault(
+        match={"operation_id": "post-credentials"},
+        action={"type": "status", "status": 502},
+        description="provider down",
+    )
     other = admin.add_fault({"action": {"type": "delay", "ms": 10}})
 
     assert admin.fault(rule["id"])["description"] == "provider down"
@@ -180,8 +202,7 @@ def test_one_delivery_fault_rule_is_read_back_with_its_counters(admin):
 
     listed = admin.delivery_fault(rule["id"])
 
-    assert (listed["id"], listed["description"], listed["matched"], listed["fired"]) == (
-        rule["id"], "lose one", 0, 0)
+    assert (listed["id"], listed["description"], listed["matched"], listed["fired"]) == (rule["id"], "lose one", 0, 0)
     admin.delete_delivery_fault(rule["id"])
     with pytest.raises(AdminError) as raised:
         admin.delivery_fault(rule["id"])
@@ -198,6 +219,8 @@ def test_an_in_process_client_drives_an_app_without_sockets(app):
 
     assert [(a["account_id"], a["status"]) for a in admin.accounts("TN-inproc")] == [(account["account_id"], "BLOCKED")]
     assert raised.value.status == 409 and raised.value.code
-    assert admin.set_clock(now="2030-06-03T12:00:00Z", freeze=True) == {"now": "2030-06-03T12:00:00.000Z",
-                                                                         "frozen": True}
+    assert admin.set_clock(now="2030-06-03T12:00:00Z", freeze=True) == {
+        "now": "2030-06-03T12:00:00.000Z",
+        "frozen": True,
+    }
     assert [(r["method"], r["path"]) for r in admin.journal(limit=1)] == [("POST", "/_sandbox/clock")]

@@ -68,8 +68,14 @@ def test_the_documented_state_file_boots_a_background_sandbox(tmp_path):
     [script] = blocks(PYTHON_API.read_text(), "sh")
     env = {**os.environ, "PATH": f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script + "\nkill -INT $!\nwait\n"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script + "\nkill -INT $!\nwait\n"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert '"status":"ok"' in done.stdout.replace(" ", "")
@@ -99,8 +105,12 @@ def test_the_github_actions_job_runs_contract_drills_and_tests_and_keeps_the_jun
         accepts(argv)
         assert argv[argv.index("--junit") + 1].startswith("reports/")
     assert any("--junitxml=reports/" in run for run in runs)
-    assert any(step.get("uses", "").startswith("actions/upload-artifact") and step["with"]["path"] == "reports/"
-               and step["if"] == "always()" for step in job["steps"])
+    assert any(
+        step.get("uses", "").startswith("actions/upload-artifact")
+        and step["with"]["path"] == "reports/"
+        and step["if"] == "always()"
+        for step in job["steps"]
+    )
 
 
 def test_the_gitlab_job_runs_contract_drills_and_tests_and_reports_junit():

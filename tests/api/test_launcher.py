@@ -65,8 +65,12 @@ def test_a_fault_file_is_loaded_at_start(tmp_path):
 
     with Sandbox(faults=rules) as sb:
         account = sb.new_account()
-        answer = requests.post(sb.base_url + "/banking-auth/v1/credentials", headers=account.headers, timeout=5,
-                               json={"key": "k", "provider": "CELCOIN", "type": "BAAS"})
+        answer = requests.post(
+            sb.base_url + "/banking-auth/v1/credentials",
+            headers=account.headers,
+            timeout=5,
+            json={"key": "k", "provider": "CELCOIN", "type": "BAAS"},
+        )
 
     assert answer.status_code == 502
 
@@ -84,9 +88,24 @@ def test_a_sandbox_that_cannot_start_says_why(tmp_path):
 
 
 def test_serve_port_0_prints_the_url_it_serves_on_as_one_stdout_line(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "pismo_sandbox", "serve", "--port", "0", "--workers", "1",
-                                "--db", str(tmp_path / "s.db")], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pismo_sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--db",
+            str(tmp_path / "s.db"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         line = process.stdout.readline().strip()
 
@@ -107,7 +126,9 @@ def test_a_state_file_boots_a_team_environment_and_survives_restarts(tmp_path):
             token = sb.admin.login("sk_team", "ss_team_secret", 200000001)
             bank_account = requests.get(
                 sb.base_url + "/intl-bankaccounts/v2/accounts/200000001/bank-accounts/BRAZIL",
-                headers={"Authorization": f"Bearer {token}"}, timeout=5)
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=5,
+            )
             credentials = sb.admin.credentials("TN-team")
             log = sb.output()
 
@@ -120,9 +141,23 @@ def test_an_invalid_state_file_stops_serve_with_its_position_and_exit_2(tmp_path
     state = tmp_path / "state.yaml"
     state.write_text("tenants:\n  - tenant_id: TN-x\n    acounts: []\n")
 
-    done = subprocess.run([sys.executable, "-m", "pismo_sandbox", "serve", "--port", "0", "--db",
-                           str(tmp_path / "s.db"), "--state", str(state)], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pismo_sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--state",
+            str(state),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert done.returncode == 2
     assert f"{state}:3:5: tenants[0].acounts: Unknown field." in done.stderr
@@ -130,9 +165,11 @@ def test_an_invalid_state_file_stops_serve_with_its_position_and_exit_2(tmp_path
 
 
 def test_a_sandbox_never_closed_is_stopped_when_the_program_exits(tmp_path):
-    script = ("from pismo_sandbox import Sandbox\n"
-              "sb = Sandbox().start()\n"
-              "print(sb.base_url, sb.directory, flush=True)\n")  # and exit without closing it
+    script = (
+        "from pismo_sandbox import Sandbox\n"
+        "sb = Sandbox().start()\n"
+        "print(sb.base_url, sb.directory, flush=True)\n"
+    )  # and exit without closing it
 
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
 

@@ -23,8 +23,13 @@ UNUSED_PLUGINS = ("-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "n
 
 
 def run_pytest(directory: pathlib.Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *UNUSED_PLUGINS, *args],
-                          cwd=directory, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *UNUSED_PLUGINS, *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def user_file(directory: pathlib.Path, text: str) -> None:
@@ -41,10 +46,13 @@ def test_the_worked_example_passes(tmp_path):
 
 
 def test_a_running_sandbox_is_used_when_its_url_is_given(tmp_path, served_sandbox):
-    user_file(tmp_path, """
+    user_file(
+        tmp_path,
+        """
         def test_makes_an_account(pismo_account):
             assert pismo_account.headers == {"Authorization": f"Bearer {pismo_account.token}"}
-        """)
+        """,
+    )
     sb = served_sandbox
     done = run_pytest(tmp_path, f"--pismo-sandbox-url={sb.base_url}")
     tenants = sb.admin.tenants()
@@ -54,7 +62,9 @@ def test_a_running_sandbox_is_used_when_its_url_is_given(tmp_path, served_sandbo
 
 
 def test_fault_rules_last_one_test_and_others_are_left_alone(tmp_path, served_sandbox):
-    user_file(tmp_path, """
+    user_file(
+        tmp_path,
+        """
         import pytest, requests
 
         RULE = {"match": {"operation_id": "post-credentials"}, "action": {"type": "status", "status": 502}}
@@ -72,7 +82,8 @@ def test_fault_rules_last_one_test_and_others_are_left_alone(tmp_path, served_sa
 
         def test_after_them(pismo_sandbox):
             assert len(pismo_sandbox.admin.faults()) == 1
-        """)
+        """,
+    )
     sb = served_sandbox
     kept = sb.admin.add_fault(match={"operation_id": "sandbox-health"}, action={"type": "delay", "ms": 1})
     done = run_pytest(tmp_path, "-p", "no:randomly", f"--pismo-sandbox-url={sb.base_url}")
@@ -83,13 +94,16 @@ def test_fault_rules_last_one_test_and_others_are_left_alone(tmp_path, served_sa
 
 
 def test_the_plugin_starts_nothing_for_tests_that_do_not_ask(tmp_path):
-    user_file(tmp_path, """
+    user_file(
+        tmp_path,
+        """
         import sys
 
         def test_plain(request):
             assert request.config.pluginmanager.has_plugin("pismo_sandbox")
             assert "pismo_sandbox.launcher" not in sys.modules
-        """)
+        """,
+    )
 
     done = run_pytest(tmp_path)
 
@@ -97,12 +111,16 @@ def test_the_plugin_starts_nothing_for_tests_that_do_not_ask(tmp_path):
 
 
 def test_ini_settings_and_state_file_configure_the_started_sandbox(tmp_path):
-    (tmp_path / "pytest.ini").write_text("[pytest]\npismo_sandbox_state = state/team.yaml\n"
-                                         "pismo_sandbox_settings =\n    token_ttl_seconds=77\n")
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\npismo_sandbox_state = state/team.yaml\npismo_sandbox_settings =\n    token_ttl_seconds=77\n"
+    )
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "team.yaml").write_text(
-        "tenants:\n  - {tenant_id: TN-team, server_key: sk_team, server_secret: ss_team, accounts: [{account_id: 7}]}\n")
-    user_file(tmp_path, """
+        "tenants:\n  - {tenant_id: TN-team, server_key: sk_team, server_secret: ss_team, accounts: [{account_id: 7}]}\n"
+    )
+    user_file(
+        tmp_path,
+        """
         from datetime import datetime
 
         def instant(text):
@@ -114,7 +132,8 @@ def test_ini_settings_and_state_file_configure_the_started_sandbox(tmp_path):
             issued = pismo_sandbox.admin.issue_token("TN-team", 7)
             lifetime = (instant(issued["expires_at"]) - instant(pismo_sandbox.admin.clock()["now"])).total_seconds()
             assert 76 < lifetime <= 77  # expiry is in whole seconds (a JWT exp); the clock has ms
-        """)
+        """,
+    )
 
     done = run_pytest(tmp_path)
 

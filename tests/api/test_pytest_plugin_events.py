@@ -17,7 +17,7 @@ from tests.deliveries.flow import Flow
 
 pytestmark = pytest.mark.slow
 
-PAY = textwrap.dedent('''
+PAY = textwrap.dedent("""
     import uuid, requests
 
     def pay(sandbox, account, amount):
@@ -32,11 +32,14 @@ PAY = textwrap.dedent('''
                                    "external_authorization": validated["external_authorization"]})
         assert paid.status_code == 202
         return paid.json()
-    ''')
+    """)
 
 
 def test_a_test_receives_the_events_of_its_payment_and_its_subscription_is_removed_after_it(tmp_path, served_sandbox):
-    user_file(tmp_path, PAY + textwrap.dedent('''
+    user_file(
+        tmp_path,
+        PAY
+        + textwrap.dedent("""
         def test_the_payment_is_announced(pismo_sandbox, pismo_account, pismo_events):
             paid = pay(pismo_sandbox, pismo_account, 42.00)
             pismo_sandbox.admin.advance_clock(minutes=1)           # PROCESSING -> PAID
@@ -48,7 +51,8 @@ def test_a_test_receives_the_events_of_its_payment_and_its_subscription_is_remov
 
         def test_afterwards_nothing_is_subscribed(pismo_sandbox):
             assert pismo_sandbox.admin.subscriptions() == []
-        '''))
+        """),
+    )
     sb = served_sandbox
     sb.admin.freeze_clock("2025-06-02T13:00:00Z")
     done = run_pytest(tmp_path, "-p", "no:randomly", f"--pismo-sandbox-url={sb.base_url}")
@@ -65,8 +69,12 @@ def test_a_push_not_signed_with_the_subscription_secret_is_refused_and_not_kept(
     receiver = EventReceiver().start()
     try:
         receiver.subscribe(sb.admin)
-        forged = requests.post(receiver.url, data=json.dumps({"event_type": "authorization-event-1"}),
-                               headers={"x-sandbox-signature": "t=1,v1=00"}, timeout=5)
+        forged = requests.post(
+            receiver.url,
+            data=json.dumps({"event_type": "authorization-event-1"}),
+            headers={"x-sandbox-signature": "t=1,v1=00"},
+            timeout=5,
+        )
         unsigned = requests.post(receiver.url, json={"event_type": "authorization-event-1"}, timeout=5)
         flow = Flow(sb.base_url)
         tenant = flow.tenant()

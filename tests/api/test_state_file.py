@@ -25,11 +25,18 @@ tenants:
 def test_a_state_file_creates_tenants_accounts_credentials_bank_accounts_and_providers(services, state_file):
     applied = apply_state(services, read_state(state_file()))
 
-    assert (applied.tenants, applied.accounts, applied.credentials, applied.bank_accounts, applied.providers) \
-        == (1, 2, 1, 1, 1)
+    assert (applied.tenants, applied.accounts, applied.credentials, applied.bank_accounts, applied.providers) == (
+        1,
+        2,
+        1,
+        1,
+        1,
+    )
     assert services.tenancy.authenticate_server("sk_acme", "ss_acme_secret")["tenant_id"] == "TN-acme"
-    assert [(a["account_id"], a["status"]) for a in services.tenancy.list_accounts("TN-acme")] \
-        == [(100000001, "NORMAL"), (100000002, "BLOCKED")]
+    assert [(a["account_id"], a["status"]) for a in services.tenancy.list_accounts("TN-acme")] == [
+        (100000001, "NORMAL"),
+        (100000002, "BLOCKED"),
+    ]
     assert [(c["provider"], c["version"]) for c in services.credentials.list_public("TN-acme")] == [("CELCOIN", 1)]
     assert services.bankslips.provider_setting("TN-acme")["provider"] == "ITAU"
 
@@ -87,8 +94,10 @@ def test_a_server_key_without_its_secret_is_refused(state_file):
     with pytest.raises(StateFileError) as raised:
         read_state(path)
 
-    assert str(raised.value) == \
-        f"{path}:3:5: tenants[0].server_key: give server_key and server_secret together (or neither)"
+    assert (
+        str(raised.value)
+        == f"{path}:3:5: tenants[0].server_key: give server_key and server_secret together (or neither)"
+    )
 
 
 def test_tenants_and_accounts_need_fixed_ids(state_file):
@@ -101,6 +110,7 @@ def test_tenants_and_accounts_need_fixed_ids(state_file):
 
 def _everything():
     from pismo_sandbox.events import EventFilter
+
     return EventFilter(org_id=None, event_type=None, domain=None, cid=None, after=None, limit=1000)
 
 

@@ -37,7 +37,8 @@ def test_a_state_file_subscribes_its_receivers(services, state_file):
     assert applied.subscriptions == 2 and "2 subscription(s)" in applied.summary()
     assert _subscriptions(services) == [
         ("http://127.0.0.1:9/hook", "pismo", ()),
-        ("http://127.0.0.1:9/hook", "pubsub", (("domain", "integrated-payments"),))]
+        ("http://127.0.0.1:9/hook", "pubsub", (("domain", "integrated-payments"),)),
+    ]
 
 
 def test_applying_it_again_subscribes_nothing_twice(services, state_file):
@@ -54,11 +55,15 @@ def test_applying_it_again_subscribes_nothing_twice(services, state_file):
 def test_another_filter_for_the_same_url_is_another_subscription(services, state_file):
     apply_state(services, read_state(state_file()))
 
-    apply_state(services, read_state(state_file(STATE.replace("domain: integrated-payments",
-                                                              "event_type: bankslip_status_change"))))
+    apply_state(
+        services,
+        read_state(state_file(STATE.replace("domain: integrated-payments", "event_type: bankslip_status_change"))),
+    )
 
     assert [f for _, fmt, f in _subscriptions(services) if fmt == "pubsub"] == [
-        (("domain", "integrated-payments"),), (("event_type", "bankslip_status_change"),)]
+        (("domain", "integrated-payments"),),
+        (("event_type", "bankslip_status_change"),),
+    ]
 
 
 def test_a_subscription_made_through_the_admin_api_counts_as_already_there(services, state_file):
@@ -75,12 +80,15 @@ def test_a_file_of_subscriptions_only_is_a_state_file(services, state_file):
     assert applied.subscriptions == 1 and services.tenancy.list_tenants() == []
 
 
-@pytest.mark.parametrize("line, where", [
-    ("  - {url: 'http://127.0.0.1:9/', format: kafka}", "subscriptions[0].format"),
-    ("  - {url: 'http://127.0.0.1:9/', secret: short}", "subscriptions[0].secret"),
-    ("  - {url: 'http://127.0.0.1:9/', filter: {colour: red}}", "subscriptions[0].filter.colour"),
-    ("  - {format: pismo}", "subscriptions[0].url"),
-])
+@pytest.mark.parametrize(
+    "line, where",
+    [
+        ("  - {url: 'http://127.0.0.1:9/', format: kafka}", "subscriptions[0].format"),
+        ("  - {url: 'http://127.0.0.1:9/', secret: short}", "subscriptions[0].secret"),
+        ("  - {url: 'http://127.0.0.1:9/', filter: {colour: red}}", "subscriptions[0].filter.colour"),
+        ("  - {format: pismo}", "subscriptions[0].url"),
+    ],
+)
 def test_a_mistaken_subscription_is_reported_with_its_position(state_file, line, where):
     path = state_file(f"subscriptions:\n{line}\n")
 
@@ -90,8 +98,7 @@ def test_a_mistaken_subscription_is_reported_with_its_position(state_file, line,
     assert str(raised.value).startswith(f"{path}:2:") and where in str(raised.value)
 
 
-def test_a_receiver_host_the_sandbox_does_not_push_to_stops_the_file_before_anything_is_written(
-        services, state_file):
+def test_a_receiver_host_the_sandbox_does_not_push_to_stops_the_file_before_anything_is_written(services, state_file):
     path = state_file(STATE + "  - {url: 'http://example.com/hook'}\n")
 
     with pytest.raises(StateFileError) as raised:
@@ -147,8 +154,23 @@ def test_sandbox_subscribe_pushes_every_event_to_the_given_receiver():
 def test_serve_refuses_a_state_file_naming_a_receiver_it_may_not_push_to_with_exit_2(tmp_path, state_file):
     path = state_file("subscriptions:\n  - {url: 'http://example.com/hook'}\n")
 
-    done = subprocess.run([sys.executable, "-m", "pismo_sandbox", "serve", "--port", "0", "--db",
-                           str(tmp_path / "s.db"), "--state", path], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pismo_sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--state",
+            path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert done.returncode == 2 and done.stdout == ""
     assert f"{path}: subscriptions[0].url: host example.com is not allowed" in done.stderr

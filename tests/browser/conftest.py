@@ -41,16 +41,25 @@ def chrome():
     browser, driver = _find("chromium", "chromium-browser"), _find("chromedriver")
     if not browser or not driver:
         pytest.skip("needs Debian's chromium and chromium-driver (make test installs them)")
+
     def _start(size=DESKTOP):
         options = webdriver.ChromeOptions()
         options.binary_location = browser
-        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                         "--no-first-run", "--disable-background-networking", "--disable-extensions",
-                         f"--window-size={max(size[0], 500)},{size[1]}"):
+        for argument in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-extensions",
+            f"--window-size={max(size[0], 500)},{size[1]}",
+        ):
             options.add_argument(argument)
         if size[0] < 500:  # below headless Chromium's smallest window: a phone's viewport instead
-            options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
-                "width": size[0], "height": size[1], "pixelRatio": 2}})
+            options.add_experimental_option(
+                "mobileEmulation", {"deviceMetrics": {"width": size[0], "height": size[1], "pixelRatio": 2}}
+            )
         return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
 
     return _start
@@ -111,6 +120,7 @@ class Dashboard:
 
     def wait(self, condition, timeout: float = 20, message: str = ""):
         from selenium.webdriver.support.ui import WebDriverWait
+
         return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(condition, message)
 
     def screenshots(self, folder: pathlib.Path) -> None:

@@ -82,13 +82,16 @@ def test_a_paid_boleto_is_seen_delivered_to_the_subscribed_receiver_on_the_open_
     assert any(received[d["event"]]["event_type"].startswith("authorization-event") for d in shown)
     for delivery in shown:
         assert [a["outcome"] for a in delivery["attempts"]] == ["acknowledged"]
-        assert delivery["attempts"][0]["text"].startswith("#1 ") and " acknowledged 200 " in \
-            delivery["attempts"][0]["text"] + " "
+        assert (
+            delivery["attempts"][0]["text"].startswith("#1 ")
+            and " acknowledged 200 " in delivery["attempts"][0]["text"] + " "
+        )
     assert dashboard.driver.execute_script("return window.notReloaded === true;"), "the page was reloaded"
 
     # On a phone the deliveries are cards: nothing scrolls sideways.
     phone.get(f"{dashboard.base_url}/_sandbox/ui/events")
     assert phone.find_elements("css selector", "table.deliveries tr[data-delivery]")
     assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth;")
-    assert phone.execute_script("return Array.from(document.querySelectorAll('.live'))"
-                                ".every(s => s.scrollWidth <= s.clientWidth);")
+    assert phone.execute_script(
+        "return Array.from(document.querySelectorAll('.live')).every(s => s.scrollWidth <= s.clientWidth);"
+    )

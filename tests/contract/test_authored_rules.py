@@ -27,22 +27,31 @@ def _parameter(document: dict, path: str, name: str, method: str = "get") -> dic
     return next(p for p in document["paths"][path][method]["parameters"] if p.get("name") == name)["schema"]
 
 
-@pytest.mark.parametrize("body,valid", [
-    ({"type": 1}, False),
-    ({"type": 1, "bar_code": "1"}, True),
-    ({"type": 1, "digitable_line": "1"}, True),
-    ({"type": 1, "bar_code": "1", "digitable_line": "1"}, True),
-])
+@pytest.mark.parametrize(
+    "body,valid",
+    [
+        ({"type": 1}, False),
+        ({"type": 1, "bar_code": "1"}, True),
+        ({"type": 1, "digitable_line": "1"}, True),
+        ({"type": 1, "bar_code": "1", "digitable_line": "1"}, True),
+    ],
+)
 def test_validate_needs_one_of_its_two_slip_fields(body, valid):
     document = _document("integrated-payments-validate")
     assert _validator(document, _request_schema(document, "/v1/bankslips/validate")).is_valid(body) is valid
 
 
-@pytest.mark.parametrize("cursor,valid", [
-    ("2025-06-02T13:00:00.000Z~42", True), ("2025-06-02T13:00:00Z", True),
-    ("2025-06-02T10:00:00-03:00~7", True), ("not-a-cursor", False), ("2025-06-02T13:00:00Z~", False),
-    ("2025-06-02", False),
-])
+@pytest.mark.parametrize(
+    "cursor,valid",
+    [
+        ("2025-06-02T13:00:00.000Z~42", True),
+        ("2025-06-02T13:00:00Z", True),
+        ("2025-06-02T10:00:00-03:00~7", True),
+        ("not-a-cursor", False),
+        ("2025-06-02T13:00:00Z~", False),
+        ("2025-06-02", False),
+    ],
+)
 def test_the_receipts_cursor_has_a_pattern(cursor, valid):
     document = _document("integrated-payments-receipts")
     schema = _parameter(document, "/v1/bankslips/receipts", "lastEvaluatedPaymentDatetimeQuery")
@@ -57,17 +66,24 @@ def test_trigger_and_free_field_exclude_each_other():
     assert not check.is_valid({"kind": "bank", "trigger": "EIP0024", "free_field": "1" * 25})
 
 
-@pytest.mark.parametrize("action,valid", [
-    ({"type": "status", "status": 503}, True), ({"type": "status"}, False),
-    ({"type": "delay", "status": 503}, False), ({"type": "reset", "body": {}}, False),
-    ({"type": "timeout"}, False), ({"type": "timeout", "ms": 10}, True),
-    ({"type": "delay"}, False), ({"type": "delay", "ms": 5}, True),
-    ({"type": "delay", "distribution": "uniform", "min_ms": 1}, False),
-    ({"type": "delay", "distribution": "uniform", "min_ms": 1, "max_ms": 2}, True),
-    ({"type": "delay", "distribution": "lognormal", "median_ms": 1, "sigma": 1}, False),
-    ({"type": "delay", "distribution": "lognormal", "median_ms": 1, "sigma": 1, "cap_ms": 9}, True),
-    ({"type": "reset"}, True),
-])
+@pytest.mark.parametrize(
+    "action,valid",
+    [
+        ({"type": "status", "status": 503}, True),
+        ({"type": "status"}, False),
+        ({"type": "delay", "status": 503}, False),
+        ({"type": "reset", "body": {}}, False),
+        ({"type": "timeout"}, False),
+        ({"type": "timeout", "ms": 10}, True),
+        ({"type": "delay"}, False),
+        ({"type": "delay", "ms": 5}, True),
+        ({"type": "delay", "distribution": "uniform", "min_ms": 1}, False),
+        ({"type": "delay", "distribution": "uniform", "min_ms": 1, "max_ms": 2}, True),
+        ({"type": "delay", "distribution": "lognormal", "median_ms": 1, "sigma": 1}, False),
+        ({"type": "delay", "distribution": "lognormal", "median_ms": 1, "sigma": 1, "cap_ms": 9}, True),
+        ({"type": "reset"}, True),
+    ],
+)
 def test_fault_actions_name_the_fields_each_type_takes(action, valid):
     document = _document("sandbox-admin")
     rule = document["components"]["schemas"]["FaultRuleInput"]
@@ -79,8 +95,10 @@ def test_admin_integers_state_their_64_bit_bounds(value, valid):
     document = _document("sandbox-admin")
     rule = document["components"]["schemas"]["FaultRuleInput"]
     check = _validator(document, rule)
-    for body in ({"action": {"type": "reset"}, "match": {"account_id": value}},
-                 {"action": {"type": "reset"}, "schedule": {"seed": value}}):
+    for body in (
+        {"action": {"type": "reset"}, "match": {"account_id": value}},
+        {"action": {"type": "reset"}, "schedule": {"seed": value}},
+    ):
         assert check.is_valid(body) is valid
     bankslips = _document("sandbox-admin-bankslips")
     assert _validator(bankslips, _parameter(bankslips, "/bankslips", "account_id")).is_valid(value) is valid

@@ -13,7 +13,6 @@ from pismo_sandbox.contracts.bundle import SOURCES, load_document, load_overlay,
 from pismo_sandbox.contract.operations import load_contract
 
 
-
 def _sha(name: str) -> str:
     return hashlib.sha256(read_text(name).encode("utf-8")).hexdigest()
 
@@ -62,6 +61,7 @@ def test_every_overlay_patch_names_an_erratum_that_exists():
         if not source.overlay:
             continue
         import yaml
+
         for patch in yaml.safe_load(read_text(source.overlay))["patches"]:
             assert patch.get("erratum") in errata_ids, patch
 
@@ -125,8 +125,7 @@ def test_example_codes_that_disagree_with_their_keys_are_repaired():
     published = {s.name: parse_document(s.filename, read_text(s.filename)) for s in SOURCES if s.vendor}
     assert ("EBAA0005", "BA00005") in _example_code_mismatches(published["banking-auth"])
     payments = _example_code_mismatches(published["integrated-payments"])
-    assert {("EIP0023", "EPI0023"), ("EIP0065", "EIP0029"), ("EIP0019", "EIP0015"),
-            ("EIP0051", "EIP0053")} <= payments
+    assert {("EIP0023", "EPI0023"), ("EIP0065", "EIP0029"), ("EIP0019", "EIP0015"), ("EIP0051", "EIP0053")} <= payments
     for source in SOURCES:
         if source.vendor:
             assert _example_code_mismatches(load_document(source)) == set(), source.name
@@ -141,12 +140,16 @@ def test_every_operation_has_a_handler(app):
 def _constrained_parameters(op, document: dict) -> bool:
     """Whether any parameter can fail validation (a bare string parameter never can)."""
     from pismo_sandbox.validation import resolve_ref
+
     item = document["paths"][op.path]
     for raw in item.get("parameters", []) + item[op.method.lower()].get("parameters", []):
         param = resolve_ref(document, raw)
         schema = resolve_ref(document, param.get("schema", {}))
-        if (param.get("required") and param["in"] != "path") or set(schema) - {"type", "description"} \
-                or schema.get("type", "string") != "string":
+        if (
+            (param.get("required") and param["in"] != "path")
+            or set(schema) - {"type", "description"}
+            or schema.get("type", "string") != "string"
+        ):
             return True
     return False
 
@@ -184,6 +187,7 @@ def test_sandbox_authored_documents_say_so():
 
 def test_overlays_only_touch_paths_that_exist_in_the_published_document():
     import jsonpatch
+
     for source in SOURCES:
         if source.overlay:
             published = parse_document(source.filename, read_text(source.filename))

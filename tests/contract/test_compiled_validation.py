@@ -24,11 +24,19 @@ from pismo_sandbox.validation import resolve_ref as _resolve
 CONTRACT = load_contract()
 OPERATIONS = sorted(CONTRACT.operations.values(), key=lambda op: op.operation_id)
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=False),
-                    st.text(max_size=20), st.sampled_from(["", "0", "2024-01-01T00:00:00Z", "BTG", "PIX",
-                                                           "BRAZIL", "NORMAL", "CACC", "00000000", "0186"]))
-json_values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)), max_leaves=8)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from(["", "0", "2024-01-01T00:00:00Z", "BTG", "PIX", "BRAZIL", "NORMAL", "CACC", "00000000", "0186"]),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=8,
+)
 
 
 def _field_names(document: dict, schema, depth: int = 0) -> set[str]:
@@ -48,8 +56,11 @@ def _field_names(document: dict, schema, depth: int = 0) -> set[str]:
 def _shaped(names: list[str]):
     """Objects using the schema's own field names, nested, with arbitrary values."""
     leaf = st.one_of(scalars, st.dictionaries(st.sampled_from(names), scalars, max_size=4))
-    return st.dictionaries(st.sampled_from(names), st.one_of(leaf, st.dictionaries(
-        st.sampled_from(names), leaf, max_size=4)), max_size=len(names) + 1)
+    return st.dictionaries(
+        st.sampled_from(names),
+        st.one_of(leaf, st.dictionaries(st.sampled_from(names), leaf, max_size=4)),
+        max_size=len(names) + 1,
+    )
 
 
 def _body_schema(op):
@@ -62,9 +73,15 @@ APP = Flask(__name__)
 
 
 def _path_for(op) -> str:
-    return op.url_path.replace("{", "").replace("}", "") if "{" not in op.url_path else \
-        op.url_path.replace("{accountId}", "100000001").replace("{schemeName}", "BRAZIL") \
-        .replace("{tenant_id}", "TN-a").replace("{account_id}", "7").replace("{fault_id}", "f-1")
+    return (
+        op.url_path.replace("{", "").replace("}", "")
+        if "{" not in op.url_path
+        else op.url_path.replace("{accountId}", "100000001")
+        .replace("{schemeName}", "BRAZIL")
+        .replace("{tenant_id}", "TN-a")
+        .replace("{account_id}", "7")
+        .replace("{fault_id}", "f-1")
+    )
 
 
 def _rule_for(op):
@@ -80,10 +97,10 @@ def _bound_rule(flask_rule: str, method: str):
 def _request_verdicts(op, body) -> tuple[bool, bool]:
     data = json.dumps(body)
     headers = {"Authorization": "Bearer x", "x-idempotency-key": "k"}
-    with APP.test_request_context(_path_for(op), method=op.method, data=data,
-                                  content_type="application/json", headers=headers):
-        request.url_rule, request.view_args = _rule_for(op).match(_path_for(op), method=op.method,
-                                                                  return_rule=True)
+    with APP.test_request_context(
+        _path_for(op), method=op.method, data=data, content_type="application/json", headers=headers
+    ):
+        request.url_rule, request.view_args = _rule_for(op).match(_path_for(op), method=op.method, return_rule=True)
         fast = op.compiled.check_request(request) is not None
         core = not op.api.unmarshal_request(FlaskOpenAPIRequest(request)).errors
     return fast, core
@@ -119,8 +136,7 @@ def test_compiled_response_check_never_accepts_what_openapi_core_rejects(op):
         data = b"" if body is None else json.dumps(body).encode()
         response = Response(data, status=status, mimetype="application/json")
         with APP.test_request_context(_path_for(op), method=op.method, headers={"Authorization": "Bearer x"}):
-            request.url_rule, request.view_args = _rule_for(op).match(_path_for(op), method=op.method,
-                                                                      return_rule=True)
+            request.url_rule, request.view_args = _rule_for(op).match(_path_for(op), method=op.method, return_rule=True)
             fast = op.compiled.response_conforms(response)
             core = not CONTRACT.core_response_problems(op, request, response)
         assert not (fast and not core), (status, body)
@@ -130,5 +146,6 @@ def test_compiled_response_check_never_accepts_what_openapi_core_rejects(op):
 
 def test_the_compiled_path_accepts_ordinary_good_requests():
     op = CONTRACT.by_id["post-credentials"]
-    assert _request_verdicts(op, {"key": "k", "provider": "BTG", "type": "PIX",
-                                  "provider_data": {"client_id": "c"}}) == (True, True)
+    assert _request_verdicts(
+        op, {"key": "k", "provider": "BTG", "type": "PIX", "provider_data": {"client_id": "c"}}
+    ) == (True, True)

@@ -67,8 +67,7 @@ def test_a_wrong_status_is_reported_by_status_code_conformance(simulator):
 
 def test_an_extra_field_where_additional_properties_are_false_is_reported(simulator):
     def chatty_validate(request, response):
-        if request.method == "POST" and request.path.endswith("/bankslips/validate") \
-                and response.status_code == 200:
+        if request.method == "POST" and request.path.endswith("/bankslips/validate") and response.status_code == 200:
             _set_json(response, {**_json(response), "surprise": True})
 
     result = harness.run(app=broken(simulator, chatty_validate), specs=["integrated-payments-validate"], **QUICK)
@@ -87,8 +86,7 @@ def test_a_missing_x_cid_is_reported_by_the_custom_check(simulator):
 
 def test_an_undocumented_error_code_is_reported(simulator):
     def invented_code(request, response):
-        if request.method == "POST" and request.path == "/banking-auth/v1/credentials" \
-                and response.status_code == 400:
+        if request.method == "POST" and request.path == "/banking-auth/v1/credentials" and response.status_code == 400:
             _set_json(response, {**_json(response), "code": "EBAA9999"})
 
     result = harness.run(app=broken(simulator, invented_code), specs=["banking-auth"], **QUICK)
@@ -98,8 +96,7 @@ def test_an_undocumented_error_code_is_reported(simulator):
 
 def test_an_error_body_outside_the_envelope_is_reported(simulator):
     def stack_trace(request, response):
-        if request.method == "POST" and request.path == "/banking-auth/v1/credentials" \
-                and response.status_code == 400:
+        if request.method == "POST" and request.path == "/banking-auth/v1/credentials" and response.status_code == 400:
             _set_json(response, {**_json(response), "trace": "Traceback (most recent call last)"})
 
     result = harness.run(app=broken(simulator, stack_trace), specs=["banking-auth"], **QUICK)
@@ -113,8 +110,11 @@ def test_a_replayed_pay_that_answers_another_body_is_reported(simulator):
             body = _json(response)
             _set_json(response, {**body, "authorization_id": body["authorization_id"] + 1})
 
-    result = harness.run(app=broken(simulator, forgetful_idempotency),
-                         specs=["integrated-payments", "integrated-payments-validate"], **QUICK)
+    result = harness.run(
+        app=broken(simulator, forgetful_idempotency),
+        specs=["integrated-payments", "integrated-payments-validate"],
+        **QUICK,
+    )
     findings = _findings(result, "idempotent_replay_returns_same_body", "POST /integrated-payments/v1/bankslips/pay")
     assert findings and "replay" in findings[0].message
 
@@ -153,14 +153,16 @@ def test_a_bank_account_still_readable_after_its_delete_is_reported_as_use_after
     harness forgives only a read of a resource registered again after its DELETE."""
     script = tmp_path / "delete_removes_nothing.py"
     script.write_text(DELETE_REMOVES_NOTHING)
-    done = subprocess.run([sys.executable, str(script), str(tmp_path / "sandbox.db")], capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "sandbox.db")], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
 
     read = "GET /intl-bankaccounts/v2/accounts/{accountId}/bank-accounts/{schemeName}"
-    messages = [message for check, operation, message in result["findings"]
-                if check == "use_after_free" and operation == read]
+    messages = [
+        message for check, operation, message in result["findings"] if check == "use_after_free" and operation == read
+    ]
     assert not result["errors"] and not result["ok"]
     assert messages and "404" in messages[0], result
     assert result["forgiven"] == 0

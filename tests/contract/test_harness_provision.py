@@ -15,15 +15,34 @@ from pismo_sandbox import Sandbox
 pytestmark = pytest.mark.slow
 
 # A rule that never fires during the run (no such tenant) but is there to be kept or cleared.
-IDLE_RULE = {"match": {"tenant_id": "TN-not-in-this-run"}, "action": {"type": "status", "status": 503},
-             "description": "the target's own rule"}
+IDLE_RULE = {
+    "match": {"tenant_id": "TN-not-in-this-run"},
+    "action": {"type": "status", "status": 503},
+    "description": "the target's own rule",
+}
 
 
 def _contract(url: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_")}
-    return subprocess.run([sys.executable, "-m", "pismo_sandbox", "contract", "--base-url", url,
-                           "--spec", "banking-auth", "--examples", "2", *args],
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pismo_sandbox",
+            "contract",
+            "--base-url",
+            url,
+            "--spec",
+            "banking-auth",
+            "--examples",
+            "2",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_provision_creates_tenant_and_account_through_the_admin_api_and_keeps_fault_rules(served_sandbox):

@@ -36,8 +36,11 @@ def _has_inputs(operation_id: str) -> bool:
     op = load_contract().by_id[operation_id]
     spec = load_contract().documents[op.spec]
     item = spec["paths"][op.path]
-    return bool(item.get("parameters") or item[op.method.lower()].get("parameters")
-                or item[op.method.lower()].get("requestBody"))
+    return bool(
+        item.get("parameters")
+        or item[op.method.lower()].get("parameters")
+        or item[op.method.lower()].get("requestBody")
+    )
 
 
 def test_the_simulator_honours_its_contract_with_zero_failures(run):
@@ -85,10 +88,16 @@ def test_every_check_runs_including_the_custom_ones(run):
 
 def test_linked_operations_are_tested_statefully(run):
     applied = {name for group in run.groups for name in group.links}
-    assert {"GetRegisteredBankAccount", "DeleteRegisteredBankAccount", "PayValidatedSlip",
-            "ReceiptOfPayment"} <= applied
-    for label in ("POST /integrated-payments/v1/bankslips/pay",
-                  "GET /intl-bankaccounts/v2/accounts/{accountId}/bank-accounts/{schemeName}"):
+    assert {
+        "GetRegisteredBankAccount",
+        "DeleteRegisteredBankAccount",
+        "PayValidatedSlip",
+        "ReceiptOfPayment",
+    } <= applied
+    for label in (
+        "POST /integrated-payments/v1/bankslips/pay",
+        "GET /intl-bankaccounts/v2/accounts/{accountId}/bank-accounts/{schemeName}",
+    ):
         assert run.operations[label].by_phase["stateful"] > 0, label
 
 

@@ -29,12 +29,14 @@ def test_published_integers_are_unbounded_and_served_ones_are_int64():
 
 
 def test_an_integer_the_contract_declares_must_fit_in_64_bits(client, tenant):
-    response = client.post("/passport/v2/s2s/access-token", json={
-        "server_key": tenant.server_key, "server_secret": tenant.server_secret, "account_id": 10 ** 30})
+    response = client.post(
+        "/passport/v2/s2s/access-token",
+        json={"server_key": tenant.server_key, "server_secret": tenant.server_secret, "account_id": 10**30},
+    )
     assert response.status_code == 400
     assert response.json["details"] == "account_id: must fit in a 64-bit integer"
 
 
 def test_a_field_the_contract_does_not_declare_may_hold_any_number(client, tenant):
-    body = {"key": "k", "provider": "CELCOIN", "type": "PIX", "extra": [{"n": 10 ** 30}]}
+    body = {"key": "k", "provider": "CELCOIN", "type": "PIX", "extra": [{"n": 10**30}]}
     assert client.post("/banking-auth/v1/credentials", json=body, headers=tenant.headers).status_code == 201

@@ -33,8 +33,7 @@ def test_openapi_core_is_imported_only_when_a_request_first_needs_it(tmp_path):
     """)
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["seen"] == {"after start-up": False, "after valid requests": False,
-                              "after an invalid request": True}
+    assert result["seen"] == {"after start-up": False, "after valid requests": False, "after an invalid request": True}
     assert result["ok"] == 201
     status, body = result["bad"]
     assert status == 400 and body["code"] == "EBAA0005" and "key: is required" in body["details"]

@@ -18,11 +18,19 @@ from pismo_sandbox.contracts.stateful_checks import Conversation
 from tests.spec_examples import example_of, resolve
 
 ACCOUNT = 7989342
-PISMO_SPECS = ["passport", "banking-auth", "intl-bankaccounts", "intl-bankaccounts-read",
-               "integrated-payments", "integrated-payments-validate", "integrated-payments-receipts"]
+PISMO_SPECS = [
+    "passport",
+    "banking-auth",
+    "intl-bankaccounts",
+    "intl-bankaccounts-read",
+    "integrated-payments",
+    "integrated-payments-validate",
+    "integrated-payments-receipts",
+]
 
 
 # -- a stateless target: every operation answers its documented example --------------------------
+
 
 def stateless_app() -> Flask:
     app = Flask("stateless-mock")
@@ -66,10 +74,14 @@ def stateless_url():
 
 
 def test_the_harness_reports_every_stateful_failure_of_a_stateless_mock(stateless_url):
-    result = harness.run(base_url=stateless_url, specs=PISMO_SPECS, examples=1, phases=("examples",),
-                         credentials=harness.Credentials(token="mock-token", account_id=ACCOUNT))
-    reported = {finding.check: finding.message for finding in result.findings
-                if finding.phase == "stateful checks"}
+    result = harness.run(
+        base_url=stateless_url,
+        specs=PISMO_SPECS,
+        examples=1,
+        phases=("examples",),
+        credentials=harness.Credentials(token="mock-token", account_id=ACCOUNT),
+    )
+    reported = {finding.check: finding.message for finding in result.findings if finding.phase == "stateful checks"}
     assert set(reported) == set(stateful_checks.NAMES), result.summary()
     # Each is reported for what the mock got wrong, not for a set-up it could not follow.
     assert "was answered 202 and then 202" in reported["idempotency_key_binds_its_request"]
@@ -77,17 +89,22 @@ def test_the_harness_reports_every_stateful_failure_of_a_stateless_mock(stateles
     assert "differs in bank, branch, account_number" in reported["bank_account_reads_back_as_registered"]
     assert "does not describe the payment asked for" in reported["pay_answer_echoes_its_request"]
     assert "a slip nobody validated was paid" in reported["pay_needs_a_validation"]
-    assert "no payment has list" in reported["receipts_list_real_payments"] or \
-        "list 1 item(s), authorization ids" in reported["receipts_list_real_payments"]
+    assert (
+        "no payment has list" in reported["receipts_list_real_payments"]
+        or "list 1 item(s), authorization ids" in reported["receipts_list_real_payments"]
+    )
     assert not result.ok
 
 
 # -- the simulator passes them -------------------------------------------------------------------
 
+
 def test_the_simulator_passes_every_stateful_check(app, sandbox, tenant):
     client = app.test_client()
-    assert client.put(f"/_sandbox/tenants/{tenant.tenant_id}/bankslip-provider",
-                      json={"provider": "CELCOIN"}).status_code == 200
+    assert (
+        client.put(f"/_sandbox/tenants/{tenant.tenant_id}/bankslip-provider", json={"provider": "CELCOIN"}).status_code
+        == 200
+    )
     counter = iter(range(10**6))
 
     def call(method, path, body=None, headers=None):
@@ -97,8 +114,8 @@ def test_the_simulator_passes_every_stateful_check(app, sandbox, tenant):
     def boleto(amount: Decimal, kind: str = "bank") -> dict:
         return client.post("/_sandbox/boletos", json={"kind": kind, "amount": float(amount)}).json
 
-    talk = Conversation(call=call, boleto=boleto, account_id=tenant.account_id,
-                        unique=lambda prefix: f"{prefix}-{next(counter)}")
+    talk = Conversation(
+        call=call, boleto=boleto, account_id=tenant.account_id, unique=lambda prefix: f"{prefix}-{next(counter)}"
+    )
     outcomes = stateful_checks.run_checks(talk, {c.operation_id for c in stateful_checks.CHECKS})
-    assert [(check.name, failure) for check, failure in outcomes] == \
-        [(name, None) for name in stateful_checks.NAMES]
+    assert [(check.name, failure) for check, failure in outcomes] == [(name, None) for name in stateful_checks.NAMES]

@@ -23,18 +23,25 @@ class _Run:
         hooks.bind(SimpleNamespace(raw_schema=self.raw_schema), self.state)
 
     def case(self, method: str, path: str, operation_id: str):
-        operation = SimpleNamespace(schema=SimpleNamespace(raw_schema=self.raw_schema),
-                                    definition=SimpleNamespace(raw={"operationId": operation_id}),
-                                    method=method)
+        operation = SimpleNamespace(
+            schema=SimpleNamespace(raw_schema=self.raw_schema),
+            definition=SimpleNamespace(raw={"operationId": operation_id}),
+            method=method,
+        )
         return SimpleNamespace(method=method, formatted_path=path, operation=operation)
 
     def answered(self, method: str, path: str, operation_id: str, status: int):
-        hooks.after_call(None, self.case(method, path, operation_id), SimpleNamespace(status_code=status,
-                                                                                      content=b"{}"))
+        hooks.after_call(
+            None, self.case(method, path, operation_id), SimpleNamespace(status_code=status, content=b"{}")
+        )
 
     def read_after_delete_is_reported(self) -> bool:
-        failure = UseAfterFree(operation=f"GET {RESOURCE}", message="deleted resource still available",
-                               free=f"DELETE {RESOURCE}", usage=f"GET {RESOURCE}")
+        failure = UseAfterFree(
+            operation=f"GET {RESOURCE}",
+            message="deleted resource still available",
+            free=f"DELETE {RESOURCE}",
+            usage=f"GET {RESOURCE}",
+        )
         case = self.case("GET", RESOURCE, "get-bank-account")
         return hooks.filter_failure(None, failure, case, SimpleNamespace(status_code=200))
 
@@ -87,6 +94,8 @@ def test_a_refused_registration_or_one_for_another_account_does_not_forgive_the_
 
 def test_a_use_after_free_outside_any_run_is_reported():
     failure = UseAfterFree(operation="GET /x", message="m", free="DELETE /x", usage="GET /x")
-    case = SimpleNamespace(formatted_path="/x", operation=SimpleNamespace(
-        schema=SimpleNamespace(raw_schema={}), definition=SimpleNamespace(raw={})))
+    case = SimpleNamespace(
+        formatted_path="/x",
+        operation=SimpleNamespace(schema=SimpleNamespace(raw_schema={}), definition=SimpleNamespace(raw={})),
+    )
     assert hooks.filter_failure(None, failure, case, None) is True

@@ -34,12 +34,22 @@ class Flow:
     def pay(self, tenant: dict) -> None:
         auth = {"Authorization": f"Bearer {tenant['token']}"}
         slip = self.client.generate_boleto("bank", 120.0)
-        self.call("POST", "/integrated-payments/v1/bankslips/validate", headers=auth,
-                  json={"type": slip["type"], "bar_code": slip["bar_code"]})
-        self.call("POST", "/integrated-payments/v1/bankslips/pay",
-                  headers={**auth, "x-idempotency-key": str(uuid.uuid4())},
-                  json={"account_id": tenant["account_id"], "amount": 120.0,
-                        "bankslip": {"type": slip["type"], "bar_code": slip["bar_code"]}})
+        self.call(
+            "POST",
+            "/integrated-payments/v1/bankslips/validate",
+            headers=auth,
+            json={"type": slip["type"], "bar_code": slip["bar_code"]},
+        )
+        self.call(
+            "POST",
+            "/integrated-payments/v1/bankslips/pay",
+            headers={**auth, "x-idempotency-key": str(uuid.uuid4())},
+            json={
+                "account_id": tenant["account_id"],
+                "amount": 120.0,
+                "bankslip": {"type": slip["type"], "bar_code": slip["bar_code"]},
+            },
+        )
 
     def freeze(self) -> None:
         self.client.freeze_clock(MONDAY)
@@ -48,8 +58,8 @@ class Flow:
         self.client.advance_clock(seconds)
 
     def settle(self) -> None:
-        self.advance(60)          # PROCESSING -> PAID
-        self.advance(7 * 86400)   # PAID -> SETTLED, and the reconciliation
+        self.advance(60)  # PROCESSING -> PAID
+        self.advance(7 * 86400)  # PAID -> SETTLED, and the reconciliation
 
     def events(self, tenant_id: str | None = None) -> list[dict]:
         return self.client.events(tenant_id=tenant_id, limit=1000)

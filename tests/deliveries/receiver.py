@@ -25,7 +25,7 @@ class Received:
 
 @dataclass
 class Receiver:
-    statuses: list[int] = field(default_factory=list)   # answers to the first requests, then 200
+    statuses: list[int] = field(default_factory=list)  # answers to the first requests, then 200
     confirm_sns: bool = False
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,11 +42,21 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    receiver.received.append(Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    receiver.received.append(
+                        Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
-                if status == 200 and receiver.confirm_sns and self.headers.get("x-amz-sns-message-type") == "SubscriptionConfirmation":
-                    threading.Thread(target=requests.get, args=(json.loads(body)["SubscribeURL"],),
-                                     kwargs={"timeout": 10}, daemon=True).start()
+                if (
+                    status == 200
+                    and receiver.confirm_sns
+                    and self.headers.get("x-amz-sns-message-type") == "SubscriptionConfirmation"
+                ):
+                    threading.Thread(
+                        target=requests.get,
+                        args=(json.loads(body)["SubscribeURL"],),
+                        kwargs={"timeout": 10},
+                        daemon=True,
+                    ).start()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -23,7 +23,8 @@ def _subscriptions(html: str) -> list:
 
 
 def test_the_events_page_shows_subscriptions_and_every_attempt_of_a_retried_delivery(
-        client, sandbox, tenant, worker, receiver):
+    client, sandbox, tenant, worker, receiver
+):
     hook = receiver(statuses=[503])
     sub = client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": FAST}).json
     event_id = publish(sandbox, tenant)
@@ -40,15 +41,22 @@ def test_the_events_page_shows_subscriptions_and_every_attempt_of_a_retried_deli
     assert delivery.attrs["data-event"] == event_id and delivery.attrs["data-status"] == "delivered"
     assert delivery.attrs["data-row"] == f"{logged['delivery_id']}:delivered:2"
     first, second = logged["attempts"]
-    assert re.search(rf"#1 {re.escape(first['attempted_at'].replace('T', ' '))} rejected 503 "
-                     rf"the receiver answered 503 {first['latency_ms']:.1f} ms", delivery.text), delivery.text
-    assert re.search(rf"#2 {re.escape(second['attempted_at'].replace('T', ' '))} acknowledged 200 "
-                     rf"{second['latency_ms']:.1f} ms", delivery.text), delivery.text
+    assert re.search(
+        rf"#1 {re.escape(first['attempted_at'].replace('T', ' '))} rejected 503 "
+        rf"the receiver answered 503 {first['latency_ms']:.1f} ms",
+        delivery.text,
+    ), delivery.text
+    assert re.search(
+        rf"#2 {re.escape(second['attempted_at'].replace('T', ' '))} acknowledged 200 "
+        rf"{second['latency_ms']:.1f} ms",
+        delivery.text,
+    ), delivery.text
     assert sub["secret"] not in html
 
 
 def test_a_delivery_shaped_by_a_fault_names_its_rule_on_the_delivery_and_the_attempt(
-        client, sandbox, tenant, worker, receiver):
+    client, sandbox, tenant, worker, receiver
+):
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": FAST})
     rule = client.post("/_sandbox/delivery-faults", json={"action": {"type": "drop"}}).json
@@ -81,11 +89,14 @@ def test_deliveries_follow_the_events_filters_and_the_live_fragment(client, sand
 
 
 def test_a_pending_delivery_shows_when_it_is_tried_next_and_nothing_before_a_subscription(
-        client, sandbox, tenant, worker, receiver):
+    client, sandbox, tenant, worker, receiver
+):
     assert "No subscriptions" in page(client, "events")
     hook = receiver(statuses=[500])
-    client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": {**FAST, "backoff_seconds": 3600,
-                                                                           "backoff_max_seconds": 3600}})
+    client.post(
+        "/_sandbox/subscriptions",
+        json={"url": hook.url, "retry": {**FAST, "backoff_seconds": 3600, "backoff_max_seconds": 3600}},
+    )
     publish(sandbox, tenant)
     worker.run_until_idle()
 
@@ -97,12 +108,18 @@ def test_a_pending_delivery_shows_when_it_is_tried_next_and_nothing_before_a_sub
 
 
 def test_delivery_fault_rules_show_their_counters_and_are_deleted_from_the_faults_page(
-        client, sandbox, tenant, worker, receiver):
+    client, sandbox, tenant, worker, receiver
+):
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
-    rule = client.post("/_sandbox/delivery-faults", json={
-        "match": {"tenant_id": tenant.tenant_id}, "action": {"type": "duplicate", "copies": 2},
-        "description": "twice more"}).json
+    rule = client.post(
+        "/_sandbox/delivery-faults",
+        json={
+            "match": {"tenant_id": tenant.tenant_id},
+            "action": {"type": "duplicate", "copies": 2},
+            "description": "twice more",
+        },
+    ).json
     publish(sandbox, tenant)
     worker.run_until_idle()
 
@@ -123,9 +140,13 @@ def test_delivery_fault_rules_show_their_counters_and_are_deleted_from_the_fault
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(query=st.dictionaries(st.sampled_from(["tenant_id", "cid", "type", "domain"]),
-                             st.one_of(st.text(max_size=30), st.sampled_from(["\x00", "9" * 40, "²"])),
-                             max_size=4))
+@given(
+    query=st.dictionaries(
+        st.sampled_from(["tenant_id", "cid", "type", "domain"]),
+        st.one_of(st.text(max_size=30), st.sampled_from(["\x00", "9" * 40, "²"])),
+        max_size=4,
+    )
+)
 def test_any_filter_values_give_the_deliveries_never_an_error(client, query):
     assert client.get(f"{UI}/events", query_string=query).status_code == 200
     assert client.get(f"{UI}/live/deliveries", query_string=query).status_code == 200

@@ -25,15 +25,17 @@ def _fault(client, rule: dict) -> dict:
 def test_a_duplicate_rule_delivers_the_same_event_id_twice(client, sandbox, tenant, worker, receiver):
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
-    rule = _fault(client, {"match": {"domain": "intl-bankaccounts"}, "action": {"type": "duplicate"},
-                           "schedule": {"times": 1}})
+    rule = _fault(
+        client, {"match": {"domain": "intl-bankaccounts"}, "action": {"type": "duplicate"}, "schedule": {"times": 1}}
+    )
     event_id = publish(sandbox, tenant)
     worker.run_until_idle()
     assert [p.json()["event_id"] for p in hook.posts()] == [event_id, event_id]
     copies = _log(client, event_id=event_id)
     assert [(d["copy"], d["status"], d["fault"]) for d in copies] == [
         (0, "delivered", {"rule_id": rule["id"], "action": "duplicate"}),
-        (1, "delivered", {"rule_id": rule["id"], "action": "duplicate"})]
+        (1, "delivered", {"rule_id": rule["id"], "action": "duplicate"}),
+    ]
     assert all(d["attempts"][0]["fault"] == {"rule_id": rule["id"], "action": "duplicate"} for d in copies)
     listed = client.get(f"/_sandbox/delivery-faults/{rule['id']}").json
     assert (listed["matched"], listed["fired"]) == (1, 1)
@@ -48,7 +50,9 @@ def test_a_drop_loses_the_first_attempt_and_the_event_is_redelivered(client, san
     assert [p.json()["event_id"] for p in hook.posts()] == [event_id]
     [delivery] = _log(client)
     assert [(a["outcome"], a["fault"]) for a in delivery["attempts"]] == [
-        ("dropped", {"rule_id": rule["id"], "action": "drop"}), ("acknowledged", None)]
+        ("dropped", {"rule_id": rule["id"], "action": "drop"}),
+        ("acknowledged", None),
+    ]
 
 
 def test_a_delay_holds_the_first_attempt(app, client, sandbox, tenant, worker, receiver):
@@ -128,13 +132,16 @@ def test_probability_draws_are_the_same_for_the_same_seed(client, sandbox, worke
     assert first == again and set(first) <= {1, 2}
 
 
-@pytest.mark.parametrize("rule", [
-    {"action": {"type": "reorder"}},
-    {"action": {"type": "delay"}},
-    {"action": {"type": "delay", "distribution": "uniform", "min_ms": 5, "max_ms": 1}},
-    {"action": {"type": "drop", "copies": 2}},
-    {"action": {"type": "duplicate", "window": 3}},
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"action": {"type": "reorder"}},
+        {"action": {"type": "delay"}},
+        {"action": {"type": "delay", "distribution": "uniform", "min_ms": 5, "max_ms": 1}},
+        {"action": {"type": "drop", "copies": 2}},
+        {"action": {"type": "duplicate", "window": 3}},
+    ],
+)
 def test_a_rule_the_schema_cannot_judge_alone_is_refused(client, rule):
     response = client.post("/_sandbox/delivery-faults", json=rule)
     assert response.status_code == 400 and response.json["code"] == "SANDBOX_INVALID_FAULT_RULE"
@@ -142,9 +149,14 @@ def test_a_rule_the_schema_cannot_judge_alone_is_refused(client, rule):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(action=st.sampled_from(["duplicate", "delay", "drop", "reorder", "status", "timeout"]),
-       extra=st.dictionaries(st.sampled_from(["copies", "ms", "window", "hold_ms", "status"]),
-                             st.integers(min_value=-5, max_value=700_000), max_size=3))
+@given(
+    action=st.sampled_from(["duplicate", "delay", "drop", "reorder", "status", "timeout"]),
+    extra=st.dictionaries(
+        st.sampled_from(["copies", "ms", "window", "hold_ms", "status"]),
+        st.integers(min_value=-5, max_value=700_000),
+        max_size=3,
+    ),
+)
 def test_any_rule_is_stored_or_refused_with_a_400_never_a_500(client, action, extra):
     # The rules are cleared after every example: the shared client sees a clean table each time.
     response = client.post("/_sandbox/delivery-faults", json={"action": {"type": action, **extra}})
@@ -156,8 +168,9 @@ def test_any_rule_is_stored_or_refused_with_a_400_never_a_500(client, action, ex
 
 def test_delivery_rules_are_listed_removed_and_cleared(client):
     one = _fault(client, {"action": {"type": "drop"}, "description": "lose one"})
-    two = _fault(client, {"action": {"type": "delay", "distribution": "lognormal", "median_ms": 50,
-                                     "sigma": 0.5, "cap_ms": 500}})
+    two = _fault(
+        client, {"action": {"type": "delay", "distribution": "lognormal", "median_ms": 50, "sigma": 0.5, "cap_ms": 500}}
+    )
     assert [r["id"] for r in client.get("/_sandbox/delivery-faults").json["items"]] == [one["id"], two["id"]]
     assert client.delete(f"/_sandbox/delivery-faults/{one['id']}").status_code == 204
     assert client.get(f"/_sandbox/delivery-faults/{one['id']}").status_code == 404
@@ -168,9 +181,11 @@ def test_delivery_rules_are_listed_removed_and_cleared(client):
 def test_a_fault_file_carries_delivery_rules_next_to_request_rules(tmp_path):
     from pismo_sandbox.domains.deliveries.files import read_delivery_rules
     from pismo_sandbox.faults.files import FaultFileError, read_rules
+
     path = tmp_path / "faults.yaml"
-    path.write_text("rules:\n  - action: {type: status, status: 503}\n"
-                    "delivery_rules:\n  - action: {type: duplicate, copies: 2}\n")
+    path.write_text(
+        "rules:\n  - action: {type: status, status: 503}\ndelivery_rules:\n  - action: {type: duplicate, copies: 2}\n"
+    )
     assert len(read_rules(str(path))) == 1
     assert read_delivery_rules(str(path)) == [{"action": {"type": "duplicate", "copies": 2}}]
     only = tmp_path / "only.yaml"
@@ -184,12 +199,15 @@ def test_a_fault_file_carries_delivery_rules_next_to_request_rules(tmp_path):
 
 def _uniform_delays(app, client, sandbox, worker, receiver) -> list[float]:
     from pismo_sandbox.clock import parse_instant
+
     assert client.post("/_sandbox/reset", json={}).status_code == 200
     now = [5_000_000.0]
     app.extensions[EXTENSION].deliveries.wall = lambda: now[0]
     client.post("/_sandbox/subscriptions", json={"url": receiver().url})
-    _fault(client, {"action": {"type": "delay", "distribution": "uniform", "min_ms": 100, "max_ms": 900},
-                    "schedule": {"seed": 3}})
+    _fault(
+        client,
+        {"action": {"type": "delay", "distribution": "uniform", "min_ms": 100, "max_ms": 900}, "schedule": {"seed": 3}},
+    )
     _bank_account_events(sandbox, 4)
     worker.run_until_idle()
     return [parse_instant(d["next_attempt_at"]).timestamp() - now[0] for d in _log(client)]

@@ -10,9 +10,16 @@ from pismo_sandbox.domains.deliveries.formats import Push, pismo, pubsub, sns
 from pismo_sandbox.domains.deliveries.outbox import RetryPolicy, event_type_matches, filter_matches
 
 names = st.from_regex(r"[a-z][a-z_-]{0,30}", fullmatch=True)
-ENVELOPE = {"event_id": "e-1", "schema_version": 1, "domain": "integrated-payments",
-            "event_type": "bankslip_status_change-1", "org_id": "TN-1", "cid": None,
-            "timestamp": "2025-06-02T13:00:00.000Z", "data": {"new_status": "PAID"}}
+ENVELOPE = {
+    "event_id": "e-1",
+    "schema_version": 1,
+    "domain": "integrated-payments",
+    "event_type": "bankslip_status_change-1",
+    "org_id": "TN-1",
+    "cid": None,
+    "timestamp": "2025-06-02T13:00:00.000Z",
+    "data": {"new_status": "PAID"},
+}
 
 
 @given(name=names, version=st.integers(min_value=1, max_value=999))
@@ -32,16 +39,23 @@ def test_every_given_filter_field_must_agree(domain, tenant, other):
     assert filter_matches({"tenant_id": other, "domain": domain}, event) == (other == tenant)
 
 
-@given(first=st.floats(min_value=0, max_value=100), factor=st.floats(min_value=1, max_value=10),
-       cap=st.floats(min_value=0, max_value=1000), n=st.integers(min_value=1, max_value=50))
+@given(
+    first=st.floats(min_value=0, max_value=100),
+    factor=st.floats(min_value=1, max_value=10),
+    cap=st.floats(min_value=0, max_value=1000),
+    n=st.integers(min_value=1, max_value=50),
+)
 def test_backoff_grows_and_never_passes_its_cap(first, factor, cap, n):
     policy = RetryPolicy(10, first, factor, cap, 5)
     assert 0 <= policy.backoff(n) <= cap
     assert policy.backoff(n) <= policy.backoff(n + 1)
 
 
-@given(secret=st.text(min_size=1, max_size=50), body=st.binary(max_size=500),
-       timestamp=st.integers(min_value=0, max_value=2**40))
+@given(
+    secret=st.text(min_size=1, max_size=50),
+    body=st.binary(max_size=500),
+    timestamp=st.integers(min_value=0, max_value=2**40),
+)
 def test_a_pismo_signature_verifies_only_its_own_body_and_secret(secret, body, timestamp):
     header = f"t={timestamp},v1={pismo.signature(secret, timestamp, body)}"
     assert pismo.verify(secret, header, body)
@@ -51,14 +65,30 @@ def test_a_pismo_signature_verifies_only_its_own_body_and_secret(secret, body, t
 
 
 def test_the_sns_canonical_string_lists_the_fields_sns_signs_in_its_order():
-    message = {"Type": "Notification", "MessageId": "m", "TopicArn": "arn", "Message": "{}",
-               "Timestamp": "t", "SignatureVersion": "2", "UnsubscribeURL": "u"}
+    message = {
+        "Type": "Notification",
+        "MessageId": "m",
+        "TopicArn": "arn",
+        "Message": "{}",
+        "Timestamp": "t",
+        "SignatureVersion": "2",
+        "UnsubscribeURL": "u",
+    }
     assert sns.canonical(message) == "Message\n{}\nMessageId\nm\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n"
     assert "Subject\ns\n" in sns.canonical({**message, "Subject": "s"})
-    confirmation = {"Type": "SubscriptionConfirmation", "MessageId": "m", "Token": "k", "TopicArn": "arn",
-                    "Message": "x", "SubscribeURL": "s", "Timestamp": "t"}
-    assert sns.canonical(confirmation) == ("Message\nx\nMessageId\nm\nSubscribeURL\ns\nTimestamp\nt\n"
-                                           "Token\nk\nTopicArn\narn\nType\nSubscriptionConfirmation\n")
+    confirmation = {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": "m",
+        "Token": "k",
+        "TopicArn": "arn",
+        "Message": "x",
+        "SubscribeURL": "s",
+        "Timestamp": "t",
+    }
+    assert sns.canonical(confirmation) == (
+        "Message\nx\nMessageId\nm\nSubscribeURL\ns\nTimestamp\nt\n"
+        "Token\nk\nTopicArn\narn\nType\nSubscriptionConfirmation\n"
+    )
 
 
 def test_message_ids_are_stable_per_event_and_subscription():

@@ -10,15 +10,19 @@ from pismo_sandbox.domains.deliveries.formats import pismo, sns
 from pismo_sandbox.domains.deliveries.signing import verify
 from tests.http._bankslips import payer, slips  # noqa: F401 (fixtures)
 
-PAY_FLOW = ["authorization-event-1", "bankslip_status_change-1", "bankslip_status_change-1",
-            "financial_reconciliation-1"]
+PAY_FLOW = [
+    "authorization-event-1",
+    "bankslip_status_change-1",
+    "bankslip_status_change-1",
+    "financial_reconciliation-1",
+]
 
 
 def _pay_flow(slips, payer) -> list[dict]:
     """Pay a boleto and let it settle; the tenant's events, oldest first."""
     slips.paid(payer)
-    slips.advance(5)            # PROCESSING -> PAID
-    slips.advance(7 * 86400)    # PAID -> SETTLED, then the reconciliation
+    slips.advance(5)  # PROCESSING -> PAID
+    slips.advance(7 * 86400)  # PAID -> SETTLED, then the reconciliation
     return slips.events(payer)
 
 
@@ -91,8 +95,17 @@ def test_sns_format_confirms_first_then_sends_signed_notifications(client, worke
         assert post.headers["content-type"].startswith("text/plain")
         assert post.headers["x-amz-sns-message-id"] == message["MessageId"]
         assert post.headers["x-amz-sns-subscription-arn"] == sub["subscription_arn"]
-        assert {"Type", "MessageId", "TopicArn", "Message", "Timestamp", "SignatureVersion", "Signature",
-                "SigningCertURL", "UnsubscribeURL"} <= set(message)
+        assert {
+            "Type",
+            "MessageId",
+            "TopicArn",
+            "Message",
+            "Timestamp",
+            "SignatureVersion",
+            "Signature",
+            "SigningCertURL",
+            "UnsubscribeURL",
+        } <= set(message)
         assert message["SignatureVersion"] == "2"
         assert verify(certificate, sns.canonical(message), message["Signature"])
         tampered = {**message, "Message": message["Message"].replace("event_id", "event_ix")}
@@ -101,8 +114,10 @@ def test_sns_format_confirms_first_then_sends_signed_notifications(client, worke
 
 def test_a_wrong_confirmation_token_confirms_nothing(client):
     sub = client.post("/_sandbox/subscriptions", json={"url": "http://127.0.0.1:9/", "format": "sns"}).json
-    response = client.get("/_sandbox/sns", query_string={
-        "Action": "ConfirmSubscription", "TopicArn": sns.TOPIC_ARN, "Token": "not-the-token"})
+    response = client.get(
+        "/_sandbox/sns",
+        query_string={"Action": "ConfirmSubscription", "TopicArn": sns.TOPIC_ARN, "Token": "not-the-token"},
+    )
     assert response.status_code == 404
     assert client.get(f"/_sandbox/subscriptions/{sub['subscription_id']}").json["status"] == "pending_confirmation"
 

@@ -31,7 +31,7 @@ def test_listen_forwards_new_events_signed_in_the_pismo_format(served_sandbox, r
     flow = Flow(server.url)
     flow.freeze()
     old = flow.tenant()
-    flow.pay(old)                                   # written before listening: not forwarded
+    flow.pay(old)  # written before listening: not forwarded
     hook = receiver()
     forwarder = Forwarder(server.url, hook.url, "pismo", poll_seconds=0.05)
     forwarder.cursor = None
@@ -40,7 +40,7 @@ def test_listen_forwards_new_events_signed_in_the_pismo_format(served_sandbox, r
     start = forwarder.cursor
     tenant = flow.tenant()
     flow.pay(tenant)
-    flow.settle()                                   # both payments move: 3 + 4 new events
+    flow.settle()  # both payments move: 3 + 4 new events
     thread.join(30)
     stop.set()
     every = flow.events()
@@ -60,11 +60,11 @@ def test_listen_from_the_start_in_the_pubsub_format_with_a_filter(served_sandbox
     flow.pay(tenant)
     flow.settle()
     hook = receiver()
-    forwarder = Forwarder(server.url, hook.url, "pubsub", event_filter={"event_type": "bankslip_status_change"},
-                          poll_seconds=0.05)
+    forwarder = Forwarder(
+        server.url, hook.url, "pubsub", event_filter={"event_type": "bankslip_status_change"}, poll_seconds=0.05
+    )
     assert forwarder.run(max_events=2, from_start=True) == 2
-    statuses = [json.loads(base64.b64decode(p.json()["message"]["data"]))["data"]["new_status"]
-                for p in hook.posts()]
+    statuses = [json.loads(base64.b64decode(p.json()["message"]["data"]))["data"]["new_status"] for p in hook.posts()]
     assert statuses == ["PAID", "SETTLED"]
 
 
@@ -76,10 +76,19 @@ def test_listen_in_the_sns_format_waits_for_confirmation_and_signs(served_sandbo
     thread, stop = _forward_in_background(forwarder, max_events=1)
     assert hook.wait_for(lambda: forwarder.cursor is not None)
     tenant = flow.tenant()
-    flow.call("POST", f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
-              headers={"Authorization": f"Bearer {tenant['token']}"},
-              json={"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
-                               "supplementary_data": {"account_type": "CACC"}}})
+    flow.call(
+        "POST",
+        f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
+        headers={"Authorization": f"Bearer {tenant['token']}"},
+        json={
+            "scheme": {
+                "bank": "60701190",
+                "branch": "186",
+                "account_number": "1773065291",
+                "supplementary_data": {"account_type": "CACC"},
+            }
+        },
+    )
     thread.join(30)
     stop.set()
     [confirmation] = hook.posts("SubscriptionConfirmation")
@@ -97,14 +106,40 @@ def test_the_listen_command_forwards_and_stops_after_max_events(served_sandbox, 
     flow = Flow(server.url)
     flow.tenant()
     tenant = flow.tenant()
-    flow.call("POST", f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
-              headers={"Authorization": f"Bearer {tenant['token']}"},
-              json={"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
-                               "supplementary_data": {"account_type": "CACC"}}})
+    flow.call(
+        "POST",
+        f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
+        headers={"Authorization": f"Bearer {tenant['token']}"},
+        json={
+            "scheme": {
+                "bank": "60701190",
+                "branch": "186",
+                "account_number": "1773065291",
+                "supplementary_data": {"account_type": "CACC"},
+            }
+        },
+    )
     hook = receiver()
-    done = subprocess.run([sys.executable, "-m", "pismo_sandbox", "listen", "--forward-to", hook.url,
-                           "--base-url", server.url, "--from-start", "--max-events", "1", "--secret", "cli-secret-1"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pismo_sandbox",
+            "listen",
+            "--forward-to",
+            hook.url,
+            "--base-url",
+            server.url,
+            "--from-start",
+            "--max-events",
+            "1",
+            "--secret",
+            "cli-secret-1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "intl_bankaccount_register-1" in done.stdout and "-> 200" in done.stdout
     assert "1 event(s) forwarded" in done.stderr and "cli-secret-1" not in done.stdout + done.stderr

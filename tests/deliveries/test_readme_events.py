@@ -21,5 +21,5 @@ def test_event_delivery_walkthrough_runs_verbatim(served_sandbox, monkeypatch, t
     out = run_walkthrough(script, served_sandbox.url, {"RECEIVER_PORT": str(free_port()), "TMPDIR": str(tmp_path)})
     assert '"subscription_id":"sub-' in out and '"secret":"whsec_' in out
     pushes = [line for line in out.splitlines() if line.startswith("pismo intl_bankaccount_register-1 ")]
-    assert len(pushes) == 2 and pushes[0] == pushes[1]          # one event, delivered twice
+    assert len(pushes) == 2 and pushes[0] == pushes[1]  # one event, delivered twice
     assert '"copy":1' in out and '"action":"duplicate"' in out

@@ -23,7 +23,10 @@ def test_a_receiver_failing_twice_gets_the_event_on_the_third_attempt(client, sa
     [delivery] = _log(client, subscription_id=sub["subscription_id"])
     assert delivery["status"] == "delivered" and delivery["event_id"] == event_id
     assert [(a["attempt"], a["outcome"], a["http_status"]) for a in delivery["attempts"]] == [
-        (1, "rejected", 503), (2, "rejected", 500), (3, "acknowledged", 200)]
+        (1, "rejected", 503),
+        (2, "rejected", 500),
+        (3, "acknowledged", 200),
+    ]
     assert all(a["latency_ms"] >= 0 and a["fault"] is None for a in delivery["attempts"])
     assert [p.headers["x-sandbox-delivery-attempt"] for p in hook.posts()] == ["1", "2", "3"]
 
@@ -72,8 +75,10 @@ def test_a_slow_receiver_times_out_and_is_retried(client, sandbox, tenant, worke
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        client.post("/_sandbox/subscriptions", json={
-            "url": f"http://127.0.0.1:{server.server_address[1]}/", "retry": {**FAST, "timeout_seconds": 0.2}})
+        client.post(
+            "/_sandbox/subscriptions",
+            json={"url": f"http://127.0.0.1:{server.server_address[1]}/", "retry": {**FAST, "timeout_seconds": 0.2}},
+        )
         publish(sandbox, tenant)
         worker.run_until_idle()
     finally:
@@ -88,8 +93,13 @@ def test_backoff_grows_exponentially_up_to_its_cap(app, client, sandbox, tenant,
     now = [1_000_000.0]
     app.extensions[EXTENSION].deliveries.wall = lambda: now[0]
     hook = receiver(statuses=[500] * 10)
-    client.post("/_sandbox/subscriptions", json={"url": hook.url, "retry": {
-        "max_attempts": 6, "backoff_seconds": 1, "backoff_factor": 2, "backoff_max_seconds": 5}})
+    client.post(
+        "/_sandbox/subscriptions",
+        json={
+            "url": hook.url,
+            "retry": {"max_attempts": 6, "backoff_seconds": 1, "backoff_factor": 2, "backoff_max_seconds": 5},
+        },
+    )
     publish(sandbox, tenant)
     waits = []
     for _ in range(5):
@@ -97,6 +107,7 @@ def test_backoff_grows_exponentially_up_to_its_cap(app, client, sandbox, tenant,
         [delivery] = _log(client)
         due = delivery["next_attempt_at"]
         from pismo_sandbox.clock import parse_instant
+
         waits.append(parse_instant(due).timestamp() - now[0])
         now[0] = parse_instant(due).timestamp()
     assert waits == [1, 2, 4, 5, 5]
@@ -135,6 +146,6 @@ def test_a_request_writes_only_the_event_and_the_worker_delivers_it(client, sand
     hook = receiver()
     client.post("/_sandbox/subscriptions", json={"url": hook.url})
     event_id = publish(sandbox, tenant)
-    assert _log(client) == [] and hook.posts() == []       # nothing done on the request path
+    assert _log(client) == [] and hook.posts() == []  # nothing done on the request path
     worker.run_until_idle()
     assert [d["event_id"] for d in _log(client, status="delivered")] == [event_id]

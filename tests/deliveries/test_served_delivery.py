@@ -34,8 +34,7 @@ def test_each_format_receives_every_event_of_a_pay_flow_once(served_sandbox, rec
     hooks = {fmt: receiver(confirm_sns=True) for fmt in ("pismo", "sns", "pubsub")}
     subs = {fmt: flow.subscribe(hook.url, fmt) for fmt, hook in hooks.items()}
     # the sns receiver confirms on its own (GET SubscribeURL); then notifications flow
-    assert hooks["sns"].wait_for(
-        lambda: flow.client.subscription(subs["sns"]["subscription_id"])["status"] == "active")
+    assert hooks["sns"].wait_for(lambda: flow.client.subscription(subs["sns"]["subscription_id"])["status"] == "active")
     tenant = flow.tenant()
     flow.pay(tenant)
     flow.settle()
@@ -45,17 +44,21 @@ def test_each_format_receives_every_event_of_a_pay_flow_once(served_sandbox, rec
         notifications = lambda: hook.posts("Notification") if fmt == "sns" else hook.posts()  # noqa: E731
         assert hook.wait_for(lambda: len(notifications()) >= 4), (fmt, [p.body[:200] for p in hook.posts()])
         assert sorted(_event_id(p, fmt) for p in notifications()) == sorted(e["event_id"] for e in events)
-        log = lambda: [d for d in flow.deliveries(subscription_id=subs[fmt]["subscription_id"])  # noqa: E731
-                       if d["kind"] == "event"]
+
+        def log(subscription_id: str = subs[fmt]["subscription_id"]) -> list[dict]:
+            return [d for d in flow.deliveries(subscription_id=subscription_id) if d["kind"] == "event"]
+
         # the receiver answers before the attempt is recorded: wait for the log to catch up
         assert hook.wait_for(lambda: all(d["status"] == "delivered" for d in log()))
         assert all(len(d["attempts"]) == 1 for d in log())  # one attempt each: one worker made it
     certificate = flow.http.get(hooks["sns"].posts("Notification")[0].json()["SigningCertURL"]).text
     from pismo_sandbox.domains.deliveries.signing import verify
+
     for post in hooks["sns"].posts("Notification"):
         assert verify(certificate, sns.canonical(post.json()), post.json()["Signature"])
     for post in hooks["pismo"].posts():
         from pismo_sandbox.domains.deliveries.formats import pismo
+
         assert pismo.verify(subs["pismo"]["secret"], post.headers["x-sandbox-signature"], post.body)
 
 
@@ -89,7 +92,7 @@ def test_a_kill_9_with_deliveries_pending_loses_none_of_them(killable, receiver,
     assert hook.wait_for(lambda: len(hook.posts()) >= 8)  # attempted, refused: all still pending
     assert {d["status"] for d in flow.deliveries()} == {"pending"}
     server.kill()
-    hook.statuses.clear()                                 # the receiver recovers meanwhile
+    hook.statuses.clear()  # the receiver recovers meanwhile
     received_before = len(hook.posts())
     restarted = killable(db)
     assert hook.wait_for(lambda: len(Flow(restarted.url).deliveries(status="delivered")) == 8)
@@ -97,14 +100,12 @@ def test_a_kill_9_with_deliveries_pending_loses_none_of_them(killable, receiver,
     assert acknowledged == written
 
 
-def test_serve_subscribe_and_fault_files_apply_at_start_up_and_restart_repeats_nothing(killable, receiver,
-                                                                                         tmp_path):
+def test_serve_subscribe_and_fault_files_apply_at_start_up_and_restart_repeats_nothing(killable, receiver, tmp_path):
     hook = receiver()
     db = str(tmp_path / "subscribed.db")
     faults = tmp_path / "faults.yaml"
     faults.write_text("delivery_rules:\n  - {match: {domain: intl-bankaccounts}, action: {type: duplicate}}\n")
-    args = {"subscribe": hook.url, "subscribe_format": "pubsub", "subscribe_secret": "a-long-secret",
-            "faults": faults}
+    args = {"subscribe": hook.url, "subscribe_format": "pubsub", "subscribe_secret": "a-long-secret", "faults": faults}
     server = killable(db, **args)
     flow = Flow(server.url)
     [sub] = flow.client.subscriptions()
@@ -112,20 +113,28 @@ def test_serve_subscribe_and_fault_files_apply_at_start_up_and_restart_repeats_n
     [rule] = flow.client.delivery_faults()
     assert rule["action"] == {"type": "duplicate", "copies": 1}
     _register(flow, flow.tenant())
-    assert hook.wait_for(lambda: len(hook.posts()) == 2)   # pushed from start-up on, and duplicated
+    assert hook.wait_for(lambda: len(hook.posts()) == 2)  # pushed from start-up on, and duplicated
     assert len({p.json()["message"]["messageId"] for p in hook.posts()}) == 1
     server.stop()
     again = killable(db, **args)
-    assert [s["subscription_id"] for s in Flow(again.url).client.subscriptions()] \
-        == [sub["subscription_id"]]
+    assert [s["subscription_id"] for s in Flow(again.url).client.subscriptions()] == [sub["subscription_id"]]
     assert "a-long-secret" not in server.output() + again.output()
 
 
 def _register(flow: Flow, tenant: dict) -> None:
-    flow.call("POST", f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
-              headers={"Authorization": f"Bearer {tenant['token']}"},
-              json={"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
-                               "supplementary_data": {"account_type": "CACC"}}})
+    flow.call(
+        "POST",
+        f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
+        headers={"Authorization": f"Bearer {tenant['token']}"},
+        json={
+            "scheme": {
+                "bank": "60701190",
+                "branch": "186",
+                "account_number": "1773065291",
+                "supplementary_data": {"account_type": "CACC"},
+            }
+        },
+    )
 
 
 def test_a_served_receiver_failing_twice_gets_the_event_on_the_third_attempt(served_sandbox, receiver):
@@ -137,7 +146,10 @@ def test_a_served_receiver_failing_twice_gets_the_event_on_the_third_attempt(ser
     assert hook.wait_for(lambda: len(flow.deliveries(status="delivered")) == 1)
     [delivery] = flow.deliveries()
     assert [(a["outcome"], a["http_status"]) for a in delivery["attempts"]] == [
-        ("rejected", 503), ("rejected", 502), ("acknowledged", 200)]
+        ("rejected", 503),
+        ("rejected", 502),
+        ("acknowledged", 200),
+    ]
     assert len(hook.posts()) == 3
 
 
@@ -153,5 +165,5 @@ def test_with_two_workers_each_delivery_is_attempted_once(served_sandbox, receiv
     assert hook.wait_for(lambda: len(hook.posts()) >= 30)
     assert hook.wait_for(lambda: len(flow.deliveries(status="delivered")) == 30)
     deliveries = [p.headers["x-sandbox-delivery-id"] for p in hook.posts()]
-    assert len(deliveries) == len(set(deliveries)) == 30          # no attempt made twice
+    assert len(deliveries) == len(set(deliveries)) == 30  # no attempt made twice
     assert {p.json()["event_id"] for p in hook.posts()} == written

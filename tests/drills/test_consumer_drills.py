@@ -12,8 +12,10 @@ from pismo_sandbox.drills.scenario import ScenarioError, load_scenario
 from tests.drills.conftest import ROOT, SCENARIOS
 
 DRILL = SCENARIOS / "duplicate-and-reordered-events.yaml"
-NAIVE_CONSUMER = (f"${{python}} {ROOT / 'examples' / 'naive_consumer.py'} --port ${{consumer_port}}"
-                  " --ledger ${consumer_dir}/ledger.json")
+NAIVE_CONSUMER = (
+    f"${{python}} {ROOT / 'examples' / 'naive_consumer.py'} --port ${{consumer_port}}"
+    " --ledger ${consumer_dir}/ledger.json"
+)
 
 
 def run(sandbox, path, consumer=None):
@@ -37,8 +39,7 @@ def test_the_naive_consumer_fails_and_the_report_names_the_duplicated_events(dri
     assert not result.passed
     [failed] = list(result.failures)
     assert failed.name == "consumer check"
-    authorizations = [e["event_id"] for e in result.observation.events
-                      if e["event_type"] == "authorization-event-1"]
+    authorizations = [e["event_id"] for e in result.observation.events if e["event_type"] == "authorization-event-1"]
     assert len(authorizations) == 2
     report = text_report(result)
     for event_id in authorizations:
@@ -96,18 +97,23 @@ def _problems(write_scenario, text: str) -> list[str]:
 
 
 def test_delivery_faults_without_a_consumer_are_refused_before_anything_runs(write_scenario):
-    problems = _problems(write_scenario, """
+    problems = _problems(
+        write_scenario,
+        """
         name: no-consumer
         description: delivery faults, but nobody receives events
         setup: {tenants: [{name: acme}]}
         delivery_faults: [{action: {type: duplicate}}]
         steps: [{name: health, path: /_sandbox/health}]
-    """)
+    """,
+    )
     assert any("delivery_faults: delivery faults need a consumer" in p for p in problems)
 
 
 def test_consumer_mistakes_are_reported_with_their_line(write_scenario):
-    problems = _problems(write_scenario, """
+    problems = _problems(
+        write_scenario,
+        """
         name: bad-consumer
         description: mistakes
         setup: {tenants: [{name: acme}]}
@@ -118,7 +124,8 @@ def test_consumer_mistakes_are_reported_with_their_line(write_scenario):
         delivery_faults:
           - action: {type: reorder}
         steps: [{name: health, path: /_sandbox/health}]
-    """)
+    """,
+    )
     text = "\n".join(problems)
     assert "consumer.fromat: unknown field (did you mean 'format'?)" in text
     assert ":9:" in text and "delivery_faults[0]" in text and "window" in text

@@ -8,32 +8,91 @@ import xml.etree.ElementTree as ET
 from pismo_sandbox.drills.model import Check, ClientRun, DrillResult, Observation
 from pismo_sandbox.drills.report import junit_xml, summary_line, text_report, write_junit
 
-RULE = {"id": "fault-1", "match": {"operation_id": "post-integrated-payments-api-v1-bankslips-pay"},
-        "action": {"type": "status", "status": 504}, "phase": "after", "schedule": {"times": 1},
-        "matched": 2, "fired": 1}
-ROWS = [{"seq": 5, "method": "POST", "path": "/integrated-payments/v1/bankslips/pay", "status": 504,
-         "operation_id": "post-integrated-payments-api-v1-bankslips-pay", "idempotency_key": "k1",
-         "body_fingerprint": "abcdef0123", "fault_rule": "fault-1", "verdict": "ok", "duration_ms": 3.0},
-        {"seq": 6, "method": "POST", "path": "/integrated-payments/v1/bankslips/pay", "status": 409,
-         "operation_id": "post-integrated-payments-api-v1-bankslips-pay", "idempotency_key": "k2",
-         "body_fingerprint": "abcdef0123", "fault_rule": None, "verdict": "ok", "duration_ms": 1.0}]
+RULE = {
+    "id": "fault-1",
+    "match": {"operation_id": "post-integrated-payments-api-v1-bankslips-pay"},
+    "action": {"type": "status", "status": 504},
+    "phase": "after",
+    "schedule": {"times": 1},
+    "matched": 2,
+    "fired": 1,
+}
+ROWS = [
+    {
+        "seq": 5,
+        "method": "POST",
+        "path": "/integrated-payments/v1/bankslips/pay",
+        "status": 504,
+        "operation_id": "post-integrated-payments-api-v1-bankslips-pay",
+        "idempotency_key": "k1",
+        "body_fingerprint": "abcdef0123",
+        "fault_rule": "fault-1",
+        "verdict": "ok",
+        "duration_ms": 3.0,
+    },
+    {
+        "seq": 6,
+        "method": "POST",
+        "path": "/integrated-payments/v1/bankslips/pay",
+        "status": 409,
+        "operation_id": "post-integrated-payments-api-v1-bankslips-pay",
+        "idempotency_key": "k2",
+        "body_fingerprint": "abcdef0123",
+        "fault_rule": None,
+        "verdict": "ok",
+        "duration_ms": 1.0,
+    },
+]
 
 
 def results() -> list[DrillResult]:
-    passed = DrillResult("good-drill", "scenarios/good.yaml", "all fine", duration=1.5, faults=[RULE],
-                         checks=[Check("invariant", "faults_fired", True, "1 rule fired")])
-    failed = DrillResult("bad-drill", "scenarios/bad.yaml", "a lost answer", duration=2.0, faults=[RULE],
-                         client={"command": ["python", "naive.py"], "task": "pay-boleto"},
-                         runs=[ClientRun(0, ["python", "naive.py"], exit_code=1, duration=0.3,
-                                         stdout="attempt 1: 504\x1b[0m\x00 retrying\n", stderr="")],
-                         checks=[Check("client", "client exit code", False, "exited 1, expected 0", line=30),
-                                 Check("invariant", "retries_reuse_idempotency_key", False,
-                                       "duplicate payment of authorization 70000001", ["paid: authorization 70000001"],
-                                       ROWS, line=37),
-                                 Check("assertion", "payments count", True, "1 payment")])
+    passed = DrillResult(
+        "good-drill",
+        "scenarios/good.yaml",
+        "all fine",
+        duration=1.5,
+        faults=[RULE],
+        checks=[Check("invariant", "faults_fired", True, "1 rule fired")],
+    )
+    failed = DrillResult(
+        "bad-drill",
+        "scenarios/bad.yaml",
+        "a lost answer",
+        duration=2.0,
+        faults=[RULE],
+        client={"command": ["python", "naive.py"], "task": "pay-boleto"},
+        runs=[
+            ClientRun(
+                0,
+                ["python", "naive.py"],
+                exit_code=1,
+                duration=0.3,
+                stdout="attempt 1: 504\x1b[0m\x00 retrying\n",
+                stderr="",
+            )
+        ],
+        checks=[
+            Check("client", "client exit code", False, "exited 1, expected 0", line=30),
+            Check(
+                "invariant",
+                "retries_reuse_idempotency_key",
+                False,
+                "duplicate payment of authorization 70000001",
+                ["paid: authorization 70000001"],
+                ROWS,
+                line=37,
+            ),
+            Check("assertion", "payments count", True, "1 payment"),
+        ],
+    )
     failed.observation = Observation(ROWS, [], [], [], [RULE], {}, {}, {})
-    broken = DrillResult("broken-drill", "scenarios/broken.yaml", "setup refused", duration=0.1,
-                         error="setup.tenants[0].credentials[0]: POST /banking-auth/v1/credentials answered 500")
+    broken = DrillResult(
+        "broken-drill",
+        "scenarios/broken.yaml",
+        "setup refused",
+        duration=0.1,
+        error="setup.tenants[0].credentials[0]: POST /banking-auth/v1/credentials answered 500",
+    )
     return [passed, failed, broken]
 
 

@@ -17,9 +17,14 @@ from tests.drills.conftest import NAIVE_CLIENT, SCENARIOS
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("drill-sandbox")]
 
 SHIPPED = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
-CATCH_THE_NAIVE_CLIENT = ["lost-response-on-pay.yaml", "intermittent-504s.yaml", "latency-and-client-timeout.yaml",
-                          "socket-faults-on-pay.yaml", "upstream-account-errors.yaml",
-                          "concurrent-duplicate-bank-account.yaml"]
+CATCH_THE_NAIVE_CLIENT = [
+    "lost-response-on-pay.yaml",
+    "intermittent-504s.yaml",
+    "latency-and-client-timeout.yaml",
+    "socket-faults-on-pay.yaml",
+    "upstream-account-errors.yaml",
+    "concurrent-duplicate-bank-account.yaml",
+]
 
 
 def run(sandbox, path, client=None):
@@ -109,8 +114,16 @@ def test_the_client_gets_the_drill_context_in_its_environment(drill_sandbox, wri
     assert result.passed, text_report(result)
     seen = eval(out.read_text())
     assert seen["PISMO_BASE_URL"] == drill_sandbox.url and seen["PISMO_DRILL_TASK"] == "pay-boleto"
-    for name in ("PISMO_TENANT_ID", "PISMO_ACCOUNT_ID", "PISMO_TOKEN", "PISMO_SERVER_KEY", "PISMO_SERVER_SECRET",
-                 "PISMO_BOLETO_BILL_DIGITABLE_LINE", "PISMO_BOLETOS", "PISMO_DRILL_CONTEXT"):
+    for name in (
+        "PISMO_TENANT_ID",
+        "PISMO_ACCOUNT_ID",
+        "PISMO_TOKEN",
+        "PISMO_SERVER_KEY",
+        "PISMO_SERVER_SECRET",
+        "PISMO_BOLETO_BILL_DIGITABLE_LINE",
+        "PISMO_BOLETOS",
+        "PISMO_DRILL_CONTEXT",
+    ):
         assert seen[name], name
     assert seen["PISMO_BANK_ACCOUNT"] == '{"bank": "00000000"}'
     assert '"amount": 12.34' in seen["PISMO_BOLETOS"]
@@ -127,5 +140,7 @@ def test_a_setup_the_sandbox_refuses_is_an_error_naming_the_field(drill_sandbox,
         client: {command: ["${python}", "-c", "pass"]}
     """)
     result = run(drill_sandbox, path)
-    assert not result.passed and result.error.startswith("setup.tenants[0].credentials[0]: POST /banking-auth/v1/credentials answered 500")
+    assert not result.passed and result.error.startswith(
+        "setup.tenants[0].credentials[0]: POST /banking-auth/v1/credentials answered 500"
+    )
     assert "ERROR: the drill could not be run" in text_report(result)

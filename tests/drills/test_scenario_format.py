@@ -47,9 +47,14 @@ def test_every_shipped_scenario_loads_and_the_required_drills_are_there():
     scenarios = load_scenarios(files)
     names = {s.name for s in scenarios}
     assert len(scenarios) >= 6
-    assert {"lost-response-on-pay", "provider-502-on-credentials", "intermittent-504s",
-            "latency-and-client-timeout", "upstream-account-errors",
-            "concurrent-duplicate-bank-account"} <= names
+    assert {
+        "lost-response-on-pay",
+        "provider-502-on-credentials",
+        "intermittent-504s",
+        "latency-and-client-timeout",
+        "upstream-account-errors",
+        "concurrent-duplicate-bank-account",
+    } <= names
     for scenario in scenarios:
         assert scenario.faults or scenario.delivery_faults, f"{scenario.name} injects nothing"
 
@@ -61,7 +66,9 @@ def test_a_valid_scenario_loads_with_defaults(write_scenario):
     assert "account" not in scenario.faults[0]["rule"]["match"]
     assert scenario.expect["client_exit_code"] == 0
     invariants = scenario.expect["invariants"]
-    assert invariants["retries_reuse_idempotency_key"]["operations"] == ["post-integrated-payments-api-v1-bankslips-pay"]
+    assert invariants["retries_reuse_idempotency_key"]["operations"] == [
+        "post-integrated-payments-api-v1-bankslips-pay"
+    ]
     assert invariants["faults_fired"] == {} and invariants["contract_clean"] == {}
     assert invariants["no_slip_paid_twice"] is None  # only what the file asks for, plus the two defaults
 
@@ -85,8 +92,11 @@ def test_a_misspelt_top_level_field_and_a_missing_one_are_both_reported(write_sc
 
 
 def test_a_fault_rule_is_checked_with_the_admin_api_rules(write_scenario):
-    text = VALID.replace("type: status, status: 504", "type: staus, status: 504").replace(
-        "phase: after", "phase: later").replace("schedule: {times: 1}", "schedule: {time: 1}")
+    text = (
+        VALID.replace("type: status, status: 504", "type: staus, status: 504")
+        .replace("phase: after", "phase: later")
+        .replace("schedule: {times: 1}", "schedule: {time: 1}")
+    )
     problems = problems_of(write_scenario, text)
     fields = {p.field: p for p in problems}
     assert "faults[0].action.type" in fields and "status" in fields["faults[0].action.type"].message
@@ -108,7 +118,9 @@ def test_steps_and_client_are_exclusive(write_scenario):
 
 
 def test_broken_yaml_names_the_line(write_scenario):
-    problems = problems_of(write_scenario, "name: x\ndescription: y\nsetup:\n  tenants: [{name: a}\nclient: {command: x}\n")
+    problems = problems_of(
+        write_scenario, "name: x\ndescription: y\nsetup:\n  tenants: [{name: a}\nclient: {command: x}\n"
+    )
     assert problems[0].line == 5 and "not valid YAML" in problems[0].message
 
 
@@ -118,8 +130,9 @@ def test_a_duplicate_key_is_an_error_not_a_silent_overwrite(write_scenario):
 
 
 def test_unknown_references_are_caught_before_the_run(write_scenario):
-    text = VALID.replace("${boletos.bill.digitable_line}\"", "${boletos.bil.digitable_line}\"").replace(
-        "account: acme}", "account: acmee}")
+    text = VALID.replace('${boletos.bill.digitable_line}"', '${boletos.bil.digitable_line}"').replace(
+        "account: acme}", "account: acmee}"
+    )
     problems = problems_of(write_scenario, text)
     messages = {p.field: p.message for p in problems}
     assert "did you mean 'bill'" in messages["client.env.LINE"]
@@ -127,7 +140,9 @@ def test_unknown_references_are_caught_before_the_run(write_scenario):
 
 
 def test_step_references_follow_the_order_of_the_steps(write_scenario):
-    text = VALID.split("    client:")[0] + """    steps:
+    text = (
+        VALID.split("    client:")[0]
+        + """    steps:
       - name: first
         path: /a/${second_value}
       - name: second
@@ -136,15 +151,19 @@ def test_step_references_follow_the_order_of_the_steps(write_scenario):
       - name: third
         path: /c/${second_value}/${steps.first.body.anything}
 """
+    )
     problems = problems_of(write_scenario, text)
     assert [p.field for p in problems] == ["steps[0].path"]
     assert problems[0].line == 17
 
 
 def test_invariant_and_assertion_typos(write_scenario):
-    text = VALID.replace("retries_reuse_idempotency_key: {}", "retries_reuse_idempotency_keys: {}\n"
-                         "      assertions:\n        - {events: {type: x}, count: {min: 3, max: 1}}\n"
-                         "        - {journal: {status: 504}}\n        - {evnts: {}, count: 1}")
+    text = VALID.replace(
+        "retries_reuse_idempotency_key: {}",
+        "retries_reuse_idempotency_keys: {}\n"
+        "      assertions:\n        - {events: {type: x}, count: {min: 3, max: 1}}\n"
+        "        - {journal: {status: 504}}\n        - {evnts: {}, count: 1}",
+    )
     fields = {p.field: p.message for p in problems_of(write_scenario, text)}
     assert "did you mean 'retries_reuse_idempotency_key'" in fields["expect.invariants.retries_reuse_idempotency_keys"]
     assert fields["expect.assertions[0].count"] == "min must not exceed max"

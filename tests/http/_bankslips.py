@@ -29,8 +29,9 @@ class BankSlips:
 
     def relogin(self, tenant) -> None:
         """A fresh account token (moving the clock by hours expires the old one)."""
-        tenant.token = self.sandbox.login({"server_key": tenant.server_key,
-                                           "server_secret": tenant.server_secret}, tenant.account_id)
+        tenant.token = self.sandbox.login(
+            {"server_key": tenant.server_key, "server_secret": tenant.server_secret}, tenant.account_id
+        )
 
     def boleto(self, kind: str = "bank", amount=100.0, **extra) -> dict:
         response = self.client.post("/_sandbox/boletos", json={"kind": kind, "amount": amount, **extra})
@@ -40,8 +41,9 @@ class BankSlips:
     def use_provider(self, tenant, provider: str = "CELCOIN") -> None:
         """Configure the tenant's provider the way a user would: a credential, or the admin API."""
         if provider == "ITAU":
-            response = self.client.put(f"/_sandbox/tenants/{tenant.tenant_id}/bankslip-provider",
-                                       json={"provider": "ITAU"})
+            response = self.client.put(
+                f"/_sandbox/tenants/{tenant.tenant_id}/bankslip-provider", json={"provider": "ITAU"}
+            )
             assert response.status_code == 200, response.json
             return
         type_ = "PIX" if provider == "JDPI" else "BAAS"
@@ -57,9 +59,11 @@ class BankSlips:
 
     @staticmethod
     def pay_body(tenant, slip: dict, validation: dict | None = None, **overrides) -> dict:
-        body = {"account_id": tenant.account_id,
-                "amount": (validation or {}).get("amount", slip["amount"]),
-                "bankslip": {"type": slip["type"], "bar_code": slip["bar_code"]}}
+        body = {
+            "account_id": tenant.account_id,
+            "amount": (validation or {}).get("amount", slip["amount"]),
+            "bankslip": {"type": slip["type"], "bar_code": slip["bar_code"]},
+        }
         if validation and "external_authorization" in validation:
             body["external_authorization"] = validation["external_authorization"]
         body.update(overrides)
@@ -67,8 +71,7 @@ class BankSlips:
 
     def pay(self, tenant, body: dict, key: str | None = None, headers: dict | None = None):
         key = key if key is not None else f"key-{next(_keys)}"
-        return self.client.post(PAY, json=body, headers={**tenant.headers, "x-idempotency-key": key,
-                                                         **(headers or {})})
+        return self.client.post(PAY, json=body, headers={**tenant.headers, "x-idempotency-key": key, **(headers or {})})
 
     def validated(self, tenant, slip: dict) -> dict:
         response = self.validate(tenant, slip)

@@ -78,8 +78,9 @@ def test_unknown_status_is_400(client, sandbox):
 
 
 def test_admin_tokens_carry_tenant_account_and_ttl(client, tenant):
-    response = client.post("/_sandbox/tokens", json={"tenant_id": tenant.tenant_id,
-                                                     "account_id": tenant.account_id, "ttl_seconds": 60})
+    response = client.post(
+        "/_sandbox/tokens", json={"tenant_id": tenant.tenant_id, "account_id": tenant.account_id, "ttl_seconds": 60}
+    )
     assert response.status_code == 201
     claims = jwt.decode(response.json["token"], options={"verify_signature": False})
     assert claims["tenant_id"] == tenant.tenant_id and claims["account_id"] == tenant.account_id
@@ -110,25 +111,49 @@ def test_clock_rejects_a_bad_instant(client):
 
 def test_events_are_listed_in_the_pismo_envelope_and_filtered(app, client, tenant):
     from pismo_sandbox.core import EXTENSION
+
     sandbox = app.extensions[EXTENSION]
     with sandbox.store.transaction() as db:
         # Events are checked against the bundled schemas as they are written: documented payloads.
-        status_change = {"account_id": 1, "authorization_id": 2, "old_status": "PROCESSING",
-                         "new_status": "PAID", "amount": 1.0, "due_datetime": None,
-                         "payment_datetime": "2025-06-02T13:00:00.000Z",
-                         "update_datetime": "2025-06-02T13:00:02.000Z"}
+        status_change = {
+            "account_id": 1,
+            "authorization_id": 2,
+            "old_status": "PROCESSING",
+            "new_status": "PAID",
+            "amount": 1.0,
+            "due_datetime": None,
+            "payment_datetime": "2025-06-02T13:00:00.000Z",
+            "update_datetime": "2025-06-02T13:00:02.000Z",
+        }
         authorization = {"amount": 1.0, "authorization": {"id": 2, "code": "123456"}}
-        for event, data in (("bankslip_status_change", status_change), ("authorization-event", authorization),
-                            ("bankslip_status_change", status_change)):
-            sandbox.events.publish(db, org_id=tenant.tenant_id, domain="integrated-payments", event=event,
-                                   data=data, cid="cid-1", now=sandbox.clock.now())
-        sandbox.events.publish(db, org_id="TN-other", domain="x", event="authorization-event",
-                               data=authorization, cid=None, now=sandbox.clock.now())
-    items = client.get("/_sandbox/events", query_string={"tenant_id": tenant.tenant_id,
-                                                         "type": "bankslip_status_change"}).json["items"]
+        for event, data in (
+            ("bankslip_status_change", status_change),
+            ("authorization-event", authorization),
+            ("bankslip_status_change", status_change),
+        ):
+            sandbox.events.publish(
+                db,
+                org_id=tenant.tenant_id,
+                domain="integrated-payments",
+                event=event,
+                data=data,
+                cid="cid-1",
+                now=sandbox.clock.now(),
+            )
+        sandbox.events.publish(
+            db,
+            org_id="TN-other",
+            domain="x",
+            event="authorization-event",
+            data=authorization,
+            cid=None,
+            now=sandbox.clock.now(),
+        )
+    items = client.get(
+        "/_sandbox/events", query_string={"tenant_id": tenant.tenant_id, "type": "bankslip_status_change"}
+    ).json["items"]
     assert [e["event_type"] for e in items] == ["bankslip_status_change-1"] * 2
-    assert set(items[0]) >= {"event_id", "schema_version", "domain", "event_type", "org_id", "cid",
-                             "timestamp", "data"}
+    assert set(items[0]) >= {"event_id", "schema_version", "domain", "event_type", "org_id", "cid", "timestamp", "data"}
     after = client.get("/_sandbox/events", query_string={"after": items[0]["seq"], "limit": 1}).json["items"]
     assert len(after) == 1 and after[0]["seq"] > items[0]["seq"]
 
@@ -140,8 +165,16 @@ def test_reset_wipes_state_but_the_sandbox_keeps_serving(client, sandbox, tenant
     assert sandbox.tenant().tenant_id
 
 
-@pytest.mark.parametrize("now", ["1969-12-31T23:59:59Z", "1970-06-01T00:00:00Z", "8900-01-01T00:00:00Z",
-                                 "9999-12-31T23:59:59Z", "0903-05-14T10:45:15-21:51"])
+@pytest.mark.parametrize(
+    "now",
+    [
+        "1969-12-31T23:59:59Z",
+        "1970-06-01T00:00:00Z",
+        "8900-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "0903-05-14T10:45:15-21:51",
+    ],
+)
 def test_a_jump_outside_1971_to_8899_is_a_400_and_moves_nothing(client, now):
     client.post("/_sandbox/clock", json={"now": "2030-01-02T03:04:05Z", "freeze": True})
     response = client.post("/_sandbox/clock", json={"now": now, "advance_seconds": 1})
@@ -158,8 +191,9 @@ def test_an_advance_past_9000_is_a_409_and_moves_nothing(client):
     assert (response.status_code, response.json["code"]) == (409, "SANDBOX_CONFLICT")
     assert "1970-01-01" in response.json["details"] and "9000-01-01" in response.json["details"]
     assert client.get("/_sandbox/clock").json["now"] == moved
-    reset_then_jump = client.post("/_sandbox/clock", json={"now": "8899-06-01T00:00:00Z", "reset": True,
-                                                           "advance_seconds": century})
+    reset_then_jump = client.post(
+        "/_sandbox/clock", json={"now": "8899-06-01T00:00:00Z", "reset": True, "advance_seconds": century}
+    )
     assert reset_then_jump.status_code == 200  # checked as a whole: from the jump, not from 8999
 
 
@@ -167,8 +201,9 @@ def test_at_the_edge_of_the_range_tokens_and_ttls_still_work(client, sandbox):
     client.post("/_sandbox/clock", json={"now": "8899-12-31T23:59:59Z", "freeze": True})
     assert client.post("/_sandbox/clock", json={"advance_seconds": 3153600000}).status_code == 200
     tenant = sandbox.tenant()
-    response = client.post("/banking-auth/v1/credentials", headers=tenant.headers,
-                           json={"key": "k", "provider": "CELCOIN", "type": "BAAS"})
+    response = client.post(
+        "/banking-auth/v1/credentials", headers=tenant.headers, json={"key": "k", "provider": "CELCOIN", "type": "BAAS"}
+    )
     assert response.status_code == 201
 
 
@@ -185,17 +220,21 @@ def locked_client(tmp_path):
 def test_admin_token_protects_the_control_plane(locked_client):
     assert locked_client.get("/_sandbox/health").status_code == 401
     assert locked_client.get("/_sandbox/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert locked_client.get("/_sandbox/health",
-                             headers={"Authorization": "Bearer admin-s3cret"}).status_code == 200
+    assert locked_client.get("/_sandbox/health", headers={"Authorization": "Bearer admin-s3cret"}).status_code == 200
 
 
 def test_account_tokens_never_open_the_control_plane(locked_client):
     admin = {"Authorization": "Bearer admin-s3cret"}
     tenant = locked_client.post("/_sandbox/tenants", json={}, headers=admin).json
     account = locked_client.post(f"/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, headers=admin).json
-    login = locked_client.post("/passport/v2/s2s/access-token", json={
-        "server_key": tenant["server_key"], "server_secret": tenant["server_secret"],
-        "account_id": account["account_id"]})
+    login = locked_client.post(
+        "/passport/v2/s2s/access-token",
+        json={
+            "server_key": tenant["server_key"],
+            "server_secret": tenant["server_secret"],
+            "account_id": account["account_id"],
+        },
+    )
     response = locked_client.get("/_sandbox/tenants", headers={"Authorization": f"Bearer {login.json['token']}"})
     assert response.status_code == 401
     assert response.json["code"] == "SANDBOX_UNAUTHORIZED"
@@ -207,5 +246,9 @@ def test_a_removed_account_is_gone_but_its_token_still_authenticates(client, san
     assert client.get(f"/_sandbox/tenants/{tenant.tenant_id}/accounts").json["items"] == []
     assert client.delete(f"/_sandbox/tenants/{tenant.tenant_id}/accounts/{tenant.account_id}").status_code == 404
     # the tenant-level credentials API still accepts the (validly signed) token
-    assert client.post("/banking-auth/v1/credentials", headers=tenant.headers,
-                       json={"key": "k", "provider": "JDPI", "type": "PIX"}).status_code == 201
+    assert (
+        client.post(
+            "/banking-auth/v1/credentials", headers=tenant.headers, json={"key": "k", "provider": "JDPI", "type": "PIX"}
+        ).status_code
+        == 201
+    )

@@ -31,10 +31,18 @@ def _url(account_id, scheme: str = "BRAZIL") -> str:
     return f"{BASE}/{account_id}/bank-accounts/{scheme}"
 
 
-def _body(bank=BANCO_DO_BRASIL, branch="186", account_number="1773065291", account_type="CACC",
-          metadata=None, **extra) -> dict:
-    body = {"scheme": {"bank": bank, "branch": branch, "account_number": account_number,
-                       "supplementary_data": {"account_type": account_type}}, **extra}
+def _body(
+    bank=BANCO_DO_BRASIL, branch="186", account_number="1773065291", account_type="CACC", metadata=None, **extra
+) -> dict:
+    body = {
+        "scheme": {
+            "bank": bank,
+            "branch": branch,
+            "account_number": account_number,
+            "supplementary_data": {"account_type": account_type},
+        },
+        **extra,
+    }
     if metadata is not None:
         body["metadata"] = metadata
     return body
@@ -50,13 +58,15 @@ def _events(sandbox, tenant) -> list[dict]:
 
 def _rows(db_path, tenant) -> list[tuple]:
     with sqlite3.connect(db_path) as conn:
-        return conn.execute("SELECT account_id, status, scheme FROM bank_accounts WHERE tenant_id = ?"
-                            " ORDER BY id", [tenant.tenant_id]).fetchall()
+        return conn.execute(
+            "SELECT account_id, status, scheme FROM bank_accounts WHERE tenant_id = ? ORDER BY id", [tenant.tenant_id]
+        ).fetchall()
 
 
 def _set_status(client, tenant, status: str) -> None:
-    response = client.patch(f"/_sandbox/tenants/{tenant.tenant_id}/accounts/{tenant.account_id}",
-                            json={"status": status})
+    response = client.patch(
+        f"/_sandbox/tenants/{tenant.tenant_id}/accounts/{tenant.account_id}", json={"status": status}
+    )
     assert response.status_code == 200, response.json
 
 
@@ -78,14 +88,19 @@ def _token_for(app, tenant_id: str, account_id: int | None) -> dict:
 
 # -- register ----------------------------------------------------------------------------------
 
+
 def test_register_answers_201_with_the_documented_body(client, tenant):
     response = _register(client, tenant, metadata={"nickname": "salary", "tags": ["a", 1]})
     assert response.status_code == 201
     assert response.json == {
         "account_id": tenant.account_id,
         "creation_datetime": response.json["creation_datetime"],
-        "scheme": {"bank": BANCO_DO_BRASIL, "branch": "0186", "account_number": "1773065291",
-                   "supplementary_data": {"account_type": "CACC"}},
+        "scheme": {
+            "bank": BANCO_DO_BRASIL,
+            "branch": "0186",
+            "account_number": "1773065291",
+            "supplementary_data": {"account_type": "CACC"},
+        },
         "metadata": {"nickname": "salary", "tags": ["a", 1]},
     }
     assert response.headers["x-cid"]
@@ -96,12 +111,15 @@ def test_creation_datetime_comes_from_the_sandbox_clock(client, sandbox):
     tenant = sandbox.tenant()  # tokens are checked against the same clock: log in after moving it
     response = _register(client, tenant)
     assert response.json["creation_datetime"] == "2031-02-03T04:05:06.000Z"
-    assert client.get(_url(tenant.account_id), headers=tenant.headers).json["creation_datetime"] \
+    assert (
+        client.get(_url(tenant.account_id), headers=tenant.headers).json["creation_datetime"]
         == "2031-02-03T04:05:06.000Z"
+    )
 
 
-@pytest.mark.parametrize("branch,stored", [("1", "0001"), ("42", "0042"), ("186", "0186"), ("0186", "0186"),
-                                           ("9999", "9999"), ("0", "0000")])
+@pytest.mark.parametrize(
+    "branch,stored", [("1", "0001"), ("42", "0042"), ("186", "0186"), ("0186", "0186"), ("9999", "9999"), ("0", "0000")]
+)
 def test_branch_is_stored_and_returned_left_padded_to_four_digits(client, tenant, branch, stored):
     assert _register(client, tenant, branch=branch).json["scheme"]["branch"] == stored
     assert client.get(_url(tenant.account_id), headers=tenant.headers).json["scheme"]["branch"] == stored
@@ -128,8 +146,11 @@ def test_fields_the_schema_does_not_name_are_ignored_and_not_stored(client, tena
 def test_register_emits_bank_account_registered_in_the_same_request(client, sandbox):
     _freeze_clock(client, "2030-05-06T07:08:09Z")
     tenant = sandbox.tenant()
-    response = client.post(_register_url(tenant.account_id), headers={**tenant.headers, "x-cid": "drill-cid-1"},
-                           json=_body(account_type="SLRY", metadata={"k": "v"}))
+    response = client.post(
+        _register_url(tenant.account_id),
+        headers={**tenant.headers, "x-cid": "drill-cid-1"},
+        json=_body(account_type="SLRY", metadata={"k": "v"}),
+    )
     assert response.status_code == 201
     assert response.headers["x-cid"] == "drill-cid-1"
     [event] = _events(sandbox, tenant)
@@ -141,8 +162,12 @@ def test_register_emits_bank_account_registered_in_the_same_request(client, sand
     assert event["data"] == {
         "account_id": tenant.account_id,
         "creation_datetime": "2030-05-06T07:08:09.000Z",
-        "scheme": {"bank": BANCO_DO_BRASIL, "branch": "0186", "account_number": "1773065291",
-                   "supplementary_data": {"account_type": "SLRY"}},
+        "scheme": {
+            "bank": BANCO_DO_BRASIL,
+            "branch": "0186",
+            "account_number": "1773065291",
+            "supplementary_data": {"account_type": "SLRY"},
+        },
         "type": "SLRY",
         "metadata": {"k": "v"},
     }
@@ -176,6 +201,7 @@ def test_uniqueness_is_a_partial_unique_index_in_the_schema(client, db_path):
 
 
 # -- get and delete ----------------------------------------------------------------------------
+
 
 def test_get_returns_the_registered_account_with_its_status(client, tenant):
     created = _register(client, tenant, metadata={"a": {"b": [1, 2]}}).json
@@ -244,7 +270,10 @@ def test_a_deleted_bank_account_can_be_registered_again(client, sandbox, tenant,
     assert client.get(_url(tenant.account_id), headers=tenant.headers).json["scheme"]["bank"] == ITAU
     assert [status for _, status, _ in _rows(db_path, tenant)] == ["DELETED", "ACTIVE"]
     assert [e["event_type"] for e in _events(sandbox, tenant)] == [
-        "intl_bankaccount_register-1", "intl_bankaccount_update-1", "intl_bankaccount_register-1"]
+        "intl_bankaccount_register-1",
+        "intl_bankaccount_update-1",
+        "intl_bankaccount_register-1",
+    ]
     # ...and a second delete of the same registration finds nothing.
     assert client.delete(_url(tenant.account_id), headers=tenant.headers).status_code == 204
     response = client.delete(_url(tenant.account_id), headers=tenant.headers)
@@ -253,13 +282,17 @@ def test_a_deleted_bank_account_can_be_registered_again(client, sandbox, tenant,
 
 # -- account status ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", ["BLOCKED", "CANCELLED", "PENDING", "CREATED"])
 def test_register_needs_a_normal_account(client, sandbox, status):
     tenant = sandbox.tenant(status=status)
     response = _register(client, tenant)
     assert response.status_code == 403
-    assert response.json == {"code": "EIBA0023", "message": "Account status not NORMAL",
-                             "details": f"account status is {status}"}
+    assert response.json == {
+        "code": "EIBA0023",
+        "message": "Account status not NORMAL",
+        "details": f"account status is {status}",
+    }
     _assert_nothing_registered(client, sandbox, tenant)
 
 
@@ -277,10 +310,14 @@ def test_a_blocked_account_can_read_but_not_register_or_delete(client, sandbox, 
 
 # -- the Pismo account: existence, ownership, isolation ----------------------------------------
 
+
 def test_an_account_missing_from_the_tokens_tenant_is_EIBA0010(app, client, sandbox, tenant):
     headers = _token_for(app, tenant.tenant_id, 987_654_321)
-    for method, url, body in [("POST", _register_url(987_654_321), _body()),
-                              ("GET", _url(987_654_321), None), ("DELETE", _url(987_654_321), None)]:
+    for method, url, body in [
+        ("POST", _register_url(987_654_321), _body()),
+        ("GET", _url(987_654_321), None),
+        ("DELETE", _url(987_654_321), None),
+    ]:
         response = client.open(url, method=method, json=body, headers=headers)
         assert response.status_code == 404, method
         assert response.json["code"] == "EIBA0010" and response.json["message"] == "Account not found"
@@ -304,13 +341,23 @@ def test_another_accounts_path_is_EIBA0007_whether_it_exists_or_not(client, sand
     neighbour = sandbox.create_account(alice.tenant_id)  # same tenant, another account
     answers = []
     for account_id in (bob.account_id, neighbour, 555_555_555):
-        for method, url, body in [("POST", _register_url(account_id), _body()),
-                                  ("GET", _url(account_id), None), ("DELETE", _url(account_id), None)]:
+        for method, url, body in [
+            ("POST", _register_url(account_id), _body()),
+            ("GET", _url(account_id), None),
+            ("DELETE", _url(account_id), None),
+        ]:
             response = client.open(url, method=method, json=body, headers=alice.headers)
             assert response.status_code == 403, (account_id, method)
             answers.append(response.json)
-    assert all(a == {"code": "EIBA0007", "message": "Invalid account ID header: 'x-account-id'",
-                     "details": "accountId in the path is not the token's account"} for a in answers)
+    assert all(
+        a
+        == {
+            "code": "EIBA0007",
+            "message": "Invalid account ID header: 'x-account-id'",
+            "details": "accountId in the path is not the token's account",
+        }
+        for a in answers
+    )
     assert client.get(_url(bob.account_id), headers=bob.headers).status_code == 200
     assert _events(sandbox, alice) == [] and len(_events(sandbox, bob)) == 1
 
@@ -329,19 +376,23 @@ def test_a_tenant_token_without_an_account_is_EIBA0007(client, sandbox):
     created = sandbox.create_tenant()
     account_id = sandbox.create_account(created["tenant_id"])
     headers = {"Authorization": f"Bearer {sandbox.login(created)}"}  # no account_id: tenant token
-    for method, url, body in [("POST", _register_url(account_id), _body()),
-                              ("GET", _url(account_id), None), ("DELETE", _url(account_id), None)]:
+    for method, url, body in [
+        ("POST", _register_url(account_id), _body()),
+        ("GET", _url(account_id), None),
+        ("DELETE", _url(account_id), None),
+    ]:
         response = client.open(url, method=method, json=body, headers=headers)
         assert (response.status_code, response.json["code"]) == (403, "EIBA0007"), method
 
 
 def test_forwarded_headers_that_disagree_with_the_token_are_EIBA0006_and_EIBA0007(client, sandbox, tenant):
-    cases = [({"x-tenant": "TN-someone-else"}, "EIBA0006"),
-             ({"x-account-id": str(tenant.account_id + 1)}, "EIBA0007")]
+    cases = [({"x-tenant": "TN-someone-else"}, "EIBA0006"), ({"x-account-id": str(tenant.account_id + 1)}, "EIBA0007")]
     for extra, code in cases:
-        for method, url, body in [("POST", _register_url(tenant.account_id), _body()),
-                                  ("GET", _url(tenant.account_id), None),
-                                  ("DELETE", _url(tenant.account_id), None)]:
+        for method, url, body in [
+            ("POST", _register_url(tenant.account_id), _body()),
+            ("GET", _url(tenant.account_id), None),
+            ("DELETE", _url(tenant.account_id), None),
+        ]:
             response = client.open(url, method=method, json=body, headers={**tenant.headers, **extra})
             assert (response.status_code, response.json["code"]) == (403, code), (method, extra)
     _assert_nothing_registered(client, sandbox, tenant)
@@ -349,8 +400,11 @@ def test_forwarded_headers_that_disagree_with_the_token_are_EIBA0006_and_EIBA000
 
 @pytest.mark.parametrize("account_id", ["abc", "12a", "-1", "1.5", "99999999999999999999", "%20"])
 def test_non_numeric_account_id_is_EIBA0009(client, tenant, account_id):
-    for method, url, body in [("POST", _register_url(account_id), _body()),
-                              ("GET", _url(account_id), None), ("DELETE", _url(account_id), None)]:
+    for method, url, body in [
+        ("POST", _register_url(account_id), _body()),
+        ("GET", _url(account_id), None),
+        ("DELETE", _url(account_id), None),
+    ]:
         response = client.open(url, method=method, json=body, headers=tenant.headers)
         assert response.status_code == 400, method
         assert response.json["code"] == "EIBA0009"
@@ -365,13 +419,17 @@ def test_account_id_is_compared_as_a_number(client, tenant):
 
 # -- the gateway in front ----------------------------------------------------------------------
 
+
 def test_missing_or_expired_tokens_are_401(client, sandbox, tenant):
     for headers in ({}, {"Authorization": "Bearer not-a-jwt"}):
         response = client.post(_register_url(tenant.account_id), json=_body(), headers=headers)
         assert (response.status_code, response.json["code"]) == (401, "UNAUTHORIZED")
     sandbox.advance_clock(3600)
-    for method, url, body in [("POST", _register_url(tenant.account_id), _body()),
-                              ("GET", _url(tenant.account_id), None), ("DELETE", _url(tenant.account_id), None)]:
+    for method, url, body in [
+        ("POST", _register_url(tenant.account_id), _body()),
+        ("GET", _url(tenant.account_id), None),
+        ("DELETE", _url(tenant.account_id), None),
+    ]:
         response = client.open(url, method=method, json=body, headers=tenant.headers)
         assert (response.status_code, response.json["code"]) == (401, "UNAUTHORIZED"), method
     assert _events(sandbox, tenant) == []
@@ -385,8 +443,9 @@ def test_a_body_over_the_limit_is_413_and_stores_nothing(client, sandbox, tenant
 
 @pytest.mark.parametrize("data", ["{not json", "", "null", "[]", '"text"'])
 def test_a_body_that_is_not_a_json_object_is_EIBA0009(client, sandbox, tenant, data):
-    response = client.post(_register_url(tenant.account_id), data=data, content_type="application/json",
-                           headers=tenant.headers)
+    response = client.post(
+        _register_url(tenant.account_id), data=data, content_type="application/json", headers=tenant.headers
+    )
     assert (response.status_code, response.json["code"]) == (400, "EIBA0009")
     _assert_nothing_registered(client, sandbox, tenant)
 
@@ -404,8 +463,7 @@ def test_checks_run_in_the_documented_order(app, client, sandbox, tenant):
     assert post(tenant.account_id + 1, {"scheme": 5}) == (400, "EIBA0009")
     # The token/path mismatch (403) before existence (404), which comes before the scheme rules.
     assert post(tenant.account_id + 1, bad_scheme) == (403, "EIBA0007")
-    assert post(987_654_321, bad_scheme, headers=_token_for(app, tenant.tenant_id, 987_654_321)) \
-        == (404, "EIBA0010")
+    assert post(987_654_321, bad_scheme, headers=_token_for(app, tenant.tenant_id, 987_654_321)) == (404, "EIBA0010")
     # Account status (403) before the scheme rules; scheme rules before trigger values.
     blocked = sandbox.tenant(status="BLOCKED")
     assert post(blocked.account_id, bad_scheme, headers=blocked.headers) == (403, "EIBA0023")
@@ -418,21 +476,24 @@ def test_checks_run_in_the_documented_order(app, client, sandbox, tenant):
 
 # -- scheme rules (the property tests cover them widely) ---------------------------------------
 
-@pytest.mark.parametrize("body,field", [
-    (_body(bank="0000000X"), "scheme.bank"),
-    (_body(bank="123"), "scheme.bank"),
-    (_body(branch="12a"), "scheme.branch"),
-    (_body(branch="١٢"), "scheme.branch"),  # Arabic-Indic digits are not ASCII digits
-    (_body(branch="12345"), "scheme.branch"),
-    (_body(account_number="0123"), "scheme.account_number"),
-    (_body(account_number="12-34"), "scheme.account_number"),
-    (_body(account_number="１２３"), "scheme.account_number"),  # fullwidth digits
-    (_body(account_number="12345678901234"), "scheme.account_number"),
-    (_body(account_type="CHECKING"), "scheme.supplementary_data.account_type"),
-    (_body(metadata=[1, 2]), "metadata"),
-    ({"scheme": {"bank": BANCO_DO_BRASIL, "branch": "1", "account_number": "1"}},
-     "scheme.supplementary_data"),
-])
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        (_body(bank="0000000X"), "scheme.bank"),
+        (_body(bank="123"), "scheme.bank"),
+        (_body(branch="12a"), "scheme.branch"),
+        (_body(branch="١٢"), "scheme.branch"),  # Arabic-Indic digits are not ASCII digits
+        (_body(branch="12345"), "scheme.branch"),
+        (_body(account_number="0123"), "scheme.account_number"),
+        (_body(account_number="12-34"), "scheme.account_number"),
+        (_body(account_number="１２３"), "scheme.account_number"),  # fullwidth digits
+        (_body(account_number="12345678901234"), "scheme.account_number"),
+        (_body(account_type="CHECKING"), "scheme.supplementary_data.account_type"),
+        (_body(metadata=[1, 2]), "metadata"),
+        ({"scheme": {"bank": BANCO_DO_BRASIL, "branch": "1", "account_number": "1"}}, "scheme.supplementary_data"),
+    ],
+)
 def test_each_scheme_rule_is_EIBA0009_naming_the_field(client, sandbox, tenant, body, field):
     response = client.post(_register_url(tenant.account_id), json=body, headers=tenant.headers)
     assert response.status_code == 400
@@ -443,9 +504,11 @@ def test_each_scheme_rule_is_EIBA0009_naming_the_field(client, sandbox, tenant, 
 
 def test_every_broken_rule_is_named_in_one_answer(client, tenant):
     response = _register(client, tenant, bank="ABCDEFGH", branch="x", account_number="007")
-    assert response.json["details"] == ("scheme.bank: must be 8 digits (an ISPB); "
-                                        "scheme.branch: must be 1 to 4 digits; "
-                                        "scheme.account_number: must not start with a zero")
+    assert response.json["details"] == (
+        "scheme.bank: must be 8 digits (an ISPB); "
+        "scheme.branch: must be 1 to 4 digits; "
+        "scheme.account_number: must not start with a zero"
+    )
 
 
 def test_details_never_echo_the_values(client, tenant):
@@ -464,8 +527,7 @@ def test_any_eight_digits_are_a_bank_by_default_and_the_ispb_list_is_opt_in(clie
     for bank in ("1234567X", "١٢٣٤٥٦٧٨"):
         response = client.post(_register_url(tenant.account_id), json=_body(bank=bank), headers=tenant.headers)
         assert (response.status_code, response.json["details"]) == (400, "scheme.bank: must be 8 digits (an ISPB)")
-    strict = create_app(Config.from_env({"PISMO_SANDBOX_STRICT_ISPB": "true"},
-                                        db_path=str(tmp_path / "strict.db")))
+    strict = create_app(Config.from_env({"PISMO_SANDBOX_STRICT_ISPB": "true"}, db_path=str(tmp_path / "strict.db")))
     strict_client = strict.test_client()
     other = Sandbox(strict_client).tenant()
     refused = strict_client.post(_register_url(other.account_id), json=_body(bank=NOT_AN_ISPB), headers=other.headers)
@@ -476,19 +538,27 @@ def test_any_eight_digits_are_a_bank_by_default_and_the_ispb_list_is_opt_in(clie
 
 # -- trigger values ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("account_number,status,code,message", [
-    ("9999999990005", 500, "EIBA0005", "HTTP error"),
-    ("9999999990011", 500, "EIBA0011", "Accounts - API returned 5xx error"),
-    ("9999999990012", 400, "EIBA0012", "Accounts - API returned 4xx error"),
-    ("9999999990013", 500, "EIBA0013", "Accounts - API timeout"),
-    ("9999999990015", 500, "EIBA0015", "Database internal error"),
-])
+
+@pytest.mark.parametrize(
+    "account_number,status,code,message",
+    [
+        ("9999999990005", 500, "EIBA0005", "HTTP error"),
+        ("9999999990011", 500, "EIBA0011", "Accounts - API returned 5xx error"),
+        ("9999999990012", 400, "EIBA0012", "Accounts - API returned 4xx error"),
+        ("9999999990013", 500, "EIBA0013", "Accounts - API timeout"),
+        ("9999999990015", 500, "EIBA0015", "Database internal error"),
+    ],
+)
 def test_trigger_values_answer_the_documented_failure_and_change_nothing(
-        client, sandbox, tenant, db_path, account_number, status, code, message):
+    client, sandbox, tenant, db_path, account_number, status, code, message
+):
     response = _register(client, tenant, account_number=account_number)
     assert response.status_code == status
-    assert response.json == {"code": code, "message": message,
-                             "details": "sandbox trigger value of scheme.account_number"}
+    assert response.json == {
+        "code": code,
+        "message": message,
+        "details": "sandbox trigger value of scheme.account_number",
+    }
     _assert_nothing_registered(client, sandbox, tenant)
     assert _rows(db_path, tenant) == []
     # ...and an existing registration is left exactly as it was.
@@ -500,7 +570,12 @@ def test_trigger_values_answer_the_documented_failure_and_change_nothing(
 
 def test_the_trigger_catalogue_covers_every_documented_upstream_failure():
     assert sorted(error.code for error in TRIGGERS.values()) == [
-        "EIBA0005", "EIBA0011", "EIBA0012", "EIBA0013", "EIBA0015"]
+        "EIBA0005",
+        "EIBA0011",
+        "EIBA0012",
+        "EIBA0013",
+        "EIBA0015",
+    ]
     seed = parse_document("intl-bankaccounts.v2.json", read_text("intl-bankaccounts.v2.json"))
     responses = seed["paths"]["/v2/accounts/{accountId}/bank-accounts/brazil"]["post"]["responses"]
     for error in TRIGGERS.values():
@@ -509,8 +584,7 @@ def test_the_trigger_catalogue_covers_every_documented_upstream_failure():
 
 def test_get_and_delete_failures_can_be_drilled_with_fault_rules(client, sandbox, tenant):
     _register(client, tenant)
-    rule = {"match": {"operation_id": DELETE_OP}, "action": {"type": "status", "status": 500},
-            "phase": "before"}
+    rule = {"match": {"operation_id": DELETE_OP}, "action": {"type": "status", "status": 500}, "phase": "before"}
     assert client.post("/_sandbox/faults", json=rule).status_code == 201
     response = client.delete(_url(tenant.account_id), headers=tenant.headers)
     assert response.status_code == 500
@@ -521,6 +595,7 @@ def test_get_and_delete_failures_can_be_drilled_with_fault_rules(client, sandbox
 
 # -- the sandbox-authored spec -----------------------------------------------------------------
 
+
 def test_the_read_spec_reuses_seed_002_schemas_and_error_map_unchanged():
     seed = parse_document("intl-bankaccounts.v2.json", read_text("intl-bankaccounts.v2.json"))
     authored = yaml.safe_load(read_text("intl-bankaccounts-read.yaml"))
@@ -528,8 +603,9 @@ def test_the_read_spec_reuses_seed_002_schemas_and_error_map_unchanged():
     for name, schema in seed["components"]["schemas"].items():
         if name in authored["components"]["schemas"]:
             assert authored["components"]["schemas"][name] == schema, name
-    assert {"brazilBank", "brazilBranch", "brazilAccountNumber", "intlbankaccounts.BrazilScheme"} \
-        <= set(authored["components"]["schemas"])
+    assert {"brazilBank", "brazilBranch", "brazilAccountNumber", "intlbankaccounts.BrazilScheme"} <= set(
+        authored["components"]["schemas"]
+    )
     [error_map] = [p["value"] for p in overlay["patches"] if p["path"] == "/x-sandbox-errors"]
     assert authored["x-sandbox-errors"] == error_map
 

@@ -1,4 +1,4 @@
-""""Already paid" is per tenant: teams sharing one sandbox never see, nor collide with, each
+""" "Already paid" is per tenant: teams sharing one sandbox never see, nor collide with, each
 other's payments (docs/security.md, "Tenant isolation"); within a tenant a slip is paid once,
 whichever account pays it."""
 

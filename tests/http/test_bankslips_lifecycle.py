@@ -19,8 +19,9 @@ def _statuses(slips, tenant) -> list[str]:
 
 
 def _moves(slips, tenant) -> list[tuple[str, str, str]]:
-    return [(e["data"]["old_status"], e["data"]["new_status"], e["timestamp"])
-            for e in slips.events(tenant, STATUS_EVENT)]
+    return [
+        (e["data"]["old_status"], e["data"]["new_status"], e["timestamp"]) for e in slips.events(tenant, STATUS_EVENT)
+    ]
 
 
 def test_processing_becomes_paid_after_the_provider_delay_and_settles_next_business_day(slips, payer):
@@ -34,8 +35,10 @@ def test_processing_becomes_paid_after_the_provider_delay_and_settles_next_busin
     assert _statuses(slips, payer) == ["PAID"]
     slips.advance(1)
     assert _statuses(slips, payer) == ["SETTLED"]
-    assert _moves(slips, payer) == [("PROCESSING", "PAID", "2025-06-02T13:00:02.000Z"),
-                                    ("PAID", "SETTLED", "2025-06-03T03:00:00.000Z")]
+    assert _moves(slips, payer) == [
+        ("PROCESSING", "PAID", "2025-06-02T13:00:02.000Z"),
+        ("PAID", "SETTLED", "2025-06-03T03:00:00.000Z"),
+    ]
     [event] = slips.events(payer, STATUS_EVENT)[:1]
     data = event["data"]
     assert data["authorization_id"] == authorization_id and data["account_id"] == payer.account_id
@@ -54,7 +57,10 @@ def test_one_big_clock_move_records_every_transition_at_its_own_instant(slips, p
     slips.advance(30 * 86400)
     [payment] = slips.payments(payer)
     assert [(h["new_status"], h["at"]) for h in payment["history"]] == [
-        ("PROCESSING", MONDAY), ("PAID", "2025-06-02T13:00:02.000Z"), ("SETTLED", "2025-06-03T03:00:00.000Z")]
+        ("PROCESSING", MONDAY),
+        ("PAID", "2025-06-02T13:00:02.000Z"),
+        ("SETTLED", "2025-06-03T03:00:00.000Z"),
+    ]
     assert payment["next_transition_at"] is None
     assert len(slips.events(payer, STATUS_EVENT)) == 2 and len(slips.events(payer, RECONCILIATION)) == 1
 
@@ -91,12 +97,15 @@ def test_each_provider_has_its_own_processing_delay(slips, sandbox, provider, se
     assert slips.payments(tenant)[0]["provider"] == provider
 
 
-@pytest.mark.parametrize("amount,path,reconciled", [
-    (100.91, ["PROCESSING", "ERROR"], False),
-    (100.92, ["PROCESSING", "TIMEOUT"], False),
-    (100.93, ["PROCESSING", "PAID", "CANCELLED"], False),
-    (100.94, ["PROCESSING", "PAID", "SETTLED"], True),
-])
+@pytest.mark.parametrize(
+    "amount,path,reconciled",
+    [
+        (100.91, ["PROCESSING", "ERROR"], False),
+        (100.92, ["PROCESSING", "TIMEOUT"], False),
+        (100.93, ["PROCESSING", "PAID", "CANCELLED"], False),
+        (100.94, ["PROCESSING", "PAID", "SETTLED"], True),
+    ],
+)
 def test_amount_cents_choose_how_the_payment_ends(slips, payer, amount, path, reconciled):
     _, response = slips.paid(payer, amount=amount)
     assert response.json["status"] == "PROCESSING"
@@ -206,8 +215,10 @@ def test_every_event_of_every_ending_validates_against_the_bundled_schemas(clien
     slips.advance(30 * 86400)
     events = slips.events(payer)
     assert {e["event_type"] for e in events} == {
-        "authorization-event-1", "bankslip_status_change-1", "financial_reconciliation-1"}
+        "authorization-event-1",
+        "bankslip_status_change-1",
+        "financial_reconciliation-1",
+    }
     for event in events:
         event.pop("seq")
         assert event_schemas.problems(event) == []
-

@@ -20,14 +20,22 @@ from tests.http._bankslips import PAY, payer, slips  # noqa: F401 (fixtures)
 
 PAY_OP = "post-integrated-payments-api-v1-bankslips-pay"
 SEED_MESSAGES = {
-    "EIP0002": "API request timeout", "EIP0004": "HTTP request error", "EIP0007": "Internal error",
-    "EIP0011": "Accounts API timeout error", "EIP0013": "Accounts - API returned 4xx error",
-    "EIP0015": "IntlBankAccounts API timeout error", "EIP0017": "IntlBankAccounts - API returned 4xx error",
-    "EIP0019": "P2p - API timeout error", "EIP0022": "BankingGatewayAPI API timeout error",
+    "EIP0002": "API request timeout",
+    "EIP0004": "HTTP request error",
+    "EIP0007": "Internal error",
+    "EIP0011": "Accounts API timeout error",
+    "EIP0013": "Accounts - API returned 4xx error",
+    "EIP0015": "IntlBankAccounts API timeout error",
+    "EIP0017": "IntlBankAccounts - API returned 4xx error",
+    "EIP0019": "P2p - API timeout error",
+    "EIP0022": "BankingGatewayAPI API timeout error",
     "EIP0023": "Banking gateway API error - API returned 4xx error",
-    "EIP0024": "BankingGatewayAPI - API returned 5xx error", "EIP0028": "Transacation database error",
-    "EIP0041": "Bank slip database error", "EIP0051": "Schedule conciliation error",
-    "EIP0053": "Send integrity message error", "EIP0065": "BankingGatewayAPI returned 409 provider error",
+    "EIP0024": "BankingGatewayAPI - API returned 5xx error",
+    "EIP0028": "Transacation database error",
+    "EIP0041": "Bank slip database error",
+    "EIP0051": "Schedule conciliation error",
+    "EIP0053": "Send integrity message error",
+    "EIP0065": "BankingGatewayAPI returned 409 provider error",
     "EIP0069": "P2P API - Failed to unmarshal error response body",
 }
 
@@ -98,11 +106,14 @@ def test_numerically_equal_amounts_are_the_same_request(slips, payer):
     assert replay.status_code == 202 and replay.headers["x-idempotency-replayed"] == "true"
 
 
-@pytest.mark.parametrize("change", [
-    lambda body: ({**body, "amount": body["amount"] + 1}, {}),
-    lambda body: ({**body, "currency_code": "BRL"}, {}),
-    lambda body: (body, {"x-skip-reconciliation": "true"}),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda body: ({**body, "amount": body["amount"] + 1}, {}),
+        lambda body: ({**body, "currency_code": "BRL"}, {}),
+        lambda body: (body, {"x-skip-reconciliation": "true"}),
+    ],
+)
 def test_the_same_key_with_a_different_request_is_a_409_conflict(slips, payer, change):
     _, body = _ready(slips, payer)
     assert slips.pay(payer, body, key="k").status_code == 202
@@ -116,8 +127,9 @@ def test_the_same_key_with_a_different_request_is_a_409_conflict(slips, payer, c
 def test_keys_are_scoped_per_tenant_and_account(client, sandbox, slips, payer):
     second_account = sandbox.create_account(payer.tenant_id)
     tenant = {"server_key": payer.server_key, "server_secret": payer.server_secret}
-    sibling = type(payer)(payer.tenant_id, payer.server_key, payer.server_secret, second_account,
-                          sandbox.login(tenant, second_account))
+    sibling = type(payer)(
+        payer.tenant_id, payer.server_key, payer.server_secret, second_account, sandbox.login(tenant, second_account)
+    )
     stranger = sandbox.tenant()
     slips.use_provider(stranger, "BTG")
     for who in (payer, sibling, stranger):
@@ -131,8 +143,7 @@ def _until_in_flight(app, key: str) -> None:
     """Wait until a pay has claimed `key` and holds it (the slow provider holds it for seconds)."""
     db = app.extensions[EXTENSION].store.db
     deadline = time.monotonic() + 60
-    while not list(db.query("SELECT 1 FROM idempotency_keys WHERE idempotency_key = ? AND state = 'in_flight'",
-                            [key])):
+    while not list(db.query("SELECT 1 FROM idempotency_keys WHERE idempotency_key = ? AND state = 'in_flight'", [key])):
         assert time.monotonic() < deadline, f"no pay holds {key!r}"
         time.sleep(0.01)
 
@@ -143,7 +154,8 @@ def test_a_request_while_the_first_with_its_key_is_in_flight_is_a_409(app, slips
 
     def first():
         results["first"] = app.test_client().post(
-            PAY, json=body, headers={**payer.headers, "x-idempotency-key": "slow"})
+            PAY, json=body, headers={**payer.headers, "x-idempotency-key": "slow"}
+        )
 
     worker = threading.Thread(target=first)
     worker.start()
@@ -157,8 +169,7 @@ def test_a_request_while_the_first_with_its_key_is_in_flight_is_a_409(app, slips
     assert len(slips.payments(payer)) == 1
 
 
-def test_simultaneous_twins_of_a_payment_pay_once_and_all_answer_the_same_202(app, slips, payer,
-                                                                            monkeypatch):
+def test_simultaneous_twins_of_a_payment_pay_once_and_all_answer_the_same_202(app, slips, payer, monkeypatch):
     # A new key is claimed inside the payment's own transaction: a twin that arrives while
     # the first is being paid waits for the write lock and replays, never a 409 in flight.
     check = BankSlipService._check_validation
@@ -191,8 +202,9 @@ def test_simultaneous_twins_of_a_payment_pay_once_and_all_answer_the_same_202(ap
 
 def test_a_different_request_in_flight_under_the_same_key_is_a_conflict(app, slips, payer):
     _, body = _ready(slips, payer, trigger="slow-provider")
-    worker = threading.Thread(target=lambda: app.test_client().post(
-        PAY, json=body, headers={**payer.headers, "x-idempotency-key": "busy"}))
+    worker = threading.Thread(
+        target=lambda: app.test_client().post(PAY, json=body, headers={**payer.headers, "x-idempotency-key": "busy"})
+    )
     worker.start()
     _until_in_flight(app, "busy")
     response = slips.pay(payer, {**body, "amount": 1.0}, key="busy")
@@ -201,9 +213,15 @@ def test_a_different_request_in_flight_under_the_same_key_is_a_conflict(app, sli
 
 
 def test_retry_after_a_lost_response_replays_and_pays_once(client, slips, payer):
-    rule = client.post("/_sandbox/faults", json={
-        "match": {"operation_id": PAY_OP}, "action": {"type": "status", "status": 504},
-        "phase": "after", "schedule": {"times": 1}})
+    rule = client.post(
+        "/_sandbox/faults",
+        json={
+            "match": {"operation_id": PAY_OP},
+            "action": {"type": "status", "status": 504},
+            "phase": "after",
+            "schedule": {"times": 1},
+        },
+    )
     assert rule.status_code == 201
     _, body = _ready(slips, payer)
     lost = slips.pay(payer, body, key="lost")
@@ -236,16 +254,33 @@ def test_the_key_store_keeps_a_fingerprint_never_the_request(slips, payer, db_pa
     assert json.loads(row["response_body"])["status"] == "PROCESSING"
     # The external authorization travels only in the request: it must appear nowhere here.
     assert body["external_authorization"] not in json.dumps(row)
-    assert set(row) == {"tenant_id", "account_scope", "idempotency_key", "operation_id", "fingerprint",
-                        "state", "lease_token", "lease_expires_at", "response_status", "response_body",
-                        "created_at", "completed_at"}
+    assert set(row) == {
+        "tenant_id",
+        "account_scope",
+        "idempotency_key",
+        "operation_id",
+        "fingerprint",
+        "state",
+        "lease_token",
+        "lease_expires_at",
+        "response_status",
+        "response_body",
+        "created_at",
+        "completed_at",
+    }
 
 
 def test_provider_keys_never_leave_the_credential_store(client, sandbox, slips, db_path):
     canary = "CANARY-celcoin-key-5e1f"
     tenant = sandbox.tenant()
-    assert client.post("/banking-auth/v1/credentials", json={"key": canary, "provider": "CELCOIN", "type": "BAAS"},
-                       headers=tenant.headers).status_code == 201
+    assert (
+        client.post(
+            "/banking-auth/v1/credentials",
+            json={"key": canary, "provider": "CELCOIN", "type": "BAAS"},
+            headers=tenant.headers,
+        ).status_code
+        == 201
+    )
     _, response = slips.paid(tenant, key="canary")
     slips.advance(7 * 86400)
     seen = [response.get_data(as_text=True), json.dumps(slips.payments(tenant)), json.dumps(slips.events(tenant))]
@@ -276,8 +311,11 @@ def test_a_missing_or_blank_idempotency_key_is_EIP0009(client, slips, payer, hea
     _, body = _ready(slips, payer)
     response = client.post(PAY, json=body, headers={**payer.headers, **headers})
     assert response.status_code == 403
-    assert response.json == {**response.json, "code": "EIP0009",
-                             "message": "Missing account-id header {x-idempotency-key}"}
+    assert response.json == {
+        **response.json,
+        "code": "EIP0009",
+        "message": "Missing account-id header {x-idempotency-key}",
+    }
     assert slips.payments(payer) == []
 
 
@@ -297,6 +335,7 @@ def test_x_skip_reconciliation_is_exactly_true_or_false(slips, payer, value):
 
 
 # -- validation and amounts --------------------------------------------------------------------
+
 
 def test_paying_a_slip_nobody_validated_is_EIP0008(slips, payer):
     slip = slips.boleto()
@@ -325,8 +364,9 @@ def test_an_expired_validation_must_be_repeated(sandbox, slips, payer):
 def test_the_external_authorization_validate_returned_is_required_and_must_match(slips, payer):
     _, body = _ready(slips, payer)
     missing = slips.pay(payer, {k: v for k, v in body.items() if k != "external_authorization"})
-    wrong = slips.pay(payer, {**body, "external_authorization": "000000"
-                              if body["external_authorization"] != "000000" else "111111"})
+    wrong = slips.pay(
+        payer, {**body, "external_authorization": "000000" if body["external_authorization"] != "000000" else "111111"}
+    )
     assert missing.status_code == wrong.status_code == 400
     assert missing.json["details"] == "external_authorization: is required (Validate bank slip returned one)"
     assert wrong.json["details"] == "external_authorization: does not match the one Validate bank slip returned"
@@ -348,12 +388,15 @@ def test_changing_provider_after_validating_requires_a_new_validation(client, sl
     assert response.status_code == 400 and "validate it again" in response.json["details"]
 
 
-@pytest.mark.parametrize("amount,details", [
-    (99.99, "amount: must be 100.00, the amount Validate bank slip returned (got 99.99)"),
-    (100.001, "amount: must have at most 2 decimal places"),
-    (0, "amount: must be greater than 0"),
-    (-5, "amount: must be greater than 0"),
-])
+@pytest.mark.parametrize(
+    "amount,details",
+    [
+        (99.99, "amount: must be 100.00, the amount Validate bank slip returned (got 99.99)"),
+        (100.001, "amount: must have at most 2 decimal places"),
+        (0, "amount: must be greater than 0"),
+        (-5, "amount: must be greater than 0"),
+    ],
+)
 def test_the_amount_must_be_the_validated_amount(slips, payer, amount, details):
     _, body = _ready(slips, payer, amount=100.0)
     response = slips.pay(payer, {**body, "amount": amount})
@@ -378,8 +421,11 @@ def test_bar_code_and_digitable_line_may_both_be_sent_if_they_agree(slips, payer
     slip, body = _ready(slips, payer)
     other = slips.boleto()
     mixed = {**body, "bankslip": {**body["bankslip"], "digitable_line": other["digitable_line"]}}
-    assert slips.pay(payer, mixed).json["details"].startswith(
-        "bankslip.bar_code and bankslip.digitable_line are different bank slips")
+    assert (
+        slips.pay(payer, mixed)
+        .json["details"]
+        .startswith("bankslip.bar_code and bankslip.digitable_line are different bank slips")
+    )
     agreed = {**body, "bankslip": {**body["bankslip"], "digitable_line": slip["digitable_line"]}}
     assert slips.pay(payer, agreed).status_code == 202
 
@@ -413,11 +459,13 @@ def test_a_paid_slip_cannot_be_paid_again_EIP0065(slips, payer):
 
 # -- accounts ----------------------------------------------------------------------------------
 
+
 def test_an_account_id_the_token_may_not_touch_is_EIP0030_whether_it_exists_or_not(slips, sandbox, payer):
     other_tenant = sandbox.tenant()  # exists, but in another tenant
     _, body = _ready(slips, payer)
-    answers = [slips.pay(payer, {**body, "account_id": account_id})
-               for account_id in (999_999_999, other_tenant.account_id)]
+    answers = [
+        slips.pay(payer, {**body, "account_id": account_id}) for account_id in (999_999_999, other_tenant.account_id)
+    ]
     assert [(r.status_code, r.json["code"]) for r in answers] == [(403, "EIP0030")] * 2
     assert answers[0].json["message"] == answers[1].json["message"]
     assert slips.payments(payer) == []
@@ -455,8 +503,7 @@ def test_an_x_tenant_header_other_than_the_tokens_is_EIP0005(slips, payer):
 def test_a_tenant_token_without_an_account_is_EIP0006(client, sandbox, slips, payer):
     _, body = _ready(slips, payer)
     token = sandbox.login({"server_key": payer.server_key, "server_secret": payer.server_secret})
-    response = client.post(PAY, json=body, headers={"Authorization": f"Bearer {token}",
-                                                    "x-idempotency-key": "k"})
+    response = client.post(PAY, json=body, headers={"Authorization": f"Bearer {token}", "x-idempotency-key": "k"})
     assert response.status_code == 403 and response.json["code"] == "EIP0006"
 
 
@@ -502,11 +549,23 @@ def test_pay_stage_triggers_answer_the_documented_error_and_change_nothing(slips
 def test_every_error_code_pay_documents_has_a_documented_trigger():
     document = load_contract().documents["integrated-payments"]
     responses = document["paths"]["/v1/bankslips/pay"]["post"]["responses"]
-    documented = {code for response in responses.values()
-                  for code in response.get("content", {}).get("application/json", {}).get("examples", {})}
+    documented = {
+        code
+        for response in responses.values()
+        for code in response.get("content", {}).get("application/json", {}).get("examples", {})
+    }
     # Reached by ordinary requests, each tested above: headers, body, accounts, idempotency.
-    natural = {"EIP0005", "EIP0006", "EIP0008", "EIP0009", "EIP0010", "EIP0012", "EIP0030",
-               "IDEMPOTENCY_CONFLICT", "IDEMPOTENCY_IN_FLIGHT"}
+    natural = {
+        "EIP0005",
+        "EIP0006",
+        "EIP0008",
+        "EIP0009",
+        "EIP0010",
+        "EIP0012",
+        "EIP0030",
+        "IDEMPOTENCY_CONFLICT",
+        "IDEMPOTENCY_IN_FLIGHT",
+    }
     assert documented - natural <= set(PAY_TRIGGERS)
     assert set(PAY_TRIGGERS) <= documented
     for name in PAY_TRIGGERS:
@@ -523,4 +582,5 @@ def test_the_published_pay_operation_lacks_the_headers_the_overlay_declares():
     assert "x-idempotency-replayed" not in published["responses"]["202"]["headers"]  # E-13
     assert "x-idempotency-replayed" in served["responses"]["202"]["headers"]
     assert {"IDEMPOTENCY_CONFLICT", "IDEMPOTENCY_IN_FLIGHT"} <= set(
-        served["responses"]["409"]["content"]["application/json"]["examples"])
+        served["responses"]["409"]["content"]["application/json"]["examples"]
+    )

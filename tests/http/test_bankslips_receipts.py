@@ -71,8 +71,9 @@ def test_a_bare_datetime_cursor_continues_strictly_after_that_instant(slips, pay
 
 def test_begin_and_end_datetime_bound_the_payment_instant(slips, payer):
     ids = _pay_many(slips, payer, 4)  # at 13:00, 13:01, 13:02, 13:03
-    body = slips.receipts(payer, beginDatetime="2025-06-02T13:01:00Z", endDatetime="2025-06-02T13:02:00Z",
-                          order="asc").json
+    body = slips.receipts(
+        payer, beginDatetime="2025-06-02T13:01:00Z", endDatetime="2025-06-02T13:02:00Z", order="asc"
+    ).json
     assert [i["authorization_id"] for i in body["items"]] == ids[1:3]
 
 
@@ -85,9 +86,13 @@ def test_authorization_id_picks_one_receipt(slips, payer):
 def test_an_account_sees_only_its_own_receipts(sandbox, slips, payer):
     _pay_many(slips, payer, 2)
     sibling_id = sandbox.create_account(payer.tenant_id)
-    sibling = type(payer)(payer.tenant_id, payer.server_key, payer.server_secret, sibling_id,
-                          sandbox.login({"server_key": payer.server_key, "server_secret": payer.server_secret},
-                                        sibling_id))
+    sibling = type(payer)(
+        payer.tenant_id,
+        payer.server_key,
+        payer.server_secret,
+        sibling_id,
+        sandbox.login({"server_key": payer.server_key, "server_secret": payer.server_secret}, sibling_id),
+    )
     stranger = sandbox.tenant()
     mine = slips.receipts(payer).json["items"]
     assert len(mine) == 2
@@ -96,22 +101,35 @@ def test_an_account_sees_only_its_own_receipts(sandbox, slips, payer):
     assert slips.receipts(stranger, authorizationId=mine[0]["authorization_id"]).json["items"] == []
 
 
-@pytest.mark.parametrize("query", [
-    {"perPage": 0}, {"perPage": 101}, {"order": "sideways"}, {"beginDatetime": "yesterday"},
-    {"authorizationId": "x"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"perPage": 0},
+        {"perPage": 101},
+        {"order": "sideways"},
+        {"beginDatetime": "yesterday"},
+        {"authorizationId": "x"},
+    ],
+)
 def test_parameters_outside_the_contract_are_EIP0008(slips, payer, query):
     response = slips.receipts(payer, **query)
     assert response.status_code == 400 and response.json["code"] == "EIP0008"
 
 
-@pytest.mark.parametrize("query,details", [
-    ({"lastEvaluatedPaymentDatetimeQuery": "not-a-cursor"},
-     "lastEvaluatedPaymentDatetimeQuery: must be the last_evaluated_payment_datetime of a previous page"
-     " (or an RFC 3339 date-time)"),
-    ({"beginDatetime": "2025-06-03T00:00:00Z", "endDatetime": "2025-06-02T00:00:00Z"},
-     "beginDatetime: must not be after endDatetime"),
-])
+@pytest.mark.parametrize(
+    "query,details",
+    [
+        (
+            {"lastEvaluatedPaymentDatetimeQuery": "not-a-cursor"},
+            "lastEvaluatedPaymentDatetimeQuery: must be the last_evaluated_payment_datetime of a previous page"
+            " (or an RFC 3339 date-time)",
+        ),
+        (
+            {"beginDatetime": "2025-06-03T00:00:00Z", "endDatetime": "2025-06-02T00:00:00Z"},
+            "beginDatetime: must not be after endDatetime",
+        ),
+    ],
+)
 def test_inconsistent_parameters_are_EIP0008_with_details(slips, payer, query, details):
     response = slips.receipts(payer, **query)
     assert response.status_code == 400 and response.json["code"] == "EIP0008"

@@ -67,17 +67,32 @@ def test_a_slip_without_an_amount_validates_without_one(slips, payer):
     assert "amount" not in body and "due_datetime" not in body
 
 
-@pytest.mark.parametrize("mutate,field,details", [
-    (lambda s: s["bar_code"][:4] + str((int(s["bar_code"][4]) + 1) % 10) + s["bar_code"][5:], "bar_code",
-     "bar_code: general check digit (bar code position 5) is"),
-    (lambda s: s["bar_code"][:-1], "bar_code", "bar_code: a bar code has 44 digits, got 43"),
-    (lambda s: s["bar_code"][:10] + "A" + s["bar_code"][11:], "bar_code",
-     "bar_code: character 'A' at position 11 is not a digit"),
-    (lambda s: s["digitable_line"][:9] + str((int(s["digitable_line"][9]) + 1) % 10) + s["digitable_line"][10:],
-     "digitable_line", "digitable_line: digitable line field 1 check digit is"),
-    (lambda s: s["digitable_line"][:-2], "digitable_line",
-     "digitable_line: a digitable line has 47 (bank) or 48 (dealership) digits, got 45"),
-])
+@pytest.mark.parametrize(
+    "mutate,field,details",
+    [
+        (
+            lambda s: s["bar_code"][:4] + str((int(s["bar_code"][4]) + 1) % 10) + s["bar_code"][5:],
+            "bar_code",
+            "bar_code: general check digit (bar code position 5) is",
+        ),
+        (lambda s: s["bar_code"][:-1], "bar_code", "bar_code: a bar code has 44 digits, got 43"),
+        (
+            lambda s: s["bar_code"][:10] + "A" + s["bar_code"][11:],
+            "bar_code",
+            "bar_code: character 'A' at position 11 is not a digit",
+        ),
+        (
+            lambda s: s["digitable_line"][:9] + str((int(s["digitable_line"][9]) + 1) % 10) + s["digitable_line"][10:],
+            "digitable_line",
+            "digitable_line: digitable line field 1 check digit is",
+        ),
+        (
+            lambda s: s["digitable_line"][:-2],
+            "digitable_line",
+            "digitable_line: a digitable line has 47 (bank) or 48 (dealership) digits, got 45",
+        ),
+    ],
+)
 def test_invalid_slips_are_EIP0008_with_precise_details(slips, payer, mutate, field, details):
     slip = slips.boleto()
     response = slips.validate(payer, {**slip, field: mutate(slip)}, field=field)
@@ -100,12 +115,18 @@ def test_one_of_bar_code_and_digitable_line_is_needed_and_both_must_be_the_same_
     neither = client.post(VALIDATE, json={"type": 1}, headers=payer.headers)
     assert neither.status_code == 400
     assert neither.json["details"] == "bar_code or digitable_line: one of them is required"
-    disagree = client.post(VALIDATE, json={"type": 1, "bar_code": slip["bar_code"],
-                                           "digitable_line": other["digitable_line"]}, headers=payer.headers)
+    disagree = client.post(
+        VALIDATE,
+        json={"type": 1, "bar_code": slip["bar_code"], "digitable_line": other["digitable_line"]},
+        headers=payer.headers,
+    )
     assert disagree.status_code == 400 and disagree.json["code"] == "EIP0008"
     assert disagree.json["details"].startswith("bar_code and digitable_line are different bank slips")
-    both = client.post(VALIDATE, json={"type": 1, "bar_code": slip["bar_code"],
-                                       "digitable_line": slip["digitable_line"]}, headers=payer.headers)
+    both = client.post(
+        VALIDATE,
+        json={"type": 1, "bar_code": slip["bar_code"], "digitable_line": slip["digitable_line"]},
+        headers=payer.headers,
+    )
     assert both.status_code == 200
     assert (both.json["bar_code"], both.json["amount"]) == (slip["bar_code"], 10.0)
     # The validation was remembered: the slip can now be paid.
@@ -113,11 +134,14 @@ def test_one_of_bar_code_and_digitable_line_is_needed_and_both_must_be_the_same_
     assert paid.status_code == 202
 
 
-@pytest.mark.parametrize("body,code", [
-    ({"bar_code": "1"}, "EIP0008"),                # type missing
-    ({"type": 3, "bar_code": "1"}, "EIP0008"),     # type outside the enum
-    ({"type": 1, "bar_code": 123}, "EIP0008"),     # wrong type
-])
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        ({"bar_code": "1"}, "EIP0008"),  # type missing
+        ({"type": 3, "bar_code": "1"}, "EIP0008"),  # type outside the enum
+        ({"type": 1, "bar_code": 123}, "EIP0008"),  # wrong type
+    ],
+)
 def test_contract_failures_use_the_integrated_payments_codes(client, payer, body, code):
     response = client.post(VALIDATE, json=body, headers=payer.headers)
     assert response.status_code == 400 and response.json["code"] == code
@@ -131,8 +155,9 @@ def test_malformed_json_is_EIP0010(client, payer):
 def test_a_tenant_token_without_an_account_is_EIP0006(client, sandbox, slips):
     created = sandbox.create_tenant()
     token = sandbox.login(created)
-    response = client.post(VALIDATE, json={"type": 1, "bar_code": slips.boleto()["bar_code"]},
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        VALIDATE, json={"type": 1, "bar_code": slips.boleto()["bar_code"]}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 403 and response.json["code"] == "EIP0006"
 
 
@@ -153,8 +178,9 @@ def test_no_provider_is_EIP0023_naming_both_ways_to_configure_one(slips, sandbox
 
 def test_a_pix_credential_of_btg_or_celcoin_does_not_pay_bank_slips(client, slips, sandbox):
     tenant = sandbox.tenant()
-    client.post("/banking-auth/v1/credentials", json={"key": "k", "provider": "CELCOIN", "type": "PIX"},
-                headers=tenant.headers)
+    client.post(
+        "/banking-auth/v1/credentials", json={"key": "k", "provider": "CELCOIN", "type": "PIX"}, headers=tenant.headers
+    )
     assert slips.validate(tenant, slips.boleto()).json["code"] == "EIP0023"
 
 
@@ -193,15 +219,18 @@ def test_scenario_charges_change_the_amount_to_pay(slips, payer):
     assert body["amount"] == 195.5
 
 
-@pytest.mark.parametrize("trigger,status,code", [
-    ("validate-EIP0002", 504, "EIP0002"),
-    ("validate-EIP0004", 500, "EIP0004"),
-    ("validate-EIP0007", 500, "EIP0007"),
-    ("validate-EIP0022", 500, "EIP0022"),
-    ("validate-EIP0023", 400, "EIP0023"),
-    ("validate-EIP0024", 502, "EIP0024"),
-    ("validate-EIP0065", 409, "EIP0065"),
-])
+@pytest.mark.parametrize(
+    "trigger,status,code",
+    [
+        ("validate-EIP0002", 504, "EIP0002"),
+        ("validate-EIP0004", 500, "EIP0004"),
+        ("validate-EIP0007", 500, "EIP0007"),
+        ("validate-EIP0022", 500, "EIP0022"),
+        ("validate-EIP0023", 400, "EIP0023"),
+        ("validate-EIP0024", 502, "EIP0024"),
+        ("validate-EIP0065", 409, "EIP0065"),
+    ],
+)
 def test_validate_stage_triggers_answer_their_documented_error(client, slips, payer, trigger, status, code):
     slip = slips.boleto(trigger=trigger)
     assert slip["free_field"].startswith("99998" + code[3:])
@@ -219,6 +248,7 @@ def test_pay_stage_triggers_still_validate(slips, payer):
 
 # -- the admin generator -------------------------------------------------------------------------
 
+
 def test_generated_boletos_are_distinct_and_due_in_30_days_by_default(slips):
     first, second = slips.boleto(amount=10.0), slips.boleto(amount=10.0)
     assert first["bar_code"] != second["bar_code"]
@@ -230,14 +260,20 @@ def test_generator_takes_a_due_date_a_bank_and_no_due_date(slips):
     assert slips.boleto(due_date=None)["due_date"] is None
 
 
-@pytest.mark.parametrize("body,details", [
-    ({"kind": "bank", "amount": 1.234}, "amount: must have at most 2 decimal places"),
-    ({"kind": "dealership", "amount": 5, "bank": "001"}, "bank and due_date: only bank slips have them"),
-    ({"kind": "bank", "amount": 5, "segment": "2"}, "segment: only dealership slips have one"),
-    ({"kind": "bank", "amount": None, "fine": 1}, "fine, interest and discount need a slip with an amount"),
-    ({"kind": "bank", "amount": 5, "discount": 5}, "discount: must leave something to pay"),
-    ({"kind": "bank", "amount": 5, "trigger": "EIP0024", "free_field": "1" * 25}, "give trigger or free_field, not both"),
-])
+@pytest.mark.parametrize(
+    "body,details",
+    [
+        ({"kind": "bank", "amount": 1.234}, "amount: must have at most 2 decimal places"),
+        ({"kind": "dealership", "amount": 5, "bank": "001"}, "bank and due_date: only bank slips have them"),
+        ({"kind": "bank", "amount": 5, "segment": "2"}, "segment: only dealership slips have one"),
+        ({"kind": "bank", "amount": None, "fine": 1}, "fine, interest and discount need a slip with an amount"),
+        ({"kind": "bank", "amount": 5, "discount": 5}, "discount: must leave something to pay"),
+        (
+            {"kind": "bank", "amount": 5, "trigger": "EIP0024", "free_field": "1" * 25},
+            "give trigger or free_field, not both",
+        ),
+    ],
+)
 def test_generator_rejects_inconsistent_requests(client, body, details):
     response = client.post("/_sandbox/boletos", json=body)
     assert response.status_code == 400

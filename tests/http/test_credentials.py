@@ -54,7 +54,10 @@ def test_credentials_are_kept_per_provider_and_type(client, tenant):
     for provider, type_ in [("BTG", "PIX"), ("BTG", "BAAS"), ("CELCOIN", "PIX")]:
         assert client.post(URL, json=_body(provider, type_), headers=tenant.headers).status_code == 201
     assert [(c["provider"], c["type"]) for c in _stored(client, tenant)] == [
-        ("BTG", "BAAS"), ("BTG", "PIX"), ("CELCOIN", "PIX")]
+        ("BTG", "BAAS"),
+        ("BTG", "PIX"),
+        ("CELCOIN", "PIX"),
+    ]
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -87,12 +90,15 @@ def test_missing_required_fields_are_EBAA0005_naming_each_field(client, tenant, 
     assert response.json["message"] == f"Invalid payload. Required fields: [{', '.join(sorted(missing))}]"
 
 
-@pytest.mark.parametrize("body", [
-    {"key": 12345, "provider": "BTG", "type": "PIX"},
-    {"key": "k", "provider": 1, "type": "PIX"},
-    {"key": "k", "provider": "BTG", "type": "PIX", "provider_data": {"client_id": 7}},
-    ["not", "an", "object"],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"key": 12345, "provider": "BTG", "type": "PIX"},
+        {"key": "k", "provider": 1, "type": "PIX"},
+        {"key": "k", "provider": "BTG", "type": "PIX", "provider_data": {"client_id": 7}},
+        ["not", "an", "object"],
+    ],
+)
 def test_wrong_types_are_EBAA0004(client, tenant, body):
     response = client.post(URL, json=body, headers=tenant.headers)
     assert response.status_code == 400
@@ -114,22 +120,24 @@ def test_missing_body_is_an_invalid_payload(client, tenant, data):
 
 
 def test_a_wrongly_typed_key_is_not_echoed_in_the_error(client, tenant):
-    response = client.post(URL, json={"key": 987654321, "provider": "BTG", "type": "PIX"},
-                           headers=tenant.headers)
+    response = client.post(URL, json={"key": 987654321, "provider": "BTG", "type": "PIX"}, headers=tenant.headers)
     assert response.status_code == 400
     assert "987654321" not in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("key,status,code", [
-    ("sandbox-provider-reject", 502, "EBAA0002"),
-    ("sandbox-provider-timeout", 504, "EBAA0003"),
-    ("sandbox-provider-garbled", 500, "EPIX0005"),
-    ("sandbox-fail-EBAA0009", 500, "EBAA0009"),
-    ("sandbox-fail-EBAA0010", 500, "EBAA0010"),
-    ("sandbox-fail-EBAA0011", 500, "EBAA0011"),
-    ("sandbox-fail-EBAA0012", 500, "EBAA0012"),
-    ("sandbox-fail-EBAA0014", 500, "EBAA0014"),
-])
+@pytest.mark.parametrize(
+    "key,status,code",
+    [
+        ("sandbox-provider-reject", 502, "EBAA0002"),
+        ("sandbox-provider-timeout", 504, "EBAA0003"),
+        ("sandbox-provider-garbled", 500, "EPIX0005"),
+        ("sandbox-fail-EBAA0009", 500, "EBAA0009"),
+        ("sandbox-fail-EBAA0010", 500, "EBAA0010"),
+        ("sandbox-fail-EBAA0011", 500, "EBAA0011"),
+        ("sandbox-fail-EBAA0012", 500, "EBAA0012"),
+        ("sandbox-fail-EBAA0014", 500, "EBAA0014"),
+    ],
+)
 def test_documented_failures_are_reachable_and_change_nothing(client, tenant, key, status, code):
     assert client.post(URL, json=_body(key="good", client_id="before"), headers=tenant.headers).status_code == 201
     response = client.post(URL, json=_body(key=key, client_id="after"), headers=tenant.headers)
@@ -167,10 +175,12 @@ def test_the_key_is_encrypted_at_rest_and_never_leaks(app, client, tenant, db_pa
     caplog.set_level(logging.DEBUG)
     response = client.post(URL, json=_body(key=canary), headers=tenant.headers)
     assert response.status_code == 201
-    responses = [response.get_data(as_text=True),
-                 client.get("/_sandbox/credentials", query_string={"tenant_id": tenant.tenant_id}).get_data(as_text=True),
-                 json.dumps(client.get("/_sandbox/journal").json),
-                 json.dumps(client.get("/_sandbox/events").json)]
+    responses = [
+        response.get_data(as_text=True),
+        client.get("/_sandbox/credentials", query_string={"tenant_id": tenant.tenant_id}).get_data(as_text=True),
+        json.dumps(client.get("/_sandbox/journal").json),
+        json.dumps(client.get("/_sandbox/events").json),
+    ]
     for text in responses + [caplog.text]:
         assert canary not in text
     for suffix in ("", "-wal", "-shm"):
@@ -178,14 +188,18 @@ def test_the_key_is_encrypted_at_rest_and_never_leaks(app, client, tenant, db_pa
             if path.exists():
                 assert canary.encode() not in path.read_bytes(), path.name
     # ...yet it is really stored: the ciphertext opens with the tenant-bound context.
-    row = sqlite3.connect(db_path).execute(
-        "SELECT key_ciphertext FROM credentials WHERE tenant_id = ?", [tenant.tenant_id]).fetchone()
+    row = (
+        sqlite3.connect(db_path)
+        .execute("SELECT key_ciphertext FROM credentials WHERE tenant_id = ?", [tenant.tenant_id])
+        .fetchone()
+    )
     box = SecretBox(derive(load_master_key(None, db_path), "credentials"))
     assert box.open(row[0], f"banking-auth|{tenant.tenant_id}|CELCOIN|PIX") == canary
 
 
 def test_a_ciphertext_moved_to_another_tenant_does_not_decrypt(client, sandbox, db_path):
     from cryptography.exceptions import InvalidTag
+
     alice = sandbox.tenant()
     client.post(URL, json=_body(key="alice-secret"), headers=alice.headers)
     blob = sqlite3.connect(db_path).execute("SELECT key_ciphertext FROM credentials").fetchone()[0]

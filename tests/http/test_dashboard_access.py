@@ -19,8 +19,9 @@ MASTER_KEY = base64.b64encode(b"m" * 32).decode()
 
 @pytest.fixture
 def locked(tmp_path):
-    return create_app(Config(db_path=str(tmp_path / "locked.db"), admin_token=ADMIN_TOKEN,
-                             master_key=MASTER_KEY)).test_client()
+    return create_app(
+        Config(db_path=str(tmp_path / "locked.db"), admin_token=ADMIN_TOKEN, master_key=MASTER_KEY)
+    ).test_client()
 
 
 def _login(client, token: str = ADMIN_TOKEN, **extra):
@@ -107,11 +108,14 @@ def test_an_open_sandbox_needs_no_login(client):
     assert "Log out" not in client.get(f"{UI}/payments").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/actions/clock", "action=freeze"),
-    ("/actions/faults", "action.type=status&action.status=503"),
-    ("/login", "token=x"),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/actions/clock", "action=freeze"),
+        ("/actions/faults", "action.type=status&action.status=503"),
+        ("/login", "token=x"),
+    ],
+)
 def test_actions_take_json_only(client, path, body):
     response = client.post(UI + path, data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415 and response.json["code"] == "GATEWAY_415"  # the gateway refuses it first
@@ -129,13 +133,16 @@ def test_no_page_shows_a_secret(locked):
     del locked.environ_base["HTTP_AUTHORIZATION"]
     token = admin.login(created, account_id)
     provider_key = "pr0vider-k3y-never-shown"
-    response = locked.post("/banking-auth/v1/credentials", headers={"Authorization": f"Bearer {token}"},
-                           json={"key": provider_key, "provider": "BTG", "type": "BAAS",
-                                 "provider_data": {"client_id": "btg-client"}})
+    response = locked.post(
+        "/banking-auth/v1/credentials",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"key": provider_key, "provider": "BTG", "type": "BAAS", "provider_data": {"client_id": "btg-client"}},
+    )
     assert response.status_code == 201
     secrets = [created["server_secret"], provider_key, ADMIN_TOKEN, MASTER_KEY, token]
     shown = [page(locked, name) for name in PAGES] + [
-        live_html(locked, name) for name in ("tenants", "payments", "journal", "events", "faults")]
+        live_html(locked, name) for name in ("tenants", "payments", "journal", "events", "faults")
+    ]
     assert created["tenant_id"] in shown[0] and "btg-client" in shown[0]  # the state is there...
     for html in shown:
         for secret in secrets:

@@ -15,14 +15,17 @@ def _clock(client, **body):
     return client.post(f"{UI}/actions/clock", json=body)
 
 
-@pytest.mark.parametrize("start, preset, end", [
-    ("2025-06-02T13:00:00.000Z", "minute", "2025-06-02T13:01:00.000Z"),
-    ("2025-06-02T13:00:00.000Z", "hour", "2025-06-02T14:00:00.000Z"),
-    ("2025-06-02T13:00:00.000Z", "business_day", "2025-06-03T13:00:00.000Z"),   # Monday -> Tuesday
-    ("2025-06-06T13:00:00.000Z", "business_day", "2025-06-09T13:00:00.000Z"),   # Friday -> Monday
-    ("2025-04-17T13:00:00.000Z", "business_day", "2025-04-22T13:00:00.000Z"),   # Good Friday, Tiradentes
-    ("2025-06-07T02:30:00.000Z", "business_day", "2025-06-10T02:30:00.000Z"),   # Friday 23:30 in Brasilia
-])
+@pytest.mark.parametrize(
+    "start, preset, end",
+    [
+        ("2025-06-02T13:00:00.000Z", "minute", "2025-06-02T13:01:00.000Z"),
+        ("2025-06-02T13:00:00.000Z", "hour", "2025-06-02T14:00:00.000Z"),
+        ("2025-06-02T13:00:00.000Z", "business_day", "2025-06-03T13:00:00.000Z"),  # Monday -> Tuesday
+        ("2025-06-06T13:00:00.000Z", "business_day", "2025-06-09T13:00:00.000Z"),  # Friday -> Monday
+        ("2025-04-17T13:00:00.000Z", "business_day", "2025-04-22T13:00:00.000Z"),  # Good Friday, Tiradentes
+        ("2025-06-07T02:30:00.000Z", "business_day", "2025-06-10T02:30:00.000Z"),  # Friday 23:30 in Brasilia
+    ],
+)
 def test_clock_presets_advance_by_their_span(client, start, preset, end):
     client.post("/_sandbox/clock", json={"now": start, "freeze": True})
     response = _clock(client, action="advance", preset=preset)
@@ -69,23 +72,45 @@ def test_a_fault_rule_is_deleted_from_the_page(client):
 # -- the form's rules are taken exactly as POST /_sandbox/faults takes them -------------------------
 
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 700), st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from(["", "GET", "post", "x", "/banking-auth/*", "before", "after", "fixed", "uniform"]))
-_match = st.dictionaries(st.sampled_from(["operation_id", "method", "path", "tenant_id", "account_id", "host"]),
-                         _scalars, max_size=3)
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 700),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "GET", "post", "x", "/banking-auth/*", "before", "after", "fixed", "uniform"]),
+)
+_match = st.dictionaries(
+    st.sampled_from(["operation_id", "method", "path", "tenant_id", "account_id", "host"]), _scalars, max_size=3
+)
 _action = st.dictionaries(
-    st.sampled_from(["type", "status", "body", "ms", "distribution", "min_ms", "max_ms", "median_ms", "sigma",
-                     "cap_ms", "colour"]),
-    st.one_of(_scalars, st.sampled_from(["status", "delay", "timeout", "reset", "empty", "malformed"]),
-              st.just({"code": "X"})), max_size=4)
+    st.sampled_from(
+        ["type", "status", "body", "ms", "distribution", "min_ms", "max_ms", "median_ms", "sigma", "cap_ms", "colour"]
+    ),
+    st.one_of(
+        _scalars, st.sampled_from(["status", "delay", "timeout", "reset", "empty", "malformed"]), st.just({"code": "X"})
+    ),
+    max_size=4,
+)
 _schedule = st.dictionaries(st.sampled_from(["nth", "times", "probability", "seed", "every"]), _scalars, max_size=3)
 _rules = st.one_of(
-    st.fixed_dictionaries({"action": _action}, optional={
-        "match": _match, "phase": _scalars, "schedule": _schedule, "description": _scalars, "extra": _scalars}),
-    st.fixed_dictionaries({"action": st.fixed_dictionaries({"type": st.sampled_from(["status", "delay", "timeout"])},
-                                                           optional={"status": st.integers(300, 700),
-                                                                     "ms": st.integers(-1, 700_000)})},
-                          optional={"match": _match, "schedule": _schedule}),
+    st.fixed_dictionaries(
+        {"action": _action},
+        optional={
+            "match": _match,
+            "phase": _scalars,
+            "schedule": _schedule,
+            "description": _scalars,
+            "extra": _scalars,
+        },
+    ),
+    st.fixed_dictionaries(
+        {
+            "action": st.fixed_dictionaries(
+                {"type": st.sampled_from(["status", "delay", "timeout"])},
+                optional={"status": st.integers(300, 700), "ms": st.integers(-1, 700_000)},
+            )
+        },
+        optional={"match": _match, "schedule": _schedule},
+    ),
 )
 
 
@@ -97,8 +122,9 @@ def test_the_fault_form_accepts_exactly_what_the_admin_api_accepts(client, rule)
     assert (from_page.status_code == 201) == (from_api.status_code == 201), (from_api.json, from_page.json)
     if from_api.status_code == 201:
         strip = ("id", "created_at")
-        assert {k: v for k, v in from_page.json.items() if k not in strip} == \
-            {k: v for k, v in from_api.json.items() if k not in strip}
+        assert {k: v for k, v in from_page.json.items() if k not in strip} == {
+            k: v for k, v in from_api.json.items() if k not in strip
+        }
     else:
         assert from_page.status_code == 400
     client.delete("/_sandbox/faults")

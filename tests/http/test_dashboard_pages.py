@@ -21,8 +21,9 @@ def test_payments_show_each_status_move_at_its_sandbox_time(client, slips, payer
     slips.advance(86_400)  # Monday -> Tuesday: paid after 2 s, cleared at 00:00 Brasilia
     [row] = payment_rows(page(client, "payments"))
     assert row.attrs["data-status"] == "SETTLED"
-    assert "PROCESSING 2025-06-02 13:00:00.000Z PAID 2025-06-02 13:00:02.000Z SETTLED 2025-06-03 03:00:00.000Z" \
-        in row.text
+    assert (
+        "PROCESSING 2025-06-02 13:00:00.000Z PAID 2025-06-02 13:00:02.000Z SETTLED 2025-06-03 03:00:00.000Z" in row.text
+    )
     assert str(paid.json["authorization_id"]) in row.text
 
 
@@ -55,12 +56,17 @@ def test_a_payment_page_links_the_requests_under_its_key_and_the_events_it_emitt
     html = page(client, f"payments/{payer.tenant_id}/{authorization_id}")
     journal = rows(html.split("Events it emitted")[0])[1:]  # the first data-row is the payment's facts
     assert [("replayed" in r.text, r.attrs["data-row"]) for r in journal] == [
-        (True, journal[0].attrs["data-row"]), (False, journal[1].attrs["data-row"])]
+        (True, journal[0].attrs["data-row"]),
+        (False, journal[1].attrs["data-row"]),
+    ]
     assert all("retry-me" in r.titles for r in journal)
     events = rows(html.split("Events it emitted")[1])
     assert [e.attrs["data-type"] for e in events] == [
-        "financial_reconciliation-1", "bankslip_status_change-1", "bankslip_status_change-1",
-        "authorization-event-1"]
+        "financial_reconciliation-1",
+        "bankslip_status_change-1",
+        "bankslip_status_change-1",
+        "authorization-event-1",
+    ]
     missing = client.get(f"{UI}/payments/{payer.tenant_id}/1")
     assert missing.status_code == 404 and missing.mimetype == "text/html"
     assert "payment 1 does not exist" in missing.get_data(as_text=True)
@@ -87,10 +93,13 @@ def test_the_journal_filters_by_tenant_cid_operation_and_idempotency_key(client,
 
 
 def test_a_faulted_request_stands_out_in_the_journal(client, tenant):
-    rule = client.post("/_sandbox/faults", json={"match": {"operation_id": "post-credentials"},
-                                                  "action": {"type": "status", "status": 503}}).json
-    response = client.post("/banking-auth/v1/credentials", headers=tenant.headers,
-                           json={"key": "k", "provider": "CELCOIN", "type": "BAAS"})
+    rule = client.post(
+        "/_sandbox/faults",
+        json={"match": {"operation_id": "post-credentials"}, "action": {"type": "status", "status": 503}},
+    ).json
+    response = client.post(
+        "/banking-auth/v1/credentials", headers=tenant.headers, json={"key": "k", "provider": "CELCOIN", "type": "BAAS"}
+    )
     assert response.status_code == 503
     journal = rows(page(client, "journal"))
     faulted = [r for r in journal if "faulted" in r.classes]
@@ -110,13 +119,24 @@ def test_events_filter_by_cid_and_type(client, slips, payer):
 
 def test_tenants_show_accounts_bank_accounts_and_credentials(client, sandbox, tenant):
     sandbox.create_account(tenant.tenant_id, status="BLOCKED")
-    response = client.post(f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/brazil",
-                           headers=tenant.headers, json={"scheme": {
-                               "bank": "00000000", "branch": "186", "account_number": "1773065291",
-                               "supplementary_data": {"account_type": "CACC"}}})
+    response = client.post(
+        f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/brazil",
+        headers=tenant.headers,
+        json={
+            "scheme": {
+                "bank": "00000000",
+                "branch": "186",
+                "account_number": "1773065291",
+                "supplementary_data": {"account_type": "CACC"},
+            }
+        },
+    )
     assert response.status_code == 201
-    response = client.post("/banking-auth/v1/credentials", headers=tenant.headers,
-                           json={"key": "the-key", "provider": "CELCOIN", "type": "BAAS"})
+    response = client.post(
+        "/banking-auth/v1/credentials",
+        headers=tenant.headers,
+        json={"key": "the-key", "provider": "CELCOIN", "type": "BAAS"},
+    )
     assert response.status_code == 201
     html = page(client, "tenants")
     accounts = [r for r in rows(html) if r.attrs["data-row"].count(":") == 2]
@@ -128,12 +148,20 @@ def test_tenants_show_accounts_bank_accounts_and_credentials(client, sandbox, te
 
 
 def test_fault_rules_show_their_counters(client, tenant):
-    rule = client.post("/_sandbox/faults", json={"match": {"operation_id": "post-credentials"},
-                                                  "action": {"type": "status", "status": 503},
-                                                  "schedule": {"nth": 2}}).json
+    rule = client.post(
+        "/_sandbox/faults",
+        json={
+            "match": {"operation_id": "post-credentials"},
+            "action": {"type": "status", "status": 503},
+            "schedule": {"nth": 2},
+        },
+    ).json
     for _ in range(3):
-        client.post("/banking-auth/v1/credentials", headers=tenant.headers,
-                    json={"key": "k", "provider": "CELCOIN", "type": "BAAS"})
+        client.post(
+            "/banking-auth/v1/credentials",
+            headers=tenant.headers,
+            json={"key": "k", "provider": "CELCOIN", "type": "BAAS"},
+        )
     [row] = rows(live_html(client, "faults"))
     assert row.attrs["data-row"] == f"{rule['id']}:3:2"
 
@@ -164,26 +192,52 @@ def test_the_live_endpoint_names_its_sections(client):
     assert response.status_code == 400 and response.json["code"] == "SANDBOX_INVALID_REQUEST"
 
 
-_filter_values = st.one_of(st.text(max_size=30), st.integers(-10, 10**25).map(str),
-                           st.sampled_from(["PAID", "SETTLED", "²", "1e3", " 7 ", "\x00", "9" * 40]))
+_filter_values = st.one_of(
+    st.text(max_size=30),
+    st.integers(-10, 10**25).map(str),
+    st.sampled_from(["PAID", "SETTLED", "²", "1e3", " 7 ", "\x00", "9" * 40]),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(section=st.sampled_from(["payments", "journal", "events", "faults", "tenants"]),
-       query=st.dictionaries(st.sampled_from(["tenant_id", "account_id", "status", "cid", "operation_id",
-                                              "idempotency_key", "type", "domain", "authorization_id"]),
-                             _filter_values, max_size=4))
+@given(
+    section=st.sampled_from(["payments", "journal", "events", "faults", "tenants"]),
+    query=st.dictionaries(
+        st.sampled_from(
+            [
+                "tenant_id",
+                "account_id",
+                "status",
+                "cid",
+                "operation_id",
+                "idempotency_key",
+                "type",
+                "domain",
+                "authorization_id",
+            ]
+        ),
+        _filter_values,
+        max_size=4,
+    ),
+)
 def test_any_filter_values_give_a_page_never_an_error(client, tenant, section, query):
     assert client.get(f"{UI}/{section}", query_string=query).status_code == 200
     assert client.get(f"{UI}/live/{section}", query_string=query).status_code == 200
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(authorization_id=st.integers(0, 10**30), account_id=st.integers(0, 10**30),
-       body=st.one_of(st.dictionaries(st.sampled_from(["action", "preset", "status"]),
-                                      st.one_of(st.none(), st.integers(), st.text(max_size=10),
-                                                st.sampled_from(["advance", "minute", "NORMAL"]))),
-                      st.lists(st.integers(), max_size=2), st.text(max_size=5).map(lambda t: t or None)))
+@given(
+    authorization_id=st.integers(0, 10**30),
+    account_id=st.integers(0, 10**30),
+    body=st.one_of(
+        st.dictionaries(
+            st.sampled_from(["action", "preset", "status"]),
+            st.one_of(st.none(), st.integers(), st.text(max_size=10), st.sampled_from(["advance", "minute", "NORMAL"])),
+        ),
+        st.lists(st.integers(), max_size=2),
+        st.text(max_size=5).map(lambda t: t or None),
+    ),
+)
 def test_odd_ids_and_bodies_are_refused_never_a_server_error(client, tenant, authorization_id, account_id, body):
     client.post("/_sandbox/clock", json={"now": MONDAY, "freeze": True})
     assert client.get(f"{UI}/payments/{tenant.tenant_id}/{authorization_id}").status_code == 404

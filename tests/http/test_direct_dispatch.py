@@ -35,8 +35,9 @@ class Twin:
         token = self.call("POST", "/_sandbox/tokens", {"tenant_id": tenant["tenant_id"], "account_id": account})[2]
         return account, token["token"]
 
-    def call(self, method: str, path: str, body: object = None, headers: dict | None = None,
-             raw: bytes | None = None) -> tuple[int, dict, object, bytes]:
+    def call(
+        self, method: str, path: str, body: object = None, headers: dict | None = None, raw: bytes | None = None
+    ) -> tuple[int, dict, object, bytes]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         sent = {"Content-Type": "application/json", **(headers or {})} if data is not None else (headers or {})
         response = self.client.open(path, method=method, data=data, headers=sent)
@@ -58,39 +59,60 @@ def twins(tmp_path_factory):
 
 
 def _requests(account: int) -> st.SearchStrategy:
-    scheme = {"bank": "00000000", "branch": "186", "account_number": "1773065291",
-              "supplementary_data": {"account_type": "CACC"}}
+    scheme = {
+        "bank": "00000000",
+        "branch": "186",
+        "account_number": "1773065291",
+        "supplementary_data": {"account_type": "CACC"},
+    }
     bodies = st.one_of(
-        st.none(), st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                                lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-                                max_leaves=6),
-        st.fixed_dictionaries({"key": st.text(max_size=10), "provider": st.sampled_from(["CELCOIN", "BTG", "X"]),
-                               "type": st.sampled_from(["PIX", "BAAS", "TED"])}),
-        st.fixed_dictionaries({"scheme": st.just(scheme)}, optional={"metadata": st.dictionaries(st.text(max_size=5), st.integers())}),
-        st.fixed_dictionaries({"type": st.sampled_from([1, 2, 3]), "digitable_line": st.from_regex(r"\A[0-9]{44,48}\Z")}),
+        st.none(),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+            max_leaves=6,
+        ),
+        st.fixed_dictionaries(
+            {
+                "key": st.text(max_size=10),
+                "provider": st.sampled_from(["CELCOIN", "BTG", "X"]),
+                "type": st.sampled_from(["PIX", "BAAS", "TED"]),
+            }
+        ),
+        st.fixed_dictionaries(
+            {"scheme": st.just(scheme)}, optional={"metadata": st.dictionaries(st.text(max_size=5), st.integers())}
+        ),
+        st.fixed_dictionaries(
+            {"type": st.sampled_from([1, 2, 3]), "digitable_line": st.from_regex(r"\A[0-9]{44,48}\Z")}
+        ),
     )
-    paths = st.sampled_from([
-        ("POST", "/banking-auth/v1/credentials"),
-        ("POST", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil"),
-        ("GET", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil"),
-        ("DELETE", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/BRAZIL"),
-        ("GET", f"/intl-bankaccounts/v2/accounts/{account + 1}/bank-accounts/brazil"),
-        ("POST", "/integrated-payments/v1/bankslips/validate"),
-        ("POST", "/integrated-payments/v1/bankslips/pay"),
-        ("GET", "/integrated-payments/v1/bankslips/receipts?limit=2"),
-        ("GET", "/integrated-payments/v1/bankslips/receipts?limit=zero"),
-        ("POST", "/passport/v2/s2s/access-token"),
-        ("GET", "/_sandbox/events?limit=2"),
-        ("PUT", "/banking-auth/v1/credentials"),
-        ("GET", "/no/such/path"),
-    ])
+    paths = st.sampled_from(
+        [
+            ("POST", "/banking-auth/v1/credentials"),
+            ("POST", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil"),
+            ("GET", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil"),
+            ("DELETE", f"/intl-bankaccounts/v2/accounts/{account}/bank-accounts/BRAZIL"),
+            ("GET", f"/intl-bankaccounts/v2/accounts/{account + 1}/bank-accounts/brazil"),
+            ("POST", "/integrated-payments/v1/bankslips/validate"),
+            ("POST", "/integrated-payments/v1/bankslips/pay"),
+            ("GET", "/integrated-payments/v1/bankslips/receipts?limit=2"),
+            ("GET", "/integrated-payments/v1/bankslips/receipts?limit=zero"),
+            ("POST", "/passport/v2/s2s/access-token"),
+            ("GET", "/_sandbox/events?limit=2"),
+            ("PUT", "/banking-auth/v1/credentials"),
+            ("GET", "/no/such/path"),
+        ]
+    )
     raw = st.sampled_from([None, b"{not json", b"[]", b"{}", b"x" * 70_000])
-    headers = st.fixed_dictionaries({}, optional={
-        "auth": st.sampled_from(["token", "none", "garbage"]),
-        "x-cid": st.sampled_from(["given-cid-1", "bad cid with spaces"]),
-        "x-idempotency-key": st.sampled_from(["k-1", "k-2"]),
-        "Content-Type": st.sampled_from(["text/plain", "application/json; charset=utf-8"]),
-    })
+    headers = st.fixed_dictionaries(
+        {},
+        optional={
+            "auth": st.sampled_from(["token", "none", "garbage"]),
+            "x-cid": st.sampled_from(["given-cid-1", "bad cid with spaces"]),
+            "x-idempotency-key": st.sampled_from(["k-1", "k-2"]),
+            "Content-Type": st.sampled_from(["text/plain", "application/json; charset=utf-8"]),
+        },
+    )
     return st.lists(st.tuples(paths, bodies, raw, headers), min_size=1, max_size=6)
 
 
@@ -137,8 +159,9 @@ def test_flask_still_answers_what_is_not_an_operation(client):
 
 def test_no_request_context_stays_current_after_an_answer(client, tenant):
     for _ in range(2):
-        assert client.post("/banking-auth/v1/credentials", json={"key": "k", "provider": "BTG", "type": "PIX"},
-                           headers=tenant.headers).status_code in (200, 201)
+        assert client.post(
+            "/banking-auth/v1/credentials", json={"key": "k", "provider": "BTG", "type": "PIX"}, headers=tenant.headers
+        ).status_code in (200, 201)
         assert client.get("/no/such/path").status_code == 404
     with pytest.raises(LookupError):
         current()

@@ -27,8 +27,9 @@ def test_a_misspelt_operation_is_refused_with_did_you_mean_and_nothing_is_stored
 def test_a_real_operation_is_accepted_and_fires(client, tenant):
     created = client.post("/_sandbox/faults", json={"match": {"operation_id": "post-credentials"}, "action": ACTION})
     assert created.status_code == 201
-    answer = client.post("/banking-auth/v1/credentials", json={"key": "k", "provider": "CELCOIN", "type": "PIX"},
-                         headers=tenant.headers)
+    answer = client.post(
+        "/banking-auth/v1/credentials", json={"key": "k", "provider": "CELCOIN", "type": "PIX"}, headers=tenant.headers
+    )
     assert answer.status_code == 502 and answer.headers["x-sandbox-fault"] == created.json["id"]
 
 
@@ -47,12 +48,14 @@ def test_a_rule_is_stored_exactly_when_its_operation_exists(client, operation_id
 
 def test_a_fault_file_reports_every_mistake_with_file_line_and_column(tmp_path):
     path = tmp_path / "faults.yaml"
-    path.write_text("rules:\n"
-                    "  - match: {operation_id: post-integrated-payments-api-v1-bankslip-pay}\n"
-                    "    action: {type: status, status: 504}\n"
-                    "  - match: {operation_id: post-credentials}\n"
-                    "    action:\n"
-                    "      type: status\n")
+    path.write_text(
+        "rules:\n"
+        "  - match: {operation_id: post-integrated-payments-api-v1-bankslip-pay}\n"
+        "    action: {type: status, status: 504}\n"
+        "  - match: {operation_id: post-credentials}\n"
+        "    action:\n"
+        "      type: status\n"
+    )
     with pytest.raises(FaultFileError) as raised:
         read_rules(str(path))
     first, second = str(raised.value).splitlines()
@@ -71,18 +74,24 @@ def test_a_fault_file_that_is_not_yaml_says_where(tmp_path):
 
 def test_a_json_fault_file_is_read_with_positions_too(tmp_path):
     path = tmp_path / "faults.json"
-    path.write_text('[\n  {"match": {"operation_id": "post-credentials"}, "action": {"type": "status", "status": 502}},\n'
-                    '  {"match": {"operation_id": "post-credentialz"}, "action": {"type": "status", "status": 502}}\n]\n')
+    path.write_text(
+        '[\n  {"match": {"operation_id": "post-credentials"}, "action": {"type": "status", "status": 502}},\n'
+        '  {"match": {"operation_id": "post-credentialz"}, "action": {"type": "status", "status": 502}}\n]\n'
+    )
     with pytest.raises(FaultFileError) as raised:
         read_rules(str(path))
     assert str(raised.value).startswith(f"{path}:3:14: rule 2: match.operation_id")
 
 
 def test_a_drill_scenario_with_a_misspelt_operation_is_refused_before_it_runs(tmp_path):
-    text = ("name: typo\ndescription: a misspelt operation\nsetup:\n  tenants: [{}]\n"
-            "faults:\n  - match: {operation_id: post-credential}\n    action: {type: status, status: 502}\n"
-            "steps:\n  - name: one\n    path: /_sandbox/health\n")
+    text = (
+        "name: typo\ndescription: a misspelt operation\nsetup:\n  tenants: [{}]\n"
+        "faults:\n  - match: {operation_id: post-credential}\n    action: {type: status, status: 502}\n"
+        "steps:\n  - name: one\n    path: /_sandbox/health\n"
+    )
     with pytest.raises(ScenarioError) as raised:
         load_scenario(str(tmp_path / "typo.yaml"), text)
-    assert "faults[0].match.operation_id" in str(raised.value) and "did you mean 'post-credentials'" in str(raised.value)
+    assert "faults[0].match.operation_id" in str(raised.value) and "did you mean 'post-credentials'" in str(
+        raised.value
+    )
     assert ":6:" in str(raised.value)

@@ -67,8 +67,9 @@ def test_nth_and_times_count_matching_requests_exactly(client, tenant):
 
 
 def test_rules_are_first_match_in_creation_order(client, tenant):
-    first = _fault(client, match={"path": "/banking-auth/*"}, action={"type": "status", "status": 502},
-                   schedule={"times": 1})
+    first = _fault(
+        client, match={"path": "/banking-auth/*"}, action={"type": "status", "status": 502}, schedule={"times": 1}
+    )
     second = _fault(client, action={"type": "status", "status": 504})
     statuses = [client.post(URL, json=BODY, headers=tenant.headers).status_code for _ in range(3)]
     assert statuses == [502, 504, 504]
@@ -110,7 +111,9 @@ def test_journal_names_the_rule_that_fired(client, sandbox, tenant):
     client.post(URL, json=BODY, headers=tenant.headers)
     entries = [e for e in sandbox.journal(limit=10) if e["path"] == URL]
     assert [(e["status"], e["fault_rule"], e["verdict"]) for e in entries] == [
-        (201, None, "ok"), (502, rule["id"], "fault_injected")]
+        (201, None, "ok"),
+        (502, rule["id"], "fault_injected"),
+    ]
 
 
 def test_rules_can_be_listed_read_and_deleted(client):
@@ -125,12 +128,15 @@ def test_rules_can_be_listed_read_and_deleted(client):
     assert client.get("/_sandbox/faults").json["items"] == []
 
 
-@pytest.mark.parametrize("rule,field", [
-    ({"action": {"type": "status"}}, "action.status"),
-    ({"action": {"type": "delay", "distribution": "uniform", "min_ms": 5}}, "max_ms"),
-    ({"action": {"type": "nope"}}, "action.type"),
-    ({"match": {"colour": "red"}, "action": {"type": "reset"}}, "match"),
-])
+@pytest.mark.parametrize(
+    "rule,field",
+    [
+        ({"action": {"type": "status"}}, "action.status"),
+        ({"action": {"type": "delay", "distribution": "uniform", "min_ms": 5}}, "max_ms"),
+        ({"action": {"type": "nope"}}, "action.type"),
+        ({"match": {"colour": "red"}, "action": {"type": "reset"}}, "match"),
+    ],
+)
 def test_invalid_rules_get_400_naming_the_field(client, rule, field):
     response = client.post("/_sandbox/faults", json=rule)
     assert response.status_code == 400
@@ -154,14 +160,24 @@ def header_client(tmp_path):
     return create_app(Config(db_path=str(tmp_path / "h.db"), fault_header_enabled=True)).test_client()
 
 
-@pytest.mark.parametrize("header,status,stored", [
-    ("504", 504, 0), ("504;phase=after", 504, 1), ("502", 502, 0), ("timeout=10", 504, 0),
-    ("delay=10", 201, 1),
-])
+@pytest.mark.parametrize(
+    "header,status,stored",
+    [
+        ("504", 504, 0),
+        ("504;phase=after", 504, 1),
+        ("502", 502, 0),
+        ("timeout=10", 504, 0),
+        ("delay=10", 201, 1),
+    ],
+)
 def test_fault_header_triggers_one_request_when_enabled(header_client, header, status, stored):
     from tests.conftest import Sandbox
+
     tenant = Sandbox(header_client).tenant()
     response = header_client.post(URL, json=BODY, headers={**tenant.headers, "x-sandbox-fault": header})
     assert response.status_code == status
-    assert len(header_client.get("/_sandbox/credentials", query_string={"tenant_id": tenant.tenant_id}).json["items"]) == stored
+    assert (
+        len(header_client.get("/_sandbox/credentials", query_string={"tenant_id": tenant.tenant_id}).json["items"])
+        == stored
+    )
     assert header_client.post(URL, json=BODY, headers=tenant.headers).status_code == 201

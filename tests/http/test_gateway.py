@@ -33,8 +33,7 @@ def test_malformed_token_is_401(client, header):
 
 def test_token_signed_with_another_key_is_401(client, tenant):
     claims = jwt.decode(tenant.token, options={"verify_signature": False})
-    response = client.post(CREDENTIALS, json=CREDENTIAL,
-                           headers={"Authorization": f"Bearer {_forge(claims)}"})
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers={"Authorization": f"Bearer {_forge(claims)}"})
     assert response.status_code == 401
     assert response.json["details"] == "token signature is invalid"
 
@@ -104,9 +103,13 @@ def test_body_over_the_limit_is_413_before_parsing(client, tenant):
 
 def test_chunked_body_over_the_limit_is_413(client, tenant):
     body = b'{"key": "' + b"x" * 80_000 + b'", "provider": "BTG", "type": "PIX"}'
-    response = client.post(CREDENTIALS, input_stream=io.BytesIO(body), content_type="application/json",
-                           headers={**tenant.headers, "Transfer-Encoding": "chunked"},
-                           environ_overrides={"wsgi.input_terminated": True})  # as gunicorn sets it
+    response = client.post(
+        CREDENTIALS,
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={**tenant.headers, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )  # as gunicorn sets it
     assert response.status_code == 413
     assert response.json["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -156,10 +159,17 @@ def test_journal_names_error_codes_replays_and_fingerprints_faulted_requests(cli
     assert faulted["seq"] not in [e["seq"] for e in newer] and ok["seq"] in [e["seq"] for e in newer]
 
 
-@pytest.mark.parametrize("path", [
-    "/integrated-payments/v1/bankslips/receipts", "/integrated-payments/v1/bankslips/receipts?perPage=abc",
-    "/intl-bankaccounts/v2/accounts/{account}/bank-accounts/BRAZIL",
-    "/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil", "/_sandbox/health", "/no/such/route"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/integrated-payments/v1/bankslips/receipts",
+        "/integrated-payments/v1/bankslips/receipts?perPage=abc",
+        "/intl-bankaccounts/v2/accounts/{account}/bank-accounts/BRAZIL",
+        "/intl-bankaccounts/v2/accounts/{account}/bank-accounts/brazil",
+        "/_sandbox/health",
+        "/no/such/route",
+    ],
+)
 def test_head_answers_like_get_without_a_body(client, tenant, path):
     """HEAD of a documented GET is that GET, validated the same way (it was a 500)."""
     path = path.format(account=tenant.account_id)
@@ -186,8 +196,7 @@ def test_a_bare_token_without_the_bearer_scheme_is_401_saying_how_to_send_it(cli
 
 def test_authorization_wins_over_account_token_when_both_are_sent(client, tenant, sandbox):
     other = sandbox.tenant()
-    response = client.post(CREDENTIALS, json=CREDENTIAL,
-                           headers={**tenant.headers, "account_token": other.token})
+    response = client.post(CREDENTIALS, json=CREDENTIAL, headers={**tenant.headers, "account_token": other.token})
     assert response.status_code == 201
     stored = client.get("/_sandbox/credentials", query_string={"tenant_id": tenant.tenant_id}).json["items"]
     assert len(stored) == 1

@@ -25,17 +25,24 @@ def test_lost_pay_response_then_retry_with_the_same_key_pays_once_1000_times(cli
     for n in range(ROUNDS):
         slip = slips.boleto(amount=10 + n % 500)
         body = slips.pay_body(tenant, slip, slips.validated(tenant, slip))
-        rule = client.post("/_sandbox/faults", json={
-            "match": {"operation_id": "post-integrated-payments-api-v1-bankslips-pay"},
-            "action": {"type": "status", "status": 504}, "phase": "after", "schedule": {"times": 1}}).json
+        rule = client.post(
+            "/_sandbox/faults",
+            json={
+                "match": {"operation_id": "post-integrated-payments-api-v1-bankslips-pay"},
+                "action": {"type": "status", "status": 504},
+                "phase": "after",
+                "schedule": {"times": 1},
+            },
+        ).json
         lost = slips.pay(tenant, body, key=f"lost-{run}-{n}")
         assert (lost.status_code, lost.json["code"], lost.headers["x-sandbox-fault"]) == (504, "EIP0002", rule["id"])
         retry = slips.pay(tenant, body, key=f"lost-{run}-{n}")
         assert retry.status_code == 202, retry.json
         assert retry.headers.get("x-idempotency-replayed") == "true"
         authorizations.add(retry.json["authorization_id"])
-    payments = client.get("/_sandbox/bankslips", query_string={"tenant_id": tenant.tenant_id,
-                                                                "limit": ROUNDS + 1}).json["items"]
+    payments = client.get(
+        "/_sandbox/bankslips", query_string={"tenant_id": tenant.tenant_id, "limit": ROUNDS + 1}
+    ).json["items"]
     assert len(payments) == ROUNDS
     assert {p["authorization_id"] for p in payments} == authorizations
     created = sandbox.events(tenant_id=tenant.tenant_id, type="authorization-event", limit=ROUNDS + 1)

@@ -7,8 +7,10 @@ import jwt
 
 def test_login_without_account_gives_a_tenant_token(client, sandbox):
     tenant = sandbox.create_tenant()
-    response = client.post("/passport/v2/s2s/access-token", json={
-        "server_key": tenant["server_key"], "server_secret": tenant["server_secret"]})
+    response = client.post(
+        "/passport/v2/s2s/access-token",
+        json={"server_key": tenant["server_key"], "server_secret": tenant["server_secret"]},
+    )
     assert response.status_code == 200
     assert response.json["tenant"] == tenant["tenant_id"] and response.json["expires_in"] == 600
     claims = jwt.decode(response.json["token"], options={"verify_signature": False})
@@ -27,15 +29,18 @@ def test_login_with_account_gives_an_account_token(client, sandbox):
 
 def test_older_secret_key_name_is_accepted(client, sandbox):
     tenant = sandbox.create_tenant()
-    response = client.post("/passport/v2/s2s/access-token", json={
-        "server_key": tenant["server_key"], "secret_key": tenant["server_secret"]})
+    response = client.post(
+        "/passport/v2/s2s/access-token",
+        json={"server_key": tenant["server_key"], "secret_key": tenant["server_secret"]},
+    )
     assert response.status_code == 200
 
 
 def test_wrong_secret_is_401(client, sandbox):
     tenant = sandbox.create_tenant()
-    response = client.post("/passport/v2/s2s/access-token", json={
-        "server_key": tenant["server_key"], "server_secret": "nope"})
+    response = client.post(
+        "/passport/v2/s2s/access-token", json={"server_key": tenant["server_key"], "server_secret": "nope"}
+    )
     assert response.status_code == 401
     assert response.json["code"] == "INVALID_CREDENTIALS"
 
@@ -48,8 +53,10 @@ def test_unknown_server_key_is_401(client):
 def test_account_of_another_tenant_is_404(client, sandbox):
     mine, theirs = sandbox.create_tenant(), sandbox.create_tenant()
     their_account = sandbox.create_account(theirs["tenant_id"])
-    response = client.post("/passport/v2/s2s/access-token", json={
-        "server_key": mine["server_key"], "server_secret": mine["server_secret"], "account_id": their_account})
+    response = client.post(
+        "/passport/v2/s2s/access-token",
+        json={"server_key": mine["server_key"], "server_secret": mine["server_secret"], "account_id": their_account},
+    )
     assert response.status_code == 404
     assert response.json["code"] == "ACCOUNT_NOT_FOUND"
 
@@ -64,5 +71,6 @@ def test_missing_secret_is_400(client, sandbox):
 def test_the_server_secret_is_not_stored_in_clear(client, sandbox, db_path):
     tenant = sandbox.create_tenant()
     import pathlib
+
     data = b"".join(pathlib.Path(db_path + s).read_bytes() for s in ("", "-wal") if pathlib.Path(db_path + s).exists())
     assert tenant["server_secret"].encode() not in data

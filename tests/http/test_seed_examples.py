@@ -22,8 +22,11 @@ def _request_example(document: dict, path: str, method: str = "post") -> dict:
 
 def _header_examples(document: dict, path: str, method: str = "post") -> dict:
     operation = document["paths"][path][method]
-    return {p["name"]: p["example"] for p in (resolve(document, p) for p in operation.get("parameters", []))
-            if p["in"] == "header" and "example" in p}
+    return {
+        p["name"]: p["example"]
+        for p in (resolve(document, p) for p in operation.get("parameters", []))
+        if p["in"] == "header" and "example" in p
+    }
 
 
 @pytest.mark.parametrize("with_provider_data", [True, False])
@@ -47,12 +50,14 @@ def test_seed_002_example_request_registers_the_bank_account(client, tenant):
     document = _published("intl-bankaccounts")
     body = _request_example(document, "/v2/accounts/{accountId}/bank-accounts/brazil")
     assert body["scheme"]["bank"] == "76523428"  # not in the bundled ISPB list
-    response = client.post(f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/brazil",
-                           json=body, headers=tenant.headers)
+    response = client.post(
+        f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/brazil", json=body, headers=tenant.headers
+    )
     assert response.status_code == 201, response.json
     assert response.json["scheme"] == body["scheme"]
-    read = client.get(f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/BRAZIL",
-                      headers=tenant.headers)
+    read = client.get(
+        f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/BRAZIL", headers=tenant.headers
+    )
     assert read.json["scheme"] == body["scheme"]
 
 
@@ -68,18 +73,31 @@ def test_seed_003_example_slip_validates_and_pays_under_the_example_key(client, 
     token = sandbox.login(created, account_id)
     auth = {"Authorization": f"Bearer {token}"}
     # BTG, as seed 000's example configures it: it returns no external_authorization.
-    assert client.post("/banking-auth/v1/credentials", headers=auth,
-                       json={"key": "Tc84Hi3CRyAHFBNIvbc8CuSuvHuGibjf", "provider": "BTG",
-                             "type": "BAAS"}).status_code == 201
+    assert (
+        client.post(
+            "/banking-auth/v1/credentials",
+            headers=auth,
+            json={"key": "Tc84Hi3CRyAHFBNIvbc8CuSuvHuGibjf", "provider": "BTG", "type": "BAAS"},
+        ).status_code
+        == 201
+    )
     line = body["bankslip"]["digitable_line"]
-    validation = client.post("/integrated-payments/v1/bankslips/validate", headers=auth,
-                             json={"type": body["bankslip"]["type"], "digitable_line": line})
+    validation = client.post(
+        "/integrated-payments/v1/bankslips/validate",
+        headers=auth,
+        json={"type": body["bankslip"]["type"], "digitable_line": line},
+    )
     assert validation.status_code == 200, validation.json
     assert validation.json["amount"] == 502.27
-    paid = client.post("/integrated-payments/v1/bankslips/pay",
-                       headers={**auth, "x-idempotency-key": headers["x-idempotency-key"]},
-                       json={**body, "amount": validation.json["amount"],
-                             "bankslip": {k: v for k, v in body["bankslip"].items() if k != "bar_code"}})
+    paid = client.post(
+        "/integrated-payments/v1/bankslips/pay",
+        headers={**auth, "x-idempotency-key": headers["x-idempotency-key"]},
+        json={
+            **body,
+            "amount": validation.json["amount"],
+            "bankslip": {k: v for k, v in body["bankslip"].items() if k != "bar_code"},
+        },
+    )
     assert paid.status_code == 202, paid.json
     assert (paid.json["account_id"], paid.json["status"]) == (body["account_id"], "PROCESSING")
     assert paid.json["digitable_line"] == line

@@ -30,8 +30,9 @@ def test_each_document_is_served_with_its_overlay_applied(client):
         source = next(s for s in SOURCES if s.name == item["name"])
         assert response.json == json.loads(json.dumps(load_document(source), default=str))
         if source.overlay:  # the published text alone is not what is enforced
-            assert response.json != json.loads(json.dumps(parse_document(source.filename, read_text(source.filename)),
-                                                          default=str))
+            assert response.json != json.loads(
+                json.dumps(parse_document(source.filename, read_text(source.filename)), default=str)
+            )
 
 
 def test_an_operation_added_by_the_served_admin_document_is_the_one_answering(client):

@@ -29,13 +29,19 @@ def test_a_cross_site_form_post_cannot_reset_the_sandbox(client, tenant):
     assert response.json["code"] == "GATEWAY_403" and "Origin" in response.json["details"]
     assert tenant.tenant_id in _tenants(client)
     row = _last_journal_row(client)
-    assert (row["path"], row["status"], row["code"], row["verdict"]) == \
-        ("/_sandbox/reset", 403, "GATEWAY_403", "request_rejected")
+    assert (row["path"], row["status"], row["code"], row["verdict"]) == (
+        "/_sandbox/reset",
+        403,
+        "GATEWAY_403",
+        "request_rejected",
+    )
     assert "evil.example" in row["detail"]
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", "application/jsonx"])
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx"],
+)
 def test_a_post_not_sent_as_json_changes_nothing(client, tenant, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
     reset = client.post("/_sandbox/reset", data="x" if content_type else None, headers=headers)
@@ -44,8 +50,11 @@ def test_a_post_not_sent_as_json_changes_nothing(client, tenant, content_type):
     created = client.post("/_sandbox/tenants", data="{}" if content_type else None, headers=headers)
     assert created.status_code == 400
     assert _tenants(client) == [tenant.tenant_id]
-    stored = client.post("/banking-auth/v1/credentials", data='{"key": "k", "provider": "CELCOIN", "type": "PIX"}',
-                         headers={**headers, **tenant.headers})
+    stored = client.post(
+        "/banking-auth/v1/credentials",
+        data='{"key": "k", "provider": "CELCOIN", "type": "PIX"}',
+        headers={**headers, **tenant.headers},
+    )
     assert stored.status_code == 400 and stored.json["code"] == "EBAA0004"
     assert client.get("/_sandbox/credentials", query_string={"tenant_id": tenant.tenant_id}).json["items"] == []
 
@@ -65,24 +74,37 @@ def test_put_patch_and_delete_need_no_content_type_but_a_foreign_origin_is_refus
     assert tenant.account_id not in [a["account_id"] for a in accounts]
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "127.0.0.1.evil.example",
-                                  "localhost.evil.example", "10.0.0.8", "[fe80::1]:8080"])
-@pytest.mark.parametrize("path", ["/_sandbox/tenants", "/_sandbox/health", "/no/such/route",
-                                  "/integrated-payments/v1/bankslips/receipts"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:8080",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example",
+        "10.0.0.8",
+        "[fe80::1]:8080",
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/_sandbox/tenants", "/_sandbox/health", "/no/such/route", "/integrated-payments/v1/bankslips/receipts"]
+)
 def test_a_foreign_host_is_refused_on_every_path(client, host, path):
     response = client.get(path, headers={"Host": host})
     assert response.status_code == 403
     assert response.json["code"] == "GATEWAY_403" and "PISMO_SANDBOX_ALLOWED_HOSTS" in response.json["details"]
 
 
-@pytest.mark.parametrize("host", ["localhost", "localhost:8080", "127.0.0.1:8080", "127.1.2.3",
-                                  "[::1]:8080", "app.localhost:9000", "LOCALHOST"])
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "localhost:8080", "127.0.0.1:8080", "127.1.2.3", "[::1]:8080", "app.localhost:9000", "LOCALHOST"],
+)
 def test_loopback_hosts_are_served(client, host):
     assert client.get("/_sandbox/health", headers={"Host": host}).status_code == 200
 
 
-@pytest.mark.parametrize("origin", ["null", EVIL, "http://localhost.evil.example", "http://localhost:1",
-                                    "file://", "http://127.0.0.1:8081"])
+@pytest.mark.parametrize(
+    "origin", ["null", EVIL, "http://localhost.evil.example", "http://localhost:1", "file://", "http://127.0.0.1:8081"]
+)
 def test_an_origin_other_than_the_sandbox_itself_is_refused(client, tenant, origin):
     response = client.post("/_sandbox/tenants", json={}, headers={"Origin": origin, "Host": "127.0.0.1:8080"})
     assert response.status_code == 403
@@ -90,30 +112,40 @@ def test_an_origin_other_than_the_sandbox_itself_is_refused(client, tenant, orig
 
 
 def test_the_sandbox_own_origin_is_served(client):
-    response = client.post("/_sandbox/tenants", json={},
-                           headers={"Origin": "http://127.0.0.1:8080", "Host": "127.0.0.1:8080"})
+    response = client.post(
+        "/_sandbox/tenants", json={}, headers={"Origin": "http://127.0.0.1:8080", "Host": "127.0.0.1:8080"}
+    )
     assert response.status_code == 201
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(label=st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
-       tld=st.sampled_from(["com", "example", "io", "test", "internal", "local"]))
+@given(
+    label=st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
+    tld=st.sampled_from(["com", "example", "io", "test", "internal", "local"]),
+)
 def test_no_rebindable_name_is_served(client, label, tld):
     response = client.post("/_sandbox/reset", headers={**JSON, "Host": f"{label}.{tld}"})
     assert response.status_code == 403
 
 
 def test_allowed_hosts_and_origins_widen_what_is_served(db_path):
-    client = create_app(Config(db_path=db_path, allowed_hosts="sandbox.internal, ci-box",
-                               allowed_origins="https://dash.example")).test_client()
+    client = create_app(
+        Config(db_path=db_path, allowed_hosts="sandbox.internal, ci-box", allowed_origins="https://dash.example")
+    ).test_client()
     assert client.get("/_sandbox/health", headers={"Host": "sandbox.internal:8080"}).status_code == 200
     assert client.get("/_sandbox/health", headers={"Host": "CI-BOX"}).status_code == 200
     assert client.get("/_sandbox/health", headers={"Host": "other.internal"}).status_code == 403
     assert client.post("/_sandbox/tenants", json={}, headers={"Origin": "https://dash.example"}).status_code == 201
     assert client.post("/_sandbox/tenants", json={}, headers={"Origin": "http://dash.example"}).status_code == 403
     # Same-origin requests of an allowed host are served too.
-    assert client.post("/_sandbox/tenants", json={}, headers={
-        "Host": "sandbox.internal:8080", "Origin": "http://sandbox.internal:8080"}).status_code == 201
+    assert (
+        client.post(
+            "/_sandbox/tenants",
+            json={},
+            headers={"Host": "sandbox.internal:8080", "Origin": "http://sandbox.internal:8080"},
+        ).status_code
+        == 201
+    )
 
 
 def test_a_star_allows_any_host_and_origin(db_path):
@@ -123,11 +155,14 @@ def test_a_star_allows_any_host_and_origin(db_path):
 
 
 def test_allowed_hosts_and_origins_come_from_the_environment(db_path):
-    config = Config.from_env({"PISMO_SANDBOX_ALLOWED_HOSTS": "a.test",
-                              "PISMO_SANDBOX_ALLOWED_ORIGINS": "https://b.test"}, db_path=db_path)
+    config = Config.from_env(
+        {"PISMO_SANDBOX_ALLOWED_HOSTS": "a.test", "PISMO_SANDBOX_ALLOWED_ORIGINS": "https://b.test"}, db_path=db_path
+    )
     client = create_app(config).test_client()
-    assert client.post("/_sandbox/tenants", json={},
-                       headers={"Host": "a.test", "Origin": "https://b.test"}).status_code == 201
+    assert (
+        client.post("/_sandbox/tenants", json={}, headers={"Host": "a.test", "Origin": "https://b.test"}).status_code
+        == 201
+    )
 
 
 def test_a_route_outside_the_contract_is_guarded_too(config):

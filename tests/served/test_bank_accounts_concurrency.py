@@ -21,8 +21,15 @@ def test_fifty_concurrent_identical_registrations_give_one_201_and_49_409s(serve
     account = server.admin.new_account()  # a fresh tenant, its account, logged in
     account_id, headers = account.account_id, account.headers
     url = f"{base}/intl-bankaccounts/v2/accounts/{account_id}/bank-accounts/brazil"
-    body = {"scheme": {"bank": "60701190", "branch": "186", "account_number": "1773065291",
-                       "supplementary_data": {"account_type": "CACC"}}, "metadata": {"race": True}}
+    body = {
+        "scheme": {
+            "bank": "60701190",
+            "branch": "186",
+            "account_number": "1773065291",
+            "supplementary_data": {"account_type": "CACC"},
+        },
+        "metadata": {"race": True},
+    }
     start = threading.Barrier(RACERS)
 
     def register(_: int) -> tuple[int, str | None]:
@@ -35,8 +42,9 @@ def test_fifty_concurrent_identical_registrations_give_one_201_and_49_409s(serve
         outcomes = Counter(pool.map(register, range(RACERS)))
 
     assert outcomes == Counter({(201, None): 1, (409, "EIBA0028"): RACERS - 1}), (outcomes, server.stop())
-    read = requests.get(f"{base}/intl-bankaccounts/v2/accounts/{account_id}/bank-accounts/BRAZIL",
-                        headers=headers, timeout=10)
+    read = requests.get(
+        f"{base}/intl-bankaccounts/v2/accounts/{account_id}/bank-accounts/BRAZIL", headers=headers, timeout=10
+    )
     assert read.status_code == 200 and read.json()["metadata"] == {"race": True}
     events = server.admin.events(tenant_id=account.tenant_id, type="intl_bankaccount_register")
     assert len(events) == 1

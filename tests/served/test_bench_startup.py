@@ -20,8 +20,10 @@ def test_each_start_is_timed_to_its_first_answer_on_a_database_of_its_own(tmp_pa
     monkeypatch.setattr(run.Server, "start", spy)
     times = run.startup_times(tmp_path, 2)
     assert len(times) == 2 and all(t > 0 for t in times)  # (a start that takes too long raises)
-    assert [s.argv[s.argv.index("--db") + 1] for s in started] == [str(tmp_path / "startup-0.db"),
-                                                                   str(tmp_path / "startup-1.db")]
+    assert [s.argv[s.argv.index("--db") + 1] for s in started] == [
+        str(tmp_path / "startup-0.db"),
+        str(tmp_path / "startup-1.db"),
+    ]
     assert (tmp_path / "startup-0.db").exists() and (tmp_path / "startup-1.db").exists()
     for server in started:  # stopped before the next start: nothing answers on its port any more
         assert server.process.poll() is not None

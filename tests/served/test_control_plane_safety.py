@@ -24,10 +24,12 @@ HOLD_THE_WRITER_LOCK = textwrap.dedent("""
 
 def _tenant_and_token(base: str) -> tuple[str, str]:
     tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
-    account = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={},
-                            timeout=10).json()["account_id"]
-    token = requests.post(f"{base}/_sandbox/tokens", json={"tenant_id": tenant["tenant_id"], "account_id": account},
-                          timeout=10).json()["token"]
+    account = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()[
+        "account_id"
+    ]
+    token = requests.post(
+        f"{base}/_sandbox/tokens", json={"tenant_id": tenant["tenant_id"], "account_id": account}, timeout=10
+    ).json()["token"]
     return tenant["tenant_id"], token
 
 
@@ -36,8 +38,12 @@ def test_a_served_sandbox_refuses_foreign_hosts_and_origins_and_non_json_posts(s
     tenant_id, _ = _tenant_and_token(server.url)
     rebound = requests.get(f"{server.url}/_sandbox/tenants", headers={"Host": "evil.example:8080"}, timeout=10)
     assert rebound.status_code == 403 and rebound.json()["code"] == "GATEWAY_403"
-    cross_site = requests.post(f"{server.url}/_sandbox/reset", data="x", timeout=10,
-                               headers={"Origin": "http://evil.example", "Content-Type": "text/plain"})
+    cross_site = requests.post(
+        f"{server.url}/_sandbox/reset",
+        data="x",
+        timeout=10,
+        headers={"Origin": "http://evil.example", "Content-Type": "text/plain"},
+    )
     assert cross_site.status_code == 403
     no_cors = requests.post(f"{server.url}/_sandbox/reset", timeout=10)  # fetch(..., {mode: "no-cors"})
     assert no_cors.status_code == 400
@@ -46,8 +52,12 @@ def test_a_served_sandbox_refuses_foreign_hosts_and_origins_and_non_json_posts(s
     rows = requests.get(f"{server.url}/_sandbox/journal", params={"limit": 10}, timeout=10).json()["items"]
     refused = [(r["status"], r["code"]) for r in rows if r["verdict"] == "request_rejected"]
     assert refused == [(400, "SANDBOX_INVALID_REQUEST"), (403, "GATEWAY_403"), (403, "GATEWAY_403")]
-    assert requests.post(f"{server.url}/_sandbox/reset", timeout=10,
-                         headers={"Content-Type": "application/json"}).status_code == 200
+    assert (
+        requests.post(
+            f"{server.url}/_sandbox/reset", timeout=10, headers={"Content-Type": "application/json"}
+        ).status_code
+        == 200
+    )
 
 
 def test_sandboxes_share_no_gunicorn_control_socket(serve, tmp_path):
@@ -66,17 +76,21 @@ def test_a_writer_that_cannot_get_the_lock_answers_503_or_504_and_the_stall_is_l
     db = str(tmp_path / "locked.db")
     server = serve(db_path=db, workers=2, env={"PISMO_SANDBOX_WRITE_LOCK_TIMEOUT_SECONDS": "1"})
     _, token = _tenant_and_token(server.url)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_WRITER_LOCK, db], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITER_LOCK, db], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         admin = requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=30)
         assert admin.status_code == 503
         assert admin.json()["code"] == "GATEWAY_503" and admin.headers["Retry-After"] == "1"
         # Create provider credential documents 504 (EBAA0003), not 503: its documented answer.
-        pismo = requests.post(f"{server.url}/banking-auth/v1/credentials", timeout=30,
-                              headers={"Authorization": f"Bearer {token}"},
-                              json={"key": "k", "provider": "CELCOIN", "type": "PIX"})
+        pismo = requests.post(
+            f"{server.url}/banking-auth/v1/credentials",
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+            json={"key": "k", "provider": "CELCOIN", "type": "PIX"},
+        )
         assert pismo.status_code == 504 and pismo.json()["code"] == "EBAA0003"
         assert requests.get(f"{server.url}/_sandbox/health", timeout=10).status_code == 200  # reads go on
     finally:
@@ -86,7 +100,9 @@ def test_a_writer_that_cannot_get_the_lock_answers_503_or_504_and_the_stall_is_l
     tenants = requests.get(f"{server.url}/_sandbox/tenants", timeout=10).json()["items"]
     assert len(tenants) == 2  # the refused create wrote nothing
     rows = requests.get(f"{server.url}/_sandbox/journal", params={"limit": 10}, timeout=10).json()["items"]
-    assert {(r["path"], r["status"]) for r in rows} >= {("/_sandbox/tenants", 503),
-                                                        ("/banking-auth/v1/credentials", 504)}
+    assert {(r["path"], r["status"]) for r in rows} >= {
+        ("/_sandbox/tenants", 503),
+        ("/banking-auth/v1/credentials", 504),
+    }
     log = server.stop()
     assert f"held by process {holder.pid}, which has stalled" in log

@@ -44,6 +44,7 @@ def _raw_post(base: str, headers: dict) -> tuple[str, bytes]:
     host, port = base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     import json
+
     try:
         conn.request("POST", URL, body=json.dumps(BODY), headers={**headers, "Content-Type": "application/json"})
         response = conn.getresponse()
@@ -122,8 +123,12 @@ def test_a_long_delay_does_not_hold_up_other_requests(served_alone):
     """Other requests are answered while one is held: all of them before it. (How little they are
     slowed is a figure to measure, not something to assert: a loaded machine would fail it.)"""
     server, headers, _ = served_alone
-    rule = _fault(server, match={"operation_id": "post-credentials"}, action={"type": "delay", "ms": 60_000},
-                  schedule={"times": 1})
+    rule = _fault(
+        server,
+        match={"operation_id": "post-credentials"},
+        action={"type": "delay", "ms": 60_000},
+        schedule={"times": 1},
+    )
     answered: list[str] = []
 
     def delayed() -> None:
@@ -152,8 +157,7 @@ def test_same_seed_gives_the_same_fault_sequence_over_http(served):
     def run() -> list[int]:
         server.admin.clear_faults()
         _fault(server, action={"type": "status", "status": 504}, schedule={"probability": 0.3, "seed": 99})
-        return [session.post(server.url + URL, json=BODY, headers=headers, timeout=10).status_code
-                for _ in range(300)]
+        return [session.post(server.url + URL, json=BODY, headers=headers, timeout=10).status_code for _ in range(300)]
 
     first, second, third = run(), run(), run()
     assert first == second == third
@@ -162,8 +166,10 @@ def test_same_seed_gives_the_same_fault_sequence_over_http(served):
 
 def test_faults_file_is_loaded_at_start_up(serve, tmp_path):
     rules = tmp_path / "faults.yaml"
-    rules.write_text("rules:\n  - match: {operation_id: post-credentials}\n"
-                     "    action: {type: status, status: 502}\n    schedule: {nth: 2, times: 1}\n")
+    rules.write_text(
+        "rules:\n  - match: {operation_id: post-credentials}\n"
+        "    action: {type: status, status: 502}\n    schedule: {nth: 2, times: 1}\n"
+    )
     server = serve(env={"PISMO_SANDBOX_FAULTS_FILE": str(rules)})
     listed = server.admin.faults()
     assert [(r["action"]["status"], r["schedule"]["nth"]) for r in listed] == [(502, 2)]
@@ -173,10 +179,15 @@ def test_faults_file_is_loaded_at_start_up(serve, tmp_path):
 def test_a_bad_faults_file_stops_the_server_with_a_clear_error(tmp_path):
     import subprocess
     import sys
+
     rules = tmp_path / "faults.yaml"
     rules.write_text("- action: {type: status}\n")
-    out = subprocess.run([sys.executable, "-m", "pismo_sandbox", "serve", "--db", str(tmp_path / "x.db"),
-                          "--faults", str(rules)], capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-m", "pismo_sandbox", "serve", "--db", str(tmp_path / "x.db"), "--faults", str(rules)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.returncode != 0
     assert "rule 1" in out.stderr and "status" in out.stderr
 

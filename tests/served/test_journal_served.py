@@ -26,8 +26,7 @@ def test_every_answer_is_in_the_journal_right_after_it_from_either_worker(serve,
     misses = []
     for n in range(150):
         cid = f"served-{n}-{uuid.uuid4().hex[:8]}"
-        answered = requests.post(f"{server.url}/_sandbox/tenants", json={}, headers={"x-cid": cid},
-                                 timeout=10)
+        answered = requests.post(f"{server.url}/_sandbox/tenants", json={}, headers={"x-cid": cid}, timeout=10)
         assert answered.status_code == 201
         rows = _journaled(server, cid)
         if [(r["cid"], r["status"]) for r in rows] != [(cid, 201)]:

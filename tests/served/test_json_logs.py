@@ -24,7 +24,8 @@ def test_a_served_sandbox_logs_one_json_object_per_line(serve, tmp_path):
     access = [r for r in records if r["logger"] == "pismo_sandbox.access" and r["path"] != "/_sandbox/health"]
     assert [(r["method"], r["path"], r["status"]) for r in access] == [
         ("POST", "/_sandbox/tenants", created.status_code),
-        ("POST", "/banking-auth/v1/credentials", refused.status_code)]
+        ("POST", "/banking-auth/v1/credentials", refused.status_code),
+    ]
     assert access[0]["operation_id"] == "sandbox-create-tenant" and access[0]["verdict"] == "ok"
     assert access[0]["cid"] == created.headers["x-cid"] and access[0]["time"].endswith("Z")
     assert any(r["logger"] == "gunicorn.error" and "Listening at" in r["message"] for r in records)

@@ -27,12 +27,18 @@ def _setup(server) -> tuple[dict, dict, list[tuple[str, dict]]]:
     for n in range(KEYS):
         boleto = {"amount": 10 + n} | ({"trigger": "slow-provider"} if n < SLOW_KEYS else {})
         slip = admin.generate_boleto("bank", **boleto)
-        validation = requests.post(f"{base}/integrated-payments/v1/bankslips/validate",
-                                   json={"type": 1, "bar_code": slip["bar_code"]}, headers=headers)
+        validation = requests.post(
+            f"{base}/integrated-payments/v1/bankslips/validate",
+            json={"type": 1, "bar_code": slip["bar_code"]},
+            headers=headers,
+        )
         assert validation.status_code == 200, validation.text
-        body = {"account_id": account, "amount": validation.json()["amount"],
-                "bankslip": {"type": 1, "bar_code": slip["bar_code"]},
-                "external_authorization": validation.json()["external_authorization"]}
+        body = {
+            "account_id": account,
+            "amount": validation.json()["amount"],
+            "bankslip": {"type": 1, "bar_code": slip["bar_code"]},
+            "external_authorization": validation.json()["external_authorization"],
+        }
         work.append((f"concurrent-{n}", body))
     return tenant, headers, work
 
@@ -45,8 +51,12 @@ def test_200_concurrent_pays_over_20_keys_make_exactly_20_payments(served_sandbo
 
     def pay(call):
         key, body = call
-        response = requests.post(f"{base}/integrated-payments/v1/bankslips/pay", json=body,
-                                 headers={**headers, "x-idempotency-key": key}, timeout=60)
+        response = requests.post(
+            f"{base}/integrated-payments/v1/bankslips/pay",
+            json=body,
+            headers={**headers, "x-idempotency-key": key},
+            timeout=60,
+        )
         return key, response.status_code, response.content, response.headers.get("x-idempotency-replayed")
 
     with ThreadPoolExecutor(max_workers=32) as pool:

@@ -23,8 +23,13 @@ def walkthrough(name: str) -> str:
 
 
 def run_walkthrough(script: str, base: str, env: dict | None = None) -> str:
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True,
-                            env={**os.environ, "BASE": base, **(env or {})}, timeout=120)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BASE": base, **(env or {})},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

@@ -27,9 +27,12 @@ def test_quick_start_flow_over_real_http(serve):
     tenant = requests.post(f"{base}/_sandbox/tenants", json={}, timeout=10).json()
     account = requests.post(f"{base}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()
     token = _login(base, tenant, account["account_id"])
-    response = requests.post(f"{base}/banking-auth/v1/credentials", timeout=10,
-                             headers={"Authorization": f"Bearer {token}"},
-                             json={"key": "celcoin-key", "provider": "CELCOIN", "type": "BAAS"})
+    response = requests.post(
+        f"{base}/banking-auth/v1/credentials",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"key": "celcoin-key", "provider": "CELCOIN", "type": "BAAS"},
+    )
     assert response.status_code == 201
     assert response.headers["x-cid"]
     log = server.stop()
@@ -44,15 +47,23 @@ def test_state_survives_a_restart(serve, tmp_path):
     tenant = requests.post(f"{first.url}/_sandbox/tenants", json={}, timeout=10).json()
     account = requests.post(f"{first.url}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()
     token = _login(first.url, tenant, account["account_id"])
-    requests.post(f"{first.url}/banking-auth/v1/credentials", headers={"Authorization": f"Bearer {token}"},
-                  json={"key": "k", "provider": "JDPI", "type": "PIX"}, timeout=10)
+    requests.post(
+        f"{first.url}/banking-auth/v1/credentials",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"key": "k", "provider": "JDPI", "type": "PIX"},
+        timeout=10,
+    )
     first.stop()
 
     second = serve(db_path=db)
     # The same server secret still logs in, and a token issued before the restart still works.
     assert _login(second.url, tenant, account["account_id"])
-    response = requests.post(f"{second.url}/banking-auth/v1/credentials", headers={"Authorization": f"Bearer {token}"},
-                             json={"key": "k2", "provider": "JDPI", "type": "PIX"}, timeout=10)
+    response = requests.post(
+        f"{second.url}/banking-auth/v1/credentials",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"key": "k2", "provider": "JDPI", "type": "PIX"},
+        timeout=10,
+    )
     assert response.status_code == 201
     stored = requests.get(f"{second.url}/_sandbox/credentials", params={"tenant_id": tenant["tenant_id"]}, timeout=10)
     assert [(c["provider"], c["version"]) for c in stored.json()["items"]] == [("JDPI", 2)]
@@ -83,8 +94,12 @@ def test_chunked_body_over_the_limit_is_refused_with_413(served_sandbox):
             yield b"x" * 1024
         yield b'", "server_secret": "y"}'
 
-    response = requests.post(f"{server.url}/passport/v2/s2s/access-token", data=chunks(),
-                             headers={"Content-Type": "application/json"}, timeout=10)
+    response = requests.post(
+        f"{server.url}/passport/v2/s2s/access-token",
+        data=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -94,12 +109,30 @@ def test_token_command_prints_a_token_the_server_accepts(served_sandbox):
     db = server.db_path
     tenant = requests.post(f"{server.url}/_sandbox/tenants", json={}, timeout=10).json()
     account = requests.post(f"{server.url}/_sandbox/tenants/{tenant['tenant_id']}/accounts", json={}, timeout=10).json()
-    out = subprocess.run([sys.executable, "-m", "pismo_sandbox", "token", "--tenant", tenant["tenant_id"],
-                          "--account", str(account["account_id"]), "--db", db],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pismo_sandbox",
+            "token",
+            "--tenant",
+            tenant["tenant_id"],
+            "--account",
+            str(account["account_id"]),
+            "--db",
+            db,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     token = out.stdout.strip()
-    response = requests.post(f"{server.url}/banking-auth/v1/credentials", headers={"Authorization": f"Bearer {token}"},
-                             json={"key": "k", "provider": "CELCOIN", "type": "PIX"}, timeout=10)
+    response = requests.post(
+        f"{server.url}/banking-auth/v1/credentials",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"key": "k", "provider": "CELCOIN", "type": "PIX"},
+        timeout=10,
+    )
     assert response.status_code == 201
 
 
@@ -107,8 +140,11 @@ def test_token_command_refuses_an_unknown_tenant(tmp_path):
     from pismo_sandbox.store import Store
 
     Store(str(tmp_path / "x.db")).migrate()
-    out = subprocess.run([sys.executable, "-m", "pismo_sandbox", "token", "--tenant", "TN-nope",
-                          "--db", str(tmp_path / "x.db")], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "pismo_sandbox", "token", "--tenant", "TN-nope", "--db", str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2
     assert "TN-nope does not exist" in out.stderr
 

@@ -11,8 +11,17 @@ import pytest
 
 from pismo_sandbox.logs import TEXT_FORMAT, AccessLog, JsonFormatter
 
-FIELDS = dict(method="POST", path="/banking-auth/v1/credentials", status=201, duration_ms=3.14159,
-              cid="cid-1", operation_id="upsertCredential", verdict="ok", tenant_id="t-1", fault_rule=None)
+FIELDS = dict(
+    method="POST",
+    path="/banking-auth/v1/credentials",
+    status=201,
+    duration_ms=3.14159,
+    cid="cid-1",
+    operation_id="upsertCredential",
+    verdict="ok",
+    tenant_id="t-1",
+    fault_rule=None,
+)
 
 
 @pytest.fixture
@@ -41,8 +50,16 @@ def test_the_preformatted_line_is_the_line_logging_would_write(logger):
     handler, out = _stream_handler(logging.Formatter(TEXT_FORMAT))
     parent.addHandler(handler)
     AccessLog(child).write(**FIELDS)
-    child.info("%s %s %s %.1fms cid=%s op=%s verdict=%s", "POST", "/banking-auth/v1/credentials", 201,
-               3.14159, "cid-1", "upsertCredential", "ok")
+    child.info(
+        "%s %s %s %.1fms cid=%s op=%s verdict=%s",
+        "POST",
+        "/banking-auth/v1/credentials",
+        201,
+        3.14159,
+        "cid-1",
+        "upsertCredential",
+        "ok",
+    )
     fast, slow = out.getvalue().splitlines()
     assert re.fullmatch(STAMP + r" INFO .*", fast)
     assert re.sub(STAMP, "T", fast) == re.sub(STAMP, "T", slow)
@@ -65,8 +82,7 @@ def test_the_json_format_writes_each_field(logger):
     parent.addHandler(handler)
     AccessLog(child).write(**FIELDS)
     entry = orjson.loads(out.getvalue())
-    assert (entry["method"], entry["status"], entry["duration_ms"], entry["tenant_id"]) == (
-        "POST", 201, 3.1, "t-1")
+    assert (entry["method"], entry["status"], entry["duration_ms"], entry["tenant_id"]) == ("POST", 201, 3.1, "t-1")
 
 
 def test_nothing_is_written_below_the_logger_level(logger):
@@ -106,5 +122,11 @@ def test_lines_written_to_a_file_by_many_threads_come_out_whole_and_in_each_thre
     for n in range(8):
         mine = [line for line in access_lines if f" POST /thread-{n}/é/" in line]
         assert [int(line.split(f"/thread-{n}/é/")[1].split()[0]) for line in mine] == list(range(150))
-        assert all(re.fullmatch(STAMP + rf" INFO {child.name}: POST /thread-{n}/é/\d+ 201 3.1ms cid=c{n}-\d+"
-                                r" op=upsertCredential verdict=ok", line) for line in mine)
+        assert all(
+            re.fullmatch(
+                STAMP + rf" INFO {child.name}: POST /thread-{n}/é/\d+ 201 3.1ms cid=c{n}-\d+"
+                r" op=upsertCredential verdict=ok",
+                line,
+            )
+            for line in mine
+        )

@@ -63,15 +63,33 @@ class World:
         auth = next(self.ids)
         first = self.workers[0]
         row = {
-            "authorization_id": auth, "tenant_id": TENANT, "account_id": 1, "provider": provider,
-            "provider_id": f"p-{auth}", "authorization_code": "123456", "external_authorization": None,
-            "type": 1, "bar_code": f"{auth:044d}", "digitable_line": f"{auth:047d}", "amount": "10.00",
-            "original_amount": "10.00", "fine": None, "interest": None, "discount": None,
-            "due_date": None, "beneficiary_name": "B", "beneficiary_document": "1",
-            "beneficiary_document_type": "CPF", "status": lc.PROCESSING, "outcome": outcome,
+            "authorization_id": auth,
+            "tenant_id": TENANT,
+            "account_id": 1,
+            "provider": provider,
+            "provider_id": f"p-{auth}",
+            "authorization_code": "123456",
+            "external_authorization": None,
+            "type": 1,
+            "bar_code": f"{auth:044d}",
+            "digitable_line": f"{auth:047d}",
+            "amount": "10.00",
+            "original_amount": "10.00",
+            "fine": None,
+            "interest": None,
+            "discount": None,
+            "due_date": None,
+            "beneficiary_name": "B",
+            "beneficiary_document": "1",
+            "beneficiary_document_type": "CPF",
+            "status": lc.PROCESSING,
+            "outcome": outcome,
             "next_at": first.first_due(lc.PROCESSING, outcome, created, provider),
-            "skip_reconciliation": 0, "idempotency_key": None, "cid": None,
-            "payment_at": isoformat(created), "updated_at": isoformat(created),
+            "skip_reconciliation": 0,
+            "idempotency_key": None,
+            "cid": None,
+            "payment_at": isoformat(created),
+            "updated_at": isoformat(created),
         }
         with first.store.transaction() as db:
             first.repo.insert_payment(db, row)
@@ -101,7 +119,8 @@ class World:
             if event["event_type"] == "bankslip_status_change-1":
                 data = event["data"]
                 by_payment.setdefault(data["authorization_id"], []).append(
-                    (data["old_status"], data["new_status"], event["timestamp"]))
+                    (data["old_status"], data["new_status"], event["timestamp"])
+                )
             elif event["event_type"] == "financial_reconciliation-1":
                 reconciled.append(event["data"]["authorization_id"])
         histories = repo.history(list(self.plans))
@@ -112,22 +131,31 @@ class World:
                 assert after["old_status"] == before["new_status"]
                 lc.check_transition(after["old_status"], after["new_status"])  # raises if illegal
                 assert after["at"] >= before["at"]
-            assert [(h["new_status"], h["at"]) for h in history] == \
-                [(s, isoformat(t)) for s, t in self.expected(auth)]
-            assert by_payment.get(auth, []) == [(lc.event_status(h["old_status"]), lc.event_status(h["new_status"]),
-                                                 h["at"]) for h in history[1:]]
+            assert [(h["new_status"], h["at"]) for h in history] == [(s, isoformat(t)) for s, t in self.expected(auth)]
+            assert by_payment.get(auth, []) == [
+                (lc.event_status(h["old_status"]), lc.event_status(h["new_status"]), h["at"]) for h in history[1:]
+            ]
             assert repo.get_payment(auth)["status"] == history[-1]["new_status"]
         assert len(reconciled) == len(set(reconciled))
-        assert set(reconciled) == {a for a, (p, _, _) in self.plans.items()
-                                   if histories[a][-1]["new_status"] == lc.SETTLED and PROVIDERS[p].reconciles}
+        assert set(reconciled) == {
+            a
+            for a, (p, _, _) in self.plans.items()
+            if histories[a][-1]["new_status"] == lc.SETTLED and PROVIDERS[p].reconciles
+        }
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(payments=st.lists(st.tuples(st.sampled_from(sorted(PROVIDERS)), st.sampled_from(sorted(lc.PATHS)),
-                                   st.integers(0, 3 * 86400)), min_size=1, max_size=5),
-       moves=st.lists(st.tuples(st.integers(-2 * 86400, 4 * 86400) | st.integers(-30, 30),
-                                st.integers(0, 1)), min_size=1, max_size=10),
-       workers=st.integers(1, 2))
+@given(
+    payments=st.lists(
+        st.tuples(st.sampled_from(sorted(PROVIDERS)), st.sampled_from(sorted(lc.PATHS)), st.integers(0, 3 * 86400)),
+        min_size=1,
+        max_size=5,
+    ),
+    moves=st.lists(
+        st.tuples(st.integers(-2 * 86400, 4 * 86400) | st.integers(-30, 30), st.integers(0, 1)), min_size=1, max_size=10
+    ),
+    workers=st.integers(1, 2),
+)
 def test_random_clock_moves_only_ever_make_allowed_transitions(payments, moves, workers):
     world = World(workers)
     for provider, outcome, offset in payments:
@@ -169,6 +197,7 @@ def test_progress_is_idempotent():
 
 # -- the machine as data ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("old,new", list(itertools.product(lc.STATUSES, repeat=2)))
 def test_only_the_listed_transitions_are_allowed(old, new):
     allowed = new in lc.TRANSITIONS.get(old, frozenset())
@@ -190,29 +219,47 @@ def test_every_path_is_a_chain_of_allowed_transitions_ending_terminal(outcome):
 
 # -- the clearing calendar ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("year,sunday", [(2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)),
-                                         (2026, date(2026, 4, 5)), (2038, date(2038, 4, 25))])
+
+@pytest.mark.parametrize(
+    "year,sunday",
+    [(2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)), (2026, date(2026, 4, 5)), (2038, date(2038, 4, 25))],
+)
 def test_easter_dates(year, sunday):
     assert lc.easter(year) == sunday
 
 
 def test_brazilian_national_holidays_of_2025():
     holidays = lc.national_holidays(2025)
-    for day in ["2025-01-01", "2025-03-03", "2025-03-04", "2025-04-18", "2025-04-21", "2025-05-01",
-                "2025-06-19", "2025-09-07", "2025-10-12", "2025-11-02", "2025-11-15", "2025-11-20",
-                "2025-12-25"]:
+    for day in [
+        "2025-01-01",
+        "2025-03-03",
+        "2025-03-04",
+        "2025-04-18",
+        "2025-04-21",
+        "2025-05-01",
+        "2025-06-19",
+        "2025-09-07",
+        "2025-10-12",
+        "2025-11-02",
+        "2025-11-15",
+        "2025-11-20",
+        "2025-12-25",
+    ]:
         assert date.fromisoformat(day) in holidays, day
     assert len(holidays) == 13
 
 
-@pytest.mark.parametrize("paid,settles", [
-    ("2025-06-02T13:00:00Z", "2025-06-03T03:00:00Z"),   # Monday -> Tuesday 00:00 Brasilia
-    ("2025-06-03T02:30:00Z", "2025-06-03T03:00:00Z"),   # 23:30 on Monday in Brasilia
-    ("2025-06-06T13:00:00Z", "2025-06-09T03:00:00Z"),   # Friday -> Monday
-    ("2025-06-07T13:00:00Z", "2025-06-09T03:00:00Z"),   # Saturday -> Monday
-    ("2025-12-24T13:00:00Z", "2025-12-26T03:00:00Z"),   # Christmas
-    ("2025-06-18T13:00:00Z", "2025-06-20T03:00:00Z"),   # Corpus Christi (Thursday 19)
-])
+@pytest.mark.parametrize(
+    "paid,settles",
+    [
+        ("2025-06-02T13:00:00Z", "2025-06-03T03:00:00Z"),  # Monday -> Tuesday 00:00 Brasilia
+        ("2025-06-03T02:30:00Z", "2025-06-03T03:00:00Z"),  # 23:30 on Monday in Brasilia
+        ("2025-06-06T13:00:00Z", "2025-06-09T03:00:00Z"),  # Friday -> Monday
+        ("2025-06-07T13:00:00Z", "2025-06-09T03:00:00Z"),  # Saturday -> Monday
+        ("2025-12-24T13:00:00Z", "2025-12-26T03:00:00Z"),  # Christmas
+        ("2025-06-18T13:00:00Z", "2025-06-20T03:00:00Z"),  # Corpus Christi (Thursday 19)
+    ],
+)
 def test_clearing_is_the_start_of_the_next_business_day_in_brasilia(paid, settles):
     moment = datetime.fromisoformat(paid.replace("Z", "+00:00"))
     assert isoformat(Calendar().clearing_at(moment)) == settles.replace(":00Z", ":00.000Z")

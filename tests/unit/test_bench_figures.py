@@ -58,9 +58,14 @@ def test_steal_is_read_from_the_machine_wide_cpu_line_and_counted_in_the_total()
 
 
 def test_rounds_combine_into_each_figures_median_and_the_totals():
-    rounds = [Measure(rps=r, p50_ms=p, p99_ms=q, requests=n, errors=e, cpu_us_per_request=c)
-              for r, p, q, n, e, c in [(900, 10, 40, 4500, 0, 1500), (1200, 8, 90, 6000, 1, 1100),
-                                       (1000, 12, 30, 5000, 2, 1300)]]
+    rounds = [
+        Measure(rps=r, p50_ms=p, p99_ms=q, requests=n, errors=e, cpu_us_per_request=c)
+        for r, p, q, n, e, c in [
+            (900, 10, 40, 4500, 0, 1500),
+            (1200, 8, 90, 6000, 1, 1100),
+            (1000, 12, 30, 5000, 2, 1300),
+        ]
+    ]
     for measure, steal in zip(rounds, (30.0, 2.0, 5.0)):
         measure.steal_pct = steal
     combined = median_measure(rounds)
@@ -71,6 +76,7 @@ def test_rounds_combine_into_each_figures_median_and_the_totals():
 
 # -- the in-process replay -------------------------------------------------------------------------
 
+
 def _echo_app():
     from flask import Flask, request
 
@@ -79,8 +85,14 @@ def _echo_app():
 
     @app.route("/<path:anything>", methods=["GET", "POST"])
     def anything(anything: str):
-        seen.append({"path": request.path, "query": request.args.to_dict(), "key": request.headers.get("x-key"),
-                     "body": request.get_json(silent=True)})
+        seen.append(
+            {
+                "path": request.path,
+                "query": request.args.to_dict(),
+                "key": request.headers.get("x-key"),
+                "body": request.get_json(silent=True),
+            }
+        )
         return ({"ok": True}, 200) if request.args.get("fail") is None else ({"ok": False}, 409)
 
     app.config["seen"] = seen
@@ -92,14 +104,18 @@ def test_a_prepared_line_replays_in_process_with_its_query_headers_body_and_a_fr
     from bench.wrk import line
 
     app = _echo_app()
-    prepared = line("POST", "/pay?perPage=20", {"x-key": "bench-{{n}}", "Content-Type": "application/json"},
-                    {"id": "{{n}}", "amount": 10})
+    prepared = line(
+        "POST",
+        "/pay?perPage=20",
+        {"x-key": "bench-{{n}}", "Content-Type": "application/json"},
+        {"id": "{{n}}", "amount": 10},
+    )
     assert call(app, environ_for(prepared)) == 200
     assert call(app, environ_for(prepared)) == 200
     first, second = app.config["seen"]
     assert first["path"] == "/pay" and first["query"] == {"perPage": "20"}
     assert first["key"] != second["key"] and first["key"].startswith("bench-")
-    assert first["body"] == {"id": first["key"][len("bench-"):], "amount": 10}
+    assert first["body"] == {"id": first["key"][len("bench-") :], "amount": 10}
 
 
 def test_the_in_process_cost_is_positive_and_counts_answers_that_are_not_2xx():
@@ -130,21 +146,52 @@ def test_spaced_in_process_cost_leaves_the_pauses_out_and_still_runs_every_reque
 
 
 def _scenario_figures(**extra) -> dict:
-    return {"rps": 600.0, "p50_ms": 20.0, "p99_ms": 60.0, "cpu_us_per_request": 2800.0, "errors": 0,
-            "steal_pct": 1.0, "baseline_rps": 3900.0, "ratio_to_baseline": 0.154,
-            "baseline_cpu_us_per_request": 440.0, "inprocess_cpu_us_per_request": 1400.0,
-            "baseline_inprocess_cpu_us_per_request": 61.0, "inprocess_failures": 0, **extra}
+    return {
+        "rps": 600.0,
+        "p50_ms": 20.0,
+        "p99_ms": 60.0,
+        "cpu_us_per_request": 2800.0,
+        "errors": 0,
+        "steal_pct": 1.0,
+        "baseline_rps": 3900.0,
+        "ratio_to_baseline": 0.154,
+        "baseline_cpu_us_per_request": 440.0,
+        "inprocess_cpu_us_per_request": 1400.0,
+        "baseline_inprocess_cpu_us_per_request": 61.0,
+        "inprocess_failures": 0,
+        **extra,
+    }
 
 
 def test_the_cost_table_shows_the_spaced_columns_only_when_they_were_measured(capsys):
     from bench.run import print_table
 
     meta = {"startup_s": 1.1, "worker_rss_mb": [100.0, 110.0], "spaced_gap_ms": 2.0}
-    print_table({"pay": _scenario_figures(inprocess_spaced_cpu_us_per_request=2026.0,
-                                          baseline_inprocess_spaced_cpu_us_per_request=209.0)}, meta)
+    print_table(
+        {
+            "pay": _scenario_figures(
+                inprocess_spaced_cpu_us_per_request=2026.0, baseline_inprocess_spaced_cpu_us_per_request=209.0
+            )
+        },
+        meta,
+    )
     header, row = capsys.readouterr().out.split("CPU us/req", 2)[2].splitlines()[:2]
-    assert header.split() == ["served", "in-process", "2", "ms", "apart", "serving", "baseline", "served",
-                              "baseline", "in-process", "baseline", "2", "ms", "apart"]
+    assert header.split() == [
+        "served",
+        "in-process",
+        "2",
+        "ms",
+        "apart",
+        "serving",
+        "baseline",
+        "served",
+        "baseline",
+        "in-process",
+        "baseline",
+        "2",
+        "ms",
+        "apart",
+    ]
     assert row.split() == ["pay", "2800", "1400", "2026", "1400", "440", "61", "209"]
 
     print_table({"pay": _scenario_figures()}, dict(meta, spaced_gap_ms=None))
@@ -156,8 +203,12 @@ def test_the_cost_table_shows_the_spaced_columns_only_when_they_were_measured(ca
 def test_start_up_is_printed_as_the_median_of_its_starts_with_their_range(capsys):
     from bench.run import print_table
 
-    meta = {"startup_s": 1.31, "startup_s_runs": [1.45, 1.2, 1.31, 1.62, 1.28], "worker_rss_mb": [100.0, 110.0],
-            "spaced_gap_ms": None}
+    meta = {
+        "startup_s": 1.31,
+        "startup_s_runs": [1.45, 1.2, 1.31, 1.62, 1.28],
+        "worker_rss_mb": [100.0, 110.0],
+        "spaced_gap_ms": None,
+    }
     print_table({"pay": _scenario_figures()}, meta)
     [line] = [text for text in capsys.readouterr().out.splitlines() if text.startswith("start-up")]
     assert "1.31 s (median of 5 starts, 1.20 to 1.62 s)" in line

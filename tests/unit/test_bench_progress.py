@@ -15,10 +15,18 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 def test_a_progress_line_is_in_the_file_before_the_bench_dies(tmp_path):
     out = tmp_path / "bench.log"
     with out.open("w") as handle:
-        subprocess.run([sys.executable, "-c", "import os, signal; from bench import progress;"
-                        " progress.line_buffered(); progress.say('preparing pay');"
-                        " print('table pending');"
-                        " os.kill(os.getpid(), signal.SIGKILL)"], cwd=ROOT, stdout=handle)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import os, signal; from bench import progress;"
+                " progress.line_buffered(); progress.say('preparing pay');"
+                " print('table pending');"
+                " os.kill(os.getpid(), signal.SIGKILL)",
+            ],
+            cwd=ROOT,
+            stdout=handle,
+        )
     lines = out.read_text().splitlines()
     assert lines[0].endswith("preparing pay") and lines[1] == "table pending"
 

@@ -27,8 +27,10 @@ def test_the_preload_fills_the_requests_own_tenant_and_account_with_due_payments
 
     conn = sqlite3.connect(db)
     assert _one(conn, "SELECT COUNT(*) FROM bankslip_payments WHERE tenant_id = ?", tenant) == 400
-    assert _one(conn, "SELECT COUNT(*) FROM bankslip_payments WHERE tenant_id = ? AND account_id = ?",
-                tenant, account) == 200
+    assert (
+        _one(conn, "SELECT COUNT(*) FROM bankslip_payments WHERE tenant_id = ? AND account_id = ?", tenant, account)
+        == 200
+    )
     assert _one(conn, "SELECT COUNT(*) FROM accounts WHERE tenant_id = ?", tenant) == 21
     assert _one(conn, "SELECT COUNT(*) FROM events WHERE org_id = ?", tenant) == 400
     assert _one(conn, "SELECT COUNT(*) FROM idempotency_keys WHERE tenant_id = ?", tenant) == 400

@@ -177,9 +177,7 @@ def test_mod10_weights_2_1_from_the_right_and_adds_the_digits_of_each_product(di
         ("100000000", 2, 9, 9),  # ninth digit from the right wraps back to weight 2
     ],
 )
-def test_bank_and_dealership_mod11_differ_only_on_remainders_0_and_1(
-    digits, remainder, bank_dv, dealership_dv
-):
+def test_bank_and_dealership_mod11_differ_only_on_remainders_0_and_1(digits, remainder, bank_dv, dealership_dv):
     assert ref_mod11_remainder(digits) == remainder
     assert mod11_bank(digits) == bank_dv
     assert mod11_dealership(digits) == dealership_dv
@@ -416,9 +414,7 @@ def test_normalize_strips_only_mask_characters():
         ("٣", "'٣'", 1),  # a non-ASCII digit is not a boleto digit
     ],
 )
-def test_non_digit_characters_are_rejected_naming_the_character_and_position(
-    text, character, position
-):
+def test_non_digit_characters_are_rejected_naming_the_character_and_position(text, character, position):
     with pytest.raises(InvalidSlip) as caught:
         parse(text, today=TODAY, field="digitable_line")
     assert character in caught.value.reason
@@ -442,9 +438,7 @@ def test_non_string_input_is_rejected():
 def test_mask_characters_anywhere_do_not_change_the_result(slip, data):
     for text in (slip.bar_code, slip.digitable_line):
         gaps = len(text) + 1
-        masks = data.draw(
-            st.lists(st.text(alphabet=" .-", max_size=2), min_size=gaps, max_size=gaps)
-        )
+        masks = data.draw(st.lists(st.text(alphabet=" .-", max_size=2), min_size=gaps, max_size=gaps))
         masked = "".join(m + d for m, d in zip(masks, text)) + masks[-1]
         assert parse(masked, today=today_for(slip)) == slip
 
@@ -611,9 +605,7 @@ def test_dealership_segments_0_and_8_are_rejected():
 
 
 def test_segment_6_accepts_an_8_digit_cnpj_root():
-    slip = generate_dealership_slip(
-        Decimal("1.00"), segment="6", company_code="12345678", free_field="9" * 21
-    )
+    slip = generate_dealership_slip(Decimal("1.00"), segment="6", company_code="12345678", free_field="9" * 21)
     assert slip.bar_code[15:23] == "12345678"
     assert slip.free_field == "5678" + "9" * 21
 
@@ -852,9 +844,7 @@ def test_any_single_digit_change_in_a_dealership_line_is_rejected_where_guarante
             new_block = changed_bar_code[block * 11 : block * 11 + 11]
             # Both the block DV and the general DV must be blind for the change to pass.
             assert dealership_mod11_blind(old_block, new_block)
-            assert dealership_mod11_blind(
-                dealership_payload(bar_code), dealership_payload(changed_bar_code)
-            )
+            assert dealership_mod11_blind(dealership_payload(bar_code), dealership_payload(changed_bar_code))
 
 
 @settings(max_examples=50, deadline=None)

@@ -9,11 +9,15 @@ from pismo_sandbox.validation import CompiledOperation
 
 DOCUMENT = {
     "openapi": "3.0.3",
-    "paths": {"/things": {"post": {
-        "operationId": "createThing",
-        "requestBody": {"required": False},  # no content: nothing the compiled check can use
-        "responses": {"204": {"description": "made"}},
-    }}},
+    "paths": {
+        "/things": {
+            "post": {
+                "operationId": "createThing",
+                "requestBody": {"required": False},  # no content: nothing the compiled check can use
+                "responses": {"204": {"description": "made"}},
+            }
+        }
+    },
 }
 
 

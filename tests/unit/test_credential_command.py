@@ -10,14 +10,28 @@ from marshmallow import ValidationError
 from pismo_sandbox.domains.credentials.schemas import UpsertCredential, UpsertCredentialSchema, upsert_command
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
 field_values = st.one_of(st.text(max_size=12), json_values)
-provider_data = st.one_of(json_values, st.fixed_dictionaries({}, optional={
-    "client_id": field_values, "other": json_values}))
-bodies = st.one_of(json_values, st.fixed_dictionaries({}, optional={
-    "key": field_values, "provider": field_values, "type": field_values,
-    "provider_data": provider_data, "unknown": json_values}))
+provider_data = st.one_of(
+    json_values, st.fixed_dictionaries({}, optional={"client_id": field_values, "other": json_values})
+)
+bodies = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "key": field_values,
+            "provider": field_values,
+            "type": field_values,
+            "provider_data": provider_data,
+            "unknown": json_values,
+        },
+    ),
+)
 
 
 def _schema_verdict(body):

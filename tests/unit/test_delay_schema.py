@@ -11,12 +11,21 @@ from pismo_sandbox.domains.deliveries.schemas import load_rule as load_delivery_
 from pismo_sandbox.faults.engine import delay_for
 from pismo_sandbox.faults.rules import load_rule as load_request_rule
 
-NUMBERS = st.one_of(st.none(), st.integers(-5, 700_000), st.floats(-1, 700_000, allow_nan=False),
-                    st.just(5.5), st.just("5"))
-DELAYS = st.fixed_dictionaries({"type": st.just("delay")}, optional={
-    "distribution": st.sampled_from(["fixed", "uniform", "lognormal", "gaussian"]),
-    "ms": NUMBERS, "min_ms": NUMBERS, "max_ms": NUMBERS, "median_ms": NUMBERS,
-    "sigma": st.one_of(NUMBERS, st.floats(0, 12)), "cap_ms": NUMBERS})
+NUMBERS = st.one_of(
+    st.none(), st.integers(-5, 700_000), st.floats(-1, 700_000, allow_nan=False), st.just(5.5), st.just("5")
+)
+DELAYS = st.fixed_dictionaries(
+    {"type": st.just("delay")},
+    optional={
+        "distribution": st.sampled_from(["fixed", "uniform", "lognormal", "gaussian"]),
+        "ms": NUMBERS,
+        "min_ms": NUMBERS,
+        "max_ms": NUMBERS,
+        "median_ms": NUMBERS,
+        "sigma": st.one_of(NUMBERS, st.floats(0, 12)),
+        "cap_ms": NUMBERS,
+    },
+)
 
 
 def _verdict(load, action: dict) -> tuple[str, object]:

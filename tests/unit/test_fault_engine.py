@@ -10,8 +10,9 @@ from marshmallow import ValidationError
 from pismo_sandbox.faults.engine import RequestFacts, delay_for, draw, fires, matches
 from pismo_sandbox.faults.rules import Match, load_rule
 
-FACTS = RequestFacts(operation_id="post-credentials", method="POST", path="/banking-auth/v1/credentials",
-                     tenant_id="TN-a", account_id=7)
+FACTS = RequestFacts(
+    operation_id="post-credentials", method="POST", path="/banking-auth/v1/credentials", tenant_id="TN-a", account_id=7
+)
 
 
 def _rule(schedule=None, action=None):
@@ -57,23 +58,35 @@ def test_draws_do_not_depend_on_the_process():
     # so a fresh interpreter (with another PYTHONHASHSEED) draws the same numbers.
     import subprocess
     import sys
+
     code = "from pismo_sandbox.faults.engine import draw; print(repr([draw(7, n) for n in range(1, 6)]))"
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")}
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert runs == {repr([draw(7, n) for n in range(1, 6)]) + "\n"}
 
 
-@pytest.mark.parametrize("match,expected", [
-    ({}, True),
-    ({"operation_id": "post-credentials"}, True),
-    ({"operation_id": "post-integrated-payments-api-v1-bankslips-pay"}, False),
-    ({"method": "post"}, True),
-    ({"method": "GET"}, False),
-    ({"path": "/banking-auth/*"}, True),
-    ({"path": "/intl-bankaccounts/*"}, False),
-    ({"tenant_id": "TN-a", "account_id": 7}, True),
-    ({"tenant_id": "TN-a", "account_id": 8}, False),
-])
+@pytest.mark.parametrize(
+    "match,expected",
+    [
+        ({}, True),
+        ({"operation_id": "post-credentials"}, True),
+        ({"operation_id": "post-integrated-payments-api-v1-bankslips-pay"}, False),
+        ({"method": "post"}, True),
+        ({"method": "GET"}, False),
+        ({"path": "/banking-auth/*"}, True),
+        ({"path": "/intl-bankaccounts/*"}, False),
+        ({"tenant_id": "TN-a", "account_id": 7}, True),
+        ({"tenant_id": "TN-a", "account_id": 8}, False),
+    ],
+)
 def test_every_given_match_field_must_agree(match, expected):
     rule = load_rule({"match": match, "action": {"type": "reset"}})
     assert matches(rule.match, FACTS) is expected
@@ -82,38 +95,44 @@ def test_every_given_match_field_must_agree(match, expected):
 @settings(max_examples=100)
 @given(lo=st.integers(0, 1000), span=st.integers(0, 1000), seed=st.integers(0, 1000), n=st.integers(1, 1000))
 def test_uniform_delays_stay_within_bounds(lo, span, seed, n):
-    action = load_rule({"action": {"type": "delay", "distribution": "uniform", "min_ms": lo,
-                                   "max_ms": lo + span}}).action
+    action = load_rule(
+        {"action": {"type": "delay", "distribution": "uniform", "min_ms": lo, "max_ms": lo + span}}
+    ).action
     assert lo <= delay_for(action, seed, n) <= lo + span
 
 
 @settings(max_examples=100)
 @given(seed=st.integers(0, 1000), n=st.integers(1, 1000))
 def test_lognormal_delays_are_capped(seed, n):
-    action = load_rule({"action": {"type": "delay", "distribution": "lognormal", "median_ms": 200,
-                                   "sigma": 2.0, "cap_ms": 900}}).action
+    action = load_rule(
+        {"action": {"type": "delay", "distribution": "lognormal", "median_ms": 200, "sigma": 2.0, "cap_ms": 900}}
+    ).action
     assert 0 <= delay_for(action, seed, n) <= 900
 
 
 def test_lognormal_median_is_the_median():
-    action = load_rule({"action": {"type": "delay", "distribution": "lognormal", "median_ms": 100,
-                                   "sigma": 0.5, "cap_ms": 100000}}).action
+    action = load_rule(
+        {"action": {"type": "delay", "distribution": "lognormal", "median_ms": 100, "sigma": 0.5, "cap_ms": 100000}}
+    ).action
     delays = sorted(delay_for(action, 3, n) for n in range(1, 2001))
     assert 90 <= delays[1000] <= 110
 
 
-@pytest.mark.parametrize("rule,field", [
-    ({"action": {"type": "status"}}, "status"),
-    ({"action": {"type": "timeout"}}, "ms"),
-    ({"action": {"type": "delay", "distribution": "uniform", "min_ms": 5}}, "max_ms"),
-    ({"action": {"type": "delay", "distribution": "uniform", "min_ms": 9, "max_ms": 5}}, "min_ms"),
-    ({"action": {"type": "reset", "status": 502}}, "status"),
-    ({"action": {"type": "explode"}}, "type"),
-    ({"action": {"type": "reset"}, "phase": "during"}, "phase"),
-    ({"action": {"type": "reset"}, "schedule": {"nth": 0}}, "nth"),
-    ({"action": {"type": "reset"}, "schedule": {"probability": 1.5}}, "probability"),
-    ({"action": {"type": "reset"}, "match": {"colour": "red"}}, "colour"),
-])
+@pytest.mark.parametrize(
+    "rule,field",
+    [
+        ({"action": {"type": "status"}}, "status"),
+        ({"action": {"type": "timeout"}}, "ms"),
+        ({"action": {"type": "delay", "distribution": "uniform", "min_ms": 5}}, "max_ms"),
+        ({"action": {"type": "delay", "distribution": "uniform", "min_ms": 9, "max_ms": 5}}, "min_ms"),
+        ({"action": {"type": "reset", "status": 502}}, "status"),
+        ({"action": {"type": "explode"}}, "type"),
+        ({"action": {"type": "reset"}, "phase": "during"}, "phase"),
+        ({"action": {"type": "reset"}, "schedule": {"nth": 0}}, "nth"),
+        ({"action": {"type": "reset"}, "schedule": {"probability": 1.5}}, "probability"),
+        ({"action": {"type": "reset"}, "match": {"colour": "red"}}, "colour"),
+    ],
+)
 def test_invalid_rules_are_refused_naming_the_field(rule, field):
     with pytest.raises(ValidationError) as raised:
         load_rule(rule)

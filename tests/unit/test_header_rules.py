@@ -19,7 +19,7 @@ def test_a_utf8_value_is_read_as_the_text_the_client_wrote(text):
     assert environ["HTTP_X_IDEMPOTENCY_KEY"] == text
 
 
-@given(st.binary(max_size=200).filter(lambda b: not any((c < 0x20 and c != 9) or c == 0x7f for c in b)))
+@given(st.binary(max_size=200).filter(lambda b: not any((c < 0x20 and c != 9) or c == 0x7F for c in b)))
 def test_a_value_that_is_not_utf8_is_kept_as_it_came(raw):
     value = raw.decode("latin-1")
     environ = {"HTTP_X_NOTE": value}

@@ -12,14 +12,41 @@ from werkzeug.exceptions import HTTPException
 
 from pismo_sandbox.http_request import Headers, SandboxRequest
 
-NAMES = ["x-cid", "X-Cid", "tracking_id", "tracking-id", "Content-Type", "content-length", "CONTENT_TYPE",
-         "Transfer-Encoding", "authorization", "x-tenant", "HTTP_X_CID", "", "-"]
+NAMES = [
+    "x-cid",
+    "X-Cid",
+    "tracking_id",
+    "tracking-id",
+    "Content-Type",
+    "content-length",
+    "CONTENT_TYPE",
+    "Transfer-Encoding",
+    "authorization",
+    "x-tenant",
+    "HTTP_X_CID",
+    "",
+    "-",
+]
 name = st.one_of(st.sampled_from(NAMES), st.text(max_size=12))
 environ = st.dictionaries(
-    st.one_of(st.sampled_from(["CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_X_CID", "HTTP_TRACKING_ID",
-                               "HTTP_AUTHORIZATION", "HTTP_TRANSFER_ENCODING", "HTTP_HTTP_X_CID", "HTTP_"]),
-              st.text(max_size=12).map(lambda key: "HTTP_" + key.upper())),
-    st.text(max_size=8), max_size=6)
+    st.one_of(
+        st.sampled_from(
+            [
+                "CONTENT_TYPE",
+                "CONTENT_LENGTH",
+                "HTTP_X_CID",
+                "HTTP_TRACKING_ID",
+                "HTTP_AUTHORIZATION",
+                "HTTP_TRANSFER_ENCODING",
+                "HTTP_HTTP_X_CID",
+                "HTTP_",
+            ]
+        ),
+        st.text(max_size=12).map(lambda key: "HTTP_" + key.upper()),
+    ),
+    st.text(max_size=8),
+    max_size=6,
+)
 
 
 @given(environ=environ, key=name, default=st.sampled_from([None, "", "fallback"]))
@@ -29,10 +56,22 @@ def test_a_header_lookup_answers_as_werkzeugs_does(environ, key, default):
 
 
 def test_the_request_reads_its_headers_and_body_length_from_the_environ():
-    request = SandboxRequest({"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "12", "HTTP_X_CID": "abc",
-                              "wsgi.input": None, "SERVER_NAME": "h", "SERVER_PORT": "80"})
+    request = SandboxRequest(
+        {
+            "REQUEST_METHOD": "POST",
+            "CONTENT_LENGTH": "12",
+            "HTTP_X_CID": "abc",
+            "wsgi.input": None,
+            "SERVER_NAME": "h",
+            "SERVER_PORT": "80",
+        }
+    )
     assert isinstance(request.headers, Headers)
-    assert (request.headers.get("x-cid"), request.headers.get("tracking-id"), request.content_length) == ("abc", None, 12)
+    assert (request.headers.get("x-cid"), request.headers.get("tracking-id"), request.content_length) == (
+        "abc",
+        None,
+        12,
+    )
 
 
 def _outcome(request_class, environ: dict, body: bytes, limit: int | None):
@@ -46,9 +85,13 @@ def _outcome(request_class, environ: dict, body: bytes, limit: int | None):
 
 
 @settings(max_examples=500)
-@given(body=st.binary(max_size=40) | st.just(b'{"a": 1}'), declared=st.one_of(st.none(), st.integers(0, 50),
-       st.sampled_from(["", "x", "-3"])), chunked=st.booleans(), terminated=st.booleans(),
-       limit=st.one_of(st.none(), st.integers(0, 60)))
+@given(
+    body=st.binary(max_size=40) | st.just(b'{"a": 1}'),
+    declared=st.one_of(st.none(), st.integers(0, 50), st.sampled_from(["", "x", "-3"])),
+    chunked=st.booleans(),
+    terminated=st.booleans(),
+    limit=st.one_of(st.none(), st.integers(0, 60)),
+)
 def test_a_body_reads_as_werkzeug_reads_it(body, declared, chunked, terminated, limit):
     environ = {"REQUEST_METHOD": "POST", "SERVER_NAME": "h", "SERVER_PORT": "80", "CONTENT_TYPE": "application/json"}
     if declared is not None:

@@ -11,10 +11,24 @@ from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 
 
 def _entry(n: int) -> dict:
-    return {"timestamp": "2030-01-01T00:00:00Z", "method": "GET", "path": "/x", "operation_id": None,
-            "status": 200, "tenant_id": None, "account_id": None, "cid": f"c-{n}", "verdict": "ok",
-            "detail": None, "fault_rule": None, "duration_ms": 1.0, "idempotency_key": None,
-            "body_fingerprint": None, "code": None, "replayed": 0}
+    return {
+        "timestamp": "2030-01-01T00:00:00Z",
+        "method": "GET",
+        "path": "/x",
+        "operation_id": None,
+        "status": 200,
+        "tenant_id": None,
+        "account_id": None,
+        "cid": f"c-{n}",
+        "verdict": "ok",
+        "detail": None,
+        "fault_rule": None,
+        "duration_ms": 1.0,
+        "idempotency_key": None,
+        "body_fingerprint": None,
+        "code": None,
+        "replayed": 0,
+    }
 
 
 def _seqs(store: Store) -> list[int]:
@@ -23,8 +37,7 @@ def _seqs(store: Store) -> list[int]:
 
 @pytest.fixture(scope="module")
 def journal_store(tmp_path_factory):
-    store = Store(journal_path(str(tmp_path_factory.mktemp("journal") / "sandbox.db")),
-                  migrations=JOURNAL_MIGRATIONS)
+    store = Store(journal_path(str(tmp_path_factory.mktemp("journal") / "sandbox.db")), migrations=JOURNAL_MIGRATIONS)
     store.migrate()
     return store
 

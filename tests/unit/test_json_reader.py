@@ -13,14 +13,18 @@ from pismo_sandbox.jsonio import OrjsonProvider
 READER = OrjsonProvider(Flask("reader"))
 
 numbers = st.one_of(
-    st.integers(), st.integers(min_value=2 ** 62, max_value=2 ** 70),
-    st.integers(min_value=-(2 ** 70), max_value=-(2 ** 62)),
-    st.floats(allow_nan=False, allow_infinity=False))
+    st.integers(),
+    st.integers(min_value=2**62, max_value=2**70),
+    st.integers(min_value=-(2**70), max_value=-(2**62)),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
 documents = st.recursive(
     st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=30)),
-    lambda children: st.one_of(st.lists(children, max_size=5),
-                               st.dictionaries(st.text(max_size=8), children, max_size=5)),
-    max_leaves=30)
+    lambda children: st.one_of(
+        st.lists(children, max_size=5), st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=30,
+)
 
 
 def _typed(value):
@@ -41,7 +45,7 @@ def test_the_fast_reader_reads_every_document_as_the_standard_library_does(docum
 
 
 def test_an_integer_past_64_bits_is_read_exactly_wherever_it_sits():
-    wide = 10 ** 30
+    wide = 10**30
     for text in (f"{wide}", f"[1, {wide}]", f'{{"a": {{"b": [{-wide}]}}}}', f" {wide} "):
         value = READER.loads(text)
         assert _typed(value) == _typed(json.loads(text))

@@ -95,8 +95,9 @@ def test_the_command_line_refuses_a_damaged_key_file_in_one_line(tmp_path, comma
         sqlite3.connect(db).close()
         open(db, "ab").close()
     open(db + ".key", "wb").close()  # what a crash between create and write used to leave
-    result = subprocess.run([sys.executable, "-m", "pismo_sandbox", *command, "--db", db],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "pismo_sandbox", *command, "--db", db], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("pismo-sandbox: error:")]

@@ -55,13 +55,16 @@ def test_an_app_is_not_built_with_an_operation_left_unhandled_or_a_handler_of_no
         mount(Flask("stray"), contract, stray)
 
 
-@pytest.mark.parametrize("reply, status, content_type, data", [
-    (Reply({"a": 1}, 201, headers={"x-extra": "1"}), 201, "application/json", {"a": 1}),
-    (Reply([1, 2]), 200, "application/json", [1, 2]),
-    (Reply(None, 204), 204, None, b""),
-    (Reply(raw=b'{"kept":"as sent"}', status=202), 202, "application/json", b'{"kept":"as sent"}'),
-    (Reply(raw="-----BEGIN-----\n", mimetype="text/plain"), 200, "text/plain; charset=utf-8", b"-----BEGIN-----\n"),
-])
+@pytest.mark.parametrize(
+    "reply, status, content_type, data",
+    [
+        (Reply({"a": 1}, 201, headers={"x-extra": "1"}), 201, "application/json", {"a": 1}),
+        (Reply([1, 2]), 200, "application/json", [1, 2]),
+        (Reply(None, 204), 204, None, b""),
+        (Reply(raw=b'{"kept":"as sent"}', status=202), 202, "application/json", b'{"kept":"as sent"}'),
+        (Reply(raw="-----BEGIN-----\n", mimetype="text/plain"), 200, "text/plain; charset=utf-8", b"-----BEGIN-----\n"),
+    ],
+)
 def test_one_renderer_turns_every_reply_into_a_response(app, reply, status, content_type, data):
     with app.app_context():
         response = render(reply)
@@ -89,10 +92,17 @@ def test_no_module_but_the_request_context_touches_flask_g():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "flask" and any(
-                    alias.name == "g" for alias in node.names):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "flask"
+                and any(alias.name == "g" for alias in node.names)
+            ):
                 offenders.append(str(path.relative_to(root)))
-            if isinstance(node, ast.Attribute) and node.attr == "g" and isinstance(node.value, ast.Name) \
-                    and node.value.id == "flask":
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "g"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "flask"
+            ):
                 offenders.append(str(path.relative_to(root)))
     assert offenders == []

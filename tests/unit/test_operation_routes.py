@@ -36,13 +36,20 @@ def _environ(method: str, path: str) -> dict:
     return {"REQUEST_METHOD": method, "PATH_INFO": path.encode("utf-8").decode("latin-1")}
 
 
-segment = st.one_of(st.sampled_from(SEGMENTS), st.text(min_size=0, max_size=6),
-                    st.sampled_from(["BRAZIL", "brazil", "123", "%2F", "é", ".", ""]))
+segment = st.one_of(
+    st.sampled_from(SEGMENTS),
+    st.text(min_size=0, max_size=6),
+    st.sampled_from(["BRAZIL", "brazil", "123", "%2F", "é", ".", ""]),
+)
 
 
 @settings(max_examples=600)
-@given(method=st.sampled_from(METHODS), parts=st.lists(segment, min_size=0, max_size=8),
-       lead=st.sampled_from(["/", "//"]), tail=st.sampled_from(["", "/", "//"]))
+@given(
+    method=st.sampled_from(METHODS),
+    parts=st.lists(segment, min_size=0, max_size=8),
+    lead=st.sampled_from(["/", "//"]),
+    tail=st.sampled_from(["", "/", "//"]),
+)
 def test_what_the_dispatcher_routes_werkzeug_routes_alike(method, parts, lead, tail):
     path = lead + "/".join(parts) + tail
     ours = ROUTES.match(_environ(method, path))
@@ -65,11 +72,14 @@ def test_every_operation_path_is_routed_by_the_dispatcher(data):
     assert ours is not None and ours[0] is CONTRACT.by_id[theirs[0].endpoint] and ours[2] == theirs[1]
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/intl-bankaccounts/v2/accounts/7/bank-accounts/brazil"),
-    ("POST", "/intl-bankaccounts/v2/accounts/7/bank-accounts/brazil"),
-    ("DELETE", "/intl-bankaccounts/v2/accounts/7/bank-accounts/BRAZIL"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/intl-bankaccounts/v2/accounts/7/bank-accounts/brazil"),
+        ("POST", "/intl-bankaccounts/v2/accounts/7/bank-accounts/brazil"),
+        ("DELETE", "/intl-bankaccounts/v2/accounts/7/bank-accounts/BRAZIL"),
+    ],
+)
 def test_a_static_segment_and_an_argument_route_as_werkzeug_does(method, path):
     op, rule, args = ROUTES.match(_environ(method, path))
     theirs = _werkzeug(method, path)
@@ -77,7 +87,11 @@ def test_a_static_segment_and_an_argument_route_as_werkzeug_does(method, path):
 
 
 def test_what_only_flask_serves_is_left_to_flask():
-    for method, path in [("HEAD", "/_sandbox/health"), ("OPTIONS", "/banking-auth/v1/credentials"),
-                         ("GET", "/_sandbox/ui/login"), ("GET", "/no/such/path"),
-                         ("PUT", "/banking-auth/v1/credentials")]:
+    for method, path in [
+        ("HEAD", "/_sandbox/health"),
+        ("OPTIONS", "/banking-auth/v1/credentials"),
+        ("GET", "/_sandbox/ui/login"),
+        ("GET", "/no/such/path"),
+        ("PUT", "/banking-auth/v1/credentials"),
+    ]:
         assert ROUTES.match(_environ(method, path)) is None

@@ -12,8 +12,13 @@ def test_the_declared_underscore_headers_are_found_in_the_bundled_documents():
 
 
 def test_a_newly_declared_header_is_found_without_a_code_change():
-    document = {"paths": {"/x": {"get": {"parameters": [{"name": "x_new_header", "in": "header"},
-                                                         {"name": "page_size", "in": "query"}]}}}}
+    document = {
+        "paths": {
+            "/x": {
+                "get": {"parameters": [{"name": "x_new_header", "in": "header"}, {"name": "page_size", "in": "query"}]}
+            }
+        }
+    }
     assert declared_underscore_headers([document]) == ["X_NEW_HEADER"]
 
 

@@ -37,9 +37,11 @@ def test_a_worker_loads_openapi_core_in_the_background_then_freezes_what_start_u
 @pytest.mark.parametrize("code, status", [(None, 0), (3, 3)])
 def test_a_stopping_process_runs_its_exit_handlers_before_it_ends(code, status, tmp_path):
     marker = tmp_path / "handler-ran"
-    program = (f"import atexit, pathlib\nfrom pismo_sandbox.server import exit_without_teardown\n"
-               f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
-               f"print('flushed', end='')\nexit_without_teardown({code!r})\n")
+    program = (
+        f"import atexit, pathlib\nfrom pismo_sandbox.server import exit_without_teardown\n"
+        f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
+        f"print('flushed', end='')\nexit_without_teardown({code!r})\n"
+    )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
 
     assert (done.returncode, done.stdout, marker.read_text()) == (status, "flushed", "yes")

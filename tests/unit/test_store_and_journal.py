@@ -47,8 +47,7 @@ def _statements(store: Store) -> list[str]:
 def test_a_select_runs_bare_and_leaves_no_transaction_open(store):
     store.db.execute("INSERT INTO settings (key, value) VALUES ('a', '1'), ('b', '2')")
     seen = _statements(store)
-    rows = list(store.db.query("SELECT key, value FROM settings WHERE key IN (?, ?) ORDER BY key",
-                               ["a", "b"]))
+    rows = list(store.db.query("SELECT key, value FROM settings WHERE key IN (?, ?) ORDER BY key", ["a", "b"]))
     assert rows == [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
     assert not any("SAVEPOINT" in s or "RELEASE" in s for s in seen), seen
     assert not store.db.conn.in_transaction
@@ -101,8 +100,7 @@ def _synchronous(store: Store) -> int:
 def test_commits_are_not_synced_unless_configured(tmp_path):
     assert _synchronous(Store(str(tmp_path / "a.db"))) == 0  # OFF
     assert _synchronous(Store(str(tmp_path / "b.db"), "full")) == 2
-    configured = build_sandbox(Config.from_env({"PISMO_SANDBOX_SYNCHRONOUS": "NORMAL"},
-                                                db_path=str(tmp_path / "c.db")))
+    configured = build_sandbox(Config.from_env({"PISMO_SANDBOX_SYNCHRONOUS": "NORMAL"}, db_path=str(tmp_path / "c.db")))
     assert _synchronous(configured.store) == 1
     assert _synchronous(configured.journal.store) == 1
 
@@ -143,11 +141,24 @@ def test_a_commit_survives_the_process_dying_right_after_it(tmp_path):
 
 
 def _entry(thread: int, n: int) -> dict:
-    return {"timestamp": "2026-01-01T00:00:00.000Z", "method": "GET", "path": "/x",
-            "operation_id": None, "status": 200, "tenant_id": None, "account_id": None,
-            "cid": f"t{thread}-{n}", "verdict": "ok", "detail": None, "fault_rule": None,
-            "duration_ms": 0.1, "idempotency_key": None, "body_fingerprint": None, "code": None,
-            "replayed": 0}
+    return {
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "method": "GET",
+        "path": "/x",
+        "operation_id": None,
+        "status": 200,
+        "tenant_id": None,
+        "account_id": None,
+        "cid": f"t{thread}-{n}",
+        "verdict": "ok",
+        "detail": None,
+        "fault_rule": None,
+        "duration_ms": 0.1,
+        "idempotency_key": None,
+        "body_fingerprint": None,
+        "code": None,
+        "replayed": 0,
+    }
 
 
 def test_every_journal_row_is_readable_when_append_returns_even_under_concurrency(journal_store):
@@ -238,7 +249,7 @@ def test_journal_commits_do_not_wait_for_the_state_write_lock(tmp_path):
 def test_an_existing_database_moves_to_a_journal_file_of_its_own(tmp_path):
     path = str(tmp_path / "old.db")
     names = [name for name, _sql in MIGRATIONS]
-    before = Store(path, migrations=MIGRATIONS[:names.index("0013_journal_in_its_own_file")])  # before the move
+    before = Store(path, migrations=MIGRATIONS[: names.index("0013_journal_in_its_own_file")])  # before the move
     before.migrate()
     assert "journal" in before.db.table_names()
     before.close()

@@ -52,8 +52,14 @@ def _both(token, **kwargs) -> tuple[tuple, tuple]:
 
 
 NOW_S = int(NOW.timestamp())
-claim_values = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63), st.floats(allow_nan=False),
-                         st.text(max_size=8), st.lists(st.text(max_size=4), max_size=2))
+claim_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.lists(st.text(max_size=4), max_size=2),
+)
 claims = st.fixed_dictionaries(
     {},
     optional={
@@ -68,12 +74,17 @@ claims = st.fixed_dictionaries(
         "aud": st.one_of(st.just("someone"), claim_values),
         "jti": claim_values,
         "roles": st.just(["account-server"]),
-    })
+    },
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(payload=claims, algorithm=st.sampled_from(["HS256", "HS512", "HS384"]),
-       key=st.sampled_from([SECRET, b"x" * 64]), headers=st.sampled_from([None, {"kid": "1"}, {"typ": "JOSE"}]))
+@given(
+    payload=claims,
+    algorithm=st.sampled_from(["HS256", "HS512", "HS384"]),
+    key=st.sampled_from([SECRET, b"x" * 64]),
+    headers=st.sampled_from([None, {"kid": "1"}, {"typ": "JOSE"}]),
+)
 def test_any_signed_token_gets_the_verdict_pyjwt_gives(payload, algorithm, key, headers):
     token = _signed(payload, key, algorithm, headers)
     fast, reference = _both(token)
@@ -81,12 +92,16 @@ def test_any_signed_token_gets_the_verdict_pyjwt_gives(payload, algorithm, key, 
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(position=st.integers(0, 10_000), replacement=st.sampled_from(list("AQgw_-.=+/ é")),
-       account=st.one_of(st.none(), st.integers(1, 10**6)), ttl=st.integers(-50, 600))
+@given(
+    position=st.integers(0, 10_000),
+    replacement=st.sampled_from(list("AQgw_-.=+/ é")),
+    account=st.one_of(st.none(), st.integers(1, 10**6)),
+    ttl=st.integers(-50, 600),
+)
 def test_a_tampered_issued_token_gets_the_verdict_pyjwt_gives(position, replacement, account, ttl):
     issued = _tokens().issue("TN-1", account, ttl_seconds=ttl).token
     index = position % len(issued)
-    token = issued[:index] + replacement + issued[index + 1:]
+    token = issued[:index] + replacement + issued[index + 1 :]
     fast, reference = _both(token)
     assert fast == reference
     if token == issued:
@@ -94,19 +109,33 @@ def test_a_tampered_issued_token_gets_the_verdict_pyjwt_gives(position, replacem
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
-@given(ttl=st.integers(-50, 600), shift=st.integers(-700, 700), issued_in=st.integers(1, 4),
-       checked_in=st.integers(1, 4), nbf_ahead=st.one_of(st.none(), st.integers(-60, 60)))
+@given(
+    ttl=st.integers(-50, 600),
+    shift=st.integers(-700, 700),
+    issued_in=st.integers(1, 4),
+    checked_in=st.integers(1, 4),
+    nbf_ahead=st.one_of(st.none(), st.integers(-60, 60)),
+)
 def test_time_and_generation_are_judged_alike_on_the_sandbox_clock(ttl, shift, issued_in, checked_in, nbf_ahead):
-    claims = {"iss": "Passport", "sub": "AUTH-1", "iat": NOW_S, "exp": NOW_S + ttl, "tenant_id": "TN-1",
-              GENERATION_CLAIM: issued_in}
+    claims = {
+        "iss": "Passport",
+        "sub": "AUTH-1",
+        "iat": NOW_S,
+        "exp": NOW_S + ttl,
+        "tenant_id": "TN-1",
+        GENERATION_CLAIM: issued_in,
+    }
     if nbf_ahead is not None:
         claims["nbf"] = NOW_S + nbf_ahead
     token = jwt.encode(claims, SECRET, algorithm="HS512")
     at = NOW + timedelta(seconds=shift)
     fast, reference = _both(token, generation=checked_in, now=at)
     assert fast == reference
-    valid = (issued_in == checked_in and NOW_S + ttl > at.timestamp()
-             and (nbf_ahead is None or NOW_S + nbf_ahead <= at.timestamp()))
+    valid = (
+        issued_in == checked_in
+        and NOW_S + ttl > at.timestamp()
+        and (nbf_ahead is None or NOW_S + nbf_ahead <= at.timestamp())
+    )
     assert (fast[0] == "accepted") == valid
 
 
@@ -130,6 +159,7 @@ def test_other_spellings_of_the_same_signature_get_the_verdict_pyjwt_gives():
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     spellings = [issued[:-1] + c for c in alphabet] + [issued + c for c in ("=", "==", "+", "/", " ", "é")]
     verdicts = {token: _both(token) for token in spellings}
-    assert all(fast == reference for fast, reference in verdicts.values()), \
-        {t[-3:]: v for t, v in verdicts.items() if v[0] != v[1]}
+    assert all(fast == reference for fast, reference in verdicts.values()), {
+        t[-3:]: v for t, v in verdicts.items() if v[0] != v[1]
+    }
     assert verdicts[issued[:-1] + issued[-1]][0][0] == "accepted"

@@ -12,8 +12,8 @@ from importlib import resources
 
 @dataclass(frozen=True)
 class Institution:
-    ispb: str        # 8 digits: the institution's id in the Brazilian payment system (SPB)
-    compe: str       # 3 digits: the older clearing-house bank code
+    ispb: str  # 8 digits: the institution's id in the Brazilian payment system (SPB)
+    compe: str  # 3 digits: the older clearing-house bank code
     short_name: str
 
 
@@ -21,8 +21,10 @@ class Institution:
 def institutions() -> dict[str, Institution]:
     """Every bundled institution, by ISPB."""
     text = (resources.files("pismo_sandbox") / "data" / "ispb.csv").read_text(encoding="utf-8")
-    return {row["ISPB"]: Institution(row["ISPB"], row["COMPE"], row["ShortName"])
-            for row in csv.DictReader(io.StringIO(text))}
+    return {
+        row["ISPB"]: Institution(row["ISPB"], row["COMPE"], row["ShortName"])
+        for row in csv.DictReader(io.StringIO(text))
+    }
 
 
 def lookup(ispb: str) -> Institution | None:

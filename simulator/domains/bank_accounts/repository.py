@@ -25,8 +25,8 @@ class BankAccountRepository:
                 "INSERT INTO bank_accounts (tenant_id, account_id, scheme_name, scheme, account_type,"
                 " metadata, status, created_at, updated_at) VALUES (:tenant_id, :account_id,"
                 " :scheme_name, :scheme, :account_type, :metadata, :status, :now, :now)",
-                {**row, "scheme": _json(row["scheme"]), "metadata": _json(row["metadata"]),
-                 "status": ACTIVE})
+                {**row, "scheme": _json(row["scheme"]), "metadata": _json(row["metadata"]), "status": ACTIVE},
+            )
         except sqlite3.IntegrityError as error:
             if "UNIQUE constraint failed: bank_accounts." in str(error):
                 return None
@@ -36,18 +36,20 @@ class BankAccountRepository:
     # 'ACTIVE' is written into the statement, not bound: the partial index only serves rows
     # whose status is ACTIVE, and with a bound status SQLite re-plans the statement at every
     # execution to find out whether it may use it (measured: 31 us a lookup instead of 8).
-    FIND_ACTIVE = ("SELECT * FROM bank_accounts WHERE tenant_id = ? AND account_id = ?"
-                   f" AND scheme_name = ? AND status = '{ACTIVE}'")
+    FIND_ACTIVE = (
+        "SELECT * FROM bank_accounts WHERE tenant_id = ? AND account_id = ?"
+        f" AND scheme_name = ? AND status = '{ACTIVE}'"
+    )
 
-    def find_active(self, db: sqlite_utils.Database | None, tenant_id: str, account_id: int,
-                    scheme_name: str) -> dict | None:
+    def find_active(
+        self, db: sqlite_utils.Database | None, tenant_id: str, account_id: int, scheme_name: str
+    ) -> dict | None:
         db = db or self.store.db
         rows = list(db.query(self.FIND_ACTIVE, [tenant_id, account_id, scheme_name]))
         return _decoded(rows[0]) if rows else None
 
     def mark_deleted(self, db: sqlite_utils.Database, bank_account_id: int, now: str) -> None:
-        db.execute("UPDATE bank_accounts SET status = ?, updated_at = ? WHERE id = ?",
-                   [DELETED, now, bank_account_id])
+        db.execute("UPDATE bank_accounts SET status = ?, updated_at = ? WHERE id = ?", [DELETED, now, bank_account_id])
 
 
 def _json(value: dict) -> str:

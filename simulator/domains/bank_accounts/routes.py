@@ -12,8 +12,9 @@ _found = BankAccountWithStatusSchema()
 
 @operation("post-intl-bank-accounts-v2-accounts-account-id-bank-accounts-brazil")
 def register_brazil(ctx: RequestContext) -> Reply:
-    row = ctx.sandbox.bank_accounts.register_brazil(ctx.caller, ctx.path["accountId"],
-                                                    register_command(ctx.body), cid=ctx.cid)
+    row = ctx.sandbox.bank_accounts.register_brazil(
+        ctx.caller, ctx.path["accountId"], register_command(ctx.body), cid=ctx.cid
+    )
     return created(created_body(row))
 
 
@@ -25,6 +26,5 @@ def get_bank_account(ctx: RequestContext) -> Reply:
 
 @operation("delete-intl-bank-accounts-v2-accounts-account-id-bank-accounts-scheme-name")
 def delete_bank_account(ctx: RequestContext) -> Reply:
-    ctx.sandbox.bank_accounts.delete(ctx.caller, ctx.path["accountId"], ctx.path["schemeName"],
-                                     cid=ctx.cid)
+    ctx.sandbox.bank_accounts.delete(ctx.caller, ctx.path["accountId"], ctx.path["schemeName"], cid=ctx.cid)
     return no_content()

@@ -52,9 +52,12 @@ class RegisterBrazilAccountSchema(Schema):
     def make(self, data: dict, **_: object) -> RegisterBrazilAccount:
         scheme = data["scheme"]
         return RegisterBrazilAccount(
-            bank=scheme["bank"], branch=scheme["branch"], account_number=scheme["account_number"],
+            bank=scheme["bank"],
+            branch=scheme["branch"],
+            account_number=scheme["account_number"],
             account_type=scheme["supplementary_data"]["account_type"],
-            metadata=data.get("metadata") or {})
+            metadata=data.get("metadata") or {},
+        )
 
 
 class BankAccountSchema(Schema):
@@ -88,15 +91,24 @@ def register_command(body: Any) -> RegisterBrazilAccount:
             extra = scheme.get("supplementary_data")
             kind = extra.get("account_type") if type(extra) is dict else None
             if type(bank) is str and type(branch) is str and type(number) is str and type(kind) is str:
-                return RegisterBrazilAccount(bank=bank, branch=branch, account_number=number, account_type=kind,
-                                             metadata=dict(metadata) if metadata is not _ABSENT else {})
+                return RegisterBrazilAccount(
+                    bank=bank,
+                    branch=branch,
+                    account_number=number,
+                    account_type=kind,
+                    metadata=dict(metadata) if metadata is not _ABSENT else {},
+                )
     return _REGISTER.load(body)
 
 
 _ABSENT: Any = object()
 # (response field, row key, conversion) as BankAccountSchema dumps them
-_CREATED_FIELDS = (("account_id", "account_id", int), ("creation_datetime", "created_at", str),
-                   ("scheme", "scheme", dict), ("metadata", "metadata", dict))
+_CREATED_FIELDS = (
+    ("account_id", "account_id", int),
+    ("creation_datetime", "created_at", str),
+    ("scheme", "scheme", dict),
+    ("metadata", "metadata", dict),
+)
 
 
 def created_body(row: dict) -> dict:

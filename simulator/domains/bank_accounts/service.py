@@ -62,8 +62,12 @@ class BrazilScheme:
     account_type: str
 
     def as_dict(self) -> dict:
-        return {"bank": self.bank, "branch": self.branch, "account_number": self.account_number,
-                "supplementary_data": {"account_type": self.account_type}}
+        return {
+            "bank": self.bank,
+            "branch": self.branch,
+            "account_number": self.account_number,
+            "supplementary_data": {"account_type": self.account_type},
+        }
 
 
 def scheme_problems(command: RegisterBrazilAccount, *, strict_ispb: bool = False) -> list[str]:
@@ -72,8 +76,10 @@ def scheme_problems(command: RegisterBrazilAccount, *, strict_ispb: bool = False
     if not _BANK.fullmatch(command.bank):
         problems.append("scheme.bank: must be 8 digits (an ISPB)")
     elif strict_ispb and ispb.lookup(command.bank) is None:
-        problems.append("scheme.bank: must be the ISPB of a Brazilian institution in the bundled"
-                        " list (PISMO_SANDBOX_STRICT_ISPB=true; the default accepts any 8 digits)")
+        problems.append(
+            "scheme.bank: must be the ISPB of a Brazilian institution in the bundled"
+            " list (PISMO_SANDBOX_STRICT_ISPB=true; the default accepts any 8 digits)"
+        )
     if not _BRANCH.fullmatch(command.branch):
         problems.append("scheme.branch: must be 1 to 4 digits")
     if not _ACCOUNT_NUMBER.fullmatch(command.account_number):
@@ -81,8 +87,7 @@ def scheme_problems(command: RegisterBrazilAccount, *, strict_ispb: bool = False
     elif command.account_number.startswith("0"):
         problems.append("scheme.account_number: must not start with a zero")
     if command.account_type not in ACCOUNT_TYPES:
-        problems.append("scheme.supplementary_data.account_type: must be one of "
-                        + ", ".join(ACCOUNT_TYPES))
+        problems.append("scheme.supplementary_data.account_type: must be one of " + ", ".join(ACCOUNT_TYPES))
     if not isinstance(command.metadata, dict):
         problems.append("metadata: must be an object")
     return problems
@@ -93,8 +98,12 @@ def checked_scheme(command: RegisterBrazilAccount, *, strict_ispb: bool = False)
     problems = scheme_problems(command, strict_ispb=strict_ispb)
     if problems:
         raise errors.ValidationFailed(details="; ".join(problems))
-    return BrazilScheme(bank=command.bank, branch=command.branch.zfill(4),
-                        account_number=command.account_number, account_type=command.account_type)
+    return BrazilScheme(
+        bank=command.bank,
+        branch=command.branch.zfill(4),
+        account_number=command.account_number,
+        account_type=command.account_type,
+    )
 
 
 def parse_account_id(text: str) -> int:
@@ -106,8 +115,16 @@ def parse_account_id(text: str) -> int:
 
 
 class BankAccountService:
-    def __init__(self, store: Store, repository: BankAccountRepository, tenancy: TenancyService,
-                 events: EventLog, clock: Clock, *, strict_ispb: bool = False):
+    def __init__(
+        self,
+        store: Store,
+        repository: BankAccountRepository,
+        tenancy: TenancyService,
+        events: EventLog,
+        clock: Clock,
+        *,
+        strict_ispb: bool = False,
+    ):
         self.store = store
         self.repo = repository
         self.tenancy = tenancy
@@ -116,8 +133,9 @@ class BankAccountService:
         self.strict_ispb = strict_ispb
 
     # -- operations --------------------------------------------------------------------------
-    def register_brazil(self, caller: Principal, account_id_text: str,
-                        command: RegisterBrazilAccount, *, cid: str | None) -> dict:
+    def register_brazil(
+        self, caller: Principal, account_id_text: str, command: RegisterBrazilAccount, *, cid: str | None
+    ) -> dict:
         """Register the Pismo account's Brazilian bank account; the stored row."""
         account_id = self._own_account_id(caller, account_id_text)
         with self.store.transaction() as db:
@@ -128,17 +146,34 @@ class BankAccountService:
                 raise trigger(details="sandbox trigger value of scheme.account_number")
             moment = self.clock.now()
             now = isoformat(moment)
-            row = {"tenant_id": caller.tenant_id, "account_id": account_id, "scheme_name": BRAZIL,
-                   "scheme": scheme.as_dict(), "account_type": scheme.account_type,
-                   "metadata": command.metadata, "now": now}
+            row = {
+                "tenant_id": caller.tenant_id,
+                "account_id": account_id,
+                "scheme_name": BRAZIL,
+                "scheme": scheme.as_dict(),
+                "account_type": scheme.account_type,
+                "metadata": command.metadata,
+                "now": now,
+            }
             if self.repo.insert(db, row) is None:
                 raise errors.AlreadyExists(
-                    details="this account already has a Brazilian bank account (one per account)")
-            self.events.publish(db, org_id=caller.tenant_id, domain=DOMAIN, event=REGISTERED, cid=cid,
-                                now=moment, data={
-                                    "account_id": account_id, "creation_datetime": now,
-                                    "scheme": scheme.as_dict(), "type": scheme.account_type,
-                                    "metadata": command.metadata})
+                    details="this account already has a Brazilian bank account (one per account)"
+                )
+            self.events.publish(
+                db,
+                org_id=caller.tenant_id,
+                domain=DOMAIN,
+                event=REGISTERED,
+                cid=cid,
+                now=moment,
+                data={
+                    "account_id": account_id,
+                    "creation_datetime": now,
+                    "scheme": scheme.as_dict(),
+                    "type": scheme.account_type,
+                    "metadata": command.metadata,
+                },
+            )
             registered = self.repo.find_active(db, caller.tenant_id, account_id, BRAZIL)
         assert registered is not None  # inserted above, in the same transaction
         return registered
@@ -149,8 +184,7 @@ class BankAccountService:
         self._account(caller, account_id)
         return self._active(None, caller, account_id, scheme_name)
 
-    def delete(self, caller: Principal, account_id_text: str, scheme_name: str, *,
-               cid: str | None) -> None:
+    def delete(self, caller: Principal, account_id_text: str, scheme_name: str, *, cid: str | None) -> None:
         """Remove the active bank account (kept as DELETED); it may be registered again."""
         account_id = self._own_account_id(caller, account_id_text)
         with self.store.transaction() as db:
@@ -158,12 +192,22 @@ class BankAccountService:
             bank_account = self._active(db, caller, account_id, scheme_name)
             moment = self.clock.now()
             self.repo.mark_deleted(db, bank_account["id"], isoformat(moment))
-            self.events.publish(db, org_id=caller.tenant_id, domain=DOMAIN, event=UPDATED, cid=cid,
-                                now=moment, data={
-                                    "account_id": account_id, "scheme": bank_account["scheme"],
-                                    "status": DELETED, "updated_datetime": isoformat(moment),
-                                    "type": bank_account["account_type"],
-                                    "metadata": bank_account["metadata"]})
+            self.events.publish(
+                db,
+                org_id=caller.tenant_id,
+                domain=DOMAIN,
+                event=UPDATED,
+                cid=cid,
+                now=moment,
+                data={
+                    "account_id": account_id,
+                    "scheme": bank_account["scheme"],
+                    "status": DELETED,
+                    "updated_datetime": isoformat(moment),
+                    "type": bank_account["account_type"],
+                    "metadata": bank_account["metadata"],
+                },
+            )
 
     # -- shared checks -----------------------------------------------------------------------
     @staticmethod
@@ -187,9 +231,9 @@ class BankAccountService:
     def _active(self, db: sqlite_utils.Database | None, caller: Principal, account_id: int, scheme_name: str) -> dict:
         if scheme_name != BRAZIL:  # only Brazilian bank accounts can be registered here
             raise errors.BankAccountNotFound(
-                details="the sandbox registers BRAZIL bank accounts only; no other scheme is ever found")
+                details="the sandbox registers BRAZIL bank accounts only; no other scheme is ever found"
+            )
         found = self.repo.find_active(db, caller.tenant_id, account_id, scheme_name)
         if found is None:
-            raise errors.BankAccountNotFound(
-                details="no bank account under this scheme is registered for this account")
+            raise errors.BankAccountNotFound(details="no bank account under this scheme is registered for this account")
         return found

@@ -18,8 +18,9 @@ def generate_boleto(ctx: RequestContext) -> Reply:
 @operation("sandbox-list-bankslips")
 def list_bankslips(ctx: RequestContext) -> Reply:
     q = ctx.query
-    items = ctx.sandbox.bankslips.list_payments(q["tenant_id"], q.get("account_id"), q.get("status"),
-                                                q.get("limit", 100))
+    items = ctx.sandbox.bankslips.list_payments(
+        q["tenant_id"], q.get("account_id"), q.get("status"), q.get("limit", 100)
+    )
     return ok({"items": items})
 
 

@@ -178,9 +178,7 @@ def factor_for_date(d: date) -> int:
     (factor 1000 under the first base) have no issuable factor: ValueError.
     """
     if d < _FIRST_ISSUED_DATE:
-        raise ValueError(
-            f"no due-date factor before {_FIRST_ISSUED_DATE.isoformat()}, got {d.isoformat()}"
-        )
+        raise ValueError(f"no due-date factor before {_FIRST_ISSUED_DATE.isoformat()}, got {d.isoformat()}")
     if d < _ROLLOVER_DATE:
         return (d - _FACTOR_BASE).days
     return _FACTOR_MIN + (d - _ROLLOVER_DATE).days % _FACTOR_CYCLE_DAYS
@@ -229,8 +227,7 @@ def _normalize(text: str, field: str) -> str:
             digits.append(ch)
         elif ch not in _MASK_CHARACTERS:
             raise InvalidSlip(
-                f"character {ch!r} at position {position} is not a digit or a mask character"
-                " (space, '.', '-')",
+                f"character {ch!r} at position {position} is not a digit or a mask character (space, '.', '-')",
                 field,
             )
     return "".join(digits)
@@ -263,17 +260,14 @@ def _dealership_module(value_id: str, field: str) -> tuple[Callable[[str], int],
         return mod10, "mod 10"
     if value_id in _MOD11_VALUE_IDS:
         return mod11_dealership, "mod 11"
-    raise InvalidSlip(
-        f"dealership value id (bar code position 3) is {value_id}, expected 6, 7, 8 or 9", field
-    )
+    raise InvalidSlip(f"dealership value id (bar code position 3) is {value_id}, expected 6, 7, 8 or 9", field)
 
 
 def _check_bank_bar_code(bar_code: str, field: str) -> None:
     expected = mod11_bank(_bank_payload(bar_code))
     if int(bar_code[4]) != expected:
         raise InvalidSlip(
-            f"general check digit (bar code position 5) is {bar_code[4]}, expected {expected}"
-            " (mod 11)",
+            f"general check digit (bar code position 5) is {bar_code[4]}, expected {expected} (mod 11)",
             field,
         )
 
@@ -283,8 +277,7 @@ def _check_dealership_bar_code(bar_code: str, field: str) -> None:
     expected = module(_dealership_payload(bar_code))
     if int(bar_code[3]) != expected:
         raise InvalidSlip(
-            f"general check digit (bar code position 4) is {bar_code[3]}, expected {expected}"
-            f" ({name})",
+            f"general check digit (bar code position 4) is {bar_code[3]}, expected {expected} ({name})",
             field,
         )
 
@@ -335,9 +328,7 @@ def _bank_line_to_bar_code(line: str, field: str) -> str:
 
 def _dealership_line_to_bar_code(line: str, field: str) -> str:
     if line[0] != "8":
-        raise InvalidSlip(
-            f"a 48-digit digitable line must start with 8 (dealership), got {line[0]}", field
-        )
+        raise InvalidSlip(f"a 48-digit digitable line must start with 8 (dealership), got {line[0]}", field)
     module, name = _dealership_module(line[2], field)
     blocks = []
     for number in range(1, 5):
@@ -346,8 +337,7 @@ def _dealership_line_to_bar_code(line: str, field: str) -> str:
         expected = module(block)
         if given != expected:
             raise InvalidSlip(
-                f"digitable line block {number} check digit is {given}, expected {expected}"
-                f" ({name})",
+                f"digitable line block {number} check digit is {given}, expected {expected} ({name})",
                 field,
             )
         blocks.append(block)
@@ -361,9 +351,7 @@ def _line_to_bar_code(digits: str, field: str) -> str:
         return _bank_line_to_bar_code(digits, field)
     if len(digits) == DEALERSHIP_LINE_LENGTH:
         return _dealership_line_to_bar_code(digits, field)
-    raise InvalidSlip(
-        f"a digitable line has 47 (bank) or 48 (dealership) digits, got {len(digits)}", field
-    )
+    raise InvalidSlip(f"a digitable line has 47 (bank) or 48 (dealership) digits, got {len(digits)}", field)
 
 
 def bar_code_to_line(bar_code: str) -> str:
@@ -403,8 +391,7 @@ def _decode_bank(bar_code: str, line: str, today: date, field: str) -> Slip:
     currency_digit = bar_code[3]
     if currency_digit not in ("9", "0"):
         raise InvalidSlip(
-            f"currency code (bar code position 4) is {currency_digit}, expected 9 (real) or 0"
-            " (other currency)",
+            f"currency code (bar code position 4) is {currency_digit}, expected 9 (real) or 0 (other currency)",
             field,
         )
     factor = int(bar_code[5:9])
@@ -433,9 +420,7 @@ def _decode_bank(bar_code: str, line: str, today: date, field: str) -> Slip:
 def _decode_dealership(bar_code: str, line: str, field: str) -> Slip:
     segment, value_id = bar_code[1], bar_code[2]
     if segment not in _SEGMENTS:
-        raise InvalidSlip(
-            f"dealership segment (bar code position 2) is {segment}, expected 1-7 or 9", field
-        )
+        raise InvalidSlip(f"dealership segment (bar code position 2) is {segment}, expected 1-7 or 9", field)
     carries_amount = value_id in _AMOUNT_VALUE_IDS
     return Slip(
         kind=DEALERSHIP,
@@ -491,8 +476,7 @@ def parse(text: str, *, today: date, field: str = "bar_code") -> Slip:
     if len(digits) in (BANK_LINE_LENGTH, DEALERSHIP_LINE_LENGTH):
         return _parse_line_digits(digits, today, field)
     raise InvalidSlip(
-        f"expected 44 digits (bar code), 47 (bank digitable line) or 48 (dealership digitable"
-        f" line), got {len(digits)}",
+        f"expected 44 digits (bar code), 47 (bank digitable line) or 48 (dealership digitable line), got {len(digits)}",
         field,
     )
 
@@ -509,9 +493,7 @@ def parse_digitable_line(text: str, *, today: date, field: str = "digitable_line
     """Like parse, but only a 47-digit bank or 48-digit dealership digitable line is accepted."""
     digits = _normalize(text, field)
     if len(digits) not in (BANK_LINE_LENGTH, DEALERSHIP_LINE_LENGTH):
-        raise InvalidSlip(
-            f"a digitable line has 47 (bank) or 48 (dealership) digits, got {len(digits)}", field
-        )
+        raise InvalidSlip(f"a digitable line has 47 (bank) or 48 (dealership) digits, got {len(digits)}", field)
     return _parse_line_digits(digits, today, field)
 
 
@@ -614,9 +596,7 @@ def generate_dealership_slip(
     _require_digit_text(company_code, "company_code", (4, 8) if segment == "6" else (4,))
     free_width = 44 - 15 - len(company_code)
     if free_field is None:
-        free_field = _default_free_field(
-            f"{segment}{value_id}{value_digits}{company_code}", free_width
-        )
+        free_field = _default_free_field(f"{segment}{value_id}{value_digits}{company_code}", free_width)
     _require_digit_text(free_field, "free_field", (free_width,))
     without_dv = f"8{segment}{value_id}{value_digits}{company_code}{free_field}"
     module, _ = _dealership_module(value_id, "bar_code")

@@ -90,5 +90,6 @@ class ApiTimeout(SandboxError):
 
 # -- admin API (sandbox codes, like the rest of /_sandbox) ---------------------------------------
 
+
 class InvalidAdminRequest(SandboxError):
     status, code, message = 400, "SANDBOX_INVALID_REQUEST", "Invalid request"

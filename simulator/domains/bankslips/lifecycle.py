@@ -81,6 +81,7 @@ def next_status(status: str, outcome: str) -> str | None:
 
 # -- the clearing calendar ---------------------------------------------------------------------
 
+
 def easter(year: int) -> date:
     """Gregorian Easter Sunday (the anonymous Meeus/Jones/Butcher algorithm)."""
     a, b, c = year % 19, year // 100, year % 100
@@ -102,9 +103,12 @@ def national_holidays(year: int) -> frozenset[date]:
     if year >= 2024:
         fixed.append((11, 20))
     sunday = easter(year)
-    movable = [sunday - timedelta(days=48), sunday - timedelta(days=47),  # Carnival
-               sunday - timedelta(days=2),                                  # Good Friday
-               sunday + timedelta(days=60)]                                 # Corpus Christi
+    movable = [
+        sunday - timedelta(days=48),
+        sunday - timedelta(days=47),  # Carnival
+        sunday - timedelta(days=2),  # Good Friday
+        sunday + timedelta(days=60),
+    ]  # Corpus Christi
     return frozenset([date(year, m, d) for m, d in fixed] + movable)
 
 
@@ -132,8 +136,8 @@ class Calendar:
 
 # -- schedule ------------------------------------------------------------------------------------
 
-def due_at(status: str, outcome: str, entered_at: datetime, provider: Provider,
-           calendar: Calendar) -> datetime | None:
+
+def due_at(status: str, outcome: str, entered_at: datetime, provider: Provider, calendar: Calendar) -> datetime | None:
     """When a payment that entered ``status`` at ``entered_at`` makes its next move."""
     following = next_status(status, outcome)
     if following is None:
@@ -145,6 +149,7 @@ def due_at(status: str, outcome: str, entered_at: datetime, provider: Provider,
 
 
 # -- event payloads ----------------------------------------------------------------------------
+
 
 def _number(text: str | None) -> float | None:
     return None if text is None else float(Decimal(text))
@@ -195,6 +200,7 @@ def reconciliation_event_data(row: dict) -> dict:
 
 # -- progression ---------------------------------------------------------------------------------
 
+
 @dataclass
 class Lifecycle:
     """Moves payments along their path as the sandbox clock passes their scheduled instants."""
@@ -237,16 +243,30 @@ class Lifecycle:
             check_transition(status, new)
             assert new is not None  # check_transition refuses None
             following = due_at(new, row["outcome"], at, self.provider_for(row["provider"]), self.calendar)
-            if not self.repo.transition(db, row["authorization_id"], status, new, isoformat(at),
-                                        isoformat(following) if following else None):
+            if not self.repo.transition(
+                db, row["authorization_id"], status, new, isoformat(at), isoformat(following) if following else None
+            ):
                 return moved  # another worker moved it first; its events are already written
             self.repo.add_history(db, row["authorization_id"], status, new, isoformat(at))
-            self.events.publish(db, org_id=row["tenant_id"], domain=STATUS_DOMAIN, event=STATUS_EVENT,
-                                data=status_event_data(row, status, new, at), cid=row["cid"], now=at)
+            self.events.publish(
+                db,
+                org_id=row["tenant_id"],
+                domain=STATUS_DOMAIN,
+                event=STATUS_EVENT,
+                data=status_event_data(row, status, new, at),
+                cid=row["cid"],
+                now=at,
+            )
             if new == SETTLED and self.reconciles(row):
-                self.events.publish(db, org_id=row["tenant_id"], domain=STATUS_DOMAIN,
-                                    event=RECONCILIATION_EVENT, data=reconciliation_event_data(row),
-                                    cid=row["cid"], now=at)
+                self.events.publish(
+                    db,
+                    org_id=row["tenant_id"],
+                    domain=STATUS_DOMAIN,
+                    event=RECONCILIATION_EVENT,
+                    data=reconciliation_event_data(row),
+                    cid=row["cid"],
+                    now=at,
+                )
             moved += 1
             if following is None:
                 break

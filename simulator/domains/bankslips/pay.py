@@ -33,32 +33,50 @@ from pismo_sandbox.tokens import Principal
 
 if TYPE_CHECKING:
     import sqlite_utils
-from pismo_sandbox.domains.bankslips.rules import (BANK_TYPE, CURRENCY_CODES, DEALERSHIP_TYPE,
-                                                   PayResult, SlipRules, as_money, as_text,
-                                                   control_number, two_places)
+from pismo_sandbox.domains.bankslips.rules import (
+    BANK_TYPE,
+    CURRENCY_CODES,
+    DEALERSHIP_TYPE,
+    PayResult,
+    SlipRules,
+    as_money,
+    as_text,
+    control_number,
+    two_places,
+)
 
 
 class PaySlip(SlipRules):
     # -- Pay bank slip ---------------------------------------------------------------------------
-    def pay(self, principal: Principal, command: PayCommand, *, key: str, operation_id: str,
-            body: dict, skip_reconciliation: bool, cid: str | None) -> PayResult:
+    def pay(
+        self,
+        principal: Principal,
+        command: PayCommand,
+        *,
+        key: str,
+        operation_id: str,
+        body: dict,
+        skip_reconciliation: bool,
+        cid: str | None,
+    ) -> PayResult:
         """Pay once per (tenant, account, key): replay, refuse with 409, or pay."""
         scope = Scope(principal.tenant_id, principal.account_id, key, operation_id)
-        fingerprint = request_fingerprint(self.fingerprint, operation_id, body,
-                                          {"x-skip-reconciliation": skip_reconciliation})
+        fingerprint = request_fingerprint(
+            self.fingerprint, operation_id, body, {"x-skip-reconciliation": skip_reconciliation}
+        )
         if self.idempotency.get(scope) is None:
             # A new key (the usual case): claimed, used and completed in the payment's own
             # transaction; a failure before it commits leaves nothing to release.
             try:
-                return self._pay(Unclaimed(scope, fingerprint), principal, command,
-                                 skip_reconciliation, cid)
+                return self._pay(Unclaimed(scope, fingerprint), principal, command, skip_reconciliation, cid)
             except SandboxError:
                 if self.idempotency.get(scope) is None:
                     raise
                 # A twin request took the key meanwhile (and may have paid the slip): the key
                 # answers (replay, in flight, conflict), as if this request had come second.
-        return self._holding_key(scope, fingerprint, lambda claim: self._pay(
-            claim, principal, command, skip_reconciliation, cid))
+        return self._holding_key(
+            scope, fingerprint, lambda claim: self._pay(claim, principal, command, skip_reconciliation, cid)
+        )
 
     def _holding_key(self, scope: Scope, fingerprint: str, work: Callable[[Claim], PayResult]) -> PayResult:
         """Claim the key in a committed transaction of its own (a concurrent request with it
@@ -73,23 +91,28 @@ class PaySlip(SlipRules):
             self.idempotency.release(claimed)
             raise
 
-    def _pay(self, claim: Claim | Unclaimed, principal: Principal, command: PayCommand, skip_reconciliation: bool,
-             cid: str | None) -> PayResult:
+    def _pay(
+        self,
+        claim: Claim | Unclaimed,
+        principal: Principal,
+        command: PayCommand,
+        skip_reconciliation: bool,
+        cid: str | None,
+    ) -> PayResult:
         tenant_id = principal.tenant_id
         now = self.clock.now()
         self.lifecycle.progress(now)
         # What the token may not touch is refused before anything says whether it exists
         # (ERRATA S-14): another account's id is 403 whether or not that account exists.
         if command.account_id != principal.account_id:
-            raise errors.AccountMismatch(
-                details=f"account_id {command.account_id} is not the token's account")
+            raise errors.AccountMismatch(details=f"account_id {command.account_id} is not the token's account")
         account = self.tenancy.find_account(tenant_id, command.account_id)
         if account is None:
             raise errors.AccountNotFound(details=f"account_id {command.account_id} does not exist")
         if account["status"] != NORMAL:
             raise errors.AccountsApi4xx(
-                details=f"account {command.account_id} is {account['status']}; only NORMAL accounts"
-                        " can pay bank slips")
+                details=f"account {command.account_id} is {account['status']}; only NORMAL accounts can pay bank slips"
+            )
         amount = two_places(command.amount, "amount")
         if amount <= 0:
             raise errors.ValidationFailed(details="amount: must be greater than 0")
@@ -98,8 +121,7 @@ class PaySlip(SlipRules):
         if command.bankslip is None:
             raise errors.ValidationFailed(details="bankslip: is required")
         ref = command.bankslip
-        slip = self.read_slip(ref.type, ref.bar_code, ref.digitable_line, self.today(now),
-                              prefix="bankslip.")
+        slip = self.read_slip(ref.type, ref.bar_code, ref.digitable_line, self.today(now), prefix="bankslip.")
         provider = self.require_provider(tenant_id)
         self.refuse_if_paid(tenant_id, slip)
         validation = self._check_validation(principal, slip, provider, command, amount, now)
@@ -115,69 +137,117 @@ class PaySlip(SlipRules):
             return self._holding_key(claim.scope, claim.fingerprint, slowly)
         return slowly(claim)
 
-    def _commit_payment(self, claim: Claim | Unclaimed, principal: Principal, slip: Slip,
-                        validation: dict, provider: providers.Provider, amount: Decimal,
-                        skip_reconciliation: bool, cid: str | None) -> PayResult:
+    def _commit_payment(
+        self,
+        claim: Claim | Unclaimed,
+        principal: Principal,
+        slip: Slip,
+        validation: dict,
+        provider: providers.Provider,
+        amount: Decimal,
+        skip_reconciliation: bool,
+        cid: str | None,
+    ) -> PayResult:
         """The one transaction: payment, "Authorization created", and the answer under the key."""
         tenant_id = principal.tenant_id
         outcome = triggers.outcome_for(amount)
         with self.store.transaction() as db:
             if isinstance(claim, Unclaimed):
-                claimed = self.idempotency.claim_in(db, claim.scope, claim.fingerprint,
-                                                    isoformat(self.clock.now()))
+                claimed = self.idempotency.claim_in(db, claim.scope, claim.fingerprint, isoformat(self.clock.now()))
                 if isinstance(claimed, StoredResponse):  # a twin request committed first
                     return PayResult(claimed.status, claimed.body, replayed=True)
                 claim = claimed
             self.refuse_if_paid(tenant_id, slip, db)  # a payment under another key may have won
             paid_at = self.clock.now()
-            row = self._payment_row(db, principal, slip, validation, provider, amount, outcome,
-                                    skip_reconciliation, claim.scope.key, cid, paid_at)
+            row = self._payment_row(
+                db,
+                principal,
+                slip,
+                validation,
+                provider,
+                amount,
+                outcome,
+                skip_reconciliation,
+                claim.scope.key,
+                cid,
+                paid_at,
+            )
             try:
                 self.repo.insert_payment(db, row)
             except SlipAlreadyPaid:
-                raise errors.ProviderConflict(details="the provider already has a payment of this"
-                                                      " bank slip; a slip is paid once") from None
+                raise errors.ProviderConflict(
+                    details="the provider already has a payment of this bank slip; a slip is paid once"
+                ) from None
             self.repo.delete_validation(db, tenant_id, principal.required_account_id, slip.bar_code)
-            self.events.publish(db, org_id=tenant_id, domain="authorization", event="authorization-event",
-                                data=self._authorization_event(row), cid=cid, now=paid_at)
+            self.events.publish(
+                db,
+                org_id=tenant_id,
+                domain="authorization",
+                event="authorization-event",
+                data=self._authorization_event(row),
+                cid=cid,
+                now=paid_at,
+            )
             text = json.dumps(self.pay_response(row), separators=(",", ":"))
             self.idempotency.complete(db, claim, 202, text, isoformat(paid_at))
         return PayResult(202, text, replayed=False)
 
-    def _check_validation(self, principal: Principal, slip: Slip, provider: providers.Provider,
-                          command: PayCommand, amount: Decimal, now: datetime) -> dict:
+    def _check_validation(
+        self,
+        principal: Principal,
+        slip: Slip,
+        provider: providers.Provider,
+        command: PayCommand,
+        amount: Decimal,
+        now: datetime,
+    ) -> dict:
         validation = self.repo.validation(principal.tenant_id, principal.required_account_id, slip.bar_code)
         if validation is None:
             raise errors.ValidationFailed(
                 details="bank slip not validated by this account: call POST"
-                        " /integrated-payments/v1/bankslips/validate first")
+                " /integrated-payments/v1/bankslips/validate first"
+            )
         if parse_instant(validation["expires_at"]) <= now:
             raise errors.ValidationFailed(
-                details=f"the validation of this bank slip expired at {validation['expires_at']};"
-                        " validate it again")
+                details=f"the validation of this bank slip expired at {validation['expires_at']}; validate it again"
+            )
         if validation["provider"] != provider.name:
             raise errors.ValidationFailed(
                 details=f"the slip was validated with {validation['provider']} but the tenant's"
-                        f" provider is now {provider.name}; validate it again")
+                f" provider is now {provider.name}; validate it again"
+            )
         expected = validation["external_authorization"]
         if expected is not None:
             if command.external_authorization is None:
                 raise errors.ValidationFailed(
-                    details="external_authorization: is required (Validate bank slip returned one)")
+                    details="external_authorization: is required (Validate bank slip returned one)"
+                )
             if command.external_authorization != expected:
                 raise errors.ValidationFailed(
-                    details="external_authorization: does not match the one Validate bank slip returned")
+                    details="external_authorization: does not match the one Validate bank slip returned"
+                )
         if validation["amount"] is not None and amount != Decimal(validation["amount"]):
             raise errors.ValidationFailed(
-                details=f"amount: must be {validation['amount']}, the amount Validate bank slip"
-                        f" returned (got {amount})")
+                details=f"amount: must be {validation['amount']}, the amount Validate bank slip returned (got {amount})"
+            )
         # bankslip.original_amount, like due_datetime, is informational (ERRATA S-13): the
         # sandbox takes both from the slip and the validation, whatever the request says.
         return validation
 
-    def _payment_row(self, db: sqlite_utils.Database, principal: Principal, slip: Slip, validation: dict,
-                     provider: providers.Provider, amount: Decimal, outcome: str,
-                     skip_reconciliation: bool, key: str, cid: str | None, paid_at: datetime) -> dict:
+    def _payment_row(
+        self,
+        db: sqlite_utils.Database,
+        principal: Principal,
+        slip: Slip,
+        validation: dict,
+        provider: providers.Provider,
+        amount: Decimal,
+        outcome: str,
+        skip_reconciliation: bool,
+        key: str,
+        cid: str | None,
+        paid_at: datetime,
+    ) -> dict:
         beneficiary = registry.beneficiary(slip)
         return {
             "authorization_id": self.repo.next_authorization_id(db),

@@ -21,17 +21,20 @@ class Provider:
     settlement_partner: str
     # Pay bank slip: no reconciliation event "if ... the provider is JD Consultores".
     reconciles: bool
-    processing_seconds: int   # PROCESSING -> PAID / ERROR (sandbox seconds)
-    timeout_seconds: int      # PROCESSING -> TIMEOUT
+    processing_seconds: int  # PROCESSING -> PAID / ERROR (sandbox seconds)
+    timeout_seconds: int  # PROCESSING -> TIMEOUT
 
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (
-    Provider("BTG", "BTG Pactual", False, "208 | BANCO BTG PACTUAL SA / AGENCIA 0001", True, 5, 30),
-    # The settlement-partner string is the example of the status-change event documentation.
-    Provider("CELCOIN", "Celcoin", True, "509 | CELCOIN INST. PAGAMENTO SA / AGENCIA 0001", True, 2, 20),
-    Provider("ITAU", "Itau Unibanco", True, "341 | ITAU UNIBANCO SA / AGENCIA 0001", True, 10, 60),
-    Provider("JDPI", "JD Consultores", False, "JD CONSULTORES / SPB", False, 3, 30),
-)}
+PROVIDERS: dict[str, Provider] = {
+    p.name: p
+    for p in (
+        Provider("BTG", "BTG Pactual", False, "208 | BANCO BTG PACTUAL SA / AGENCIA 0001", True, 5, 30),
+        # The settlement-partner string is the example of the status-change event documentation.
+        Provider("CELCOIN", "Celcoin", True, "509 | CELCOIN INST. PAGAMENTO SA / AGENCIA 0001", True, 2, 20),
+        Provider("ITAU", "Itau Unibanco", True, "341 | ITAU UNIBANCO SA / AGENCIA 0001", True, 10, 60),
+        Provider("JDPI", "JD Consultores", False, "JD CONSULTORES / SPB", False, 3, 30),
+    )
+}
 
 # Which stored credential (provider, type) makes a provider the tenant's bank-slip provider.
 # JD Consultores pays with its BAAS credential (ERRATA S-11); its PIX credential, which was the
@@ -68,6 +71,12 @@ def with_processing_seconds(provider: Provider, seconds: int | None) -> Provider
     """The provider with a configured processing delay (PISMO_SANDBOX_BANKSLIP_PROCESSING_SECONDS)."""
     if seconds is None:
         return provider
-    return Provider(provider.name, provider.display, provider.returns_external_authorization,
-                    provider.settlement_partner, provider.reconciles, seconds,
-                    max(seconds, provider.timeout_seconds))
+    return Provider(
+        provider.name,
+        provider.display,
+        provider.returns_external_authorization,
+        provider.settlement_partner,
+        provider.reconciles,
+        seconds,
+        max(seconds, provider.timeout_seconds),
+    )

@@ -21,16 +21,25 @@ class ListReceipts(SlipRules):
         end = self._instant(query.end, "endDatetime")
         if begin and end and begin > end:
             raise errors.ValidationFailed(details="beginDatetime: must not be after endDatetime")
-        rows = self.repo.receipts(ReceiptsFilter(
-            tenant_id=principal.tenant_id, account_id=principal.required_account_id, limit=query.per_page + 1,
-            descending=query.order.lower() != "asc", authorization_id=query.authorization_id,
-            begin=begin, end=end, after=self._cursor(query.cursor)))
-        page = rows[:query.per_page]
+        rows = self.repo.receipts(
+            ReceiptsFilter(
+                tenant_id=principal.tenant_id,
+                account_id=principal.required_account_id,
+                limit=query.per_page + 1,
+                descending=query.order.lower() != "asc",
+                authorization_id=query.authorization_id,
+                begin=begin,
+                end=end,
+                after=self._cursor(query.cursor),
+            )
+        )
+        page = rows[: query.per_page]
         body: dict = {"items": [self._receipt(row) for row in page], "per_page": query.per_page}
         if len(rows) > query.per_page:
             last = page[-1]
-            body["last_evaluated_payment_datetime"] = \
+            body["last_evaluated_payment_datetime"] = (
                 f"{last['payment_at']}{CURSOR_SEPARATOR}{last['authorization_id']}"
+            )
         return body
 
     @staticmethod
@@ -52,7 +61,8 @@ class ListReceipts(SlipRules):
         except ValueError:
             raise errors.ValidationFailed(
                 details="lastEvaluatedPaymentDatetimeQuery: must be the last_evaluated_payment_datetime"
-                        " of a previous page (or an RFC 3339 date-time)") from None
+                " of a previous page (or an RFC 3339 date-time)"
+            ) from None
 
     @staticmethod
     def _receipt(row: dict) -> dict:
@@ -66,20 +76,27 @@ class ListReceipts(SlipRules):
         for name in ("original_amount", "fine", "interest", "discount"):
             if row[name] is not None:
                 receipt[name] = as_money(row[name])
-        receipt.update({
-            "currency_code": "BRL",
-            "bar_code": row["bar_code"],
-            "digitable_line": row["digitable_line"],
-        })
+        receipt.update(
+            {
+                "currency_code": "BRL",
+                "bar_code": row["bar_code"],
+                "digitable_line": row["digitable_line"],
+            }
+        )
         if row["due_date"]:
             receipt["due_datetime"] = due_datetime(row["due_date"])
-        receipt.update({
-            "payment_datetime": row["payment_at"],
-            "update_datetime": row["updated_at"],
-            "beneficiary": {"name": row["beneficiary_name"], "document": row["beneficiary_document"],
-                            "document_type": row["beneficiary_document_type"]},
-            "provider_id": row["provider_id"],
-            "settlement_partner": providers.PROVIDERS[row["provider"]].settlement_partner,
-            "additional_info": f"NumCtrl = {control_number(row)}",
-        })
+        receipt.update(
+            {
+                "payment_datetime": row["payment_at"],
+                "update_datetime": row["updated_at"],
+                "beneficiary": {
+                    "name": row["beneficiary_name"],
+                    "document": row["beneficiary_document"],
+                    "document_type": row["beneficiary_document_type"],
+                },
+                "provider_id": row["provider_id"],
+                "settlement_partner": providers.PROVIDERS[row["provider"]].settlement_partner,
+                "additional_info": f"NumCtrl = {control_number(row)}",
+            }
+        )
         return receipt

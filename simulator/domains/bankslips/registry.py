@@ -19,15 +19,63 @@ from pismo_sandbox.domains.bankslips.boleto import DEALERSHIP, Slip
 
 CPF, CNPJ = "CPF", "CNPJ"
 
-_TRADES = ("Padaria", "Mercado", "Construtora", "Comercial", "Farmacia", "Papelaria", "Auto Pecas",
-           "Escola", "Clinica", "Transportadora", "Livraria", "Academia")
-_NAMES = ("Estrela", "Horizonte", "Aurora", "Bandeirantes", "Ipiranga", "Sol Nascente", "Paulista",
-          "Atlantico", "Vale Verde", "Primavera", "Cruzeiro", "Tiete")
+_TRADES = (
+    "Padaria",
+    "Mercado",
+    "Construtora",
+    "Comercial",
+    "Farmacia",
+    "Papelaria",
+    "Auto Pecas",
+    "Escola",
+    "Clinica",
+    "Transportadora",
+    "Livraria",
+    "Academia",
+)
+_NAMES = (
+    "Estrela",
+    "Horizonte",
+    "Aurora",
+    "Bandeirantes",
+    "Ipiranga",
+    "Sol Nascente",
+    "Paulista",
+    "Atlantico",
+    "Vale Verde",
+    "Primavera",
+    "Cruzeiro",
+    "Tiete",
+)
 _SUFFIXES = ("Ltda", "S.A.", "ME", "EIRELI")
-_FIRST = ("Ana", "Bruno", "Carla", "Diego", "Eduarda", "Felipe", "Gabriela", "Henrique", "Isabela",
-          "Joao", "Larissa", "Marcos")
-_LAST = ("Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira",
-         "Lima", "Gomes", "Costa", "Ribeiro")
+_FIRST = (
+    "Ana",
+    "Bruno",
+    "Carla",
+    "Diego",
+    "Eduarda",
+    "Felipe",
+    "Gabriela",
+    "Henrique",
+    "Isabela",
+    "Joao",
+    "Larissa",
+    "Marcos",
+)
+_LAST = (
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Costa",
+    "Ribeiro",
+)
 # Dealership slips: the issuer is a company of the FEBRABAN segment (bar-code position 2).
 _SEGMENT_ISSUERS = {
     "1": "Prefeitura Municipal de {name}",
@@ -40,8 +88,13 @@ _SEGMENT_ISSUERS = {
     "9": "{name} Servicos Bancarios S.A.",
 }
 SEGMENT_NAMES = {
-    "1": "prefeituras", "2": "saneamento", "3": "energia eletrica e gas", "4": "telecomunicacoes",
-    "5": "orgaos governamentais", "6": "carnes e assemelhados", "7": "multas de transito",
+    "1": "prefeituras",
+    "2": "saneamento",
+    "3": "energia eletrica e gas",
+    "4": "telecomunicacoes",
+    "5": "orgaos governamentais",
+    "6": "carnes e assemelhados",
+    "7": "multas de transito",
     "9": "uso exclusivo do banco",
 }
 
@@ -74,13 +127,21 @@ def cnpj_check_digits(base12: str) -> str:
 
 
 def is_valid_cpf(document: str) -> bool:
-    return (len(document) == 11 and document.isdigit() and len(set(document)) > 1
-            and cpf_check_digits(document[:9]) == document[9:])
+    return (
+        len(document) == 11
+        and document.isdigit()
+        and len(set(document)) > 1
+        and cpf_check_digits(document[:9]) == document[9:]
+    )
 
 
 def is_valid_cnpj(document: str) -> bool:
-    return (len(document) == 14 and document.isdigit() and len(set(document[:8])) > 1
-            and cnpj_check_digits(document[:12]) == document[12:])
+    return (
+        len(document) == 14
+        and document.isdigit()
+        and len(set(document[:8])) > 1
+        and cnpj_check_digits(document[:12]) == document[12:]
+    )
 
 
 def _pick(options: tuple[str, ...], byte: int) -> str:
@@ -94,8 +155,11 @@ def beneficiary(slip: Slip) -> Beneficiary:
     person = slip.kind != DEALERSHIP and seed[0] % 5 == 0  # about one bank slip in five
     if person:
         base = "1" + _digits(seed[1:], 8)  # a leading 1 keeps the CPF from being all one digit
-        return Beneficiary(f"{_pick(_FIRST, seed[10])} {_pick(_LAST, seed[11])} {_pick(_LAST, seed[12])}",
-                           base + cpf_check_digits(base), CPF)
+        return Beneficiary(
+            f"{_pick(_FIRST, seed[10])} {_pick(_LAST, seed[11])} {_pick(_LAST, seed[12])}",
+            base + cpf_check_digits(base),
+            CPF,
+        )
     base = "1" + _digits(seed[1:], 7) + "0001"  # root (8) + branch 0001 (the head office)
     town = _pick(_NAMES, seed[10])
     if slip.kind == DEALERSHIP:

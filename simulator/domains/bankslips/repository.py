@@ -29,8 +29,8 @@ class ReceiptsFilter:
     limit: int
     descending: bool = True
     authorization_id: int | None = None
-    begin: str | None = None          # payment_at >= begin
-    end: str | None = None            # payment_at <= end
+    begin: str | None = None  # payment_at >= begin
+    end: str | None = None  # payment_at <= end
     after: tuple[str, int | None] | None = None  # cursor: (payment_at, authorization_id)
 
 
@@ -40,15 +40,17 @@ class BankSlipRepository:
 
     # -- the tenant's provider (admin setting) ---------------------------------------------------
     def admin_provider(self, tenant_id: str) -> str | None:
-        rows = list(self.store.db.query(
-            "SELECT provider FROM bankslip_providers WHERE tenant_id = ?", [tenant_id]))
+        rows = list(self.store.db.query("SELECT provider FROM bankslip_providers WHERE tenant_id = ?", [tenant_id]))
         return rows[0]["provider"] if rows else None
 
     def set_admin_provider(self, tenant_id: str, provider: str, now: str) -> None:
         with self.store.transaction() as db:
-            db.execute("INSERT INTO bankslip_providers (tenant_id, provider, updated_at) VALUES (?, ?, ?)"
-                       " ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider,"
-                       " updated_at = excluded.updated_at", [tenant_id, provider, now])
+            db.execute(
+                "INSERT INTO bankslip_providers (tenant_id, provider, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider,"
+                " updated_at = excluded.updated_at",
+                [tenant_id, provider, now],
+            )
 
     def clear_admin_provider(self, tenant_id: str) -> None:
         with self.store.transaction() as db:
@@ -59,13 +61,16 @@ class BankSlipRepository:
         rows = list(self.store.db.query("SELECT * FROM bankslip_scenarios WHERE bar_code = ?", [bar_code]))
         return rows[0] if rows else None
 
-    def put_scenario(self, bar_code: str, fine: str | None, interest: str | None,
-                     discount: str | None, now: str) -> None:
+    def put_scenario(
+        self, bar_code: str, fine: str | None, interest: str | None, discount: str | None, now: str
+    ) -> None:
         with self.store.transaction() as db:
-            db.execute("INSERT INTO bankslip_scenarios (bar_code, fine, interest, discount, created_at)"
-                       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (bar_code) DO UPDATE SET fine = excluded.fine,"
-                       " interest = excluded.interest, discount = excluded.discount",
-                       [bar_code, fine, interest, discount, now])
+            db.execute(
+                "INSERT INTO bankslip_scenarios (bar_code, fine, interest, discount, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (bar_code) DO UPDATE SET fine = excluded.fine,"
+                " interest = excluded.interest, discount = excluded.discount",
+                [bar_code, fine, interest, discount, now],
+            )
 
     # -- validations -----------------------------------------------------------------------------
     def save_validation(self, row: dict) -> None:
@@ -78,38 +83,48 @@ class BankSlipRepository:
             " SET provider = excluded.provider, external_authorization = excluded.external_authorization,"
             " amount = excluded.amount, original_amount = excluded.original_amount,"
             " fine = excluded.fine, interest = excluded.interest, discount = excluded.discount,"
-            " validated_at = excluded.validated_at, expires_at = excluded.expires_at", row)
+            " validated_at = excluded.validated_at, expires_at = excluded.expires_at",
+            row,
+        )
 
     def validation(self, tenant_id: str, account_id: int, bar_code: str) -> dict | None:
-        rows = list(self.store.db.query(
-            "SELECT * FROM bankslip_validations WHERE tenant_id = ? AND account_id = ? AND bar_code = ?",
-            [tenant_id, account_id, bar_code]))
+        rows = list(
+            self.store.db.query(
+                "SELECT * FROM bankslip_validations WHERE tenant_id = ? AND account_id = ? AND bar_code = ?",
+                [tenant_id, account_id, bar_code],
+            )
+        )
         return rows[0] if rows else None
 
-    def delete_validation(self, db: sqlite_utils.Database, tenant_id: str, account_id: int,
-                          bar_code: str) -> None:
-        db.execute("DELETE FROM bankslip_validations WHERE tenant_id = ? AND account_id = ? AND bar_code = ?",
-                   [tenant_id, account_id, bar_code])
+    def delete_validation(self, db: sqlite_utils.Database, tenant_id: str, account_id: int, bar_code: str) -> None:
+        db.execute(
+            "DELETE FROM bankslip_validations WHERE tenant_id = ? AND account_id = ? AND bar_code = ?",
+            [tenant_id, account_id, bar_code],
+        )
 
     # -- payments --------------------------------------------------------------------------------
-    def active_payment(self, tenant_id: str, bar_code: str,
-                       db: sqlite_utils.Database | None = None) -> dict | None:
-        rows = list((db or self.store.db).query(
-            "SELECT authorization_id, account_id, status FROM bankslip_payments"
-            " WHERE tenant_id = ? AND bar_code = ? AND status IN ('PROCESSING', 'PAID', 'SETTLED')",
-            [tenant_id, bar_code]))
+    def active_payment(self, tenant_id: str, bar_code: str, db: sqlite_utils.Database | None = None) -> dict | None:
+        rows = list(
+            (db or self.store.db).query(
+                "SELECT authorization_id, account_id, status FROM bankslip_payments"
+                " WHERE tenant_id = ? AND bar_code = ? AND status IN ('PROCESSING', 'PAID', 'SETTLED')",
+                [tenant_id, bar_code],
+            )
+        )
         return rows[0] if rows else None
 
     def next_authorization_id(self, db: sqlite_utils.Database) -> int:
-        row = next(db.query("SELECT COALESCE(MAX(authorization_id), ?) + 1 AS next FROM bankslip_payments",
-                            [FIRST_AUTHORIZATION_ID]))
+        row = next(
+            db.query(
+                "SELECT COALESCE(MAX(authorization_id), ?) + 1 AS next FROM bankslip_payments", [FIRST_AUTHORIZATION_ID]
+            )
+        )
         return row["next"]
 
     def insert_payment(self, db: sqlite_utils.Database, row: dict) -> None:
         columns = ", ".join(row)
         try:
-            db.execute(f"INSERT INTO bankslip_payments ({columns}) VALUES"
-                       f" ({', '.join(':' + c for c in row)})", row)
+            db.execute(f"INSERT INTO bankslip_payments ({columns}) VALUES ({', '.join(':' + c for c in row)})", row)
         except sqlite3.IntegrityError as error:
             if "bankslip_payments.tenant_id, bankslip_payments.bar_code" in str(error):
                 raise SlipAlreadyPaid() from None
@@ -117,12 +132,12 @@ class BankSlipRepository:
         self.add_history(db, row["authorization_id"], None, row["status"], row["payment_at"])
 
     def get_payment(self, authorization_id: int) -> dict | None:
-        rows = list(self.store.db.query("SELECT * FROM bankslip_payments WHERE authorization_id = ?",
-                                        [authorization_id]))
+        rows = list(
+            self.store.db.query("SELECT * FROM bankslip_payments WHERE authorization_id = ?", [authorization_id])
+        )
         return rows[0] if rows else None
 
-    def list_payments(self, tenant_id: str, account_id: int | None, status: str | None,
-                      limit: int) -> list[dict]:
+    def list_payments(self, tenant_id: str, account_id: int | None, status: str | None, limit: int) -> list[dict]:
         where: list[str] = ["tenant_id = ?"]
         params: list[object] = [tenant_id]
         if account_id is not None:
@@ -131,46 +146,65 @@ class BankSlipRepository:
         if status is not None:
             where.append("status = ?")
             params.append(status)
-        return list(self.store.db.query(
-            f"SELECT * FROM bankslip_payments WHERE {' AND '.join(where)}"
-            " ORDER BY authorization_id LIMIT ?", params + [limit]))
+        return list(
+            self.store.db.query(
+                f"SELECT * FROM bankslip_payments WHERE {' AND '.join(where)} ORDER BY authorization_id LIMIT ?",
+                params + [limit],
+            )
+        )
 
     def history(self, authorization_ids: list[int]) -> dict[int, list[dict]]:
         found: dict[int, list[dict]] = {i: [] for i in authorization_ids}
         for start in range(0, len(authorization_ids), 500):
-            chunk = authorization_ids[start:start + 500]
+            chunk = authorization_ids[start : start + 500]
             for row in self.store.db.query(
-                    "SELECT authorization_id, old_status, new_status, at FROM bankslip_status_history"
-                    f" WHERE authorization_id IN ({', '.join('?' * len(chunk))})"
-                    " ORDER BY authorization_id, seq", chunk):
+                "SELECT authorization_id, old_status, new_status, at FROM bankslip_status_history"
+                f" WHERE authorization_id IN ({', '.join('?' * len(chunk))})"
+                " ORDER BY authorization_id, seq",
+                chunk,
+            ):
                 found[row["authorization_id"]].append(
-                    {"old_status": row["old_status"], "new_status": row["new_status"], "at": row["at"]})
+                    {"old_status": row["old_status"], "new_status": row["new_status"], "at": row["at"]}
+                )
         return found
 
     # -- lifecycle -------------------------------------------------------------------------------
     def any_due(self, now: str) -> bool:
-        return bool(list(self.store.db.query(
-            "SELECT 1 FROM bankslip_payments WHERE next_at IS NOT NULL AND next_at <= ? LIMIT 1", [now])))
+        return bool(
+            list(
+                self.store.db.query(
+                    "SELECT 1 FROM bankslip_payments WHERE next_at IS NOT NULL AND next_at <= ? LIMIT 1", [now]
+                )
+            )
+        )
 
     def due(self, db: sqlite_utils.Database, now: str, limit: int) -> list[dict]:
-        return list(db.query(
-            "SELECT * FROM bankslip_payments WHERE next_at IS NOT NULL AND next_at <= ?"
-            " ORDER BY next_at, authorization_id LIMIT ?", [now, limit]))
+        return list(
+            db.query(
+                "SELECT * FROM bankslip_payments WHERE next_at IS NOT NULL AND next_at <= ?"
+                " ORDER BY next_at, authorization_id LIMIT ?",
+                [now, limit],
+            )
+        )
 
-    def transition(self, db: sqlite_utils.Database, authorization_id: int, old: str, new: str,
-                   at: str, next_at: str | None) -> bool:
+    def transition(
+        self, db: sqlite_utils.Database, authorization_id: int, old: str, new: str, at: str, next_at: str | None
+    ) -> bool:
         """Move one payment from ``old`` to ``new``; False when it is no longer in ``old``."""
         cursor = db.execute(
             "UPDATE bankslip_payments SET status = ?, next_at = ?, updated_at = ?"
-            " WHERE authorization_id = ? AND status = ?", [new, next_at, at, authorization_id, old])
+            " WHERE authorization_id = ? AND status = ?",
+            [new, next_at, at, authorization_id, old],
+        )
         return cursor.rowcount == 1
 
-    def add_history(self, db: sqlite_utils.Database, authorization_id: int, old: str | None,
-                    new: str, at: str) -> None:
+    def add_history(self, db: sqlite_utils.Database, authorization_id: int, old: str | None, new: str, at: str) -> None:
         db.execute(
             "INSERT INTO bankslip_status_history (authorization_id, seq, old_status, new_status, at)"
             " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM bankslip_status_history"
-            " WHERE authorization_id = ?", [authorization_id, old, new, at, authorization_id])
+            " WHERE authorization_id = ?",
+            [authorization_id, old, new, at, authorization_id],
+        )
 
     # -- receipts --------------------------------------------------------------------------------
     def receipts(self, f: ReceiptsFilter) -> list[dict]:
@@ -195,9 +229,13 @@ class BankSlipRepository:
                 where.append(f"(payment_at, authorization_id) {op} (?, ?)")
                 params += [moment, last_id]
         direction = "DESC" if f.descending else "ASC"
-        return list(self.store.db.query(
-            f"SELECT * FROM bankslip_payments WHERE {' AND '.join(where)}"
-            f" ORDER BY payment_at {direction}, authorization_id {direction} LIMIT ?", params + [f.limit]))
+        return list(
+            self.store.db.query(
+                f"SELECT * FROM bankslip_payments WHERE {' AND '.join(where)}"
+                f" ORDER BY payment_at {direction}, authorization_id {direction} LIMIT ?",
+                params + [f.limit],
+            )
+        )
 
     def explain_receipts(self, f: ReceiptsFilter) -> str:
         """The query plan of a receipts page (tests check it stays an index range scan)."""
@@ -205,5 +243,6 @@ class BankSlipRepository:
         rows = self.store.db.execute(
             f"EXPLAIN QUERY PLAN SELECT * FROM bankslip_payments WHERE {where}"
             " ORDER BY payment_at DESC, authorization_id DESC LIMIT ?",
-            [f.tenant_id, f.account_id, "9999", 0, f.limit]).fetchall()
+            [f.tenant_id, f.account_id, "9999", 0, f.limit],
+        ).fetchall()
         return " | ".join(str(r[-1]) for r in rows)

@@ -29,14 +29,19 @@ def pay_bankslip(ctx: RequestContext) -> Reply:
         op.errors.header(IDEMPOTENCY_HEADER).raise_(details=f"{IDEMPOTENCY_HEADER} is empty")
     if len(key) > MAX_KEY_LENGTH:
         op.errors.get("invalid_parameter").raise_(
-            details=f"{IDEMPOTENCY_HEADER}: must have at most {MAX_KEY_LENGTH} characters")
+            details=f"{IDEMPOTENCY_HEADER}: must have at most {MAX_KEY_LENGTH} characters"
+        )
     result = ctx.sandbox.bankslips.pay(
-        ctx.caller, pay_command(ctx.body), key=key, operation_id=op.operation_id,
-        body=ctx.body, skip_reconciliation=ctx.headers.get(SKIP_RECONCILIATION_HEADER) == "true",
-        cid=ctx.cid)
+        ctx.caller,
+        pay_command(ctx.body),
+        key=key,
+        operation_id=op.operation_id,
+        body=ctx.body,
+        skip_reconciliation=ctx.headers.get(SKIP_RECONCILIATION_HEADER) == "true",
+        cid=ctx.cid,
+    )
     # The answer is stored encoded (a replay sends the same bytes), so it goes out as it is.
-    return Reply(raw=result.body, status=result.status,
-                 headers={REPLAY_HEADER: "true"} if result.replayed else {})
+    return Reply(raw=result.body, status=result.status, headers={REPLAY_HEADER: "true"} if result.replayed else {})
 
 
 @operation("get-integrated-payments-api-v1-bankslips-receipts")

@@ -39,7 +39,7 @@ DEFAULT_DUE_IN_DAYS = 30
 @dataclass(frozen=True)
 class PayResult:
     status: int
-    body: str          # JSON text; a replay sends the very same text
+    body: str  # JSON text; a replay sends the very same text
     replayed: bool
 
 
@@ -96,15 +96,14 @@ class SlipRules:
         """The business date in Brazil (resolves due-date factors and clearing)."""
         return now.astimezone(BRT).date()
 
-    def read_slip(self, type_: int, bar_code: str | None, line: str | None, today: date, *,
-                  prefix: str = "") -> Slip:
+    def read_slip(self, type_: int, bar_code: str | None, line: str | None, today: date, *, prefix: str = "") -> Slip:
         """Parse and check the slip the request names; every failure is EIP0008 with details.
         Both forms may be sent when they denote the same slip (ERRATA S-12)."""
-        given = [(name, text) for name, text in (("bar_code", bar_code), ("digitable_line", line))
-                 if text is not None]
+        given = [(name, text) for name, text in (("bar_code", bar_code), ("digitable_line", line)) if text is not None]
         if not given:
             raise errors.ValidationFailed(
-                details=f"{prefix}bar_code or {prefix}digitable_line: one of them is required")
+                details=f"{prefix}bar_code or {prefix}digitable_line: one of them is required"
+            )
         slips = []
         for name, text in given:
             parse = boleto.parse_bar_code if name == "bar_code" else boleto.parse_digitable_line
@@ -116,8 +115,9 @@ class SlipRules:
             first = next(i for i, (a, b) in enumerate(zip(slips[0].bar_code, slips[1].bar_code)) if a != b)
             raise errors.ValidationFailed(
                 details=f"{prefix}bar_code and {prefix}digitable_line are different bank slips (the"
-                        f" bar code the digitable line encodes differs from {prefix}bar_code from"
-                        f" position {first + 1}); send one of them, or both of the same slip")
+                f" bar code the digitable line encodes differs from {prefix}bar_code from"
+                f" position {first + 1}); send one of them, or both of the same slip"
+            )
         slip = slips[0]
         actual = BANK_TYPE if slip.kind == BANK else DEALERSHIP_TYPE
         if type_ != actual:
@@ -125,39 +125,43 @@ class SlipRules:
             why = "first digit 8" if actual == DEALERSHIP_TYPE else "first digit is not 8"
             raise errors.ValidationFailed(
                 details=f"{prefix}type: is {described.get(type_, type_)} but the slip is a"
-                        f" {slip.kind} slip ({why}); send type {actual}")
+                f" {slip.kind} slip ({why}); send type {actual}"
+            )
         return slip
 
     def resolve_provider(self, tenant_id: str) -> providers.Resolved | None:
-        return providers.resolve(self.repo.admin_provider(tenant_id),
-                                 self.credentials.list_public(tenant_id))
+        return providers.resolve(self.repo.admin_provider(tenant_id), self.credentials.list_public(tenant_id))
 
     def require_provider(self, tenant_id: str) -> providers.Provider:
         resolved = self.resolve_provider(tenant_id)
         if resolved is None:
             raise errors.BankingGateway4xx(
                 details="no bank-slip provider is configured for this tenant: register a BAAS"
-                        " credential (BTG or CELCOIN) or a JDPI credential with POST"
-                        " /banking-auth/v1/credentials, or choose one (ITAU too) with PUT"
-                        " /_sandbox/tenants/{tenant_id}/bankslip-provider")
+                " credential (BTG or CELCOIN) or a JDPI credential with POST"
+                " /banking-auth/v1/credentials, or choose one (ITAU too) with PUT"
+                " /_sandbox/tenants/{tenant_id}/bankslip-provider"
+            )
         return providers.with_processing_seconds(resolved.provider, self.config.bankslip_processing_seconds)
 
     def charges(self, slip: Slip) -> Charges:
         scenario = self.repo.scenario(slip.bar_code) if slip.amount is not None else None
         if scenario is None:
             return Charges(slip.amount, None, None, None)
-        return Charges(slip.amount, *(Decimal(scenario[k]) if scenario[k] is not None else None
-                                      for k in ("fine", "interest", "discount")))
+        return Charges(
+            slip.amount,
+            *(Decimal(scenario[k]) if scenario[k] is not None else None for k in ("fine", "interest", "discount")),
+        )
 
     def refuse_if_paid(self, tenant_id: str, slip: Slip, db: sqlite_utils.Database | None = None) -> None:
         active = self.repo.active_payment(tenant_id, slip.bar_code, db)
         if active is not None:
             raise errors.ProviderConflict(
                 details=f"the provider already has a payment of this bank slip ({active['status']});"
-                        " a slip is paid once")
+                " a slip is paid once"
+            )
 
     def _digits(self, count: int) -> str:
-        return f"{int(self.ids.token(16), 16) % 10 ** count:0{count}d}"
+        return f"{int(self.ids.token(16), 16) % 10**count:0{count}d}"
 
 
 def control_number(row: dict) -> str:

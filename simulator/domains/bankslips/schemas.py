@@ -88,8 +88,7 @@ class SlipReferenceSchema(_Loose):
 
     @post_load
     def make(self, data: dict, **_: object) -> SlipReference:
-        return SlipReference(data["type"], data["bar_code"], data["digitable_line"],
-                             data["original_amount"])
+        return SlipReference(data["type"], data["bar_code"], data["digitable_line"], data["original_amount"])
 
 
 class PaySchema(_Loose):
@@ -101,8 +100,9 @@ class PaySchema(_Loose):
 
     @post_load
     def make(self, data: dict, **_: object) -> PayCommand:
-        return PayCommand(data["account_id"], data["amount"], data["bankslip"],
-                          data["currency_code"], data["external_authorization"])
+        return PayCommand(
+            data["account_id"], data["amount"], data["bankslip"], data["currency_code"], data["external_authorization"]
+        )
 
 
 class ReceiptsQuerySchema(_Loose):
@@ -115,8 +115,14 @@ class ReceiptsQuerySchema(_Loose):
 
     @post_load
     def make(self, data: dict, **_: object) -> ReceiptsQuery:
-        return ReceiptsQuery(data["perPage"], data["order"], data["beginDatetime"], data["endDatetime"],
-                             data["authorizationId"], data["lastEvaluatedPaymentDatetimeQuery"])
+        return ReceiptsQuery(
+            data["perPage"],
+            data["order"],
+            data["beginDatetime"],
+            data["endDatetime"],
+            data["authorizationId"],
+            data["lastEvaluatedPaymentDatetimeQuery"],
+        )
 
 
 class GenerateBoletoSchema(_Loose):
@@ -141,10 +147,18 @@ class GenerateBoletoSchema(_Loose):
     @post_load
     def make(self, data: dict, **_: object) -> GenerateBoleto:
         return GenerateBoleto(
-            kind=data["kind"], amount=data["amount"], due_date=_as_date(data["due_date"]),
-            due_date_given=data["due_date_given"], bank=data["bank"], segment=data["segment"],
-            trigger=data["trigger"], free_field=data["free_field"], fine=data["fine"],
-            interest=data["interest"], discount=data["discount"])
+            kind=data["kind"],
+            amount=data["amount"],
+            due_date=_as_date(data["due_date"]),
+            due_date_given=data["due_date_given"],
+            bank=data["bank"],
+            segment=data["segment"],
+            trigger=data["trigger"],
+            free_field=data["free_field"],
+            fine=data["fine"],
+            interest=data["interest"],
+            discount=data["discount"],
+        )
 
 
 def _as_date(value: object) -> date | None:
@@ -196,8 +210,17 @@ def pay_command(body: Any) -> PayCommand:
                 kind, bar_code, line = slip.get("type"), slip.get("bar_code"), slip.get("digitable_line")
                 original = slip.get("original_amount")
                 original_amount = _money(original)
-                if type(kind) is int and _text(bar_code) and _text(line) \
-                        and (original is None or original_amount is not None):
-                    return PayCommand(account_id, amount, SlipReference(kind, bar_code, line, original_amount),
-                                      currency, authorization)
+                if (
+                    type(kind) is int
+                    and _text(bar_code)
+                    and _text(line)
+                    and (original is None or original_amount is not None)
+                ):
+                    return PayCommand(
+                        account_id,
+                        amount,
+                        SlipReference(kind, bar_code, line, original_amount),
+                        currency,
+                        authorization,
+                    )
     return _PAY.load(body)

@@ -3,7 +3,6 @@ operation (validate.py, pay.py, receipts.py, admin.py) over the shared rules (ru
 No Flask here.
 """
 
-
 from __future__ import annotations
 
 
@@ -25,9 +24,21 @@ from pismo_sandbox.domains.bankslips.validate import ValidateSlip
 
 
 class BankSlipService(ValidateSlip, PaySlip, ListReceipts, BankSlipAdmin):
-    def __init__(self, *, store: Store, repo: BankSlipRepository, lifecycle: Lifecycle, clock: Clock,
-                 ids: Ids, events: EventLog, tenancy: TenancyService, credentials: CredentialService,
-                 idempotency: IdempotencyKeys, fingerprint: Fingerprinter, config: Config):
+    def __init__(
+        self,
+        *,
+        store: Store,
+        repo: BankSlipRepository,
+        lifecycle: Lifecycle,
+        clock: Clock,
+        ids: Ids,
+        events: EventLog,
+        tenancy: TenancyService,
+        credentials: CredentialService,
+        idempotency: IdempotencyKeys,
+        fingerprint: Fingerprinter,
+        config: Config,
+    ):
         self.store = store
         self.repo = repo
         self.lifecycle = lifecycle

@@ -35,11 +35,11 @@ OUTCOME_BY_CENTS: dict[int, str] = {91: ERROR, 92: TIMEOUT, 93: CANCELLED}
 
 @dataclass(frozen=True)
 class Trigger:
-    name: str                                   # what POST /_sandbox/boletos accepts
-    stage: str                                  # VALIDATE or PAY
-    code: str                                   # 4 digits after the marker
-    error: type[SandboxError] | None            # None: not an error (the slow provider)
-    what: str                                   # the upstream story, for the README
+    name: str  # what POST /_sandbox/boletos accepts
+    stage: str  # VALIDATE or PAY
+    code: str  # 4 digits after the marker
+    error: type[SandboxError] | None  # None: not an error (the slow provider)
+    what: str  # the upstream story, for the README
 
     @property
     def free_field_prefix(self) -> str:
@@ -84,8 +84,9 @@ def _build() -> dict[str, Trigger]:
     for error, what in _VALIDATE_ERRORS:
         name = f"validate-{error.code}"
         table[name] = Trigger(name, VALIDATE, error.code[3:], error, what)
-    table["slow-provider"] = Trigger("slow-provider", PAY, SLOW_CODE, None,
-                                     f"the provider takes {SLOW_SECONDS:g} s to answer")
+    table["slow-provider"] = Trigger(
+        "slow-provider", PAY, SLOW_CODE, None, f"the provider takes {SLOW_SECONDS:g} s to answer"
+    )
     return table
 
 

@@ -25,14 +25,22 @@ class ValidateSlip(SlipRules):
         self.refuse_if_paid(principal.tenant_id, slip)
         charges = self.charges(slip)
         external = self._digits(6) if provider.returns_external_authorization else None
-        self.repo.save_validation({
-            "tenant_id": principal.tenant_id, "account_id": principal.account_id,
-            "bar_code": slip.bar_code, "provider": provider.name, "external_authorization": external,
-            "amount": as_text(charges.total), "original_amount": as_text(charges.original),
-            "fine": as_text(charges.fine), "interest": as_text(charges.interest),
-            "discount": as_text(charges.discount), "validated_at": isoformat(now),
-            "expires_at": isoformat(now + timedelta(seconds=self.config.bankslip_validation_ttl_seconds)),
-        })
+        self.repo.save_validation(
+            {
+                "tenant_id": principal.tenant_id,
+                "account_id": principal.account_id,
+                "bar_code": slip.bar_code,
+                "provider": provider.name,
+                "external_authorization": external,
+                "amount": as_text(charges.total),
+                "original_amount": as_text(charges.original),
+                "fine": as_text(charges.fine),
+                "interest": as_text(charges.interest),
+                "discount": as_text(charges.discount),
+                "validated_at": isoformat(now),
+                "expires_at": isoformat(now + timedelta(seconds=self.config.bankslip_validation_ttl_seconds)),
+            }
+        )
         return self._validate_body(command.type, slip, charges, external)
 
     @staticmethod
@@ -54,12 +62,17 @@ class ValidateSlip(SlipRules):
             if bank_name:
                 body["bank"]["name"] = bank_name
         else:
-            body["dealership"] = {"segment": slip.segment,
-                                  "segment_name": registry.SEGMENT_NAMES.get(slip.segment or "", ""),
-                                  "company_code": slip.bar_code[15:19]}
+            body["dealership"] = {
+                "segment": slip.segment,
+                "segment_name": registry.SEGMENT_NAMES.get(slip.segment or "", ""),
+                "company_code": slip.bar_code[15:19],
+            }
         beneficiary = registry.beneficiary(slip)
-        body["beneficiary"] = {"name": beneficiary.name, "document": beneficiary.document,
-                               "document_type": beneficiary.document_type}
+        body["beneficiary"] = {
+            "name": beneficiary.name,
+            "document": beneficiary.document,
+            "document_type": beneficiary.document_type,
+        }
         if external is not None:
             body["external_authorization"] = external
         return body

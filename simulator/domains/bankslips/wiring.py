@@ -21,21 +21,41 @@ from pismo_sandbox.store import Store
 HANDLER_MODULES = (routes, admin_routes)  # their handlers register on import
 
 
-def build(*, config: Config, store: Store, clock: VirtualClock, ids: Ids, events: EventLog,
-          tenancy: TenancyService, credentials: CredentialService,
-          fingerprint: Fingerprinter) -> tuple[IdempotencyKeys, BankSlipService]:
+def build(
+    *,
+    config: Config,
+    store: Store,
+    clock: VirtualClock,
+    ids: Ids,
+    events: EventLog,
+    tenancy: TenancyService,
+    credentials: CredentialService,
+    fingerprint: Fingerprinter,
+) -> tuple[IdempotencyKeys, BankSlipService]:
     """The idempotency keys and the bank-slip service, with the lifecycle listening to the clock."""
     repo = BankSlipRepository(store)
     lifecycle = Lifecycle(
-        store, repo, events, clock,
+        store,
+        repo,
+        events,
+        clock,
         Calendar(config.bankslip_clearing_days, config.bankslip_holidays),
-        provider_for=lambda name: with_processing_seconds(PROVIDERS[name],
-                                                          config.bankslip_processing_seconds))
+        provider_for=lambda name: with_processing_seconds(PROVIDERS[name], config.bankslip_processing_seconds),
+    )
     idempotency = IdempotencyKeys(store)
     service = BankSlipService(
-        store=store, repo=repo, lifecycle=lifecycle, clock=clock, ids=ids, events=events,
-        tenancy=tenancy, credentials=credentials, idempotency=idempotency,
-        fingerprint=fingerprint, config=config)
+        store=store,
+        repo=repo,
+        lifecycle=lifecycle,
+        clock=clock,
+        ids=ids,
+        events=events,
+        tenancy=tenancy,
+        credentials=credentials,
+        idempotency=idempotency,
+        fingerprint=fingerprint,
+        config=config,
+    )
     # An admin clock move settles what it passes; real time passing is noticed on reads, the
     # bank-slip service's own and the event log's.
     clock.subscribe(lifecycle.on_clock_change)

@@ -7,8 +7,10 @@ class UnsupportedCombination(SandboxError):
     status, code = 400, "EBAA0007"
 
     def __init__(self, provider: str, type_: str):
-        super().__init__(message=f"Unsupported Type: ({type_}) and Provider ({provider})",
-                         details=f"provider {provider} does not offer {type_} credentials")
+        super().__init__(
+            message=f"Unsupported Type: ({type_}) and Provider ({provider})",
+            details=f"provider {provider} does not offer {type_} credentials",
+        )
 
 
 class ProviderRejected(SandboxError):

@@ -14,8 +14,12 @@ class CredentialRepository:
         self.store = store
 
     def get(self, db: sqlite_utils.Database, tenant_id: str, provider: str, type_: str) -> dict | None:
-        rows = list(db.query("SELECT * FROM credentials WHERE tenant_id = ? AND provider = ? AND type = ?",
-                             [tenant_id, provider, type_]))
+        rows = list(
+            db.query(
+                "SELECT * FROM credentials WHERE tenant_id = ? AND provider = ? AND type = ?",
+                [tenant_id, provider, type_],
+            )
+        )
         return rows[0] if rows else None
 
     def upsert(self, db: sqlite_utils.Database, row: dict) -> None:
@@ -26,10 +30,14 @@ class CredentialRepository:
             " ON CONFLICT (tenant_id, provider, type) DO UPDATE SET client_id = excluded.client_id,"
             " key_ciphertext = excluded.key_ciphertext, proxy_value = excluded.proxy_value,"
             " token_expires_at = excluded.token_expires_at, version = excluded.version,"
-            " updated_at = excluded.updated_at", row)
+            " updated_at = excluded.updated_at",
+            row,
+        )
 
     def list_public(self, tenant_id: str) -> list[dict]:
         """A tenant's credentials without their ciphertext."""
-        return list(self.store.db.query(
-            f"SELECT {PUBLIC_COLUMNS} FROM credentials WHERE tenant_id = ? ORDER BY provider, type",
-            [tenant_id]))
+        return list(
+            self.store.db.query(
+                f"SELECT {PUBLIC_COLUMNS} FROM credentials WHERE tenant_id = ? ORDER BY provider, type", [tenant_id]
+            )
+        )

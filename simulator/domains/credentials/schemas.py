@@ -40,8 +40,12 @@ class UpsertCredentialSchema(Schema):
 
     @post_load
     def make(self, data: dict, **_: object) -> UpsertCredential:
-        return UpsertCredential(key=data["key"], provider=data["provider"], type=data["type"],
-                                client_id=(data.get("provider_data") or {}).get("client_id"))
+        return UpsertCredential(
+            key=data["key"],
+            provider=data["provider"],
+            type=data["type"],
+            client_id=(data.get("provider_data") or {}).get("client_id"),
+        )
 
 
 _SCHEMA = UpsertCredentialSchema()

@@ -49,13 +49,20 @@ class CredentialService:
             token = providers.exchange(command.provider, command.client_id, trigger, now)
             version = (existing["version"] + 1) if existing else 1
             trigger.fire(providers.SAVE)
-            self.repo.upsert(db, {
-                "tenant_id": tenant_id, "provider": command.provider, "type": command.type,
-                "client_id": command.client_id, "key_ciphertext": blob,
-                "proxy_value": providers.proxy_value(tenant_id, command.provider, command.type, version),
-                "token_expires_at": isoformat(token.expires_at), "version": version,
-                "now": isoformat(now),
-            })
+            self.repo.upsert(
+                db,
+                {
+                    "tenant_id": tenant_id,
+                    "provider": command.provider,
+                    "type": command.type,
+                    "client_id": command.client_id,
+                    "key_ciphertext": blob,
+                    "proxy_value": providers.proxy_value(tenant_id, command.provider, command.type, version),
+                    "token_expires_at": isoformat(token.expires_at),
+                    "version": version,
+                    "now": isoformat(now),
+                },
+            )
         return {"created": existing is None, "version": version}
 
     def holds(self, tenant_id: str, command: UpsertCredential) -> bool:

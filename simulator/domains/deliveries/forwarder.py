@@ -44,6 +44,7 @@ class LocalSns:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
         from pismo_sandbox.domains.deliveries.signing import SnsSigner, self_signed_certificate
+
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.signer = SnsSigner(key, self_signed_certificate(key))
         self.token = secrets.token_hex(32)
@@ -89,11 +90,20 @@ class LocalSns:
 
 
 class Forwarder:
-    def __init__(self, base_url: str, forward_to: str, fmt: str = "pismo", secret: str | None = None,
-                 admin_token: str | None = None, event_filter: dict | None = None,
-                 echo: Callable[[str], None] = lambda _line: None, poll_seconds: float = 0.5,
-                 timeout_seconds: float = 10.0, http: requests.Session | None = None,
-                 wall: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        base_url: str,
+        forward_to: str,
+        fmt: str = "pismo",
+        secret: str | None = None,
+        admin_token: str | None = None,
+        event_filter: dict | None = None,
+        echo: Callable[[str], None] = lambda _line: None,
+        poll_seconds: float = 0.5,
+        timeout_seconds: float = 10.0,
+        http: requests.Session | None = None,
+        wall: Callable[[], float] = time.time,
+    ):
         self.base = base_url.rstrip("/")
         self.forward_to = forward_to
         self.format = fmt
@@ -127,17 +137,25 @@ class Forwarder:
         framed = formats.frame(self.format, push, keys)
         started = time.perf_counter()
         try:
-            response = self.http.post(self.forward_to, data=framed.body, headers=framed.headers,
-                                      timeout=self.timeout, allow_redirects=False)
+            response = self.http.post(
+                self.forward_to, data=framed.body, headers=framed.headers, timeout=self.timeout, allow_redirects=False
+            )
             return response.status_code, None, (time.perf_counter() - started) * 1000
         except requests.RequestException as error:
             return None, f"{type(error).__name__}: {error}", (time.perf_counter() - started) * 1000
 
     def _push(self, kind: str, envelope: dict | None) -> formats.Push:
-        return formats.Push(kind=kind, envelope=envelope, subscription_id=self.id,
-                            delivery_id=f"dlv-{uuid.uuid4()}", attempt=1, secret=self.secret,
-                            public_base=self.sns.base if self.sns else self.base,
-                            confirm_token=self.sns.token if self.sns else None, now=self.wall())
+        return formats.Push(
+            kind=kind,
+            envelope=envelope,
+            subscription_id=self.id,
+            delivery_id=f"dlv-{uuid.uuid4()}",
+            attempt=1,
+            secret=self.secret,
+            public_base=self.sns.base if self.sns else self.base,
+            confirm_token=self.sns.token if self.sns else None,
+            now=self.wall(),
+        )
 
     def confirm(self, stop: threading.Event, wait_seconds: float = 60.0) -> bool:
         """sns: send the SubscriptionConfirmation and wait until the receiver visits the
@@ -157,8 +175,7 @@ class Forwarder:
         status, error, latency = self._post(self._push("event", envelope), self.sns)
         return Forwarded(envelope, status, error, latency)
 
-    def run(self, stop: threading.Event | None = None, max_events: int | None = None,
-            from_start: bool = False) -> int:
+    def run(self, stop: threading.Event | None = None, max_events: int | None = None, from_start: bool = False) -> int:
         """Forward events until ``stop`` is set (or ``max_events`` were forwarded); how many."""
         stop = stop or threading.Event()
         if self.format == "sns" and not self.confirm(stop):
@@ -179,8 +196,10 @@ class Forwarder:
                     continue
                 result = self.forward(event)
                 outcome = result.status if result.status is not None else result.error
-                self.echo(f"{event['timestamp']}  {event['event_type']:<28} {event['event_id']}"
-                          f"  -> {outcome} ({result.latency_ms:.0f} ms)")
+                self.echo(
+                    f"{event['timestamp']}  {event['event_type']:<28} {event['event_id']}"
+                    f"  -> {outcome} ({result.latency_ms:.0f} ms)"
+                )
                 forwarded += 1
                 if max_events is not None and forwarded >= max_events:
                     return forwarded

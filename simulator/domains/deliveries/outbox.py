@@ -46,9 +46,13 @@ class RetryPolicy:
 
     @classmethod
     def from_config(cls, config: Config) -> "RetryPolicy":
-        return cls(config.delivery_max_attempts, config.delivery_backoff_seconds,
-                   config.delivery_backoff_factor, config.delivery_backoff_max_seconds,
-                   config.delivery_timeout_seconds)
+        return cls(
+            config.delivery_max_attempts,
+            config.delivery_backoff_seconds,
+            config.delivery_backoff_factor,
+            config.delivery_backoff_max_seconds,
+            config.delivery_timeout_seconds,
+        )
 
     def backoff(self, attempts_made: int) -> float:
         """Seconds to wait after the ``attempts_made``-th failed attempt (exponential, capped)."""
@@ -57,7 +61,7 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Outcome:
-    outcome: str                 # acknowledged, rejected, timeout, error, dropped
+    outcome: str  # acknowledged, rejected, timeout, error, dropped
     http_status: int | None = None
     error: str | None = None
     latency_ms: float | None = None
@@ -73,8 +77,8 @@ def instant(seconds: float | None) -> str | None:
 
 
 def event_type_matches(wanted: str, event_type: str) -> bool:
-    """"bankslip_status_change" matches every version, "bankslip_status_change-1" one."""
-    return event_type == wanted or (event_type.startswith(wanted + "-") and event_type[len(wanted) + 1:].isdigit())
+    """ "bankslip_status_change" matches every version, "bankslip_status_change-1" one."""
+    return event_type == wanted or (event_type.startswith(wanted + "-") and event_type[len(wanted) + 1 :].isdigit())
 
 
 def filter_matches(flt: dict, event: dict) -> bool:
@@ -88,16 +92,23 @@ def filter_matches(flt: dict, event: dict) -> bool:
 
 
 def rule_matches(match: DeliveryMatch, subscription_id: str, event: dict) -> bool:
-    return filter_matches({"domain": match.domain, "event_type": match.event_type,
-                           "tenant_id": match.tenant_id}, event) and (
-        match.subscription_id is None or match.subscription_id == subscription_id)
+    return filter_matches(
+        {"domain": match.domain, "event_type": match.event_type, "tenant_id": match.tenant_id}, event
+    ) and (match.subscription_id is None or match.subscription_id == subscription_id)
 
 
 def envelope_of(row: dict) -> dict:
     """The Pismo event envelope of an event row (or of a delivery row joined with it)."""
-    return {"event_id": row["event_id"], "schema_version": row["schema_version"], "domain": row["domain"],
-            "event_type": row["event_type"], "org_id": row["org_id"], "cid": row["cid"],
-            "timestamp": row["timestamp"], "data": json.loads(row["data"])}
+    return {
+        "event_id": row["event_id"],
+        "schema_version": row["schema_version"],
+        "domain": row["domain"],
+        "event_type": row["event_type"],
+        "org_id": row["org_id"],
+        "cid": row["cid"],
+        "timestamp": row["timestamp"],
+        "data": json.loads(row["data"]),
+    }
 
 
 class Outbox:
@@ -137,12 +148,28 @@ class Outbox:
                     self.repo.move_cursor(db, sub["subscription_id"], events[-1]["seq"])
         return made
 
-    def _deliveries_for(self, db: sqlite_utils.Database, subscription_id: str, event: dict,
-                        rules: list[tuple[str, DeliveryFaultRule]], now: float) -> int:
+    def _deliveries_for(
+        self,
+        db: sqlite_utils.Database,
+        subscription_id: str,
+        event: dict,
+        rules: list[tuple[str, DeliveryFaultRule]],
+        now: float,
+    ) -> int:
         decision = self._decide(db, rules, subscription_id, event)
-        base = {"subscription_id": subscription_id, "kind": "event", "event_seq": event["seq"],
-                "event_id": event["event_id"], "event_type": event["event_type"], "status": "pending",
-                "due_at": now, "ordinal": 0, "drops_left": 0, "created_at": instant(now), "updated_at": instant(now)}
+        base = {
+            "subscription_id": subscription_id,
+            "kind": "event",
+            "event_seq": event["seq"],
+            "event_id": event["event_id"],
+            "event_type": event["event_type"],
+            "status": "pending",
+            "due_at": now,
+            "ordinal": 0,
+            "drops_left": 0,
+            "created_at": instant(now),
+            "updated_at": instant(now),
+        }
         copies = 1
         if decision is not None:
             rule_id, rule, n = decision
@@ -169,8 +196,9 @@ class Outbox:
                 self._release(db, held, rule, now)
         return copies
 
-    def _decide(self, db: sqlite_utils.Database, rules: list[tuple[str, DeliveryFaultRule]], subscription_id: str,
-                event: dict) -> tuple[str, DeliveryFaultRule, int] | None:
+    def _decide(
+        self, db: sqlite_utils.Database, rules: list[tuple[str, DeliveryFaultRule]], subscription_id: str, event: dict
+    ) -> tuple[str, DeliveryFaultRule, int] | None:
         """First live matching rule, counted; (rule id, rule, n) when it fires."""
         for rule_id, rule in rules:
             if not rule_matches(rule.match, subscription_id, event):
@@ -247,32 +275,61 @@ class Outbox:
             status, due = "failed", row["due_at"]
         else:
             status, due = "pending", self.wall() + policy.backoff(number)
-        shaped = row["fault_rule"] is not None and (number == 1 or outcome.outcome == "dropped"
-                                                    or row["fault_action"] == "duplicate")
+        shaped = row["fault_rule"] is not None and (
+            number == 1 or outcome.outcome == "dropped" or row["fault_action"] == "duplicate"
+        )
         with self.store.transaction() as db:
             if not self.repo.leased_by(db, delivery_id, owner):
                 return outcome  # the lease ran out and another worker took the delivery over
-            self.repo.add_attempt(db, {
-                "delivery_id": delivery_id, "attempt": number, "attempted_at": instant(started),
-                "outcome": outcome.outcome, "http_status": outcome.http_status, "error": outcome.error,
-                "latency_ms": outcome.latency_ms,
-                "fault_rule": row["fault_rule"] if shaped else None,
-                "fault_action": row["fault_action"] if shaped else None})
-            self.repo.after_attempt(db, delivery_id, owner, status=status, attempts=number, due_at=due,
-                                    drops_left=drops_left, stamp=instant(self.wall()))
+            self.repo.add_attempt(
+                db,
+                {
+                    "delivery_id": delivery_id,
+                    "attempt": number,
+                    "attempted_at": instant(started),
+                    "outcome": outcome.outcome,
+                    "http_status": outcome.http_status,
+                    "error": outcome.error,
+                    "latency_ms": outcome.latency_ms,
+                    "fault_rule": row["fault_rule"] if shaped else None,
+                    "fault_action": row["fault_action"] if shaped else None,
+                },
+            )
+            self.repo.after_attempt(
+                db,
+                delivery_id,
+                owner,
+                status=status,
+                attempts=number,
+                due_at=due,
+                drops_left=drops_left,
+                stamp=instant(self.wall()),
+            )
         return outcome
 
     def _send(self, row: dict, number: int, policy: RetryPolicy, http: requests.Session) -> Outcome:
         secret = self.box.open(row["secret"], SECRET_CONTEXT + row["subscription_id"]) if row["secret"] else None
-        push = formats.Push(kind=row["kind"], envelope=envelope_of(row) if row["kind"] == "event" else None,
-                            subscription_id=row["subscription_id"], delivery_id=row["delivery_id"],
-                            attempt=number, secret=secret, public_base=row["public_base"],
-                            confirm_token=row["confirm_token"], now=self.wall())
+        push = formats.Push(
+            kind=row["kind"],
+            envelope=envelope_of(row) if row["kind"] == "event" else None,
+            subscription_id=row["subscription_id"],
+            delivery_id=row["delivery_id"],
+            attempt=number,
+            secret=secret,
+            public_base=row["public_base"],
+            confirm_token=row["confirm_token"],
+            now=self.wall(),
+        )
         framed = formats.frame(row["format"], push, self.keys)
         started = time.perf_counter()
         try:
-            response = http.post(row["url"], data=framed.body, headers=framed.headers,
-                                 timeout=policy.timeout_seconds, allow_redirects=False)
+            response = http.post(
+                row["url"],
+                data=framed.body,
+                headers=framed.headers,
+                timeout=policy.timeout_seconds,
+                allow_redirects=False,
+            )
         except requests.Timeout as error:
             return Outcome("timeout", error=str(error)[:ERROR_TEXT], latency_ms=_ms(started))
         except requests.RequestException as error:
@@ -280,8 +337,9 @@ class Outbox:
         latency = _ms(started)
         if 200 <= response.status_code < 300:
             return Outcome("acknowledged", response.status_code, latency_ms=latency)
-        return Outcome("rejected", response.status_code, f"the receiver answered {response.status_code}",
-                       latency_ms=latency)
+        return Outcome(
+            "rejected", response.status_code, f"the receiver answered {response.status_code}", latency_ms=latency
+        )
 
 
 def _ms(started: float) -> float:

@@ -24,7 +24,7 @@ class DeliveryParts:
     box: SecretBox
     ids: Ids
     config: Config
-    wall: Callable[[], float] = field(default=time.time)   # seconds since the epoch (injectable)
+    wall: Callable[[], float] = field(default=time.time)  # seconds since the epoch (injectable)
 
     @classmethod
     def build(cls, *, config: Config, store: Store, ids: Ids, box: SecretBox) -> "DeliveryParts":

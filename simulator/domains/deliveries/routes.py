@@ -32,8 +32,13 @@ def delete_subscription(ctx: RequestContext) -> Reply:
 @operation("sandbox-list-deliveries")
 def list_deliveries(ctx: RequestContext) -> Reply:
     q = ctx.query
-    return ok({"items": ctx.sandbox.deliveries.deliveries(q.get("subscription_id"), q.get("event_id"),
-                                                          q.get("status"), q.get("limit", 100))})
+    return ok(
+        {
+            "items": ctx.sandbox.deliveries.deliveries(
+                q.get("subscription_id"), q.get("event_id"), q.get("status"), q.get("limit", 100)
+            )
+        }
+    )
 
 
 @operation("sandbox-create-delivery-fault")
@@ -66,8 +71,9 @@ def delete_delivery_fault(ctx: RequestContext) -> Reply:
 @operation("sandbox-sns-action")
 def sns_action(ctx: RequestContext) -> Reply:
     q = ctx.query
-    return ok(ctx.sandbox.deliveries.sns_action(q["Action"], q.get("TopicArn"), q.get("Token"),
-                                                q.get("SubscriptionArn")))
+    return ok(
+        ctx.sandbox.deliveries.sns_action(q["Action"], q.get("TopicArn"), q.get("Token"), q.get("SubscriptionArn"))
+    )
 
 
 @operation("sandbox-sns-certificate")

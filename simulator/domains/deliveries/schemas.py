@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from pismo_sandbox.faults.rules import (MAX_MS, Action, DelaySchema, Schedule, ScheduleSchema, _WholeNumber,
-                                        check_delay, compact)
+from pismo_sandbox.faults.rules import (
+    MAX_MS,
+    Action,
+    DelaySchema,
+    Schedule,
+    ScheduleSchema,
+    _WholeNumber,
+    check_delay,
+    compact,
+)
 
 DELIVERY_ACTIONS = ("duplicate", "delay", "drop", "reorder")
 DEFAULT_HOLD_MS = 2000
@@ -43,8 +51,16 @@ class DeliveryAction:
 
     def as_delay(self) -> Action:
         """The request-fault delay action with the same parameters (one set of distributions)."""
-        return Action(type="delay", ms=self.ms, distribution=self.distribution, min_ms=self.min_ms,
-                      max_ms=self.max_ms, median_ms=self.median_ms, sigma=self.sigma, cap_ms=self.cap_ms)
+        return Action(
+            type="delay",
+            ms=self.ms,
+            distribution=self.distribution,
+            min_ms=self.min_ms,
+            max_ms=self.max_ms,
+            median_ms=self.median_ms,
+            sigma=self.sigma,
+            cap_ms=self.cap_ms,
+        )
 
 
 @dataclass(frozen=True)
@@ -83,8 +99,12 @@ class DeliveryActionSchema(DelaySchema):
     @validates_schema
     def check(self, data: dict, **_: object) -> None:
         kind = data["type"]
-        allowed = {"duplicate": {"copies"}, "drop": set(), "reorder": {"window", "hold_ms"},
-                   "delay": {"ms", "min_ms", "max_ms", "median_ms", "sigma", "cap_ms"}}[kind]
+        allowed = {
+            "duplicate": {"copies"},
+            "drop": set(),
+            "reorder": {"window", "hold_ms"},
+            "delay": {"ms", "min_ms", "max_ms", "median_ms", "sigma", "cap_ms"},
+        }[kind]
         given = {k for k, v in data.items() if v is not None and k not in ("type", "distribution")}
         extra = sorted(given - allowed)
         if extra:
@@ -118,8 +138,9 @@ class DeliveryFaultRuleSchema(Schema):
     def make(self, data: dict, **_: object) -> DeliveryFaultRule:
         match = data["match"] if isinstance(data["match"], DeliveryMatch) else DeliveryMatch()
         schedule = data["schedule"] if isinstance(data["schedule"], Schedule) else Schedule()
-        return DeliveryFaultRule(match=match, action=data["action"], schedule=schedule,
-                                 description=data.get("description"))
+        return DeliveryFaultRule(
+            match=match, action=data["action"], schedule=schedule, description=data.get("description")
+        )
 
 
 def dump_rule(rule: DeliveryFaultRule) -> dict:

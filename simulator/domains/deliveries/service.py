@@ -14,9 +14,13 @@ from marshmallow import ValidationError
 
 from pismo_sandbox.config import Config
 from pismo_sandbox.domains.deliveries import formats
-from pismo_sandbox.domains.deliveries.errors import (ConfirmationRefused, DeliveryFaultNotFound,
-                                                     InvalidDeliveryFault, InvalidSubscription,
-                                                     SubscriptionNotFound)
+from pismo_sandbox.domains.deliveries.errors import (
+    ConfirmationRefused,
+    DeliveryFaultNotFound,
+    InvalidDeliveryFault,
+    InvalidSubscription,
+    SubscriptionNotFound,
+)
 from pismo_sandbox.domains.deliveries.formats import sns
 from pismo_sandbox.domains.deliveries.outbox import SECRET_CONTEXT, Outbox, RetryPolicy, instant
 from pismo_sandbox.domains.deliveries.parts import DeliveryParts
@@ -40,8 +44,10 @@ def url_problem(url: str, allowed: set[str] | None) -> str | None:
     if parts.scheme not in ("http", "https") or not host:
         return "must be an http or https URL with a host"
     if allowed is not None and host.lower() not in allowed:
-        return (f"host {host} is not allowed; this sandbox delivers to {', '.join(sorted(allowed))}"
-                " (PISMO_SANDBOX_DELIVERY_HOSTS)")
+        return (
+            f"host {host} is not allowed; this sandbox delivers to {', '.join(sorted(allowed))}"
+            " (PISMO_SANDBOX_DELIVERY_HOSTS)"
+        )
     return None
 
 
@@ -81,20 +87,37 @@ class DeliveryService:
         subscription_id = f"sub-{self.ids.uuid()}"
         now = self.wall()
         confirming = fmt in formats.CONFIRMING
-        row = {"subscription_id": subscription_id, "url": url, "format": fmt,
-               "filter": {k: v for k, v in (body.get("filter") or {}).items() if v is not None},
-               "secret": self.box.seal(secret, SECRET_CONTEXT + subscription_id),
-               "retry": asdict(retry), "status": "pending_confirmation" if confirming else "active",
-               "confirm_token": self.ids.token(32) if confirming else None,
-               "public_base": public_base.rstrip("/"), "created_at": instant(now)}
+        row = {
+            "subscription_id": subscription_id,
+            "url": url,
+            "format": fmt,
+            "filter": {k: v for k, v in (body.get("filter") or {}).items() if v is not None},
+            "secret": self.box.seal(secret, SECRET_CONTEXT + subscription_id),
+            "retry": asdict(retry),
+            "status": "pending_confirmation" if confirming else "active",
+            "confirm_token": self.ids.token(32) if confirming else None,
+            "public_base": public_base.rstrip("/"),
+            "created_at": instant(now),
+        }
         with self.store.transaction() as db:
             row["cursor"] = self.repo.last_event_seq(db)
             self.repo.insert_subscription(db, row)
             if confirming:
-                self.repo.insert_delivery(db, {
-                    "delivery_id": f"dlv-{self.ids.uuid()}", "subscription_id": subscription_id,
-                    "kind": "confirmation", "copy": 0, "status": "pending", "due_at": now, "ordinal": 0,
-                    "drops_left": 0, "created_at": instant(now), "updated_at": instant(now)})
+                self.repo.insert_delivery(
+                    db,
+                    {
+                        "delivery_id": f"dlv-{self.ids.uuid()}",
+                        "subscription_id": subscription_id,
+                        "kind": "confirmation",
+                        "copy": 0,
+                        "status": "pending",
+                        "due_at": now,
+                        "ordinal": 0,
+                        "drops_left": 0,
+                        "created_at": instant(now),
+                        "updated_at": instant(now),
+                    },
+                )
         return {**self.get(subscription_id), "secret": secret}
 
     def served_at(self, placeholder: str, base_url: str) -> int:
@@ -118,8 +141,7 @@ class DeliveryService:
             if not self.repo.delete_subscription(db, subscription_id):
                 raise SubscriptionNotFound(details=f"subscription {subscription_id} does not exist")
 
-    def sns_action(self, action: str, topic_arn: str | None, token: str | None,
-                   subscription_arn: str | None) -> dict:
+    def sns_action(self, action: str, topic_arn: str | None, token: str | None, subscription_arn: str | None) -> dict:
         """The SubscribeURL (ConfirmSubscription) and UnsubscribeURL (Unsubscribe) of sns
         subscriptions, answered in the shape of SNS's query API (as JSON)."""
         if action == "ConfirmSubscription":
@@ -135,15 +157,22 @@ class DeliveryService:
         prefix = sns.TOPIC_ARN + ":"
         if not subscription_arn or not subscription_arn.startswith(prefix):
             raise ConfirmationRefused(details="unknown subscription")
-        self.delete(subscription_arn[len(prefix):])
+        self.delete(subscription_arn[len(prefix) :])
         return {"UnsubscribeResponse": {"ResponseMetadata": {"RequestId": self.ids.uuid()}}}
 
     # -- the delivery log --------------------------------------------------------------------------
-    def deliveries(self, subscription_id: str | None = None, event_id: str | None = None,
-                   status: str | None = None, limit: int = 100, newest: bool = False) -> builtins.list[dict]:
+    def deliveries(
+        self,
+        subscription_id: str | None = None,
+        event_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        newest: bool = False,
+    ) -> builtins.list[dict]:
         """The delivery log, oldest first (newest: the latest ``limit``, newest first)."""
-        rows = self.repo.deliveries(subscription_id=subscription_id, event_id=event_id, status=status,
-                                    limit=limit, newest=newest)
+        rows = self.repo.deliveries(
+            subscription_id=subscription_id, event_id=event_id, status=status, limit=limit, newest=newest
+        )
         return [_delivery(row) for row in rows]
 
     # -- delivery fault rules ----------------------------------------------------------------------
@@ -186,15 +215,23 @@ class DeliveryService:
         with self.store.transaction() as db:
             self.repo.delete_rules(db)
 
+
 def _public(row: dict) -> dict:
-    out = {"subscription_id": row["subscription_id"], "url": row["url"], "format": row["format"],
-           "filter": row["filter"], "retry": row["retry"], "status": row["status"],
-           "created_at": row["created_at"]}
+    out = {
+        "subscription_id": row["subscription_id"],
+        "url": row["url"],
+        "format": row["format"],
+        "filter": row["filter"],
+        "retry": row["retry"],
+        "status": row["status"],
+        "created_at": row["created_at"],
+    }
     if row["format"] == "sns":
         out["topic_arn"] = sns.TOPIC_ARN
         out["subscription_arn"] = sns.subscription_arn(row["subscription_id"])
     elif row["format"] == "pubsub":
         from pismo_sandbox.domains.deliveries.formats.pubsub import subscription_name
+
         out["pubsub_subscription"] = subscription_name(row["subscription_id"])
     return out
 
@@ -206,23 +243,44 @@ def _fault(rule_id: str | None, action: str | None) -> dict | None:
 def _delivery(row: dict) -> dict:
     pending = row["status"] in ("pending", "held")
     return {
-        "delivery_id": row["delivery_id"], "subscription_id": row["subscription_id"], "kind": row["kind"],
-        "event_id": row["event_id"], "event_type": row["event_type"], "copy": row["copy"],
-        "status": row["status"], "fault": _fault(row["fault_rule"], row["fault_action"]),
+        "delivery_id": row["delivery_id"],
+        "subscription_id": row["subscription_id"],
+        "kind": row["kind"],
+        "event_id": row["event_id"],
+        "event_type": row["event_type"],
+        "copy": row["copy"],
+        "status": row["status"],
+        "fault": _fault(row["fault_rule"], row["fault_action"]),
         "created_at": row["created_at"],
-        "next_attempt_at": (instant(row["due_at"] if row["status"] == "pending" else row["held_until"])
-                            if pending else None),
-        "attempts": [{"attempt": a["attempt"], "attempted_at": a["attempted_at"], "outcome": a["outcome"],
-                      "http_status": a["http_status"], "error": a["error"], "latency_ms": a["latency_ms"],
-                      "fault": _fault(a["fault_rule"], a["fault_action"])} for a in row["attempt_rows"]],
+        "next_attempt_at": (
+            instant(row["due_at"] if row["status"] == "pending" else row["held_until"]) if pending else None
+        ),
+        "attempts": [
+            {
+                "attempt": a["attempt"],
+                "attempted_at": a["attempted_at"],
+                "outcome": a["outcome"],
+                "http_status": a["http_status"],
+                "error": a["error"],
+                "latency_ms": a["latency_ms"],
+                "fault": _fault(a["fault_rule"], a["fault_action"]),
+            }
+            for a in row["attempt_rows"]
+        ],
     }
 
 
 def _public_rule(row: dict) -> dict:
-    return {"id": row["id"], **row["rule"], "matched": row["matched"], "fired": row["fired"],
-            "created_at": row["created_at"]}
+    return {
+        "id": row["id"],
+        **row["rule"],
+        "matched": row["matched"],
+        "fired": row["fired"],
+        "created_at": row["created_at"],
+    }
 
 
 def _flatten(messages: object, prefix: str = "") -> str:
     from pismo_sandbox.faults.engine import _flatten as flatten
+
     return flatten(messages, prefix)

@@ -37,6 +37,7 @@ class SnsSigner:
 def verify(certificate_pem: str | bytes, text: str, signature_b64: str) -> bool:
     """Whether ``signature_b64`` signs ``text`` under the certificate's key (SignatureVersion 2)."""
     from cryptography.exceptions import InvalidSignature
+
     pem = certificate_pem.encode() if isinstance(certificate_pem, str) else certificate_pem
     public_key = x509.load_pem_x509_certificate(pem).public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):  # SignatureVersion 2 is SHA256withRSA
@@ -52,11 +53,16 @@ def self_signed_certificate(key: rsa.RSAPrivateKey) -> str:
     """A self-signed certificate (PEM) for ``key``, valid for ten years."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.sandbox.pismo-sandbox.local")])
     now = datetime.datetime.now(datetime.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=3650))
-                   .sign(key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -90,8 +96,9 @@ class SigningKeys:
     def _make(self) -> SnsSigner:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cert_pem = self_signed_certificate(key)
-        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
         sealed = base64.b64encode(self.box.seal(key_pem, CONTEXT)).decode()
         # Another worker may have made a pair meanwhile: the first one stored is kept.
         self.repo.settings_once({KEY_SETTING: sealed, CERT_SETTING: cert_pem})

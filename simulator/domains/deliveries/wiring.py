@@ -27,8 +27,9 @@ def build(*, config: Config, store: Store, ids: Ids, box: SecretBox) -> Delivery
 def start_worker(sandbox: SandboxCore) -> DeliveryWorker:
     """Start this process's delivery thread (one per server worker; leases keep each attempt
     to one of them)."""
-    worker = DeliveryWorker(sandbox.deliveries.outbox, poll_seconds=sandbox.config.delivery_poll_seconds,
-                            catch_up=sandbox.events.catch_up)
+    worker = DeliveryWorker(
+        sandbox.deliveries.outbox, poll_seconds=sandbox.config.delivery_poll_seconds, catch_up=sandbox.events.catch_up
+    )
     worker.start()
     return worker
 
@@ -49,8 +50,7 @@ def prepare(sandbox: SandboxCore, config: Config, public_base: str) -> list[str]
             sandbox.deliveries.replace_rules(rules)
             lines.append(f"{len(rules)} delivery fault rule(s) loaded from {config.faults_file}")
     for url in [u.strip() for u in (config.subscribe or "").split(",") if u.strip()]:
-        existing = [s for s in sandbox.deliveries.list()
-                    if s["url"] == url and s["format"] == config.subscribe_format]
+        existing = [s for s in sandbox.deliveries.list() if s["url"] == url and s["format"] == config.subscribe_format]
         if existing:
             lines.append(f"{url} already subscribed ({existing[0]['subscription_id']})")
             continue

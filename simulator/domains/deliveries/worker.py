@@ -23,9 +23,15 @@ LOOK_SECONDS = 0.5
 
 
 class DeliveryWorker:
-    def __init__(self, outbox: Outbox, poll_seconds: float = 0.05,
-                 catch_up: Callable[[], object] | None = None, batch: int = CLAIM_BATCH,
-                 http: requests.Session | None = None, monotonic: Callable[[], float] | None = None):
+    def __init__(
+        self,
+        outbox: Outbox,
+        poll_seconds: float = 0.05,
+        catch_up: Callable[[], object] | None = None,
+        batch: int = CLAIM_BATCH,
+        http: requests.Session | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ):
         self.outbox = outbox
         self.poll_seconds = poll_seconds
         self.catch_up = catch_up

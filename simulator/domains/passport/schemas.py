@@ -34,14 +34,19 @@ class ServerLoginSchema(Schema):
 
     @post_load
     def make(self, data: dict, **_: object) -> ServerLogin:
-        return ServerLogin(data["server_key"], data["server_secret"] or data["secret_key"],
-                           data["account_id"])
+        return ServerLogin(data["server_key"], data["server_secret"] or data["secret_key"], data["account_id"])
 
 
 def login_body(login: ServerLogin, tenant: dict, issued: IssuedToken) -> dict:
     """The 200 body of Server login: the tenant's key, the token and what it grants."""
-    body = {"server_key": tenant["server_key"], "tenant": tenant["tenant_id"], "program_ids": [],
-            "roles": ROLES, "token": issued.token, "expires_in": issued.ttl_seconds}
+    body = {
+        "server_key": tenant["server_key"],
+        "tenant": tenant["tenant_id"],
+        "program_ids": [],
+        "roles": ROLES,
+        "token": issued.token,
+        "expires_in": issued.ttl_seconds,
+    }
     if login.account_id is not None:
         body["account_id"] = login.account_id
     return body

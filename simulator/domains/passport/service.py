@@ -17,8 +17,7 @@ class PassportService:
         if not login.server_secret:
             raise errors.MissingSecret(details="server_secret: is required")
         tenant = self.tenancy.authenticate_server(login.server_key, login.server_secret)
-        if login.account_id is not None and self.tenancy.find_account(
-                tenant["tenant_id"], login.account_id) is None:
+        if login.account_id is not None and self.tenancy.find_account(tenant["tenant_id"], login.account_id) is None:
             raise errors.UnknownAccount(details=f"account {login.account_id} is not in this tenant")
         issued = self.tokens.issue(tenant["tenant_id"], login.account_id, roles=ROLES)
         return tenant, issued

@@ -25,8 +25,15 @@ class NewTenant:
 
 
 class TenancyService:
-    def __init__(self, store: Store, repository: TenancyRepository, clock: Clock, ids: Ids,
-                 fingerprint: Fingerprinter, settings: SettingsRepository):
+    def __init__(
+        self,
+        store: Store,
+        repository: TenancyRepository,
+        clock: Clock,
+        ids: Ids,
+        fingerprint: Fingerprinter,
+        settings: SettingsRepository,
+    ):
         self.store = store
         self.repo = repository
         self.clock = clock
@@ -55,36 +62,47 @@ class TenancyService:
             server_secret=f"ss_{self.ids.token(24)}",
         )
         with self.store.transaction() as db:
-            inserted = self.repo.insert_tenant(db, {
-                "tenant_id": tenant.tenant_id, "server_key": tenant.server_key,
-                "server_secret_hash": self.fingerprint(tenant.server_secret),
-                "created_at": isoformat(self.clock.now()),
-            })
+            inserted = self.repo.insert_tenant(
+                db,
+                {
+                    "tenant_id": tenant.tenant_id,
+                    "server_key": tenant.server_key,
+                    "server_secret_hash": self.fingerprint(tenant.server_secret),
+                    "created_at": isoformat(self.clock.now()),
+                },
+            )
         if not inserted:
             raise errors.TenantExists(details=f"tenant {tenant.tenant_id} already exists")
         return tenant
 
-    def ensure_tenant(self, tenant_id: str, server_key: str | None = None,
-                      server_secret: str | None = None) -> bool:
+    def ensure_tenant(self, tenant_id: str, server_key: str | None = None, server_secret: str | None = None) -> bool:
         """The tenant exists afterwards, with these server credentials when given (a state file
         applied on every start); True when it was created. Keys are unique across tenants."""
         with self.store.transaction() as db:
             existing = self.repo.get_tenant(tenant_id, db)
             if existing is None:
-                made = NewTenant(tenant_id, server_key or f"sk_{self.ids.token(12)}",
-                                 server_secret or f"ss_{self.ids.token(24)}")
-                if not self.repo.insert_tenant(db, {
-                        "tenant_id": tenant_id, "server_key": made.server_key,
+                made = NewTenant(
+                    tenant_id, server_key or f"sk_{self.ids.token(12)}", server_secret or f"ss_{self.ids.token(24)}"
+                )
+                if not self.repo.insert_tenant(
+                    db,
+                    {
+                        "tenant_id": tenant_id,
+                        "server_key": made.server_key,
                         "server_secret_hash": self.fingerprint(made.server_secret),
-                        "created_at": isoformat(self.clock.now())}):
+                        "created_at": isoformat(self.clock.now()),
+                    },
+                ):
                     raise errors.TenantExists(details=f"server key {server_key} belongs to another tenant")
                 return True
             if server_key is None or server_secret is None:
                 return False
-            changed = (existing["server_key"] != server_key
-                       or not self.fingerprint.matches(server_secret, existing["server_secret_hash"]))
-            if changed and not self.repo.set_server_credentials(db, tenant_id, server_key,
-                                                                self.fingerprint(server_secret)):
+            changed = existing["server_key"] != server_key or not self.fingerprint.matches(
+                server_secret, existing["server_secret_hash"]
+            )
+            if changed and not self.repo.set_server_credentials(
+                db, tenant_id, server_key, self.fingerprint(server_secret)
+            ):
                 raise errors.TenantExists(details=f"server key {server_key} belongs to another tenant")
             return False
 
@@ -104,8 +122,7 @@ class TenancyService:
             raise errors.InvalidServerCredentials()
         return tenant
 
-    def create_account(self, tenant_id: str, account_id: int | None = None,
-                       status: str = NORMAL) -> dict:
+    def create_account(self, tenant_id: str, account_id: int | None = None, status: str = NORMAL) -> dict:
         self._check_status(status)
         now = isoformat(self.clock.now())
         with self.store.transaction() as db:
@@ -113,7 +130,10 @@ class TenancyService:
                 raise errors.TenantNotFound(details=f"tenant {tenant_id} does not exist")
             account = {
                 "account_id": account_id if account_id is not None else self.repo.next_account_id(db),
-                "tenant_id": tenant_id, "status": status, "created_at": now, "updated_at": now,
+                "tenant_id": tenant_id,
+                "status": status,
+                "created_at": now,
+                "updated_at": now,
             }
             if not self.repo.insert_account(db, account):
                 raise errors.AccountExists(details=f"account {account['account_id']} already exists")
@@ -124,8 +144,7 @@ class TenancyService:
         with self.store.transaction() as db:
             account = self.repo.get_account(account_id, db)
             if account is None or account["tenant_id"] != tenant_id:
-                raise errors.AccountNotFound(
-                    details=f"account {account_id} does not exist in tenant {tenant_id}")
+                raise errors.AccountNotFound(details=f"account {account_id} does not exist in tenant {tenant_id}")
             self.repo.set_account_status(db, account_id, status, isoformat(self.clock.now()))
             updated = self.repo.get_account(account_id, db)
         assert updated is not None, "read in the transaction that changed it"
@@ -137,8 +156,7 @@ class TenancyService:
         with self.store.transaction() as db:
             account = self.repo.get_account(account_id, db)
             if account is None or account["tenant_id"] != tenant_id:
-                raise errors.AccountNotFound(
-                    details=f"account {account_id} does not exist in tenant {tenant_id}")
+                raise errors.AccountNotFound(details=f"account {account_id} does not exist in tenant {tenant_id}")
             self.repo.delete_account(db, account_id)
 
     def find_account(self, tenant_id: str, account_id: int) -> dict | None:
@@ -151,8 +169,7 @@ class TenancyService:
     def get_account(self, tenant_id: str, account_id: int) -> dict:
         account = self.find_account(tenant_id, account_id)
         if account is None:
-            raise errors.AccountNotFound(
-                details=f"account {account_id} does not exist in tenant {tenant_id}")
+            raise errors.AccountNotFound(details=f"account {account_id} does not exist in tenant {tenant_id}")
         return account
 
     def list_accounts(self, tenant_id: str) -> list[dict]:
@@ -162,5 +179,4 @@ class TenancyService:
     @staticmethod
     def _check_status(status: str) -> None:
         if status not in ACCOUNT_STATUSES:
-            raise errors.InvalidAccountStatus(
-                details=f"status must be one of {', '.join(ACCOUNT_STATUSES)}")
+            raise errors.InvalidAccountStatus(details=f"status must be one of {', '.join(ACCOUNT_STATUSES)}")

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from pismo_sandbox.domains.deliveries.signing import SnsSigner
 
 FORMATS = ("pismo", "sns", "pubsub")
-CONFIRMING = ("sns",)   # formats whose receiver must confirm before notifications flow
+CONFIRMING = ("sns",)  # formats whose receiver must confirm before notifications flow
 
 
 class SnsKeys(Protocol):
@@ -25,15 +25,15 @@ class SnsKeys(Protocol):
 class Push:
     """What a format needs to frame one attempt."""
 
-    kind: str                   # "event" or "confirmation"
-    envelope: dict | None       # the Pismo event envelope (kind "event")
+    kind: str  # "event" or "confirmation"
+    envelope: dict | None  # the Pismo event envelope (kind "event")
     subscription_id: str
     delivery_id: str
-    attempt: int                # 1-based
-    secret: str | None          # the subscription's signing secret (pismo format)
-    public_base: str            # where the sandbox is reached, e.g. http://127.0.0.1:8080
-    confirm_token: str | None   # the SNS confirmation token
-    now: float                  # seconds since the epoch
+    attempt: int  # 1-based
+    secret: str | None  # the subscription's signing secret (pismo format)
+    public_base: str  # where the sandbox is reached, e.g. http://127.0.0.1:8080
+    confirm_token: str | None  # the SNS confirmation token
+    now: float  # seconds since the epoch
 
 
 @dataclass(frozen=True)
@@ -56,4 +56,5 @@ def frame(format_name: str, push: Push, keys: SnsKeys | None) -> Framed:
 
 def _framers() -> dict[str, Callable[[Push, SnsKeys | None], Framed]]:
     from pismo_sandbox.domains.deliveries.formats import pismo, pubsub, sns
+
     return {"pismo": pismo.frame, "sns": sns.frame, "pubsub": pubsub.frame}

@@ -33,13 +33,25 @@ def frame(push: Push, _keys: object = None) -> Framed:
     assert envelope is not None, "an event push carries its envelope"
     ident = message_id(push.subscription_id, envelope["event_id"])
     data = base64.b64encode(envelope_json(envelope).encode()).decode()
-    attributes = {"event_id": envelope["event_id"], "event_type": envelope["event_type"],
-                  "domain": envelope["domain"], "org_id": envelope["org_id"]}
+    attributes = {
+        "event_id": envelope["event_id"],
+        "event_type": envelope["event_type"],
+        "domain": envelope["domain"],
+        "org_id": envelope["org_id"],
+    }
     body = {
-        "message": {"attributes": attributes, "data": data, "messageId": ident, "message_id": ident,
-                    "publishTime": envelope["timestamp"], "publish_time": envelope["timestamp"]},
+        "message": {
+            "attributes": attributes,
+            "data": data,
+            "messageId": ident,
+            "message_id": ident,
+            "publishTime": envelope["timestamp"],
+            "publish_time": envelope["timestamp"],
+        },
         "subscription": subscription_name(push.subscription_id),
     }
-    headers = {"Content-Type": "application/json",
-               "User-Agent": "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)"}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)",
+    }
     return Framed(headers, json.dumps(body, separators=(",", ":")).encode(), ident)

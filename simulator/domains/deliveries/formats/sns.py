@@ -47,13 +47,13 @@ def canonical(message: dict) -> str:
 
 
 def subscribe_url(base: str, subscription_id: str, token: str) -> str:
-    return (f"{base}{ENDPOINT_PATH}?Action=ConfirmSubscription&TopicArn={quote(TOPIC_ARN, safe='')}"
-            f"&Token={token}")
+    return f"{base}{ENDPOINT_PATH}?Action=ConfirmSubscription&TopicArn={quote(TOPIC_ARN, safe='')}&Token={token}"
 
 
 def unsubscribe_url(base: str, subscription_id: str) -> str:
-    return (f"{base}{ENDPOINT_PATH}?Action=Unsubscribe"
-            f"&SubscriptionArn={quote(subscription_arn(subscription_id), safe='')}")
+    return (
+        f"{base}{ENDPOINT_PATH}?Action=Unsubscribe&SubscriptionArn={quote(subscription_arn(subscription_id), safe='')}"
+    )
 
 
 def frame(push: Push, keys: SnsKeys | None) -> Framed:
@@ -66,8 +66,10 @@ def frame(push: Push, keys: SnsKeys | None) -> Framed:
             "MessageId": message_id(push.subscription_id, "confirmation"),
             "Token": push.confirm_token,
             "TopicArn": TOPIC_ARN,
-            "Message": (f"You have chosen to subscribe to the topic {TOPIC_ARN}.\nTo confirm the"
-                        " subscription, visit the SubscribeURL included in this message."),
+            "Message": (
+                f"You have chosen to subscribe to the topic {TOPIC_ARN}.\nTo confirm the"
+                " subscription, visit the SubscribeURL included in this message."
+            ),
             "SubscribeURL": subscribe_url(push.public_base, push.subscription_id, push.confirm_token),
             "Timestamp": isoformat_epoch(push.now),
         }
@@ -99,4 +101,5 @@ def frame(push: Push, keys: SnsKeys | None) -> Framed:
 
 def isoformat_epoch(seconds: float) -> str:
     from datetime import datetime
+
     return isoformat(datetime.fromtimestamp(seconds, UTC))
