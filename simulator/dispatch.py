@@ -41,7 +41,6 @@ class OperationDispatcher:
         self.flask_wsgi: WSGIApplication = app.wsgi_app
         self.request_class = app.request_class
         self.gateway = gateway
-        self.json = app.json  # bodies are read as Flask's views read them
         self.max_body_bytes = gateway.sandbox.config.max_body_bytes
         self.handlers: dict[str, Handler] = dict(handlers)  # by operationId (tests may replace one)
 
@@ -57,7 +56,6 @@ class OperationDispatcher:
     ) -> Response:
         req = self.request_class(environ)
         req.url_rule, req.view_args = rule, dict(args)
-        req.json_module = self.json
         req.max_content_length = self.max_body_bytes
         gateway = self.gateway
         state = gateway.begin(req)

@@ -21,6 +21,8 @@ from flask import Request
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
+from pismo_sandbox import jsonio
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
@@ -37,6 +39,8 @@ class Headers(EnvironHeaders):
 
 
 class SandboxRequest(Request):
+    json_module = jsonio  # bodies read as every check reads them, with or without an app context
+
     def __init__(self, environ: WSGIEnvironment, populate_request: bool = True, shallow: bool = False) -> None:
         super().__init__(environ, populate_request, shallow)
         self.headers = Headers(environ)

@@ -1,8 +1,11 @@
 """Fixtures of the state-file tests: a state file written from the module's STATE (or a given
-text), and a sandbox core on a database of the test's own."""
+text), `pismo-sandbox serve --state` run on it (for the refusals that stop it before it
+serves), and a sandbox core on a database of the test's own."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -26,3 +29,15 @@ def services(tmp_path):
     sandbox = build_sandbox(Config(db_path=str(tmp_path / "state.db")))
     yield sandbox
     sandbox.close()
+
+
+@pytest.fixture
+def serve_with_state(tmp_path):
+    """Run `pismo-sandbox serve --state PATH` on a fresh database; the finished process (for a
+    state file it refuses: it exits before it serves)."""
+
+    def _run(path: str) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-m", "pismo_sandbox", "serve", "--port", "0", "--db", str(tmp_path / "s.db")]
+        return subprocess.run([*argv, "--state", str(path)], capture_output=True, text=True, timeout=60)
+
+    return _run

@@ -137,27 +137,11 @@ def test_a_state_file_boots_a_team_environment_and_survives_restarts(tmp_path):
     assert "nothing to change" in log
 
 
-def test_an_invalid_state_file_stops_serve_with_its_position_and_exit_2(tmp_path):
+def test_an_invalid_state_file_stops_serve_with_its_position_and_exit_2(tmp_path, serve_with_state):
     state = tmp_path / "state.yaml"
     state.write_text("tenants:\n  - tenant_id: TN-x\n    acounts: []\n")
 
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pismo_sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--db",
-            str(tmp_path / "s.db"),
-            "--state",
-            str(state),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = serve_with_state(state)
 
     assert done.returncode == 2
     assert f"{state}:3:5: tenants[0].acounts: Unknown field." in done.stderr

@@ -4,8 +4,6 @@ filter however often the file is applied, and pushed to by a served sandbox that
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 
@@ -151,26 +149,10 @@ def test_sandbox_subscribe_pushes_every_event_to_the_given_receiver():
         receiver.stop()
 
 
-def test_serve_refuses_a_state_file_naming_a_receiver_it_may_not_push_to_with_exit_2(tmp_path, state_file):
+def test_serve_refuses_a_state_file_naming_a_receiver_it_may_not_push_to_with_exit_2(state_file, serve_with_state):
     path = state_file("subscriptions:\n  - {url: 'http://example.com/hook'}\n")
 
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pismo_sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--db",
-            str(tmp_path / "s.db"),
-            "--state",
-            path,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = serve_with_state(path)
 
     assert done.returncode == 2 and done.stdout == ""
     assert f"{path}: subscriptions[0].url: host example.com is not allowed" in done.stderr

@@ -11,6 +11,12 @@ import requests
 from pismo_sandbox import AdminClient
 
 MONDAY = "2025-06-02T13:00:00.000Z"
+SCHEME = {
+    "bank": "60701190",
+    "branch": "186",
+    "account_number": "1773065291",
+    "supplementary_data": {"account_type": "CACC"},
+}
 
 
 class Flow:
@@ -30,6 +36,15 @@ class Flow:
         token = self.client.issue_token(tenant.tenant_id, account["account_id"], ttl_seconds=31_536_000)["token"]
         self.client.set_bankslip_provider(tenant.tenant_id, "BTG")
         return {"tenant_id": tenant.tenant_id, "account_id": account["account_id"], "token": token}
+
+    def register_bank_account(self, tenant: dict) -> None:
+        """Register the tenant's account's Brazilian bank account (one intl_bankaccount_register event)."""
+        self.call(
+            "POST",
+            f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
+            headers={"Authorization": f"Bearer {tenant['token']}"},
+            json={"scheme": SCHEME},
+        )
 
     def pay(self, tenant: dict) -> None:
         auth = {"Authorization": f"Bearer {tenant['token']}"}

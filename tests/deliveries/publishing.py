@@ -3,6 +3,8 @@ event."""
 
 from __future__ import annotations
 
+from tests.deliveries.flow import SCHEME
+
 FAST = {"backoff_seconds": 0, "backoff_max_seconds": 0, "max_attempts": 5}
 
 
@@ -11,14 +13,7 @@ def publish(sandbox, tenant) -> str:
     response = sandbox.client.post(
         f"/intl-bankaccounts/v2/accounts/{tenant.account_id}/bank-accounts/brazil",
         headers=tenant.headers,
-        json={
-            "scheme": {
-                "bank": "60701190",
-                "branch": "186",
-                "account_number": "1773065291",
-                "supplementary_data": {"account_type": "CACC"},
-            }
-        },
+        json={"scheme": SCHEME},
     )
     assert response.status_code == 201, response.json
     return sandbox.events(tenant_id=tenant.tenant_id)[-1]["event_id"]

@@ -76,19 +76,7 @@ def test_listen_in_the_sns_format_waits_for_confirmation_and_signs(served_sandbo
     thread, stop = _forward_in_background(forwarder, max_events=1)
     assert hook.wait_for(lambda: forwarder.cursor is not None)
     tenant = flow.tenant()
-    flow.call(
-        "POST",
-        f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
-        headers={"Authorization": f"Bearer {tenant['token']}"},
-        json={
-            "scheme": {
-                "bank": "60701190",
-                "branch": "186",
-                "account_number": "1773065291",
-                "supplementary_data": {"account_type": "CACC"},
-            }
-        },
-    )
+    flow.register_bank_account(tenant)
     thread.join(30)
     stop.set()
     [confirmation] = hook.posts("SubscriptionConfirmation")
@@ -106,19 +94,7 @@ def test_the_listen_command_forwards_and_stops_after_max_events(served_sandbox, 
     flow = Flow(server.url)
     flow.tenant()
     tenant = flow.tenant()
-    flow.call(
-        "POST",
-        f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
-        headers={"Authorization": f"Bearer {tenant['token']}"},
-        json={
-            "scheme": {
-                "bank": "60701190",
-                "branch": "186",
-                "account_number": "1773065291",
-                "supplementary_data": {"account_type": "CACC"},
-            }
-        },
-    )
+    flow.register_bank_account(tenant)
     hook = receiver()
     done = subprocess.run(
         [

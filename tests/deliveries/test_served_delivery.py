@@ -112,7 +112,7 @@ def test_serve_subscribe_and_fault_files_apply_at_start_up_and_restart_repeats_n
     assert sub["format"] == "pubsub" and sub["url"] == hook.url
     [rule] = flow.client.delivery_faults()
     assert rule["action"] == {"type": "duplicate", "copies": 1}
-    _register(flow, flow.tenant())
+    flow.register_bank_account(flow.tenant())
     assert hook.wait_for(lambda: len(hook.posts()) == 2)  # pushed from start-up on, and duplicated
     assert len({p.json()["message"]["messageId"] for p in hook.posts()}) == 1
     server.stop()
@@ -121,28 +121,12 @@ def test_serve_subscribe_and_fault_files_apply_at_start_up_and_restart_repeats_n
     assert "a-long-secret" not in server.output() + again.output()
 
 
-def _register(flow: Flow, tenant: dict) -> None:
-    flow.call(
-        "POST",
-        f"/intl-bankaccounts/v2/accounts/{tenant['account_id']}/bank-accounts/brazil",
-        headers={"Authorization": f"Bearer {tenant['token']}"},
-        json={
-            "scheme": {
-                "bank": "60701190",
-                "branch": "186",
-                "account_number": "1773065291",
-                "supplementary_data": {"account_type": "CACC"},
-            }
-        },
-    )
-
-
 def test_a_served_receiver_failing_twice_gets_the_event_on_the_third_attempt(served_sandbox, receiver):
     server = served_sandbox  # two workers
     flow = Flow(server.url)
     hook = receiver(statuses=[503, 502])
     flow.subscribe(hook.url, retry={"backoff_seconds": 0.1, "backoff_max_seconds": 0.2})
-    _register(flow, flow.tenant())
+    flow.register_bank_account(flow.tenant())
     assert hook.wait_for(lambda: len(flow.deliveries(status="delivered")) == 1)
     [delivery] = flow.deliveries()
     assert [(a["outcome"], a["http_status"]) for a in delivery["attempts"]] == [
@@ -160,7 +144,7 @@ def test_with_two_workers_each_delivery_is_attempted_once(served_sandbox, receiv
     flow.subscribe(hook.url)
     tenants = [flow.tenant() for _ in range(30)]
     for tenant in tenants:
-        _register(flow, tenant)
+        flow.register_bank_account(tenant)
     written = {e["event_id"] for e in flow.events() if e["event_type"] == "intl_bankaccount_register-1"}
     assert hook.wait_for(lambda: len(hook.posts()) >= 30)
     assert hook.wait_for(lambda: len(flow.deliveries(status="delivered")) == 30)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from pismo_sandbox.crypto import SecretBox
@@ -49,8 +49,9 @@ def verify(certificate_pem: str | bytes, text: str, signature_b64: str) -> bool:
         return False
 
 
-def self_signed_certificate(key: rsa.RSAPrivateKey) -> str:
-    """A self-signed certificate (PEM) for ``key``, valid for ten years."""
+def self_signed_certificate(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
+    """A self-signed certificate (PEM) for ``key`` (the sandbox's RSA key; any other is a test's),
+    valid for ten years."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.sandbox.pismo-sandbox.local")])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
