@@ -17,9 +17,8 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, UTC
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
-import requests
 import sqlite_utils
 
 from pismo_sandbox.clock import isoformat
@@ -28,6 +27,9 @@ from pismo_sandbox.domains.deliveries import formats
 from pismo_sandbox.domains.deliveries.parts import DeliveryParts
 from pismo_sandbox.domains.deliveries.schemas import DeliveryFaultRule, DeliveryMatch, load_rule
 from pismo_sandbox.faults.engine import delay_for, fires
+
+if TYPE_CHECKING:  # imported where a delivery is sent: a server with no subscription never needs it
+    import requests
 
 FAN_OUT_BATCH = 500
 SECRET_CONTEXT = "deliveries/subscription-secret"
@@ -321,6 +323,8 @@ class Outbox:
             now=self.wall(),
         )
         framed = formats.frame(row["format"], push, self.keys)
+        import requests
+
         started = time.perf_counter()
         try:
             response = http.post(

@@ -10,10 +10,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-
-import requests
+from typing import TYPE_CHECKING
 
 from pismo_sandbox.domains.deliveries.outbox import Outbox
+
+if TYPE_CHECKING:  # imported with the first delivery: a server with no subscription never needs it
+    import requests
 
 log = logging.getLogger("pismo_sandbox")
 CLAIM_BATCH = 20
@@ -47,6 +49,8 @@ class DeliveryWorker:
     @property
     def http(self) -> requests.Session:
         if self._http is None:
+            import requests
+
             self._http = requests.Session()
             self._http.trust_env = False  # a receiver on loopback is never reached through a proxy
         return self._http
