@@ -3,12 +3,13 @@ repaired by its overlay, and the documents exactly as the sandbox serves and val
 
 Vendor documents are kept byte-for-byte as Pismo published them; repairs are JSON Patch
 overlays applied at load time (each names its entry in contracts/openapi/ERRATA.md).
-This module reads the files next to it and depends on nothing else in the package: the
-simulator imports the bundle, never the other way round.
+This module reads the files next to it and depends on nothing else in the package but its
+document cache (``document_cache``): the simulator imports the bundle, never the other way round.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -17,6 +18,8 @@ from typing import Any
 
 import jsonpatch
 import yaml
+
+from pismo_sandbox.contracts import document_cache
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # libyaml's parser where PyYAML was built with it (its wheels are): the same safe constructor,
@@ -63,6 +66,11 @@ def read_text(filename: str) -> str:
     return (spec_dir() / filename).read_text(encoding="utf-8")
 
 
+def _text(data: bytes) -> str:
+    """The file's bytes as ``read_text`` reads them (UTF-8, universal newlines)."""
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse_document(filename: str, text: str) -> dict:
     if filename.endswith(".json"):
         # ERRATA E-01: seed 003 has a raw newline inside a JSON string; strict=False accepts it.
@@ -72,16 +80,48 @@ def parse_document(filename: str, text: str) -> dict:
 
 def load_overlay(filename: str) -> list[dict]:
     """The overlay's JSON Patch operations, without their bookkeeping keys."""
-    overlay = yaml.load(read_text(filename), Loader=SAFE_LOADER) or {}
+    return _overlay_patches(read_text(filename))
+
+
+def _overlay_patches(text: str) -> list[dict]:
+    overlay = yaml.load(text, Loader=SAFE_LOADER) or {}
     return [{k: v for k, v in patch.items() if k not in {"erratum", "why"}} for patch in overlay.get("patches", [])]
 
 
 def load_document(source: SpecSource) -> dict:
-    """The document as served: published text, parsed, with its overlay applied."""
-    document = parse_document(source.filename, read_text(source.filename))
+    """The document as served: published text, parsed, with its overlay applied (read from the
+    document cache when these very files were built before; a fresh object on every call)."""
+    published = (spec_dir() / source.filename).read_bytes()
+    overlay = (spec_dir() / source.overlay).read_bytes() if source.overlay else b""
+    transforms = _transform_inputs()
+    if transforms is None:
+        return build_document(source, published, overlay)
+    return document_cache.cached_document(
+        source.name,
+        (*transforms, repr(source).encode(), published, overlay),
+        lambda: build_document(source, published, overlay),
+    )
+
+
+def build_document(source: SpecSource, published: bytes, overlay: bytes) -> dict:
+    """The document as served, from the published file's and the overlay's bytes."""
+    document = parse_document(source.filename, _text(published))
     if source.overlay:
-        document = jsonpatch.apply_patch(document, load_overlay(source.overlay))
+        document = jsonpatch.apply_patch(document, _overlay_patches(_text(overlay)))
     return with_int64_integers(document)
+
+
+@functools.cache
+def _transform_inputs() -> tuple[bytes, ...] | None:
+    """What, besides the files, decides a served document: the code of this module (its
+    transforms) and of the cache, and the versions of the parsers and of the patch library.
+    None when the code cannot be read (an install without sources): nothing is then cached."""
+    here = resources.files("pismo_sandbox.contracts")
+    try:
+        code = ((here / "bundle.py").read_bytes(), (here / "document_cache.py").read_bytes())
+    except OSError:
+        return None
+    return (*code, f"{yaml.__version__} {SAFE_LOADER.__name__} {jsonpatch.__version__}".encode())
 
 
 def with_int64_integers(node: Any) -> Any:

@@ -1,18 +1,18 @@
 """Compiled validators for the hot path.
 
 Each operation's parameters, request body and responses are checked with jsonschema-rs
-validators built once at start-up from the served document. openapi-core stays the contract
-engine: whenever a compiled check is not sure (a value fails, a parameter cannot be cast, a
-shape it does not model), the caller re-checks with openapi-core, which produces the documented
-error. So answers to bad requests are the same either way, and a good request costs tens of
-microseconds instead of milliseconds.
+validators built once from the served document, on the operation's first check. openapi-core
+stays the contract engine: whenever a compiled check is not sure (a value fails, a parameter
+cannot be cast, a shape it does not model), the caller re-checks with openapi-core, which
+produces the documented error. So answers to bad requests are the same either way, and a good
+request costs tens of microseconds instead of milliseconds.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import re
+import threading
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -114,16 +114,51 @@ class _Response:
     validator: Any | None  # None: the status declares no content
 
 
-class CompiledOperation:
-    """One operation's request and response checks, compiled."""
+@dataclass(frozen=True)
+class _Validators:
+    """An operation's compiled validators: its parameters, request body and responses."""
 
-    def __init__(self, document: dict, path: str, method: str) -> None:
+    parameters: tuple[_Parameter, ...]
+    body: jsonschema_rs.Draft202012Validator | None
+    responses: dict[int, _Response]
+
+
+class SchemaRoot:
+    """One document's components as JSON Schema (what every validator's $refs point into),
+    converted once, when the first of the document's operations compiles, for all of them."""
+
+    def __init__(self, document: dict) -> None:
         self.openapi_30 = str(document.get("openapi", "3.1")).startswith("3.0")
-        self._root_extras = {"components": to_json_schema(document.get("components", {}), self.openapi_30)}
+        self._components = document.get("components", {})
+        self._extras: dict | None = None
+        self._lock = threading.Lock()
+
+    def extras(self) -> dict:
+        if self._extras is None:
+            with self._lock:
+                if self._extras is None:
+                    self._extras = {"components": to_json_schema(self._components, self.openapi_30)}
+        return self._extras
+
+    def compile(self, schema: dict) -> jsonschema_rs.Draft202012Validator:
+        # to_json_schema builds new containers throughout: the document is never shared or changed.
+        root = {**self.extras(), **to_json_schema(schema, self.openapi_30)}
+        return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+
+
+class CompiledOperation:
+    """One operation's request and response checks, compiled on the operation's first check
+    (once, whichever thread gets there first): a process that never checks an operation never
+    pays for its validators."""
+
+    def __init__(self, document: dict, path: str, method: str, root: SchemaRoot | None = None) -> None:
+        self._root = root if root is not None else SchemaRoot(document)
+        self.openapi_30 = self._root.openapi_30
         item = document["paths"][path]
         spec = item[method]
         self.modelled = True
-        self.parameters: list[_Parameter] = []
+        # (location, name, required, cast, schema) of each parameter the compiled check models
+        self._parameters: list[tuple[str, str, bool, Callable[[str], Any], dict]] = []
         seen = set()
         for raw in list(spec.get("parameters", [])) + list(item.get("parameters", [])):
             param = resolve_ref(document, raw)
@@ -136,26 +171,20 @@ class CompiledOperation:
             if cast is None or param["in"] not in {"path", "query", "header"}:
                 self.modelled = False
                 continue
-            self.parameters.append(
-                _Parameter(
-                    param["in"],
-                    param["name"],
-                    bool(param.get("required")),
-                    cast,
-                    self._compile(param.get("schema", {})),
-                )
+            self._parameters.append(
+                (param["in"], param["name"], bool(param.get("required")), cast, param.get("schema", {}))
             )
         body = resolve_ref(document, spec.get("requestBody")) if "requestBody" in spec else None
         self.has_body = body is not None
         self.body_required = bool(body and body.get("required"))
-        self.body_validator: jsonschema_rs.Draft202012Validator | None = None
+        self._body_schema: dict | None = None
         if body is not None:
             content = body.get("content", {})
             if set(content) - {JSON_MEDIA}:
                 self.modelled = False
             if JSON_MEDIA in content:
-                self.body_validator = self._compile(content[JSON_MEDIA].get("schema", {}))
-        self.responses: dict[int, _Response] = {}
+                self._body_schema = content[JSON_MEDIA].get("schema", {})
+        self._response_schemas: dict[int, dict | None] = {}
         for status, raw in spec.get("responses", {}).items():
             if not str(status).isdigit():
                 continue
@@ -163,25 +192,50 @@ class CompiledOperation:
             content = response.get("content", {})
             if set(content) - {JSON_MEDIA}:
                 continue  # not modelled: openapi-core checks it
-            validator = self._compile(content[JSON_MEDIA].get("schema", {})) if content else None
-            self.responses[int(status)] = _Response(validator)
+            self._response_schemas[int(status)] = content[JSON_MEDIA].get("schema", {}) if content else None
+        self._validators: _Validators | None = None
+        self._lock = threading.Lock()
 
-    def _compile(self, schema: dict) -> jsonschema_rs.Draft202012Validator:
-        root = {**self._root_extras, **to_json_schema(copy.deepcopy(schema), self.openapi_30)}
-        return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+    @property
+    def ready(self) -> bool:
+        """Whether the validators are compiled yet."""
+        return self._validators is not None
+
+    def validators(self) -> _Validators:
+        """The compiled validators, built on first use (ahead of need by ``Contract.warm``)."""
+        if self._validators is None:
+            with self._lock:
+                if self._validators is None:
+                    self._validators = self._compile_all()
+        return self._validators
+
+    def _compile_all(self) -> _Validators:
+        compile_ = self._root.compile
+        return _Validators(
+            parameters=tuple(
+                _Parameter(location, name, required, cast, compile_(schema))
+                for location, name, required, cast, schema in self._parameters
+            ),
+            body=compile_(self._body_schema) if self._body_schema is not None else None,
+            responses={
+                status: _Response(compile_(schema) if schema is not None else None)
+                for status, schema in self._response_schemas.items()
+            },
+        )
 
     # -- requests ------------------------------------------------------------------------------
     def check_request(self, request: Request) -> tuple[dict, dict, dict, Any] | None:
         """(path, query, header, body) when the request surely conforms, else None."""
         if not self.modelled:
             return None
+        validators = self.validators()
         found: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
         sources: dict[str, ParameterSource] = {
             "path": request.view_args or {},
             "query": request.args,
             "header": request.headers,
         }
-        for param in self.parameters:
+        for param in validators.parameters:
             raw = sources[param.location].get(param.name)
             if raw is None:
                 if param.required:
@@ -202,14 +256,14 @@ class CompiledOperation:
                     return None
                 body = request.get_json(silent=True)
                 # No JSON schema to check it against: not sure, openapi-core decides.
-                if body is None or self.body_validator is None or not self.body_validator.is_valid(body):
+                if body is None or validators.body is None or not validators.body.is_valid(body):
                     return None
         return found["path"], found["query"], found["header"], body
 
     # -- responses -----------------------------------------------------------------------------
     def response_conforms(self, response: Response) -> bool:
         """True when the response surely conforms; False means "let openapi-core look"."""
-        declared = self.responses.get(response.status_code)
+        declared = self.validators().responses.get(response.status_code)
         if declared is None:
             return False
         data = response.get_data()

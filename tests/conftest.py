@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import pathlib
 import re
 from dataclasses import dataclass, field
@@ -34,6 +35,14 @@ DEFAULT_CONFIG = Config()
 # deadline (200 ms by default) is a wall-clock assertion that machine load alone can fail.
 hypothesis.settings.register_profile("pismo-sandbox", deadline=None)
 hypothesis.settings.load_profile("pismo-sandbox")
+
+# The cache of the served documents (docs/configuration.md) for this run and the servers and CLI
+# runs it starts: one directory under the checkout's build/, shared by every xdist worker (written
+# once per change of the specs, not per worker) and never the user's ~/.cache. A value set
+# outside the run wins (`off` runs the suite without the cache).
+os.environ.setdefault(
+    "PISMO_SANDBOX_CACHE_DIR", str(pathlib.Path(__file__).resolve().parent.parent / "build" / "cache")
+)
 
 
 @pytest.fixture(scope="session")

@@ -14,4 +14,7 @@ def test_loading_the_bundle_imports_no_simulator_module():
         "print(sorted(m for m in sys.modules if m.startswith('pismo_sandbox')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['pismo_sandbox', 'pismo_sandbox.contracts', 'pismo_sandbox.contracts.bundle']"
+    assert out.strip() == (
+        "['pismo_sandbox', 'pismo_sandbox.contracts', 'pismo_sandbox.contracts.bundle', "
+        "'pismo_sandbox.contracts.document_cache']"
+    )
