@@ -9,7 +9,8 @@ PORT   ?= 8080
 DB     ?= sandbox.db
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one more than the cores by default, since many tests wait on a
-# server or a subprocess they started (on 2 cores, 3 processes: 4m21s against 4m54s for 2);
+# server or a subprocess they started (on 2 cores, 3 processes: 4m21s against 4m54s for 2, and
+# 3m41s against 3m51s for 4);
 # TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 # The in-process inner loop is all CPU: one process per core (2 cores: 72 s against 76 s for 3).
