@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from pismo_sandbox.client import AccountSession, AdminClient, AdminError
 from pismo_sandbox.config import ENV_PREFIX
+from pismo_sandbox.contracts import document_cache
 
 URL_LINE = re.compile(r"^(https?://\S+)\s*$", re.MULTILINE)
 
@@ -44,7 +45,7 @@ class Sandbox:
     settings:    Config fields, e.g. {"token_ttl_seconds": 60}, passed as PISMO_SANDBOX_<NAME>.
     env:         extra environment variables of the child.
     inherit_env: pass the caller's PISMO_SANDBOX_* variables on (the rest of the environment
-                 always is).
+                 always is, and so is PISMO_SANDBOX_CACHE_DIR, which decides no behaviour).
     port:        a fixed port (default 0: the operating system picks a free one).
     """
 
@@ -82,7 +83,9 @@ class Sandbox:
         self._admin: AdminClient | None = None
         self._output: str | None = None
         environ = (
-            dict(os.environ) if inherit_env else {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+            dict(os.environ)
+            if inherit_env
+            else {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) or k == document_cache.ENV_VAR}
         )
         for name, value in (settings or {}).items():
             environ[ENV_PREFIX + name.upper()] = _env_value(value)

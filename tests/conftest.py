@@ -45,6 +45,13 @@ os.environ.setdefault(
 )
 
 
+def environ_without_settings(prefix: str = "PISMO_") -> dict[str, str]:
+    """This process's environment without the sandbox's settings (names starting with
+    ``prefix``), for a child that must start from the defaults; the document cache's directory
+    stays, since it decides no behaviour."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefix) or k == "PISMO_SANDBOX_CACHE_DIR"}
+
+
 @pytest.fixture(scope="session")
 def shared_db_path(tmp_path_factory) -> str:
     """The database of the app this test process shares between tests."""

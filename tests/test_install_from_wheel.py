@@ -41,6 +41,8 @@ def installed(tmp_path_factory, built_wheel) -> dict:
         if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith(("PISMO_", "PYTEST_"))
     }
     env["PATH"] = f"{home / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    # The installed package caches the built documents; here, not in the home of whoever runs the suite.
+    env["PISMO_SANDBOX_CACHE_DIR"] = str(tmp_path_factory.mktemp("document-cache"))
     return {
         "python": str(python),
         "cli": str(home / "bin" / "pismo-sandbox"),

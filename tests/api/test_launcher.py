@@ -59,6 +59,17 @@ def test_settings_reach_the_served_sandbox(tmp_path):
     assert (tmp_path / "given.db").exists()  # a database that was given is kept
 
 
+def test_without_inherit_env_the_callers_settings_stay_behind_but_the_document_cache_is_used(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PISMO_SANDBOX_ADMIN_TOKEN", "the-callers-token")
+    monkeypatch.setenv("PISMO_SANDBOX_CACHE_DIR", str(cache))
+    with Sandbox(db_path=str(tmp_path / "own.db"), inherit_env=False) as sb:
+        listed = requests.get(sb.base_url + "/_sandbox/tenants", timeout=5)
+
+    assert listed.status_code == 200  # the caller's admin token did not reach the sandbox
+    assert list(cache.glob("*.marshal")), "the sandbox did not cache its documents in the given directory"
+
+
 def test_a_fault_file_is_loaded_at_start(tmp_path):
     rules = tmp_path / "faults.yaml"
     rules.write_text("- {match: {operation_id: post-credentials}, action: {type: status, status: 502}}\n")

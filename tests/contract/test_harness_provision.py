@@ -4,11 +4,12 @@ rules stay as they were unless --clear-faults says otherwise."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
+
+from tests.conftest import environ_without_settings
 
 from pismo_sandbox import Sandbox
 
@@ -23,7 +24,7 @@ IDLE_RULE = {
 
 
 def _contract(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_")}
+    env = environ_without_settings()
     return subprocess.run(
         [
             sys.executable,

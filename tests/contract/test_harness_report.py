@@ -5,7 +5,6 @@ parser reads whatever characters fuzzing put into it (the writer is shared with 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import xml.dom.minidom
@@ -20,6 +19,7 @@ from pismo_sandbox.config import Config
 from pismo_sandbox.contracts import harness, report
 from pismo_sandbox.drills.model import Check, DrillResult
 from pismo_sandbox.drills.report import junit_xml
+from tests.conftest import environ_without_settings
 
 # Any text at all, control characters, lone surrogates and U+FFFE included.
 ANY_TEXT = st.text(
@@ -147,7 +147,7 @@ def test_a_failure_shows_the_request_the_offending_response_and_a_hint(tmp_path)
 
 
 def test_the_cli_prints_one_line_per_operation_and_no_access_log():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_")}
+    env = environ_without_settings()
     completed = subprocess.run(
         [sys.executable, "-m", "pismo_sandbox", "contract", "--spec", "banking-auth,passport", "--examples", "2"],
         capture_output=True,
@@ -167,7 +167,7 @@ def test_the_cli_prints_one_line_per_operation_and_no_access_log():
 
 
 def test_server_log_brings_the_access_log_back():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_")}
+    env = environ_without_settings()
     completed = subprocess.run(
         [
             sys.executable,
@@ -194,7 +194,7 @@ def test_server_log_brings_the_access_log_back():
 def test_an_unreachable_base_url_is_one_error_naming_the_fix():
     from pismo_sandbox.launcher import free_port
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_")}
+    env = environ_without_settings()
     completed = subprocess.run(
         [
             sys.executable,

@@ -3,7 +3,6 @@ stderr naming the setting and the fix, exit status 2, no traceback, and nothing 
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
 import subprocess
@@ -11,9 +10,11 @@ import sys
 
 import pytest
 
+from tests.conftest import environ_without_settings
+
 
 def _run(args: list[str], cwd, env: dict | None = None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PISMO_SANDBOX_")}
+    clean = environ_without_settings("PISMO_SANDBOX_")
     return subprocess.run(
         [sys.executable, "-m", "pismo_sandbox", *args],
         cwd=cwd,
