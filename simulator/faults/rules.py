@@ -107,13 +107,17 @@ class DelaySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
+    # Here, in ActionSchema, ScheduleSchema and the delivery rules' schemas alike, an optional
+    # field may be absent but not null, as the admin API's schemas say (marshmallow would take
+    # null for a field whose default is None): a fault file and the dashboard's form go through
+    # these schemas alone and must accept exactly what the API accepts.
+    ms = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(0, MAX_MS))
     distribution = fields.String(load_default="fixed", validate=validate.OneOf(DISTRIBUTIONS))
-    min_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
-    max_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
-    median_ms = fields.Float(load_default=None, validate=validate.Range(min=0, max=MAX_MS))
-    sigma = fields.Float(load_default=None, validate=validate.Range(min=0, max=10))
-    cap_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
+    min_ms = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(0, MAX_MS))
+    max_ms = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(0, MAX_MS))
+    median_ms = fields.Float(load_default=None, allow_none=False, validate=validate.Range(min=0, max=MAX_MS))
+    sigma = fields.Float(load_default=None, allow_none=False, validate=validate.Range(min=0, max=10))
+    cap_ms = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(0, MAX_MS))
 
 
 def check_delay(data: dict) -> None:
@@ -132,8 +136,8 @@ class ActionSchema(DelaySchema):
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    status = _WholeNumber(load_default=None, validate=validate.Range(400, 599))
-    body = fields.Dict(load_default=None)
+    status = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(400, 599))
+    body = fields.Dict(load_default=None, allow_none=False)
 
     @validates_schema
     def check(self, data: dict, **_: object) -> None:
@@ -157,8 +161,8 @@ class ScheduleSchema(Schema):
         unknown = RAISE
 
     nth = _WholeNumber(load_default=1, validate=validate.Range(min=1))
-    times = _WholeNumber(load_default=None, validate=validate.Range(min=1))
-    probability = fields.Float(load_default=None, validate=validate.Range(min=0, max=1))
+    times = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(min=1))
+    probability = fields.Float(load_default=None, allow_none=False, validate=validate.Range(min=0, max=1))
     seed = _WholeNumber(load_default=0)
 
     @post_load
@@ -174,7 +178,7 @@ class FaultRuleSchema(Schema):
     action = fields.Nested(ActionSchema, required=True)
     phase = fields.String(load_default="before", validate=validate.OneOf(PHASES))
     schedule = fields.Nested(ScheduleSchema, load_default=dict)
-    description = fields.String(load_default=None, validate=validate.Length(max=500))
+    description = fields.String(load_default=None, allow_none=False, validate=validate.Length(max=500))
 
     @post_load
     def make(self, data: dict, **_: object) -> FaultRule:

@@ -75,10 +75,10 @@ class DeliveryMatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    domain = fields.String(load_default=None)
-    event_type = fields.String(load_default=None)
-    tenant_id = fields.String(load_default=None)
-    subscription_id = fields.String(load_default=None)
+    domain = fields.String(load_default=None, allow_none=False)
+    event_type = fields.String(load_default=None, allow_none=False)
+    tenant_id = fields.String(load_default=None, allow_none=False)
+    subscription_id = fields.String(load_default=None, allow_none=False)
 
     @post_load
     def make(self, data: dict, **_: object) -> DeliveryMatch:
@@ -92,9 +92,9 @@ class DeliveryActionSchema(DelaySchema):
         unknown = RAISE
 
     type = fields.String(required=True, validate=validate.OneOf(DELIVERY_ACTIONS))
-    copies = _WholeNumber(load_default=None, validate=validate.Range(1, 10))
-    window = _WholeNumber(load_default=None, validate=validate.Range(2, 100))
-    hold_ms = _WholeNumber(load_default=None, validate=validate.Range(0, MAX_MS))
+    copies = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(1, 10))
+    window = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(2, 100))
+    hold_ms = _WholeNumber(load_default=None, allow_none=False, validate=validate.Range(0, MAX_MS))
 
     @validates_schema
     def check(self, data: dict, **_: object) -> None:
@@ -132,7 +132,7 @@ class DeliveryFaultRuleSchema(Schema):
     match = fields.Nested(DeliveryMatchSchema, load_default=dict)
     action = fields.Nested(DeliveryActionSchema, required=True)
     schedule = fields.Nested(ScheduleSchema, load_default=dict)
-    description = fields.String(load_default=None, validate=validate.Length(max=500))
+    description = fields.String(load_default=None, allow_none=False, validate=validate.Length(max=500))
 
     @post_load
     def make(self, data: dict, **_: object) -> DeliveryFaultRule:
