@@ -114,8 +114,12 @@ class EventLog:
 
 
 def _envelope(row: dict) -> dict:
+    return {"seq": row["seq"], **envelope_of(row)}
+
+
+def envelope_of(row: dict) -> dict:
+    """The Pismo event envelope of an event row (or of a delivery row joined with it)."""
     return {
-        "seq": row["seq"],
         "event_id": row["event_id"],
         "schema_version": row["schema_version"],
         "domain": row["domain"],

@@ -24,6 +24,7 @@ import pytest
 
 from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
+from pismo_sandbox.contracts.document_cache import ENV_VAR as CACHE_DIR
 from pismo_sandbox.launcher import Sandbox as Launched
 from pismo_sandbox.launcher import SandboxStartError
 from pismo_sandbox.launcher import free_port  # noqa: F401  (the one helper; test modules import it from here too)
@@ -40,16 +41,14 @@ hypothesis.settings.load_profile("pismo-sandbox")
 # runs it starts: one directory under the checkout's build/, shared by every xdist worker (written
 # once per change of the specs, not per worker) and never the user's ~/.cache. A value set
 # outside the run wins (`off` runs the suite without the cache).
-os.environ.setdefault(
-    "PISMO_SANDBOX_CACHE_DIR", str(pathlib.Path(__file__).resolve().parent.parent / "build" / "cache")
-)
+os.environ.setdefault(CACHE_DIR, str(pathlib.Path(__file__).resolve().parent.parent / "build" / "cache"))
 
 
 def environ_without_settings(prefix: str = "PISMO_") -> dict[str, str]:
     """This process's environment without the sandbox's settings (names starting with
     ``prefix``), for a child that must start from the defaults; the document cache's directory
     stays, since it decides no behaviour."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(prefix) or k == "PISMO_SANDBOX_CACHE_DIR"}
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefix) or k == CACHE_DIR}
 
 
 @pytest.fixture(scope="session")

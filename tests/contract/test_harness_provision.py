@@ -5,11 +5,10 @@ rules stay as they were unless --clear-faults says otherwise."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import environ_without_settings
+from tests.contract.cli import run_contract
 
 from pismo_sandbox import Sandbox
 
@@ -24,26 +23,7 @@ IDLE_RULE = {
 
 
 def _contract(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = environ_without_settings()
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pismo_sandbox",
-            "contract",
-            "--base-url",
-            url,
-            "--spec",
-            "banking-auth",
-            "--examples",
-            "2",
-            *args,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_contract("--base-url", url, "--spec", "banking-auth", "--examples", "2", *args)
 
 
 def test_provision_creates_tenant_and_account_through_the_admin_api_and_keeps_fault_rules(served_sandbox):

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 import pytest
+
+from tests.contract.cli import run_contract
 
 from pismo_sandbox.contracts import harness
 
@@ -51,24 +50,7 @@ def test_a_remote_target_without_credentials_is_an_error_not_a_pass(served):
 def test_the_cli_reads_credentials_from_the_environment_and_writes_junit(served, tmp_path):
     _, env = served
     report = tmp_path / "contract.xml"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pismo_sandbox",
-            "contract",
-            "--spec",
-            "passport,banking-auth",
-            "--examples",
-            "5",
-            "--junit",
-            str(report),
-        ],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    completed = run_contract("--spec", "passport,banking-auth", "--examples", "5", "--junit", str(report), env=env)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "OK: 0 failures" in completed.stdout
     assert "<testcase" in report.read_text()
@@ -77,12 +59,6 @@ def test_the_cli_reads_credentials_from_the_environment_and_writes_junit(served,
 def test_the_cli_exits_2_when_login_is_refused(served):
     _, env = served
     wrong = {**env, "PISMO_SERVER_SECRET": "not-the-secret"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "pismo_sandbox", "contract", "--spec", "banking-auth", "--examples", "5"],
-        env={**os.environ, **wrong},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    completed = run_contract("--spec", "banking-auth", "--examples", "5", env=wrong)
     assert completed.returncode == 2, completed.stdout + completed.stderr
     assert "server login failed (401)" in completed.stdout

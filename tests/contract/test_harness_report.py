@@ -5,8 +5,6 @@ parser reads whatever characters fuzzing put into it (the writer is shared with 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.dom.minidom
 import xml.etree.ElementTree as ET
 
@@ -19,7 +17,7 @@ from pismo_sandbox.config import Config
 from pismo_sandbox.contracts import harness, report
 from pismo_sandbox.drills.model import Check, DrillResult
 from pismo_sandbox.drills.report import junit_xml
-from tests.conftest import environ_without_settings
+from tests.contract.cli import run_contract
 
 # Any text at all, control characters, lone surrogates and U+FFFE included.
 ANY_TEXT = st.text(
@@ -147,14 +145,7 @@ def test_a_failure_shows_the_request_the_offending_response_and_a_hint(tmp_path)
 
 
 def test_the_cli_prints_one_line_per_operation_and_no_access_log():
-    env = environ_without_settings()
-    completed = subprocess.run(
-        [sys.executable, "-m", "pismo_sandbox", "contract", "--spec", "banking-auth,passport", "--examples", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    completed = run_contract("--spec", "banking-auth,passport", "--examples", "2")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "pismo_sandbox.access" not in completed.stdout + completed.stderr
     progress = completed.stderr.splitlines()
@@ -167,25 +158,7 @@ def test_the_cli_prints_one_line_per_operation_and_no_access_log():
 
 
 def test_server_log_brings_the_access_log_back():
-    env = environ_without_settings()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pismo_sandbox",
-            "contract",
-            "--spec",
-            "passport",
-            "--examples",
-            "1",
-            "--server-log",
-            "-q",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    completed = run_contract("--spec", "passport", "--examples", "1", "--server-log", "-q")
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "pismo_sandbox.access" in completed.stderr
     assert "  ok " not in completed.stderr  # -q: no progress lines
@@ -194,23 +167,8 @@ def test_server_log_brings_the_access_log_back():
 def test_an_unreachable_base_url_is_one_error_naming_the_fix():
     from pismo_sandbox.launcher import free_port
 
-    env = environ_without_settings()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pismo_sandbox",
-            "contract",
-            "--base-url",
-            f"http://127.0.0.1:{free_port()}",
-            "--provision",
-            "--spec",
-            "banking-auth",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
+    completed = run_contract(
+        "--base-url", f"http://127.0.0.1:{free_port()}", "--provision", "--spec", "banking-auth", timeout=120
     )
     assert completed.returncode == 2
     [error] = [line for line in completed.stdout.splitlines() if line.startswith("- ")]

@@ -6,29 +6,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from tests.unit.journal_rows import journal_row
 from pismo_sandbox.gateway.journal import JournalRepository, prune_step
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, Store, journal_path
 
 
 def _entry(n: int) -> dict:
-    return {
-        "timestamp": "2030-01-01T00:00:00Z",
-        "method": "GET",
-        "path": "/x",
-        "operation_id": None,
-        "status": 200,
-        "tenant_id": None,
-        "account_id": None,
-        "cid": f"c-{n}",
-        "verdict": "ok",
-        "detail": None,
-        "fault_rule": None,
-        "duration_ms": 1.0,
-        "idempotency_key": None,
-        "body_fingerprint": None,
-        "code": None,
-        "replayed": 0,
-    }
+    return journal_row(f"c-{n}")
 
 
 def _seqs(store: Store) -> list[int]:

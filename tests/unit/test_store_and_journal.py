@@ -16,6 +16,7 @@ import threading
 
 import pytest
 
+from tests.unit.journal_rows import journal_row
 from pismo_sandbox.gateway.journal import JournalRepository
 from pismo_sandbox.app import build_sandbox
 from pismo_sandbox.config import Config
@@ -141,24 +142,7 @@ def test_a_commit_survives_the_process_dying_right_after_it(tmp_path):
 
 
 def _entry(thread: int, n: int) -> dict:
-    return {
-        "timestamp": "2026-01-01T00:00:00.000Z",
-        "method": "GET",
-        "path": "/x",
-        "operation_id": None,
-        "status": 200,
-        "tenant_id": None,
-        "account_id": None,
-        "cid": f"t{thread}-{n}",
-        "verdict": "ok",
-        "detail": None,
-        "fault_rule": None,
-        "duration_ms": 0.1,
-        "idempotency_key": None,
-        "body_fingerprint": None,
-        "code": None,
-        "replayed": 0,
-    }
+    return journal_row(f"t{thread}-{n}")
 
 
 def test_every_journal_row_is_readable_when_append_returns_even_under_concurrency(journal_store):

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from tests.unit.journal_rows import journal_row
 from pismo_sandbox.store import Store, WriterLockTimeout
 
 
@@ -72,24 +73,7 @@ def test_a_journal_row_behind_a_stalled_holder_is_dropped_and_the_answer_stands(
     Store(path, migrations=JOURNAL_MIGRATIONS).migrate()
     holder = Store(path, migrations=JOURNAL_MIGRATIONS)
     journal = JournalRepository(Store(path, migrations=JOURNAL_MIGRATIONS, lock_timeout=1), limit=100)
-    row = {
-        "timestamp": "2030-01-01T00:00:00Z",
-        "method": "POST",
-        "path": "/x",
-        "operation_id": None,
-        "status": 201,
-        "tenant_id": None,
-        "account_id": None,
-        "cid": "c-1",
-        "verdict": "ok",
-        "detail": None,
-        "fault_rule": None,
-        "duration_ms": 1.0,
-        "idempotency_key": None,
-        "body_fingerprint": None,
-        "code": None,
-        "replayed": 0,
-    }
+    row = journal_row("c-1", method="POST", status=201)
     with holder.transaction(), caplog.at_level(logging.WARNING, logger="pismo_sandbox.access"):
         journal.append(row)  # returns: the request's answer is not turned into an error
         journal.writer.flush()  # the writer thread tried, waited out the bound, gave up

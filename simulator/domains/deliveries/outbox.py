@@ -12,7 +12,6 @@ the epoch, ``wall``), not on the sandbox clock: a frozen sandbox clock does not 
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pismo_sandbox.config import Config
 from pismo_sandbox.domains.deliveries import formats
 from pismo_sandbox.domains.deliveries.parts import DeliveryParts
 from pismo_sandbox.domains.deliveries.schemas import DeliveryFaultRule, DeliveryMatch, load_rule
+from pismo_sandbox.events import envelope_of
 from pismo_sandbox.faults.engine import delay_for, fires
 
 if TYPE_CHECKING:  # imported where a delivery is sent: a server with no subscription never needs it
@@ -97,20 +97,6 @@ def rule_matches(match: DeliveryMatch, subscription_id: str, event: dict) -> boo
     return filter_matches(
         {"domain": match.domain, "event_type": match.event_type, "tenant_id": match.tenant_id}, event
     ) and (match.subscription_id is None or match.subscription_id == subscription_id)
-
-
-def envelope_of(row: dict) -> dict:
-    """The Pismo event envelope of an event row (or of a delivery row joined with it)."""
-    return {
-        "event_id": row["event_id"],
-        "schema_version": row["schema_version"],
-        "domain": row["domain"],
-        "event_type": row["event_type"],
-        "org_id": row["org_id"],
-        "cid": row["cid"],
-        "timestamp": row["timestamp"],
-        "data": json.loads(row["data"]),
-    }
 
 
 class Outbox:
