@@ -99,6 +99,21 @@ def rule_matches(match: DeliveryMatch, subscription_id: str, event: dict) -> boo
     ) and (match.subscription_id is None or match.subscription_id == subscription_id)
 
 
+def pending_delivery(subscription_id: str, kind: str, now: float, **columns: object) -> dict:
+    """A delivery row of ``kind`` ("event" or "confirmation"), due ``now`` and not yet tried."""
+    return {
+        "subscription_id": subscription_id,
+        "kind": kind,
+        "status": "pending",
+        "due_at": now,
+        "ordinal": 0,
+        "drops_left": 0,
+        "created_at": instant(now),
+        "updated_at": instant(now),
+        **columns,
+    }
+
+
 class Outbox:
     def __init__(self, parts: DeliveryParts):
         self.parts = parts
@@ -145,19 +160,14 @@ class Outbox:
         now: float,
     ) -> int:
         decision = self._decide(db, rules, subscription_id, event)
-        base = {
-            "subscription_id": subscription_id,
-            "kind": "event",
-            "event_seq": event["seq"],
-            "event_id": event["event_id"],
-            "event_type": event["event_type"],
-            "status": "pending",
-            "due_at": now,
-            "ordinal": 0,
-            "drops_left": 0,
-            "created_at": instant(now),
-            "updated_at": instant(now),
-        }
+        base = pending_delivery(
+            subscription_id,
+            "event",
+            now,
+            event_seq=event["seq"],
+            event_id=event["event_id"],
+            event_type=event["event_type"],
+        )
         copies = 1
         if decision is not None:
             rule_id, rule, n = decision

@@ -22,7 +22,7 @@ from pismo_sandbox.domains.deliveries.errors import (
     SubscriptionNotFound,
 )
 from pismo_sandbox.domains.deliveries.formats import sns
-from pismo_sandbox.domains.deliveries.outbox import SECRET_CONTEXT, Outbox, RetryPolicy, instant
+from pismo_sandbox.domains.deliveries.outbox import SECRET_CONTEXT, Outbox, RetryPolicy, instant, pending_delivery
 from pismo_sandbox.domains.deliveries.parts import DeliveryParts
 from pismo_sandbox.domains.deliveries.schemas import dump_rule, load_rule
 
@@ -105,18 +105,9 @@ class DeliveryService:
             if confirming:
                 self.repo.insert_delivery(
                     db,
-                    {
-                        "delivery_id": f"dlv-{self.ids.uuid()}",
-                        "subscription_id": subscription_id,
-                        "kind": "confirmation",
-                        "copy": 0,
-                        "status": "pending",
-                        "due_at": now,
-                        "ordinal": 0,
-                        "drops_left": 0,
-                        "created_at": instant(now),
-                        "updated_at": instant(now),
-                    },
+                    pending_delivery(
+                        subscription_id, "confirmation", now, delivery_id=f"dlv-{self.ids.uuid()}", copy=0
+                    ),
                 )
         return {**self.get(subscription_id), "secret": secret}
 
