@@ -186,6 +186,24 @@ class TestRealTime:
         receipts = slips.receipts(payer)
         assert receipts.json["items"][0]["status"] == "PAID"
 
+    def test_a_payment_that_failed_as_time_passed_leaves_its_slip_payable_at_once(self, client, slips, payer):
+        slips.set_clock(MONDAY, freeze=False)
+        slip, _ = slips.paid(payer, amount=50.91)  # goes to ERROR after the 1 s of processing
+        time.sleep(1.2)
+        # No read in between: validating the slip applies its own payment's due move first.
+        validation = slips.validated(payer, slip)
+        again = slips.pay(payer, slips.pay_body(payer, slip, validation))
+        assert again.status_code == 202, again.json
+        assert _statuses(slips, payer) == ["ERROR", "PROCESSING"]
+
+    def test_a_due_move_of_a_paid_slip_is_applied_before_it_is_refused(self, client, slips, payer):
+        slips.set_clock(MONDAY, freeze=False)
+        slip, _ = slips.paid(payer)
+        time.sleep(1.2)
+        # The refusal names the status the payment has by now, not the one it had at the last read.
+        refused = slips.validate(payer, slip)
+        assert refused.status_code == 409 and "(PAID)" in refused.json["details"], refused.json
+
     def test_reading_the_event_log_applies_due_transitions_first(self, client, slips, payer):
         slips.set_clock(MONDAY, freeze=False)
         slips.paid(payer)

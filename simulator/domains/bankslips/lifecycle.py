@@ -8,7 +8,10 @@ clock-driven progression that moves payments and emits one status-change event p
 
 Each transition happens at its scheduled sandbox instant (not when progression happens to run),
 so the history and event timestamps are the same whether the clock was advanced through the
-admin API (``on_clock_change``) or the move is noticed lazily by a later read (``progress``).
+admin API (``on_clock_change``) or the move is noticed lazily (``progress``): by a read (receipts,
+payment and event listings, which never show a due transition undone), or by each server
+worker's background catch-up twice a second. Pay and validate do not wait for the others' moves:
+they apply only their own slip's (``progress_slip``), which decides whether it counts as paid.
 Progression runs in BEGIN IMMEDIATE transactions and moves a row with a conditional UPDATE
 (``WHERE status = old``), so two workers progressing at once never emit an event twice.
 """
@@ -234,6 +237,16 @@ class Lifecycle:
                     moved += self._advance(db, row, now)
             if len(rows) < BATCH:
                 return moved
+
+    def progress_slip(self, tenant_id: str, bar_code: str, now: datetime) -> int:
+        """Apply the transitions due at ``now`` of one slip's payments, and only those: what paying
+        or validating that slip depends on (a payment gone to ERROR, TIMEOUT or CANCELLED no longer
+        counts as paid). Joins the caller's transaction when there is one."""
+        moved = 0
+        with self.store.transaction() as db:
+            for row in self.repo.due_for_slip(db, tenant_id, bar_code, isoformat(now)):
+                moved += self._advance(db, row, now)
+        return moved
 
     def _advance(self, db: sqlite_utils.Database, row: dict, now: datetime) -> int:
         moved = 0

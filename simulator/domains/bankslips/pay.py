@@ -101,7 +101,6 @@ class PaySlip(SlipRules):
     ) -> PayResult:
         tenant_id = principal.tenant_id
         now = self.clock.now()
-        self.lifecycle.progress(now)
         # What the token may not touch is refused before anything says whether it exists
         # (ERRATA S-14): another account's id is 403 whether or not that account exists.
         if command.account_id != principal.account_id:
@@ -123,7 +122,7 @@ class PaySlip(SlipRules):
         ref = command.bankslip
         slip = self.read_slip(ref.type, ref.bar_code, ref.digitable_line, self.today(now), prefix="bankslip.")
         provider = self.require_provider(tenant_id)
-        self.refuse_if_paid(tenant_id, slip)
+        self.refuse_if_paid(tenant_id, slip, now)
         validation = self._check_validation(principal, slip, provider, command, amount, now)
         payment = (principal, slip, validation, provider, amount, skip_reconciliation, cid)
         if triggers.fire(slip, triggers.PAY) is None:
@@ -157,8 +156,8 @@ class PaySlip(SlipRules):
                 if isinstance(claimed, StoredResponse):  # a twin request committed first
                     return PayResult(claimed.status, claimed.body, replayed=True)
                 claim = claimed
-            self.refuse_if_paid(tenant_id, slip, db)  # a payment under another key may have won
             paid_at = self.clock.now()
+            self.refuse_if_paid(tenant_id, slip, paid_at, db)  # a payment under another key may have won
             row = self._payment_row(
                 db,
                 principal,

@@ -106,7 +106,7 @@ class BankSlipRepository:
     def active_payment(self, tenant_id: str, bar_code: str, db: sqlite_utils.Database | None = None) -> dict | None:
         rows = list(
             (db or self.store.db).query(
-                "SELECT authorization_id, account_id, status FROM bankslip_payments"
+                "SELECT authorization_id, account_id, status, next_at FROM bankslip_payments"
                 " WHERE tenant_id = ? AND bar_code = ? AND status IN ('PROCESSING', 'PAID', 'SETTLED')",
                 [tenant_id, bar_code],
             )
@@ -184,6 +184,15 @@ class BankSlipRepository:
                 "SELECT * FROM bankslip_payments WHERE next_at IS NOT NULL AND next_at <= ?"
                 " ORDER BY next_at, authorization_id LIMIT ?",
                 [now, limit],
+            )
+        )
+
+    def due_for_slip(self, db: sqlite_utils.Database, tenant_id: str, bar_code: str, now: str) -> list[dict]:
+        return list(
+            db.query(
+                "SELECT * FROM bankslip_payments WHERE tenant_id = ? AND bar_code = ? AND next_at IS NOT NULL"
+                " AND next_at <= ? ORDER BY next_at, authorization_id",
+                [tenant_id, bar_code, now],
             )
         )
 

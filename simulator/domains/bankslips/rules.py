@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from pismo_sandbox.clock import isoformat
 from pismo_sandbox.domains.bankslips import boleto, errors, providers
 from pismo_sandbox.domains.bankslips.boleto import BANK, InvalidSlip, Slip
 from pismo_sandbox.domains.bankslips.lifecycle import BRT
@@ -152,8 +153,15 @@ class SlipRules:
             *(Decimal(scenario[k]) if scenario[k] is not None else None for k in ("fine", "interest", "discount")),
         )
 
-    def refuse_if_paid(self, tenant_id: str, slip: Slip, db: sqlite_utils.Database | None = None) -> None:
+    def refuse_if_paid(
+        self, tenant_id: str, slip: Slip, now: datetime, db: sqlite_utils.Database | None = None
+    ) -> None:
         active = self.repo.active_payment(tenant_id, slip.bar_code, db)
+        if active is not None and active["next_at"] is not None and active["next_at"] <= isoformat(now):
+            # Its next move is due (and may take it out of the paid statuses): made now, since
+            # transitions are otherwise applied by reads, the clock and the server's catch-up.
+            self.lifecycle.progress_slip(tenant_id, slip.bar_code, now)
+            active = self.repo.active_payment(tenant_id, slip.bar_code, db)
         if active is not None:
             raise errors.ProviderConflict(
                 details=f"the provider already has a payment of this bank slip ({active['status']});"

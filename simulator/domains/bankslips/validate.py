@@ -18,11 +18,10 @@ class ValidateSlip(SlipRules):
     # -- Validate bank slip ----------------------------------------------------------------------
     def validate(self, principal: Principal, command: ValidateCommand) -> dict:
         now = self.clock.now()
-        self.lifecycle.progress(now)
         slip = self.read_slip(command.type, command.bar_code, command.digitable_line, self.today(now))
         provider = self.require_provider(principal.tenant_id)
         triggers.fire(slip, triggers.VALIDATE)
-        self.refuse_if_paid(principal.tenant_id, slip)
+        self.refuse_if_paid(principal.tenant_id, slip, now)
         charges = self.charges(slip)
         external = self._digits(6) if provider.returns_external_authorization else None
         self.repo.save_validation(

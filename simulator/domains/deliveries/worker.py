@@ -19,8 +19,8 @@ if TYPE_CHECKING:  # imported with the first delivery: a server with no subscrip
 
 log = logging.getLogger("pismo_sandbox")
 CLAIM_BATCH = 20
-# How often the thread looks whether any subscription exists (and lets domains write the events
-# that fell due with time): with none, that is all it does.
+# How often the thread looks whether any subscription exists and lets domains write the events
+# that fell due with time: with no subscription, that is all it does.
 LOOK_SECONDS = 0.5
 
 
@@ -61,9 +61,11 @@ class DeliveryWorker:
         if self._monotonic() - self._last_look >= LOOK_SECONDS:
             self._last_look = self._monotonic()
             self._subscribed = self.outbox.has_subscriptions()
-            if self._subscribed and self.catch_up is not None:
-                self.catch_up()  # events that fell due with real time passing are written now
-        if not self._subscribed:  # no subscription, no delivery: two cheap reads a second
+            if self.catch_up is not None:
+                # What fell due with real time passing (bank-slip transitions and their events)
+                # is written now, subscribed or not: requests leave it to reads and to this.
+                self.catch_up()
+        if not self._subscribed:  # no subscription, no delivery: a few cheap reads a second
             return 0
         if not self.outbox.pending_work():
             return 0
