@@ -15,7 +15,9 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(encode(body) + b"\n", status=status, mimetype="application/json")
 
 
+class _Bodiless(Response):
+    default_mimetype = None  # no Content-Type to add (and none to remove afterwards)
+
+
 def bodiless(status: int) -> Response:
-    response = Response(status=status)
-    del response.headers["Content-Type"]
-    return response
+    return _Bodiless(status=status)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -19,9 +19,8 @@ def check_body_size(request: Request, op: Operation, limit: int) -> None:
     """
     if not op.has_body:
         return
-    too_large = op.errors.get("payload_too_large", fallback=None)
     if request.content_length is not None and request.content_length > limit:
-        too_large.raise_(details=f"request body is {request.content_length} bytes; the limit is {limit}")
+        _too_large(op, f"request body is {request.content_length} bytes; the limit is {limit}")
     over: bool | bytes
     try:
         data = request.get_data(cache=True)  # chunked bodies: werkzeug stops reading at the limit
@@ -30,4 +29,8 @@ def check_body_size(request: Request, op: Operation, limit: int) -> None:
     except RequestEntityTooLarge:
         over = True
     if over:
-        too_large.raise_(details=f"request body exceeds the limit of {limit} bytes")
+        _too_large(op, f"request body exceeds the limit of {limit} bytes")
+
+
+def _too_large(op: Operation, details: str) -> NoReturn:
+    op.errors.get("payload_too_large", fallback=None).raise_(details=details)
