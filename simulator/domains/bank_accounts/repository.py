@@ -18,20 +18,32 @@ class BankAccountRepository:
     def __init__(self, store: Store):
         self.store = store
 
-    def insert(self, db: sqlite_utils.Database, row: dict) -> int | None:
-        """Insert an ACTIVE bank account; its id, or None when one is already active."""
+    def insert(self, db: sqlite_utils.Database, row: dict) -> dict | None:
+        """Insert an ACTIVE bank account; the row as stored (as find_active reads it back), or
+        None when one is already active."""
+        stored = {
+            "tenant_id": row["tenant_id"],
+            "account_id": row["account_id"],
+            "scheme_name": row["scheme_name"],
+            "scheme": _json(row["scheme"]),
+            "account_type": row["account_type"],
+            "metadata": _json(row["metadata"]),
+            "status": ACTIVE,
+            "created_at": row["now"],
+            "updated_at": row["now"],
+        }
         try:
             cursor = db.execute(
                 "INSERT INTO bank_accounts (tenant_id, account_id, scheme_name, scheme, account_type,"
                 " metadata, status, created_at, updated_at) VALUES (:tenant_id, :account_id,"
-                " :scheme_name, :scheme, :account_type, :metadata, :status, :now, :now)",
-                {**row, "scheme": _json(row["scheme"]), "metadata": _json(row["metadata"]), "status": ACTIVE},
+                " :scheme_name, :scheme, :account_type, :metadata, :status, :created_at, :updated_at)",
+                stored,
             )
         except sqlite3.IntegrityError as error:
             if "UNIQUE constraint failed: bank_accounts." in str(error):
                 return None
             raise
-        return cursor.lastrowid
+        return _decoded({"id": cursor.lastrowid, **stored})
 
     # 'ACTIVE' is written into the statement, not bound: the partial index only serves rows
     # whose status is ACTIVE, and with a bound status SQLite re-plans the statement at every

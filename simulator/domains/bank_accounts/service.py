@@ -155,7 +155,8 @@ class BankAccountService:
                 "metadata": command.metadata,
                 "now": now,
             }
-            if self.repo.insert(db, row) is None:
+            registered = self.repo.insert(db, row)
+            if registered is None:
                 raise errors.AlreadyExists(
                     details="this account already has a Brazilian bank account (one per account)"
                 )
@@ -174,8 +175,6 @@ class BankAccountService:
                     "metadata": command.metadata,
                 },
             )
-            registered = self.repo.find_active(db, caller.tenant_id, account_id, BRAZIL)
-        assert registered is not None  # inserted above, in the same transaction
         return registered
 
     def get(self, caller: Principal, account_id_text: str, scheme_name: str) -> dict:
