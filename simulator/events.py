@@ -12,6 +12,7 @@ import sqlite_utils
 from pismo_sandbox import event_schemas
 from pismo_sandbox.clock import isoformat
 from pismo_sandbox.ids import Ids
+from pismo_sandbox.jsonio import encode_text
 from pismo_sandbox.store import Store
 
 
@@ -81,7 +82,7 @@ class EventLog:
                 version,
                 cid,
                 envelope["timestamp"],
-                json.dumps(data, separators=(",", ":")),
+                encode_text(data),
             ],
         )
         return envelope

@@ -126,6 +126,11 @@ def encode(obj: t.Any) -> bytes:
         return json.dumps(obj, default=DefaultJSONProvider.default, ensure_ascii=True, separators=(",", ":")).encode()
 
 
+def encode_text(obj: t.Any) -> str:
+    """``encode(obj)`` as text: JSON kept in a database column, encoded as the answers are."""
+    return encode(obj).decode()
+
+
 def loads(s: str | bytes) -> t.Any:
     """A JSON document as every request body and response check reads it (ValueError if it is
     not one): orjson, or the strict standard library reader where orjson would differ."""

@@ -9,6 +9,7 @@ import sqlite3
 
 import sqlite_utils
 
+from pismo_sandbox.jsonio import encode_text
 from pismo_sandbox.store import Store
 
 ACTIVE, DELETED = "ACTIVE", "DELETED"
@@ -65,7 +66,7 @@ class BankAccountRepository:
 
 
 def _json(value: dict) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return encode_text(value)
 
 
 def _decoded(row: dict) -> dict:

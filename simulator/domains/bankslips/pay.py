@@ -13,7 +13,6 @@ transaction, so the payment costs one transaction, not two.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -25,6 +24,7 @@ from pismo_sandbox.domains.bankslips import errors, providers, registry, trigger
 from pismo_sandbox.domains.bankslips.boleto import BANK, Slip
 from pismo_sandbox.domains.bankslips.lifecycle import PROCESSING, due_datetime
 from pismo_sandbox.domains.bankslips.repository import SlipAlreadyPaid
+from pismo_sandbox.jsonio import encode_text
 from pismo_sandbox.domains.bankslips.schemas import PayCommand
 from pismo_sandbox.domains.tenancy.service import NORMAL
 from pismo_sandbox.errors import SandboxError
@@ -187,7 +187,7 @@ class PaySlip(SlipRules):
                 cid=cid,
                 now=paid_at,
             )
-            text = json.dumps(self.pay_response(row), separators=(",", ":"))
+            text = encode_text(self.pay_response(row))
             self.idempotency.complete(db, claim, 202, text, isoformat(paid_at))
         return PayResult(202, text, replayed=False)
 
