@@ -24,11 +24,11 @@ from pismo_sandbox.domains.bankslips import errors, providers, registry, trigger
 from pismo_sandbox.domains.bankslips.boleto import BANK, Slip
 from pismo_sandbox.domains.bankslips.lifecycle import PROCESSING, due_datetime
 from pismo_sandbox.domains.bankslips.repository import SlipAlreadyPaid
-from pismo_sandbox.jsonio import encode_text
 from pismo_sandbox.domains.bankslips.schemas import PayCommand
 from pismo_sandbox.domains.tenancy.service import NORMAL
 from pismo_sandbox.errors import SandboxError
 from pismo_sandbox.idempotency import Claim, Scope, StoredResponse, Unclaimed, request_fingerprint
+from pismo_sandbox.jsonio import encode_text
 from pismo_sandbox.tokens import Principal
 
 if TYPE_CHECKING:
