@@ -26,9 +26,9 @@ class BankAccountRepository:
             "tenant_id": row["tenant_id"],
             "account_id": row["account_id"],
             "scheme_name": row["scheme_name"],
-            "scheme": _json(row["scheme"]),
+            "scheme": encode_text(row["scheme"]),
             "account_type": row["account_type"],
-            "metadata": _json(row["metadata"]),
+            "metadata": encode_text(row["metadata"]),
             "status": ACTIVE,
             "created_at": row["now"],
             "updated_at": row["now"],
@@ -63,10 +63,6 @@ class BankAccountRepository:
 
     def mark_deleted(self, db: sqlite_utils.Database, bank_account_id: int, now: str) -> None:
         db.execute("UPDATE bank_accounts SET status = ?, updated_at = ? WHERE id = ?", [DELETED, now, bank_account_id])
-
-
-def _json(value: dict) -> str:
-    return encode_text(value)
 
 
 def _decoded(row: dict) -> dict:
