@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "body_fingerprint": None,
         "code": None,
         "replayed": 0,
+        "answered": 0,
     }
 
     def old_journal(n: int) -> None:

@@ -348,6 +348,17 @@ JOURNAL_MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX journal_tenant_seq ON journal(tenant_id, seq);
     """,
     ),
+    # Rows are listed in the order their answers left, not the order their batches were
+    # committed: two workers' writer threads can commit out of answer order under load.
+    (
+        "0002_journal_answer_order",
+        """
+        ALTER TABLE journal ADD COLUMN answered INTEGER;
+        DROP INDEX journal_tenant_seq;
+        CREATE INDEX journal_answered ON journal(answered);
+        CREATE INDEX journal_tenant_answered ON journal(tenant_id, answered);
+    """,
+    ),
 ]
 
 

@@ -45,9 +45,10 @@ class JournalRepository:
     INSERT = (
         "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
         " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
-        " body_fingerprint, code, replayed) VALUES (:timestamp, :method, :path,"
+        " body_fingerprint, code, replayed, answered) VALUES (:timestamp, :method, :path,"
         " :operation_id, :status, :tenant_id, :account_id, :cid, :verdict, :detail,"
-        " :fault_rule, :duration_ms, :idempotency_key, :body_fingerprint, :code, :replayed)"
+        " :fault_rule, :duration_ms, :idempotency_key, :body_fingerprint, :code, :replayed,"
+        " :answered)"
     )
 
     def __init__(self, store: Store, limit: int):
@@ -126,10 +127,23 @@ class JournalRepository:
         if cid:
             where.append("cid = ?")
             params.append(cid)
+        # Newest answer first (``answered``: when the answer left, in nanoseconds of the system
+        # clock, which every worker shares); rows of a journal older than that column follow, by
+        # seq. A page after a seq is read by seq (a short range) and then sorted: "+answered"
+        # keeps SQLite from walking the whole answered index for it.
+        order = "+answered" if after is not None else "answered"
         rows = self.store.db.query(
-            f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?", params + [limit]
+            f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY {order} DESC, seq DESC LIMIT ?",
+            params + [limit],
         )
-        return [{**row, "replayed": bool(row["replayed"])} for row in rows]
+        return [_public(row) for row in rows]
+
+
+def _public(row: dict) -> dict:
+    """A stored row as the API shows it (the answer-order key stays inside)."""
+    row.pop("answered", None)
+    row["replayed"] = bool(row["replayed"])
+    return row
 
 
 def _fingerprint(services: SandboxCore, state: RequestContext, request: Request) -> str | None:
@@ -182,6 +196,7 @@ def record(services: SandboxCore, state: RequestContext, request: Request, respo
         "body_fingerprint": _fingerprint(services, state, request) if op is not None and op.has_body else None,
         "code": _error_code(response),
         "replayed": 1 if response.headers.get("x-idempotency-replayed") == "true" else 0,
+        "answered": time.time_ns(),
     }
     if not state.unjournaled:  # the dashboard's own pages and polls are not API traffic
         services.journal.append(entry)

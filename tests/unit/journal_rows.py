@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 
 def journal_row(cid: str, **changes: object) -> dict:
     """A plain answered GET with this correlation id; ``changes`` replace any column."""
@@ -22,5 +24,6 @@ def journal_row(cid: str, **changes: object) -> dict:
         "body_fingerprint": None,
         "code": None,
         "replayed": 0,
+        "answered": time.time_ns(),
         **changes,
     }

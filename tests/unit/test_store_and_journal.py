@@ -195,6 +195,32 @@ def test_the_journal_keeps_only_its_limit_of_recent_rows(journal_store):
     assert 300 <= rows["high"] - rows["low"] + 1 < 300 + 500  # pruned every 500 rows, to the limit
 
 
+def test_rows_are_listed_in_the_order_their_answers_left_not_the_order_they_were_committed(journal_store):
+    # Two workers' writer threads can commit out of answer order under load: here "first" (the
+    # newer answer) is committed before "second".
+    journal = JournalRepository(journal_store, limit=100)
+    journal.append(journal_row("newer", answered=2_000))
+    journal.append(journal_row("older", answered=1_000))
+
+    assert [row["cid"] for row in journal.recent()] == ["newer", "older"]
+    assert [row["cid"] for row in journal.recent(after=0)] == ["newer", "older"]
+    assert all("answered" not in row for row in journal.recent())
+
+
+def test_rows_of_a_journal_from_before_the_answer_order_follow_by_seq(tmp_path):
+    path = str(tmp_path / "old.journal.db")
+    old = Store(path, migrations=JOURNAL_MIGRATIONS[:1])
+    old.migrate()
+    for cid in ("old-1", "old-2"):
+        old.db["journal"].insert({k: v for k, v in journal_row(cid).items() if k != "answered"})
+    old.close()
+    journal = JournalRepository(Store(path, migrations=JOURNAL_MIGRATIONS), limit=100)
+    journal.store.migrate()
+    journal.append(journal_row("new"))
+
+    assert [row["cid"] for row in journal.recent()] == ["new", "old-2", "old-1"]
+
+
 def test_a_failed_journal_write_is_logged_and_later_rows_are_written(journal_store, monkeypatch, caplog):
     journal = JournalRepository(journal_store, limit=100_000)
     real_write, calls = journal._write, []
