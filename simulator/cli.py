@@ -116,11 +116,9 @@ def serve(
 ) -> None:
     """Serve the simulator with gunicorn; prints the URL it serves on (one line, stdout) once
     bound (--port 0: a free port)."""
-    from pismo_sandbox.domains.deliveries.files import read_delivery_rules
-    from pismo_sandbox.faults.files import FaultFileError
-    from pismo_sandbox.server import serve as run
+    # The server's modules (Flask, gunicorn, the app) are imported once the checks pass: a
+    # mistake is reported without loading them.
     from pismo_sandbox.startup_checks import check_serve, misspelt_settings
-    from pismo_sandbox.state import StateFileError, read_state
 
     config = _config(
         db_path=db_path,
@@ -134,6 +132,9 @@ def serve(
         click.echo(f"pismo-sandbox: warning: {warning}", err=True)
     _checked(check_serve, config, host, port, workers, threads, db_option=_db_option(db_path))
     if config.faults_file:
+        from pismo_sandbox.domains.deliveries.files import read_delivery_rules
+        from pismo_sandbox.faults.files import FaultFileError
+
         try:
             read_delivery_rules(config.faults_file)
         except FaultFileError as error:
@@ -145,11 +146,15 @@ def serve(
             problem = url_problem(url, allowed_hosts(config))
             if problem:
                 _startup_failed(f"--subscribe {url}: {problem}")
+    from pismo_sandbox.state import StateFileError, read_state
+
     if config.state_file:
         try:
             read_state(config.state_file)
         except StateFileError as error:
             _startup_failed(f"invalid state file:\n{error}")
+    from pismo_sandbox.server import serve as run
+
     click.echo(
         f"pismo-sandbox: starting on http://{host}:{port or '<a free port>'} (database: {config.db_path})", err=True
     )
@@ -167,8 +172,6 @@ def serve(
 @click.option("--db", "db_path", default=None)
 def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_path: str | None) -> None:
     """Print a token for TENANT (and ACCOUNT) signed with this database's key."""
-    from pismo_sandbox.app import build_sandbox
-    from pismo_sandbox.errors import SandboxError
     from pismo_sandbox.startup_checks import check_database, check_settings
 
     config = _config(db_path=db_path)
@@ -179,6 +182,9 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
             f" or set PISMO_SANDBOX_DB_PATH; there is no {config.db_path} here"
         )
     _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
+    from pismo_sandbox.app import build_sandbox  # the app's modules once the checks pass
+    from pismo_sandbox.errors import SandboxError
+
     with _key_file_errors():
         sandbox = build_sandbox(config)
     try:
@@ -195,12 +201,13 @@ def token(tenant_id: str, account_id: int | None, ttl_seconds: int | None, db_pa
 @click.option("--db", "db_path", default=None)
 def reset(db_path: str | None) -> None:
     """Delete all simulated state in the database (tenants, accounts, events, the journal, ...)."""
-    from pismo_sandbox.app import build_sandbox
     from pismo_sandbox.startup_checks import check_database, check_settings
 
     config = _config(db_path=db_path)
     _checked(check_settings, config)
     _checked(check_database, config.db_path, must_exist=True, option=_db_option(db_path))
+    from pismo_sandbox.app import build_sandbox  # the app's modules once the checks pass
+
     with _key_file_errors():
         sandbox = build_sandbox(config)
     sandbox.reset()

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 ENV_PREFIX = "PISMO_SANDBOX_"
+# The signing algorithms PISMO_SANDBOX_TOKEN_ALGORITHM may name (tokens.py signs with them).
+TOKEN_ALGORITHMS = ("HS256", "HS512")
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")  # SQLite's PRAGMA synchronous
 
 

@@ -21,7 +21,7 @@ import socket
 import sqlite3
 from collections.abc import Mapping
 
-from pismo_sandbox.config import ENV_PREFIX, Config
+from pismo_sandbox.config import ENV_PREFIX, TOKEN_ALGORITHMS, Config
 from pismo_sandbox.crypto import KEY_BYTES, damaged_key_file
 
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database file
@@ -36,12 +36,11 @@ class StartupError(ValueError):
 def check_settings(config: Config) -> None:
     """The PISMO_SANDBOX_* settings that are only read once the app is built."""
     from pismo_sandbox.crypto import load_master_key
-    from pismo_sandbox.tokens import ALGORITHMS
 
-    if config.token_algorithm not in ALGORITHMS:
+    if config.token_algorithm not in TOKEN_ALGORITHMS:
         raise StartupError(
             f"{ENV_PREFIX}TOKEN_ALGORITHM={config.token_algorithm!r} is not supported; "
-            f"use one of {', '.join(ALGORITHMS)} (or unset it for HS512)"
+            f"use one of {', '.join(TOKEN_ALGORITHMS)} (or unset it for HS512)"
         )
     if config.master_key:
         try:

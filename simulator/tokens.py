@@ -21,11 +21,11 @@ import orjson
 from jwt.utils import base64url_decode, base64url_encode
 
 from pismo_sandbox.clock import Clock
+from pismo_sandbox.config import TOKEN_ALGORITHMS as ALGORITHMS
 from pismo_sandbox.errors import Unauthorized
 from pismo_sandbox.ids import Ids
 
 ISSUER = "Passport"
-ALGORITHMS = ("HS256", "HS512")
 GENERATION_CLAIM = "sandbox_generation"
 _DIGESTS = {"HS256": hashlib.sha256, "HS512": hashlib.sha512}
 # Claims the sandbox issues: a token with any other (aud, jti, ...) is judged by PyJWT alone.

@@ -170,3 +170,31 @@ def test_a_database_named_by_the_variable_is_named_so(tmp_path):
         "PISMO_SANDBOX_DB_PATH missing/x.db: the folder",
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args", [["serve", "--workers", "0"], ["token", "--tenant", "TN-1"], ["reset", "--db", "missing.db"]]
+)
+def test_a_mistake_is_reported_before_the_server_and_the_app_are_loaded(tmp_path, args):
+    """The one line comes before Flask, gunicorn or the app's modules are imported: at once, not
+    after loading what a start needs."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from pismo_sandbox.cli import main\n"
+            "try:\n"
+            f"    main({args!r})\n"
+            "except SystemExit as stop:\n"
+            "    print(stop.code, *sorted(name for name in sys.modules if name.split('.')[0] in"
+            " ('flask', 'gunicorn', 'werkzeug', 'marshmallow', 'jwt') or name == 'pismo_sandbox.app'))\n",
+        ],
+        cwd=tmp_path,
+        env=environ_without_settings("PISMO_SANDBOX_"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert loaded.stdout.split() == ["2"], loaded.stdout + loaded.stderr
