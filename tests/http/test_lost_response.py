@@ -12,6 +12,8 @@ from tests.http._bankslips import BankSlips
 ROUNDS = 250
 RUNS = 4
 
+pytestmark = pytest.mark.long  # `make test` runs it; `make test-fast` leaves it out
+
 
 @pytest.fixture
 def slips(client, sandbox):
