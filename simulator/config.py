@@ -59,6 +59,11 @@ class Config:
     # power cut may lose or damage the file; NORMAL or FULL also survive those, at a cost per
     # write (an fsync at every checkpoint or commit).
     synchronous: str = "OFF"
+    # Each served worker loads openapi-core (the validators' fallback, for requests the compiled
+    # validators reject) in the background once it serves, so the first rejected request does not
+    # wait about half a second for it. Off: loaded by the first request that needs it, which
+    # spares short-lived sandboxes (a test suite's) that CPU.
+    warm_up: bool = True
     log_level: str = "INFO"
     # "text" (one line per record) or "json" (one JSON object per line, for log collectors).
     log_format: str = "text"

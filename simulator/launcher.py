@@ -26,6 +26,9 @@ from pismo_sandbox.config import ENV_PREFIX
 from pismo_sandbox.contracts import document_cache
 
 URL_LINE = re.compile(r"^(https?://\S+)\s*$", re.MULTILINE)
+# Settings that decide when work is done, never what a request gets: passed on even to a child
+# started from the defaults.
+_NOT_BEHAVIOUR = (document_cache.ENV_VAR, ENV_PREFIX + "WARM_UP")
 
 
 class SandboxStartError(RuntimeError):
@@ -45,7 +48,8 @@ class Sandbox:
     settings:    Config fields, e.g. {"token_ttl_seconds": 60}, passed as PISMO_SANDBOX_<NAME>.
     env:         extra environment variables of the child.
     inherit_env: pass the caller's PISMO_SANDBOX_* variables on (the rest of the environment
-                 always is, and so is PISMO_SANDBOX_CACHE_DIR, which decides no behaviour).
+                 always is, and so are PISMO_SANDBOX_CACHE_DIR and PISMO_SANDBOX_WARM_UP,
+                 which decide no behaviour).
     port:        a fixed port (default 0: the operating system picks a free one).
     """
 
@@ -85,7 +89,7 @@ class Sandbox:
         environ = (
             dict(os.environ)
             if inherit_env
-            else {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) or k == document_cache.ENV_VAR}
+            else {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) or k in _NOT_BEHAVIOUR}
         )
         for name, value in (settings or {}).items():
             environ[ENV_PREFIX + name.upper()] = _env_value(value)

@@ -12,11 +12,14 @@ import logging
 import os
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, NoReturn
 
 from pismo_sandbox import logs
 from pismo_sandbox.config import Config
 from pismo_sandbox.gunicorn_app import GunicornApp, served_options
+
+log = logging.getLogger("pismo_sandbox")
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -49,8 +52,10 @@ def ready_worker(_worker: Worker | None = None) -> threading.Thread:
 def _warm_contract() -> None:
     from pismo_sandbox.contract.operations import load_contract
 
+    started = time.thread_time()
     try:
         load_contract().warm()
+        log.debug("openapi-core loaded and validators compiled in %.2f s of CPU", time.thread_time() - started)
     finally:
         freeze_start_up_objects()
 
@@ -76,7 +81,7 @@ class SandboxServer(GunicornApp):
             {
                 **served_options(host, port, workers, threads),
                 **header_options(load_contract().documents.values()),
-                "post_worker_init": ready_worker,
+                "post_worker_init": ready_worker if config.warm_up else freeze_start_up_objects,
                 "loglevel": config.log_level.lower(),
                 **logs.gunicorn_options(config.log_format),
                 "when_ready": self._announce,

@@ -43,12 +43,22 @@ hypothesis.settings.load_profile("pismo-sandbox")
 # outside the run wins (`off` runs the suite without the cache).
 os.environ.setdefault(CACHE_DIR, str(pathlib.Path(__file__).resolve().parent.parent / "build" / "cache"))
 
+# The suite starts about 85 served sandboxes, most living a few seconds: their workers load
+# openapi-core when a request first needs it instead of in the background at start (about 0.5 s
+# of CPU per worker, a sixth of a served test's). tests/served/test_warm_up.py serves with the
+# default. A value set outside the run wins.
+WARM_UP = "PISMO_SANDBOX_WARM_UP"
+os.environ.setdefault(WARM_UP, "false")
+
+# Settings that decide when work is done, never what a request gets.
+_NOT_BEHAVIOUR = (CACHE_DIR, WARM_UP)
+
 
 def environ_without_settings(prefix: str = "PISMO_") -> dict[str, str]:
     """This process's environment without the sandbox's settings (names starting with
     ``prefix``), for a child that must start from the defaults; the document cache's directory
-    stays, since it decides no behaviour."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(prefix) or k == CACHE_DIR}
+    and the warm-up setting stay, since they decide no behaviour."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefix) or k in _NOT_BEHAVIOUR}
 
 
 @pytest.fixture(scope="session")
