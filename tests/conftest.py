@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import os
 import pathlib
 import re
@@ -277,6 +278,15 @@ def built_wheel(tmp_path_factory) -> pathlib.Path:
     )
     [built] = out.glob("pismo_sandbox-*.whl")
     return built
+
+
+def pytest_collection_finish(session):
+    """What collection imported (the app, openapi-core, Schemathesis, Hypothesis) lives as long as
+    the test process: moved out of the collector's sight, full collections stop re-scanning it.
+    Alternated on the unit, in-process HTTP and in-process contract tests (1,069, two processes),
+    4 runs each: 91 to 101 s of user CPU against 94 to 113 s."""
+    gc.collect()
+    gc.freeze()
 
 
 # -- parallel runs (pytest-xdist) -------------------------------------------------------------
