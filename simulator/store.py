@@ -31,6 +31,9 @@ WRITE_LOCK_TIMEOUT_S = 10.0
 
 log = logging.getLogger("pismo_sandbox")
 
+# A Python function SQL can call (Store.define_function): what it returns SQLite can store.
+SqlFunction = Callable[..., str | bytes | int | float | None]
+
 
 class WriterLockTimeout(Exception):
     """The writer lock could not be had in time (another writer is stuck or stopped)."""
@@ -421,6 +424,14 @@ class Store:
         # Called after a commit that changed the settings table (settings.SettingsRepository
         # counts them, so that workers re-read the table only when it changed).
         self.on_settings_commit: Callable[[], None] | None = None
+        self._functions: dict[str, tuple[int, SqlFunction]] = {}
+
+    def define_function(self, name: str, arity: int, function: SqlFunction) -> None:
+        """A deterministic SQL function on every connection of this store (opened now or later)."""
+        self._functions[name] = (arity, function)
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.create_function(name, arity, function, deterministic=True)
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -432,6 +443,8 @@ class Store:
         if not self.memory:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        for name, (arity, function) in self._functions.items():
+            conn.create_function(name, arity, function, deterministic=True)
         return conn
 
     @property
@@ -496,6 +509,16 @@ class Store:
             return db.conn.execute(sql, params)
         with self._writer():
             return db.conn.execute(sql, params)
+
+    def write_returning(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> list[tuple]:
+        """One statement with a RETURNING clause in its own (implicit) transaction, as
+        ``write_one``; its rows are read before the writer lock is let go (the statement, and
+        so its transaction, ends only then)."""
+        db = self.db
+        if db.conn.in_transaction:
+            return db.conn.execute(sql, params).fetchall()
+        with self._writer():
+            return db.conn.execute(sql, params).fetchall()
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pismo_sandbox.crypto import SecretBox, derive, load_master_key
-from pismo_sandbox.domains.credentials.providers import SUPPORTED
+from pismo_sandbox.domains.credentials.providers import SUPPORTED, proxy_value
 from pismo_sandbox.store import journal_path
 
 URL = "/banking-auth/v1/credentials"
@@ -48,6 +48,7 @@ def test_second_call_updates_the_same_credential(client, tenant):
     assert response.status_code == 201
     [stored] = _stored(client, tenant)
     assert stored["version"] == 2 and stored["client_id"] == "b"
+    assert stored["proxy_value"] == proxy_value(tenant.tenant_id, "CELCOIN", "PIX", 2)
 
 
 def test_credentials_are_kept_per_provider_and_type(client, tenant):

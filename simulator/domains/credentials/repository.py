@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from pismo_sandbox.domains.credentials.providers import proxy_value
 from pismo_sandbox.store import Store
 
 PUBLIC_COLUMNS = "provider, type, client_id, proxy_value, version, token_expires_at, created_at, updated_at"
@@ -12,6 +13,7 @@ PUBLIC_COLUMNS = "provider, type, client_id, proxy_value, version, token_expires
 class CredentialRepository:
     def __init__(self, store: Store):
         self.store = store
+        store.define_function("credential_proxy_value", 4, proxy_value)
 
     def get(self, db: sqlite_utils.Database, tenant_id: str, provider: str, type_: str) -> dict | None:
         rows = list(
@@ -22,17 +24,23 @@ class CredentialRepository:
         )
         return rows[0] if rows else None
 
-    def upsert(self, db: sqlite_utils.Database, row: dict) -> None:
-        db.execute(
+    def upsert(self, row: dict) -> int:
+        """Store a credential: a new one at version 1, or the stored one replaced at its next
+        version (and that version's proxy value), in one statement. Returns the version."""
+        [(version,)] = self.store.write_returning(
             "INSERT INTO credentials (tenant_id, provider, type, client_id, key_ciphertext, proxy_value,"
             " token_expires_at, version, created_at, updated_at) VALUES (:tenant_id, :provider, :type,"
-            " :client_id, :key_ciphertext, :proxy_value, :token_expires_at, :version, :now, :now)"
+            " :client_id, :key_ciphertext, credential_proxy_value(:tenant_id, :provider, :type, 1),"
+            " :token_expires_at, 1, :now, :now)"
             " ON CONFLICT (tenant_id, provider, type) DO UPDATE SET client_id = excluded.client_id,"
-            " key_ciphertext = excluded.key_ciphertext, proxy_value = excluded.proxy_value,"
-            " token_expires_at = excluded.token_expires_at, version = excluded.version,"
-            " updated_at = excluded.updated_at",
+            " key_ciphertext = excluded.key_ciphertext,"
+            " proxy_value = credential_proxy_value(tenant_id, provider, type, version + 1),"
+            " token_expires_at = excluded.token_expires_at, version = version + 1,"
+            " updated_at = excluded.updated_at"
+            " RETURNING version",
             row,
         )
+        return int(version)
 
     def list_public(self, tenant_id: str) -> list[dict]:
         """A tenant's credentials without their ciphertext."""

@@ -1,7 +1,9 @@
 """Create-or-update provider credentials: support matrix, encryption at rest, token exchange.
 
-Everything happens in one transaction: a failure at any stage (documented trigger, provider
-rejection) leaves the previous credential, if any, exactly as it was.
+Every stage (read, encrypt, decrypt, verify, token exchange) runs before the one write, so a
+failure at any of them (documented trigger, provider rejection) leaves the previous credential, if
+any, exactly as it was; the write is one statement (a new credential, or the stored one at its
+next version), so two requests for the same slot never both take one version.
 """
 
 from __future__ import annotations
@@ -34,36 +36,30 @@ class CredentialService:
         trigger = providers.Trigger(command.key)
         now = self.clock.now()
         context = _context(tenant_id, command.provider, command.type)
-        with self.store.transaction() as db:
-            trigger.fire(providers.READ)
-            existing = self.repo.get(db, tenant_id, command.provider, command.type)
-            blob = self.box.seal(command.key, context)
-            trigger.fire(providers.DECRYPT)
-            try:
-                round_trip = self.box.open(blob, context)
-            except InvalidTag:
-                raise errors.DecryptFailed() from None
-            trigger.fire(providers.VERIFY)
-            if round_trip != command.key:
-                raise errors.EncryptedValueMismatch()
-            token = providers.exchange(command.provider, command.client_id, trigger, now)
-            version = (existing["version"] + 1) if existing else 1
-            trigger.fire(providers.SAVE)
-            self.repo.upsert(
-                db,
-                {
-                    "tenant_id": tenant_id,
-                    "provider": command.provider,
-                    "type": command.type,
-                    "client_id": command.client_id,
-                    "key_ciphertext": blob,
-                    "proxy_value": providers.proxy_value(tenant_id, command.provider, command.type, version),
-                    "token_expires_at": isoformat(token.expires_at),
-                    "version": version,
-                    "now": isoformat(now),
-                },
-            )
-        return {"created": existing is None, "version": version}
+        trigger.fire(providers.READ)
+        blob = self.box.seal(command.key, context)
+        trigger.fire(providers.DECRYPT)
+        try:
+            round_trip = self.box.open(blob, context)
+        except InvalidTag:
+            raise errors.DecryptFailed() from None
+        trigger.fire(providers.VERIFY)
+        if round_trip != command.key:
+            raise errors.EncryptedValueMismatch()
+        token = providers.exchange(command.provider, command.client_id, trigger, now)
+        trigger.fire(providers.SAVE)
+        version = self.repo.upsert(
+            {
+                "tenant_id": tenant_id,
+                "provider": command.provider,
+                "type": command.type,
+                "client_id": command.client_id,
+                "key_ciphertext": blob,
+                "token_expires_at": isoformat(token.expires_at),
+                "now": isoformat(now),
+            }
+        )
+        return {"created": version == 1, "version": version}
 
     def holds(self, tenant_id: str, command: UpsertCredential) -> bool:
         """Whether the stored credential of this provider and type is exactly this one (key and
