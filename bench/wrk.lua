@@ -1,11 +1,16 @@
 -- Replays a prepared list of requests (one per line: METHOD \t PATH \t HEADERS \t BODY, headers
--- as "name: value" joined by "||"). Each wrk thread walks its own contiguous slice, so pools of
--- one-shot requests (a bank account per Pismo account) are never reused across threads.
+-- as "name: value" joined by "||"). Each wrk thread walks its own contiguous slice forward, so
+-- pools of one-shot requests (a bank account per Pismo account) are never reused across threads;
+-- a thread that has used up its slice goes on into the next thread's slice from its far end,
+-- backward, so one thread outrunning the other repeats nothing until the whole pool is used (then
+-- it starts its own slice again, and the repeats show as errors).
 -- "{{n}}" in a header or body becomes a per-thread counter: unique idempotency keys.
 
 local lines = {}
 local position = 0
 local first, last = 1, 0
+local spare_first, spare_last, spare_position = 1, 0, 0
+local borrowing = false
 local threads = 1
 local thread_counter = 0
 me = 0
@@ -52,13 +57,38 @@ function init(args)
   first = me * block + 1
   last = first + block - 1
   position = first - 1
+  if threads > 1 and #lines >= threads then
+    spare_first = ((me + 1) % threads) * block + 1
+    spare_last = spare_first + block - 1
+    spare_position = spare_last + 1
+  end
 end
 
 function request()
-  position = position + 1
-  if position > last then position = first end
-  local item = lines[position]
-  local n = tostring(me) .. "-" .. tostring(position) .. "-" .. tostring(math.random(1, 1000000000))
+  local index
+  if not borrowing then
+    position = position + 1
+    if position <= last then
+      index = position
+    elseif spare_position > spare_first then
+      borrowing = true
+    else
+      position = first
+      index = position
+    end
+  end
+  if borrowing then
+    spare_position = spare_position - 1
+    if spare_position >= spare_first then
+      index = spare_position
+    else
+      borrowing = false
+      position = first
+      index = position
+    end
+  end
+  local item = lines[index]
+  local n = tostring(me) .. "-" .. tostring(index) .. "-" .. tostring(math.random(1, 1000000000))
   local headers = {}
   for name, value in pairs(item.headers) do
     headers[name] = string.gsub(value, "{{n}}", n)
