@@ -320,7 +320,8 @@ def print_table(results: dict, meta: dict) -> None:
     for name, r in results.items():
         if "floor_rps" in r:
             print(
-                f"\nfloor ({name}, the least this stack can do; bench/floor.py): {r['floor_rps']:.0f} req/s, "
+                f"\nfloor ({name} written plainly, a synchronous journal; bench/floor.py): "
+                f"{r['floor_rps']:.0f} req/s, "
                 f"{r['floor_cpu_us_per_request']:.0f} us CPU/req, ratio {r['floor_ratio_to_baseline']:.2f}"
                 + (f", {r['floor_errors']} errors" if r["floor_errors"] else "")
             )
