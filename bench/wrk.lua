@@ -3,14 +3,12 @@
 -- pools of one-shot requests (a bank account per Pismo account) are never reused across threads;
 -- a thread that has used up its slice goes on into the next thread's slice from its far end,
 -- backward, so one thread outrunning the other repeats nothing until the whole pool is used (then
--- it starts its own slice again, and the repeats show as errors).
+-- it starts over, and the repeats show as errors).
 -- "{{n}}" in a header or body becomes a per-thread counter: unique idempotency keys.
 
 local lines = {}
+local order = {}  -- the indexes of lines this thread walks, in turn
 local position = 0
-local first, last = 1, 0
-local spare_first, spare_last, spare_position = 1, 0, 0
-local borrowing = false
 local threads = 1
 local thread_counter = 0
 me = 0
@@ -54,39 +52,17 @@ function init(args)
   math.randomseed(os.time() + me)
   local block = math.floor(#lines / threads)
   if block < 1 then block = #lines; me = 0 end
-  first = me * block + 1
-  last = first + block - 1
-  position = first - 1
+  local first = me * block + 1
+  for i = first, first + block - 1 do table.insert(order, i) end
   if threads > 1 and #lines >= threads then
-    spare_first = ((me + 1) % threads) * block + 1
-    spare_last = spare_first + block - 1
-    spare_position = spare_last + 1
+    local spare_first = ((me + 1) % threads) * block + 1
+    for i = spare_first + block - 1, spare_first, -1 do table.insert(order, i) end
   end
 end
 
 function request()
-  local index
-  if not borrowing then
-    position = position + 1
-    if position <= last then
-      index = position
-    elseif spare_position > spare_first then
-      borrowing = true
-    else
-      position = first
-      index = position
-    end
-  end
-  if borrowing then
-    spare_position = spare_position - 1
-    if spare_position >= spare_first then
-      index = spare_position
-    else
-      borrowing = false
-      position = first
-      index = position
-    end
-  end
+  position = position % #order + 1
+  local index = order[position]
   local item = lines[index]
   local n = tostring(me) .. "-" .. tostring(index) .. "-" .. tostring(math.random(1, 1000000000))
   local headers = {}

@@ -28,7 +28,7 @@ from pismo_sandbox.contracts import document_cache
 URL_LINE = re.compile(r"^(https?://\S+)\s*$", re.MULTILINE)
 # Settings that decide when work is done, never what a request gets: passed on even to a child
 # started from the defaults.
-_NOT_BEHAVIOUR = (document_cache.ENV_VAR, ENV_PREFIX + "WARM_UP")
+NOT_BEHAVIOUR = (document_cache.ENV_VAR, ENV_PREFIX + "WARM_UP")
 
 
 class SandboxStartError(RuntimeError):
@@ -89,7 +89,7 @@ class Sandbox:
         environ = (
             dict(os.environ)
             if inherit_env
-            else {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) or k in _NOT_BEHAVIOUR}
+            else {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX) or k in NOT_BEHAVIOUR}
         )
         for name, value in (settings or {}).items():
             environ[ENV_PREFIX + name.upper()] = _env_value(value)

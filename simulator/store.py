@@ -427,7 +427,9 @@ class Store:
         self._functions: dict[str, tuple[int, SqlFunction]] = {}
 
     def define_function(self, name: str, arity: int, function: SqlFunction) -> None:
-        """A deterministic SQL function on every connection of this store (opened now or later)."""
+        """A deterministic SQL function on this thread's connection, if open, and on every
+        connection opened after; so define it while the store is being built (a repository's
+        constructor), before other threads have connections of their own."""
         self._functions[name] = (arity, function)
         db = getattr(self._local, "db", None)
         if db is not None:

@@ -33,7 +33,7 @@ from pismo_sandbox.app import create_app
 from pismo_sandbox.config import Config
 from pismo_sandbox.contracts.document_cache import ENV_VAR as CACHE_DIR
 from pismo_sandbox.launcher import Sandbox as Launched
-from pismo_sandbox.launcher import SandboxStartError
+from pismo_sandbox.launcher import NOT_BEHAVIOUR, SandboxStartError
 from pismo_sandbox.launcher import free_port  # noqa: F401  (the one helper; test modules import it from here too)
 from pismo_sandbox.core import EXTENSION
 
@@ -54,18 +54,14 @@ os.environ.setdefault(CACHE_DIR, str(pathlib.Path(__file__).resolve().parent.par
 # openapi-core when a request first needs it instead of in the background at start (about 0.5 s
 # of CPU per worker, a sixth of a served test's). tests/served/test_warm_up.py serves with the
 # default. A value set outside the run wins.
-WARM_UP = "PISMO_SANDBOX_WARM_UP"
-os.environ.setdefault(WARM_UP, "false")
-
-# Settings that decide when work is done, never what a request gets.
-_NOT_BEHAVIOUR = (CACHE_DIR, WARM_UP)
+os.environ.setdefault("PISMO_SANDBOX_WARM_UP", "false")
 
 
 def environ_without_settings(prefix: str = "PISMO_") -> dict[str, str]:
     """This process's environment without the sandbox's settings (names starting with
     ``prefix``), for a child that must start from the defaults; the document cache's directory
-    and the warm-up setting stay, since they decide no behaviour."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(prefix) or k in _NOT_BEHAVIOUR}
+    and the warm-up setting stay, since they decide no behaviour (as the launcher passes them on)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefix) or k in NOT_BEHAVIOUR}
 
 
 @pytest.fixture(scope="session")
