@@ -7,8 +7,9 @@ Rules (README, "Idempotency rules"):
   body, the operation, and the headers that change its meaning), never as the request itself.
 * ``claim`` runs in its own committed BEGIN IMMEDIATE transaction, so a concurrent request with
   the same key sees the row at once (a request that does all its work in one transaction may
-  ``claim_in`` that transaction instead: the key is then never seen in flight, and a concurrent
-  request waits for the write lock and replays): a different fingerprint is a conflict (409
+  instead record the key and its answer at the end of that transaction with ``complete_new``:
+  the key is then never seen in flight, and a concurrent request waits for the write lock,
+  then finds the key taken and replays): a different fingerprint is a conflict (409
   IDEMPOTENCY_CONFLICT), the same one while the first is still running is in flight (409
   IDEMPOTENCY_IN_FLIGHT), the same one after it completed is a replay of the stored status and
   body, marked by the ``x-idempotency-replayed: true`` header.
@@ -73,8 +74,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Unclaimed:
-    """A key nobody had used when last looked at (unlocked): to be claimed with ``claim_in``
-    inside the transaction that does the request's work."""
+    """A key taken to be new: recorded with its answer by ``complete_new`` at the end of the
+    transaction that does the request's work (``KeyTaken`` if it was not new after all)."""
 
     scope: Scope
     fingerprint: str
@@ -85,6 +86,11 @@ class StoredResponse:
     status: int
     body: str  # the JSON text exactly as first sent
     replayed: bool
+
+
+class KeyTaken(Exception):
+    """``complete_new`` found the key already recorded (a request with it committed first): the
+    caller's transaction must roll back, and the key answers as for any known key."""
 
 
 def canonical_json(value: Any) -> str:
@@ -118,51 +124,45 @@ class IdempotencyKeys:
         """Take the key in a transaction of its own (committed: a concurrent request with the
         same key sees it in flight), or replay its stored response, or raise a 409."""
         with self.store.transaction() as db:
-            return self.claim_in(db, scope, fingerprint, now)
-
-    def claim_in(self, db: Database, scope: Scope, fingerprint: str, now: str) -> Claim | StoredResponse:
-        """``claim`` inside the caller's transaction: for a request that claims the key, does
-        its work and ``complete``s in one transaction, so nobody ever sees the key in flight
-        (a concurrent request with the same key waits for the write lock, then replays)."""
-        row = self._get(db, scope)
-        lease = secrets.token_hex(16)
-        expires = self.wall() + self.lease_seconds
-        if row is None:
+            row = self._get(db, scope)
+            lease = secrets.token_hex(16)
+            expires = self.wall() + self.lease_seconds
+            if row is None:
+                db.execute(
+                    "INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key,"
+                    " operation_id, fingerprint, state, lease_token, lease_expires_at, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        scope.tenant_id,
+                        scope.account_scope,
+                        scope.key,
+                        scope.operation_id,
+                        fingerprint,
+                        IN_FLIGHT,
+                        lease,
+                        expires,
+                        now,
+                    ],
+                )
+                return Claim(scope, fingerprint, lease)
+            if not secrets.compare_digest(row["fingerprint"], fingerprint):
+                raise IdempotencyConflict(
+                    details="this x-idempotency-key was first used with a different request;"
+                    " use a new key for a new request"
+                )
+            if row["state"] == COMPLETED:
+                return StoredResponse(row["response_status"], row["response_body"], replayed=True)
+            if row["lease_expires_at"] > self.wall():
+                raise IdempotencyInFlight(
+                    details="the first request with this x-idempotency-key has not finished; retry after it has"
+                )
+            # The request holding the key died without an answer (and committed nothing).
             db.execute(
-                "INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key,"
-                " operation_id, fingerprint, state, lease_token, lease_expires_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    scope.tenant_id,
-                    scope.account_scope,
-                    scope.key,
-                    scope.operation_id,
-                    fingerprint,
-                    IN_FLIGHT,
-                    lease,
-                    expires,
-                    now,
-                ],
+                "UPDATE idempotency_keys SET lease_token = ?, lease_expires_at = ?"
+                " WHERE tenant_id = ? AND account_scope = ? AND idempotency_key = ?",
+                [lease, expires, *self._pk(scope)],
             )
             return Claim(scope, fingerprint, lease)
-        if not secrets.compare_digest(row["fingerprint"], fingerprint):
-            raise IdempotencyConflict(
-                details="this x-idempotency-key was first used with a different request;"
-                " use a new key for a new request"
-            )
-        if row["state"] == COMPLETED:
-            return StoredResponse(row["response_status"], row["response_body"], replayed=True)
-        if row["lease_expires_at"] > self.wall():
-            raise IdempotencyInFlight(
-                details="the first request with this x-idempotency-key has not finished; retry after it has"
-            )
-        # The request holding the key died without an answer (and committed nothing).
-        db.execute(
-            "UPDATE idempotency_keys SET lease_token = ?, lease_expires_at = ?"
-            " WHERE tenant_id = ? AND account_scope = ? AND idempotency_key = ?",
-            [lease, expires, *self._pk(scope)],
-        )
-        return Claim(scope, fingerprint, lease)
 
     def complete(self, db: Database, claim: Claim, status: int, body: str, now: str) -> None:
         """Record the response, inside the transaction that commits the request's effect."""
@@ -175,6 +175,20 @@ class IdempotencyKeys:
         )
         if cursor.rowcount != 1:  # our lease expired and a retry took the key over
             raise IdempotencyInFlight(details="another request with this x-idempotency-key took it over")
+
+    def complete_new(self, db: Database, unclaimed: Unclaimed, status: int, body: str, now: str) -> None:
+        """Record a new key with its response, inside the transaction that commits the
+        request's effect, in one statement; ``KeyTaken`` when the key is there already (in
+        flight, completed, or used for another request): nothing is changed then."""
+        scope = unclaimed.scope
+        cursor = db.execute(
+            "INSERT INTO idempotency_keys (tenant_id, account_scope, idempotency_key, operation_id,"
+            " fingerprint, state, response_status, response_body, created_at, completed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [*self._pk(scope), scope.operation_id, unclaimed.fingerprint, COMPLETED, status, body, now, now],
+        )
+        if cursor.rowcount != 1:
+            raise KeyTaken()
 
     def release(self, claim: Claim) -> None:
         """Give the key back (the request failed and committed nothing)."""

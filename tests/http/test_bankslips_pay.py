@@ -584,3 +584,16 @@ def test_the_published_pay_operation_lacks_the_headers_the_overlay_declares():
     assert {"IDEMPOTENCY_CONFLICT", "IDEMPOTENCY_IN_FLIGHT"} <= set(
         served["responses"]["409"]["content"]["application/json"]["examples"]
     )
+
+
+def test_a_spent_key_pays_nothing_even_when_its_slip_could_be_paid_again(slips, payer):
+    # The first payment failed (ERROR), so the slip is payable again and a new validation
+    # passes every check: the key still answers for its first request.
+    slip, _ = slips.paid(payer, key="spent", amount=50.91)
+    slips.advance(10)
+    validation = slips.validated(payer, slip)
+    body = slips.pay_body(payer, slip, validation)
+    again = slips.pay(payer, body, key="spent")
+    assert again.status_code == 409 and again.json["code"] == "IDEMPOTENCY_CONFLICT"
+    assert [p["status"] for p in slips.payments(payer)] == ["ERROR"]
+    assert slips.pay(payer, body, key="fresh").status_code == 202

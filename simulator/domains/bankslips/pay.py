@@ -6,9 +6,10 @@ idempotency key -> account (EIP0030, EIP0012, EIP0013 when not NORMAL) -> amount
 external_authorization (EIP0008) -> upstream triggers -> one transaction that creates the
 payment, emits "Authorization created" and stores the response under the key.
 
-A key already known is claimed first, in a transaction of its own (replay, 409, or a lease
-held while the request runs); a new key, the usual case, is claimed inside that last
-transaction, so the payment costs one transaction, not two.
+A key is taken to be new (the usual case) and recorded with the answer at the end of that
+last transaction, so the payment costs one transaction, not two. When it was not new (a check
+fails, or the transaction finds the key recorded and rolls back) the key answers instead:
+replay, 409, or claimed in a transaction of its own (a lease held while the request runs).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pismo_sandbox.domains.bankslips.repository import SlipAlreadyPaid
 from pismo_sandbox.domains.bankslips.schemas import PayCommand
 from pismo_sandbox.domains.tenancy.service import NORMAL
 from pismo_sandbox.errors import SandboxError
-from pismo_sandbox.idempotency import Claim, Scope, StoredResponse, Unclaimed, request_fingerprint
+from pismo_sandbox.idempotency import Claim, KeyTaken, Scope, StoredResponse, Unclaimed, request_fingerprint
 from pismo_sandbox.jsonio import encode_text
 from pismo_sandbox.tokens import Principal
 
@@ -64,16 +65,18 @@ class PaySlip(SlipRules):
         fingerprint = request_fingerprint(
             self.fingerprint, operation_id, body, {"x-skip-reconciliation": skip_reconciliation}
         )
-        if self.idempotency.get(scope) is None:
-            # A new key (the usual case): claimed, used and completed in the payment's own
-            # transaction; a failure before it commits leaves nothing to release.
-            try:
-                return self._pay(Unclaimed(scope, fingerprint), principal, command, skip_reconciliation, cid)
-            except SandboxError:
-                if self.idempotency.get(scope) is None:
-                    raise
-                # A twin request took the key meanwhile (and may have paid the slip): the key
-                # answers (replay, in flight, conflict), as if this request had come second.
+        try:
+            # Taken to be new: recorded with the answer in the payment's own transaction; a
+            # failure before it commits leaves nothing to release.
+            return self._pay(Unclaimed(scope, fingerprint), principal, command, skip_reconciliation, cid)
+        except KeyTaken:
+            pass  # the key was known (it rolled the payment back): it answers below
+        except SandboxError:
+            if self.idempotency.get(scope) is None:
+                raise
+            # A known key (a retry, whose slip its first request may have paid and whose
+            # validation it used up, or a twin that committed meanwhile): the key answers
+            # (replay, in flight, conflict), before any check of this request.
         return self._holding_key(
             scope, fingerprint, lambda claim: self._pay(claim, principal, command, skip_reconciliation, cid)
         )
@@ -151,15 +154,8 @@ class PaySlip(SlipRules):
         tenant_id = principal.tenant_id
         outcome = triggers.outcome_for(amount)
         with self.store.transaction() as db:
-            if isinstance(claim, Unclaimed):
-                claimed = self.idempotency.claim_in(db, claim.scope, claim.fingerprint, isoformat(self.clock.now()))
-                if isinstance(claimed, StoredResponse):  # a twin request committed first
-                    return PayResult(claimed.status, claimed.body, replayed=True)
-                claim = claimed
             paid_at = self.clock.now()
-            self.refuse_if_paid(tenant_id, slip, paid_at, db)  # a payment under another key may have won
             row = self._payment_row(
-                db,
                 principal,
                 slip,
                 validation,
@@ -171,12 +167,7 @@ class PaySlip(SlipRules):
                 cid,
                 paid_at,
             )
-            try:
-                self.repo.insert_payment(db, row)
-            except SlipAlreadyPaid:
-                raise errors.ProviderConflict(
-                    details="the provider already has a payment of this bank slip; a slip is paid once"
-                ) from None
+            row["authorization_id"] = self._insert_payment(db, row, slip, paid_at)
             self.repo.delete_validation(db, tenant_id, principal.required_account_id, slip.bar_code)
             self.events.publish(
                 db,
@@ -188,8 +179,27 @@ class PaySlip(SlipRules):
                 now=paid_at,
             )
             text = encode_text(self.pay_response(row))
-            self.idempotency.complete(db, claim, 202, text, isoformat(paid_at))
+            if isinstance(claim, Unclaimed):
+                self.idempotency.complete_new(db, claim, 202, text, isoformat(paid_at))  # or KeyTaken
+            else:
+                self.idempotency.complete(db, claim, 202, text, isoformat(paid_at))
         return PayResult(202, text, replayed=False)
+
+    def _insert_payment(self, db: sqlite_utils.Database, row: dict, slip: Slip, paid_at: datetime) -> int:
+        """The payment's authorization_id, once inserted. A payment of the slip under another
+        key may have committed since the first look: the unique index refuses the insert, and
+        unless that payment's next move is due and takes it out of the paid statuses
+        (``refuse_if_paid`` makes it), the slip is paid once."""
+        try:
+            return self.repo.insert_payment(db, row)
+        except SlipAlreadyPaid:
+            self.refuse_if_paid(row["tenant_id"], slip, paid_at, db)
+        try:
+            return self.repo.insert_payment(db, row)
+        except SlipAlreadyPaid:
+            raise errors.ProviderConflict(
+                details="the provider already has a payment of this bank slip; a slip is paid once"
+            ) from None
 
     def _check_validation(
         self,
@@ -235,7 +245,6 @@ class PaySlip(SlipRules):
 
     def _payment_row(
         self,
-        db: sqlite_utils.Database,
         principal: Principal,
         slip: Slip,
         validation: dict,
@@ -249,7 +258,6 @@ class PaySlip(SlipRules):
     ) -> dict:
         beneficiary = registry.beneficiary(slip)
         return {
-            "authorization_id": self.repo.next_authorization_id(db),
             "tenant_id": principal.tenant_id,
             "account_id": principal.account_id,
             "provider": provider.name,

@@ -113,23 +113,30 @@ class BankSlipRepository:
         )
         return rows[0] if rows else None
 
-    def next_authorization_id(self, db: sqlite_utils.Database) -> int:
-        row = next(
-            db.query(
-                "SELECT COALESCE(MAX(authorization_id), ?) + 1 AS next FROM bankslip_payments", [FIRST_AUTHORIZATION_ID]
-            )
+    def insert_payment(self, db: sqlite_utils.Database, row: dict) -> int:
+        """Insert a payment and its first history entry; its authorization_id, the one in ``row``
+        or else the next after the highest so far (allocated by the INSERT itself)."""
+        columns = [c for c in row if c != "authorization_id"]
+        given = row.get("authorization_id")
+        allocated = (
+            "?"
+            if given is not None
+            else (f"(SELECT COALESCE(MAX(authorization_id), {FIRST_AUTHORIZATION_ID}) + 1 FROM bankslip_payments)")
         )
-        return row["next"]
-
-    def insert_payment(self, db: sqlite_utils.Database, row: dict) -> None:
-        columns = ", ".join(row)
+        params = ([given] if given is not None else []) + [row[c] for c in columns]
         try:
-            db.execute(f"INSERT INTO bankslip_payments ({columns}) VALUES ({', '.join(':' + c for c in row)})", row)
+            cursor = db.execute(
+                f"INSERT INTO bankslip_payments (authorization_id, {', '.join(columns)})"
+                f" VALUES ({allocated}, {', '.join('?' * len(columns))}) RETURNING authorization_id",
+                params,
+            )
+            authorization_id = cursor.fetchall()[0][0]
         except sqlite3.IntegrityError as error:
             if "bankslip_payments.tenant_id, bankslip_payments.bar_code" in str(error):
                 raise SlipAlreadyPaid() from None
             raise
-        self.add_history(db, row["authorization_id"], None, row["status"], row["payment_at"])
+        self.add_history(db, authorization_id, None, row["status"], row["payment_at"])
+        return authorization_id
 
     def get_payment(self, authorization_id: int) -> dict | None:
         rows = list(
