@@ -8,6 +8,7 @@ from flask import Flask
 
 from pismo_sandbox import gateway, handlers
 from pismo_sandbox.admin import documents as admin_documents, routes as admin_routes
+from pismo_sandbox.change_counters import REFERENCE, ChangeCounter, ReferenceCache
 from pismo_sandbox.clock import VirtualClock
 from pismo_sandbox.config import Config
 from pismo_sandbox.contract.operations import load_contract
@@ -65,6 +66,8 @@ def build_sandbox(config: Config) -> SandboxCore:
     master = load_master_key(config.master_key, config.db_path)
     ids = Ids(config.id_seed)
     settings = SettingsRepository(store)
+    reference = ReferenceCache(ChangeCounter(store.path, REFERENCE))
+    store.on_commit[REFERENCE] = reference.counter.bump
     clock = VirtualClock(settings)
     tokens = Tokens(
         derive(master, "tokens", 64),
@@ -76,7 +79,7 @@ def build_sandbox(config: Config) -> SandboxCore:
     )
     fingerprint = Fingerprinter(derive(master, "fingerprints"))
     box = SecretBox(derive(master, "credentials"))
-    tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint, settings)
+    tenancy = TenancyService(store, TenancyRepository(store), clock, ids, fingerprint, settings, reference)
     events = EventLog(store, ids)
     credentials = CredentialService(store, CredentialRepository(store), box, clock)
     idempotency, bankslip_service = bankslips.build(  # also subscribes the lifecycle to the clock
@@ -88,6 +91,7 @@ def build_sandbox(config: Config) -> SandboxCore:
         tenancy=tenancy,
         credentials=credentials,
         fingerprint=fingerprint,
+        reference=reference,
     )
     return SandboxCore(
         config=config,

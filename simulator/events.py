@@ -60,6 +60,17 @@ class EventLog:
         version: int = 1,
     ) -> dict:
         """Record one event inside the caller's open transaction and return its envelope."""
+        envelope = self.prepare(org_id=org_id, domain=domain, event=event, data=data, cid=cid, now=now, version=version)
+        self.write(db, envelope)
+        return envelope
+
+    def prepare(
+        self, *, org_id: str, domain: str, event: str, data: dict, cid: str | None, now: datetime, version: int = 1
+    ) -> dict:
+        """The envelope of an event, checked against its schema (a bad event is never written),
+        for ``write`` to record later: prepared before a transaction, it keeps the work out of
+        the write lock. ``data`` may still be completed in place with values of the types the
+        check saw (an id known only inside the transaction)."""
         envelope = {
             "event_id": self.ids.uuid(),
             "schema_version": version,
@@ -70,22 +81,26 @@ class EventLog:
             "timestamp": isoformat(now),
             "data": data,
         }
-        event_schemas.check(envelope)  # before it is written: a bad event commits nothing
+        event_schemas.check(envelope)
+        return envelope
+
+    @staticmethod
+    def write(db: sqlite_utils.Database, envelope: dict) -> None:
+        """Record a prepared event inside the caller's open transaction."""
         db.execute(
             "INSERT INTO events (event_id, org_id, domain, event_type, schema_version, cid, timestamp, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 envelope["event_id"],
-                org_id,
-                domain,
+                envelope["org_id"],
+                envelope["domain"],
                 envelope["event_type"],
-                version,
-                cid,
+                envelope["schema_version"],
+                envelope["cid"],
                 envelope["timestamp"],
-                encode_text(data),
+                encode_text(envelope["data"]),
             ],
         )
-        return envelope
 
     def list(self, filters: EventFilter) -> list[dict]:
         for catch_up in self._catch_ups:

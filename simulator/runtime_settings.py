@@ -4,59 +4,26 @@ counters that let workers cache derived state (fault rules, known tenants) safel
 A request takes a snapshot of the whole (small) table (`pin`) and every lookup during that
 request is answered from it; a write through this repository refreshes it. The snapshot is read
 again only when the table changed: every commit that writes it bumps a counter shared by every
-process on the database (`ChangeCounter`, a memory-mapped file next to it), bumped after the
-commit and read before the table, so a change made by another worker is seen by the next request.
+process on the database (change_counters.ChangeCounter, a memory-mapped file next to it), bumped
+after the commit and read before the table, so a change made by another worker is seen by the next request.
 """
 
 from __future__ import annotations
 
-import mmap
-import os
-import struct
 import threading
 
 import sqlite_utils
 
+from pismo_sandbox.change_counters import SETTINGS, ChangeCounter
 from pismo_sandbox.store import GENERATION, Store
-
-
-_COUNTER = struct.Struct("<Q")
-
-
-class ChangeCounter:
-    """A count of committed changes to the settings table, shared by every process that opens
-    the same database: 8 bytes of ``<db>.settings-changes``, memory-mapped (for an in-memory
-    database, a process-local count). Reading it is a memory read, no SQL."""
-
-    def __init__(self, db_path: str) -> None:
-        self._map: bytearray | mmap.mmap
-        if db_path == ":memory:":
-            self._map = bytearray(_COUNTER.size)
-            return
-        fd = os.open(db_path + ".settings-changes", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < _COUNTER.size:
-                os.ftruncate(fd, _COUNTER.size)  # extends with zeros; never shrinks a count
-            self._map = mmap.mmap(fd, _COUNTER.size)
-        finally:
-            os.close(fd)
-
-    def value(self) -> int:
-        return _COUNTER.unpack_from(self._map)[0]
-
-    def bump(self) -> None:
-        # Not atomic across processes, and need not be: a writer bumps after its commit, a
-        # reader reads the count before the table, so two bumps racing to the same value still
-        # leave every snapshot taken before the later commit with an older count.
-        _COUNTER.pack_into(self._map, 0, self.value() + 1)
 
 
 class SettingsRepository:
     def __init__(self, store: Store):
         self.store = store
         self._pinned = threading.local()
-        self.changes = ChangeCounter(store.path)
-        store.on_settings_commit = self.changes.bump
+        self.changes = ChangeCounter(store.path, SETTINGS)
+        store.on_commit[SETTINGS] = self.changes.bump
 
     # -- per-request snapshot --------------------------------------------------------------------
     def pin(self) -> None:
@@ -104,13 +71,13 @@ class SettingsRepository:
                 "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [key, value],
             )
-            self.store.settings_changed()
+            self.store.changed(SETTINGS)
         self._refresh()
 
     def delete_prefix(self, prefix: str) -> None:
         with self.store.transaction() as db:
             db.execute("DELETE FROM settings WHERE key LIKE ?", [prefix + "%"])
-            self.store.settings_changed()
+            self.store.changed(SETTINGS)
         self._refresh()
 
     def bump(self, db: sqlite_utils.Database, key: str) -> None:
@@ -120,4 +87,4 @@ class SettingsRepository:
             " SET value = CAST(value AS INTEGER) + 1",
             [key],
         )
-        self.store.settings_changed()
+        self.store.changed(SETTINGS)

@@ -423,7 +423,8 @@ class Store:
         self.lock_timeout = lock_timeout
         # Called after a commit that changed the settings table (settings.SettingsRepository
         # counts them, so that workers re-read the table only when it changed).
-        self.on_settings_commit: Callable[[], None] | None = None
+        # What to call once a write that changed a topic commits (Store.changed).
+        self.on_commit: dict[str, Callable[[], None]] = {}
         self._functions: dict[str, tuple[int, SqlFunction]] = {}
 
     def define_function(self, name: str, arity: int, function: SqlFunction) -> None:
@@ -481,27 +482,32 @@ class Store:
             return
         with self._writer():
             db.conn.execute("BEGIN IMMEDIATE")
-            self._local.settings_changed = False
+            self._local.changed = set()
             try:
                 yield db
             except BaseException:
-                self._local.settings_changed = False
+                self._local.changed = set()
                 db.conn.execute("ROLLBACK")
                 raise
             else:
                 db.conn.execute("COMMIT")
-        if self._local.settings_changed:
-            self._local.settings_changed = False
-            if self.on_settings_commit is not None:
-                self.on_settings_commit()
+                changed, self._local.changed = self._local.changed, set()
+                for topic in changed:  # before the lock is let go: the next writer sees it counted
+                    self._committed(topic)
 
-    def settings_changed(self) -> None:
-        """Note that the current transaction writes the settings table: once it commits,
-        ``on_settings_commit`` is called (outside a transaction, right away)."""
+    def changed(self, topic: str) -> None:
+        """Note that the current write changed ``topic`` (change_counters): once it commits,
+        ``on_commit[topic]`` is called; outside a transaction (a write of one statement, already
+        committed), right away."""
         if self.db.conn.in_transaction:
-            self._local.settings_changed = True
-        elif self.on_settings_commit is not None:
-            self.on_settings_commit()
+            self._local.__dict__.setdefault("changed", set()).add(topic)
+        else:
+            self._committed(topic)
+
+    def _committed(self, topic: str) -> None:
+        callback = self.on_commit.get(topic)
+        if callback is not None:
+            callback()
 
     def write_one(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> sqlite3.Cursor:
         """One statement in its own (implicit) transaction, queued on the writer lock as
@@ -618,7 +624,8 @@ class Store:
                 " SET value = CAST(value AS INTEGER) + 1",
                 [GENERATION],
             )
-            self.settings_changed()
+            for topic in self.on_commit:  # every cached read is stale
+                self.changed(topic)
 
 
 def _split_sql(script: str) -> list[str]:

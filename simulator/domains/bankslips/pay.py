@@ -150,34 +150,38 @@ class PaySlip(SlipRules):
         skip_reconciliation: bool,
         cid: str | None,
     ) -> PayResult:
-        """The one transaction: payment, "Authorization created", and the answer under the key."""
+        """The one transaction: payment, "Authorization created", and the answer under the key.
+
+        Everything is built before it, so the write lock is held for the SQL alone: only the
+        authorization_id, which the payment's INSERT allocates, is filled in inside."""
         tenant_id = principal.tenant_id
-        outcome = triggers.outcome_for(amount)
+        paid_at = self.clock.now()
+        row = self._payment_row(
+            principal,
+            slip,
+            validation,
+            provider,
+            amount,
+            triggers.outcome_for(amount),
+            skip_reconciliation,
+            claim.scope.key,
+            cid,
+            paid_at,
+        )
+        event = self.events.prepare(
+            org_id=tenant_id,
+            domain="authorization",
+            event="authorization-event",
+            data=self._authorization_event({**row, "authorization_id": 0}),  # the id is set below
+            cid=cid,
+            now=paid_at,
+        )
         with self.store.transaction() as db:
-            paid_at = self.clock.now()
-            row = self._payment_row(
-                principal,
-                slip,
-                validation,
-                provider,
-                amount,
-                outcome,
-                skip_reconciliation,
-                claim.scope.key,
-                cid,
-                paid_at,
+            row["authorization_id"] = event["data"]["authorization"]["id"] = self._insert_payment(
+                db, row, slip, paid_at
             )
-            row["authorization_id"] = self._insert_payment(db, row, slip, paid_at)
             self.repo.delete_validation(db, tenant_id, principal.required_account_id, slip.bar_code)
-            self.events.publish(
-                db,
-                org_id=tenant_id,
-                domain="authorization",
-                event="authorization-event",
-                data=self._authorization_event(row),
-                cid=cid,
-                now=paid_at,
-            )
+            self.events.write(db, event)
             text = encode_text(self.pay_response(row))
             if isinstance(claim, Unclaimed):
                 self.idempotency.complete_new(db, claim, 202, text, isoformat(paid_at))  # or KeyTaken

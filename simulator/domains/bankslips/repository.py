@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from pismo_sandbox.change_counters import REFERENCE
 from pismo_sandbox.store import Store
 
 FIRST_AUTHORIZATION_ID = 70_000_000
@@ -51,15 +52,17 @@ class BankSlipRepository:
                 " updated_at = excluded.updated_at",
                 [tenant_id, provider, now],
             )
+            self.store.changed(REFERENCE)
 
     def clear_admin_provider(self, tenant_id: str) -> None:
         with self.store.transaction() as db:
             db.execute("DELETE FROM bankslip_providers WHERE tenant_id = ?", [tenant_id])
+            self.store.changed(REFERENCE)
 
     # -- scenarios (charges the fake registry attaches to a slip) --------------------------------
-    def scenario(self, bar_code: str) -> dict | None:
-        rows = list(self.store.db.query("SELECT * FROM bankslip_scenarios WHERE bar_code = ?", [bar_code]))
-        return rows[0] if rows else None
+    def scenarios(self) -> dict[str, dict]:
+        """Every charge scenario, by bar code (a short list the admin API keeps)."""
+        return {row["bar_code"]: row for row in self.store.db.query("SELECT * FROM bankslip_scenarios")}
 
     def put_scenario(
         self, bar_code: str, fine: str | None, interest: str | None, discount: str | None, now: str
@@ -71,6 +74,7 @@ class BankSlipRepository:
                 " interest = excluded.interest, discount = excluded.discount",
                 [bar_code, fine, interest, discount, now],
             )
+            self.store.changed(REFERENCE)
 
     # -- validations -----------------------------------------------------------------------------
     def save_validation(self, row: dict) -> None:

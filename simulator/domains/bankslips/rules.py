@@ -17,6 +17,7 @@ from pismo_sandbox.domains.bankslips.lifecycle import BRT
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from pismo_sandbox.change_counters import ReferenceCache
     from pismo_sandbox.clock import Clock
     from pismo_sandbox.config import Config
     from pismo_sandbox.crypto import Fingerprinter
@@ -91,6 +92,7 @@ class SlipRules:
     idempotency: IdempotencyKeys
     fingerprint: Fingerprinter
     config: Config
+    reference: ReferenceCache
 
     @staticmethod
     def today(now: datetime) -> date:
@@ -131,7 +133,10 @@ class SlipRules:
         return slip
 
     def resolve_provider(self, tenant_id: str) -> providers.Resolved | None:
-        return providers.resolve(self.repo.admin_provider(tenant_id), self.credentials.list_public(tenant_id))
+        return self.reference.get(
+            ("bankslip-provider", tenant_id),
+            lambda: providers.resolve(self.repo.admin_provider(tenant_id), self.credentials.list_public(tenant_id)),
+        )
 
     def require_provider(self, tenant_id: str) -> providers.Provider:
         resolved = self.resolve_provider(tenant_id)
@@ -145,7 +150,9 @@ class SlipRules:
         return providers.with_processing_seconds(resolved.provider, self.config.bankslip_processing_seconds)
 
     def charges(self, slip: Slip) -> Charges:
-        scenario = self.repo.scenario(slip.bar_code) if slip.amount is not None else None
+        scenario = None
+        if slip.amount is not None:
+            scenario = self.reference.get("bankslip-scenarios", self.repo.scenarios).get(slip.bar_code)
         if scenario is None:
             return Charges(slip.amount, None, None, None)
         return Charges(

@@ -6,6 +6,7 @@ No Flask here.
 from __future__ import annotations
 
 
+from pismo_sandbox.change_counters import ReferenceCache
 from pismo_sandbox.clock import Clock
 from pismo_sandbox.config import Config
 from pismo_sandbox.crypto import Fingerprinter
@@ -38,6 +39,7 @@ class BankSlipService(ValidateSlip, PaySlip, ListReceipts, BankSlipAdmin):
         idempotency: IdempotencyKeys,
         fingerprint: Fingerprinter,
         config: Config,
+        reference: ReferenceCache,
     ):
         self.store = store
         self.repo = repo
@@ -50,3 +52,4 @@ class BankSlipService(ValidateSlip, PaySlip, ListReceipts, BankSlipAdmin):
         self.idempotency = idempotency
         self.fingerprint = fingerprint
         self.config = config
+        self.reference = reference

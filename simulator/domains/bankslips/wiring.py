@@ -3,6 +3,7 @@ subscribes the lifecycle to sandbox-clock changes and event reads, and names its
 
 from __future__ import annotations
 
+from pismo_sandbox.change_counters import ReferenceCache
 from pismo_sandbox.domains.bankslips import admin_routes, routes
 from pismo_sandbox.domains.bankslips.lifecycle import Calendar, Lifecycle
 from pismo_sandbox.domains.bankslips.providers import PROVIDERS, with_processing_seconds
@@ -31,6 +32,7 @@ def build(
     tenancy: TenancyService,
     credentials: CredentialService,
     fingerprint: Fingerprinter,
+    reference: ReferenceCache,
 ) -> tuple[IdempotencyKeys, BankSlipService]:
     """The idempotency keys and the bank-slip service, with the lifecycle listening to the clock."""
     repo = BankSlipRepository(store)
@@ -55,6 +57,7 @@ def build(
         idempotency=idempotency,
         fingerprint=fingerprint,
         config=config,
+        reference=reference,
     )
     # An admin clock move settles what it passes; real time passing is noticed on reads, the
     # bank-slip service's own and the event log's.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from pismo_sandbox.domains.credentials.providers import proxy_value
+from pismo_sandbox.change_counters import REFERENCE
 from pismo_sandbox.store import Store
 
 PUBLIC_COLUMNS = "provider, type, client_id, proxy_value, version, token_expires_at, created_at, updated_at"
@@ -40,6 +41,7 @@ class CredentialRepository:
             " RETURNING version",
             row,
         )
+        self.store.changed(REFERENCE)  # the tenant's bank-slip provider may follow its credentials
         return int(version)
 
     def list_public(self, tenant_id: str) -> list[dict]:

@@ -6,6 +6,7 @@ import sqlite3
 
 import sqlite_utils
 
+from pismo_sandbox.change_counters import REFERENCE
 from pismo_sandbox.store import Store
 
 
@@ -68,6 +69,7 @@ class TenancyRepository:
             )
         except sqlite3.IntegrityError:
             return False
+        self.store.changed(REFERENCE)
         return True
 
     def get_account(self, account_id: int, db: sqlite_utils.Database | None = None) -> dict | None:
@@ -80,8 +82,10 @@ class TenancyRepository:
 
     def delete_account(self, db: sqlite_utils.Database, account_id: int) -> None:
         db.execute("DELETE FROM accounts WHERE account_id = ?", [account_id])
+        self.store.changed(REFERENCE)
 
     def set_account_status(self, db: sqlite_utils.Database, account_id: int, status: str, updated_at: str) -> None:
         db.execute(
             "UPDATE accounts SET status = ?, updated_at = ? WHERE account_id = ?", [status, updated_at, account_id]
         )
+        self.store.changed(REFERENCE)

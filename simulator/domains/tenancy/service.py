@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pismo_sandbox.change_counters import ReferenceCache
 from pismo_sandbox.clock import Clock, isoformat
 from pismo_sandbox.crypto import Fingerprinter
 from pismo_sandbox.domains.tenancy import errors
@@ -33,6 +34,7 @@ class TenancyService:
         ids: Ids,
         fingerprint: Fingerprinter,
         settings: SettingsRepository,
+        reference: ReferenceCache,
     ):
         self.store = store
         self.repo = repository
@@ -40,6 +42,7 @@ class TenancyService:
         self.ids = ids
         self.fingerprint = fingerprint
         self.settings = settings
+        self.reference = reference
         self._known: tuple[str, set[str]] = ("", set())
 
     def tenant_exists(self, tenant_id: str) -> bool:
@@ -161,10 +164,10 @@ class TenancyService:
 
     def find_account(self, tenant_id: str, account_id: int) -> dict | None:
         """The account if it exists in this tenant; another tenant's account is invisible."""
-        account = self.repo.get_account(account_id)
+        account = self.reference.get(("account", account_id), lambda: self.repo.get_account(account_id))
         if account is None or account["tenant_id"] != tenant_id:
             return None
-        return account
+        return dict(account)  # the cached row stays as read
 
     def get_account(self, tenant_id: str, account_id: int) -> dict:
         account = self.find_account(tenant_id, account_id)
