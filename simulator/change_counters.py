@@ -57,7 +57,7 @@ class ChangeCounter:
 class ReferenceCache:
     """Values loaded from the database, each kept with the count read before loading it."""
 
-    LIMIT = 10_000  # entries at most (then it starts again empty)
+    LIMIT = 1_000  # entries at most (then it starts again empty): a few hundred KB
 
     def __init__(self, counter: ChangeCounter) -> None:
         self.counter = counter
