@@ -42,26 +42,14 @@ class JournalRepository:
     ``store`` is the journal's own file (store.journal_path), not the state's: a journal commit
     never waits for the state's write lock, nor makes the state's connections re-read pages."""
 
-    COLUMNS = (
-        "timestamp",
-        "method",
-        "path",
-        "operation_id",
-        "status",
-        "tenant_id",
-        "account_id",
-        "cid",
-        "verdict",
-        "detail",
-        "fault_rule",
-        "duration_ms",
-        "idempotency_key",
-        "body_fingerprint",
-        "code",
-        "replayed",
-        "answered",
+    INSERT = (
+        "INSERT INTO journal (timestamp, method, path, operation_id, status, tenant_id,"
+        " account_id, cid, verdict, detail, fault_rule, duration_ms, idempotency_key,"
+        " body_fingerprint, code, replayed, answered) VALUES (:timestamp, :method, :path,"
+        " :operation_id, :status, :tenant_id, :account_id, :cid, :verdict, :detail,"
+        " :fault_rule, :duration_ms, :idempotency_key, :body_fingerprint, :code, :replayed,"
+        " :answered)"
     )
-    _ROW = "(" + ", ".join("?" * len(COLUMNS)) + ")"
 
     def __init__(self, store: Store, limit: int):
         self.store = store
@@ -78,15 +66,12 @@ class JournalRepository:
         self.writer.wait_for_all()
 
     def _write(self, batch: list[dict]) -> None:
-        """A batch is one INSERT of all its rows (BatchWriter.BATCH of them at most, well within
-        SQLite's 32,766 parameters): one statement, where executemany was one per row."""
-        sql = f"INSERT INTO journal ({', '.join(self.COLUMNS)}) VALUES " + ", ".join([self._ROW] * len(batch))
-        params = [entry[column] for entry in batch for column in self.COLUMNS]
         if len(batch) == 1:  # one statement, no BEGIN/COMMIT round trips
-            self._prune_after(cast(int, self.store.write_one(sql, params).lastrowid), 1)  # set by an INSERT
+            self._prune_after(cast(int, self.store.write_one(self.INSERT, batch[0]).lastrowid), 1)  # set by an INSERT
             return
         with self.store.transaction() as db:
-            last = cast(int, db.conn.execute(sql, params).lastrowid)  # the batch's last row
+            db.conn.executemany(self.INSERT, batch)
+            last = db.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
             self._prune_after(last, len(batch))  # in the same transaction: never seen over the bound
 
     def _prune_after(self, last: int, count: int) -> None:
