@@ -24,7 +24,8 @@ WORKERS, THREADS = 2, 8  # as `make run` serves
 # -- processes ---------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a gunicorn master's workers), from /proc."""
     out = []
     for entry in pathlib.Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -40,7 +41,7 @@ def _children(pid: int) -> list[int]:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a gunicorn master and its workers."""
     total = 0.0
-    for p in [pid] + _children(pid):
+    for p in [pid] + children(pid):
         try:
             fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -60,7 +61,7 @@ def cpu_ticks(stat: str | None = None) -> tuple[int, int]:
 
 def worker_rss_mb(pid: int) -> list[float]:
     sizes = []
-    for child in _children(pid):
+    for child in children(pid):
         status = pathlib.Path(f"/proc/{child}/status").read_text()
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
         if match:

@@ -16,27 +16,16 @@ import time
 import pytest
 import requests
 
+from bench.servers import children
+
 pytestmark = pytest.mark.slow
 
 
 def _workers(served) -> list[int]:
     """The served sandbox's two workers (waiting for the second while it starts)."""
     deadline = time.monotonic() + 30
-    while len(pids := _children(served.process.pid)) < 2 and time.monotonic() < deadline:
+    while len(pids := children(served.process.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    return pids
-
-
-def _children(parent: int) -> list[int]:
-    pids = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent:
-                pids.append(int(entry.name))
     return pids
 
 
