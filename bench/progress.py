@@ -25,7 +25,7 @@ QUICK = {"duration": 4, "rounds": 1, "startups": 1, "pool": 8000, "inprocess_poo
 FIRST_GUESS_RPS = 1100
 # Scenarios whose pool is cheap to prepare (accounts made directly, no HTTP request a line) start
 # from this rate instead: register reached 1,815 req/s in a quick spell and ran a 15,400 pool dry.
-CHEAP_FIRST_GUESS_RPS = 2500
+FIRST_GUESS_RPS_OF = {"register": 2500}
 HEADROOM = 1.4
 LEAST_POOL = 1000
 
@@ -38,6 +38,11 @@ def say(message: str) -> None:
 def apply_quick(args: argparse.Namespace) -> None:
     for name, value in QUICK.items():
         setattr(args, name, value)
+
+
+def first_guess(scenario: str) -> float:
+    """Served req/s assumed for ``scenario`` before its first round."""
+    return FIRST_GUESS_RPS_OF.get(scenario, FIRST_GUESS_RPS)
 
 
 def pool_size(ceiling: int, duration: float, measured_rps: list[float], first_guess: float = FIRST_GUESS_RPS) -> int:

@@ -119,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             measured_rps: list[float] = []
             load = (args.duration, args.connections, args.threads)
             for n in range(args.rounds):  # alternate, so a slow spell of the machine hits both
-                guess = progress.CHEAP_FIRST_GUESS_RPS if name == "register" else progress.FIRST_GUESS_RPS
-                pool = progress.pool_size(args.pool, args.duration, measured_rps, guess)
+                pool = progress.pool_size(args.pool, args.duration, measured_rps, progress.first_guess(name))
                 progress.say(f"{name} round {n + 1}/{args.rounds}: preparing its requests (one-shot: {pool})")
                 lines = SCENARIOS[name](fixture, pool)  # one-shot requests: a fresh pool per round
                 sims.append(run_wrk(simulator, lines, *load))

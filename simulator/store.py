@@ -500,7 +500,7 @@ class Store:
         ``on_commit[topic]`` is called; outside a transaction (a write of one statement, already
         committed), right away."""
         if self.db.conn.in_transaction:
-            self._local.__dict__.setdefault("changed", set()).add(topic)
+            self._local.changed.add(topic)  # transaction() made the set
         else:
             self._committed(topic)
 

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from bench.servers import children
+from tests.deliveries.flow import SCHEME
 
 pytestmark = pytest.mark.slow
 
@@ -82,15 +83,7 @@ def test_an_account_blocked_through_one_worker_is_blocked_in_every_worker(served
     read = _every_worker(served_sandbox, "GET", f"{path}/BRAZIL", account.headers)
     assert [status for status, _ in read] == [404, 404]  # the account was read: it has no bank account
     served_sandbox.admin.set_account_status(account.tenant_id, account.account_id, "BLOCKED")
-    body = {
-        "scheme": {
-            "bank": "60701190",
-            "branch": "186",
-            "account_number": "1773065291",
-            "supplementary_data": {"account_type": "CACC"},
-        }
-    }
-    answers = _every_worker(served_sandbox, "POST", f"{path}/brazil", account.headers, body)
+    answers = _every_worker(served_sandbox, "POST", f"{path}/brazil", account.headers, {"scheme": SCHEME})
     assert [(status, answer["code"]) for status, answer in answers] == [(403, "EIBA0023")] * 2
 
 

@@ -37,7 +37,8 @@ def test_the_first_pool_is_a_guess_and_later_ones_follow_the_measured_rate():
     assert progress.pool_size(20_000, 10, [300.0, 500.0]) == 7000  # the best rate (500 a second for 10 s), 1.4 times
     assert progress.pool_size(20_000, 10, [5000.0]) == 20_000  # never more than --pool
     assert progress.pool_size(20_000, 1, [10.0]) == progress.LEAST_POOL
-    assert progress.pool_size(20_000, 10, [], progress.CHEAP_FIRST_GUESS_RPS) == 20_000  # register's first round
+    assert progress.pool_size(20_000, 10, [], progress.first_guess("register")) == 20_000  # cheap to prepare
+    assert progress.first_guess("pay") == progress.FIRST_GUESS_RPS
 
 
 def test_the_cpu_ratio_is_the_baseline_cost_over_the_simulator_cost():

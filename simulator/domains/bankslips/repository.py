@@ -121,18 +121,12 @@ class BankSlipRepository:
         """Insert a payment and its first history entry; its authorization_id, the one in ``row``
         or else the next after the highest so far (allocated by the INSERT itself)."""
         columns = [c for c in row if c != "authorization_id"]
-        given = row.get("authorization_id")
-        allocated = (
-            "?"
-            if given is not None
-            else (f"(SELECT COALESCE(MAX(authorization_id), {FIRST_AUTHORIZATION_ID}) + 1 FROM bankslip_payments)")
-        )
-        params = ([given] if given is not None else []) + [row[c] for c in columns]
         try:
             cursor = db.execute(
-                f"INSERT INTO bankslip_payments (authorization_id, {', '.join(columns)})"
-                f" VALUES ({allocated}, {', '.join('?' * len(columns))}) RETURNING authorization_id",
-                params,
+                f"INSERT INTO bankslip_payments (authorization_id, {', '.join(columns)}) VALUES (COALESCE(?,"
+                f" (SELECT COALESCE(MAX(authorization_id), {FIRST_AUTHORIZATION_ID}) + 1 FROM bankslip_payments)),"
+                f" {', '.join('?' * len(columns))}) RETURNING authorization_id",
+                [row.get("authorization_id")] + [row[c] for c in columns],
             )
             authorization_id = cursor.fetchall()[0][0]
         except sqlite3.IntegrityError as error:
