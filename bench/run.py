@@ -32,7 +32,19 @@ import jwt
 from bench import inprocess, progress
 from bench.scale import compare_scale
 from bench.scenarios import SCENARIOS, Fixture, credentials_line, scenario_credentials
-from bench.servers import ROOT, THREADS, WORKERS, Server, reference_server, simulator_server, worker_rss_mb
+from bench.servers import (
+    LOOP,
+    MASTER,
+    OWN_THREADS,
+    REQUEST_THREADS,
+    ROOT,
+    THREADS,
+    WORKERS,
+    Server,
+    reference_server,
+    simulator_server,
+    worker_rss_mb,
+)
 from bench.wrk import median_measure, run_wrk
 from pismo_sandbox.launcher import free_port
 
@@ -138,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 **asdict(sim),
                 "baseline_rps": base.rps,
                 "baseline_cpu_us_per_request": base.cpu_us_per_request,
+                "baseline_cpu_us_by_thread": base.cpu_us_by_thread,
                 "ratio_to_baseline": round(sim.rps / base.rps, 3) if base.rps else None,
                 "cpu_ratio_to_baseline": progress.cpu_ratio(base.cpu_us_per_request, sim.cpu_us_per_request),
                 "p99_over_p50": round(sim.p99_ms / sim.p50_ms, 2) if sim.p50_ms else None,
@@ -197,6 +210,24 @@ def main(argv: list[str] | None = None) -> int:
     pathlib.Path(args.output).write_text(json.dumps({"scenarios": results, "meta": meta}, indent=2) + "\n")
     print_table(results, meta)
     return 0
+
+
+def _print_threads(results: dict) -> None:
+    """The served CPU per request by kind of thread (bench.servers.cpu_by_thread), the
+    simulator's and, in the last two columns, the bare app's."""
+    kinds = [REQUEST_THREADS, LOOP, *OWN_THREADS, MASTER]
+    kinds = [kind for kind in kinds if any(r.get("cpu_us_by_thread", {}).get(kind) for r in results.values())]
+    if not kinds:
+        return
+    columns = [(kind, "cpu_us_by_thread", kind) for kind in kinds] + [
+        (f"bare app {kind}", "baseline_cpu_us_by_thread", kind) for kind in (REQUEST_THREADS, LOOP)
+    ]
+    print(f"\n{'by thread':<12}" + "".join(f" {title:>{len(title) + 2}}" for title, _, _ in columns))
+    for name, r in results.items():
+        print(
+            f"{name:<12}"
+            + "".join(f" {r.get(key, {}).get(kind, 0.0):>{len(title) + 2}.0f}" for title, key, kind in columns)
+        )
 
 
 def _peer_prism(result: dict, simulator_url: str, fixture: Fixture, args: argparse.Namespace) -> None:
@@ -317,6 +348,7 @@ def print_table(results: dict, meta: dict) -> None:
             + "".join(f" {figure(r):>{len(title) + 2}.0f}" for title, figure in columns)
             + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else "")
         )
+    _print_threads(results)
     for name, r in results.items():
         if "floor_rps" in r:
             print(

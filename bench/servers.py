@@ -50,6 +50,39 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+# The sandbox's own background threads (pismo_sandbox.background names them for the system).
+OWN_THREADS = ("journal-writer", "event-delivery", "writer-lock", "contract-warmup")
+REQUEST_THREADS, LOOP, MASTER = "request threads", "gunicorn loop", "master"
+
+
+def cpu_by_thread(pid: int) -> dict[str, float]:
+    """CPU seconds so far of a gunicorn master and its workers, by kind of thread: each worker's
+    main thread (gunicorn's loop: accepting, polling keep-alive connections, handing requests
+    out), the sandbox's own background threads by name, the rest of a worker's threads (the
+    request threads), and the master. Threads that ended are not counted."""
+    kinds: dict[str, float] = {}
+    for p in [pid] + children(pid):
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                stat = pathlib.Path(f"/proc/{p}/task/{tid}/stat").read_text()
+            except OSError:
+                continue
+            name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+            fields = rest.split()
+            if p == pid:
+                kind = MASTER
+            elif int(tid) == p:
+                kind = LOOP
+            else:
+                kind = name if name in OWN_THREADS else REQUEST_THREADS
+            kinds[kind] = kinds.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return kinds
+
+
 def cpu_ticks(stat: str | None = None) -> tuple[int, int]:
     """(steal, total) jiffies of the whole machine so far, from /proc/stat's first line: steal
     is the time a virtual machine's host gave its cores to someone else (no process is charged

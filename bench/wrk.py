@@ -9,11 +9,11 @@ import re
 import statistics
 import subprocess
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 
-from bench.servers import ROOT, cpu_seconds, cpu_ticks
+from bench.servers import ROOT, cpu_by_thread, cpu_seconds, cpu_ticks
 
 LUA = ROOT / "bench" / "wrk.lua"
 
@@ -40,6 +40,8 @@ class Measure:
     errors: int
     cpu_us_per_request: float
     steal_pct: float = 0.0
+    # the server's CPU per request by kind of thread (bench.servers.cpu_by_thread)
+    cpu_us_by_thread: dict[str, float] = field(default_factory=dict)
 
 
 def _found(pattern: str, text: str) -> re.Match[str]:
@@ -64,6 +66,7 @@ def run_wrk(server: Served, lines: list[str], duration: int, connections: int, t
         path = handle.name
     if server.process is None:
         raise RuntimeError(f"the server at {server.url} is not started")
+    threads_before = cpu_by_thread(server.process.pid)
     cpu_before, (steal_before, ticks_before) = cpu_seconds(server.process.pid), cpu_ticks()
     out = subprocess.run(
         [
@@ -88,11 +91,24 @@ def run_wrk(server: Served, lines: list[str], duration: int, connections: int, t
     ).stdout
     cpu = cpu_seconds(server.process.pid) - cpu_before
     steal_after, ticks_after = cpu_ticks()
+    threads_after = cpu_by_thread(server.process.pid)
     os.unlink(path)
     ticks = ticks_after - ticks_before
+    measure = parse_wrk(out, cpu)
     return replace(
-        parse_wrk(out, cpu), steal_pct=round(100 * (steal_after - steal_before) / ticks, 1) if ticks else 0.0
+        measure,
+        steal_pct=round(100 * (steal_after - steal_before) / ticks, 1) if ticks else 0.0,
+        cpu_us_by_thread=per_request(threads_before, threads_after, measure.requests),
     )
+
+
+def per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    """CPU us per request of each kind of thread between two readings of cpu_by_thread."""
+    return {
+        kind: round((seconds - before.get(kind, 0.0)) / max(requests, 1) * 1e6, 1)
+        for kind, seconds in after.items()
+        if seconds > before.get(kind, 0.0)
+    }
 
 
 def parse_wrk(out: str, cpu_seconds_used: float) -> Measure:
@@ -121,6 +137,10 @@ def median_measure(measures: list[Measure]) -> Measure:
         errors=sum(m.errors for m in measures),
         cpu_us_per_request=mid([m.cpu_us_per_request for m in measures]),
         steal_pct=mid([m.steal_pct for m in measures]),
+        cpu_us_by_thread={
+            kind: mid([m.cpu_us_by_thread.get(kind, 0.0) for m in measures])
+            for kind in sorted({kind for m in measures for kind in m.cpu_us_by_thread})
+        },
     )
 
 

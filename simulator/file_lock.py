@@ -17,6 +17,8 @@ import fcntl
 import os
 import threading
 
+from pismo_sandbox import background
+
 
 class FileLock:
     def __init__(self, path: str):
@@ -40,8 +42,7 @@ class FileLock:
                 pass
         with self._cond:
             if self._helper is None:
-                self._helper = threading.Thread(target=self._wait_for_lock, name="writer-lock", daemon=True)
-                self._helper.start()
+                self._helper = background.start(self._wait_for_lock, "writer-lock")
             self._wanted = True
             self._cond.notify_all()
             granted = self._cond.wait_for(lambda: self._granted, timeout)

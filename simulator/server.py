@@ -15,7 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, NoReturn
 
-from pismo_sandbox import logs
+from pismo_sandbox import background, logs
 from pismo_sandbox.config import Config
 from pismo_sandbox.gunicorn_app import GunicornApp, served_options
 
@@ -44,9 +44,7 @@ def ready_worker(_worker: Worker | None = None) -> threading.Thread:
     (Loading it once in the master before the fork instead saved about 1 s of CPU per two-worker
     start, and cost 0.5 to 0.6 s more to the first answer: measured on 2026-12-03, start-up
     stays the one that counts.)"""
-    warm_up = threading.Thread(target=_warm_contract, name="contract-warm-up", daemon=True)
-    warm_up.start()
-    return warm_up
+    return background.start(_warm_contract, "contract-warmup")
 
 
 def _warm_contract() -> None:

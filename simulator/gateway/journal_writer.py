@@ -28,6 +28,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from pismo_sandbox import background
+
 log = logging.getLogger("pismo_sandbox.access")
 _COUNTS = struct.Struct("<QQ")  # queued, done
 _ASKED = struct.Struct("<Q")  # after the counts: bumped by readers of other processes
@@ -150,8 +152,7 @@ class BatchWriter:
         if self._marks is None:
             self._marks = _Marks(self._folder)
             atexit.register(self.close)
-        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
-        self._thread.start()
+        self._thread = background.start(self._run, "journal-writer")
 
     # -- the request path ----------------------------------------------------------------------
     def append(self, row: dict) -> None:

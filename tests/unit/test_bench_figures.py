@@ -215,3 +215,89 @@ def test_start_up_is_printed_as_the_median_of_its_starts_with_their_range(capsys
     print_table({"pay": _scenario_figures()}, dict(meta, startup_s_runs=[1.31]))
     [line] = [text for text in capsys.readouterr().out.splitlines() if text.startswith("start-up")]
     assert "1.31 s;" in line and "median" not in line
+
+
+# -- served CPU by kind of thread --------------------------------------------------------------------
+
+_MASTER_AND_WORKER = """
+import os, threading, time
+from pismo_sandbox import background
+
+def spin():
+    began = time.thread_time()
+    while time.thread_time() - began < 0.3:
+        pass
+
+if os.fork() == 0:  # the worker: one of the sandbox's named threads, one request thread
+    background.start(spin, "journal-writer")
+    threading.Thread(target=spin).start()
+    time.sleep(60)
+    os._exit(0)
+time.sleep(60)
+"""
+
+
+def test_a_servers_cpu_is_told_apart_by_kind_of_thread():
+    import subprocess
+    import sys
+
+    from bench.servers import cpu_by_thread
+
+    master = subprocess.Popen([sys.executable, "-c", _MASTER_AND_WORKER])
+    try:
+        deadline = time.monotonic() + 30
+        kinds = cpu_by_thread(master.pid)
+        while (kinds.get("journal-writer", 0) < 0.25 or kinds.get("request threads", 0) < 0.25) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+            kinds = cpu_by_thread(master.pid)
+    finally:
+        master.kill()
+        master.wait()
+    assert kinds["journal-writer"] >= 0.25 and kinds["request threads"] >= 0.25, kinds
+    # the worker's main thread and the master only slept: far less than the spinning threads
+    assert kinds.get("gunicorn loop", 0) < 0.2 and kinds.get("master", 0) < 0.2, kinds
+
+
+def test_cpu_by_thread_per_request_is_the_difference_over_the_requests_and_rounds_take_medians():
+    from bench.wrk import per_request
+
+    before = {"request threads": 1.0, "gunicorn loop": 0.5}
+    after = {"request threads": 3.0, "gunicorn loop": 0.6, "journal-writer": 0.1}
+    assert per_request(before, after, 1000) == {
+        "request threads": 2000.0,
+        "gunicorn loop": 100.0,
+        "journal-writer": 100.0,
+    }
+    rounds = [
+        Measure(rps=1, p50_ms=1, p99_ms=1, requests=1, errors=0, cpu_us_per_request=1, cpu_us_by_thread=threads)
+        for threads in (
+            {"request threads": 900.0, "writer-lock": 30.0},
+            {"request threads": 700.0},
+            {"request threads": 800.0, "writer-lock": 10.0},
+        )
+    ]
+    assert median_measure(rounds).cpu_us_by_thread == {"request threads": 800.0, "writer-lock": 10.0}
+
+
+def test_the_thread_table_shows_the_kinds_measured_beside_the_bare_apps(capsys):
+    from bench.run import print_table
+
+    figures = _scenario_figures(
+        cpu_us_by_thread={"request threads": 1144.0, "gunicorn loop": 81.0, "journal-writer": 32.0},
+        baseline_cpu_us_by_thread={"request threads": 265.0, "gunicorn loop": 31.0},
+    )
+    print_table({"pay": figures}, {"startup_s": 1.1, "worker_rss_mb": [100.0], "spaced_gap_ms": None})
+    lines = capsys.readouterr().out.splitlines()
+    [header] = [line for line in lines if line.startswith("by thread")]
+    row = lines[lines.index(header) + 1]
+    assert header.split("  ")[0] == "by thread"
+    assert [title.strip() for title in header[12:].split("  ") if title.strip()] == [
+        "request threads",
+        "gunicorn loop",
+        "journal-writer",
+        "bare app request threads",
+        "bare app gunicorn loop",
+    ]
+    assert row.split() == ["pay", "1144", "81", "32", "265", "31"]

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from pismo_sandbox import background
 from pismo_sandbox.domains.deliveries.outbox import Outbox
 
 if TYPE_CHECKING:  # imported with the first delivery: a server with no subscription never needs it
@@ -96,8 +97,7 @@ class DeliveryWorker:
                 self._stop.wait(self.poll_seconds)
 
     def start(self) -> threading.Thread:
-        self._thread = threading.Thread(target=self._loop, name="event-delivery", daemon=True)
-        self._thread.start()
+        self._thread = background.start(self._loop, "event-delivery")
         return self._thread
 
     def stop(self, timeout: float = 5.0) -> None:
