@@ -421,9 +421,8 @@ class Store:
         self._file_lock: FileLock | None = None  # opened lazily: never inherited across a fork
         self._file_lock_pid = 0
         self.lock_timeout = lock_timeout
-        # Called after a commit that changed the settings table (settings.SettingsRepository
-        # counts them, so that workers re-read the table only when it changed).
-        # What to call once a write that changed a topic commits (Store.changed).
+        # What to call once a write that changed a topic commits (Store.changed; the topics and
+        # their counters: change_counters).
         self.on_commit: dict[str, Callable[[], None]] = {}
         self._functions: dict[str, tuple[int, SqlFunction]] = {}
 

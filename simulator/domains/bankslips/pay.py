@@ -192,18 +192,14 @@ class PaySlip(SlipRules):
     def _insert_payment(self, db: sqlite_utils.Database, row: dict, slip: Slip, paid_at: datetime) -> int:
         """The payment's authorization_id, once inserted. A payment of the slip under another
         key may have committed since the first look: the unique index refuses the insert, and
-        unless that payment's next move is due and takes it out of the paid statuses
-        (``refuse_if_paid`` makes it), the slip is paid once."""
+        ``refuse_if_paid`` (in this transaction, under the write lock) answers the conflict
+        unless that payment's due move takes it out of the paid statuses; then the slip is free
+        and the insert is made again."""
         try:
             return self.repo.insert_payment(db, row)
         except SlipAlreadyPaid:
             self.refuse_if_paid(row["tenant_id"], slip, paid_at, db)
-        try:
-            return self.repo.insert_payment(db, row)
-        except SlipAlreadyPaid:
-            raise errors.ProviderConflict(
-                details="the provider already has a payment of this bank slip; a slip is paid once"
-            ) from None
+        return self.repo.insert_payment(db, row)
 
     def _check_validation(
         self,
