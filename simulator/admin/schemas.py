@@ -46,6 +46,7 @@ class JournalEntrySchema(Schema):
     body_fingerprint = fields.String(allow_none=True)
     code = fields.String(allow_none=True)
     replayed = fields.Boolean()
+    answered_at = fields.String(allow_none=True)
 
 
 tenant_schema = TenantSchema()

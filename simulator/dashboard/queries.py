@@ -11,6 +11,7 @@ from pismo_sandbox.domains.bank_accounts.service import BRAZIL
 from pismo_sandbox.domains.bankslips.lifecycle import STATUSES
 from pismo_sandbox.errors import NotFound
 from pismo_sandbox.events import EventFilter
+from pismo_sandbox.gateway.journal import answer_order
 from pismo_sandbox.core import SandboxCore
 from pismo_sandbox.tokens import Principal
 
@@ -122,7 +123,7 @@ def payment(sandbox: SandboxCore, tenant_id: str, authorization_id: int) -> dict
             if row["account_id"] == found["account_id"]
         )  # a key belongs to (tenant, account, key)
     linked_events = events(sandbox, EventQuery(tenant_id=tenant_id, cid=found["cid"])) if found["cid"] else []
-    return {"payment": found, "journal": [rows[seq] for seq in sorted(rows, reverse=True)], "events": linked_events}
+    return {"payment": found, "journal": sorted(rows.values(), key=answer_order, reverse=True), "events": linked_events}
 
 
 def journal(sandbox: SandboxCore, query: JournalQuery) -> list[dict]:

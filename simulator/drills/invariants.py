@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection
 
+from pismo_sandbox.gateway.journal import answer_order
 from pismo_sandbox.drills.model import Check, Observation
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -144,10 +145,10 @@ class _Union:
 
 
 def attempt_groups(journal: list[dict], operations: list[str] | None = None) -> list[list[dict]]:
-    """Logical requests of body-carrying operations, each a list of attempts in journal order."""
+    """Logical requests of body-carrying operations, each a list of attempts in answer order."""
     rows = [
         dict(r)
-        for r in sorted(journal, key=lambda r: r["seq"])
+        for r in sorted(journal, key=answer_order)
         if r.get("operation_id")
         and r["method"] in BODY_METHODS
         and (operations is None or r["operation_id"] in operations)
@@ -177,7 +178,7 @@ def attempt_groups(journal: list[dict], operations: list[str] | None = None) -> 
     groups: dict[int, list[dict]] = defaultdict(list)
     for i, row in enumerate(rows):
         groups[union.find(i)].append(row)
-    return sorted(groups.values(), key=lambda g: g[0]["seq"])
+    return sorted(groups.values(), key=lambda g: answer_order(g[0]))
 
 
 # -- the invariants ------------------------------------------------------------------------------------
@@ -316,7 +317,7 @@ def retries_reuse_idempotency_key(
     summary = "a retry was sent under a new idempotency key"
     if duplicates:
         summary += f": duplicate payment of authorization {', '.join(duplicates)}"
-    return Check("invariant", name, False, summary, details, sorted(requests, key=lambda r: r["seq"]))
+    return Check("invariant", name, False, summary, details, sorted(requests, key=answer_order))
 
 
 def payments_reach_status(
@@ -368,7 +369,7 @@ def retries_bounded(
     groups = attempt_groups(obs.journal, list(operations) if operations else None)
     details, requests = [], []
     for group in groups:
-        last = max(group, key=lambda r: r["seq"])
+        last = max(group, key=answer_order)
         problems = []
         if len(group) > max_attempts:
             problems.append(f"{len(group)} attempts (limit {max_attempts})")

@@ -52,7 +52,7 @@ class Check:
 class Observation:
     """The sandbox's own record of the drill window (after setup, faults installed)."""
 
-    journal: list[dict]  # Pismo API requests, oldest first (no /_sandbox calls)
+    journal: list[dict]  # Pismo API requests, in answer order (gateway.journal.answer_order; no /_sandbox calls)
     events: list[dict]
     payments: list[dict]  # bank-slip payments of the scenario's tenants, with history
     credentials: list[dict]  # stored provider credentials (with tenant_id and tenant name)

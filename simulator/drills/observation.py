@@ -8,6 +8,7 @@ import time
 
 from pismo_sandbox.client import AdminClient
 from pismo_sandbox.drills.errors import admin_step
+from pismo_sandbox.gateway.journal import answer_order
 from pismo_sandbox.drills.model import DrillResult, Observation
 from pismo_sandbox.drills.scenario import Scenario
 
@@ -46,7 +47,7 @@ class Records:
         return max((e.get("seq", 0) for e in events), default=0)
 
     def window(self, context: dict, mark: int, recent: int = 1000) -> tuple[list[dict], bool]:
-        """Pismo API rows after ``mark``, oldest first, and whether the read may be incomplete.
+        """Pismo API rows after ``mark``, in answer order, and whether the read may be incomplete.
         Read per tenant (the runner's own /_sandbox calls fill the unfiltered journal), plus the
         most recent rows for requests no tenant could be told from (a bad token, server login)."""
         rows: dict[int, dict] = {}
@@ -57,7 +58,7 @@ class Records:
             rows.update((r["seq"], r) for r in found)
         rows.update((r["seq"], r) for r in self.journal_rows(recent) if r["seq"] > mark)
         window = [r for r in rows.values() if not r["path"].startswith("/_sandbox")]
-        return sorted(window, key=lambda r: r["seq"]), truncated
+        return sorted(window, key=answer_order), truncated
 
     def settle(self, scenario: Scenario, context: dict, result: DrillResult, journal_mark: int) -> None:
         """Wait until requests still in flight (delayed by a fault, or by the slow-provider

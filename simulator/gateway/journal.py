@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -140,10 +141,26 @@ class JournalRepository:
 
 
 def _public(row: dict) -> dict:
-    """A stored row as the API shows it (the answer-order key stays inside)."""
-    row.pop("answered", None)
+    """A stored row as the API shows it: the answer time as an instant (``answered_at``)."""
+    answered = row.pop("answered", None)
+    row["answered_at"] = None if answered is None else answered_at(answered)
     row["replayed"] = bool(row["replayed"])
     return row
+
+
+def answer_order(row: dict) -> tuple[str, int]:
+    """A listed row's place in the order the answers left: ``answered_at``, then ``seq``. Not
+    ``seq`` alone: each worker commits its rows in batches, so two workers' rows can be numbered
+    out of answer order (a retry answered by one worker before the attempt another worker
+    answered first)."""
+    return (row.get("answered_at") or "", row["seq"])
+
+
+def answered_at(nanoseconds: int) -> str:
+    """RFC 3339 with microseconds, UTC: ``answered`` as readers order by it (the machine's clock;
+    ``timestamp`` is the sandbox clock, which may be frozen)."""
+    moment = datetime.fromtimestamp(nanoseconds // 10**9, UTC).replace(microsecond=nanoseconds // 1000 % 10**6)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _fingerprint(services: SandboxCore, state: RequestContext, request: Request) -> str | None:

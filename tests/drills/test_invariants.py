@@ -151,6 +151,19 @@ def test_a_retry_under_a_new_key_fails_and_names_the_duplicate_payment():
     assert [r["seq"] for r in check.requests] == [1, 2]
 
 
+def test_attempts_are_judged_in_answer_order_when_two_workers_committed_them_the_other_way():
+    # The lost attempt was answered first by one worker; the retry, answered by the other, was
+    # committed (numbered) first.
+    first = dict(row(2, 504, "k1", fault="fault-lost"), answered_at="2026-12-04T20:00:00.100000Z")
+    retry = dict(row(1, 409, "k2"), answered_at="2026-12-04T20:00:00.300000Z")
+    obs = observe([retry, first], [payment(70000001, "k1")], [LOST])
+    check = invariants.retries_reuse_idempotency_key(obs)
+    assert [r["idempotency_key"] for r in check.requests] == ["k1", "k2"]
+    assert "retried under new key 'k2', request #1 refused with 409" in "\n".join(check.details)
+    last_answered = invariants.retries_bounded(obs)  # the retry's 409 is the last answer
+    assert not last_answered.passed and "last attempt got 409" in last_answered.details[0]
+
+
 def test_a_retry_that_paid_again_is_reported_as_paid_again():
     obs = observe(
         [row(1, 504, "k1", fault="fault-lost"), row(2, 202, "k2")],

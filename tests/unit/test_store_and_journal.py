@@ -17,7 +17,7 @@ import threading
 import pytest
 
 from tests.unit.journal_rows import journal_row
-from pismo_sandbox.gateway.journal import JournalRepository
+from pismo_sandbox.gateway.journal import JournalRepository, answered_at
 from pismo_sandbox.app import build_sandbox
 from pismo_sandbox.config import Config
 from pismo_sandbox.store import JOURNAL_MIGRATIONS, MIGRATIONS, Store, journal_path
@@ -268,3 +268,8 @@ def test_an_existing_database_moves_to_a_journal_file_of_its_own(tmp_path):
     assert set(upgraded.journal.store.db.table_names()) - {"sqlite_sequence"} == {"_migrations", "journal"}
     upgraded.journal.append(_entry(0, 1))
     assert [row["cid"] for row in upgraded.journal.recent()] == ["t0-1"]
+
+
+def test_an_answer_time_is_printed_to_the_microsecond_in_utc():
+    assert answered_at(1_764_878_400_123_456_789) == "2025-12-04T20:00:00.123456Z"
+    assert answered_at(1_764_878_400_000_000_999) == "2025-12-04T20:00:00.000000Z"
