@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import jwt
 
+from bench import budget as budgets
 from bench import inprocess, progress
 from bench.scale import compare_scale
 from bench.scenarios import SCENARIOS, Fixture, credentials_line, scenario_credentials
@@ -184,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
                         "baseline_inprocess_spaced_cpu_us_per_request": base_us,
                     }
                 )
+            budget = budgets.budget(name, results[name])
+            if budget is not None:
+                results[name]["budget"] = budget
         if args.peer == "prism" and "credentials" in results:
             _peer_prism(results["credentials"], simulator.url, fixture, args)
         if simulator.process is None:  # started above
@@ -349,6 +353,7 @@ def print_table(results: dict, meta: dict) -> None:
             + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else "")
         )
     _print_threads(results)
+    budgets.print_budget(results)
     for name, r in results.items():
         if "floor_rps" in r:
             print(

@@ -1,0 +1,65 @@
+"""What a scenario's CPU target allows a served request, and how much of it the request's own work
+leaves for serving: the "budget" table `make bench` prints after the cost table.
+
+A target is a CPU ratio to the bare app served alike (bench/README, the targets table): the
+simulator may spend at most ``baseline served / target`` us of CPU a served request. Served, a
+request costs its own work (the in-process replay; taken 2 ms apart when measured, as a served
+request runs with cold caches) plus serving it. The bare app's serving (its served CPU less its
+own in-process figure) is what gunicorn, the kernel and the wire cost any app; the simulator's
+serving beyond that is its own (background threads, the writer lock, the interpreter lock handed
+between threads, colder caches). ``best_cpu_ratio`` is the ratio if that beyond were nothing: when
+it is under the target, cheaper serving alone cannot meet it, only a cheaper request.
+"""
+
+from __future__ import annotations
+
+# The second performance issue's targets, as CPU ratios to the bare app (and req/s ratios alike).
+TARGETS = {"pay": 0.35, "register": 0.40, "credentials": 0.50}
+
+
+def budget(name: str, result: dict) -> dict | None:
+    """The scenario's budget from its figures (a results entry of bench.run), None if it has no
+    target or lacks a figure."""
+    target = TARGETS.get(name)
+    spaced = result.get("inprocess_spaced_cpu_us_per_request") is not None
+    suffix = "inprocess_spaced_cpu_us_per_request" if spaced else "inprocess_cpu_us_per_request"
+    own, bare_own = result.get(suffix), result.get(f"baseline_{suffix}")
+    served, bare_served = result.get("cpu_us_per_request"), result.get("baseline_cpu_us_per_request")
+    if target is None or None in (own, bare_own, served, bare_served) or not own or not bare_served:
+        return None
+    bare_serving = max(bare_served - bare_own, 0.0)
+    least = own + bare_serving
+    allowed = bare_served / target
+    return {
+        "target_cpu_ratio": target,
+        "allowed_cpu_us_per_request": round(allowed, 1),
+        "own_work_cpu_us_per_request": round(own, 1),
+        "own_work_spaced": spaced,
+        "bare_serving_cpu_us_per_request": round(bare_serving, 1),
+        "best_cpu_ratio": round(bare_served / least, 3),
+        "serving_beyond_bare_cpu_us_per_request": round(served - least, 1),
+        "own_work_allowed_cpu_us_per_request": round(allowed - bare_serving, 1),
+    }
+
+
+def print_budget(results: dict) -> None:
+    rows = [(name, r["budget"]) for name, r in results.items() if r.get("budget")]
+    if not rows:
+        return
+    spaced = all(b["own_work_spaced"] for _, b in rows)
+    columns = [
+        ("target", "target_cpu_ratio", ".2f"),
+        ("allowed", "allowed_cpu_us_per_request", ".0f"),
+        ("own work" + (" (spaced)" if spaced else ""), "own_work_cpu_us_per_request", ".0f"),
+        ("own work allowed", "own_work_allowed_cpu_us_per_request", ".0f"),
+        ("bare app's serving", "bare_serving_cpu_us_per_request", ".0f"),
+        ("serving beyond it", "serving_beyond_bare_cpu_us_per_request", ".0f"),
+        ("at best", "best_cpu_ratio", ".2f"),
+    ]
+    print(f"\n{'budget':<12}" + "".join(f" {title:>{len(title) + 2}}" for title, _, _ in columns))
+    for name, b in rows:
+        print(f"{name:<12}" + "".join(f" {b[key]:>{len(title) + 2}{form}}" for title, key, form in columns))
+    print(
+        "(us of CPU a served request; at best: the CPU ratio if serving cost the simulator what it costs"
+        " the bare app; under the target, only a cheaper request's own work can meet it)"
+    )
