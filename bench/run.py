@@ -185,9 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                         "baseline_inprocess_spaced_cpu_us_per_request": base_us,
                     }
                 )
-            budget = budgets.budget(name, results[name])
-            if budget is not None:
-                results[name]["budget"] = budget
+        budgets.add_budgets(results)
         if args.peer == "prism" and "credentials" in results:
             _peer_prism(results["credentials"], simulator.url, fixture, args)
         if simulator.process is None:  # started above

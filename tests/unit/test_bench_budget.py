@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.budget import TARGETS, budget, print_budget
+from bench.budget import TARGETS, add_budgets, budget, print_budget
 
 
 def _figures(**changes) -> dict:
@@ -72,3 +72,24 @@ def test_the_budget_table_has_a_row_per_scenario_with_a_target(capsys):
 def test_no_budget_prints_nothing(capsys):
     print_budget({"receipts": {}})
     assert capsys.readouterr().out == ""
+
+
+def test_the_bare_apps_own_work_is_the_median_over_the_runs_scenarios_so_one_noisy_replay_moves_no_budget():
+    results = {
+        "pay": _figures(baseline_inprocess_spaced_cpu_us_per_request=105.0),
+        "register": _figures(
+            cpu_us_per_request=1131.0,
+            baseline_cpu_us_per_request=330.0,
+            inprocess_spaced_cpu_us_per_request=564.0,
+            baseline_inprocess_spaced_cpu_us_per_request=280.0,  # a noisy replay
+        ),
+        "credentials": _figures(baseline_inprocess_spaced_cpu_us_per_request=112.0),
+        "receipts": _figures(baseline_inprocess_spaced_cpu_us_per_request=100.0),
+    }
+    add_budgets(results)
+    register = results["register"]["budget"]
+    assert register["bare_own_cpu_us_per_request"] == 108.5  # not 280
+    assert register["bare_serving_cpu_us_per_request"] == 330 - 108.5
+    assert register["best_cpu_ratio"] == pytest.approx(330 / (564 + 221.5), abs=0.001)
+    assert results["pay"]["budget"]["bare_own_cpu_us_per_request"] == 108.5
+    assert "budget" not in results["receipts"]  # no target
