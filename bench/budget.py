@@ -37,17 +37,19 @@ def add_budgets(results: dict) -> None:
         return
     bare_own = statistics.median(figures)
     for name, result in results.items():
-        found = budget(name, result, bare_own)
+        found = budget(name, result, bare_own, spaced)
         if found is not None:
             result["budget"] = found
 
 
-def budget(name: str, result: dict, bare_own: float | None = None) -> dict | None:
+def budget(name: str, result: dict, bare_own: float | None = None, spaced: bool | None = None) -> dict | None:
     """The scenario's budget from its figures (a results entry of bench.run), None if it has no
-    target or lacks a figure. ``bare_own``: the bare app's own in-process figure, of the same
-    kind (spaced or not) as the scenario's; by default the scenario's own."""
+    target or lacks a figure. ``spaced``: whether own work is the spaced in-process figure (by
+    default, when it was measured); ``bare_own``: the bare app's own in-process figure of the
+    same kind (by default, the scenario's)."""
     target = TARGETS.get(name)
-    spaced = result.get("inprocess_spaced_cpu_us_per_request") is not None
+    if spaced is None:
+        spaced = result.get("inprocess_spaced_cpu_us_per_request") is not None
     own = result.get("inprocess_spaced_cpu_us_per_request" if spaced else "inprocess_cpu_us_per_request")
     if bare_own is None:
         bare_own = result.get(_BARE_SPACED if spaced else _BARE)

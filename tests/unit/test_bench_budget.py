@@ -93,3 +93,20 @@ def test_the_bare_apps_own_work_is_the_median_over_the_runs_scenarios_so_one_noi
     assert register["best_cpu_ratio"] == pytest.approx(330 / (564 + 221.5), abs=0.001)
     assert results["pay"]["budget"]["bare_own_cpu_us_per_request"] == 108.5
     assert "budget" not in results["receipts"]  # no target
+
+
+def test_own_work_and_the_bare_apps_figure_are_of_one_kind_when_a_run_has_no_spaced_replay():
+    results = {
+        "pay": _figures(inprocess_spaced_cpu_us_per_request=None, baseline_inprocess_spaced_cpu_us_per_request=None),
+        "credentials": _figures(
+            inprocess_cpu_us_per_request=271.0,
+            baseline_inprocess_cpu_us_per_request=70.0,
+            inprocess_spaced_cpu_us_per_request=None,
+            baseline_inprocess_spaced_cpu_us_per_request=None,
+        ),
+    }
+    add_budgets(results)
+    pay = results["pay"]["budget"]
+    assert pay["own_work_spaced"] is False
+    assert pay["own_work_cpu_us_per_request"] == 608.0  # back to back
+    assert pay["bare_own_cpu_us_per_request"] == 69.0  # median of 68 and 70, back to back
