@@ -75,6 +75,7 @@ def budget(name: str, result: dict, bare_own: float | None = None, spaced: bool 
 
 
 def print_budget(results: dict) -> None:
+    """The budget table: a row per scenario with a budget, nothing when none has one."""
     rows = [(name, r["budget"]) for name, r in results.items() if r.get("budget")]
     if not rows:
         return
