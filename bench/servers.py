@@ -24,30 +24,36 @@ WORKERS, THREADS = 2, 8  # as `make run` serves
 # -- processes ---------------------------------------------------------------------------------
 
 
+def _stat(path: str | pathlib.Path) -> tuple[str, list[str]] | None:
+    """A /proc stat file as (the name in parentheses, the fields after it); None if it is gone."""
+    try:
+        text = pathlib.Path(path).read_text()
+    except OSError:
+        return None
+    name, rest = text.split("(", 1)[1].rsplit(")", 1)
+    return name, rest.split()
+
+
+def _cpu(fields: list[str]) -> float:
+    """Seconds of user + system CPU in a stat file's fields (after the name)."""
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (a gunicorn master's workers), from /proc."""
     out = []
     for entry in pathlib.Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
+            stat = _stat(entry / "stat")
+            if stat is not None and int(stat[1][1]) == pid:
                 out.append(int(entry.name))
     return out
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a gunicorn master and its workers."""
-    total = 0.0
-    for p in [pid] + children(pid):
-        try:
-            fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return total
+    stats = (_stat(f"/proc/{p}/stat") for p in [pid] + children(pid))
+    return sum(_cpu(stat[1]) for stat in stats if stat is not None)
 
 
 # The sandbox's own background threads (pismo_sandbox.background names them for the system).
@@ -67,19 +73,17 @@ def cpu_by_thread(pid: int) -> dict[str, float]:
         except OSError:
             continue
         for tid in tasks:
-            try:
-                stat = pathlib.Path(f"/proc/{p}/task/{tid}/stat").read_text()
-            except OSError:
+            stat = _stat(f"/proc/{p}/task/{tid}/stat")
+            if stat is None:  # a thread that ended meanwhile
                 continue
-            name, rest = stat.split("(", 1)[1].rsplit(")", 1)
-            fields = rest.split()
+            name, fields = stat
             if p == pid:
                 kind = MASTER
             elif int(tid) == p:
                 kind = LOOP
             else:
                 kind = name if name in OWN_THREADS else REQUEST_THREADS
-            kinds[kind] = kinds.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+            kinds[kind] = kinds.get(kind, 0.0) + _cpu(fields)
     return kinds
 
 

@@ -79,19 +79,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _ask(path: str) -> None:
-    """Ask the process whose counts are at ``path`` to write what it holds now. (Two readers
-    bumping at once may count once: any change is the request.)"""
+def _look_and_ask(path: str) -> tuple[int, int] | None:
+    """The counts at ``path`` (queued, done), None if unreadable; a process behind (done short of
+    queued) is asked to write what it holds now, through the same open file. (Two readers asking
+    at once may count once: any change is the request.)"""
     try:
         fd = os.open(path, os.O_RDWR)
     except OSError:
-        return
+        return None
     try:
-        data = os.pread(fd, _ASKED.size, _COUNTS.size)
-        if len(data) == _ASKED.size:
-            os.pwrite(fd, _ASKED.pack((_ASKED.unpack(data)[0] + 1) % 2**64), _COUNTS.size)
+        data = os.pread(fd, _SIZE, 0)
+        if len(data) < _COUNTS.size:
+            return None
+        queued, done = _COUNTS.unpack_from(data)
+        if done < queued and len(data) == _SIZE:
+            asked = _ASKED.unpack_from(data, _COUNTS.size)[0]
+            os.pwrite(fd, _ASKED.pack((asked + 1) % 2**64), _COUNTS.size)
+        return queued, done
     except OSError:
-        pass
+        return None
     finally:
         os.close(fd)
 
@@ -245,10 +251,9 @@ class BatchWriter:
                 except OSError:
                     pass
                 continue
-            counts = _read_counts(path)
+            counts = _look_and_ask(path)
             if counts is not None and counts[1] < counts[0]:
                 pending[path] = counts[0]
-                _ask(path)
         pause = 0.0005
         while pending and time.monotonic() < deadline:
             time.sleep(pause)
