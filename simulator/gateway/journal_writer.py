@@ -2,14 +2,15 @@
 of its process, off the request path, and a reader can wait until every process on the same
 journal has committed what it had queued.
 
-Read-after-answer across processes: each process keeps three counts in a 24-byte memory-mapped
-file of its own, ``<journal>.writers/<pid>``: rows queued (before the answer leaves), rows done
-(committed, or given up after a failed write, which is logged), and how many times a reader of
-another process asked it to write now. ``wait_for_all`` reads every live process's queued count,
-bumps the asked count of each process behind, then waits until its done count reaches the queued
-one. A writer commits what it holds within ``DELAY`` seconds; asked, within ``LOOK`` (it looks at
-its asked count that often while a batch waits); its own process's reader has it write at once.
-Files of processes that are gone are removed by the next reader.
+Read-after-answer across processes: each writer keeps three counts in a 24-byte memory-mapped
+file of its own, ``<journal>.writers/<pid>.<n>`` (``n`` tells apart the writers of one process,
+as when an app is built again on the same database in one process): rows queued (before the
+answer leaves), rows done (committed, or given up after a failed write, which is logged), and how
+many times a reader asked it to write now. ``wait_for_all`` reads every other live writer's
+queued count, bumps the asked count of each one behind, then waits until its done count reaches
+the queued one. A writer commits what it holds within ``DELAY`` seconds; asked, within ``LOOK``
+(it looks at its asked count that often while a batch waits); its own reader has it write at
+once. Files of processes that are gone are removed by the next reader.
 
 What a crash can lose: a ``kill -9`` of a worker loses the rows it had queued and not committed,
 at most the last ``DELAY`` seconds (25 ms) of its answers (plus a batch being written); the simulated
@@ -20,6 +21,7 @@ stopping a worker, the interpreter exiting) commits what is queued first.
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import mmap
 import os
@@ -34,10 +36,11 @@ log = logging.getLogger("pismo_sandbox.access")
 _COUNTS = struct.Struct("<QQ")  # queued, done
 _ASKED = struct.Struct("<Q")  # after the counts: bumped by readers of other processes
 _SIZE = _COUNTS.size + _ASKED.size
+_SERIAL = itertools.count(1)  # numbers the writers of this process
 
 
 class _Marks:
-    """This process's counts, where the other processes can read them (and ask for a write)."""
+    """This writer's counts, where readers can read them (and ask for a write)."""
 
     def __init__(self, folder: str | None):
         self.path = None
@@ -46,7 +49,9 @@ class _Marks:
             self._map = bytearray(_SIZE)
             return
         os.makedirs(folder, exist_ok=True)
-        self.path = os.path.join(folder, str(os.getpid()))
+        # A file of its own: a second writer of this process truncating a file the first has
+        # mapped would make the first's next look at it fail with SIGBUS.
+        self.path = os.path.join(folder, f"{os.getpid()}.{next(_SERIAL)}")
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.ftruncate(fd, _SIZE)
@@ -67,6 +72,12 @@ class _Marks:
                 os.unlink(self.path)
             except OSError:
                 pass
+
+
+def _pid_of(name: str) -> int | None:
+    """The process a counts file belongs to (``<pid>.<n>``); None for anything else."""
+    pid, dot, serial = name.partition(".")
+    return int(pid) if pid.isdigit() and dot and serial.isdigit() else None
 
 
 def _alive(pid: int) -> bool:
@@ -240,12 +251,14 @@ class BatchWriter:
             names = os.listdir(self._folder)
         except OSError:
             return
-        pending = {}
+        own = self._marks.path if self._marks is not None else None
+        pending: dict[str, tuple[int, int]] = {}  # path: (pid, queued)
         for name in names:
-            if not name.isdigit() or int(name) == os.getpid():
-                continue
+            pid = _pid_of(name)
             path = os.path.join(self._folder, name)
-            if not _alive(int(name)):
+            if pid is None or path == own:
+                continue
+            if not _alive(pid):
                 try:
                     os.unlink(path)
                 except OSError:
@@ -253,20 +266,15 @@ class BatchWriter:
                 continue
             counts = _look_and_ask(path)
             if counts is not None and counts[1] < counts[0]:
-                pending[path] = counts[0]
+                pending[path] = (pid, counts[0])
         pause = 0.0005
         while pending and time.monotonic() < deadline:
             time.sleep(pause)
             pause = min(pause * 2, 0.005)
-            for path, target in list(pending.items()):
+            for path, (pid, target) in list(pending.items()):
                 counts = _read_counts(path)
                 # done, gone, or the process restarted
-                if (
-                    counts is None
-                    or counts[1] >= target
-                    or counts[0] < target
-                    or not _alive(int(os.path.basename(path)))
-                ):
+                if counts is None or counts[1] >= target or counts[0] < target or not _alive(pid):
                     del pending[path]
 
     def close(self) -> None:
