@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import statistics
 
+from bench.table import print_columns
+
 _BARE = "baseline_inprocess_cpu_us_per_request"
 _BARE_SPACED = "baseline_inprocess_spaced_cpu_us_per_request"
 
@@ -54,9 +56,7 @@ def budget(name: str, result: dict, bare_own: float | None = None, spaced: bool 
     if bare_own is None:
         bare_own = result.get(_BARE_SPACED if spaced else _BARE)
     served, bare_served = result.get("cpu_us_per_request"), result.get("baseline_cpu_us_per_request")
-    if target is None or own is None or bare_own is None or served is None or bare_served is None:
-        return None
-    if not own or not bare_served:
+    if target is None or not own or bare_own is None or served is None or not bare_served:
         return None
     bare_serving = max(bare_served - bare_own, 0.0)
     least = own + bare_serving
@@ -89,9 +89,11 @@ def print_budget(results: dict) -> None:
         ("serving beyond it", "serving_beyond_bare_cpu_us_per_request", ".0f"),
         ("at best", "best_cpu_ratio", ".2f"),
     ]
-    print(f"\n{'budget':<12}" + "".join(f" {title:>{len(title) + 2}}" for title, _, _ in columns))
-    for name, b in rows:
-        print(f"{name:<12}" + "".join(f" {b[key]:>{len(title) + 2}{form}}" for title, key, form in columns))
+    print_columns(
+        "budget",
+        [(title, form) for title, _, form in columns],
+        [(name, [b[key] for _, key, _ in columns]) for name, b in rows],
+    )
     print(
         "(us of CPU a served request; at best: the CPU ratio if serving cost the simulator what it costs"
         " the bare app; under the target, only a cheaper request's own work can meet it)"

@@ -46,6 +46,7 @@ from bench.servers import (
     simulator_server,
     worker_rss_mb,
 )
+from bench.table import print_columns
 from bench.wrk import median_measure, run_wrk
 from pismo_sandbox.launcher import free_port
 
@@ -224,12 +225,11 @@ def _print_threads(results: dict) -> None:
     columns = [(kind, "cpu_us_by_thread", kind) for kind in kinds] + [
         (f"bare app {kind}", "baseline_cpu_us_by_thread", kind) for kind in (REQUEST_THREADS, LOOP)
     ]
-    print(f"\n{'by thread':<12}" + "".join(f" {title:>{len(title) + 2}}" for title, _, _ in columns))
-    for name, r in results.items():
-        print(
-            f"{name:<12}"
-            + "".join(f" {r.get(key, {}).get(kind, 0.0):>{len(title) + 2}.0f}" for title, key, kind in columns)
-        )
+    print_columns(
+        "by thread",
+        [(title, ".0f") for title, _, _ in columns],
+        [(name, [r.get(key, {}).get(kind, 0.0) for _, key, kind in columns]) for name, r in results.items()],
+    )
 
 
 def _peer_prism(result: dict, simulator_url: str, fixture: Fixture, args: argparse.Namespace) -> None:
@@ -343,13 +343,16 @@ def print_table(results: dict, meta: dict) -> None:
         for title, figure in columns  # spaced columns only when measured
         if all(figure(r) is not None for r in results.values())
     ]
-    print(f"\n{'CPU us/req':<12}" + "".join(f" {title:>{len(title) + 2}}" for title, _ in columns))
-    for name, r in results.items():
-        print(
-            f"{name:<12}"
-            + "".join(f" {figure(r):>{len(title) + 2}.0f}" for title, figure in columns)
-            + (f"  ({r['inprocess_failures']} in-process answers not 2xx)" if r["inprocess_failures"] else "")
-        )
+    print_columns(
+        "CPU us/req",
+        [(title, ".0f") for title, _ in columns],
+        [(name, [figure(r) for _, figure in columns]) for name, r in results.items()],
+        {
+            name: f"  ({r['inprocess_failures']} in-process answers not 2xx)"
+            for name, r in results.items()
+            if r["inprocess_failures"]
+        },
+    )
     _print_threads(results)
     budgets.print_budget(results)
     for name, r in results.items():

@@ -302,3 +302,30 @@ def test_the_thread_table_shows_the_kinds_measured_beside_the_bare_apps(capsys):
         "bare app gunicorn loop",
     ]
     assert row.split() == ["pay", "1144", "81", "32", "265", "31"]
+
+
+def test_a_tables_figures_end_under_their_titles_and_a_scenarios_note_follows_its_row(capsys):
+    from bench.table import print_columns
+
+    print_columns(
+        "CPU us/req",
+        [("served", ".0f"), ("at best", ".2f")],
+        [("pay", [1310.4, 0.3649]), ("credentials", [712.0, 0.53])],
+        {"pay": "  (3 in-process answers not 2xx)"},
+    )
+    _, header, pay, credentials = capsys.readouterr().out.splitlines()
+    assert header.split() == ["CPU", "us/req", "served", "at", "best"]
+    assert pay.split()[:3] == ["pay", "1310", "0.36"] and pay.endswith("  (3 in-process answers not 2xx)")
+    assert credentials.split() == ["credentials", "712", "0.53"]
+    for row in (pay, credentials):  # right-aligned: each figure ends where its title ends
+        for title, figure in (("served", row.split()[1]), ("at best", row.split()[2])):
+            end = header.index(title) + len(title)
+            assert row[:end].endswith(" " + figure)
+
+
+def test_the_cost_table_notes_a_scenario_whose_in_process_answers_were_not_all_2xx(capsys):
+    from bench.run import print_table
+
+    print_table({"pay": _scenario_figures(inprocess_failures=3)}, {"startup_s": 1.1, "worker_rss_mb": [100.0]})
+    row = capsys.readouterr().out.split("CPU us/req", 2)[2].splitlines()[1]
+    assert row.endswith("(3 in-process answers not 2xx)")
