@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import time
+from collections.abc import Sequence
 from datetime import datetime, UTC
 
 import orjson
@@ -85,6 +87,11 @@ def gunicorn_options(log_format: str) -> dict:
     }
 
 
+# One access line: when the answer left (time.time()), method, path, status, duration in ms, cid,
+# operationId, verdict, tenant, fault rule.
+AccessFields = tuple[float, str, str, int, float, str | None, str | None, str, str | None, str | None]
+
+
 class AccessLog:
     """The access log's line per request.
 
@@ -93,6 +100,10 @@ class AccessLog:
     the handlers' streams, without a ``LogRecord`` per request. Any other set-up on the way to the
     root logger (the JSON format, a filter, another kind of handler such as a test's capture)
     gets a record through ``logging`` as before, with the fields as ``extra``.
+
+    Plain lines may be written later, several at once (``write_many``): the request journal's
+    writer thread writes those of the requests it journals with their rows
+    (gateway.journal), so a request makes no write(2) of its own.
     """
 
     def __init__(self, logger: logging.Logger):
@@ -112,71 +123,122 @@ class AccessLog:
         tenant_id: str | None,
         fault_rule: str | None,
     ) -> None:
+        """The line of a request answered now, written now."""
+        now = time.time()
+        self.write_many([(now, method, path, status, duration_ms, cid, operation_id, verdict, tenant_id, fault_rule)])
+
+    def plain(self) -> bool:
+        """Whether a line written now would go only to plain text handlers, so that it may as
+        well be written a little later, with others, by ``write_many``. False when the log is
+        off (its level is decided now, not when the line would be written), and when something
+        on the way wants a LogRecord per line (the JSON format, a filter, a test's capture),
+        which it gets when the request is answered."""
+        return self.logger.isEnabledFor(logging.INFO) and _plain_handlers(self.logger) is not None
+
+    def write_many(self, lines: Sequence[AccessFields]) -> None:
+        """Lines of requests answered at the times they carry, in order: to each plain handler
+        with a file descriptor in as few write(2) calls as whole lines allow (at most PIPE_BUF
+        bytes each, so that lines of several processes sharing a pipe never interleave within a
+        line), through ``logging`` otherwise."""
         logger = self.logger
-        if not logger.isEnabledFor(logging.INFO):
+        if not lines or not logger.isEnabledFor(logging.INFO):
             return
         handlers = _plain_handlers(logger)
         if handlers is None:  # someone needs a record: the JSON format writes each field
-            logger.info(
-                "%s %s %s %.1fms cid=%s op=%s verdict=%s",
-                method,
-                path,
-                status,
-                duration_ms,
-                cid,
-                operation_id,
-                verdict,
-                extra={
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "duration_ms": round(duration_ms, 1),
-                    "cid": cid,
-                    "operation_id": operation_id,
-                    "verdict": verdict,
-                    "tenant_id": tenant_id,
-                    "fault_rule": fault_rule,
-                },
-            )
+            for line in lines:
+                self._record(*line)
             return
         if not handlers:
             return
-        line = (
-            f"{self._asctime()} INFO {logger.name}: {method} {path} {status} {duration_ms:.1f}ms"
+        name = logger.name
+        text = [
+            f"{self._asctime(when)} INFO {name}: {method} {path} {status} {duration_ms:.1f}ms"
             f" cid={cid} op={operation_id} verdict={verdict}"
-        )
+            for when, method, path, status, duration_ms, cid, operation_id, verdict, _tenant, _rule in lines
+        ]
         for handler in handlers:
             try:
                 fd = _fd_of(handler.stream)
                 if fd is not None:
-                    # One write(2) of a whole line, no lock: a line is never split (lines are
-                    # shorter than a pipe's atomic size, and a file's offset moves per write),
-                    # and no thread waits for another's write, or for the interpreter lock
-                    # while holding the handler's (a convoy under load).
-                    os.write(
-                        fd,
-                        (line + handler.terminator).encode(
-                            getattr(handler.stream, "encoding", None) or "utf-8", "backslashreplace"
-                        ),
-                    )
+                    # Whole lines, no lock: no thread waits for another's write, or for the
+                    # interpreter lock while holding the handler's (a convoy under load).
+                    encoding = getattr(handler.stream, "encoding", None) or "utf-8"
+                    ending = handler.terminator
+                    _write_lines(fd, [(formatted + ending).encode(encoding, "backslashreplace") for formatted in text])
                     continue
                 handler.acquire()
                 try:
-                    handler.stream.write(line + handler.terminator)
+                    for formatted in text:
+                        handler.stream.write(formatted + handler.terminator)
                     handler.flush()
                 finally:
                     handler.release()
             except Exception:  # as StreamHandler.emit: a broken stream never fails the request
                 pass
 
-    def _asctime(self) -> str:
+    def _record(
+        self,
+        _when: float,
+        method: str,
+        path: str,
+        status: int,
+        duration_ms: float,
+        cid: str | None,
+        operation_id: str | None,
+        verdict: str,
+        tenant_id: str | None,
+        fault_rule: str | None,
+    ) -> None:
+        self.logger.info(
+            "%s %s %s %.1fms cid=%s op=%s verdict=%s",
+            method,
+            path,
+            status,
+            duration_ms,
+            cid,
+            operation_id,
+            verdict,
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(duration_ms, 1),
+                "cid": cid,
+                "operation_id": operation_id,
+                "verdict": verdict,
+                "tenant_id": tenant_id,
+                "fault_rule": fault_rule,
+            },
+        )
+
+    def _asctime(self, now: float) -> str:
         """``logging.Formatter``'s default time: local time, comma, milliseconds."""
-        now = time.time()
         second = int(now)
         if second != self._second:
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
             self._second = second
         return f"{self._stamp},{int((now - second) * 1000):03d}"
+
+
+def _write_lines(fd: int, lines: list[bytes]) -> None:
+    """Write whole lines to ``fd``: several a call, at most PIPE_BUF bytes a call unless one line
+    is longer, each call finished before the next (a short write is carried on)."""
+    chunk: list[bytes] = []
+    size = 0
+    for line in lines:
+        if chunk and size + len(line) > select.PIPE_BUF:
+            _write_all(fd, b"".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line)
+    if chunk:
+        _write_all(fd, b"".join(chunk))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _fd_of(stream: object) -> int | None:

@@ -13,9 +13,10 @@ the queued one. A writer commits what it holds within ``DELAY`` seconds; asked, 
 once. Files of processes that are gone are removed by the next reader.
 
 What a crash can lose: a ``kill -9`` of a worker loses the rows it had queued and not committed,
-at most the last ``DELAY`` seconds (25 ms) of its answers (plus a batch being written); the simulated
-state (another file) and every row already committed are untouched. A normal exit (gunicorn
-stopping a worker, the interpreter exiting) commits what is queued first.
+and their access lines (gateway.journal), at most the last ``DELAY`` seconds (25 ms) of its
+answers (plus a batch being written); the simulated state (another file) and every row
+already committed are untouched. A normal exit (gunicorn stopping a worker, the interpreter
+exiting) commits what is queued first, and writes its lines.
 """
 
 from __future__ import annotations

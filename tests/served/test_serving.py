@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -39,6 +40,19 @@ def test_quick_start_flow_over_real_http(serve):
     assert "listening on " + base in log
     assert "pismo_sandbox.access: POST /banking-auth/v1/credentials 201" in log
     assert "celcoin-key" not in log and token not in log
+
+
+def test_access_lines_reach_the_log_while_the_server_runs_whole_and_in_answer_order(serve):
+    server = serve(workers=1)
+    base = server.url
+    for n in range(5):  # answered one after another by the one worker
+        requests.post(f"{base}/_sandbox/tenants", json={}, headers={"x-cid": f"in-order-{n}"}, timeout=10)
+    deadline = time.monotonic() + 10
+    while server.output().count("cid=in-order-") < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [line for line in server.output().splitlines() if "cid=in-order-" in line]
+    assert [line.split("cid=")[1].split()[0] for line in lines] == [f"in-order-{n}" for n in range(5)]
+    assert all(" INFO pismo_sandbox.access: POST /_sandbox/tenants 201 " in line for line in lines)
 
 
 def test_state_survives_a_restart(serve, tmp_path):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import select
+import time
 
 import orjson
 import pytest
@@ -130,3 +133,62 @@ def test_lines_written_to_a_file_by_many_threads_come_out_whole_and_in_each_thre
             )
             for line in mine
         )
+
+
+def _file_handler(parent: logging.Logger, path) -> logging.StreamHandler:
+    """``parent``'s one handler: a plain stream to a file. (pytest attaches its capture handlers
+    to non-propagating loggers too, and those need a record per line.)"""
+    parent.handlers.clear()
+    handler = logging.StreamHandler(open(path, "w", encoding="utf-8"))
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    parent.addHandler(handler)
+    return handler
+
+
+def _line(when: float, n: int) -> tuple:
+    return (when, "POST", f"/lines/{n}", 201, 1.25, f"c-{n}", "upsertCredential", "ok", "t-1", None)
+
+
+def test_lines_written_together_keep_their_order_and_each_its_own_answer_time(logger, tmp_path):
+    parent, child = logger
+    handler = _file_handler(parent, tmp_path / "access.log")
+    answered = [1_700_000_000.25, 1_700_000_001.5, 1_700_003_600.999]
+    AccessLog(child).write_many([_line(when, n) for n, when in enumerate(answered)])
+    handler.stream.close()
+    lines = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
+    expected = [
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(when))) + f",{int((when - int(when)) * 1000):03d}"
+        for when in answered
+    ]
+    assert [line.split(" INFO ")[0] for line in lines] == expected
+    assert [line.split(" INFO ")[1] for line in lines] == [
+        f"{child.name}: POST /lines/{n} 201 1.2ms cid=c-{n} op=upsertCredential verdict=ok" for n in range(3)
+    ]
+
+
+def test_many_lines_go_out_in_few_writes_of_whole_lines_no_longer_than_a_pipe_writes_at_once(
+    logger, tmp_path, monkeypatch
+):
+    parent, child = logger
+    handler = _file_handler(parent, tmp_path / "access.log")
+    writes: list[bytes] = []
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: writes.append(bytes(data)) or real_write(fd, data))
+    AccessLog(child).write_many([_line(1_700_000_000.0, n) for n in range(300)])
+    handler.stream.close()
+    text = (tmp_path / "access.log").read_text(encoding="utf-8")
+    assert text.count("\n") == 300 and b"".join(writes).decode() == text
+    assert 1 < len(writes) < 300 / 10  # several lines a write
+    assert all(len(chunk) <= select.PIPE_BUF and chunk.endswith(b"\n") for chunk in writes)
+
+
+def test_whether_a_line_may_wait_is_decided_by_the_log_as_it_is_when_the_request_is_answered(logger, tmp_path):
+    parent, child = logger
+    _file_handler(parent, tmp_path / "access.log")
+    access = AccessLog(child)
+    assert access.plain()
+    child.setLevel(logging.WARNING)  # the log is off: nothing is to be written later either
+    assert not access.plain()
+    child.setLevel(logging.NOTSET)
+    child.addFilter(lambda record: True)  # a filter needs a record per line, now
+    assert not access.plain()

@@ -8,6 +8,7 @@ threads append at once.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -273,3 +274,51 @@ def test_an_existing_database_moves_to_a_journal_file_of_its_own(tmp_path):
 def test_an_answer_time_is_printed_to_the_microsecond_in_utc():
     assert answered_at(1_764_878_400_123_456_789) == "2025-12-04T20:00:00.123456Z"
     assert answered_at(1_764_878_400_000_000_999) == "2025-12-04T20:00:00.000000Z"
+
+
+def test_a_journaled_requests_access_line_is_written_with_its_row_by_the_writer_thread(
+    journal_store, tmp_path, monkeypatch
+):
+    from pismo_sandbox.gateway import journal as journal_module
+    from pismo_sandbox.logs import TEXT_FORMAT, AccessLog
+
+    log = logging.getLogger("journal-lines-test")
+    log.propagate = False
+    log.handlers.clear()  # pytest's capture handlers need a record per line: a plain stream only
+    handler = logging.StreamHandler(open(tmp_path / "access.log", "w", encoding="utf-8"))
+    handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    monkeypatch.setattr(journal_module, "access_line", AccessLog(log))
+    written_by: list[str] = []
+    real_write_many = journal_module.access_line.write_many
+    monkeypatch.setattr(
+        journal_module.access_line,
+        "write_many",
+        lambda lines: (written_by.append(threading.current_thread().name), real_write_many(lines)),
+    )
+    journal = JournalRepository(journal_store, limit=1_000)
+    for n in range(3):
+        entry = _entry(0, n)
+        entry[journal_module.ACCESS_LINE] = (
+            1_700_000_000.0 + n,
+            "POST",
+            f"/x/{n}",
+            201,
+            2.0,
+            entry["cid"],
+            None,
+            "ok",
+            None,
+            None,
+        )
+        journal.append(entry)
+    journal.flush()
+    handler.close()
+    lines = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        f"POST /x/{n} 201 2.0ms cid=t0-{n} op=None verdict=ok" for n in range(3)
+    ]
+    assert written_by and all(name != threading.current_thread().name for name in written_by)
+    assert sorted(row["cid"] for row in journal.recent()) == ["t0-0", "t0-1", "t0-2"]
+    log.handlers.clear()
