@@ -87,6 +87,10 @@ def gunicorn_options(log_format: str) -> dict:
     }
 
 
+# The most bytes a write to a pipe is sure to write whole, never mixed with other writers' (POSIX
+# guarantees at least 512; Linux has 4 KiB).
+PIPE_BUF = getattr(select, "PIPE_BUF", 512)
+
 # One access line: when the answer left (time.time()), method, path, status, duration in ms, cid,
 # operationId, verdict, tenant, fault rule.
 AccessFields = tuple[float, str, str, int, float, str | None, str | None, str, str | None, str | None]
@@ -108,8 +112,7 @@ class AccessLog:
 
     def __init__(self, logger: logging.Logger):
         self.logger = logger
-        self._second = -1
-        self._stamp = ""
+        self._stamp: tuple[int, str] = (-1, "")
 
     def write(
         self,
@@ -212,12 +215,15 @@ class AccessLog:
         )
 
     def _asctime(self, now: float) -> str:
-        """``logging.Formatter``'s default time: local time, comma, milliseconds."""
+        """``logging.Formatter``'s default time: local time, comma, milliseconds. The second's
+        text is kept with its second in one tuple, swapped whole: threads writing lines of
+        different seconds at once never pair one's second with the other's text."""
         second = int(now)
-        if second != self._second:
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-            self._second = second
-        return f"{self._stamp},{int((now - second) * 1000):03d}"
+        stamp = self._stamp
+        if stamp[0] != second:
+            stamp = (second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second)))
+            self._stamp = stamp
+        return f"{stamp[1]},{int((now - second) * 1000):03d}"
 
 
 def _write_lines(fd: int, lines: list[bytes]) -> None:
@@ -226,7 +232,7 @@ def _write_lines(fd: int, lines: list[bytes]) -> None:
     chunk: list[bytes] = []
     size = 0
     for line in lines:
-        if chunk and size + len(line) > select.PIPE_BUF:
+        if chunk and size + len(line) > PIPE_BUF:
             _write_all(fd, b"".join(chunk))
             chunk, size = [], 0
         chunk.append(line)

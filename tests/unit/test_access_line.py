@@ -6,13 +6,12 @@ import io
 import logging
 import os
 import re
-import select
 import time
 
 import orjson
 import pytest
 
-from pismo_sandbox.logs import TEXT_FORMAT, AccessLog, JsonFormatter
+from pismo_sandbox.logs import PIPE_BUF, TEXT_FORMAT, AccessLog, JsonFormatter
 
 FIELDS = dict(
     method="POST",
@@ -179,7 +178,7 @@ def test_many_lines_go_out_in_few_writes_of_whole_lines_no_longer_than_a_pipe_wr
     text = (tmp_path / "access.log").read_text(encoding="utf-8")
     assert text.count("\n") == 300 and b"".join(writes).decode() == text
     assert 1 < len(writes) < 300 / 10  # several lines a write
-    assert all(len(chunk) <= select.PIPE_BUF and chunk.endswith(b"\n") for chunk in writes)
+    assert all(len(chunk) <= PIPE_BUF and chunk.endswith(b"\n") for chunk in writes)
 
 
 def test_whether_a_line_may_wait_is_decided_by_the_log_as_it_is_when_the_request_is_answered(logger, tmp_path):
