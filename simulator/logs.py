@@ -149,7 +149,7 @@ class AccessLog:
         handlers = _plain_handlers(logger)
         if handlers is None:  # someone needs a record: the JSON format writes each field
             for line in lines:
-                self._record(*line)
+                self._record(line)
             return
         if not handlers:
             return
@@ -179,19 +179,9 @@ class AccessLog:
             except Exception:  # as StreamHandler.emit: a broken stream never fails the request
                 pass
 
-    def _record(
-        self,
-        _when: float,
-        method: str,
-        path: str,
-        status: int,
-        duration_ms: float,
-        cid: str | None,
-        operation_id: str | None,
-        verdict: str,
-        tenant_id: str | None,
-        fault_rule: str | None,
-    ) -> None:
+    def _record(self, line: AccessFields) -> None:
+        """The line as a LogRecord with its fields as ``extra`` (logged now: the record's time)."""
+        _when, method, path, status, duration_ms, cid, operation_id, verdict, tenant_id, fault_rule = line
         self.logger.info(
             "%s %s %s %.1fms cid=%s op=%s verdict=%s",
             method,
