@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Unpack
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from pismo_sandbox.contract.integers import INT64
+
 if TYPE_CHECKING:
     from marshmallow.fields import _BaseFieldKwargs  # the keyword arguments every field takes
 
@@ -25,7 +27,11 @@ MAX_MS = 600_000
 
 class _WholeNumber(fields.Integer):
     """An integer as sandbox-admin.yaml (JSON Schema) counts them: 5 and 5.0, never 5.5 or "5".
-    (Found by the contract harness: a rule with "ms": 5.0 was schema-valid, yet refused.)"""
+    (Found by the contract harness: a rule with "ms": 5.0 was schema-valid, yet refused.) And
+    within 64 bits, as the document bounds every integer of a rule: a rule that comes another
+    way than the admin API (the dashboard's form, a --faults file) is held to the same bounds
+    (found by a property test: "nth": 9.223372036854776e18, which is 2**63, was taken from the
+    form and refused by the admin API)."""
 
     def __init__(self, **kwargs: Unpack[_BaseFieldKwargs]) -> None:
         super().__init__(strict=True, **kwargs)
@@ -33,7 +39,12 @@ class _WholeNumber(fields.Integer):
     def _validated(self, value: object) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        return super()._validated(value)
+        number: int = super()._validated(value)
+        if number > INT64[1]:
+            raise ValidationError(f"must be <= {INT64[1]}")
+        if number < INT64[0]:
+            raise ValidationError(f"must be >= {INT64[0]}")
+        return number
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,9 @@ _rules = st.one_of(
 @given(rule=_rules)
 @example(rule={"action": {"type": "reset", "status": None}})  # null is not absent: both refuse it
 @example(rule={"action": {"type": "delay", "ms": 5, "min_ms": None}, "description": None})
+@example(rule={"action": {"type": "status", "status": 400}, "schedule": {"nth": 9.223372036854776e18}})  # 2**63
+@example(rule={"action": {"type": "status", "status": 400}, "schedule": {"seed": -9.223372036854776e18}})  # -2**63
+@example(rule={"action": {"type": "status", "status": 400}, "match": {"account_id": 2**63}})
 def test_the_fault_form_accepts_exactly_what_the_admin_api_accepts(client, rule):
     from_api = client.post("/_sandbox/faults", json=rule)
     from_page = client.post(f"{UI}/actions/faults", json=rule)
