@@ -51,4 +51,10 @@ def test_paying_a_boleto_runs_verbatim(served_sandbox):
     out = run_walkthrough(walkthrough("quickstart") + "\n" + walkthrough("bankslips"), served_sandbox.url)
     assert "HTTP/1.1 202" in out and "x-idempotency-replayed: true" in out
     assert "IDEMPOTENCY_CONFLICT" in out and "['PAID']" in out and "['SETTLED']" in out
-    assert "financial_reconciliation-1" in out
+    events = [line.split()[1:] for line in out.splitlines() if re.match(r"\d{4}-\d\d-\d\dT\S+ ", line)]
+    assert events == [  # the four its comment names, in order
+        ["authorization-event-1"],
+        ["bankslip_status_change-1", "PAID"],
+        ["bankslip_status_change-1", "SETTLED"],
+        ["financial_reconciliation-1"],
+    ]
