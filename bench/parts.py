@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     def new_access(n: int) -> None:
-        access_line.write("POST", "/banking-auth/v1/credentials", 201, 1.234, "cid", "op", "ok", "t", None)
+        access_line.write_many(
+            [(time.time(), "POST", "/banking-auth/v1/credentials", 201, 1.234, "cid", "op", "ok", "t", None)]
+        )
 
     settings = sandbox.settings
     sandbox.clock.now()

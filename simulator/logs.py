@@ -105,30 +105,14 @@ class AccessLog:
     root logger (the JSON format, a filter, another kind of handler such as a test's capture)
     gets a record through ``logging`` as before, with the fields as ``extra``.
 
-    Plain lines may be written later, several at once (``write_many``): the request journal's
-    writer thread writes those of the requests it journals with their rows
-    (gateway.journal), so a request makes no write(2) of its own.
+    Lines are written several at a time, each with its answer's time (``write_many``): the
+    request journal's writer thread writes the plain lines of the requests it journals with their
+    rows (gateway.journal), so such a request makes no write(2) of its own.
     """
 
     def __init__(self, logger: logging.Logger):
         self.logger = logger
         self._stamp: tuple[int, str] = (-1, "")
-
-    def write(
-        self,
-        method: str,
-        path: str,
-        status: int,
-        duration_ms: float,
-        cid: str | None,
-        operation_id: str | None,
-        verdict: str,
-        tenant_id: str | None,
-        fault_rule: str | None,
-    ) -> None:
-        """The line of a request answered now, written now."""
-        now = time.time()
-        self.write_many([(now, method, path, status, duration_ms, cid, operation_id, verdict, tenant_id, fault_rule)])
 
     def plain(self) -> bool:
         """Whether a line written now would go only to plain text handlers, so that it may as

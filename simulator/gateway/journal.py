@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 access_log = logging.getLogger("pismo_sandbox.access")
 access_line = AccessLog(access_log)
-# A queued row's access line (not a column): the writer thread writes the lines of its batch in
-# one go before committing the rows, so a journaled request makes no write(2) for its line.
-ACCESS_LINE = "access_line"
+# Set on a queued row whose access line the writer thread is to write (not a column): it writes the
+# lines of its batch, made from their rows, in one go before committing the rows, so a journaled
+# request makes no write(2) for its line.
+WITH_LINE = "with_access_line"
 PRUNE_EVERY = 500  # at most: smaller limits prune more often (prune_step)
 
 
@@ -72,7 +73,7 @@ class JournalRepository:
 
     def _write(self, batch: list[dict]) -> None:
         # The access lines first: they are written whether or not the rows then commit.
-        access_line.write_many([line for row in batch if (line := row.pop(ACCESS_LINE, None)) is not None])
+        access_line.write_many([access_fields(row) for row in batch if row.pop(WITH_LINE, False)])
         if len(batch) == 1:  # one statement, no BEGIN/COMMIT round trips
             self._prune_after(cast(int, self.store.write_one(self.INSERT, batch[0]).lastrowid), 1)  # set by an INSERT
             return
@@ -221,23 +222,27 @@ def record(services: SandboxCore, state: RequestContext, request: Request, respo
         "replayed": 1 if response.headers.get("x-idempotency-replayed") == "true" else 0,
         "answered": time.time_ns(),
     }
-    line: AccessFields = (
-        entry["answered"] / 1e9,
-        entry["method"],
-        entry["path"],
-        entry["status"],
-        duration_ms,
-        entry["cid"],
-        entry["operation_id"],
-        entry["verdict"],
-        entry["tenant_id"],
-        entry["fault_rule"],
-    )
     if state.unjournaled:  # the dashboard's own pages and polls are not API traffic
-        access_line.write_many([line])
+        access_line.write_many([access_fields(entry)])
     elif access_line.plain():  # written with the row, by the journal's writer thread
-        entry[ACCESS_LINE] = line
+        entry[WITH_LINE] = True
         services.journal.append(entry)
     else:  # now: a record per line (the JSON format, a test's capture), or no line (the log is off)
         services.journal.append(entry)
-        access_line.write_many([line])
+        access_line.write_many([access_fields(entry)])
+
+
+def access_fields(row: dict) -> AccessFields:
+    """The access line of a journal row: every field of the line is one of the row's."""
+    return (
+        row["answered"] / 1e9,
+        row["method"],
+        row["path"],
+        row["status"],
+        row["duration_ms"],
+        row["cid"],
+        row["operation_id"],
+        row["verdict"],
+        row["tenant_id"],
+        row["fault_rule"],
+    )

@@ -299,20 +299,10 @@ def test_a_journaled_requests_access_line_is_written_with_its_row_by_the_writer_
     )
     journal = JournalRepository(journal_store, limit=1_000)
     for n in range(3):
-        entry = _entry(0, n)
-        entry[journal_module.ACCESS_LINE] = (
-            1_700_000_000.0 + n,
-            "POST",
-            f"/x/{n}",
-            201,
-            2.0,
-            entry["cid"],
-            None,
-            "ok",
-            None,
-            None,
-        )
+        entry = _entry(0, n) | {"method": "POST", "path": f"/x/{n}", "status": 201, "duration_ms": 2.0}
+        entry[journal_module.WITH_LINE] = True
         journal.append(entry)
+    journal.append(_entry(0, 3))  # a row without a line (as the JSON format's rows are)
     journal.flush()
     handler.close()
     lines = (tmp_path / "access.log").read_text(encoding="utf-8").splitlines()
@@ -320,5 +310,5 @@ def test_a_journaled_requests_access_line_is_written_with_its_row_by_the_writer_
         f"POST /x/{n} 201 2.0ms cid=t0-{n} op=None verdict=ok" for n in range(3)
     ]
     assert written_by and all(name != threading.current_thread().name for name in written_by)
-    assert sorted(row["cid"] for row in journal.recent()) == ["t0-0", "t0-1", "t0-2"]
+    assert sorted(row["cid"] for row in journal.recent()) == ["t0-0", "t0-1", "t0-2", "t0-3"]
     log.handlers.clear()
