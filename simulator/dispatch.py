@@ -9,19 +9,25 @@ takes a request only when that rule is the one werkzeug's matcher would choose; 
 not sure of goes to Flask, which routes it itself (a property test compares the two). The way in
 and out is the same ``Gateway`` Flask's hooks call, and errors become responses through the
 same ``errors.answer``: a request answers the same whichever way it went.
+
+Pismo's operations take turns in the process (``turns.py``): the request and its body are read
+first, then the operation runs when no other one is running; the control plane takes no turn.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 from werkzeug.routing import Rule
 
+from pismo_sandbox.contract import ADMIN
 from pismo_sandbox.errors import answer
 from pismo_sandbox.handlers import Handler, render
+from pismo_sandbox.http_request import SandboxRequest
+from pismo_sandbox.turns import TURNS, Turns
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -36,32 +42,37 @@ _PLAIN_RULE = re.compile(r"(?:[^<>]|<[A-Za-z_][A-Za-z0-9_]*>)*")
 class OperationDispatcher:
     """The app's WSGI callable (``app.wsgi_app``): operations here, the rest to ``flask_wsgi``."""
 
-    def __init__(self, app: Flask, gateway: Gateway, handlers: Mapping[str, Handler]):
+    def __init__(self, app: Flask, gateway: Gateway, handlers: Mapping[str, Handler], turns: Turns = TURNS):
         self.routes = OperationRoutes(app.url_map.iter_rules(), gateway.contract.by_id)
         self.flask_wsgi: WSGIApplication = app.wsgi_app
-        self.request_class = app.request_class
+        self.request_class: type[SandboxRequest] = app.request_class  # type: ignore[assignment]
         self.gateway = gateway
         self.max_body_bytes = gateway.sandbox.config.max_body_bytes
         self.handlers: dict[str, Handler] = dict(handlers)  # by operationId (tests may replace one)
+        self.turns = turns
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         found = self.routes.match(environ)
         if found is None:
             return self.flask_wsgi(environ, start_response)
         op, rule, args = found
-        return self._serve(op, self.handlers[op.operation_id], rule, args, environ)(environ, start_response)
-
-    def _serve(
-        self, op: Operation, handler: Handler, rule: Rule, args: Mapping[str, Any], environ: WSGIEnvironment
-    ) -> Response:
         req = self.request_class(environ)
         req.url_rule, req.view_args = rule, dict(args)
         req.max_content_length = self.max_body_bytes
+        handler = self.handlers[op.operation_id]
+        if op.auth == ADMIN:  # the control plane takes no turn (a journal read waits for others)
+            return self._serve(op, handler, rule.rule, req)(environ, start_response)
+        if op.has_body:
+            req.read_ahead()  # before the turn: a slow client holds up no other operation
+        with self.turns:
+            return self._serve(op, handler, rule.rule, req)(environ, start_response)
+
+    def _serve(self, op: Operation, handler: Handler, rule: str, req: SandboxRequest) -> Response:
         gateway = self.gateway
         state = gateway.begin(req)
         try:
             try:
-                response = gateway.enter(state, req, op, rule.rule)
+                response = gateway.enter(state, req, op, rule)
                 if response is None:
                     response = render(handler(state))
             except Exception as error:  # every error has its answer

@@ -9,7 +9,8 @@ Transfer-Encoding). These headers read the WSGI environ directly, with werkzeug'
 werkzeug reads a body through a stream wrapper that enforces the length; a body whose
 Content-Length is known and within the limit is read here with one ``read`` of that length,
 with werkzeug's outcome for a body that ends early (a client that went away). A chunked body,
-or one over the limit, goes werkzeug's way.
+or one over the limit, goes werkzeug's way. ``read_ahead`` reads such a body before the
+operation's turn (turns.py), so that a slow client keeps no other operation waiting.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class SandboxRequest(Request):
         as_text: bool = False,
         parse_form_data: bool = False,
     ) -> bytes | str:
+        unread = self.__dict__.pop("_unread", None)
+        if unread is not None:  # what reading ahead met, raised where the body is asked for
+            raise unread
         if (
             cache
             and not parse_form_data
@@ -59,6 +63,17 @@ class SandboxRequest(Request):
         ):
             self._cached_data = self._read_body()  # type: ignore[assignment]  # None: werkzeug reads
         return super().get_data(cache, as_text, parse_form_data)  # type: ignore[call-overload,no-any-return]
+
+    def read_ahead(self) -> None:
+        """Read now the body ``get_data`` would read in one call (a known length within the
+        limit), so that no later step waits for the client; whatever reading it raises is raised
+        by the first ``get_data`` instead. Any other body is left to be read when asked for."""
+        if getattr(self, "_cached_data", None) is not None or "stream" in self.__dict__:
+            return
+        try:
+            self._cached_data = self._read_body()  # type: ignore[assignment]
+        except Exception as error:  # e.g. the client went away: answered as if read later
+            self._unread = error
 
     def _read_body(self) -> bytes | None:
         """The body as werkzeug's stream would read it whole; None to let werkzeug read it."""

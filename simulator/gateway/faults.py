@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import socket
 import struct
-import time
 from http import HTTPStatus
 from typing import TYPE_CHECKING, overload
 
 from flask import Response
 
+from pismo_sandbox import turns
 from pismo_sandbox.contract import ADMIN, Contract, Operation
 from pismo_sandbox.faults.engine import Decision, RequestFacts, delay_for
 from pismo_sandbox.faults.rules import Action, FaultRule, Match, Schedule
@@ -72,10 +72,10 @@ def apply(
     current().fault_rule = decision.rule_id
     action = decision.rule.action
     if action.type == "delay":
-        time.sleep(decision.delay_ms / 1000)  # no transaction is open here: nothing is locked
+        turns.pause(decision.delay_ms / 1000)  # no transaction is open here: nothing is locked
         return response if phase == "after" else None
     if action.type == "timeout":
-        time.sleep(decision.delay_ms / 1000)
+        turns.pause(decision.delay_ms / 1000)  # another operation has the turn meanwhile
         return _tagged(fault_response(contract, op, 504, None), decision)
     if action.type == "status":
         assert action.status is not None  # a status action always names its status

@@ -14,12 +14,12 @@ replay, 409, or claimed in a transaction of its own (a lease held while the requ
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pismo_sandbox import turns
 from pismo_sandbox.clock import isoformat, parse_instant
 from pismo_sandbox.domains.bankslips import errors, providers, registry, triggers
 from pismo_sandbox.domains.bankslips.boleto import BANK, Slip
@@ -132,7 +132,7 @@ class PaySlip(SlipRules):
             return self._commit_payment(claim, *payment)
 
         def slowly(held: Claim) -> PayResult:  # the slow provider: the key is in flight meanwhile
-            time.sleep(triggers.SLOW_SECONDS)  # outside any lock
+            turns.pause(triggers.SLOW_SECONDS)  # outside any lock, and out of the operation's turn
             return self._commit_payment(held, *payment)
 
         if isinstance(claim, Unclaimed):

@@ -1,0 +1,74 @@
+"""Operations take turns in a worker, and nothing that waits keeps the turn: a client slow to
+send its body, or a request held by a delay fault, leaves the worker's other requests answered.
+One worker, so every request meets the same turn."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.slow
+
+URL = "/banking-auth/v1/credentials"
+BODY = {"key": "k", "provider": "CELCOIN", "type": "PIX"}
+ANSWER_WITHIN = 15  # seconds: far beyond an answer, far below the hold
+
+
+@pytest.fixture
+def one_worker(serve):
+    server = serve(workers=1)
+    return server, server.admin.new_account().headers
+
+
+def test_a_client_slow_to_send_its_body_holds_up_no_other_request(one_worker):
+    server, headers = one_worker
+    host, port = server.url.removeprefix("http://").split(":")
+    body = json.dumps(BODY).encode()
+    head = (
+        f"POST {URL} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Authorization: {headers['Authorization']}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=30) as slow:
+        slow.sendall(head + body[:10])  # the rest of the body is held back
+        time.sleep(0.3)  # the worker has the request and is waiting for its body
+        with requests.Session() as session:
+            for _ in range(5):
+                answer = session.post(server.url + URL, json=BODY, headers=headers, timeout=ANSWER_WITHIN)
+                assert answer.status_code == 201
+        slow.sendall(body[10:])
+        assert slow.recv(64).startswith(b"HTTP/1.1 201 ")
+
+
+def test_a_delayed_request_holds_up_no_other_request_in_its_worker(one_worker):
+    server, headers = one_worker
+    rule = server.admin.add_fault(
+        {
+            "match": {"operation_id": "post-credentials"},
+            "action": {"type": "delay", "ms": 60_000},
+            "schedule": {"times": 1},
+        }
+    )
+    answered: list[str] = []
+
+    def delayed() -> None:
+        try:
+            requests.post(server.url + URL, json=BODY, headers=headers, timeout=120)
+        except requests.RequestException:
+            pass  # the server is stopped at teardown while this request is still held
+        answered.append("delayed")
+
+    threading.Thread(target=delayed, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while server.admin.fault(rule["id"])["fired"] == 0:  # until the delayed request is being held
+        assert time.monotonic() < deadline, "the delayed request never reached the server"
+        time.sleep(0.05)
+    with requests.Session() as session:
+        for _ in range(5):
+            assert session.post(server.url + URL, json=BODY, headers=headers, timeout=ANSWER_WITHIN).status_code == 201
+            answered.append("other")
+    assert answered == ["other"] * 5
