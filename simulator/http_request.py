@@ -9,8 +9,8 @@ Transfer-Encoding). These headers read the WSGI environ directly, with werkzeug'
 werkzeug reads a body through a stream wrapper that enforces the length; a body whose
 Content-Length is known and within the limit is read here with one ``read`` of that length,
 with werkzeug's outcome for a body that ends early (a client that went away). A chunked body,
-or one over the limit, goes werkzeug's way. ``read_ahead`` reads such a body before the
-operation's turn (turns.py), so that a slow client keeps no other operation waiting.
+or one over the limit, goes werkzeug's way. ``read_ahead`` reads the body (of any kind) before
+the operation's turn (turns.py), so that a slow client keeps no other operation waiting.
 """
 
 from __future__ import annotations
@@ -65,13 +65,13 @@ class SandboxRequest(Request):
         return super().get_data(cache, as_text, parse_form_data)  # type: ignore[call-overload,no-any-return]
 
     def read_ahead(self) -> None:
-        """Read now the body ``get_data`` would read in one call (a known length within the
-        limit), so that no later step waits for the client; whatever reading it raises is raised
-        by the first ``get_data`` instead. Any other body is left to be read when asked for."""
+        """Read the body now, as ``get_data`` would (a chunked one too), so that no later step
+        waits for the client; whatever reading it raises is raised by the first ``get_data``
+        instead. (A body declared over the limit is refused before a byte of it is read.)"""
         if getattr(self, "_cached_data", None) is not None or "stream" in self.__dict__:
             return
         try:
-            self._cached_data = self._read_body()  # type: ignore[assignment]
+            self.get_data(cache=True)
         except Exception as error:  # e.g. the client went away: answered as if read later
             self._unread = error
 

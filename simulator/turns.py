@@ -5,7 +5,7 @@ CPython runs one thread's Python at a time anyway, and lets another thread in ar
 SQLite call and every lock it waits for. With several request threads a worker, a bank-slip
 payment of a dozen statements was interrupted as many times by other requests, and each time it
 went on it found the processor's caches filled with another request's code and data. Taking
-turns keeps each operation's work together: served, it cost 8 to 10% less CPU a request
+turns keeps each operation's work together: served, it cost 4 to 10% less CPU a request
 (bench/README.md, "The twelfth round").
 
 What does not take a turn: reading the request and its body, which the dispatcher does before

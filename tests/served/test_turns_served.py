@@ -25,22 +25,35 @@ def one_worker(serve):
     return server, server.admin.new_account().headers
 
 
-def test_a_client_slow_to_send_its_body_holds_up_no_other_request(one_worker):
+def _in_two_parts(body: bytes, chunked: bool) -> tuple[str, bytes, bytes]:
+    """The framing header and the body as sent in two parts, with a pause between them."""
+    if not chunked:
+        return f"Content-Length: {len(body)}", body[:10], body[10:]
+    first, rest = body[:10], body[10:]
+    return (
+        "Transfer-Encoding: chunked",
+        b"%x\r\n%s\r\n" % (len(first), first),
+        b"%x\r\n%s\r\n0\r\n\r\n" % (len(rest), rest),
+    )
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_client_slow_to_send_its_body_holds_up_no_other_request(one_worker, chunked):
     server, headers = one_worker
     host, port = server.url.removeprefix("http://").split(":")
-    body = json.dumps(BODY).encode()
+    framing, first, rest = _in_two_parts(json.dumps(BODY).encode(), chunked)
     head = (
         f"POST {URL} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Authorization: {headers['Authorization']}\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Authorization: {headers['Authorization']}\r\n{framing}\r\n\r\n"
     ).encode()
     with socket.create_connection((host, int(port)), timeout=30) as slow:
-        slow.sendall(head + body[:10])  # the rest of the body is held back
+        slow.sendall(head + first)  # the rest of the body is held back
         time.sleep(0.3)  # the worker has the request and is waiting for its body
         with requests.Session() as session:
             for _ in range(5):
                 answer = session.post(server.url + URL, json=BODY, headers=headers, timeout=ANSWER_WITHIN)
                 assert answer.status_code == 201
-        slow.sendall(body[10:])
+        slow.sendall(rest)
         assert slow.recv(64).startswith(b"HTTP/1.1 201 ")
 
 
