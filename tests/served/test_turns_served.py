@@ -1,12 +1,11 @@
-"""Operations take turns in a worker, and nothing that waits keeps the turn: a client slow to
-send its body, or a request held by a delay fault, leaves the worker's other requests answered.
-One worker, so every request meets the same turn."""
+"""Operations take turns in a worker, and a client slow to send its body keeps no turn: the
+worker's other requests are answered meanwhile. One worker, so every request meets the same turn.
+(A request held by a delay fault: tests/served/test_faults_socket.py.)"""
 
 from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 
 import pytest
@@ -55,33 +54,3 @@ def test_a_client_slow_to_send_its_body_holds_up_no_other_request(one_worker, ch
                 assert answer.status_code == 201
         slow.sendall(rest)
         assert slow.recv(64).startswith(b"HTTP/1.1 201 ")
-
-
-def test_a_delayed_request_holds_up_no_other_request_in_its_worker(one_worker):
-    server, headers = one_worker
-    rule = server.admin.add_fault(
-        {
-            "match": {"operation_id": "post-credentials"},
-            "action": {"type": "delay", "ms": 60_000},
-            "schedule": {"times": 1},
-        }
-    )
-    answered: list[str] = []
-
-    def delayed() -> None:
-        try:
-            requests.post(server.url + URL, json=BODY, headers=headers, timeout=120)
-        except requests.RequestException:
-            pass  # the server is stopped at teardown while this request is still held
-        answered.append("delayed")
-
-    threading.Thread(target=delayed, daemon=True).start()
-    deadline = time.monotonic() + 60
-    while server.admin.fault(rule["id"])["fired"] == 0:  # until the delayed request is being held
-        assert time.monotonic() < deadline, "the delayed request never reached the server"
-        time.sleep(0.05)
-    with requests.Session() as session:
-        for _ in range(5):
-            assert session.post(server.url + URL, json=BODY, headers=headers, timeout=ANSWER_WITHIN).status_code == 201
-            answered.append("other")
-    assert answered == ["other"] * 5
