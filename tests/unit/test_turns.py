@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import signal
 import threading
 
 from pismo_sandbox.turns import Turns
@@ -97,3 +100,40 @@ def test_an_operation_that_raises_gives_up_its_turn():
     done = threading.Event()
     _in_thread(lambda: (turns.__enter__(), done.set(), turns.__exit__(None, None, None)))
     assert done.wait(WAIT)
+
+
+def test_a_forked_child_has_a_free_turn_of_its_own_and_leaves_its_parents_alone():
+    turns = Turns()
+    with turns:  # the parent has the turn when it forks
+        pid = os.fork()
+        if pid == 0:  # the child: its turn is free at once, and not the parent's
+            signal.alarm(10)  # a child stuck waiting for its parent's turn dies of it
+            code = 1
+            try:
+                with turns:
+                    code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    second = threading.Event()
+    _in_thread(lambda: (turns.__enter__(), second.set(), turns.__exit__(None, None, None)))
+    assert second.wait(WAIT)  # the parent gave its turn back, and the next one took it
+
+
+def test_a_dropped_turns_object_closes_its_pipe():
+    def pipe_of(turns: Turns) -> list[tuple[int, int]]:
+        return [(end, os.fstat(end).st_ino) for end in turns._pipe]
+
+    made = [Turns() for _ in range(10)]
+    ends = [end for turns in made for end in pipe_of(turns)]
+    del made
+    gc.collect()
+
+    def still_open(end: int, inode: int) -> bool:  # the same number may be reused by another file
+        try:
+            return os.fstat(end).st_ino == inode
+        except OSError:
+            return False
+
+    assert not [end for end in ends if still_open(*end)]
