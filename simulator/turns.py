@@ -17,7 +17,7 @@ delay or timeout fault) steps aside with ``pause``, and the next operation runs 
 The turn is a byte in a pipe of the process: taking it reads the byte (waiting, without the
 interpreter lock, while another operation has it), giving it back writes it. A thread lock would
 do the same, but its release wakes the next thread while still holding the interpreter lock, and
-the woken thread then often runs first, on the same core, only to wait for that lock; ``os.write``
+the woken thread, if it runs first on the same core, only waits for that lock; ``os.write``
 lets go of the interpreter lock around the system call that wakes it. Served, the pipe cost 3 to
 6% less CPU a request than the thread lock (bench/README.md, "The twelfth round"). A forked child
 makes a pipe of its own as it starts.
