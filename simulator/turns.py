@@ -46,7 +46,8 @@ class Turns:
         self._open()
         weakref.finalize(self, _close, self._pipe)
         this = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: _renew(this))
+        if hasattr(os, "register_at_fork"):  # where processes fork (not on Windows)
+            os.register_at_fork(after_in_child=lambda: _renew(this))
 
     def _open(self) -> None:
         """A pipe holding the turn's token, in place of the one it had (if any)."""
