@@ -44,7 +44,7 @@ class Turns:
         self._holder = threading.local()
         self._pipe: list[int] = []  # its read end and its write end
         self._open()
-        weakref.finalize(self, _close, self._pipe)
+        weakref.finalize(self, _close, self._pipe).atexit = False  # at exit the system closes it
         this = weakref.ref(self)
         if hasattr(os, "register_at_fork"):  # where processes fork (not on Windows)
             os.register_at_fork(after_in_child=lambda: _renew(this))

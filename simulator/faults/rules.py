@@ -35,16 +35,12 @@ class _WholeNumber(fields.Integer):
 
     def __init__(self, **kwargs: Unpack[_BaseFieldKwargs]) -> None:
         super().__init__(strict=True, **kwargs)
+        self.validators.append(validate.Range(*INT64))  # besides the field's own, if any
 
     def _validated(self, value: object) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        number: int = super()._validated(value)
-        if number > INT64[1]:
-            raise ValidationError(f"must be <= {INT64[1]}")
-        if number < INT64[0]:
-            raise ValidationError(f"must be >= {INT64[0]}")
-        return number
+        return super()._validated(value)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
