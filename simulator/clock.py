@@ -32,7 +32,9 @@ def utcnow() -> datetime:
 
 def isoformat(moment: datetime) -> str:
     """RFC 3339 with milliseconds and a Z, the way Pismo's examples print instants."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" as "Z"
 
 
 def parse_instant(text: str | datetime) -> datetime:

@@ -7,7 +7,6 @@ token-signing key and the encryption key, so tokens and ciphertexts survive a re
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import secrets
@@ -102,7 +101,7 @@ class Fingerprinter:
     def __call__(self, data: bytes | str) -> str:
         if isinstance(data, str):
             data = data.encode()
-        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, data, "sha256").hex()
 
     def matches(self, data: bytes | str, fingerprint: str) -> bool:
         return hmac.compare_digest(self(data), fingerprint)

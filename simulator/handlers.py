@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response
 
 from pismo_sandbox.request_context import RequestContext, current
-from pismo_sandbox.responses import bodiless, json_response
+from pismo_sandbox.responses import Answer, bodiless, json_response
 
 if TYPE_CHECKING:
     from pismo_sandbox.contract import Contract
@@ -72,7 +72,7 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
 def render(reply: Reply) -> Response:
     """The one place a handler's Reply becomes an HTTP response."""
     if reply.raw is not None:
-        response = Response(reply.raw, status=reply.status, mimetype=reply.mimetype)
+        response = Answer(reply.raw, status=reply.status, mimetype=reply.mimetype)
     elif reply.body is None:
         response = bodiless(reply.status)
     else:

@@ -30,12 +30,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from collections.abc import Callable
 from typing import Any
+from json.encoder import encode_basestring_ascii as _string  # what json.dumps(str) calls
 
 from pismo_sandbox.crypto import Fingerprinter
 from pismo_sandbox.errors import SandboxError
 from pismo_sandbox.store import Database, Store
 
 REPLAY_HEADER = "x-idempotency-replayed"
+_EXACT = 10**28  # whole numbers the default Decimal context holds exactly
 LEASE_SECONDS = 60.0
 MAX_KEY_LENGTH = 255
 IN_FLIGHT, COMPLETED = "in_flight", "completed"
@@ -94,9 +96,19 @@ class KeyTaken(Exception):
 
 
 def canonical_json(value: Any) -> str:
-    """One text per meaning: sorted keys, no spaces, numbers normalised (100 == 100.0)."""
+    """One text per meaning: sorted keys, no spaces, numbers normalised (100 == 100.0).
+
+    Strings are written as ``json.dumps`` writes them (its own C function, called directly);
+    a whole number is its digits, as its normalised Decimal would print (below 10**28, where
+    the Decimal context's 28 digits start rounding it). The text never
+    changes between versions: a key recorded before an upgrade matches its retry after it."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int and -_EXACT < value < _EXACT:
+        return str(value)
     if isinstance(value, dict):
-        return "{" + ",".join(json.dumps(str(k)) + ":" + canonical_json(value[k]) for k in sorted(value, key=str)) + "}"
+        return "{" + ",".join(_string(str(k)) + ":" + canonical_json(value[k]) for k in sorted(value, key=str)) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(canonical_json(v) for v in value) + "]"
     if value is None or isinstance(value, bool):

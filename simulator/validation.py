@@ -230,13 +230,17 @@ class CompiledOperation:
             return None
         validators = self.validators()
         found: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
-        sources: dict[str, ParameterSource] = {
-            "path": request.view_args or {},
-            "query": request.args,
-            "header": request.headers,
-        }
         for param in validators.parameters:
-            raw = sources[param.location].get(param.name)
+            location = param.location
+            # The query string is parsed only for an operation that has query parameters.
+            source: ParameterSource = (
+                request.headers
+                if location == "header"
+                else request.args
+                if location == "query"
+                else request.view_args or {}
+            )
+            raw = source.get(param.name)
             if raw is None:
                 if param.required:
                     return None
