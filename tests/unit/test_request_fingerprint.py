@@ -45,9 +45,11 @@ scalars = (
 )
 values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.tuples(children, children)
-    | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -67,4 +69,4 @@ def test_a_number_reads_the_same_however_it_is_spelled() -> None:
 
 
 def test_strings_are_escaped_as_json_dumps_escapes_them() -> None:
-    assert canonical_json({"é": "a\u2028\"\\\n\x00"}) == '{"\\u00e9":"a\\u2028\\"\\\\\\n\\u0000"}'
+    assert canonical_json({"é": 'a\u2028"\\\n\x00'}) == '{"\\u00e9":"a\\u2028\\"\\\\\\n\\u0000"}'
