@@ -40,7 +40,7 @@ class Answer(Response):
             and not self._on_close
             and not self.direct_passthrough
             and environ.get("REQUEST_METHOD") != "HEAD"
-            and ((status == 204 and not body) or (len(body) == 1 and status >= 200 and status != 304))
+            and ((status == 204 and not body) or (len(body) == 1 and status >= 200 and status not in (204, 304)))
         ):
             headers = self.headers.to_wsgi_list()
             if body:
