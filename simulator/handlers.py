@@ -71,6 +71,7 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
 
 def render(reply: Reply) -> Response:
     """The one place a handler's Reply becomes an HTTP response."""
+    response: Response
     if reply.raw is not None:
         response = Answer(reply.raw, status=reply.status, mimetype=reply.mimetype)
     elif reply.body is None:

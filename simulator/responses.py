@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Response
+from werkzeug.datastructures import Headers
 
 from pismo_sandbox.jsonio import encode
 
@@ -22,6 +23,22 @@ JSON = "application/json"
 _REWRITTEN = frozenset({"location", "content-location"})
 
 
+class _Headers(Headers):
+    """werkzeug's Headers, telling that a header is absent without raising a KeyError (for
+    which werkzeug builds an HTTP exception, BadRequestKeyError) and catching it."""
+
+    def __contains__(self, key: str) -> bool:  # type: ignore[override]
+        if not isinstance(key, str):
+            return super().__contains__(key)
+        key = key.lower()
+        return any(name.lower() == key for name, _ in self)
+
+    def get(self, key: str, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]
+        if type is not None or not isinstance(key, str) or key in self:
+            return super().get(key, default, type)
+        return default
+
+
 class Answer(Response):
     """A werkzeug Response that skips werkzeug's way out when it would change nothing.
 
@@ -31,6 +48,9 @@ class Answer(Response):
     Content-Length already set (``set_data`` sets it), or a 204 with no body, to a request
     other than HEAD, with no Location or Content-Location and nothing to call on close, goes
     to the server as it is; any other goes through werkzeug."""
+
+    def __init__(self, response: Any = None, status: int | None = None, headers: Any = None, **kwargs: Any) -> None:
+        super().__init__(response, status, _Headers(headers), **kwargs)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         body = self.response

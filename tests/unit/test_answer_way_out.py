@@ -65,3 +65,16 @@ def test_a_changed_body_keeps_its_length_in_step() -> None:
         [("Content-Type", "application/json"), ("Content-Length", "18")],
         b"longer than before",
     )
+
+
+@given(names=st.lists(st.sampled_from(["x-cid", "X-Cid", "Retry-After", "content-type"]), max_size=3))
+def test_an_answer_tells_a_header_absent_or_present_as_werkzeug_does(names: list[str]) -> None:
+    answer, plain = bodiless(204), Response(status=204, headers=[])
+    plain.headers.remove("Content-Type")
+    for name in names:
+        answer.headers.add(name, "v")
+        plain.headers.add(name, "v")
+    for asked in ("x-cid", "X-CID", "retry-after", "Content-Type", "location"):
+        assert (asked in answer.headers) == (asked in plain.headers)
+        assert answer.headers.get(asked, "absent") == plain.headers.get(asked, "absent")
+    assert answer.mimetype == plain.mimetype
