@@ -44,34 +44,48 @@ class Answer(Response):
 
     werkzeug copies the headers, looks for Location to make it absolute, sets Content-Length
     if missing, empties the body of a HEAD request or of a 1xx/204/304 answer, and wraps the
-    body in a closing iterator. An answer whose body is one encoded piece with its
-    Content-Length already set (``set_data`` sets it), or a 204 with no body, to a request
-    other than HEAD, with no Location or Content-Location and nothing to call on close, goes
-    to the server as it is; any other goes through werkzeug."""
+    body in a closing iterator. An answer to a request other than HEAD, with no Location or
+    Content-Location and nothing to call on close, whose body is one encoded piece with its
+    Content-Length already set (``set_data`` sets it), or no body at all (a 204 without a
+    length, any other status with a length of 0 added, as werkzeug adds it), goes to the
+    server as it is; any other goes through werkzeug."""
 
     def __init__(self, response: Any = None, status: int | None = None, headers: Any = None, **kwargs: Any) -> None:
         super().__init__(response, status, _Headers(headers), **kwargs)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        headers = self._as_sent(environ)
+        if headers is None:
+            return super().__call__(environ, start_response)
+        start_response(self.status, headers)
+        return self.response  # type: ignore[return-value]
+
+    def _as_sent(self, environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
+        """The headers werkzeug would send, when it would send the body as it is; else None."""
         body = self.response
         status = self.status_code
         if (
-            type(body) is list
-            and not self._on_close
-            and not self.direct_passthrough
-            and environ.get("REQUEST_METHOD") != "HEAD"
-            and ((status == 204 and not body) or (len(body) == 1 and status >= 200 and status not in (204, 304)))
+            type(body) is not list
+            or len(body) > 1
+            or self._on_close
+            or self.direct_passthrough
+            or environ.get("REQUEST_METHOD") == "HEAD"
+            or status < 200
+            or status == 304
         ):
-            headers = self.headers.to_wsgi_list()
-            if body:
-                length = [value for name, value in headers if name.lower() == "content-length"]
-                fits = length == [str(len(body[0]))]
-            else:
-                fits = True
-            if fits and not any(name.lower() in _REWRITTEN for name, _ in headers):
-                start_response(self.status, headers)
-                return body
-        return super().__call__(environ, start_response)
+            return None
+        headers = self.headers.to_wsgi_list()
+        if any(name.lower() in _REWRITTEN for name, _ in headers):
+            return None
+        lengths = [value for name, value in headers if name.lower() == "content-length"]
+        if status == 204:  # werkzeug sends neither a body nor its length
+            return None if body or lengths else headers
+        if body:
+            return headers if lengths == [str(len(body[0]))] else None
+        if lengths:
+            return None
+        headers.append(("Content-Length", "0"))  # as werkzeug counts an empty body
+        return headers
 
 
 def json_response(body: Any, status: int = 200) -> Response:
