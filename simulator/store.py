@@ -31,9 +31,6 @@ WRITE_LOCK_TIMEOUT_S = 10.0
 
 log = logging.getLogger("pismo_sandbox")
 
-# A Python function SQL can call (Store.define_function): what it returns SQLite can store.
-SqlFunction = Callable[..., str | bytes | int | float | None]
-
 
 class WriterLockTimeout(Exception):
     """The writer lock could not be had in time (another writer is stuck or stopped)."""
@@ -322,6 +319,33 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
     """,
     ),
+    # A credential's proxy value is a function of the credential and its version
+    # (providers.proxy_value), worked out where credentials are listed: the upsert no longer
+    # calls back into Python from inside its statement to store it. Rebuilt, as SQLite before
+    # 3.35 cannot drop a column; nothing references the table.
+    (
+        "0015_credential_proxy_value_derived",
+        """
+        CREATE TABLE credentials_0015 (
+            tenant_id      TEXT NOT NULL REFERENCES tenants(tenant_id) ON DELETE CASCADE,
+            provider       TEXT NOT NULL,
+            type           TEXT NOT NULL,
+            client_id      TEXT,
+            key_ciphertext BLOB NOT NULL,
+            token_expires_at TEXT NOT NULL,
+            version        INTEGER NOT NULL,
+            created_at     TEXT NOT NULL,
+            updated_at     TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, provider, type)
+        );
+        INSERT INTO credentials_0015 (tenant_id, provider, type, client_id, key_ciphertext, token_expires_at,
+            version, created_at, updated_at)
+            SELECT tenant_id, provider, type, client_id, key_ciphertext, token_expires_at, version, created_at,
+                updated_at FROM credentials;
+        DROP TABLE credentials;
+        ALTER TABLE credentials_0015 RENAME TO credentials;
+    """,
+    ),
 ]
 
 # The request journal's file (journal_path): its one table, as the main file's stood after 0012.
@@ -424,16 +448,6 @@ class Store:
         # What to call once a write that changed a topic commits (Store.changed; the topics and
         # their counters: change_counters).
         self.on_commit: dict[str, Callable[[], None]] = {}
-        self._functions: dict[str, tuple[int, SqlFunction]] = {}
-
-    def define_function(self, name: str, arity: int, function: SqlFunction) -> None:
-        """A deterministic SQL function on this thread's connection, if open, and on every
-        connection opened after; so define it while the store is being built (a repository's
-        constructor), before other threads have connections of their own."""
-        self._functions[name] = (arity, function)
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.conn.create_function(name, arity, function, deterministic=True)
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -445,8 +459,6 @@ class Store:
         if not self.memory:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
-        for name, (arity, function) in self._functions.items():
-            conn.create_function(name, arity, function, deterministic=True)
         return conn
 
     @property

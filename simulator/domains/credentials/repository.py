@@ -8,13 +8,12 @@ from pismo_sandbox.domains.credentials.providers import proxy_value
 from pismo_sandbox.change_counters import REFERENCE
 from pismo_sandbox.store import Store
 
-PUBLIC_COLUMNS = "provider, type, client_id, proxy_value, version, token_expires_at, created_at, updated_at"
+PUBLIC_COLUMNS = "provider, type, client_id, version, token_expires_at, created_at, updated_at"
 
 
 class CredentialRepository:
     def __init__(self, store: Store):
         self.store = store
-        store.define_function("credential_proxy_value", 4, proxy_value)
 
     def get(self, db: sqlite_utils.Database, tenant_id: str, provider: str, type_: str) -> dict | None:
         rows = list(
@@ -27,15 +26,13 @@ class CredentialRepository:
 
     def upsert(self, row: dict) -> int:
         """Store a credential: a new one at version 1, or the stored one replaced at its next
-        version (and that version's proxy value), in one statement. Returns the version."""
+        version, in one statement. Returns the version (its proxy value follows from it)."""
         [(version,)] = self.store.write_returning(
-            "INSERT INTO credentials (tenant_id, provider, type, client_id, key_ciphertext, proxy_value,"
+            "INSERT INTO credentials (tenant_id, provider, type, client_id, key_ciphertext,"
             " token_expires_at, version, created_at, updated_at) VALUES (:tenant_id, :provider, :type,"
-            " :client_id, :key_ciphertext, credential_proxy_value(:tenant_id, :provider, :type, 1),"
-            " :token_expires_at, 1, :now, :now)"
+            " :client_id, :key_ciphertext, :token_expires_at, 1, :now, :now)"
             " ON CONFLICT (tenant_id, provider, type) DO UPDATE SET client_id = excluded.client_id,"
             " key_ciphertext = excluded.key_ciphertext,"
-            " proxy_value = credential_proxy_value(tenant_id, provider, type, version + 1),"
             " token_expires_at = excluded.token_expires_at, version = version + 1,"
             " updated_at = excluded.updated_at"
             " RETURNING version",
@@ -45,9 +42,16 @@ class CredentialRepository:
         return int(version)
 
     def list_public(self, tenant_id: str) -> list[dict]:
-        """A tenant's credentials without their ciphertext."""
-        return list(
-            self.store.db.query(
+        """A tenant's credentials without their ciphertext, each with its version's proxy value."""
+        return [
+            {
+                "provider": row["provider"],
+                "type": row["type"],
+                "client_id": row["client_id"],
+                "proxy_value": proxy_value(tenant_id, row["provider"], row["type"], row["version"]),
+                **row,
+            }
+            for row in self.store.db.query(
                 f"SELECT {PUBLIC_COLUMNS} FROM credentials WHERE tenant_id = ? ORDER BY provider, type", [tenant_id]
             )
-        )
+        ]
