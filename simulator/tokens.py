@@ -8,7 +8,7 @@ account ids are created again.
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import hmac
 import threading
 from collections import OrderedDict
@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 import jwt
 import orjson
-from jwt.utils import base64url_decode, base64url_encode
 
 from pismo_sandbox.clock import Clock
 from pismo_sandbox.config import TOKEN_ALGORITHMS as ALGORITHMS
@@ -27,7 +26,7 @@ from pismo_sandbox.ids import Ids
 
 ISSUER = "Passport"
 GENERATION_CLAIM = "sandbox_generation"
-_DIGESTS = {"HS256": hashlib.sha256, "HS512": hashlib.sha512}
+_DIGESTS = {"HS256": "sha256", "HS512": "sha512"}
 # Claims the sandbox issues: a token with any other (aud, jti, ...) is judged by PyJWT alone.
 _ISSUED_CLAIMS = frozenset(
     {"iss", "sub", "iat", "exp", "nbf", "tenant_id", "roles", "account_id", "uid", GENERATION_CLAIM}
@@ -81,11 +80,8 @@ class Tokens:
         self.generation = generation  # the current state generation (bumped by every reset)
         self._verified: OrderedDict[str, tuple[Principal, _Times]] = OrderedDict()
         self._cache_lock = threading.Lock()
-        # The header segment PyJWT writes for each accepted algorithm, and a keyed HMAC for it.
-        self._macs = {
-            jwt.encode({}, secret, algorithm=alg).split(".")[0]: hmac.new(secret, digestmod=_DIGESTS[alg])
-            for alg in ALGORITHMS
-        }
+        # The header segment PyJWT writes for each accepted algorithm, and its HMAC's digest.
+        self._digests = {jwt.encode({}, secret, algorithm=alg).split(".")[0]: _DIGESTS[alg] for alg in ALGORITHMS}
 
     def issue(
         self,
@@ -153,21 +149,19 @@ class Tokens:
         if not isinstance(token, str) or token.count(".") != 2:
             return None
         header, payload, signature = token.split(".")
-        keyed = self._macs.get(header)
-        if keyed is None:
+        digest = self._digests.get(header)
+        if digest is None:
             return None
-        mac = keyed.copy()
-        mac.update(f"{header}.{payload}".encode())
         try:
-            digest = base64url_decode(signature)
-            # Only the signature's canonical spelling is judged here: base64 decoding drops
-            # characters outside its alphabet and the spare bits of the last one, so other
-            # spellings of the same bytes go to PyJWT, which decides them.
-            if base64url_encode(digest).decode() != signature:
+            signed = f"{header}.{payload}".encode()
+            # The signature as issued: the MAC in unpadded base64url. Only that canonical
+            # spelling is judged here: base64 decoding drops characters outside its alphabet
+            # and the spare bits of the last one, so other spellings of the same bytes go to
+            # PyJWT, which decides them.
+            expected = base64.urlsafe_b64encode(hmac.digest(self._secret, signed, digest)).rstrip(b"=")
+            if not hmac.compare_digest(expected, signature.encode()):
                 return None
-            if not hmac.compare_digest(mac.digest(), digest):
-                return None
-            claims = orjson.loads(base64url_decode(payload))
+            claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         except (ValueError, TypeError, orjson.JSONDecodeError):
             return None
         if (
