@@ -55,8 +55,12 @@ class Ids:
         self._source = source
 
     def uuid(self) -> str:
-        if self._random is None:  # as uuid.uuid4(), from the buffered bytes
-            return str(uuid.UUID(bytes=self._source.take(16), version=4))
+        if self._random is None:  # as str(uuid.uuid4()), from the buffered bytes
+            raw = bytearray(self._source.take(16))
+            raw[6] = raw[6] & 0x0F | 0x40  # version 4
+            raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+            text = raw.hex()
+            return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
         with self._lock:
             return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 

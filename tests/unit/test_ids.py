@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import uuid
 
 import pytest
 from hypothesis import given, settings
@@ -71,3 +72,17 @@ def test_a_forked_child_never_hands_out_its_parents_next_ids():
 def test_seeded_ids_repeat_run_after_run():
     first, second = Ids(seed=7), Ids(seed=7)
     assert [first.uuid(), first.token(8)] == [second.uuid(), second.token(8)]
+
+
+class _Fixed(_SystemBytes):
+    def __init__(self, data: bytes):
+        super().__init__()
+        self.data = data
+
+    def take(self, count: int) -> bytes:
+        return self.data[:count]
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_a_uuid_is_written_as_the_standard_library_writes_a_version_4_uuid_of_the_same_bytes(data):
+    assert Ids(source=_Fixed(data)).uuid() == str(uuid.UUID(bytes=data, version=4))

@@ -136,45 +136,48 @@ class BankAccountService:
     def register_brazil(
         self, caller: Principal, account_id_text: str, command: RegisterBrazilAccount, *, cid: str | None
     ) -> dict:
-        """Register the Pismo account's Brazilian bank account; the stored row."""
+        """Register the Pismo account's Brazilian bank account; the stored row.
+
+        Everything is checked and built before the transaction (as a payment is), so that the
+        write lock, which the other workers wait for, is held for the insert and its event alone."""
         account_id = self._own_account_id(caller, account_id_text)
-        with self.store.transaction() as db:
-            self._require_normal(self._account(caller, account_id))
-            scheme = checked_scheme(command, strict_ispb=self.strict_ispb)
-            trigger = TRIGGERS.get(scheme.account_number)
-            if trigger is not None:
-                raise trigger(details="sandbox trigger value of scheme.account_number")
-            moment = self.clock.now()
-            now = isoformat(moment)
-            row = {
-                "tenant_id": caller.tenant_id,
+        self._require_normal(self._account(caller, account_id))
+        scheme = checked_scheme(command, strict_ispb=self.strict_ispb)
+        trigger = TRIGGERS.get(scheme.account_number)
+        if trigger is not None:
+            raise trigger(details="sandbox trigger value of scheme.account_number")
+        moment = self.clock.now()
+        now = isoformat(moment)
+        row = {
+            "tenant_id": caller.tenant_id,
+            "account_id": account_id,
+            "scheme_name": BRAZIL,
+            "scheme": scheme.as_dict(),
+            "account_type": scheme.account_type,
+            "metadata": command.metadata,
+            "now": now,
+        }
+        event = self.events.prepare(
+            org_id=caller.tenant_id,
+            domain=DOMAIN,
+            event=REGISTERED,
+            cid=cid,
+            now=moment,
+            data={
                 "account_id": account_id,
-                "scheme_name": BRAZIL,
+                "creation_datetime": now,
                 "scheme": scheme.as_dict(),
-                "account_type": scheme.account_type,
+                "type": scheme.account_type,
                 "metadata": command.metadata,
-                "now": now,
-            }
+            },
+        )
+        with self.store.transaction() as db:
             registered = self.repo.insert(db, row)
             if registered is None:
                 raise errors.AlreadyExists(
                     details="this account already has a Brazilian bank account (one per account)"
                 )
-            self.events.publish(
-                db,
-                org_id=caller.tenant_id,
-                domain=DOMAIN,
-                event=REGISTERED,
-                cid=cid,
-                now=moment,
-                data={
-                    "account_id": account_id,
-                    "creation_datetime": now,
-                    "scheme": scheme.as_dict(),
-                    "type": scheme.account_type,
-                    "metadata": command.metadata,
-                },
-            )
+            self.events.write(db, event)
         return registered
 
     def get(self, caller: Principal, account_id_text: str, scheme_name: str) -> dict:
