@@ -186,6 +186,19 @@ def test_two_workers_progressing_at_once_emit_each_transition_once():
     assert all(world.workers[0].repo.get_payment(a)["status"] in lc.TERMINAL for a in world.plans)
 
 
+def test_moves_built_from_rows_another_worker_has_moved_since_are_not_made_again(monkeypatch):
+    world = World(workers=2)
+    for n in range(6):
+        world.pay(sorted(PROVIDERS)[n % 4], lc.SETTLED, n * 7)
+    world.move(10 * 86400)
+    late, early = world.workers
+    read_before = late.repo.due(None, isoformat(world.clock.moment), lc.BATCH)  # what the late one read
+    assert early.progress() == 12  # meanwhile the other moved every payment, PAID then SETTLED
+    monkeypatch.setattr(late.repo, "due", lambda db, now, limit: read_before)
+    assert late.progress() == 0  # its moves are found made, with what followed them
+    world.check()  # each transition once in the history, one event each
+
+
 def test_progress_is_idempotent():
     world = World(workers=1)
     world.pay("BTG", lc.SETTLED, 0)
