@@ -26,7 +26,14 @@ banks = st.sampled_from(ISPBS) | st.from_regex(r"\A[0-9]{8}\Z")  # listed or not
 branches = st.from_regex(r"\A[0-9]{1,4}\Z")
 account_numbers = st.from_regex(r"\A[1-9][0-9]{0,12}\Z").filter(lambda n: n not in TRIGGERS)
 account_types = st.sampled_from(ACCOUNT_TYPES)
-json_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=20)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
 metadata = st.dictionaries(
     st.text(min_size=1, max_size=12),
     st.recursive(
@@ -163,6 +170,7 @@ def test_every_valid_scheme_is_registered_and_read_back_as_sent(
     read = client.get(f"{BASE}/{account_id}/bank-accounts/BRAZIL", headers=headers)
     assert read.status_code == 200
     assert read.json["scheme"] == expected and read.json["metadata"] == (meta or {})
+    assert response.json["metadata"] == read.json["metadata"]  # the answer as the stored row reads back
 
 
 @HTTP

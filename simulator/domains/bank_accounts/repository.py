@@ -44,7 +44,9 @@ class BankAccountRepository:
             if "UNIQUE constraint failed: bank_accounts." in str(error):
                 return None
             raise
-        return _decoded({"id": cursor.lastrowid, **stored})
+        # As find_active would read it back: the scheme and metadata just encoded read back as
+        # the values they were encoded from (plain JSON values), so they are not decoded again.
+        return {"id": cursor.lastrowid, **stored, "scheme": row["scheme"], "metadata": row["metadata"]}
 
     # 'ACTIVE' is written into the statement, not bound: the partial index only serves rows
     # whose status is ACTIVE, and with a bound status SQLite re-plans the statement at every
