@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import cast
 
 import sqlite_utils
 
@@ -125,10 +126,13 @@ class BankSlipRepository:
             cursor = db.execute(
                 f"INSERT INTO bankslip_payments (authorization_id, {', '.join(columns)}) VALUES (COALESCE(?,"
                 f" (SELECT COALESCE(MAX(authorization_id), {FIRST_AUTHORIZATION_ID}) + 1 FROM bankslip_payments)),"
-                f" {', '.join('?' * len(columns))}) RETURNING authorization_id",
+                f" {', '.join('?' * len(columns))})",
                 [row.get("authorization_id")] + [row[c] for c in columns],
             )
-            authorization_id = cursor.fetchall()[0][0]
+            # The rowid is the authorization_id (INTEGER PRIMARY KEY): one step of the statement,
+            # where RETURNING takes a second one (and another hand-over of the interpreter lock)
+            # while the write lock is held.
+            authorization_id = cast(int, cursor.lastrowid)  # set by an INSERT
         except sqlite3.IntegrityError as error:
             if "bankslip_payments.tenant_id, bankslip_payments.bar_code" in str(error):
                 raise SlipAlreadyPaid() from None
