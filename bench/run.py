@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pool",
         type=int,
-        default=20000,
+        default=30000,
         help="one-shot requests prepared per scenario and round, at most (each round prepares"
         " what the best rate measured so far needs for --duration, with headroom)",
     )

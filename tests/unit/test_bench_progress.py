@@ -38,7 +38,8 @@ def test_the_first_pool_is_a_guess_and_later_ones_follow_the_measured_rate():
     assert progress.pool_size(20_000, 10, [5000.0]) == 20_000  # never more than --pool
     assert progress.pool_size(20_000, 1, [10.0]) == progress.LEAST_POOL
     assert progress.pool_size(20_000, 10, [], progress.first_guess("register")) == 20_000  # cheap to prepare
-    assert progress.first_guess("pay") == progress.FIRST_GUESS_RPS
+    assert progress.first_guess("receipts") == progress.FIRST_GUESS_RPS
+    assert progress.pool_size(30_000, 10, [], progress.first_guess("pay")) == 23_800  # pay's first round
 
 
 def test_the_cpu_ratio_is_the_baseline_cost_over_the_simulator_cost():
