@@ -529,16 +529,6 @@ class Store:
         with self._writer():
             return db.conn.execute(sql, params)
 
-    def write_returning(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> list[tuple]:
-        """One statement with a RETURNING clause in its own (implicit) transaction, as
-        ``write_one``; its rows are read before the writer lock is let go (the statement, and
-        so its transaction, ends only then)."""
-        db = self.db
-        if db.conn.in_transaction:
-            return db.conn.execute(sql, params).fetchall()
-        with self._writer():
-            return db.conn.execute(sql, params).fetchall()
-
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:
         """Queue writers on a lock before SQLite sees them, for at most ``lock_timeout`` seconds.

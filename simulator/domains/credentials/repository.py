@@ -24,22 +24,21 @@ class CredentialRepository:
         )
         return rows[0] if rows else None
 
-    def upsert(self, row: dict) -> int:
+    def upsert(self, row: dict) -> None:
         """Store a credential: a new one at version 1, or the stored one replaced at its next
-        version, in one statement. Returns the version (its proxy value follows from it)."""
-        [(version,)] = self.store.write_returning(
+        version (its proxy value follows from it), in one statement of one step: the write lock
+        is held for that alone (no RETURNING, whose rows take another step)."""
+        self.store.write_one(
             "INSERT INTO credentials (tenant_id, provider, type, client_id, key_ciphertext,"
             " token_expires_at, version, created_at, updated_at) VALUES (:tenant_id, :provider, :type,"
             " :client_id, :key_ciphertext, :token_expires_at, 1, :now, :now)"
             " ON CONFLICT (tenant_id, provider, type) DO UPDATE SET client_id = excluded.client_id,"
             " key_ciphertext = excluded.key_ciphertext,"
             " token_expires_at = excluded.token_expires_at, version = version + 1,"
-            " updated_at = excluded.updated_at"
-            " RETURNING version",
+            " updated_at = excluded.updated_at",
             row,
         )
         self.store.changed(REFERENCE)  # the tenant's bank-slip provider may follow its credentials
-        return int(version)
 
     def list_public(self, tenant_id: str) -> list[dict]:
         """A tenant's credentials without their ciphertext, each with its version's proxy value."""

@@ -30,7 +30,7 @@ class CredentialService:
         self.box = box
         self.clock = clock
 
-    def upsert(self, tenant_id: str, command: UpsertCredential) -> dict:
+    def upsert(self, tenant_id: str, command: UpsertCredential) -> None:
         if not providers.is_supported(command.provider, command.type):
             raise errors.UnsupportedCombination(command.provider, command.type)
         trigger = providers.Trigger(command.key)
@@ -48,7 +48,7 @@ class CredentialService:
             raise errors.EncryptedValueMismatch()
         token = providers.exchange(command.provider, command.client_id, trigger, now)
         trigger.fire(providers.SAVE)
-        version = self.repo.upsert(
+        self.repo.upsert(
             {
                 "tenant_id": tenant_id,
                 "provider": command.provider,
@@ -59,7 +59,6 @@ class CredentialService:
                 "now": isoformat(now),
             }
         )
-        return {"created": version == 1, "version": version}
 
     def holds(self, tenant_id: str, command: UpsertCredential) -> bool:
         """Whether the stored credential of this provider and type is exactly this one (key and
