@@ -100,8 +100,8 @@ def canonical_json(value: Any) -> str:
 
     Strings are written as ``json.dumps`` writes them (its own C function, called directly);
     a whole number is its digits, as its normalised Decimal would print (below 10**28, where
-    the Decimal context's 28 digits start rounding it). The text never
-    changes between versions: a key recorded before an upgrade matches its retry after it."""
+    the Decimal context's 28 digits start rounding it). The text never changes between
+    versions: a key recorded before an upgrade matches its retry after it."""
     kind = type(value)
     if kind is str:
         return _string(value)

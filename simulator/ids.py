@@ -4,8 +4,10 @@ Unseeded ids take their random bytes from a per-process buffer filled 4 KiB at a
 system (``os.urandom``): one getrandom(2) per 256 ids instead of one per id. Each such call lets
 go of the interpreter lock, and so lets the server's other threads in, in the middle of an
 operation. A forked child starts with an empty buffer of its own, so no two processes hand out
-the same bytes. Keys and AES-GCM nonces do not come from here: crypto.py asks the system for
-each one.
+the same bytes. The bytes are the system's, each handed out once, so tokens made here (a
+tenant's server secret, a subscription's signing secret) are as unpredictable as
+``secrets.token_hex``'s. The master key and the AES-GCM nonces do not come from here: crypto.py
+asks the system for each one.
 """
 
 from __future__ import annotations
