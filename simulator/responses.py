@@ -34,9 +34,10 @@ class _Headers(Headers):
         return any(name.lower() == key for name, _ in self)
 
     def get(self, key: str, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]
-        if type is not None or not isinstance(key, str) or key in self:
+        if type is not None or not isinstance(key, str):
             return super().get(key, default, type)
-        return default
+        key = key.lower()
+        return next((value for name, value in self if name.lower() == key), default)
 
 
 class Answer(Response):
@@ -75,9 +76,13 @@ class Answer(Response):
         ):
             return None
         headers = self.headers.to_wsgi_list()
-        if any(name.lower() in _REWRITTEN for name, _ in headers):
-            return None
-        lengths = [value for name, value in headers if name.lower() == "content-length"]
+        lengths = []
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in _REWRITTEN:
+                return None
+            if lowered == "content-length":
+                lengths.append(value)
         if status == 204:  # werkzeug sends neither a body nor its length
             return None if body or lengths else headers
         if body:

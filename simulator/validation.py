@@ -100,6 +100,16 @@ class ParameterSource(Protocol):
     def get(self, key: str, /) -> str | None: ...
 
 
+def parameter_source(request: Request, location: str) -> ParameterSource:
+    """Where a parameter of ``location`` ("path", "query" or "header") is read from. The query
+    string is parsed only when a query parameter is asked for."""
+    if location == "header":
+        return request.headers
+    if location == "query":
+        return request.args
+    return request.view_args or {}
+
+
 @dataclass(frozen=True)
 class _Parameter:
     location: str
@@ -231,16 +241,7 @@ class CompiledOperation:
         validators = self.validators()
         found: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
         for param in validators.parameters:
-            location = param.location
-            # The query string is parsed only for an operation that has query parameters.
-            source: ParameterSource = (
-                request.headers
-                if location == "header"
-                else request.args
-                if location == "query"
-                else request.view_args or {}
-            )
-            raw = source.get(param.name)
+            raw = parameter_source(request, param.location).get(param.name)
             if raw is None:
                 if param.required:
                     return None

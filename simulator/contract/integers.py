@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pismo_sandbox.jsonio import number_outside
-from pismo_sandbox.validation import INTEGER_TEXT as _INTEGER_TEXT, resolve_ref as _resolve
+from pismo_sandbox.validation import INTEGER_TEXT as _INTEGER_TEXT, parameter_source, resolve_ref as _resolve
 
 if TYPE_CHECKING:
     from flask import Request
 
     from pismo_sandbox.contract.operations import CheckedRequest, Operation
-    from pismo_sandbox.validation import ParameterSource
 
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -59,14 +58,9 @@ def check_integer_range(op: Operation, checked: "CheckedRequest", document: dict
 def check_integer_spelling(op: Operation, checked: "CheckedRequest", request: Request) -> None:
     """Integer parameters in plain ASCII digits (E-15): Python's int(), which openapi-core casts
     with, also reads " 5", "1_0" and "١"."""
-    sources: dict[str, ParameterSource] = {
-        "path": request.view_args or {},
-        "query": request.args,
-        "header": request.headers,
-    }
     for location in ("path", "query", "header"):
         for name, value in getattr(checked, location).items():
-            raw = sources[location].get(name)
+            raw = parameter_source(request, location).get(name)
             if (
                 isinstance(value, int)
                 and not isinstance(value, bool)

@@ -185,12 +185,6 @@ def _fingerprint(services: SandboxCore, state: RequestContext, request: Request)
     return services.fingerprint(sorted_compact(body))[:32]
 
 
-def _replayed(response: Response) -> bool:
-    """Whether the answer is a stored one replayed (a walk of the few headers: werkzeug's
-    ``get`` raises and catches a KeyError for a header that is absent, as this one mostly is)."""
-    return any(value == "true" and name.lower() == REPLAY_HEADER for name, value in response.headers)
-
-
 def _error_code(response: Response) -> str | None:
     """The documented code of an error answer (the envelope's `code`), for the journal."""
     if response.status_code < 400 or response.mimetype != "application/json":
@@ -226,7 +220,7 @@ def record(services: SandboxCore, state: RequestContext, request: Request, respo
         # A keyed fingerprint, never the body: drills spot retries of one request under new keys.
         "body_fingerprint": _fingerprint(services, state, request) if op is not None and op.has_body else None,
         "code": _error_code(response),
-        "replayed": 1 if _replayed(response) else 0,
+        "replayed": 1 if response.headers.get(REPLAY_HEADER) == "true" else 0,
         "answered": time.time_ns(),
     }
     if state.unjournaled:  # the dashboard's own pages and polls are not API traffic
