@@ -1,4 +1,4 @@
-"""Before/after CPU per request of a code change, in-process, alternated.
+"""Before/after CPU per request of a code change, in-process or served, alternated.
 
 ``python -m bench.ab --before REV`` runs each scenario's requests through the simulator's WSGI
 app in a fresh process (bench/inprocess.py: one thread, no server), once with the code of git
@@ -9,6 +9,15 @@ most changes save; CPU per request replayed in-process does not.
 
 Each side prepares its own fixture (tenant, account, token, provider credential, bank slips)
 through the app itself, on a temporary database.
+
+``--served`` serves both sides at once as `make bench` serves the simulator (gunicorn, 2 workers x
+8 threads, each on a database of its own), warms each up with 2 s of unmeasured load, and loads
+one at a time with wrk (16 connections, ``--duration`` seconds), with `make bench`'s scenarios;
+each side's pool of requests is prepared by a process running that side's code (a change with
+a migration prepares on its own schema). Which side goes first alternates from round to round:
+two servers of the same code, measured in a fixed order, differed by 2 to 4% in CPU a request
+(bench/README.md, "The fourteenth round"), as much as many changes save. It prints each round, then per scenario the
+medians of CPU us and req/s a side and in how many rounds the "after" side was cheaper.
 """
 
 from __future__ import annotations
@@ -138,6 +147,85 @@ def _side(scenarios: list[str], count: int) -> dict:
     return results
 
 
+# -- served: both sides under gunicorn, loaded by wrk in turn -----------------------------------------
+
+
+WARM_UP_S, WARM_UP_POOL = 2, 3_000
+
+
+def turn_order(sides: list[str], round_number: int) -> list[str]:
+    """The sides in the order a round measures them: each goes first in turn."""
+    shift = round_number % len(sides)
+    return sides[shift:] + sides[:shift]
+
+
+def _prepare(url: str, db_path: str, scenario: str, pool: int) -> list[str]:
+    """In a process with this side's code: a fixture on the served side and its pool of requests."""
+    from bench.scenarios import SCENARIOS as SERVED
+    from bench.scenarios import Fixture
+
+    return SERVED[scenario](Fixture(url, db_path), pool)
+
+
+def _prepared(path: pathlib.Path | None, url: str, db_path: str, scenario: str, pool: int) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.ab", "--prepare", scenario, url, db_path, str(pool)],
+        env=_side_env(path),
+        cwd=str(ROOT),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def served(sides: dict[str, pathlib.Path | None], scenarios: list[str], rounds: int, duration: int, pool: int) -> dict:
+    """Per scenario and side, each round's (CPU us a request, req/s, errors)."""
+    from bench.servers import Server, simulator_server
+    from bench.wrk import run_wrk
+
+    started: dict[str, tuple[Server, pathlib.Path | None, str]] = {}
+    runs: dict[str, dict[str, list[tuple[float, float, int]]]] = {s: {side: [] for side in sides} for s in scenarios}
+    try:
+        for side, path in sides.items():
+            db_file = pathlib.Path(tempfile.mkdtemp(prefix=f"pismo-ab-{side}-")) / "bench.db"
+            server = simulator_server(db_file)
+            server.env.update(_side_env(path))
+            started[side] = (server.start("/_sandbox/health"), path, str(db_file))
+        for s in scenarios:
+            for server, path, db_path in started.values():  # unmeasured: no side starts cold
+                run_wrk(server, _prepared(path, server.url, db_path, s, WARM_UP_POOL), WARM_UP_S, 16, 2)
+            for n in range(rounds):
+                for side in turn_order(list(sides), n):
+                    server, path, db_path = started[side]
+                    lines = _prepared(path, server.url, db_path, s, pool)
+                    measure = run_wrk(server, lines, duration, 16, 2)
+                    runs[s][side].append((round(measure.cpu_us_per_request), round(measure.rps), measure.errors))
+                    print(
+                        f"{s} round {n + 1} {side}: {measure.cpu_us_per_request:.0f} us CPU/req,"
+                        f" {measure.rps:.0f} req/s" + (f", {measure.errors} errors" if measure.errors else ""),
+                        flush=True,
+                    )
+    finally:
+        for server, _path, _db in started.values():
+            server.stop()
+    return runs
+
+
+def served_summary(runs: dict[str, dict[str, list[tuple[float, float, int]]]]) -> list[str]:
+    """Per scenario: each side's median CPU us and req/s, and in how many rounds "after" cost less."""
+    out = [f"{'scenario':<12} {'before us (req/s)':>20} {'after us (req/s)':>20} {'after cheaper':>14}"]
+    for s, by_side in runs.items():
+        before, after = by_side["before"], by_side["after"]
+        cheaper = sum(1 for b, a in zip(before, after) if a[0] < b[0])
+        cells = [
+            f"{statistics.median(r[0] for r in rounds):>8.0f} ({statistics.median(r[1] for r in rounds):>7,.0f})"
+            for rounds in (before, after)
+        ]
+        out.append(f"{s:<12} {cells[0]:>20} {cells[1]:>20} {f'{cheaper} of {len(before)}':>14}")
+    return out
+
+
 # -- the driver -----------------------------------------------------------------------------------
 
 
@@ -157,9 +245,13 @@ def _snapshot(rev: str) -> pathlib.Path:
     return top / "path"
 
 
+def _side_env(path: pathlib.Path | None) -> dict:
+    """The environment of a process running a side's code (``path``; None: the working tree)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(([str(path)] if path else []) + [str(ROOT)])}
+
+
 def _run_side(path: pathlib.Path | None, scenarios: list[str], count: int) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(([str(path)] if path else []) + [str(ROOT)])
+    env = _side_env(path)
     chosen = [arg for s in scenarios for arg in ("--scenario", s)]
     out = subprocess.run(
         [sys.executable, "-m", "bench.ab", "--side", *chosen, "--count", str(count)],
@@ -179,14 +271,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--count", type=int, default=600, help="requests replayed per scenario and round")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS)
+    parser.add_argument("--served", action="store_true", help="serve both sides and load them with wrk")
+    parser.add_argument("--duration", type=int, default=6, help="seconds of load a side and round (--served)")
+    parser.add_argument("--pool", type=int, default=14_000, help="one-shot requests a round (--served)")
     parser.add_argument("--side", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     scenarios = args.scenario or list(SCENARIOS)
     if args.side:
         print(json.dumps(_side(scenarios, args.count)))
         return 0
+    if args.prepare:
+        scenario, url, db_path, pool = args.prepare
+        print(json.dumps(_prepare(url, db_path, scenario, int(pool))))
+        return 0
     before_path = _snapshot(args.before)
     after_path = _snapshot(args.after) if args.after else None
+    if args.served:
+        sides = {"before": before_path, "after": after_path}
+        measured = served(sides, scenarios, args.rounds, args.duration, args.pool)
+        print("\n" + "\n".join(served_summary(measured)))
+        print(json.dumps(measured))
+        return 0
     runs: dict[str, dict[str, list[float]]] = {s: {"before": [], "after": []} for s in scenarios}
     for n in range(args.rounds):
         for side, path in (("before", before_path), ("after", after_path)):
