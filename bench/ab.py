@@ -16,8 +16,11 @@ one at a time with wrk (16 connections, ``--duration`` seconds), with `make benc
 each side's pool of requests is prepared by a process running that side's code (a change with
 a migration prepares on its own schema). Which side goes first alternates from round to round:
 two servers of the same code, measured in a fixed order, differed by 2 to 4% in CPU a request
-(bench/README.md, "The fourteenth round"), as much as many changes save. It prints each round, then per scenario the
-medians of CPU us and req/s a side and in how many rounds the "after" side was cheaper.
+(bench/README.md, "The fourteenth round"), as much as many changes save. It prints each round,
+then per scenario the medians of CPU us and req/s a side and in how many rounds the "after" side
+was cheaper. ``--pool`` must hold at least ``--duration`` times a side's req/s: wrk replays the
+pool again when it runs out, and the repeated one-shot requests fail (each round prints its
+errors).
 """
 
 from __future__ import annotations
@@ -273,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", choices=SCENARIOS)
     parser.add_argument("--served", action="store_true", help="serve both sides and load them with wrk")
     parser.add_argument("--duration", type=int, default=6, help="seconds of load a side and round (--served)")
-    parser.add_argument("--pool", type=int, default=14_000, help="one-shot requests a round (--served)")
+    parser.add_argument(
+        "--pool", type=int, default=14_000, help="one-shot requests a round (--served; at least duration x req/s)"
+    )
     parser.add_argument("--side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--prepare", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
