@@ -346,6 +346,84 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE credentials_0015 RENAME TO credentials;
     """,
     ),
+    # Tables keyed by their PRIMARY KEY alone are stored in it (WITHOUT ROWID): a row written is
+    # one B-tree changed instead of two (the table and its key's index), each page of which a
+    # served write reads again and writes to the WAL (bench/README.md, "The fifteenth round").
+    # Same columns, keys and rows; nothing reads their rowids.
+    (
+        "0016_keyed_tables_without_rowid",
+        """
+        CREATE TABLE credentials_0016 (
+            tenant_id      TEXT NOT NULL REFERENCES tenants(tenant_id) ON DELETE CASCADE,
+            provider       TEXT NOT NULL,
+            type           TEXT NOT NULL,
+            client_id      TEXT,
+            key_ciphertext BLOB NOT NULL,
+            token_expires_at TEXT NOT NULL,
+            version        INTEGER NOT NULL,
+            created_at     TEXT NOT NULL,
+            updated_at     TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, provider, type)
+        ) WITHOUT ROWID;
+        INSERT INTO credentials_0016 SELECT tenant_id, provider, type, client_id, key_ciphertext,
+            token_expires_at, version, created_at, updated_at FROM credentials;
+        DROP TABLE credentials;
+        ALTER TABLE credentials_0016 RENAME TO credentials;
+        CREATE TABLE idempotency_keys_0016 (
+            tenant_id        TEXT NOT NULL,
+            account_scope    TEXT NOT NULL,
+            idempotency_key  TEXT NOT NULL,
+            operation_id     TEXT NOT NULL,
+            fingerprint      TEXT NOT NULL,
+            state            TEXT NOT NULL CHECK (state IN ('in_flight', 'completed')),
+            lease_token      TEXT,
+            lease_expires_at REAL,
+            response_status  INTEGER,
+            response_body    TEXT,
+            created_at       TEXT NOT NULL,
+            completed_at     TEXT,
+            PRIMARY KEY (tenant_id, account_scope, idempotency_key)
+        ) WITHOUT ROWID;
+        INSERT INTO idempotency_keys_0016 SELECT tenant_id, account_scope, idempotency_key, operation_id,
+            fingerprint, state, lease_token, lease_expires_at, response_status, response_body, created_at,
+            completed_at FROM idempotency_keys;
+        DROP TABLE idempotency_keys;
+        ALTER TABLE idempotency_keys_0016 RENAME TO idempotency_keys;
+        CREATE TABLE bankslip_validations_0016 (
+            tenant_id              TEXT NOT NULL REFERENCES tenants(tenant_id) ON DELETE CASCADE,
+            account_id             INTEGER NOT NULL,
+            bar_code               TEXT NOT NULL,
+            provider               TEXT NOT NULL,
+            external_authorization TEXT,
+            amount                 TEXT,
+            original_amount        TEXT,
+            fine                   TEXT,
+            interest               TEXT,
+            discount               TEXT,
+            validated_at           TEXT NOT NULL,
+            expires_at             TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, account_id, bar_code)
+        ) WITHOUT ROWID;
+        INSERT INTO bankslip_validations_0016 SELECT tenant_id, account_id, bar_code, provider,
+            external_authorization, amount, original_amount, fine, interest, discount, validated_at,
+            expires_at FROM bankslip_validations;
+        DROP TABLE bankslip_validations;
+        ALTER TABLE bankslip_validations_0016 RENAME TO bankslip_validations;
+        CREATE TABLE bankslip_status_history_0016 (
+            authorization_id INTEGER NOT NULL
+                REFERENCES bankslip_payments(authorization_id) ON DELETE CASCADE,
+            seq              INTEGER NOT NULL,
+            old_status       TEXT,
+            new_status       TEXT NOT NULL,
+            at               TEXT NOT NULL,
+            PRIMARY KEY (authorization_id, seq)
+        ) WITHOUT ROWID;
+        INSERT INTO bankslip_status_history_0016 SELECT authorization_id, seq, old_status, new_status, at
+            FROM bankslip_status_history;
+        DROP TABLE bankslip_status_history;
+        ALTER TABLE bankslip_status_history_0016 RENAME TO bankslip_status_history;
+    """,
+    ),
 ]
 
 # The request journal's file (journal_path): its one table, as the main file's stood after 0012.
