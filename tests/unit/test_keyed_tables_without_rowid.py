@@ -42,7 +42,7 @@ def test_rows_written_before_the_upgrade_are_all_kept_and_keys_stay_unique(tmp_p
         for n in range(3):
             db.execute(
                 "INSERT INTO idempotency_keys VALUES ('TN-1', '7', ?, 'op', 'fp', 'completed', NULL, NULL, 202,"
-                " '{\"status\":\"PROCESSING\"}', ?, ?)",
+                ' \'{"status":"PROCESSING"}\', ?, ?)',
                 [f"key-{n}", stamp, stamp],
             )
             db.execute(
@@ -59,9 +59,7 @@ def test_rows_written_before_the_upgrade_are_all_kept_and_keys_stay_unique(tmp_p
             ["1" * 44, "1" * 47, stamp, stamp],
         )
         for seq, (old, new) in enumerate([(None, "PROCESSING"), ("PROCESSING", "PAID"), ("PAID", "SETTLED")], 1):
-            db.execute(
-                "INSERT INTO bankslip_status_history VALUES (70000001, ?, ?, ?, ?)", [seq, old, new, stamp]
-            )
+            db.execute("INSERT INTO bankslip_status_history VALUES (70000001, ?, ?, ?, ?)", [seq, old, new, stamp])
     written = _rows(before)
     before.close()
 
