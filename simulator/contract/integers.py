@@ -60,13 +60,10 @@ def check_integer_spelling(op: Operation, checked: "CheckedRequest", request: Re
     with, also reads " 5", "1_0" and "١"."""
     for location in ("path", "query", "header"):
         for name, value in getattr(checked, location).items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                continue  # only integers are spelled out: the raw text is read for them alone
             raw = parameter_source(request, location).get(name)
-            if (
-                isinstance(value, int)
-                and not isinstance(value, bool)
-                and isinstance(raw, str)
-                and not _INTEGER_TEXT.fullmatch(raw)
-            ):
+            if isinstance(raw, str) and not _INTEGER_TEXT.fullmatch(raw):
                 op.errors.get("invalid_parameter").raise_(
                     details=f"{location} parameter {name}: must be an integer in digits"
                 )

@@ -148,11 +148,12 @@ class BankAccountService:
             raise trigger(details="sandbox trigger value of scheme.account_number")
         moment = self.clock.now()
         now = isoformat(moment)
+        scheme_fields = scheme.as_dict()
         row = {
             "tenant_id": caller.tenant_id,
             "account_id": account_id,
             "scheme_name": BRAZIL,
-            "scheme": scheme.as_dict(),
+            "scheme": scheme_fields,
             "account_type": scheme.account_type,
             "metadata": command.metadata,
             "now": now,
@@ -166,7 +167,7 @@ class BankAccountService:
             data={
                 "account_id": account_id,
                 "creation_datetime": now,
-                "scheme": scheme.as_dict(),
+                "scheme": scheme_fields,
                 "type": scheme.account_type,
                 "metadata": command.metadata,
             },
