@@ -306,10 +306,12 @@ def _inprocess_app(db_path: str) -> Flask:
     from pismo_sandbox.config import Config
     from pismo_sandbox.server import freeze_start_up_objects
 
-    logger = logging.getLogger("pismo_sandbox")
-    if not logger.handlers:
-        logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
     config = Config(db_path=db_path)
+    logger = logging.getLogger("pismo_sandbox")
+    if not logger.handlers:  # served: a stream handler with the configured format (logs.configure)
+        handler = logging.StreamHandler(open(os.devnull, "w"))
+        handler.setFormatter(logs.formatter(config.log_format))
+        logger.addHandler(handler)
     logs.configure(config.log_level, config.log_format)
     app = create_app(config)
     freeze_start_up_objects()  # as a served worker does once its app is built
