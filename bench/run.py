@@ -389,6 +389,11 @@ def print_table(results: dict, meta: dict) -> None:
                 f"{name}: p50 {s['empty_p50_ms']:.2f} ms empty vs {s['loaded_p50_ms']:.2f} ms loaded "
                 f"({s['ratio']:.2f}x); CPU {s['empty_cpu_us_per_request']} vs "
                 f"{s['loaded_cpu_us_per_request']} us/req ({s['cpu_ratio']:.2f}x)"
+                + (
+                    f"; errors {s['empty_errors']} empty, {s['loaded_errors']} loaded"
+                    if s.get("empty_errors") or s.get("loaded_errors")
+                    else ""
+                )
             )
 
 

@@ -214,9 +214,13 @@ def compare_scale(workdir: pathlib.Path, args: argparse.Namespace) -> dict:
         for round_no in range(args.rounds):
             for name in ("pay", "receipts"):
                 for state, server in servers.items():
-                    lines = SCENARIOS[name](fixtures[state], min(args.pool, 4000))
-                    run_wrk(server, lines, 1, args.connections, args.threads)  # warm-up
-                    lines = SCENARIOS[name](fixtures[state], min(args.pool, 4000))
+                    # One-shot pools sized as the main rounds size theirs: a pool the run walks
+                    # through more than once repeats its pays' validations, which are refused.
+                    rates = [m.rps for m in measured[(state, name)]]
+                    warm = progress.pool_size(args.pool, 1, rates, progress.first_guess(name))
+                    run_wrk(server, SCENARIOS[name](fixtures[state], warm), 1, args.connections, args.threads)
+                    pool = progress.pool_size(args.pool, duration, rates, progress.first_guess(name))
+                    lines = SCENARIOS[name](fixtures[state], pool)
                     measure = run_wrk(server, lines, duration, args.connections, args.threads)
                     measured[(state, name)].append(measure)
                     progress.say(
@@ -235,6 +239,8 @@ def compare_scale(workdir: pathlib.Path, args: argparse.Namespace) -> dict:
             "loaded_p99_ms": loaded.p99_ms,
             "empty_cpu_us_per_request": round(empty.cpu_us_per_request),
             "loaded_cpu_us_per_request": round(loaded.cpu_us_per_request),
+            "empty_errors": sum(m.errors for m in measured[("empty", name)]),
+            "loaded_errors": sum(m.errors for m in measured[("loaded", name)]),
             "ratio": round(loaded.p50_ms / empty.p50_ms, 2) if empty.p50_ms else None,
             "cpu_ratio": round(loaded.cpu_us_per_request / empty.cpu_us_per_request, 2)
             if empty.cpu_us_per_request

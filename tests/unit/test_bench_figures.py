@@ -329,3 +329,23 @@ def test_the_cost_table_notes_a_scenario_whose_in_process_answers_were_not_all_2
     print_table({"pay": _scenario_figures(inprocess_failures=3)}, {"startup_s": 1.1, "worker_rss_mb": [100.0]})
     row = capsys.readouterr().out.split("CPU us/req", 2)[2].splitlines()[1]
     assert row.endswith("(3 in-process answers not 2xx)")
+
+
+def test_the_scale_lines_name_the_errors_only_when_there_were_some(capsys):
+    from bench.run import print_table
+
+    scale = {
+        "empty_p50_ms": 10.0,
+        "loaded_p50_ms": 11.0,
+        "empty_cpu_us_per_request": 1300,
+        "loaded_cpu_us_per_request": 1350,
+        "ratio": 1.1,
+        "cpu_ratio": 1.04,
+    }
+    meta = {"startup_s": 1.1, "worker_rss_mb": [100.0], "spaced_gap_ms": None}
+    print_table({"pay": _scenario_figures()}, dict(meta, scale={"pay": dict(scale, empty_errors=0, loaded_errors=0)}))
+    [line] = [text for text in capsys.readouterr().out.splitlines() if text.startswith("pay: p50")]
+    assert "errors" not in line
+    print_table({"pay": _scenario_figures()}, dict(meta, scale={"pay": dict(scale, empty_errors=1300, loaded_errors=7)}))
+    [line] = [text for text in capsys.readouterr().out.splitlines() if text.startswith("pay: p50")]
+    assert line.endswith("errors 1300 empty, 7 loaded")
