@@ -346,6 +346,8 @@ def test_the_scale_lines_name_the_errors_only_when_there_were_some(capsys):
     print_table({"pay": _scenario_figures()}, dict(meta, scale={"pay": dict(scale, empty_errors=0, loaded_errors=0)}))
     [line] = [text for text in capsys.readouterr().out.splitlines() if text.startswith("pay: p50")]
     assert "errors" not in line
-    print_table({"pay": _scenario_figures()}, dict(meta, scale={"pay": dict(scale, empty_errors=1300, loaded_errors=7)}))
+    print_table(
+        {"pay": _scenario_figures()}, dict(meta, scale={"pay": dict(scale, empty_errors=1300, loaded_errors=7)})
+    )
     [line] = [text for text in capsys.readouterr().out.splitlines() if text.startswith("pay: p50")]
     assert line.endswith("errors 1300 empty, 7 loaded")
