@@ -18,8 +18,9 @@ a migration prepares on its own schema). Which side goes first alternates from r
 two servers of the same code, measured in a fixed order, differed by 2 to 4% in CPU a request
 (bench/README.md, "The fourteenth round"), as much as many changes save. It prints each round,
 then per scenario the medians of CPU us and req/s a side and in how many rounds the "after" side
-was cheaper. ``--pool`` must hold at least ``--duration`` times a side's req/s: wrk replays the
-pool again when it runs out, and the repeated one-shot requests fail (each round prints its
+was cheaper. Each round's pool of one-shot requests is sized as `make bench` sizes its own
+(``progress.pool_size``: the side's best rate so far for ``--duration``, with headroom, at most
+``--pool``); a pool run through replays its one-shot requests, which fail (each round prints its
 errors).
 """
 
@@ -153,7 +154,7 @@ def _side(scenarios: list[str], count: int) -> dict:
 # -- served: both sides under gunicorn, loaded by wrk in turn -----------------------------------------
 
 
-WARM_UP_S, WARM_UP_POOL = 2, 3_000
+WARM_UP_S = 2
 
 
 def turn_order(sides: list[str], round_number: int) -> list[str]:
@@ -184,6 +185,7 @@ def _prepared(path: pathlib.Path | None, url: str, db_path: str, scenario: str, 
 
 def served(sides: dict[str, pathlib.Path | None], scenarios: list[str], rounds: int, duration: int, pool: int) -> dict:
     """Per scenario and side, each round's (CPU us a request, req/s, errors)."""
+    from bench import progress
     from bench.servers import Server, simulator_server
     from bench.wrk import run_wrk
 
@@ -196,12 +198,15 @@ def served(sides: dict[str, pathlib.Path | None], scenarios: list[str], rounds: 
             server.env.update(_side_env(path))
             started[side] = (server.start("/_sandbox/health"), path, str(db_file))
         for s in scenarios:
+            guess = progress.first_guess(s)
             for server, path, db_path in started.values():  # unmeasured: no side starts cold
-                run_wrk(server, _prepared(path, server.url, db_path, s, WARM_UP_POOL), WARM_UP_S, 16, 2)
+                warm = progress.pool_size(pool, WARM_UP_S, [], guess)
+                run_wrk(server, _prepared(path, server.url, db_path, s, warm), WARM_UP_S, 16, 2)
             for n in range(rounds):
                 for side in turn_order(list(sides), n):
                     server, path, db_path = started[side]
-                    lines = _prepared(path, server.url, db_path, s, pool)
+                    size = progress.pool_size(pool, duration, [r[1] for r in runs[s][side]], guess)
+                    lines = _prepared(path, server.url, db_path, s, size)
                     measure = run_wrk(server, lines, duration, 16, 2)
                     runs[s][side].append((round(measure.cpu_us_per_request), round(measure.rps), measure.errors))
                     print(
@@ -276,9 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", choices=SCENARIOS)
     parser.add_argument("--served", action="store_true", help="serve both sides and load them with wrk")
     parser.add_argument("--duration", type=int, default=6, help="seconds of load a side and round (--served)")
-    parser.add_argument(
-        "--pool", type=int, default=14_000, help="one-shot requests a round (--served; at least duration x req/s)"
-    )
+    parser.add_argument("--pool", type=int, default=30_000, help="one-shot requests a round at most (--served)")
     parser.add_argument("--side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--prepare", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
