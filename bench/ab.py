@@ -199,8 +199,8 @@ def served(sides: dict[str, pathlib.Path | None], scenarios: list[str], rounds: 
             started[side] = (server.start("/_sandbox/health"), path, str(db_file))
         for s in scenarios:
             guess = progress.first_guess(s)
+            warm = progress.pool_size(pool, WARM_UP_S, [], guess)
             for server, path, db_path in started.values():  # unmeasured: no side starts cold
-                warm = progress.pool_size(pool, WARM_UP_S, [], guess)
                 run_wrk(server, _prepared(path, server.url, db_path, s, warm), WARM_UP_S, 16, 2)
             for n in range(rounds):
                 for side in turn_order(list(sides), n):

@@ -216,10 +216,10 @@ def compare_scale(workdir: pathlib.Path, args: argparse.Namespace) -> dict:
                 for state, server in servers.items():
                     # One-shot pools sized as the main rounds size theirs: a pool the run walks
                     # through more than once repeats its pays' validations, which are refused.
-                    rates = [m.rps for m in measured[(state, name)]]
-                    warm = progress.pool_size(args.pool, 1, rates, progress.first_guess(name))
+                    rates, guess = [m.rps for m in measured[(state, name)]], progress.first_guess(name)
+                    warm = progress.pool_size(args.pool, 1, rates, guess)
                     run_wrk(server, SCENARIOS[name](fixtures[state], warm), 1, args.connections, args.threads)
-                    pool = progress.pool_size(args.pool, duration, rates, progress.first_guess(name))
+                    pool = progress.pool_size(args.pool, duration, rates, guess)
                     lines = SCENARIOS[name](fixtures[state], pool)
                     measure = run_wrk(server, lines, duration, args.connections, args.threads)
                     measured[(state, name)].append(measure)

@@ -64,11 +64,18 @@ def test_rows_written_before_the_upgrade_are_all_kept_and_keys_stay_unique(tmp_p
     before.close()
     assert all(len(rows) >= 2 for rows in written.values())  # every table has rows to keep
 
-    upgraded = build_sandbox(Config(db_path=path)).store
-    assert _rows(upgraded) == written
-    for table in KEYED:
-        [sql] = [row["sql"] for row in upgraded.db.query("SELECT sql FROM sqlite_master WHERE name = ?", [table])]
-        assert sql.rstrip().endswith("WITHOUT ROWID")
-    with pytest.raises(sqlite3.IntegrityError):
-        with upgraded.transaction() as db:
-            db.execute("INSERT INTO bankslip_status_history VALUES (70000001, 3, 'PAID', 'SETTLED', ?)", [stamp])
+    sandbox = build_sandbox(Config(db_path=path))
+    try:
+        upgraded = sandbox.store
+        assert _rows(upgraded) == written
+        for table in KEYED:
+            [sql] = [row["sql"] for row in upgraded.db.query("SELECT sql FROM sqlite_master WHERE name = ?", [table])]
+            assert sql.rstrip().endswith("WITHOUT ROWID")
+            declared = sorted((row["pk"], row["name"]) for row in upgraded.db.query(f"PRAGMA table_info({table})"))
+            assert ", ".join(name for pk, name in declared if pk) == KEYED[table]  # the same key as before
+            with pytest.raises(sqlite3.IntegrityError):  # a row again under a key already taken
+                with upgraded.transaction() as db:
+                    db.execute(f"INSERT INTO {table} SELECT * FROM {table} LIMIT 1")
+        assert _rows(upgraded) == written  # the refused inserts left nothing behind
+    finally:
+        sandbox.close()
