@@ -299,20 +299,13 @@ def _replayed(
 def _inprocess_app(db_path: str) -> Flask:
     """The simulator's app in this process, on the served database, logging as served (the
     access log formatted and written, to nowhere) and with start-up objects frozen as served."""
-    import logging
-
     from pismo_sandbox import logs
     from pismo_sandbox.app import create_app
     from pismo_sandbox.config import Config
     from pismo_sandbox.server import freeze_start_up_objects
 
     config = Config(db_path=db_path)
-    logger = logging.getLogger("pismo_sandbox")
-    if not logger.handlers:  # served: a stream handler with the configured format (logs.configure)
-        handler = logging.StreamHandler(open(os.devnull, "w"))
-        handler.setFormatter(logs.formatter(config.log_format))
-        logger.addHandler(handler)
-    logs.configure(config.log_level, config.log_format)
+    logs.configure(config.log_level, config.log_format, open(os.devnull, "w"))  # as served, to nowhere
     app = create_app(config)
     freeze_start_up_objects()  # as a served worker does once its app is built
     return app

@@ -9,6 +9,7 @@ import os
 import select
 import time
 from collections.abc import Sequence
+from typing import IO
 from datetime import datetime, UTC
 
 import orjson
@@ -39,8 +40,9 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure(level: str = "INFO", log_format: str = "text") -> None:
-    """The simulator's log (one access line per request, contract violations, bugs) on stderr.
+def configure(level: str = "INFO", log_format: str = "text", stream: IO[str] | None = None) -> None:
+    """The simulator's log (one access line per request, contract violations, bugs) on
+    ``stream`` (stderr unless given), unless it already has a handler.
 
     Process-wide, so called by the entry points that own the process (serving, the CLI's
     in-process contract run), never by the app factory."""
@@ -52,7 +54,7 @@ def configure(level: str = "INFO", log_format: str = "text") -> None:
     logger = logging.getLogger("pismo_sandbox")
     logger.setLevel(level.upper())
     if not logger.handlers:
-        handler = logging.StreamHandler()
+        handler = logging.StreamHandler(stream)
         handler.setFormatter(formatter(log_format))
         logger.addHandler(handler)
 
